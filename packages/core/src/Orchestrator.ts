@@ -1,0 +1,296 @@
+/**
+ * The orchestrator runs one step of a release: load the events, fold, ask `nextAction`, perform
+ * its one side effect if due, decide the resulting command, append with the expected version,
+ * and schedule the next due time. A version conflict means someone else acted in between: reload
+ * and recompute. Side effects are idempotent (a split that is already live is recorded, not
+ * deployed again), so a crash between the side effect and the append is harmless.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Effect, Schema } from "effect"
+import * as Actor from "./Actor.ts"
+import { EventStore, type EventStoreUnavailable, type RecordedEvent } from "./EventStore.ts"
+import { HealthSource } from "./HealthSource.ts"
+import * as NextAction from "./NextAction.ts"
+import * as Release from "./Release.ts"
+import type * as Command from "./ReleaseCommand.ts"
+import * as ReleaseDecider from "./ReleaseDecider.ts"
+import type { ReleaseEvent } from "./ReleaseEvent.ts"
+import { Scheduler, type SchedulerUnavailable } from "./Scheduler.ts"
+import { TrafficRouter, type TrafficRouterError, type WorkerTarget } from "./TrafficRouter.ts"
+import * as TrafficSplit from "./TrafficSplit.ts"
+
+export type Services = EventStore | Scheduler | TrafficRouter | HealthSource
+export type Infrastructure = EventStoreUnavailable | SchedulerUnavailable
+
+/** How many times a step is recomputed after version conflicts before giving up for this wake-up. */
+export const maxConflictRetries = 8
+
+export class ReleaseBusy extends Schema.TaggedError<ReleaseBusy>()("ReleaseBusy", {
+  releaseId: Schema.String,
+  message: Schema.String
+}) {}
+
+export interface Loaded {
+  readonly state: Release.ReleaseState
+  readonly version: number
+  readonly events: ReadonlyArray<RecordedEvent>
+}
+
+export const load = Effect.fnUntraced(function*(releaseId: string) {
+  const store = yield* EventStore
+  const events = yield* store.readStream(releaseId)
+  return {
+    state: Release.fold(events.map((recorded) => recorded.event)),
+    version: events.length,
+    events
+  } satisfies Loaded
+})
+
+const targetOf = (release: Release.Release): WorkerTarget => ({
+  accountId: release.accountId,
+  scriptName: release.scriptName
+})
+
+/** Keeps the scheduler in line with what the release needs next. */
+const reschedule = Effect.fnUntraced(function*(releaseId: string, state: Release.ReleaseState, now: number) {
+  const scheduler = yield* Scheduler
+  const dueAt = NextAction.dueAt(NextAction.nextAction(state, now))
+  if (dueAt === undefined) yield* scheduler.unschedule(releaseId)
+  else yield* scheduler.schedule(releaseId, dueAt)
+})
+
+/**
+ * Runs `attempt` against freshly loaded state and appends what it decides; on a version conflict
+ * the whole attempt, side effect included, is recomputed from the newer events.
+ */
+const decideAndAppend = <E, R>(
+  releaseId: string,
+  attempt: (loaded: Loaded, now: number) => Effect.Effect<Command.ReleaseCommand | undefined, E, R>
+) =>
+  Effect.gen(function*() {
+    const store = yield* EventStore
+    for (let round = 0; round <= maxConflictRetries; round++) {
+      const loaded = yield* load(releaseId)
+      const now = yield* Clock.currentTimeMillis
+      const command = yield* attempt(loaded, now)
+      if (command === undefined) return { loaded, appended: [] as ReadonlyArray<ReleaseEvent>, state: loaded.state }
+      const decision = ReleaseDecider.decide(command, loaded.state)
+      if (decision._tag === "Failure") return yield* decision.failure
+      const events = decision.success
+      if (events.length > 0) {
+        const appended = yield* store.append(releaseId, loaded.version, events).pipe(
+          Effect.catchTag("StreamVersionConflict", () => Effect.succeed(undefined))
+        )
+        if (appended === undefined) continue
+      }
+      const state = Release.fold(events, loaded.state)
+      yield* reschedule(releaseId, state, now)
+      return { loaded, appended: events, state }
+    }
+    return yield* new ReleaseBusy({
+      releaseId,
+      message: `release ${releaseId} kept changing while this step ran (${maxConflictRetries} conflicts); it will be retried`
+    })
+  })
+
+export type CreateInput = Omit<Command.Create, "_tag" | "now">
+
+/** Records a new release; it waits as `pending` until started. */
+export const create = Effect.fnUntraced(function*(input: CreateInput) {
+  const { state } = yield* decideAndAppend(input.releaseId, (_, now) => Effect.succeed({ ...input, _tag: "Create", now }))
+  return state as Release.Release
+})
+
+/** What a person (or token) may ask; the orchestrator adds the time and any Cloudflare reads. */
+export type PersonRequest =
+  | { readonly _tag: "Start"; readonly actor: Actor.Actor }
+  | { readonly _tag: "Advance"; readonly actor: Actor.Actor; readonly fromStep?: number | undefined }
+  | { readonly _tag: "Pause"; readonly actor: Actor.Actor; readonly reason?: string | undefined }
+  | { readonly _tag: "Resume"; readonly actor: Actor.Actor }
+  | { readonly _tag: "Rollback"; readonly actor: Actor.Actor; readonly reason?: string | undefined }
+  | { readonly _tag: "Cancel"; readonly actor: Actor.Actor; readonly reason?: string | undefined }
+
+/** Carries out a person's request and returns the release as it now stands. */
+export const execute = Effect.fnUntraced(function*(releaseId: string, request: PersonRequest) {
+  const router = yield* TrafficRouter
+  const { state } = yield* decideAndAppend(releaseId, (loaded, now) =>
+    Effect.gen(function*(): Effect.fn.Return<Command.ReleaseCommand, TrafficRouterError> {
+      const { actor } = request
+      const release = loaded.state
+      switch (request._tag) {
+        case "Start":
+        case "Resume": {
+          // Only read Cloudflare when the command can matter; "already done" needs no call.
+          const needsRead = Release.exists(release) &&
+            (request._tag === "Start" ? release.status === "pending" : release.status === "paused")
+          const liveDeployment = needsRead
+            ? yield* router.readActive(targetOf(release as Release.Release))
+            : { deploymentId: "", split: [] }
+          return { _tag: request._tag, liveDeployment, actor, now }
+        }
+        case "Advance":
+          return {
+            _tag: "Advance",
+            fromStep: request.fromStep ?? (Release.exists(release) ? release.stepIndex : 0),
+            actor,
+            now
+          }
+        case "Pause":
+          return { _tag: "Pause", reason: request.reason ?? `paused by ${Actor.describe(actor)}`, actor, now }
+        case "Rollback":
+          return { _tag: "Rollback", reason: request.reason ?? `rollback requested by ${Actor.describe(actor)}`, actor, now }
+        case "Cancel":
+          return { _tag: "Cancel", reason: request.reason ?? null, actor, now }
+      }
+    }))
+  return state as Release.Release
+})
+
+export interface TickResult {
+  readonly action: NextAction.NextAction["_tag"] | "NotDue"
+  readonly events: ReadonlyArray<ReleaseEvent>
+  readonly state: Release.ReleaseState
+}
+
+const shiftMessage = (release: Release.Release, stepIndex: number) =>
+  `CanaryRoll release ${release.releaseId}: step ${stepIndex + 1}/${release.plan.steps.length} (${
+    release.plan.steps[stepIndex]!.percentage
+  }% to ${release.canaryVersionId})`
+
+const routerFailure = (purpose: "step" | "rollback", error: TrafficRouterError, now: number): Command.ReportShiftFailure => ({
+  _tag: "ReportShiftFailure",
+  purpose,
+  kind: error.kind,
+  message: error.message,
+  retryAfterSeconds: error.retryAfterSeconds,
+  actor: Actor.system,
+  now
+})
+
+/** Performs the due action's side effect and returns the command that records its outcome. */
+const perform = (release: Release.Release, action: NextAction.NextAction, now: number) =>
+  Effect.gen(function*(): Effect.fn.Return<Command.ReleaseCommand | undefined, never, TrafficRouter | HealthSource> {
+    const router = yield* TrafficRouter
+    const target = targetOf(release)
+    const actor = Actor.system
+    switch (action._tag) {
+      case "Wait":
+        return undefined
+      case "Advance":
+        return { _tag: "Advance", fromStep: action.fromStep, actor, now }
+      case "ShiftTraffic": {
+        // Set, then verify: read first so that a retry finds its own earlier deployment and a
+        // hand-made deployment is reported instead of overwritten.
+        return yield* router.readActive(target).pipe(
+          Effect.flatMap((active): Effect.Effect<Command.ReleaseCommand, TrafficRouterError> => {
+            if (TrafficSplit.equals(active.split, action.split)) {
+              return Effect.succeed({
+                _tag: "RecordTrafficShift",
+                stepIndex: action.stepIndex,
+                deployment: active,
+                reusedExisting: true,
+                actor,
+                now
+              })
+            }
+            if (release.liveSplit === null || !TrafficSplit.equals(active.split, release.liveSplit)) {
+              return Effect.succeed({ _tag: "ReportDrift", expected: release.liveSplit ?? [], observed: active, actor, now })
+            }
+            return router.apply(target, action.split, { message: shiftMessage(release, action.stepIndex) }).pipe(
+              Effect.map((deployment) => ({
+                _tag: "RecordTrafficShift" as const,
+                stepIndex: action.stepIndex,
+                deployment,
+                reusedExisting: false,
+                actor,
+                now
+              }))
+            )
+          }),
+          Effect.catchTag("TrafficRouterError", (error) => Effect.succeed(routerFailure("step", error, now)))
+        )
+      }
+      case "ApplyRollback": {
+        // A rollback restores the stable version whatever is live: it is the safe state.
+        return yield* router.readActive(target).pipe(
+          Effect.flatMap((active) =>
+            TrafficSplit.equals(active.split, action.split)
+              ? Effect.succeed({ deployment: active, reusedExisting: true })
+              : router.apply(target, action.split, {
+                message: `CanaryRoll release ${release.releaseId}: rollback to ${release.stableVersionId}`
+              }).pipe(Effect.map((deployment) => ({ deployment, reusedExisting: false })))
+          ),
+          Effect.map((outcome): Command.ReleaseCommand => ({ _tag: "RecordRollback", ...outcome, actor, now })),
+          Effect.catchTag("TrafficRouterError", (error) => Effect.succeed(routerFailure("rollback", error, now)))
+        )
+      }
+      case "CheckHealth": {
+        const health = yield* HealthSource
+        const canaryId = release.canaryVersionId
+        const stableId = release.stableVersionId ?? ""
+        return yield* health.sample({ target, window: action.window, versionIds: [canaryId, stableId] }).pipe(
+          Effect.map((samples): Command.ReleaseCommand => ({
+            _tag: "RecordHealthCheck",
+            window: action.window,
+            canary: samples.get(canaryId),
+            stable: samples.get(stableId),
+            actor,
+            now
+          })),
+          Effect.catchTag("HealthSourceUnavailable", (error) =>
+            Effect.succeed<Command.ReleaseCommand>({
+              _tag: "RecordHealthCheck",
+              window: action.window,
+              canary: undefined,
+              stable: undefined,
+              unavailableReason: error.message,
+              actor,
+              now
+            }))
+        )
+      }
+    }
+  })
+
+/**
+ * Runs the release's next action if it is due, and schedules the one after. Calling it when
+ * nothing is due only refreshes the schedule.
+ */
+export const tick = Effect.fnUntraced(function*(releaseId: string) {
+  let action: TickResult["action"] = "NotDue"
+  const outcome = yield* decideAndAppend(releaseId, (loaded, now) => {
+    const state = loaded.state
+    const next = NextAction.nextAction(state, now)
+    const due = NextAction.dueAt(next)
+    if (!Release.exists(state) || due === undefined || due > now) {
+      action = "NotDue"
+      return Effect.succeed(undefined)
+    }
+    action = next._tag
+    return perform(state, next, now)
+  }).pipe(
+    // A rejected system command means the state moved under us in a way the retry loop did not
+    // see; the next wake-up recomputes from the events, so record nothing now.
+    Effect.catchTag("ReleaseRejected", (rejection) =>
+      Effect.logWarning(`release ${releaseId}: ${rejection.message}`).pipe(
+        Effect.andThen(load(releaseId)),
+        Effect.map((loaded) => ({ loaded, appended: [] as ReadonlyArray<ReleaseEvent>, state: loaded.state }))
+      ))
+  )
+  if (action === "NotDue") {
+    yield* reschedule(releaseId, outcome.state, yield* Clock.currentTimeMillis)
+  }
+  return { action, events: outcome.appended, state: outcome.state } satisfies TickResult
+})
+
+/** Ticks every release due now, up to `limit`; returns how many ran. */
+export const runDue = Effect.fnUntraced(function*(limit = 100) {
+  const scheduler = yield* Scheduler
+  const now = yield* Clock.currentTimeMillis
+  const due = yield* scheduler.due(now, limit)
+  yield* Effect.forEach(due, (entry) => tick(entry.releaseId).pipe(Effect.catchTag("ReleaseBusy", Effect.logWarning)), {
+    discard: true
+  })
+  return due.length
+})

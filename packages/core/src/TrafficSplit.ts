@@ -1,0 +1,62 @@
+/**
+ * How a Worker's traffic is divided between versions, the way Cloudflare's deployments express
+ * it: one or two versions whose percentages sum to 100.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+export const VersionShare = Schema.Struct({
+  versionId: Schema.String,
+  percentage: Schema.Finite
+})
+export type VersionShare = typeof VersionShare.Type
+
+export const TrafficSplit = Schema.Array(VersionShare)
+export type TrafficSplit = typeof TrafficSplit.Type
+
+/** A live Cloudflare deployment: its id and the split it serves. */
+export const ActiveDeployment = Schema.Struct({
+  deploymentId: Schema.String,
+  split: TrafficSplit
+})
+export type ActiveDeployment = typeof ActiveDeployment.Type
+
+export const whole = (versionId: string): TrafficSplit => [{ versionId, percentage: 100 }]
+
+/** The split for a canary step: the canary at `percentage`, the stable version serving the rest. */
+export const canaryAt = (canaryVersionId: string, stableVersionId: string, percentage: number): TrafficSplit =>
+  percentage >= 100
+    ? whole(canaryVersionId)
+    : [
+      { versionId: canaryVersionId, percentage },
+      { versionId: stableVersionId, percentage: round2(100 - percentage) }
+    ]
+
+const round2 = (n: number) => Math.round(n * 100) / 100
+
+/** Order-insensitive equality; versions at 0% are ignored, as Cloudflare drops them. */
+export const equals = (a: TrafficSplit, b: TrafficSplit): boolean => {
+  const norm = (s: TrafficSplit) =>
+    s.filter((share) => share.percentage > 0)
+      .map((share) => `${share.versionId}=${round2(share.percentage)}`)
+      .sort()
+      .join(",")
+  return norm(a) === norm(b)
+}
+
+export const percentageOf = (split: TrafficSplit, versionId: string): number =>
+  split.filter((share) => share.versionId === versionId).reduce((sum, share) => sum + share.percentage, 0)
+
+/** Why a split is not one Cloudflare would accept, or `undefined` if it is valid. */
+export const invalidReason = (split: TrafficSplit): string | undefined => {
+  if (split.length < 1 || split.length > 2) return `a deployment has 1 or 2 versions, got ${split.length}`
+  if (split.length === 2 && split[0]!.versionId === split[1]!.versionId) return "the two versions must differ"
+  if (split.some((share) => share.percentage < 0 || share.percentage > 100)) return "percentages must be between 0 and 100"
+  const sum = round2(split.reduce((total, share) => total + share.percentage, 0))
+  if (sum !== 100) return `percentages must sum to 100, got ${sum}`
+  return undefined
+}
+
+export const describe = (split: TrafficSplit): string =>
+  split.map((share) => `${share.versionId} ${share.percentage}%`).join(" / ")
