@@ -226,6 +226,15 @@ const perform = (release: Release.Release, action: NextAction.NextAction, now: n
         )
       }
       case "CheckHealth": {
+        // Verify the split before judging it: a hand-made deployment would otherwise go unnoticed
+        // until the next traffic change, and the checks would be judging the wrong traffic.
+        const active = yield* router.readActive(target).pipe(Effect.option)
+        if (
+          active._tag === "Some" && release.liveSplit !== null &&
+          !TrafficSplit.equals(active.value.split, release.liveSplit)
+        ) {
+          return { _tag: "ReportDrift", expected: release.liveSplit, observed: active.value, actor, now }
+        }
         const health = yield* HealthSource
         const canaryId = release.canaryVersionId
         const stableId = release.stableVersionId ?? ""

@@ -1,0 +1,192 @@
+/**
+ * The in-memory harness: real CanaryRoll releases (the core's orchestrator, decider and memory
+ * ports) against a scripted fleet of Workers, with time driven by `TestClock`. Hours of soak
+ * and health checks run in milliseconds, and every due step runs exactly at its due time.
+ *
+ * ```ts
+ * const harness = yield* Harness
+ * const api = yield* harness.addWorker({ scriptName: "api", liveVersionId: "v1", errorRates: { v2: 0.05 } })
+ * const release = yield* harness.release({ worker: api, versionId: "v2", plan })
+ * yield* harness.runUntilSettled("1 hour")
+ * ```
+ *
+ * @since 0.1.0
+ */
+import {
+  Actor,
+  AuditEntry,
+  EventStore,
+  HealthSource,
+  Orchestrator,
+  Outbox,
+  type Plan,
+  Release,
+  ReleaseSummary,
+  Scheduler,
+  TrafficRouter
+} from "@canaryroll/core"
+import { Clock, Context, Duration, Effect, Layer, Option } from "effect"
+import { TestClock } from "effect/testing"
+import * as WorkerFleet from "./WorkerFleet.ts"
+
+export interface ReleaseOptions {
+  readonly worker: TrafficRouter.WorkerTarget
+  readonly versionId: string
+  readonly plan: Plan.Plan
+  readonly autoAdvance?: boolean | undefined
+  readonly name?: string | undefined
+  /** Start right away (default) or leave the release `pending`. */
+  readonly start?: boolean | undefined
+  readonly actor?: Actor.Actor | undefined
+}
+
+export const teamId = "team_harness"
+export const defaultActor = Actor.user("usr_harness", "harness")
+
+/** Moves the test clock forward; the harness cannot run on a live clock. */
+const moveClockTo = (time: number) =>
+  Effect.withFiber((fiber) => {
+    const clock = fiber.getRef(Clock.Clock) as Partial<TestClock.TestClock>
+    return typeof clock.setTime === "function"
+      ? clock.setTime(time)
+      : Effect.die(new Error("the harness needs TestClock: use it.effect, or provide TestClock.layer()"))
+  })
+
+/** Guards against a release that keeps acting without time passing. */
+const maxStepsPerInstant = 10_000
+
+export class Harness extends Context.Service<Harness, {
+  readonly fleet: WorkerFleet.WorkerFleet
+  readonly addWorker: (options: WorkerFleet.WorkerOptions) => Effect.Effect<TrafficRouter.WorkerTarget>
+  /** Creates a release (started unless `start: false`) and returns its id. */
+  readonly release: (options: ReleaseOptions) => Effect.Effect<string, HarnessError>
+  readonly execute: (
+    releaseId: string,
+    request: Orchestrator.PersonRequest
+  ) => Effect.Effect<Release.Release, HarnessError>
+  /** Moves the clock forward by `duration`, running every due step at its due time. */
+  readonly runFor: (duration: Duration.Input) => Effect.Effect<void, HarnessError>
+  /**
+   * Runs until no release has anything scheduled (all terminal, pending or waiting for a person),
+   * or `limit` has passed; returns how long that took.
+   */
+  readonly runUntilSettled: (limit: Duration.Input) => Effect.Effect<Duration.Duration, HarnessError>
+  readonly state: (releaseId: string) => Effect.Effect<Release.ReleaseState, HarnessError>
+  readonly summary: (releaseId: string) => Effect.Effect<ReleaseSummary.ReleaseSummary, HarnessError>
+  readonly events: (releaseId: string) => Effect.Effect<ReadonlyArray<EventStore.RecordedEvent>, HarnessError>
+  readonly audit: (releaseId: string) => Effect.Effect<ReadonlyArray<AuditEntry.AuditEntry>, HarnessError>
+  /** Time since the harness started. */
+  readonly elapsed: Effect.Effect<Duration.Duration>
+}>()("@canaryroll/memory/Harness") {}
+
+export type HarnessError =
+  | EventStore.EventStoreUnavailable
+  | Scheduler.SchedulerUnavailable
+  | Orchestrator.ReleaseBusy
+  | import("@canaryroll/core").ReleaseDecider.ReleaseRejected
+  | TrafficRouter.TrafficRouterError
+
+const make = Effect.gen(function*() {
+  const fleet = yield* WorkerFleet.make
+  const context = Context.make(TrafficRouter.TrafficRouter, fleet.router).pipe(
+    Context.add(HealthSource.HealthSource, fleet.health),
+    Context.add(EventStore.EventStore, yield* EventStore.makeMemory),
+    Context.add(Scheduler.Scheduler, yield* Scheduler.makeMemory)
+  )
+  const run = <A, E>(effect: Effect.Effect<A, E, Orchestrator.Services>) => Effect.provideContext(effect, context)
+  const scheduler = Context.get(context, Scheduler.Scheduler)
+  const store = Context.get(context, EventStore.EventStore)
+  let releaseCounter = 0
+
+  /** Runs everything due now, again and again, until nothing is due at this instant. */
+  const drainNow = Effect.gen(function*() {
+    for (let i = 0; i < maxStepsPerInstant; i++) {
+      const ran = yield* run(Orchestrator.runDue(1_000))
+      if (ran === 0) return
+    }
+    return yield* Effect.die(new Error(`releases kept acting at the same instant ${maxStepsPerInstant} times`))
+  })
+
+  const runTo = (end: number) =>
+    Effect.gen(function*() {
+      while (true) {
+        yield* drainNow
+        const next = yield* scheduler.nextDueAt
+        if (Option.isNone(next) || next.value > end) break
+        const now = yield* Clock.currentTimeMillis
+        if (next.value > now) yield* moveClockTo(next.value)
+      }
+      if ((yield* Clock.currentTimeMillis) < end) yield* moveClockTo(end)
+      yield* drainNow
+    })
+
+  const readStream = (releaseId: string) => store.readStream(releaseId)
+
+  const harness = Harness.of({
+    fleet,
+    addWorker: fleet.addWorker,
+    release: (options) =>
+      Effect.gen(function*() {
+        const releaseId = `rel_${(++releaseCounter).toString().padStart(4, "0")}`
+        const actor = options.actor ?? defaultActor
+        yield* run(Orchestrator.create({
+          releaseId,
+          teamId,
+          workerId: `wkr_${options.worker.scriptName}`,
+          accountId: options.worker.accountId,
+          scriptName: options.worker.scriptName,
+          canaryVersionId: options.versionId,
+          planId: null,
+          plan: options.plan,
+          autoAdvance: options.autoAdvance ?? true,
+          name: options.name ?? null,
+          ticketUrl: null,
+          actor
+        }))
+        if (options.start ?? true) yield* run(Orchestrator.execute(releaseId, { _tag: "Start", actor }))
+        return releaseId
+      }),
+    execute: (releaseId, request) => run(Orchestrator.execute(releaseId, request)),
+    runFor: (duration) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => runTo(now + Duration.toMillis(Duration.fromInputUnsafe(duration)))),
+    runUntilSettled: (limit) =>
+      Effect.gen(function*() {
+        const start = yield* Clock.currentTimeMillis
+        const end = start + Duration.toMillis(Duration.fromInputUnsafe(limit))
+        while (true) {
+          yield* drainNow
+          const next = yield* scheduler.nextDueAt
+          if (Option.isNone(next) || next.value > end) break
+          yield* moveClockTo(Math.max(next.value, yield* Clock.currentTimeMillis))
+        }
+        return Duration.millis((yield* Clock.currentTimeMillis) - start)
+      }),
+    state: (releaseId) => Effect.map(readStream(releaseId), (events) => Release.fold(events.map((e) => e.event))),
+    summary: (releaseId) =>
+      Effect.flatMap(readStream(releaseId), (events) => {
+        const summary = ReleaseSummary.project(events.map((e) => e.event))
+        return summary === undefined
+          ? Effect.die(new Error(`no release ${releaseId}`))
+          : Effect.succeed(summary)
+      }),
+    events: readStream,
+    audit: (releaseId) => Effect.map(readStream(releaseId), AuditEntry.project),
+    elapsed: Effect.map(Clock.currentTimeMillis, (now) => Duration.millis(now - fleet.startedAt))
+  })
+  return { harness, context }
+})
+
+/**
+ * The harness and the ports it runs on (EventStore, Scheduler, TrafficRouter, HealthSource,
+ * Outbox), for tests that want to look underneath. Needs `TestClock` (`it.effect` provides it;
+ * elsewhere add `TestClock.layer()`).
+ */
+export const layer: Layer.Layer<
+  Harness | EventStore.EventStore | Scheduler.Scheduler | TrafficRouter.TrafficRouter | HealthSource.HealthSource | Outbox.Outbox
+> = Layer.effectContext(
+  Effect.gen(function*() {
+    const { harness, context } = yield* make
+    const outbox = yield* Outbox.makeMemory.pipe(Effect.provideContext(context))
+    return context.pipe(Context.add(Harness, harness), Context.add(Outbox.Outbox, outbox))
+  })
+)
