@@ -7,6 +7,8 @@
 import { Duration } from "effect"
 import type { ErrorRate } from "./WorkerFleet.ts"
 
+export type { ErrorRate }
+
 export const constant = (rate: number): ErrorRate => rate
 
 /** `before` until `at`, then `after`: a version that goes bad (or recovers) mid-release. */

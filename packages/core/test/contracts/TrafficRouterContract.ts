@@ -116,7 +116,7 @@ export const suite = (name: string, makeLayer: () => Layer.Layer<TrafficRouter.T
 
     if (fixture.unknownVersionId !== undefined) {
       const unknownVersionId = fixture.unknownVersionId
-      // Cloudflare answers 400 or 404 depending on the endpoint; either way the release fails.
+      // Bad request or not found is the adapter's reading of Cloudflare's answer; both fail the release.
       test("apply of a split naming an unknown version fails as permanent or not_found and changes nothing", () =>
         assertRefused(TrafficSplit.canaryAt(unknownVersionId, liveVersionId, 10), ["permanent", "not_found"]))
     }
