@@ -1,0 +1,55 @@
+/**
+ * How a benchmark is measured: warm up, then time many samples and report the median and p99.
+ * The machine is shared and noisy, so single timings mean nothing; medians over many runs, and
+ * ratios against a peer measured in the same run, do.
+ */
+import { performance } from "node:perf_hooks"
+
+export interface Result {
+  readonly name: string
+  readonly p50_ms: number
+  readonly p99_ms: number
+  /** Operations per second at the median (`ops` per sample). */
+  readonly per_s: number
+  readonly peer: string | null
+  readonly samples: number
+  readonly target?: string
+}
+
+const quantile = (sorted: ReadonlyArray<number>, q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+
+const round = (n: number) => Math.round(n * 1000) / 1000
+
+export interface Options {
+  readonly name: string
+  readonly samples: number
+  readonly warmup?: number
+  /** How many operations one sample performs, for `per_s`. */
+  readonly ops?: number
+  readonly peer?: string | null
+  readonly target?: string
+}
+
+export const measure = async (options: Options, sample: () => unknown | Promise<unknown>): Promise<Result> => {
+  for (let i = 0; i < (options.warmup ?? Math.ceil(options.samples / 5)); i++) await sample()
+  const timings: Array<number> = []
+  for (let i = 0; i < options.samples; i++) {
+    const start = performance.now()
+    await sample()
+    timings.push(performance.now() - start)
+  }
+  timings.sort((a, b) => a - b)
+  const p50 = quantile(timings, 0.5)
+  const result: Result = {
+    name: options.name,
+    p50_ms: round(p50),
+    p99_ms: round(quantile(timings, 0.99)),
+    per_s: Math.round((options.ops ?? 1) / (p50 / 1000)),
+    peer: options.peer ?? null,
+    samples: options.samples,
+    ...(options.target === undefined ? {} : { target: options.target })
+  }
+  console.log(JSON.stringify(result))
+  return result
+}
