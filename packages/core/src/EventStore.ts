@@ -56,11 +56,12 @@ export const makeMemory = Effect.sync(() => {
   return EventStore.of({
     append: (streamId, expectedVersion, events) =>
       Effect.gen(function*() {
+        // Read the clock first: the check and the write below must run with no yield between them.
+        const recordedAt = yield* Clock.currentTimeMillis
         const stream = streams.get(streamId) ?? []
         if (stream.length !== expectedVersion) {
           return yield* new StreamVersionConflict({ streamId, expectedVersion, actualVersion: stream.length })
         }
-        const recordedAt = yield* Clock.currentTimeMillis
         const recorded = events.map((event, i): RecordedEvent => {
           const version = expectedVersion + i + 1
           return { id: eventId(streamId, version), streamId, version, position: log.length + i + 1, event, recordedAt }
