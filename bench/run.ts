@@ -5,7 +5,7 @@
  */
 import { Actor, NextAction, Plan, Release, ReleaseCommand, ReleaseDecider, ReleaseEvent } from "@canaryroll/core"
 import { Harness } from "@canaryroll/memory"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { measure } from "./Measure.ts"
 
@@ -76,6 +76,11 @@ const stream = releaseStream(1_000)
 if (stream.length !== 1_000) throw new Error(`expected 1,000 events, built ${stream.length}`)
 
 await measure({ name: "core.fold_1000_events", samples: samples(2_000), target: "p50 <= 1 ms" }, () => Release.fold(stream))
+
+// What loading really costs before the fold: decoding the stored JSON of the same 1,000 events
+const decodeEvents = Schema.decodeUnknownSync(Schema.Array(ReleaseEvent.ReleaseEvent))
+const storedJson = JSON.parse(JSON.stringify(Schema.encodeSync(Schema.Array(ReleaseEvent.ReleaseEvent))(stream)))
+await measure({ name: "core.decode_1000_stored_events", samples: samples(500) }, () => decodeEvents(storedJson))
 
 // decide + evolve throughput: rebuild the same 1,000-event release from its commands
 await measure({ name: "core.decide_evolve", samples: samples(500), ops: 1_000 }, () => releaseStream(1_000))
