@@ -95,7 +95,7 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
   }
   if (!Release.exists(state)) return reject("not_found", "the release does not exist")
   const release = state
-  const rollingBack = release.rollback !== null
+  const rollingBack = release.rollback !== null && !Release.isTerminal(release)
 
   switch (command._tag) {
     case "Start": {
@@ -122,9 +122,8 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
 
     case "Advance": {
       if (release.status === "completed") return alreadyDone
-      if (release.status !== "in_progress" || rollingBack) {
-        return notAllowed(release, "advance")
-      }
+      if (rollingBack) return reject("invalid_state", "cannot advance: the release is rolling back")
+      if (release.status !== "in_progress") return notAllowed(release, "advance")
       if (command.fromStep < release.stepIndex) return alreadyDone
       if (command.fromStep > release.stepIndex) {
         return reject("stale_step", `the release is at step ${release.stepIndex}, not ${command.fromStep}`)
@@ -166,6 +165,9 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
     }
 
     case "Resume": {
+      if (release.status === "in_progress" && rollingBack) {
+        return reject("invalid_state", "cannot resume: the release is rolling back")
+      }
       if (release.status === "in_progress") return alreadyDone
       if (release.status !== "paused") return notAllowed(release, "resume")
       const known = new Set([release.canaryVersionId, release.stableVersionId])
@@ -200,10 +202,10 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
     case "RecordTrafficShift": {
       if (release.status !== "in_progress" && release.status !== "paused") return notAllowed(release, "record a traffic shift")
       if (rollingBack) return reject("invalid_state", "cannot record a step's traffic: the release is rolling back")
-      if (command.stepIndex < release.stepIndex || release.trafficAppliedAt !== null) return alreadyDone
       if (command.stepIndex > release.stepIndex) {
         return reject("stale_step", `the release is at step ${release.stepIndex}, not ${command.stepIndex}`)
       }
+      if (command.stepIndex < release.stepIndex || release.trafficAppliedAt !== null) return alreadyDone
       return events({
         _tag: "TrafficShifted",
         stepIndex: command.stepIndex,
@@ -232,13 +234,14 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
     case "ReportShiftFailure": {
       if (release.status !== "in_progress") return notAllowed(release, "record a traffic failure")
       const forRollback = command.purpose === "rollback"
-      if (forRollback !== rollingBack) return reject("invalid_state", `no ${command.purpose} traffic change is under way`)
+      const underWay = forRollback ? rollingBack : !rollingBack && release.trafficAppliedAt === null
+      if (!underWay) return reject("invalid_state", `no ${command.purpose} traffic change is under way`)
       const what = forRollback ? "rolling back" : `shifting traffic for step ${release.stepIndex}`
       switch (command.kind) {
         case "transient":
         case "rate_limited": {
           const attempt = (release.shiftRetry?.attempt ?? 0) + 1
-          if (!forRollback && attempt > maxShiftAttempts) {
+          if (!forRollback && attempt >= maxShiftAttempts) {
             return events({
               _tag: "Failed",
               reason: `Cloudflare kept failing while ${what} (${maxShiftAttempts} attempts): ${command.message}`,
