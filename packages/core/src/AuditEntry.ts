@@ -94,7 +94,11 @@ export const sentence = (context: Context, event: ReleaseEvent): string => {
     case "RollbackStarted":
       return `${who} started rolling back ${worker} to version ${context.stableVersionId ?? "(unknown)"}: ${event.reason}`
     case "RolledBack":
-      return `${who} rolled ${worker} back: version ${context.stableVersionId ?? "(unknown)"} serves 100% (deployment ${event.deploymentId})`
+      return `${who} rolled ${worker} back: version ${context.stableVersionId ?? "(unknown)"} serves 100% (deployment ${event.deploymentId})${
+        event.replaced === undefined
+          ? ""
+          : `, replacing deployment ${event.replaced.deploymentId} (${TrafficSplit.describe(event.replaced.split)}) made outside CanaryRoll`
+      }`
     case "Completed":
       return `${who} completed the release: ${worker} version ${context.canaryVersionId} serves 100%`
     case "Failed":

@@ -23,6 +23,9 @@ import * as TrafficSplit from "./TrafficSplit.ts"
 export type Services = EventStore | Scheduler | TrafficRouter | HealthSource
 export type Infrastructure = EventStoreUnavailable | SchedulerUnavailable
 
+/** How long a release waits after a step whose outcome the decider refused, before trying again. */
+export const rejectedStepBackoffMs = 30_000
+
 /** How many times a step is recomputed after version conflicts before giving up for this wake-up. */
 export const maxConflictRetries = 8
 
@@ -198,14 +201,23 @@ const perform = (release: Release.Release, action: NextAction.NextAction, now: n
               return Effect.succeed({ _tag: "ReportDrift", expected: release.liveSplit ?? [], observed: active, actor, now })
             }
             return router.apply(target, action.split, { message: shiftMessage(release, action.stepIndex) }).pipe(
-              Effect.map((deployment) => ({
-                _tag: "RecordTrafficShift" as const,
-                stepIndex: action.stepIndex,
-                deployment,
-                reusedExisting: false,
-                actor,
-                now
-              }))
+              // ...then verify: read the live deployment back. Someone deploying by hand in
+              // between is drift; a failed read-back leaves the apply's own answer.
+              Effect.flatMap((applied) =>
+                router.readActive(target).pipe(Effect.option, Effect.map((readBack) => readBack._tag === "Some" ? readBack.value : applied))
+              ),
+              Effect.map((live): Command.ReleaseCommand =>
+                TrafficSplit.equals(live.split, action.split)
+                  ? {
+                    _tag: "RecordTrafficShift",
+                    stepIndex: action.stepIndex,
+                    deployment: live,
+                    reusedExisting: false,
+                    actor,
+                    now
+                  }
+                  : { _tag: "ReportDrift", expected: action.split, observed: live, actor, now }
+              )
             )
           }),
           Effect.catchTag("TrafficRouterError", (error) => Effect.succeed(routerFailure("step", error, now)))
@@ -214,13 +226,17 @@ const perform = (release: Release.Release, action: NextAction.NextAction, now: n
       case "ApplyRollback": {
         // A rollback restores the stable version whatever is live: it is the safe state.
         return yield* router.readActive(target).pipe(
-          Effect.flatMap((active) =>
-            TrafficSplit.equals(active.split, action.split)
-              ? Effect.succeed({ deployment: active, reusedExisting: true })
-              : router.apply(target, action.split, {
-                message: `CanaryRoll release ${release.releaseId}: rollback to ${release.stableVersionId}`
-              }).pipe(Effect.map((deployment) => ({ deployment, reusedExisting: false })))
-          ),
+          Effect.flatMap((active) => {
+            if (TrafficSplit.equals(active.split, action.split)) {
+              return Effect.succeed({ deployment: active, reusedExisting: true })
+            }
+            const handMade = release.liveSplit === null || !TrafficSplit.equals(active.split, release.liveSplit)
+            return router.apply(target, action.split, {
+              message: `CanaryRoll release ${release.releaseId}: rollback to ${release.stableVersionId}`
+            }).pipe(
+              Effect.map((deployment) => ({ deployment, reusedExisting: false, ...(handMade ? { replaced: active } : {}) }))
+            )
+          }),
           Effect.map((outcome): Command.ReleaseCommand => ({ _tag: "RecordRollback", ...outcome, actor, now })),
           Effect.catchTag("TrafficRouterError", (error) => Effect.succeed(routerFailure("rollback", error, now)))
         )
@@ -282,10 +298,14 @@ export const tick = Effect.fnUntraced(function*(releaseId: string) {
     // A rejected system command means the state moved under us in a way the retry loop did not
     // see; the next wake-up recomputes from the events, so record nothing now.
     Effect.catchTag("ReleaseRejected", (rejection) =>
-      Effect.logWarning(`release ${releaseId}: ${rejection.message}`).pipe(
-        Effect.andThen(load(releaseId)),
-        Effect.map((loaded) => ({ loaded, appended: [] as ReadonlyArray<ReleaseEvent>, state: loaded.state }))
-      ))
+      Effect.gen(function*() {
+        yield* Effect.logWarning(`release ${releaseId}: ${rejection.message}`)
+        const loaded = yield* load(releaseId)
+        // Back off rather than spin on a due time that already passed.
+        const scheduler = yield* Scheduler
+        yield* scheduler.schedule(releaseId, (yield* Clock.currentTimeMillis) + rejectedStepBackoffMs)
+        return { loaded, appended: [] as ReadonlyArray<ReleaseEvent>, state: loaded.state }
+      }))
   )
   if (action === "NotDue") {
     yield* reschedule(releaseId, outcome.state, yield* Clock.currentTimeMillis)

@@ -77,6 +77,8 @@ export interface RecordRollback extends Base {
   readonly _tag: "RecordRollback"
   readonly deployment: ActiveDeployment
   readonly reusedExisting: boolean
+  /** The live deployment found before the rollback, when it was not the one the events expected. */
+  readonly replaced?: ActiveDeployment | undefined
 }
 
 export type ShiftFailureKind = "transient" | "rate_limited" | "permanent" | "not_found" | "credentials"

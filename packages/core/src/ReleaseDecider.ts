@@ -172,7 +172,8 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
       if (release.status !== "paused") return notAllowed(release, "resume")
       const known = new Set([release.canaryVersionId, release.stableVersionId])
       const stranger = command.liveDeployment.split.find((share) => share.percentage > 0 && !known.has(share.versionId))
-      if (stranger !== undefined) {
+      // A paused rollback resumes whatever is live: it puts the stable version back regardless.
+      if (stranger !== undefined && release.rollback === null) {
         return reject(
           "unknown_live_version",
           `the live deployment serves version ${stranger.versionId}, which is neither the stable (${release.stableVersionId}) nor the canary (${release.canaryVersionId}); restore one of them or roll back`
@@ -226,6 +227,7 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
         _tag: "RolledBack",
         deploymentId: command.deployment.deploymentId,
         reusedExisting: command.reusedExisting,
+        ...(command.replaced === undefined ? {} : { replaced: command.replaced }),
         actor,
         at
       })

@@ -111,10 +111,15 @@ export const RollbackStarted = Schema.TaggedStruct("RollbackStarted", {
   ...common
 })
 
-/** The stable version serves 100% again. */
+/**
+ * The stable version serves 100% again. `replaced` is the live deployment the rollback replaced
+ * when it was not what the events said (a hand-made change): a rollback restores the safe state
+ * whatever is live, but never silently.
+ */
 export const RolledBack = Schema.TaggedStruct("RolledBack", {
   deploymentId: Schema.String,
   reusedExisting: Schema.Boolean,
+  replaced: Schema.optionalKey(ActiveDeployment),
   ...common
 })
 
