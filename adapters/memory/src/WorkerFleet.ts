@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import { HealthCheck, HealthSource, TrafficRouter, TrafficSplit } from "@canaryroll/core"
+import { HealthCheck, HealthSource, TrafficHistory, TrafficRouter, TrafficSplit } from "@canaryroll/core"
 import { Clock, Effect } from "effect"
 
 /** A constant fraction (0.05 = 5%), or one that changes with the seconds since the fleet started. */
@@ -54,9 +54,6 @@ export const defaultAccountId = "acc_harness"
 
 const rateAt = (rate: ErrorRate | RequestRate, elapsedSeconds: number) =>
   typeof rate === "function" ? rate(elapsedSeconds) : rate
-
-/** Slices analytics are integrated over: fine enough for rates that change by the minute. */
-const sliceMs = 10_000
 
 export interface WorkerFleet {
   readonly startedAt: number
@@ -160,26 +157,11 @@ export const make = Effect.gen(function*() {
   })
 
   /** Requests and errors of each version over `[start, end)`, integrated over the deployment history. */
-  const measure = (worker: Worker, start: number, end: number) => {
-    const totals = new Map<string, { requests: number; errors: number }>()
-    for (let sliceStart = start; sliceStart < end; sliceStart += sliceMs) {
-      const sliceEnd = Math.min(end, sliceStart + sliceMs)
-      const middle = (sliceStart + sliceEnd) / 2
-      const elapsedSeconds = (middle - startedAt) / 1000
-      const live = worker.deployments.findLast((deployment) => deployment.createdAt <= middle)
-      if (live === undefined) continue
-      const requests = rateAt(worker.requestsPerMinute, elapsedSeconds) * (sliceEnd - sliceStart) / 60_000
-      for (const share of live.split) {
-        const served = requests * share.percentage / 100
-        const errorRate = rateAt(worker.errorRates.get(share.versionId) ?? 0, elapsedSeconds)
-        const total = totals.get(share.versionId) ?? { requests: 0, errors: 0 }
-        total.requests += served
-        total.errors += served * errorRate
-        totals.set(share.versionId, total)
-      }
-    }
-    return totals
-  }
+  const measure = (worker: Worker, start: number, end: number) =>
+    TrafficHistory.served(worker.deployments, { start, end }, {
+      requestsPerMinute: (time) => rateAt(worker.requestsPerMinute, (time - startedAt) / 1000),
+      errorRate: (versionId, time) => rateAt(worker.errorRates.get(versionId) ?? 0, (time - startedAt) / 1000)
+    })
 
   const health = HealthSource.HealthSource.of({
     sample: (request) =>
