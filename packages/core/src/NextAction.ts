@@ -24,11 +24,23 @@ export type NextAction =
   /** Put the stable version back at 100%. */
   | { readonly _tag: "ApplyRollback"; readonly at: number; readonly split: TrafficSplit }
 
-/** When the next health check is due: a full interval of data, plus the analytics delay. */
-export const nextCheckAt = (release: Release.Release): number | undefined => {
+/**
+ * Health windows end on multiples of the check interval (epoch-aligned), so every release in an
+ * account with the same interval asks analytics about the same instants: one query per account
+ * per interval can answer them all. A window is one interval long, except the first of a step,
+ * which runs from the moment traffic went live to the first boundary at least an interval later.
+ */
+export const nextWindowEnd = (release: Release.Release): number | undefined => {
   if (release.trafficAppliedAt === null) return undefined
-  const policy = release.plan.health
-  return (release.lastWindowEnd ?? release.trafficAppliedAt) + (policy.intervalSeconds + policy.analyticsDelaySeconds) * 1000
+  const interval = release.plan.health.intervalSeconds * 1000
+  const start = release.lastWindowEnd ?? release.trafficAppliedAt
+  return Math.ceil((start + interval) / interval) * interval
+}
+
+/** When the next health check is due: its window's end plus the analytics delay. */
+export const nextCheckAt = (release: Release.Release): number | undefined => {
+  const end = nextWindowEnd(release)
+  return end === undefined ? undefined : end + release.plan.health.analyticsDelaySeconds * 1000
 }
 
 /** When an automatic promotion is due, if one can happen without another check. */
@@ -68,8 +80,11 @@ export const nextAction = (state: Release.ReleaseState, now: number): NextAction
   if (promoteAt !== undefined && promoteAt < checkAt) {
     return { _tag: "Advance", at: promoteAt, fromStep: release.stepIndex }
   }
+  // A late check judges everything analytics can show by now, still ending on a boundary.
+  const interval = release.plan.health.intervalSeconds * 1000
+  const latestEnd = Math.floor((now - release.plan.health.analyticsDelaySeconds * 1000) / interval) * interval
   const start = release.lastWindowEnd ?? release.trafficAppliedAt
-  const end = Math.max(start, Math.max(checkAt, now) - release.plan.health.analyticsDelaySeconds * 1000)
+  const end = Math.max(nextWindowEnd(release)!, latestEnd)
   return { _tag: "CheckHealth", at: checkAt, window: { start, end } }
 }
 
