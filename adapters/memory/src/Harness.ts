@@ -25,8 +25,8 @@ import {
   Scheduler,
   TrafficRouter
 } from "@canaryroll/core"
-import { Clock, Context, Duration, Effect, Layer, Option } from "effect"
-import { TestClock } from "effect/testing"
+import { Clock, Context, Duration, Effect, Layer } from "effect"
+import * as SimulatedTime from "./SimulatedTime.ts"
 import * as WorkerFleet from "./WorkerFleet.ts"
 
 export interface ReleaseOptions {
@@ -42,18 +42,6 @@ export interface ReleaseOptions {
 
 export const teamId = "team_harness"
 export const defaultActor = Actor.user("usr_harness", "harness")
-
-/** Moves the test clock forward; the harness cannot run on a live clock. */
-const moveClockTo = (time: number) =>
-  Effect.withFiber((fiber) => {
-    const clock = fiber.getRef(Clock.Clock) as Partial<TestClock.TestClock>
-    return typeof clock.setTime === "function"
-      ? clock.setTime(time)
-      : Effect.die(new Error("the harness needs TestClock: use it.effect, or provide TestClock.layer()"))
-  })
-
-/** Guards against a release that keeps acting without time passing. */
-const maxStepsPerInstant = 10_000
 
 export class Harness extends Context.Service<Harness, {
   readonly fleet: WorkerFleet.WorkerFleet
@@ -94,31 +82,8 @@ const make = Effect.gen(function*() {
     Context.add(Scheduler.Scheduler, yield* Scheduler.makeMemory)
   )
   const run = <A, E>(effect: Effect.Effect<A, E, Orchestrator.Services>) => Effect.provideContext(effect, context)
-  const scheduler = Context.get(context, Scheduler.Scheduler)
   const store = Context.get(context, EventStore.EventStore)
   let releaseCounter = 0
-
-  /** Runs everything due now, again and again, until nothing is due at this instant. */
-  const drainNow = Effect.gen(function*() {
-    for (let i = 0; i < maxStepsPerInstant; i++) {
-      const ran = yield* run(Orchestrator.runDue(1_000))
-      if (ran === 0) return
-    }
-    return yield* Effect.die(new Error(`releases kept acting at the same instant ${maxStepsPerInstant} times`))
-  })
-
-  const runTo = (end: number) =>
-    Effect.gen(function*() {
-      while (true) {
-        yield* drainNow
-        const next = yield* scheduler.nextDueAt
-        if (Option.isNone(next) || next.value > end) break
-        const now = yield* Clock.currentTimeMillis
-        if (next.value > now) yield* moveClockTo(next.value)
-      }
-      if ((yield* Clock.currentTimeMillis) < end) yield* moveClockTo(end)
-      yield* drainNow
-    })
 
   const readStream = (releaseId: string) => store.readStream(releaseId)
 
@@ -147,20 +112,8 @@ const make = Effect.gen(function*() {
         return releaseId
       }),
     execute: (releaseId, request) => run(Orchestrator.execute(releaseId, request)),
-    runFor: (duration) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => runTo(now + Duration.toMillis(Duration.fromInputUnsafe(duration)))),
-    runUntilSettled: (limit) =>
-      Effect.gen(function*() {
-        const start = yield* Clock.currentTimeMillis
-        const end = start + Duration.toMillis(Duration.fromInputUnsafe(limit))
-        while (true) {
-          yield* drainNow
-          const next = yield* scheduler.nextDueAt
-          if (Option.isNone(next) || next.value > end) break
-          yield* moveClockTo(Math.max(next.value, yield* Clock.currentTimeMillis))
-        }
-        return Duration.millis((yield* Clock.currentTimeMillis) - start)
-      }),
+    runFor: (duration) => run(SimulatedTime.runFor(duration)),
+    runUntilSettled: (limit) => run(SimulatedTime.runUntilSettled(limit)),
     state: (releaseId) => Effect.map(readStream(releaseId), (events) => Release.fold(events.map((e) => e.event))),
     summary: (releaseId) =>
       Effect.flatMap(readStream(releaseId), (events) => {

@@ -6,4 +6,5 @@
  */
 export * as ErrorRate from "./ErrorRate.ts"
 export * as Harness from "./Harness.ts"
+export * as SimulatedTime from "./SimulatedTime.ts"
 export * as WorkerFleet from "./WorkerFleet.ts"
