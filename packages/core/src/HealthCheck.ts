@@ -48,7 +48,7 @@ export const assess = (
   if (canary === undefined) {
     return { verdict: "inconclusive", reasons: ["no analytics for the canary in this window"] }
   }
-  if (canary.requests < policy.minRequests) {
+  if (canary.requests === 0 || canary.requests < policy.minRequests) {
     return {
       verdict: "inconclusive",
       reasons: [`requests ${canary.requests} < minRequests (${policy.minRequests})`]

@@ -60,17 +60,18 @@ export const nextAction = (state: Release.ReleaseState, now: number): NextAction
   if (state.status === "pending") return { _tag: "Wait", reason: "pending" }
   if (state.status === "paused") return { _tag: "Wait", reason: "paused" }
   const release = state
+  const notBeforeResume = (at: number) => Math.max(at, release.resumedAt ?? at)
   if (release.rollback !== null) {
     return {
       _tag: "ApplyRollback",
-      at: release.shiftRetry?.retryAt ?? release.rollback.startedAt,
+      at: notBeforeResume(release.shiftRetry?.retryAt ?? release.rollback.startedAt),
       split: Split.whole(release.stableVersionId ?? "")
     }
   }
   if (release.trafficAppliedAt === null) {
     return {
       _tag: "ShiftTraffic",
-      at: release.shiftRetry?.retryAt ?? release.stepStartedAt ?? release.startedAt ?? release.createdAt,
+      at: notBeforeResume(release.shiftRetry?.retryAt ?? release.stepStartedAt ?? release.startedAt ?? release.createdAt),
       stepIndex: release.stepIndex,
       split: Release.targetSplit(release)
     }

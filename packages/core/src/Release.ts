@@ -54,6 +54,8 @@ export interface Release {
   readonly stableVersionId: string | null
   readonly stepIndex: number
   readonly stepStartedAt: number | null
+  /** When a person last resumed the release: nothing that was due before is due earlier than this. */
+  readonly resumedAt: number | null
   /** When the current step's split was confirmed live; `null` while it still has to be applied. */
   readonly trafficAppliedAt: number | null
   /** The split the events say is live on Cloudflare: what drift detection compares against. */
@@ -121,6 +123,7 @@ export const evolve = (state: ReleaseState, event: ReleaseEvent): ReleaseState =
       stableVersionId: null,
       stepIndex: 0,
       stepStartedAt: null,
+      resumedAt: null,
       liveSplit: null,
       rollback: null,
       pause: null,
@@ -176,7 +179,13 @@ export const evolve = (state: ReleaseState, event: ReleaseEvent): ReleaseState =
     case "Resumed": {
       // The split a person accepted becomes the baseline; the step is re-applied from it unless
       // it already is the step's split, and checks start afresh.
-      const resumed: Release = { ...state, status: "in_progress", pause: null, liveSplit: event.liveDeployment.split }
+      const resumed: Release = {
+        ...state,
+        status: "in_progress",
+        pause: null,
+        resumedAt: event.at,
+        liveSplit: event.liveDeployment.split
+      }
       const stepIsLive = TrafficSplit.equals(event.liveDeployment.split, targetSplit(resumed))
       return { ...resumed, ...freshStep, trafficAppliedAt: stepIsLive ? event.at : null }
     }

@@ -274,7 +274,17 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
           })
         case "permanent":
         case "not_found":
-          return events({ _tag: "Failed", reason: `Cloudflare refused ${what}: ${command.message}`, actor, at })
+          // A refused rollback leaves the canary serving: that needs a person, not a terminal
+          // status (resuming retries the rollback). A refused step fails the release.
+          return forRollback
+            ? events({
+              _tag: "Paused",
+              cause: "rollback_refused",
+              reason: `Cloudflare refused ${what}: ${command.message}; fix the Worker and resume to retry the rollback`,
+              actor,
+              at
+            })
+            : events({ _tag: "Failed", reason: `Cloudflare refused ${what}: ${command.message}`, actor, at })
       }
     }
 
@@ -285,12 +295,16 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
     }
 
     case "RecordHealthCheck": {
+      // A window already judged is already done, whatever happened since (re-sent commands).
+      if (release.lastWindowEnd !== null && command.window.end <= release.lastWindowEnd) return alreadyDone
       if (release.status !== "in_progress") return notAllowed(release, "record a health check")
       if (rollingBack) return reject("invalid_state", "cannot record a health check: the release is rolling back")
       if (release.trafficAppliedAt === null) {
         return reject("traffic_not_live", `traffic for step ${release.stepIndex} is not live yet`)
       }
-      if (release.lastWindowEnd !== null && command.window.end <= release.lastWindowEnd) return alreadyDone
+      // A window from before this step's traffic went live (an earlier step, or before a resume)
+      // says nothing about the current split.
+      if (command.window.start < release.trafficAppliedAt) return alreadyDone
       const policy = release.plan.health
       const assessment = HealthCheck.assess(policy, command.canary, command.stable)
       const reasons = command.canary === undefined && command.unavailableReason !== undefined

@@ -91,7 +91,8 @@ export const Promoted = Schema.TaggedStruct("Promoted", {
   ...common
 })
 
-export const PauseCause = Schema.Literals(["requested", "unhealthy", "credentials"])
+/** `rollback_refused`: Cloudflare refused to restore the stable version; a person must look. */
+export const PauseCause = Schema.Literals(["requested", "unhealthy", "credentials", "rollback_refused"])
 export type PauseCause = typeof PauseCause.Type
 
 export const Paused = Schema.TaggedStruct("Paused", {

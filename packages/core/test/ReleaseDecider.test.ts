@@ -780,18 +780,26 @@ describe("ReleaseDecider", () => {
               at: now
             }
           ]))
-        it("permanent: the release fails", () =>
+        it("permanent: the release pauses for a person, because the canary still serves", () =>
           given(rollingBack).when(reportShiftFailure("permanent", { purpose: "rollback" })).then([
             {
-              _tag: "Failed",
-              reason: "Cloudflare refused rolling back: 10021: the version split is invalid",
+              _tag: "Paused",
+              cause: "rollback_refused",
+              reason:
+                "Cloudflare refused rolling back: 10021: the version split is invalid; fix the Worker and resume to retry the rollback",
               actor: system,
               at: now
             }
           ]))
-        it("not_found: the release fails", () =>
+        it("not_found: the release pauses for a person", () =>
           given(rollingBack).when(reportShiftFailure("not_found", { purpose: "rollback" })).then([
-            { _tag: "Failed", reason: "Cloudflare refused rolling back: 10007: Worker not found", actor: system, at: now }
+            {
+              _tag: "Paused",
+              cause: "rollback_refused",
+              reason: "Cloudflare refused rolling back: 10007: Worker not found; fix the Worker and resume to retry the rollback",
+              actor: system,
+              at: now
+            }
           ]))
       })
       for (const command of everyShiftFailure("step")) {
