@@ -1,0 +1,40 @@
+/**
+ * `pnpm sim [--port N] [--seed]`: the Cloudflare API simulator as a process. Prints exactly one
+ * JSON line on start, `{ baseUrl, controlUrl, accountId, apiToken, scripts }`, then serves until
+ * SIGINT or SIGTERM. Without `--seed` the account and token exist but have no Workers.
+ */
+import { parseArgs } from "node:util"
+import { seed } from "./Seed.ts"
+import { start } from "./Simulator.ts"
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: "0" },
+    host: { type: "string", default: "127.0.0.1" },
+    seed: { type: "boolean", default: false }
+  }
+})
+
+const port = Number(values.port)
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  process.stderr.write(`--port must be a port number, got ${values.port}\n`)
+  process.exit(2)
+}
+
+const simulator = await start({ port, host: values.host })
+const demo = values.seed
+  ? seed(simulator)
+  : (() => {
+    const account = simulator.createAccount({ name: "CanaryRoll" })
+    return { accountId: account.id, apiToken: simulator.createToken({ accountIds: [account.id] }).value, scripts: [] }
+  })()
+
+process.stdout.write(
+  `${JSON.stringify({ baseUrl: simulator.baseUrl, controlUrl: simulator.controlUrl, ...demo })}\n`
+)
+
+const stop = () => {
+  simulator.close().then(() => process.exit(0), () => process.exit(1))
+}
+process.once("SIGINT", stop)
+process.once("SIGTERM", stop)
