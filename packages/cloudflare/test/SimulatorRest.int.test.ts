@@ -50,10 +50,11 @@ describe("versions", () => {
     const second = fixture.sim.createVersion({ ...ref(), message: "second" })
     const third = fixture.sim.createVersion({ ...ref(), message: "third" })
     const page = await fixture.client.workers.scripts.versions.list(fixture.scriptName, { account_id: fixture.accountId })
-    assert.deepStrictEqual(page.result.items.map((item) => item.id), [third.id, second.id, fixture.firstVersionId])
-    assert.deepStrictEqual(page.result.items.map((item) => item.number), [3, 2, 1])
-    assert.strictEqual(page.result.items[0]!.metadata?.source, "wrangler")
-    assert.strictEqual(page.result.items[0]!.metadata?.created_on, "2026-11-26T10:00:00.000000Z")
+    const items = page.result.items ?? []
+    assert.deepStrictEqual(items.map((item) => item.id), [third.id, second.id, fixture.firstVersionId])
+    assert.deepStrictEqual(items.map((item) => item.number), [3, 2, 1])
+    assert.strictEqual(items[0]!.metadata?.source, "wrangler")
+    assert.strictEqual(items[0]!.metadata?.created_on, "2026-11-26T10:00:00.000000Z")
     conforms(operations.listVersions, fixture.lastBody())
     const body = fixture.lastBody() as any
     assert.deepStrictEqual(body.result_info, { page: 1, per_page: 20, count: 3, total_count: 3, total_pages: 1 })
@@ -87,7 +88,7 @@ describe("versions", () => {
       deployable: true,
       per_page: 1
     })
-    assert.strictEqual(page.result.items.length, 4)
+    assert.strictEqual(page.result.items?.length, 4)
     conforms(operations.listVersions, fixture.lastBody())
   })
 
@@ -157,7 +158,7 @@ describe("versions", () => {
       ...moduleUpload({ main_module: "index.js" })
     }))
     assert.strictEqual(error.status, 400)
-    assert.match(error.errors[0]!.message, /main module "index.js"/)
+    assert.match(String(error.errors[0]?.message), /main module "index.js"/)
     isFailure(fixture.lastBody())
   })
 
@@ -310,7 +311,7 @@ describe("deployments", () => {
       script_name: fixture.scriptName
     }))
     assert.instanceOf(refused, Cloudflare.BadRequestError)
-    assert.match(refused.errors[0]!.message, /actively serving traffic, cannot be deleted/)
+    assert.match(String(refused.errors[0]?.message), /actively serving traffic, cannot be deleted/)
     isFailure(fixture.lastBody())
   })
 
@@ -395,7 +396,7 @@ describe("deployments", () => {
         assert.instanceOf(error, Cloudflare.BadRequestError)
         assert.strictEqual(error.status, 400)
         assert.strictEqual(error.errors[0]!.code, 10021)
-        assert.match(error.errors[0]!.message, testCase.message)
+        assert.match(String(error.errors[0]?.message), testCase.message)
         isFailure(fixture.lastBody())
         assert.deepStrictEqual(fixture.sim.activeDeployment(ref()), before)
         assert.deepStrictEqual(fixture.sim.counters().deploymentsCreated, {})
