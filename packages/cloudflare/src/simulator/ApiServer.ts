@@ -83,7 +83,7 @@ export const handle = async (
   if (route.api === "graphql") deps.counters.graphql(presented)
   else deps.counters.rest(presented, `${method} ${route.template}`)
 
-  const fault = deps.faults.take(method, path)
+  const fault = deps.faults.take(method, url.pathname)
   switch (fault?.kind) {
     case "status":
       return send(response, faultReply(fault.status, route, deps, fault))
@@ -92,15 +92,9 @@ export const handle = async (
     case "latency":
       await deps.pending.delay(fault.latencyMs)
       break
-    case "outOfBandDeployment": {
-      const script = deps.platform.requireScript(fault.accountId, fault.scriptName)
-      deps.platform.deploy(script, {
-        strategy: "percentage",
-        versions: fault.versions,
-        ...(fault.message === undefined ? {} : { annotations: { "workers/message": fault.message } })
-      }, { source: "wrangler", author: deps.platform.accounts.get(fault.accountId)!.owner })
+    case "outOfBandDeployment":
+      deps.platform.deployByHand(deps.platform.requireScript(fault.accountId, fault.scriptName), fault)
       break
-    }
   }
 
   const reply = await serve(route, params, request, url, path, deps).catch((error: unknown) => failureReply(error, deps))

@@ -14,7 +14,7 @@
 export interface Match {
   /** HTTP method, case-insensitive. */
   readonly method?: string
-  /** A substring of the path, e.g. "/deployments" or "/graphql". */
+  /** A substring of the URL path (with /client/v4), e.g. "/deployments" or "/graphql". */
   readonly path?: string
 }
 

@@ -159,6 +159,12 @@ export interface Platform {
   readonly uploadVersion: (script: Script, input: VersionInput) => Version
   /** Validate a deployment body by Cloudflare's rules and make it live. */
   readonly deploy: (script: Script, body: unknown, by: Omit<DeploymentInput, "request">) => Deployment
+  /** What `wrangler versions deploy` does by hand: the same rules, `source: "wrangler"`. */
+  readonly deployByHand: (script: Script, input: {
+    readonly versions: ReadonlyArray<DeploymentRules.VersionShare>
+    readonly message?: string
+    readonly at?: number
+  }) => Deployment
   readonly deleteDeployment: (script: Script, deploymentId: string) => void
   readonly setErrorRate: (script: Script, versionId: string, rate: TrafficModel.ErrorRate) => void
   readonly setRequestRate: (script: Script, requestsPerMinute: number) => void
@@ -317,6 +323,12 @@ export const make = (now: () => number): Platform => {
       const request = DeploymentRules.check(body, script.name, script.versions.map((version) => version.id))
       return record(script, { ...by, request })
     },
+    deployByHand: (script, input) =>
+      platform.deploy(script, {
+        strategy: "percentage",
+        versions: input.versions,
+        ...(input.message === undefined ? {} : { annotations: { "workers/message": input.message } })
+      }, { source: "wrangler", author: requireAccount(script.accountId).owner, ...(input.at === undefined ? {} : { at: input.at }) }),
     deleteDeployment: (script, deploymentId) => {
       const index = script.deployments.findIndex((deployment) => deployment.id === deploymentId)
       if (index < 0) throw new Rejection("deploymentNotFound")

@@ -202,15 +202,8 @@ const makeControl = (
       platform.setErrorRate(platform.requireScript(input.accountId, input.scriptName), input.versionId, input.errorRate),
     setRequestRate: (input) =>
       platform.setRequestRate(platform.requireScript(input.accountId, input.scriptName), input.requestsPerMinute),
-    deployOutOfBand: (input) => {
-      const script = platform.requireScript(input.accountId, input.scriptName)
-      const deployment = platform.deploy(script, {
-        strategy: "percentage",
-        versions: input.versions,
-        ...(input.message === undefined ? {} : { annotations: { "workers/message": input.message } })
-      }, { source: "wrangler", author: ownerOf(input.accountId), ...(input.at === undefined ? {} : { at: input.at }) })
-      return WireFormat.deployment(deployment)
-    },
+    deployOutOfBand: (input) =>
+      WireFormat.deployment(platform.deployByHand(platform.requireScript(input.accountId, input.scriptName), input)),
     activeDeployment: (input) => {
       const active = Platform.activeDeployment(platform.requireScript(input.accountId, input.scriptName))
       return active === undefined ? undefined : WireFormat.deployment(active)
