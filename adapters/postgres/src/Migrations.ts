@@ -1,0 +1,71 @@
+/**
+ * Migrations: the CanaryRoll schema, run on start with Effect's Migrator. Safe to run from
+ * several processes at once: each takes a transaction-scoped advisory lock (keyed by the schema
+ * it migrates) before the Migrator looks at what is pending, so the second process waits for the
+ * first to commit and then finds nothing left to do.
+ *
+ * A migration is a storage contract like the events: never edit one that has shipped, add the
+ * next number.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Layer } from "effect"
+import { Migrator, SqlClient, type SqlError } from "effect/sql"
+
+/** Where the Migrator records what ran; not Effect's default name, to share a database politely. */
+export const table = "canaryroll_migrations"
+
+export const migrations = Migrator.fromRecord({
+  "0001_events": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // `position` is allocated by `PgEventStore.append` in its own statement, before the insert
+    // (hence GENERATED ALWAYS plus OVERRIDING SYSTEM VALUE there), and the sequence must keep
+    // CACHE 1: the gap-safe reading of the log relies on positions being handed out in time order
+    // across sessions, which per-session caching would break.
+    yield* sql`
+      CREATE TABLE events (
+        position bigint GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME event_positions CACHE 1) PRIMARY KEY,
+        stream_id text NOT NULL,
+        stream_version integer NOT NULL CHECK (stream_version > 0),
+        type text NOT NULL,
+        data jsonb NOT NULL,
+        metadata jsonb NOT NULL DEFAULT '{}',
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+        horizon xid8 NOT NULL DEFAULT pg_snapshot_xmax(pg_current_snapshot()),
+        UNIQUE (stream_id, stream_version)
+      )`
+    yield* sql`COMMENT ON COLUMN events.transaction_id IS
+      'The appending transaction. Consumers that prefer a (transaction_id, position) cursor can use it.'`
+    yield* sql`COMMENT ON COLUMN events.horizon IS
+      'The first transaction id not yet assigned when this event''s position had been allocated: once no transaction below it is running, no event with a lower position can still commit. See PgEventStore.'`
+  }),
+  "0002_outbox_checkpoints": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // A position is a safe cursor because `readAll` is gap-safe by position (see PgEventStore),
+    // so the checkpoint needs no transaction id.
+    yield* sql`
+      CREATE TABLE outbox_checkpoints (
+        consumer text PRIMARY KEY,
+        position bigint NOT NULL CHECK (position >= 0),
+        acknowledged_at timestamptz NOT NULL DEFAULT now()
+      )`
+  })
+})
+
+/**
+ * Runs every pending migration. The Migrator's own `LOCK TABLE` does not cover creating its
+ * bookkeeping table, so two first starts could race there; the advisory lock serialises the
+ * whole run instead. Nested in this transaction, the Migrator's transaction is a savepoint.
+ */
+export const run = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  return yield* Effect.gen(function*() {
+    yield* sql`SELECT pg_advisory_xact_lock(hashtext(${"canaryroll/migrations/"} || coalesce(current_schema(), '')))`
+    return yield* Migrator.make({})({ loader: migrations, table })
+  }).pipe(sql.withTransaction)
+})
+
+/** Migrates on build; provide it before anything that touches the tables. */
+export const layer: Layer.Layer<never, Migrator.MigrationError | SqlError.SqlError, SqlClient.SqlClient> = Layer
+  .effectDiscard(run)

@@ -1,0 +1,59 @@
+/**
+ * @canaryroll/postgres: CanaryRoll on PostgreSQL. The event store and the outbox on one events
+ * table, migrations run on start, and an embedded PostgreSQL when `DATABASE_URL` is not set.
+ * Test support (one server per test run, a database per test file) is at
+ * `@canaryroll/postgres/test-database`.
+ *
+ * @since 0.1.0
+ */
+import type { EventStore, Outbox } from "@canaryroll/core"
+import { PgClient } from "@effect/sql-pg"
+import { Config, Effect, Layer, Option } from "effect"
+import type { Migrator, SqlClient, SqlError } from "effect/sql"
+import * as EmbeddedPostgres from "./EmbeddedPostgres.ts"
+import * as Migrations from "./Migrations.ts"
+import * as PgEventStore from "./PgEventStore.ts"
+import * as PgOutbox from "./PgOutbox.ts"
+
+export { EmbeddedPostgres, Migrations, PgEventStore, PgOutbox }
+
+export interface Options {
+  /** The embedded server, used only when `DATABASE_URL` is not set. */
+  readonly embedded?: EmbeddedPostgres.Options | undefined
+  /** Pool size. Default 10. */
+  readonly maxConnections?: number | undefined
+  /** Read models updated in the same transaction as the events; see `PgEventStore.AppendHook`. */
+  readonly onAppend?: PgEventStore.AppendHook | undefined
+}
+
+/**
+ * `PgClient` and `SqlClient` on `DATABASE_URL`, or, when it is not set, on an embedded server
+ * that starts with the layer and stops when it is released.
+ */
+export const layerClient = (options: Options = {}) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const url = yield* Config.option(Config.Redacted("DATABASE_URL"))
+    const connect = (url: PgClient.PgPoolConfig["url"]) =>
+      PgClient.layer({ url, maxConnections: options.maxConnections ?? 10, applicationName: "canaryroll" })
+    if (Option.isSome(url)) return connect(url.value)
+    return Layer.unwrap(Effect.map(EmbeddedPostgres.EmbeddedPostgres, (server) => connect(server.url))).pipe(
+      Layer.provide(EmbeddedPostgres.layer(options.embedded))
+    )
+  }))
+
+/** The EventStore and the Outbox over the `SqlClient` in context, built after migrating it. */
+export const layerPorts = (
+  options: Pick<Options, "onAppend"> = {}
+): Layer.Layer<EventStore.EventStore | Outbox.Outbox, Migrator.MigrationError | SqlError.SqlError, SqlClient.SqlClient> =>
+  Layer.mergeAll(PgEventStore.layer({ onAppend: options.onAppend }), PgOutbox.layer).pipe(
+    Layer.provide(Migrations.layer)
+  )
+
+/**
+ * Everything: the client (see `layerClient`), migrations, the EventStore and the Outbox. The
+ * clients stay available for read models built on top.
+ */
+export const layer = (options: Options = {}): Layer.Layer<
+  EventStore.EventStore | Outbox.Outbox | PgClient.PgClient | SqlClient.SqlClient,
+  Migrator.MigrationError | SqlError.SqlError | Config.ConfigError | EmbeddedPostgres.EmbeddedPostgresError
+> => layerPorts(options).pipe(Layer.provideMerge(layerClient(options)))
