@@ -8,4 +8,5 @@
 export * as AnalyticsHealthSource from "./AnalyticsHealthSource.ts"
 export * as ApiBudget from "./ApiBudget.ts"
 export * as Credentials from "./Credentials.ts"
+export * as WorkersApi from "./WorkersApi.ts"
 export * as WorkersTrafficRouter from "./WorkersTrafficRouter.ts"

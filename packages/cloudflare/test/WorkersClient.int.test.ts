@@ -6,10 +6,10 @@
  */
 import { HealthSource, TrafficRouter, TrafficSplit } from "@canaryroll/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Layer } from "effect"
+import { Clock, Duration, Effect, Layer, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
-import { AnalyticsHealthSource, ApiBudget, Credentials, WorkersTrafficRouter } from "../src/index.ts"
+import { AnalyticsHealthSource, ApiBudget, Credentials, WorkersApi, WorkersTrafficRouter } from "../src/index.ts"
 import { type Simulator, start, type StartOptions } from "../src/simulator/index.ts"
 
 const t0 = Date.parse("2026-11-26T10:00:00Z")
@@ -275,5 +275,45 @@ describe("AnalyticsHealthSource against the simulator", () => {
       assert.match(outcome.limited.message, /429/)
       assert.match(outcome.resting.message, /rate-limited this token/)
       assert.strictEqual(w.graphqlCalls(), 2)
+    }))
+})
+
+describe("WorkersApi against the simulator", () => {
+  const withApi = <A, E>(w: World, effect: Effect.Effect<A, E, WorkersApi.WorkersApi>) =>
+    effect.pipe(
+      Effect.provide(
+        WorkersApi.layer().pipe(
+          Layer.provide([Credentials.layerStatic({ apiToken: w.token, baseUrl: w.sim.baseUrl }), ApiBudget.layer()])
+        )
+      )
+    )
+
+  it.effect("lists versions newest first and gets one with its annotations", () =>
+    Effect.gen(function*() {
+      const w = yield* world()
+      const third = w.sim.createVersion({ ...w.target, message: "fix checkout rounding", tag: "v1.4.2" })
+      const { listed, one } = yield* withApi(w, Effect.gen(function*() {
+        const api = yield* WorkersApi.WorkersApi
+        return { listed: yield* api.listVersions(w.target), one: yield* api.getVersion(w.target, third.id) }
+      }))
+      assert.deepStrictEqual(listed.map((v) => v.id), [third.id, w.canary, w.stable])
+      assert.deepStrictEqual(listed.map((v) => v.number), [3, 2, 1])
+      assert.strictEqual(one.message, "fix checkout rounding")
+      assert.strictEqual(one.tag, "v1.4.2")
+      const missing = yield* withApi(w, Effect.flatMap(WorkersApi.WorkersApi, (api) => api.getVersion(w.target, "00000000-0000-4000-8000-000000000000")).pipe(Effect.flip))
+      assert.strictEqual(missing.kind, "not_found")
+    }))
+
+  it.effect("verifies a token before it is saved, and refuses an unknown one as a credentials problem", () =>
+    Effect.gen(function*() {
+      const w = yield* world()
+      const { good, bad } = yield* withApi(w, Effect.gen(function*() {
+        const api = yield* WorkersApi.WorkersApi
+        const good = yield* api.verifyToken({ apiToken: Redacted.make(w.token), baseUrl: w.sim.baseUrl })
+        const bad = yield* api.verifyToken({ apiToken: Redacted.make("x".repeat(40)), baseUrl: w.sim.baseUrl }).pipe(Effect.flip)
+        return { good, bad }
+      }))
+      assert.strictEqual(good.status, "active")
+      assert.strictEqual(bad.kind, "credentials")
     }))
 })
