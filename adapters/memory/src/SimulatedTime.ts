@@ -25,7 +25,7 @@ export const moveClockTo = (time: number) =>
 /** Runs everything due now, again and again, until nothing is due at this instant. */
 export const drainNow: Effect.Effect<void, Orchestrator.Infrastructure, Orchestrator.Services> = Effect.gen(function*() {
   for (let i = 0; i < maxStepsPerInstant; i++) {
-    const ran = yield* Orchestrator.runDue(1_000)
+    const ran = yield* Orchestrator.runDue({ limit: 1_000 })
     if (ran === 0) return
   }
   return yield* Effect.die(new Error(`releases kept acting at the same instant ${maxStepsPerInstant} times`))

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect, Schema } from "effect"
+import { Clock, Effect, Fiber, Schema } from "effect"
 import * as Actor from "./Actor.ts"
 import { EventStore, type EventStoreUnavailable, type RecordedEvent } from "./EventStore.ts"
 import { HealthSource } from "./HealthSource.ts"
@@ -16,7 +16,7 @@ import * as Release from "./Release.ts"
 import type * as Command from "./ReleaseCommand.ts"
 import * as ReleaseDecider from "./ReleaseDecider.ts"
 import type { ReleaseEvent } from "./ReleaseEvent.ts"
-import { Scheduler, type SchedulerUnavailable } from "./Scheduler.ts"
+import { defaultLeaseMs, Scheduler, type SchedulerUnavailable } from "./Scheduler.ts"
 import { TrafficRouter, type TrafficRouterError, type WorkerTarget } from "./TrafficRouter.ts"
 import * as TrafficSplit from "./TrafficSplit.ts"
 
@@ -313,13 +313,44 @@ export const tick = Effect.fnUntraced(function*(releaseId: string) {
   return { action, events: outcome.appended, state: outcome.state } satisfies TickResult
 })
 
-/** Ticks every release due now, up to `limit`; returns how many ran. */
-export const runDue = Effect.fnUntraced(function*(limit = 100) {
+export interface RunOptions {
+  /** Who holds the leases: one id per process (default `"local"`). */
+  readonly owner?: string | undefined
+  /** At most this many releases per run (default 100). */
+  readonly limit?: number | undefined
+  /** How long a claim lasts unless renewed (default `Scheduler.defaultLeaseMs`). */
+  readonly leaseMs?: number | undefined
+  /** How many releases step at once (default 16). */
+  readonly concurrency?: number | undefined
+}
+
+/**
+ * Claims the releases due now and ticks each, renewing the leases while the steps run; returns
+ * how many were claimed. A step that fails keeps its lease until it expires, and is then due
+ * again for any process: that is how a crashed or stuck process's work is recovered.
+ */
+export const runDue = Effect.fnUntraced(function*(options: RunOptions = {}) {
   const scheduler = yield* Scheduler
-  const now = yield* Clock.currentTimeMillis
-  const due = yield* scheduler.due(now, limit)
-  yield* Effect.forEach(due, (entry) => tick(entry.releaseId).pipe(Effect.catchTag("ReleaseBusy", Effect.logWarning)), {
-    discard: true
-  })
-  return due.length
+  const owner = options.owner ?? "local"
+  const leaseMs = options.leaseMs ?? defaultLeaseMs
+  const claimed = yield* scheduler.claim(owner, yield* Clock.currentTimeMillis, options.limit ?? 100, leaseMs)
+  if (claimed.length === 0) return 0
+  const running = new Set(claimed.map((entry) => entry.releaseId))
+  const renewing = yield* Effect.forkChild(
+    Effect.gen(function*() {
+      yield* Effect.sleep(leaseMs / 3)
+      yield* scheduler.renew(owner, [...running], yield* Clock.currentTimeMillis, leaseMs)
+    }).pipe(Effect.forever, Effect.ignore)
+  )
+  yield* Effect.forEach(
+    claimed,
+    (entry) =>
+      tick(entry.releaseId).pipe(
+        Effect.catch((error) => Effect.logWarning(`release ${entry.releaseId}: step failed, retried when its lease ends`, error)),
+        Effect.ensuring(Effect.sync(() => running.delete(entry.releaseId)))
+      ),
+    { concurrency: options.concurrency ?? 16, discard: true }
+  )
+  yield* Fiber.interrupt(renewing)
+  return claimed.length
 })

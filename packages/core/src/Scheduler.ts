@@ -1,6 +1,16 @@
 /**
- * Scheduler port: a due time per release, nothing more. What to do when it falls due is always
- * recomputed from the release's events (`NextAction`), so a lost or duplicated wake-up is harmless.
+ * Scheduler port: a due time per release, and leases so that several processes can share the
+ * work. What to do when a release falls due is always recomputed from its events (`NextAction`),
+ * so a lost or duplicated wake-up is harmless; the lease only keeps two processes from working on
+ * the same release at once.
+ *
+ * Contract (see the `SchedulerContract` suite in `@canaryroll/core/testing`):
+ * - `claim` returns due releases (earliest first) that nobody holds a live lease on (not even
+ *   `owner`: a release it is still stepping is not handed to it twice), and
+ *   leases them to `owner` until `now + leaseMs`; an expired lease can be claimed by anyone.
+ * - `schedule` sets the next due time and ends any lease: the step that held it is done.
+ * - `renew` extends the owner's leases while a step runs; `release` gives them up (shutdown).
+ * - `due` only looks: it neither claims nor consumes.
  *
  * @since 0.1.0
  */
@@ -15,26 +25,78 @@ export interface Due {
   readonly dueAt: number
 }
 
+/** Ten seconds: long enough for a step's Cloudflare calls, short enough to recover quickly. */
+export const defaultLeaseMs = 10_000
+
 export class Scheduler extends Context.Service<Scheduler, {
-  /** Sets (or replaces) the release's due time. */
+  /** Sets (or replaces) the release's due time, ending any lease on it. */
   readonly schedule: (releaseId: string, dueAt: number) => Effect.Effect<void, SchedulerUnavailable>
   readonly unschedule: (releaseId: string) => Effect.Effect<void, SchedulerUnavailable>
-  /** Releases due at or before `now`, earliest first, at most `limit`. */
+  /** Releases due at or before `now`, earliest first, at most `limit`; leased or not. */
   readonly due: (now: number, limit: number) => Effect.Effect<ReadonlyArray<Due>, SchedulerUnavailable>
+  /** Due releases nobody else holds, leased to `owner` until `now + leaseMs`. */
+  readonly claim: (
+    owner: string,
+    now: number,
+    limit: number,
+    leaseMs: number
+  ) => Effect.Effect<ReadonlyArray<Due>, SchedulerUnavailable>
+  /** Extends `owner`'s leases on these releases to `now + leaseMs`. */
+  readonly renew: (
+    owner: string,
+    releaseIds: ReadonlyArray<string>,
+    now: number,
+    leaseMs: number
+  ) => Effect.Effect<void, SchedulerUnavailable>
+  /** Gives up `owner`'s leases on these releases (a graceful shutdown): they are due again at once. */
+  readonly release: (owner: string, releaseIds: ReadonlyArray<string>) => Effect.Effect<void, SchedulerUnavailable>
   /** The earliest due time, if any release is scheduled. */
   readonly nextDueAt: Effect.Effect<Option.Option<number>, SchedulerUnavailable>
 }>()("@canaryroll/core/Scheduler") {}
 
+interface Entry {
+  dueAt: number
+  lease: { readonly owner: string; until: number } | undefined
+}
+
 export const makeMemory = Effect.sync(() => {
-  const dueTimes = new Map<string, number>()
-  const sorted = () => [...dueTimes].map(([releaseId, dueAt]) => ({ releaseId, dueAt })).sort((a, b) => a.dueAt - b.dueAt)
+  const entries = new Map<string, Entry>()
+  const dueAt = (now: number) =>
+    [...entries]
+      .filter(([, entry]) => entry.dueAt <= now)
+      .map(([releaseId, entry]) => ({ releaseId, dueAt: entry.dueAt, entry }))
+      .sort((a, b) => a.dueAt - b.dueAt)
   return Scheduler.of({
-    schedule: (releaseId, dueAt) => Effect.sync(() => void dueTimes.set(releaseId, dueAt)),
-    unschedule: (releaseId) => Effect.sync(() => void dueTimes.delete(releaseId)),
-    due: (now, limit) => Effect.sync(() => sorted().filter((d) => d.dueAt <= now).slice(0, limit)),
+    schedule: (releaseId, at) => Effect.sync(() => void entries.set(releaseId, { dueAt: at, lease: undefined })),
+    unschedule: (releaseId) => Effect.sync(() => void entries.delete(releaseId)),
+    due: (now, limit) => Effect.sync(() => dueAt(now).slice(0, limit).map(({ releaseId, dueAt }) => ({ releaseId, dueAt }))),
+    claim: (owner, now, limit, leaseMs) =>
+      Effect.sync(() =>
+        dueAt(now)
+          .filter(({ entry }) => entry.lease === undefined || entry.lease.until <= now)
+          .slice(0, limit)
+          .map(({ releaseId, dueAt, entry }) => {
+            entry.lease = { owner, until: now + leaseMs }
+            return { releaseId, dueAt }
+          })
+      ),
+    renew: (owner, releaseIds, now, leaseMs) =>
+      Effect.sync(() => {
+        for (const releaseId of releaseIds) {
+          const lease = entries.get(releaseId)?.lease
+          if (lease?.owner === owner) lease.until = now + leaseMs
+        }
+      }),
+    release: (owner, releaseIds) =>
+      Effect.sync(() => {
+        for (const releaseId of releaseIds) {
+          const entry = entries.get(releaseId)
+          if (entry?.lease?.owner === owner) entry.lease = undefined
+        }
+      }),
     nextDueAt: Effect.sync(() => {
       let earliest: number | undefined
-      for (const dueAt of dueTimes.values()) if (earliest === undefined || dueAt < earliest) earliest = dueAt
+      for (const entry of entries.values()) if (earliest === undefined || entry.dueAt < earliest) earliest = entry.dueAt
       return Option.fromUndefinedOr(earliest)
     })
   })

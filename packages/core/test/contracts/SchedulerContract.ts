@@ -2,7 +2,9 @@
  * The Scheduler contract, run against every adapter: a release has at most one due time, which
  * `schedule` sets or replaces and `unschedule` removes; `due(now, limit)` returns the releases
  * due at or before `now`, earliest first, at most `limit`; `nextDueAt` is the earliest due time
- * of any scheduled release, due yet or not.
+ * of any scheduled release, due yet or not. `claim` leases due releases to one owner at a time;
+ * `schedule` ends the lease, `renew` extends it, `release` gives it up, and an expired lease can
+ * be claimed by anyone (a crashed process's work is recovered).
  *
  * `makeLayer` is called once per test and must give a scheduler with nothing scheduled.
  *
@@ -97,6 +99,72 @@ export const suite = (name: string, makeLayer: () => Layer.Layer<Scheduler.Sched
         assert.deepStrictEqual(yield* scheduler.nextDueAt, Option.some(minutes(20)))
         yield* scheduler.schedule("release-3", minutes(5))
         assert.deepStrictEqual(yield* scheduler.nextDueAt, Option.some(minutes(5)))
+      }))
+
+    test("claim leases due releases to one owner; others cannot claim them until the lease ends", () =>
+      Effect.gen(function*() {
+        const scheduler = yield* Scheduler.Scheduler
+        yield* scheduler.schedule("release-1", minutes(1))
+        yield* scheduler.schedule("release-2", minutes(2))
+        yield* scheduler.schedule("release-3", minutes(60))
+        const now = minutes(5)
+        assert.deepStrictEqual(yield* scheduler.claim("a", now, 10, 10_000), [
+          { releaseId: "release-1", dueAt: minutes(1) },
+          { releaseId: "release-2", dueAt: minutes(2) }
+        ])
+        assert.deepStrictEqual(yield* scheduler.claim("b", now + 1_000, 10, 10_000), [])
+        // claiming looks, it does not consume
+        assert.lengthOf(yield* scheduler.due(now, 10), 2)
+        // an expired lease is anyone's
+        assert.deepStrictEqual(
+          (yield* scheduler.claim("b", now + 10_000, 10, 10_000)).map((d) => d.releaseId),
+          ["release-1", "release-2"]
+        )
+      }))
+
+    test("claim respects limit and takes the earliest first", () =>
+      Effect.gen(function*() {
+        const scheduler = yield* Scheduler.Scheduler
+        for (let i = 5; i >= 1; i--) yield* scheduler.schedule(`release-${i}`, minutes(i))
+        assert.deepStrictEqual((yield* scheduler.claim("a", minutes(10), 2, 10_000)).map((d) => d.releaseId), [
+          "release-1",
+          "release-2"
+        ])
+        assert.deepStrictEqual((yield* scheduler.claim("b", minutes(10), 10, 10_000)).map((d) => d.releaseId), [
+          "release-3",
+          "release-4",
+          "release-5"
+        ])
+      }))
+
+    test("schedule ends the lease: the next due time is claimable by anyone", () =>
+      Effect.gen(function*() {
+        const scheduler = yield* Scheduler.Scheduler
+        yield* scheduler.schedule("release-1", minutes(1))
+        yield* scheduler.claim("a", minutes(1), 10, 60_000)
+        yield* scheduler.schedule("release-1", minutes(2))
+        assert.deepStrictEqual(yield* scheduler.claim("b", minutes(2), 10, 60_000), [
+          { releaseId: "release-1", dueAt: minutes(2) }
+        ])
+      }))
+
+    test("renew extends only the owner's lease; release gives it up", () =>
+      Effect.gen(function*() {
+        const scheduler = yield* Scheduler.Scheduler
+        yield* scheduler.schedule("release-1", minutes(1))
+        yield* scheduler.schedule("release-2", minutes(1))
+        const now = minutes(1)
+        yield* scheduler.claim("a", now, 10, 10_000)
+        yield* scheduler.renew("a", ["release-1"], now + 8_000, 10_000)
+        yield* scheduler.renew("b", ["release-2"], now + 8_000, 10_000)
+        // release-1 was renewed until now + 18 s; release-2's lease ended at now + 10 s
+        assert.deepStrictEqual((yield* scheduler.claim("b", now + 12_000, 10, 10_000)).map((d) => d.releaseId), [
+          "release-2"
+        ])
+        yield* scheduler.release("a", ["release-1"])
+        assert.deepStrictEqual((yield* scheduler.claim("b", now + 12_000, 10, 10_000)).map((d) => d.releaseId), [
+          "release-1"
+        ])
       }))
   })
 }
