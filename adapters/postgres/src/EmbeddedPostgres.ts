@@ -119,6 +119,12 @@ const freePort = Effect.callback<number, EmbeddedPostgresError>((resume) => {
   })
 })
 
+/**
+ * A wall-clock pause: the postgres process does not follow Effect's `Clock`, and under a
+ * `TestClock` an `Effect.sleep` here would never end.
+ */
+const pause = (millis: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, millis)))
+
 /** Asks a postmaster for a fast shutdown (SIGINT) and waits until it is gone; SIGQUIT after 10 s. */
 const shutdown = (pid: number) =>
   Effect.gen(function*() {
@@ -128,7 +134,7 @@ const shutdown = (pid: number) =>
       if (waited >= 15_000) {
         return yield* new EmbeddedPostgresError({ message: `postgres (pid ${pid}) did not stop within 15 s` })
       }
-      yield* Effect.sleep("25 millis")
+      yield* pause(25)
     }
   })
 
@@ -168,8 +174,9 @@ const checkReachableByPostgresUser = (dataDirectory: string) =>
  * What a previous run left behind. No `postmaster.pid`: nothing. A pid that is not a live
  * postgres (the machine restarted, the pid was reused): a stale file, removed so that postgres
  * does not mistake the new owner of the pid for a running server. A live postgres whose owner
- * (see `ownerFile`) is gone: an orphan of a killed process, shut down so we can start afresh.
- * A live postgres whose owner lives: the directory is in use, and two servers cannot share it.
+ * (the process named in `ownerFile`) is gone: an orphan of a killed process, shut down so we can
+ * start afresh. A live postgres whose owner lives (this process included), or that CanaryRoll
+ * did not start: the directory is in use, and two servers cannot share it.
  */
 const recoverDataDirectory = (dataDirectory: string) =>
   Effect.gen(function*() {
@@ -181,14 +188,16 @@ const recoverDataDirectory = (dataDirectory: string) =>
       return yield* Effect.try({ try: () => fs.rmSync(pidFile, { force: true }), catch: fail(`could not remove ${pidFile}`) })
     }
     const owner = readPid(path.join(dataDirectory, ownerFile))
-    if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+    if (owner === undefined || isAlive(owner)) {
+      const port = readPort(dataDirectory)
+      const by = owner === undefined ? "not started by CanaryRoll" : owner === process.pid ? "of this process" : `of process ${owner}`
       return yield* new EmbeddedPostgresError({
-        message: `${dataDirectory} is in use by the postgres (pid ${pid}, port ${readPort(dataDirectory)}) ` +
-          `of process ${owner}; stop that process, choose another data directory, or share its server ` +
-          `with DATABASE_URL=postgres://${user}:${password}@127.0.0.1:${readPort(dataDirectory)}/<database>`
+        message: `${dataDirectory} is in use by a postgres (pid ${pid}, port ${port}) ${by}; stop it, choose ` +
+          `another data directory, or share that server with ` +
+          `DATABASE_URL=postgres://${user}:${password}@127.0.0.1:${port}/<database>`
       })
     }
-    yield* Effect.logInfo(`stopping the orphaned postgres (pid ${pid}) left running in ${dataDirectory}`)
+    yield* Effect.logInfo(`stopping the postgres (pid ${pid}) that process ${owner} left running in ${dataDirectory}`)
     yield* shutdown(pid)
   })
 
@@ -281,16 +290,21 @@ export const start = (options: Options = {}): Effect.Effect<Server, EmbeddedPost
       yield* Effect.tryPromise({ try: () => server.initialise(), catch: withLog(`initdb failed in ${dataDirectory}`) })
     }
 
+    const ownerPath = path.join(dataDirectory, ownerFile)
     yield* Effect.acquireRelease(
       Effect.gen(function*() {
-        yield* Effect.tryPromise({ try: () => server.start(), catch: withLog(`postgres did not start on port ${port}`) })
+        // The owner first: a process killed right after postgres started still leaves an orphan
+        // that the next start recognises.
+        yield* Effect.try({
+          try: () => fs.writeFileSync(ownerPath, `${process.pid}\n`),
+          catch: fail("could not record the server's owner")
+        })
+        yield* Effect.tryPromise({ try: () => server.start(), catch: withLog(`postgres did not start on port ${port}`) }).pipe(
+          Effect.tapError(() => Effect.sync(() => fs.rmSync(ownerPath, { force: true })))
+        )
         const pid = readPid(path.join(dataDirectory, "postmaster.pid"))
         const stopOnExit = () => pid !== undefined && signal(pid, "SIGINT")
         process.once("exit", stopOnExit)
-        yield* Effect.try({
-          try: () => fs.writeFileSync(path.join(dataDirectory, ownerFile), `${process.pid}\n`),
-          catch: fail("could not record the server's owner")
-        })
         return { pid, stopOnExit }
       }),
       ({ pid, stopOnExit }) =>
@@ -298,7 +312,7 @@ export const start = (options: Options = {}): Effect.Effect<Server, EmbeddedPost
           yield* Effect.sync(() => process.removeListener("exit", stopOnExit))
           if (pid !== undefined) yield* shutdown(pid)
           yield* Effect.sync(() => {
-            fs.rmSync(path.join(dataDirectory, ownerFile), { force: true })
+            fs.rmSync(ownerPath, { force: true })
             if (options.removeOnStop === true) fs.rmSync(dataDirectory, { recursive: true, force: true })
           })
         }).pipe(Effect.catchCause((cause) => Effect.logWarning("could not stop the embedded postgres", cause)))

@@ -21,7 +21,8 @@ export const migrations = Migrator.fromRecord({
     // `position` is allocated by `PgEventStore.append` in its own statement, before the insert
     // (hence GENERATED ALWAYS plus OVERRIDING SYSTEM VALUE there), and the sequence must keep
     // CACHE 1: the gap-safe reading of the log relies on positions being handed out in time order
-    // across sessions, which per-session caching would break.
+    // across sessions, which per-session caching would break. Rows are never updated: readers
+    // rely on each row's `xmin` being the subtransaction that inserted it (see PgEventStore).
     yield* sql`
       CREATE TABLE events (
         position bigint GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME event_positions CACHE 1) PRIMARY KEY,
@@ -32,13 +33,12 @@ export const migrations = Migrator.fromRecord({
         metadata jsonb NOT NULL DEFAULT '{}',
         recorded_at timestamptz NOT NULL DEFAULT now(),
         transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
-        horizon xid8 NOT NULL DEFAULT pg_snapshot_xmax(pg_current_snapshot()),
         UNIQUE (stream_id, stream_version)
       )`
+    yield* sql`COMMENT ON TABLE events IS
+      'Written only by PgEventStore.append, never updated: the gap-safe reading of the log depends on how rows get their positions and their xmin.'`
     yield* sql`COMMENT ON COLUMN events.transaction_id IS
-      'The appending transaction. Consumers that prefer a (transaction_id, position) cursor can use it.'`
-    yield* sql`COMMENT ON COLUMN events.horizon IS
-      'The first transaction id not yet assigned when this event''s position had been allocated: once no transaction below it is running, no event with a lower position can still commit. See PgEventStore.'`
+      'The appending (top-level) transaction, for consumers that prefer a (transaction_id, position) cursor.'`
   }),
   "0002_outbox_checkpoints": Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient

@@ -10,22 +10,22 @@
  * commit, so a reader can see position 11 committed while 10 is still in flight; a cursor that
  * moved past 11 would never see 10. The usual cure, reading only transactions older than
  * `pg_snapshot_xmin(pg_current_snapshot())`, is only safe for a cursor ordered by transaction id:
- * an older transaction can take a *higher* position than a younger one that commits later. The
- * port's cursor is the position, so each append follows a protocol that makes positions safe:
+ * an older transaction can take a *higher* position than a younger one that commits later (the
+ * second gap test shows it). The port's cursor is the position, so an append goes in three steps:
  *
- * 1. it takes its transaction id first (`pg_current_xact_id()`),
- * 2. then allocates its positions (`nextval`, in its own statement),
- * 3. then inserts, stamping each event with `horizon`: the first transaction id not yet assigned
- *    at the start of that statement, i.e. after its positions were allocated.
+ * 1. it takes its transaction id (`pg_current_xact_id()`): from now on readers see it running;
+ * 2. it allocates its positions (`nextval`, in a statement of its own);
+ * 3. it inserts in a subtransaction (a savepoint), whose id is assigned by the insert, so each
+ *    row's `xmin` is a transaction id handed out after its position.
  *
- * Any transaction that can still commit a position below an event's must have had its id before
- * that position was allocated, so its id is below the event's `horizon`. A reader therefore
- * returns events up to the last one whose `horizon` is at or below the oldest transaction still
- * running: nothing can ever appear before it. Transactions in other databases of the cluster
- * cannot write our table and are left out of "running" (a shared server's long transactions, or
- * another test file's, do not stall us); a long writing transaction in this database stalls the
- * log until it ends, never skipping it. Statements must run at READ COMMITTED (the default), so
- * that step 3 takes a new snapshot.
+ * Whoever can still commit a position below an event's took its transaction id (step 1) before
+ * that position was allocated, so before the event's `xmin`. A reader therefore returns events up
+ * to the last one whose `xmin` is older than every transaction still running: nothing can appear
+ * before it any more. Transactions in other databases of the cluster cannot write this table and
+ * are not counted (a shared server's long transactions, or another test file's, do not stall us);
+ * a long writing transaction in this database stalls the log until it ends, and nothing is
+ * skipped. The rows' 32-bit `xmin` is widened against the reader's snapshot, which is exact for
+ * any row less than 2^32 transactions old (an older one can only be held back, never skipped).
  *
  * @since 0.1.0
  */
@@ -100,20 +100,23 @@ export const readStream = Effect.fnUntraced(function*(streamId: string) {
  */
 export const readAll = Effect.fnUntraced(function*(after: number, limit: number) {
   const sql = yield* SqlClient.SqlClient
+  // `settled`: the row's xmin, widened to 64 bits against the snapshot's xmax (which is above it,
+  // the row being committed), is older than the oldest transaction still running in this database.
   const rows = yield* sql<EventRow & { readonly settled: boolean }>`
-    WITH other_databases AS (
-      SELECT backend_xid FROM pg_stat_activity
-      WHERE backend_xid IS NOT NULL AND datname <> current_database()
-    ), oldest_running AS (
-      SELECT coalesce(
-        (SELECT min(running) FROM pg_snapshot_xip(pg_current_snapshot()) AS running
-         WHERE running::xid NOT IN (SELECT backend_xid FROM other_databases)),
-        pg_snapshot_xmax(pg_current_snapshot())
-      ) AS xid
+    WITH snapshot AS (
+      SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax,
+        coalesce(
+          (SELECT min(running) FROM pg_snapshot_xip(pg_current_snapshot()) AS running
+           WHERE running::xid NOT IN (
+             SELECT backend_xid FROM pg_stat_activity
+             WHERE backend_xid IS NOT NULL AND datname <> current_database())),
+          pg_snapshot_xmax(pg_current_snapshot())
+        )::text::bigint AS oldest_running
     )
-    SELECT position, stream_id, stream_version, data::text AS data, recorded_at,
-           horizon <= (SELECT xid FROM oldest_running) AS settled
-    FROM events WHERE position > ${after} ORDER BY position LIMIT ${limit}`
+    SELECT e.position, e.stream_id, e.stream_version, e.data::text AS data, e.recorded_at,
+      s.xmax - (s.xmax % 4294967296 - e.xmin::text::bigint + 4294967296) % 4294967296 < s.oldest_running AS settled
+    FROM events e, snapshot s
+    WHERE e.position > ${after} ORDER BY e.position LIMIT ${limit}`
   const settled = rows.findLastIndex((row) => row.settled)
   return yield* Effect.forEach(rows.slice(0, settled + 1), toRecorded)
 })
@@ -127,7 +130,7 @@ const appendInTransaction = Effect.fnUntraced(function*(
   onAppend: AppendHook | undefined
 ) {
   const sql = yield* SqlClient.SqlClient
-  // 1. The transaction id before any position; reading the version in the same statement.
+  // 1. The transaction id, before any position; the version in the same statement.
   const [head] = yield* sql<{ version: number }>`
     SELECT pg_current_xact_id()::text AS transaction_id, coalesce(max(stream_version), 0)::int AS version
     FROM events WHERE stream_id = ${streamId}`
@@ -136,11 +139,11 @@ const appendInTransaction = Effect.fnUntraced(function*(
     return yield* new EventStore.StreamVersionConflict({ streamId, expectedVersion, actualVersion })
   }
   if (events.length === 0) return []
-  // 2. Positions, in a statement of their own so that the insert's snapshot comes after them.
+  // 2. The positions.
   const positions = yield* sql<{ position: bigint }>`
     SELECT nextval('event_positions') AS position FROM generate_series(1, ${events.length})`
-  // 3. The insert; `horizon` and `transaction_id` come from their column defaults. A concurrent
-  // writer that got in first makes ON CONFLICT skip rows instead of aborting the transaction.
+  // 3. The insert, in a subtransaction so that the rows' xmin is assigned after the positions. A
+  // concurrent writer that got in first makes ON CONFLICT skip rows instead of failing.
   const values = events.map((event, i) =>
     sql`(${positions[i]!.position}, ${streamId}, ${expectedVersion + i + 1}, ${event._tag}, ${encoded[i]!}::jsonb)`
   )
@@ -148,7 +151,7 @@ const appendInTransaction = Effect.fnUntraced(function*(
     INSERT INTO events (position, stream_id, stream_version, type, data) OVERRIDING SYSTEM VALUE
     VALUES ${sql.join(",", false)(values)}
     ON CONFLICT (stream_id, stream_version) DO NOTHING
-    RETURNING position, stream_version, recorded_at`
+    RETURNING position, stream_version, recorded_at`.pipe(sql.withTransaction)
   if (inserted.length !== events.length) {
     // READ COMMITTED: this statement sees the writer that won.
     return yield* new EventStore.StreamVersionConflict({
