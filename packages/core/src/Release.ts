@@ -34,8 +34,8 @@ export interface ShiftRetry {
   readonly error: string
 }
 
-export interface Release {
-  readonly status: Status
+/** What a release is asked to do, fixed when it is created. */
+export interface Definition {
   readonly releaseId: string
   readonly teamId: string
   readonly workerId: string
@@ -43,10 +43,15 @@ export interface Release {
   readonly scriptName: string
   readonly canaryVersionId: string
   readonly planId: string | null
+  /** The plan snapshot: editing the plan later never changes this release. */
   readonly plan: Plan
   readonly autoAdvance: boolean
   readonly name: string | null
   readonly ticketUrl: string | null
+}
+
+export interface Release extends Definition {
+  readonly status: Status
   readonly createdAt: number
   readonly startedAt: number | null
   /** When the release reached a terminal status. */

@@ -7,7 +7,7 @@
  */
 import type { Actor } from "./Actor.ts"
 import type { VersionSample, Window } from "./HealthCheck.ts"
-import type { Plan } from "./Plan.ts"
+import type { Definition } from "./Release.ts"
 import type { ShiftPurpose } from "./ReleaseEvent.ts"
 import type { ActiveDeployment, TrafficSplit } from "./TrafficSplit.ts"
 
@@ -16,19 +16,8 @@ interface Base {
   readonly now: number
 }
 
-export interface Create extends Base {
+export interface Create extends Base, Definition {
   readonly _tag: "Create"
-  readonly releaseId: string
-  readonly teamId: string
-  readonly workerId: string
-  readonly accountId: string
-  readonly scriptName: string
-  readonly canaryVersionId: string
-  readonly planId: string | null
-  readonly plan: Plan
-  readonly autoAdvance: boolean
-  readonly name: string | null
-  readonly ticketUrl: string | null
 }
 
 /** `liveDeployment` is the Worker's active deployment, read just before starting. */
