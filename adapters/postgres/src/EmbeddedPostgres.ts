@@ -176,9 +176,10 @@ const checkReachableByPostgresUser = (dataDirectory: string) =>
  * does not mistake the new owner of the pid for a running server. A live postgres whose owner
  * (the process named in `ownerFile`) is gone: an orphan of a killed process, shut down so we can
  * start afresh. A live postgres whose owner lives (this process included), or that CanaryRoll
- * did not start: the directory is in use, and two servers cannot share it.
+ * did not start: the directory is in use, and two servers cannot share it (`EmbeddedPostgresError`).
+ * `start` does this first; exported for cleaning up directories without starting a server.
  */
-const recoverDataDirectory = (dataDirectory: string) =>
+export const recover = (dataDirectory: string): Effect.Effect<void, EmbeddedPostgresError> =>
   Effect.gen(function*() {
     const pidFile = path.join(dataDirectory, "postmaster.pid")
     const pid = readPid(pidFile)
@@ -253,7 +254,7 @@ export const start = (options: Options = {}): Effect.Effect<Server, EmbeddedPost
     const database = options.database ?? "canaryroll"
     const durable = options.durable ?? true
     yield* checkReachableByPostgresUser(dataDirectory)
-    yield* recoverDataDirectory(dataDirectory)
+    yield* recover(dataDirectory)
     const port = options.port ?? (yield* freePort)
     const EmbeddedPostgresClass = yield* importEmbeddedPostgres
 

@@ -74,7 +74,17 @@ const toRecorded = (row: EventRow) =>
     )
   )
 
-const unavailable = (error: SqlError.SqlError) => new EventStore.EventStoreUnavailable({ message: error.message })
+/**
+ * What went wrong, for the `*Unavailable` errors: the driver's message ("Query failed") is
+ * useless alone, the server's ("relation ... does not exist", "connect ECONNREFUSED") is not.
+ */
+export const describeSqlError = (error: SqlError.SqlError): string => {
+  const cause: unknown = error.reason.cause
+  const detail = typeof cause === "object" && cause !== null && "message" in cause ? String(cause.message) : undefined
+  return `${error.reason._tag}: ${error.message}${detail !== undefined && detail !== error.message ? ` (${detail})` : ""}`
+}
+
+const unavailable = (error: SqlError.SqlError) => new EventStore.EventStoreUnavailable({ message: describeSqlError(error) })
 
 const currentVersion = Effect.fnUntraced(function*(streamId: string) {
   const sql = yield* SqlClient.SqlClient

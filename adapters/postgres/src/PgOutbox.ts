@@ -12,7 +12,8 @@ import { Effect, Layer } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import * as PgEventStore from "./PgEventStore.ts"
 
-const unavailable = (error: SqlError.SqlError) => new Outbox.OutboxUnavailable({ message: error.message })
+const unavailable = (error: SqlError.SqlError) =>
+  new Outbox.OutboxUnavailable({ message: PgEventStore.describeSqlError(error) })
 
 /** The consumer's checkpoint; 0 (the start of the log) for a consumer that never acknowledged. */
 export const checkpoint = Effect.fnUntraced(function*(consumer: string) {

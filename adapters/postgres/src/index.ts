@@ -8,7 +8,7 @@
  */
 import type { EventStore, Outbox } from "@canaryroll/core"
 import { PgClient } from "@effect/sql-pg"
-import { Config, Effect, Layer, Option } from "effect"
+import { Config, Effect, Layer, Option, Redacted } from "effect"
 import type { Migrator, SqlClient, SqlError } from "effect/sql"
 import * as EmbeddedPostgres from "./EmbeddedPostgres.ts"
 import * as Migrations from "./Migrations.ts"
@@ -32,7 +32,11 @@ export interface Options {
  */
 export const layerClient = (options: Options = {}) =>
   Layer.unwrap(Effect.gen(function*() {
-    const url = yield* Config.option(Config.Redacted("DATABASE_URL"))
+    // An empty DATABASE_URL counts as unset, as in a shell `DATABASE_URL= pnpm start`.
+    const url = Option.filter(
+      yield* Config.option(Config.Redacted("DATABASE_URL")),
+      (url) => Redacted.value(url) !== ""
+    )
     const connect = (url: PgClient.PgPoolConfig["url"]) =>
       PgClient.layer({ url, maxConnections: options.maxConnections ?? 10, applicationName: "canaryroll" })
     if (Option.isSome(url)) return connect(url.value)

@@ -259,6 +259,7 @@ describe("PgEventStore: storage", () => {
         ]
       ) {
         assert.strictEqual(failed._tag, "EventStoreUnavailable")
+        assert.include(failed.message, `relation "events" does not exist`)
       }
     })))
 
@@ -267,6 +268,7 @@ describe("PgEventStore: storage", () => {
       const store = yield* PgEventStore.make()
       const failed = yield* store.readAll(0, 10).pipe(Effect.flip)
       assert.strictEqual(failed._tag, "EventStoreUnavailable")
+      assert.include(failed.message, "ConnectionError")
     }).pipe(
       // Port 1 on loopback: nothing listens there, the connection is refused.
       Effect.provide(PgClient.layer({ url: Redacted.make("postgres://postgres:none@127.0.0.1:1/canaryroll") }))

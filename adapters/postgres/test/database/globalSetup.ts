@@ -7,11 +7,12 @@
  * no clash with a concurrent run), without fsync (a test cluster need not survive a crash), and is
  * stopped and deleted at the end of the run. Several projects may list this setup: they share the
  * first one's server, counted on `globalThis`, which every project's setup sees in vitest's main
- * process; the last one to finish stops it.
+ * process; the last one to finish stops it. A run killed before its teardown leaves its directory
+ * (and maybe its server) behind: the next run removes those that are over ten minutes old.
  *
  * @since 0.1.0
  */
-import { Effect, Exit, Redacted, References, Scope } from "effect"
+import { Clock, Effect, Exit, Redacted, References, Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -27,9 +28,29 @@ interface SharedServer {
 const shared = Symbol.for("@canaryroll/postgres/test-server")
 const registry = globalThis as { [shared]?: SharedServer }
 
+const prefix = "canaryroll-test-postgres-"
+
+/** Test clusters of runs that were killed before their teardown: their server stopped, their directory deleted. */
+const removeAbandoned = Effect.gen(function*() {
+  const now = yield* Clock.currentTimeMillis
+  const abandoned = yield* Effect.sync(() =>
+    fs.readdirSync(os.tmpdir())
+      .filter((name) => name.startsWith(prefix))
+      .map((name) => path.join(os.tmpdir(), name))
+      .filter((dir) => now - fs.statSync(dir).mtimeMs > 10 * 60_000)
+  )
+  // `recover` refuses a directory whose server's owner is alive: a run still going.
+  yield* Effect.forEach(abandoned, (dir) =>
+    EmbeddedPostgres.recover(dir).pipe(
+      Effect.andThen(Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))),
+      Effect.ignore
+    ))
+}).pipe(Effect.ignore)
+
 const startServer = Effect.gen(function*() {
+  yield* removeAbandoned
   const scope = yield* Scope.make()
-  const dataDirectory = yield* Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "canaryroll-test-postgres-")))
+  const dataDirectory = yield* Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), prefix)))
   const server = yield* EmbeddedPostgres.start({
     dataDirectory,
     database: "postgres",
