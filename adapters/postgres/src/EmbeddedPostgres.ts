@@ -129,7 +129,7 @@ const pause = (millis: number) => Effect.promise(() => new Promise<void>((resolv
 const shutdown = (pid: number) =>
   Effect.gen(function*() {
     yield* Effect.sync(() => signal(pid, "SIGINT"))
-    for (let waited = 0; isAlive(pid) && isPostgres(pid); waited += 25) {
+    for (let waited = 0; yield* Effect.sync(() => isAlive(pid) && isPostgres(pid)); waited += 25) {
       if (waited === 10_000) yield* Effect.sync(() => signal(pid, "SIGQUIT"))
       if (waited >= 15_000) {
         return yield* new EmbeddedPostgresError({ message: `postgres (pid ${pid}) did not stop within 15 s` })
@@ -155,10 +155,8 @@ const checkReachableByPostgresUser = (dataDirectory: string) =>
   Effect.gen(function*() {
     if (!isRoot()) return
     for (let dir = path.dirname(dataDirectory); ; dir = path.dirname(dir)) {
-      const stat = yield* Effect.try({ try: () => fs.statSync(dir), catch: () => undefined }).pipe(
-        Effect.orElseSucceed(() => undefined)
-      )
       // Missing directories are created by us, mode 755.
+      const stat = yield* Effect.sync(() => fs.statSync(dir, { throwIfNoEntry: false }))
       if (stat !== undefined && (stat.mode & 0o001) === 0) {
         return yield* new EmbeddedPostgresError({
           message: `${dir} is not reachable by the postgres user that runs the server as root ` +
@@ -182,14 +180,14 @@ const checkReachableByPostgresUser = (dataDirectory: string) =>
 export const recover = (dataDirectory: string): Effect.Effect<void, EmbeddedPostgresError> =>
   Effect.gen(function*() {
     const pidFile = path.join(dataDirectory, "postmaster.pid")
-    const pid = readPid(pidFile)
+    const pid = yield* Effect.sync(() => readPid(pidFile))
     if (pid === undefined) return
-    if (!(isAlive(pid) && isPostgres(pid))) {
+    if (!(yield* Effect.sync(() => isAlive(pid) && isPostgres(pid)))) {
       yield* Effect.logInfo(`removing stale ${pidFile} (pid ${pid} is not a running postgres)`)
       return yield* Effect.try({ try: () => fs.rmSync(pidFile, { force: true }), catch: fail(`could not remove ${pidFile}`) })
     }
-    const owner = readPid(path.join(dataDirectory, ownerFile))
-    if (owner === undefined || isAlive(owner)) {
+    const owner = yield* Effect.sync(() => readPid(path.join(dataDirectory, ownerFile)))
+    if (owner === undefined || (yield* Effect.sync(() => isAlive(owner)))) {
       const port = readPort(dataDirectory)
       const by = owner === undefined ? "not started by CanaryRoll" : owner === process.pid ? "of this process" : `of process ${owner}`
       return yield* new EmbeddedPostgresError({
@@ -286,7 +284,7 @@ export const start = (options: Options = {}): Effect.Effect<Server, EmbeddedPost
     const withLog = (message: string) => (cause: unknown) =>
       fail(message)(`${cause instanceof Error ? cause.message : String(cause ?? "postgres exited")}\n${log.join("\n")}`)
 
-    if (!fs.existsSync(path.join(dataDirectory, "PG_VERSION"))) {
+    if (!(yield* Effect.sync(() => fs.existsSync(path.join(dataDirectory, "PG_VERSION"))))) {
       yield* Effect.logInfo(`initialising a PostgreSQL cluster in ${dataDirectory}`)
       yield* Effect.tryPromise({ try: () => server.initialise(), catch: withLog(`initdb failed in ${dataDirectory}`) })
     }
@@ -303,9 +301,9 @@ export const start = (options: Options = {}): Effect.Effect<Server, EmbeddedPost
         yield* Effect.tryPromise({ try: () => server.start(), catch: withLog(`postgres did not start on port ${port}`) }).pipe(
           Effect.tapError(() => Effect.sync(() => fs.rmSync(ownerPath, { force: true })))
         )
-        const pid = readPid(path.join(dataDirectory, "postmaster.pid"))
+        const pid = yield* Effect.sync(() => readPid(path.join(dataDirectory, "postmaster.pid")))
         const stopOnExit = () => pid !== undefined && signal(pid, "SIGINT")
-        process.once("exit", stopOnExit)
+        yield* Effect.sync(() => process.once("exit", stopOnExit))
         return { pid, stopOnExit }
       }),
       ({ pid, stopOnExit }) =>
