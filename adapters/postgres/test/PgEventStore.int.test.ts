@@ -162,6 +162,37 @@ describe("PgEventStore: the global log is gap-safe", () => {
       assert.deepStrictEqual(positions(yield* store.readAll(0, 100)), positions([...youngerRecorded, ...olderRecorded]))
     })))
 
+  it.live("a reader paging while eight writers append sees every event once, in position order", () =>
+    withFreshSchema(Effect.gen(function*() {
+      const store = yield* PgEventStore.make()
+      const writers = Effect.forEach(
+        Array.from({ length: 8 }, (_, writer) => writer),
+        (writer) =>
+          Effect.forEach(
+            Array.from({ length: 25 }, (_, i) => i),
+            (i) => store.append(`release-${writer}`, i, [paused(`writer ${writer}, event ${i}`)]),
+            { discard: true }
+          ),
+        { concurrency: "unbounded", discard: true }
+      )
+      const done = yield* Deferred.make<void>()
+      const seen: Array<number> = []
+      const reader = Effect.gen(function*() {
+        for (let finished = false; !finished;) {
+          finished = yield* Deferred.isDone(done)
+          const page = yield* store.readAll(seen.at(-1) ?? 0, 7)
+          seen.push(...positions(page))
+          if (page.length === 0 && finished) return
+          if (page.length > 0) finished = false
+        }
+      })
+      yield* Effect.all([writers.pipe(Effect.andThen(Deferred.succeed(done, undefined))), reader], {
+        concurrency: "unbounded"
+      })
+      assert.deepStrictEqual(seen, positions(yield* store.readAll(0, 1_000)))
+      assert.strictEqual(seen.length, 200)
+    })))
+
   it.live("a writing transaction in another database does not hold the log back; one in this database does", () =>
     withFreshSchema(Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
