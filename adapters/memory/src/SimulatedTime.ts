@@ -22,6 +22,15 @@ export const moveClockTo = (time: number) =>
       : Effect.die(new Error("simulated time needs TestClock: use it.effect, or provide TestClock.layer()"))
   })
 
+/** How far time moves when a release is due but leased (a failed step waiting for its lease). */
+export const leaseWaitStepMs = 1_000
+
+/**
+ * The next instant worth running: the next due time, or, when something is due already but was
+ * not claimable (its lease has not run out), a little later.
+ */
+const nextInstant = (nextDueAt: number, now: number) => nextDueAt > now ? nextDueAt : now + leaseWaitStepMs
+
 /** Runs everything due now, again and again, until nothing is due at this instant. */
 export const drainNow: Effect.Effect<void, Orchestrator.Infrastructure, Orchestrator.Services> = Effect.gen(function*() {
   for (let i = 0; i < maxStepsPerInstant; i++) {
@@ -38,8 +47,9 @@ export const runTo = (end: number): Effect.Effect<void, Orchestrator.Infrastruct
     while (true) {
       yield* drainNow
       const next = yield* scheduler.nextDueAt
-      if (Option.isNone(next) || next.value > end) break
-      if (next.value > (yield* Clock.currentTimeMillis)) yield* moveClockTo(next.value)
+      const now = yield* Clock.currentTimeMillis
+      if (Option.isNone(next) || next.value > end || now >= end) break
+      yield* moveClockTo(Math.min(nextInstant(next.value, now), end))
     }
     if ((yield* Clock.currentTimeMillis) < end) yield* moveClockTo(end)
     yield* drainNow
@@ -65,7 +75,7 @@ export const runUntilSettled = (
       yield* drainNow
       const next = yield* scheduler.nextDueAt
       if (Option.isNone(next) || next.value > end) break
-      yield* moveClockTo(Math.max(next.value, yield* Clock.currentTimeMillis))
+      yield* moveClockTo(nextInstant(next.value, yield* Clock.currentTimeMillis))
     }
     return Duration.millis((yield* Clock.currentTimeMillis) - start)
   })
