@@ -161,4 +161,39 @@ describe("a release on the Cloudflare simulator", () => {
         )
       )
     }))
+
+  it.effect("a step that crashes between the Cloudflare call and the append completes on retry, with no second deployment", () =>
+    Effect.gen(function*() {
+      const world = yield* cloudflareWorld(["storefront"], 0.002)
+      const worker = world.workers[0]!
+      // The store loses the first append that follows a traffic change: the process "died" after
+      // Cloudflare deployed the split and before the events were written.
+      let crashes = 0
+      const crashingStore = Layer.effect(
+        EventStore.EventStore,
+        Effect.map(EventStore.makeMemory, (store) =>
+          EventStore.EventStore.of({
+            ...store,
+            append: (streamId, expectedVersion, events) =>
+              crashes === 0 && events.some((event) => event._tag === "TrafficShifted" && event.stepIndex === 1)
+                ? Effect.sync(() => crashes++).pipe(
+                  Effect.andThen(Effect.fail(new EventStore.EventStoreUnavailable({ message: "process died before the append" })))
+                )
+                : store.append(streamId, expectedVersion, events)
+          }))
+      )
+      const ports = Layer.mergeAll(world.ports, crashingStore)
+      const { state, events } = yield* Effect.gen(function*() {
+        yield* createAndStart(world.accountId, worker, "rel_crash")
+        yield* SimulatedTime.runUntilSettled("3 hours")
+        const loaded = yield* Orchestrator.load("rel_crash")
+        return { state: loaded.state as Release.Release, events: loaded.events }
+      }).pipe(Effect.provide(ports))
+
+      assert.strictEqual(crashes, 1)
+      assert.strictEqual(state.status, "completed")
+      assert.strictEqual(world.sim.counters().deploymentsCreated[`${world.accountId}/${worker.scriptName}`], plan.steps.length)
+      const shifts = events.flatMap((e) => e.event._tag === "TrafficShifted" ? [e.event] : [])
+      assert.deepStrictEqual(shifts.map((e) => [e.stepIndex, e.reusedExisting]), [[0, false], [1, true], [2, false], [3, false]])
+    }))
 })
