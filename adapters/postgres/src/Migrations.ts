@@ -50,6 +50,22 @@ export const migrations = Migrator.fromRecord({
         position bigint NOT NULL CHECK (position >= 0),
         acknowledged_at timestamptz NOT NULL DEFAULT now()
       )`
+  }),
+  "0003_release_schedule": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // One row per scheduled release (see PgScheduler). A lease is an owner and an end, or
+    // neither. `due_at` orders claiming; the partial index keeps the few leased rows apart, for
+    // the earliest lease end that sleeping loops wait for.
+    yield* sql`
+      CREATE TABLE release_schedule (
+        release_id text PRIMARY KEY,
+        due_at timestamptz NOT NULL,
+        lease_owner text,
+        lease_until timestamptz,
+        CHECK ((lease_owner IS NULL) = (lease_until IS NULL))
+      )`
+    yield* sql`CREATE INDEX release_schedule_due ON release_schedule (due_at)`
+    yield* sql`CREATE INDEX release_schedule_leases ON release_schedule (lease_until) WHERE lease_until IS NOT NULL`
   })
 })
 
