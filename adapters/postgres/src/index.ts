@@ -14,8 +14,11 @@ import * as EmbeddedPostgres from "./EmbeddedPostgres.ts"
 import * as Migrations from "./Migrations.ts"
 import * as PgEventStore from "./PgEventStore.ts"
 import * as PgOutbox from "./PgOutbox.ts"
+import * as PgScheduler from "./PgScheduler.ts"
+import * as SchedulerLoop from "./SchedulerLoop.ts"
 
 export { EmbeddedPostgres, Migrations, PgEventStore, PgOutbox }
+export { PgScheduler, SchedulerLoop }
 
 export interface Options {
   /** The embedded server, used only when `DATABASE_URL` is not set. */
