@@ -66,6 +66,55 @@ export const migrations = Migrator.fromRecord({
       )`
     yield* sql`CREATE INDEX release_schedule_due ON release_schedule (due_at)`
     yield* sql`CREATE INDEX release_schedule_leases ON release_schedule (lease_until) WHERE lease_until IS NOT NULL`
+  }),
+  "0004_read_models": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // Written by PgReadModels in the append's transaction, and rebuilt from the events by it.
+    // A summary row keeps what folding the next event needs (the summary, the audit context and
+    // the stream version they are at), so an append reads one row and never its stream. Times
+    // are the events' times, never now(): a rebuild must give exactly the same rows.
+    yield* sql`
+      CREATE TABLE release_summaries (
+        release_id text PRIMARY KEY,
+        team_id text NOT NULL,
+        worker_id text NOT NULL,
+        status text NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        version integer NOT NULL CHECK (version > 0),
+        summary jsonb NOT NULL,
+        audit_context jsonb NOT NULL
+      )`
+    // Lists are per team, newest first, keyset-paginated on (created_at, release_id).
+    yield* sql`CREATE INDEX release_summaries_team ON release_summaries (team_id, created_at DESC, release_id DESC)`
+    yield* sql`CREATE INDEX release_summaries_worker
+      ON release_summaries (team_id, worker_id, created_at DESC, release_id DESC)`
+    yield* sql`CREATE INDEX release_summaries_status
+      ON release_summaries (team_id, status, created_at DESC, release_id DESC)`
+    // One row per event (`id` is the event id). Pages are newest first on (at, position) within a
+    // team; each filter has an index that yields rows in that order, so a page reads about as
+    // many index entries as it returns, however deep it is. A release is small enough to filter
+    // within; several types are read as one ordered scan per type (see PgAuditLog).
+    yield* sql`
+      CREATE TABLE audit_log (
+        id text PRIMARY KEY,
+        position bigint NOT NULL,
+        team_id text NOT NULL,
+        release_id text NOT NULL,
+        worker_id text NOT NULL,
+        actor_kind text NOT NULL CHECK (actor_kind IN ('User', 'Token', 'System')),
+        actor_id text CHECK ((actor_kind = 'System') = (actor_id IS NULL)),
+        type text NOT NULL,
+        at timestamptz NOT NULL,
+        step_index integer,
+        percentage double precision,
+        sentence text NOT NULL,
+        details jsonb NOT NULL
+      )`
+    yield* sql`CREATE INDEX audit_log_team ON audit_log (team_id, at DESC, position DESC)`
+    yield* sql`CREATE INDEX audit_log_release ON audit_log (release_id, at DESC, position DESC)`
+    yield* sql`CREATE INDEX audit_log_type ON audit_log (team_id, type, at DESC, position DESC)`
+    yield* sql`CREATE INDEX audit_log_actor ON audit_log (team_id, actor_kind, actor_id, at DESC, position DESC)`
   })
 })
 

@@ -12,20 +12,27 @@ import { Config, Effect, Layer, Option, Redacted } from "effect"
 import type { Migrator, SqlClient, SqlError } from "effect/sql"
 import * as EmbeddedPostgres from "./EmbeddedPostgres.ts"
 import * as Migrations from "./Migrations.ts"
+import * as PgAuditLog from "./PgAuditLog.ts"
 import * as PgEventStore from "./PgEventStore.ts"
 import * as PgOutbox from "./PgOutbox.ts"
+import * as PgReadModels from "./PgReadModels.ts"
+import * as PgReleaseSummaries from "./PgReleaseSummaries.ts"
 import * as PgScheduler from "./PgScheduler.ts"
 import * as SchedulerLoop from "./SchedulerLoop.ts"
 
 export { EmbeddedPostgres, Migrations, PgEventStore, PgOutbox }
 export { PgScheduler, SchedulerLoop }
+export { PgAuditLog, PgReadModels, PgReleaseSummaries }
 
 export interface Options {
   /** The embedded server, used only when `DATABASE_URL` is not set. */
   readonly embedded?: EmbeddedPostgres.Options | undefined
   /** Pool size. Default 10. */
   readonly maxConnections?: number | undefined
-  /** Read models updated in the same transaction as the events; see `PgEventStore.AppendHook`. */
+  /**
+   * More read models updated in the same transaction as the events (see `PgEventStore.AppendHook`);
+   * runs after the built-in ones, the release summaries and the audit log (`PgReadModels`).
+   */
   readonly onAppend?: PgEventStore.AppendHook | undefined
 }
 
@@ -48,11 +55,14 @@ export const layerClient = (options: Options = {}) =>
     )
   }))
 
-/** The EventStore and the Outbox over the `SqlClient` in context, built after migrating it. */
+/**
+ * The EventStore (keeping the release summaries and the audit log, then `onAppend`) and the
+ * Outbox over the `SqlClient` in context, built after migrating it.
+ */
 export const layerPorts = (
   options: Pick<Options, "onAppend"> = {}
 ): Layer.Layer<EventStore.EventStore | Outbox.Outbox, Migrator.MigrationError | SqlError.SqlError, SqlClient.SqlClient> =>
-  Layer.mergeAll(PgEventStore.layer({ onAppend: options.onAppend }), PgOutbox.layer).pipe(
+  Layer.mergeAll(PgEventStore.layer({ onAppend: PgReadModels.appendHook(options.onAppend) }), PgOutbox.layer).pipe(
     Layer.provide(Migrations.layer)
   )
 

@@ -1,0 +1,253 @@
+/**
+ * PgReadModels: the release summaries (`release_summaries`) and the audit log (`audit_log`),
+ * kept by the event store's append hook in the same transaction as the events, so a reader never
+ * sees one without the other; and `rebuild`, which recomputes both from the events table.
+ *
+ * The folds are the core's (`ReleaseSummary.evolve`, `AuditEntry.evolveContext` and
+ * `fromEvent`); this module only stores them. A summary row keeps what folding the next event
+ * needs (the summary, the audit context, the stream version they are at), so an append costs one
+ * read of that row and one statement writing the audit rows and the new summary, whatever the
+ * length of the stream. A release's stream id is its release id.
+ *
+ * Folding is idempotent: events at or below a row's version are skipped and audit rows are
+ * inserted once by event id. A row that is *behind* the events (they were appended by a store
+ * without this hook) is recomputed from the stream before the new events are folded. After a
+ * change to a fold, or on a database that held events before migration `0004_read_models`, run
+ * `rebuild`.
+ *
+ * @since 0.1.0
+ */
+import { AuditEntry, EventStore, ReleaseEvent, ReleaseSummary } from "@canaryroll/core"
+import { PgTypes } from "@effect/sql-pg"
+import { Effect, Result, Schema } from "effect"
+import { SqlClient, type SqlError } from "effect/sql"
+import * as PgEventStore from "./PgEventStore.ts"
+
+/** A read model could not be read: the database failed or is unreachable; callers may retry. */
+export class ReadModelUnavailable extends Schema.TaggedError<ReadModelUnavailable>()("ReadModelUnavailable", {
+  message: Schema.String
+}) {}
+
+/** A query the read models cannot answer as asked; `field` names the offending input. */
+export class InvalidQuery extends Schema.TaggedError<InvalidQuery>()("InvalidQuery", {
+  field: Schema.String,
+  message: Schema.String
+}) {}
+
+export const unavailable = (error: SqlError.SqlError) =>
+  new ReadModelUnavailable({ message: PgEventStore.describeSqlError(error) })
+
+/** Where one release's folds stand. */
+interface Folded {
+  readonly summary: ReleaseSummary.ReleaseSummary | undefined
+  readonly context: AuditEntry.Context | undefined
+  readonly version: number
+}
+
+const nothingFolded: Folded = { summary: undefined, context: undefined, version: 0 }
+
+interface SummaryRow {
+  readonly release_id: string
+  readonly version: number
+  /** jsonb, parsed by the driver: written by this module from the core's shapes. */
+  readonly summary: ReleaseSummary.ReleaseSummary
+  readonly audit_context: AuditEntry.Context
+}
+
+interface AuditRow {
+  readonly entry: AuditEntry.AuditEntry
+  readonly position: number
+}
+
+const encodeDetails = Schema.encodeSync(ReleaseEvent.ReleaseEvent)
+
+/**
+ * One array parameter of a known element type. The driver infers an array's type from its
+ * elements, which fails for an all-null column (a batch of creations has no step index) and for
+ * numbers that mix integers and fractions (percentages).
+ */
+const column = (oid: number, values: ReadonlyArray<unknown>) => Result.getOrThrow(PgTypes.array(values, oid))
+
+/** Folds `events` (one stream, in version order) from `folded`, collecting the audit rows. */
+const fold = (folded: Folded, events: ReadonlyArray<EventStore.RecordedEvent>, audit: Array<AuditRow>): Folded => {
+  let { context, summary, version } = folded
+  for (const recorded of events) {
+    if (recorded.version <= version) continue
+    context = AuditEntry.evolveContext(context, recorded.event)
+    summary = ReleaseSummary.evolve(summary, recorded.event)
+    version = recorded.version
+    if (context !== undefined) {
+      audit.push({ entry: AuditEntry.fromEvent(context, recorded.id, recorded.event), position: recorded.position })
+    }
+  }
+  return { context, summary, version }
+}
+
+/** Every stream's events, in the order given (version order within a stream). */
+const byStream = (recorded: ReadonlyArray<EventStore.RecordedEvent>) => {
+  const streams = new Map<string, Array<EventStore.RecordedEvent>>()
+  for (const event of recorded) {
+    const stream = streams.get(event.streamId)
+    if (stream === undefined) streams.set(event.streamId, [event])
+    else stream.push(event)
+  }
+  return streams
+}
+
+/**
+ * Writes the audit rows and the summaries in one statement (fewer round trips inside the
+ * append's transaction, which holds the stream's new versions until it commits).
+ */
+const write = Effect.fnUntraced(function*(
+  audit: ReadonlyArray<AuditRow>,
+  summaries: ReadonlyArray<readonly [releaseId: string, Folded]>
+) {
+  const sql = yield* SqlClient.SqlClient
+  const stored = summaries.flatMap(([releaseId, { context, summary, version }]) =>
+    summary === undefined || context === undefined ? [] : [{ releaseId, summary, context, version }]
+  )
+  if (audit.length === 0 && stored.length === 0) return
+  const entries = audit.map((row) => row.entry)
+  yield* sql`
+    WITH audit AS (
+      INSERT INTO audit_log (id, position, team_id, release_id, worker_id, actor_kind, actor_id, type, at,
+        step_index, percentage, sentence, details)
+      SELECT * FROM unnest(
+        ${column(PgTypes.OID.text, entries.map((e) => e.id))},
+        ${column(PgTypes.OID.int8, audit.map((row) => BigInt(row.position)))},
+        ${column(PgTypes.OID.text, entries.map((e) => e.teamId))},
+        ${column(PgTypes.OID.text, entries.map((e) => e.releaseId))},
+        ${column(PgTypes.OID.text, entries.map((e) => e.workerId))},
+        ${column(PgTypes.OID.text, entries.map((e) => e.actor._tag))},
+        ${column(PgTypes.OID.text, entries.map((e) => e.actor._tag === "System" ? null : e.actor.id))},
+        ${column(PgTypes.OID.text, entries.map((e) => e.type))},
+        ${column(PgTypes.OID.timestamptz, entries.map((e) => new Date(e.at)))},
+        ${column(PgTypes.OID.int4, entries.map((e) => e.stepIndex))},
+        ${column(PgTypes.OID.float8, entries.map((e) => e.percentage))},
+        ${column(PgTypes.OID.text, entries.map((e) => e.sentence))},
+        ${column(PgTypes.OID.jsonb, entries.map((e) => encodeDetails(e.details)))}
+      )
+      ON CONFLICT (id) DO NOTHING
+    )
+    INSERT INTO release_summaries (release_id, team_id, worker_id, status, created_at, updated_at, version,
+      summary, audit_context)
+    SELECT * FROM unnest(
+      ${column(PgTypes.OID.text, stored.map((s) => s.releaseId))},
+      ${column(PgTypes.OID.text, stored.map((s) => s.summary.teamId))},
+      ${column(PgTypes.OID.text, stored.map((s) => s.summary.workerId))},
+      ${column(PgTypes.OID.text, stored.map((s) => s.summary.status))},
+      ${column(PgTypes.OID.timestamptz, stored.map((s) => new Date(s.summary.createdAt)))},
+      ${column(PgTypes.OID.timestamptz, stored.map((s) => new Date(s.summary.updatedAt)))},
+      ${column(PgTypes.OID.int4, stored.map((s) => s.version))},
+      ${column(PgTypes.OID.jsonb, stored.map((s) => s.summary))},
+      ${column(PgTypes.OID.jsonb, stored.map((s) => s.context))}
+    )
+    ON CONFLICT (release_id) DO UPDATE SET
+      team_id = excluded.team_id, worker_id = excluded.worker_id, status = excluded.status,
+      created_at = excluded.created_at, updated_at = excluded.updated_at, version = excluded.version,
+      summary = excluded.summary, audit_context = excluded.audit_context`
+})
+
+/**
+ * Folds recorded events (any streams, in position order) into both read models: one read of the
+ * streams' summary rows, one write. `heal`: recompute a stream whose row is behind the events
+ * from its stored events first (the hook; `rebuild` replays everything in order and needs not).
+ */
+const foldIntoReadModels = Effect.fnUntraced(function*(
+  recorded: ReadonlyArray<EventStore.RecordedEvent>,
+  heal: boolean
+) {
+  if (recorded.length === 0) return
+  const sql = yield* SqlClient.SqlClient
+  const streams = byStream(recorded)
+  const rows = yield* sql<SummaryRow>`
+    SELECT release_id, version, summary, audit_context FROM release_summaries
+    WHERE release_id = ANY(${column(PgTypes.OID.text, [...streams.keys()])})`
+  const stored = new Map(rows.map((row): [string, Folded] => [
+    row.release_id,
+    { summary: row.summary, context: row.audit_context, version: row.version }
+  ]))
+  const audit: Array<AuditRow> = []
+  const summaries: Array<readonly [string, Folded]> = []
+  for (const [streamId, events] of streams) {
+    let folded = stored.get(streamId) ?? nothingFolded
+    // Behind: events between the row and this batch were appended without this hook. (No row and
+    // a stream that does not start here is usually not a release at all; reading it tells.)
+    if (heal && folded.version < events[0]!.version - 1) {
+      const earlier = yield* PgEventStore.readStream(streamId)
+      folded = fold(folded, earlier.filter((event) => event.version < events[0]!.version), audit)
+    }
+    summaries.push([streamId, fold(folded, events, audit)])
+  }
+  yield* write(audit, summaries)
+})
+
+/**
+ * The append hook that keeps both read models (see the module doc). `PgEventStore` runs it in
+ * the append's transaction: if it fails, nothing of the append is written.
+ */
+export const project: PgEventStore.AppendHook = (recorded) => foldIntoReadModels(recorded, true)
+
+/** The read models' hook followed by `also` (a user's hook), in the same transaction. */
+export const appendHook = (also?: PgEventStore.AppendHook | undefined): PgEventStore.AppendHook =>
+  also === undefined ? project : (recorded) => project(recorded).pipe(Effect.andThen(also(recorded)))
+
+export interface RebuildOptions {
+  /** Events read and folded per statement. Default 1,000. */
+  readonly batchSize?: number | undefined
+}
+
+interface EventRow {
+  readonly position: bigint
+  readonly stream_id: string
+  readonly stream_version: number
+  readonly data: string
+  readonly recorded_at: Date
+}
+
+const decodeEvent = Schema.decodeEffect(ReleaseEvent.Json)
+
+/**
+ * Empties both read models and folds every stored event into them again, in position order and
+ * in batches, in one transaction: readers keep the old rows until it commits (they wait while it
+ * truncates), and appends wait too, so nothing is folded twice or missed. Returns how many events
+ * it replayed.
+ *
+ * The tables are locked in the order the append hook touches them (summaries, then the audit
+ * log), so an append already inside its hook finishes first instead of deadlocking with the
+ * rebuild. Events are read by plain position order, not `readAll`'s gap-safe cut: an append in
+ * flight is stuck behind the locks until this commits, and then folds itself on top.
+ */
+export const rebuild = Effect.fnUntraced(function*(options: RebuildOptions = {}) {
+  const sql = yield* SqlClient.SqlClient
+  const batchSize = options.batchSize ?? 1_000
+  return yield* Effect.gen(function*() {
+    yield* sql`LOCK TABLE release_summaries, audit_log IN ACCESS EXCLUSIVE MODE`
+    yield* sql`TRUNCATE release_summaries, audit_log`
+    let after = 0n
+    let replayed = 0
+    while (true) {
+      const rows = yield* sql<EventRow>`
+        SELECT position, stream_id, stream_version, data::text AS data, recorded_at
+        FROM events WHERE position > ${after} ORDER BY position LIMIT ${batchSize}`
+      if (rows.length === 0) return replayed
+      const recorded = yield* Effect.forEach(rows, (row) =>
+        decodeEvent(row.data).pipe(
+          Effect.map((event): EventStore.RecordedEvent => ({
+            id: EventStore.eventId(row.stream_id, row.stream_version),
+            streamId: row.stream_id,
+            version: row.stream_version,
+            position: Number(row.position),
+            event,
+            recordedAt: row.recorded_at.getTime()
+          })),
+          Effect.catch((error) =>
+            Effect.die(new Error(`event ${row.stream_id}:${row.stream_version} does not decode: ${error.message}`))
+          )
+        ))
+      yield* foldIntoReadModels(recorded, false)
+      replayed += rows.length
+      after = rows[rows.length - 1]!.position
+    }
+  }).pipe(sql.withTransaction)
+})
