@@ -1,0 +1,203 @@
+/**
+ * The read models against the core's folds: every summary is `ReleaseSummary.project` over its
+ * stream and every audit entry `AuditEntry.project`, they commit or roll back with the events
+ * (a failing or conflicting append leaves no rows), a stream written without the hook catches
+ * up, and `rebuild` gives exactly the same rows, also while appends run.
+ */
+import { Actor, AuditEntry, EventStore, type ReleaseEvent, ReleaseSummary } from "@canaryroll/core"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Option } from "effect"
+import { SqlClient } from "effect/sql"
+import { layerPorts, Migrations, PgAuditLog, PgEventStore, PgReadModels, PgReleaseSummaries } from "../src/index.ts"
+import * as TestDatabase from "./database/TestDatabase.ts"
+import * as ReleaseHistories from "./support/ReleaseHistories.ts"
+
+const database = TestDatabase.forFile()
+
+/** A new migrated schema: the ports as `layerPorts` wires them (read models on), the queries, the client. */
+const storage = () =>
+  Layer.mergeAll(PgAuditLog.layer, PgReleaseSummaries.layer).pipe(
+    Layer.provideMerge(layerPorts()),
+    Layer.provideMerge(database.freshSchema())
+  )
+
+/** A new migrated schema, for building stores with other hooks. */
+const migratedSchema = () => Layer.effectDiscard(Migrations.run).pipe(Layer.provideMerge(database.freshSchema()))
+
+/** Every row of both read models, as the database renders them. */
+const snapshot = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const summaries = yield* sql<{ row: unknown }>`SELECT to_jsonb(s) AS row FROM release_summaries s ORDER BY release_id`
+  const audit = yield* sql<{ row: unknown }>`SELECT to_jsonb(a) AS row FROM audit_log a ORDER BY id`
+  return { summaries: summaries.map((r) => r.row), audit: audit.map((r) => r.row) }
+})
+
+const countRows = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const [row] = yield* sql<{ events: number; summaries: number; audit: number }>`
+    SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM release_summaries)::int AS summaries,
+      (SELECT count(*) FROM audit_log)::int AS audit`
+  return row!
+})
+
+const byStream = (recorded: ReadonlyArray<EventStore.RecordedEvent>) => {
+  const streams = new Map<string, Array<EventStore.RecordedEvent>>()
+  for (const event of recorded) streams.set(event.streamId, [...(streams.get(event.streamId) ?? []), event])
+  return streams
+}
+
+/** The release's audit entries, oldest first, through the query service. */
+const auditOf = (teamId: string, releaseId: string) =>
+  Effect.gen(function*() {
+    const log = yield* PgAuditLog.PgAuditLog
+    const page = yield* log.page({ teamId, releaseId, limit: PgAuditLog.maxLimit })
+    assert.isNull(page.nextCursor, "a test release fits one page")
+    return [...page.entries].reverse()
+  })
+
+/** Asserts that each stream's rows are the core's folds over the stream as stored. */
+const assertFoldsOfStreams = (streamIds: Iterable<string>) =>
+  Effect.gen(function*() {
+    const store = yield* EventStore.EventStore
+    const summaries = yield* PgReleaseSummaries.PgReleaseSummaries
+    for (const streamId of streamIds) {
+      const stream = yield* store.readStream(streamId)
+      const expected = ReleaseSummary.project(stream.map((recorded) => recorded.event))!
+      assert.deepStrictEqual(yield* summaries.byId(streamId), Option.some(expected), streamId)
+      assert.deepStrictEqual(yield* auditOf(expected.teamId, streamId), AuditEntry.project(stream), streamId)
+    }
+  })
+
+const t0 = ReleaseHistories.t0
+const paused = (reason: string, at = t0): ReleaseEvent.ReleaseEvent => ({
+  _tag: "Paused",
+  cause: "requested",
+  reason,
+  actor: Actor.user("usr_ada", "Ada"),
+  at
+})
+
+/** Fails inside the append's transaction, after the read models were written. */
+const failingHook: PgEventStore.AppendHook = () =>
+  SqlClient.SqlClient.use((sql) => sql`SELECT * FROM no_such_table`).pipe(Effect.asVoid)
+
+describe("PgReadModels", () => {
+  it.live("each release's summary is ReleaseSummary.project and its audit entries AuditEntry.project over its stream", () =>
+    Effect.gen(function*() {
+      const store = yield* EventStore.EventStore
+      const recorded = yield* ReleaseHistories.appendAll(
+        store,
+        ReleaseHistories.make({ teams: 3, releasesPerTeam: 6 })
+      )
+      const streams = byStream(recorded)
+      yield* assertFoldsOfStreams(streams.keys())
+      const counts = yield* countRows
+      assert.deepStrictEqual(counts, { events: recorded.length, summaries: streams.size, audit: recorded.length })
+
+      // A stream that is not a release (no ReleaseCreated) has nothing to show.
+      yield* store.append("not-a-release", 0, [paused("first")])
+      yield* store.append("not-a-release", 1, [paused("second")])
+      assert.deepStrictEqual(yield* countRows, { ...counts, events: counts.events + 2 })
+    }).pipe(Effect.provide(storage())))
+
+  it.live("a failing append leaves no rows: the events and both read models commit together or not at all", () =>
+    Effect.gen(function*() {
+      const store = yield* PgEventStore.make({ onAppend: PgReadModels.appendHook() })
+      const failing = yield* PgEventStore.make({ onAppend: PgReadModels.appendHook(failingHook) })
+      const [created, ...rest] = ReleaseHistories.make({ teams: 1, releasesPerTeam: 1 })
+
+      const first = yield* failing.append(created!.streamId, 0, created!.events).pipe(Effect.flip)
+      assert.strictEqual(first._tag, "EventStoreUnavailable")
+      assert.deepStrictEqual(yield* countRows, { events: 0, summaries: 0, audit: 0 })
+
+      yield* ReleaseHistories.appendAll(store, [created!, rest[0]!])
+      const before = yield* snapshot
+      const next = rest[1]!
+      const later = yield* failing.append(next.streamId, next.expectedVersion, next.events).pipe(Effect.flip)
+      assert.strictEqual(later._tag, "EventStoreUnavailable")
+      assert.deepStrictEqual(yield* snapshot, before)
+      assert.strictEqual((yield* store.readStream(next.streamId)).length, next.expectedVersion)
+    }).pipe(Effect.provide(migratedSchema())))
+
+  it.live("a conflicting append leaves no rows, and of racing appends only the winner's are folded", () =>
+    Effect.gen(function*() {
+      const store = yield* EventStore.EventStore
+      const history = ReleaseHistories.make({ teams: 1, releasesPerTeam: 1 }).slice(0, 4)
+      yield* ReleaseHistories.appendAll(store, history)
+      const releaseId = history[0]!.streamId
+      const version = (yield* store.readStream(releaseId)).length
+      const before = yield* snapshot
+
+      const stale = yield* store.append(releaseId, version - 1, [paused("stale")]).pipe(Effect.flip)
+      assert.strictEqual(stale._tag, "StreamVersionConflict")
+      assert.deepStrictEqual(yield* snapshot, before)
+
+      const racers = [1, 2, 3, 4, 5, 6, 7, 8]
+      const outcomes = yield* Effect.forEach(
+        racers,
+        (n) => store.append(releaseId, version, [paused(`racer ${n}`, t0 + 3_600_000)]).pipe(Effect.result),
+        { concurrency: "unbounded" }
+      )
+      const winners = outcomes.filter((outcome) => outcome._tag === "Success")
+      assert.strictEqual(winners.length, 1)
+      const entries = yield* auditOf("team_0", releaseId)
+      assert.strictEqual(entries.length, version + 1)
+      assert.deepStrictEqual(entries.at(-1)!.details, winners[0]!.success[0]!.event)
+      yield* assertFoldsOfStreams([releaseId])
+    }).pipe(Effect.provide(storage())))
+
+  it.live("rebuild gives exactly the same rows, and appends fold on top of rebuilt rows", () =>
+    Effect.gen(function*() {
+      const store = yield* EventStore.EventStore
+      const recorded = yield* ReleaseHistories.appendAll(store, ReleaseHistories.make({ teams: 3, releasesPerTeam: 5 }))
+      yield* store.append("not-a-release", 0, [paused("ignored")])
+      const before = yield* snapshot
+
+      // A batch size that cuts releases in the middle of their streams.
+      assert.strictEqual(yield* PgReadModels.rebuild({ batchSize: 17 }), recorded.length + 1)
+      assert.deepStrictEqual(yield* snapshot, before)
+
+      const releaseId = recorded.at(-1)!.streamId
+      const version = (yield* store.readStream(releaseId)).length
+      yield* store.append(releaseId, version, [paused("after the rebuild", t0 + 3_600_000)])
+      yield* assertFoldsOfStreams([releaseId])
+    }).pipe(Effect.provide(storage())))
+
+  it.live("a release appended by a store without the hook is caught up by its next append through it", () =>
+    Effect.gen(function*() {
+      const bare = yield* PgEventStore.make()
+      const store = yield* PgEventStore.make({ onAppend: PgReadModels.project })
+      const history = ReleaseHistories.make({ teams: 1, releasesPerTeam: 1 })
+      // Created without read models, then a gap in the middle of the stream.
+      yield* ReleaseHistories.appendAll(bare, history.slice(0, 2))
+      yield* ReleaseHistories.appendAll(store, history.slice(2, 4))
+      yield* ReleaseHistories.appendAll(bare, history.slice(4, 6))
+      yield* ReleaseHistories.appendAll(store, history.slice(6))
+      yield* assertFoldsOfStreams([history[0]!.streamId]).pipe(
+        Effect.provide(Layer.mergeAll(PgAuditLog.layer, PgReleaseSummaries.layer, Layer.succeed(EventStore.EventStore, store)))
+      )
+    }).pipe(Effect.provide(migratedSchema())))
+
+  it.live("rebuild while writers append: nothing is folded twice or missed", () =>
+    Effect.gen(function*() {
+      const store = yield* EventStore.EventStore
+      const history = ReleaseHistories.make({ teams: 2, releasesPerTeam: 4 })
+      yield* ReleaseHistories.appendAll(store, history)
+      const releases = [...new Set(history.map((append) => append.streamId))]
+      const writers = yield* Effect.forEach(releases, (releaseId, n) =>
+        Effect.gen(function*() {
+          let version = (yield* store.readStream(releaseId)).length
+          for (let i = 0; i < 15; i++) {
+            yield* store.append(releaseId, version, [paused(`writer ${n} append ${i}`, t0 + 7_200_000 + i)])
+            version++
+          }
+        }).pipe(Effect.forkChild))
+      const rebuilding = yield* Effect.forkChild(Effect.repeat(PgReadModels.rebuild({ batchSize: 50 }), { times: 2 }))
+      yield* Fiber.joinAll([...writers, rebuilding])
+
+      const afterRace = yield* snapshot
+      yield* PgReadModels.rebuild()
+      assert.deepStrictEqual(yield* snapshot, afterRace)
+      yield* assertFoldsOfStreams(releases)
+    }).pipe(Effect.provide(storage())))
+})
