@@ -66,7 +66,8 @@ const drive = (releaseId: string, team: number, worker: number, index: number, d
     version += decision.success.length
     state = Release.fold(decision.success, state)
   }
-  let now = t0 + index * 37_000
+  // Two by two at the same moment: equal creation times, for the lists' tie-break.
+  let now = t0 + Math.floor(index / 2) * 37_000
   apply({
     _tag: "Create", releaseId, teamId: `team_${team}`, workerId: `wkr_${team}_${worker}`, accountId: `acc_${team}`,
     scriptName: `api-${worker}`, canaryVersionId: "v2", planId: index % 2 === 0 ? `plan_${team}` : null, plan,
