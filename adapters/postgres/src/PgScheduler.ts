@@ -11,11 +11,11 @@
  *   default): every process then agrees on what is due and when a lease ends, whatever its own
  *   clock says. The `now` arguments of the port are ignored in that mode. `clock: "effect"` uses
  *   them instead, so the contract suite can drive time with `TestClock`.
- * - `schedule` sends a `NOTIFY` on `channel` when the new due time is earlier than anything a
- *   sleeping `SchedulerLoop` may be waiting for (the earliest due time or lease end among the
- *   other releases), so sleepers wake for it; giving leases up (`release`, `releaseAll`)
- *   notifies too, since those releases are due again at once. Any other change only makes a
- *   sleeper wake early, which costs a look, not a missed step.
+ * - `schedule` sends a `NOTIFY` on `channel` (payload: the release id) when the new due time is
+ *   earlier than anything a sleeping `SchedulerLoop` may be waiting for (the earliest due time
+ *   of a release nobody holds, or the earliest lease end), so sleepers wake for it; giving leases up
+ *   (`release`, `releaseAll`) notifies too, since those releases are due again at once. Any
+ *   other change only makes a sleeper wake early, which costs a look, not a missed step.
  *
  * @since 0.1.0
  */
@@ -94,16 +94,17 @@ export const make = (options: Options = {}) =>
       )
 
     const scheduler = Scheduler.Scheduler.of({
-      // The NOTIFY rides on the upsert: one round trip. `others` is read from the statement's
-      // snapshot, before the upsert, and leaves this release out: its old due time and lease are
-      // what is being replaced. The bound it computes is the one `nextClaimableIn` gives sleepers.
+      // The NOTIFY rides on the upsert: one round trip. `waited` is read from the statement's
+      // snapshot, before the upsert: it is the bound `nextClaimableIn` gave sleepers (this
+      // release's old due time or lease end included), so they wake only if they would
+      // otherwise sleep past the new due time.
       schedule: (releaseId, dueAt) =>
         sql`
-          WITH others AS (
+          WITH waited AS (
             SELECT least(
-              (SELECT min(due_at) FROM release_schedule WHERE lease_until IS NULL AND release_id <> ${releaseId}),
-              (SELECT min(lease_until) FROM release_schedule WHERE lease_until IS NOT NULL AND release_id <> ${releaseId})
-            ) AS earliest
+              (SELECT min(due_at) FROM release_schedule WHERE lease_until IS NULL),
+              (SELECT min(lease_until) FROM release_schedule WHERE lease_until IS NOT NULL)
+            ) AS until
           ), scheduled AS (
             INSERT INTO release_schedule (release_id, due_at)
             VALUES (${releaseId}, to_timestamp(${dueAt}::float8 / 1000))
@@ -111,8 +112,8 @@ export const make = (options: Options = {}) =>
               SET due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL
             RETURNING due_at
           )
-          SELECT pg_notify(${channel}, '') FROM scheduled, others
-          WHERE others.earliest IS NULL OR scheduled.due_at < others.earliest`.pipe(
+          SELECT pg_notify(${channel}, ${releaseId}) FROM scheduled, waited
+          WHERE waited.until IS NULL OR scheduled.due_at < waited.until`.pipe(
           Effect.asVoid,
           Effect.mapError(unavailable)
         ),

@@ -39,6 +39,12 @@ export interface Options {
   readonly concurrency?: number | undefined
   /** The longest the loop sleeps without looking (default 1,000 ms). */
   readonly safetyPollMs?: number | undefined
+  /**
+   * The longest one `runDue` may take before its steps are interrupted (default 300,000 ms): a
+   * step that hangs must not wedge the loop. Their leases are then no longer renewed, so those
+   * releases are retried, here or elsewhere, once the leases end.
+   */
+  readonly runTimeoutMs?: number | undefined
   /** How long a graceful shutdown waits for running steps before interrupting them (default 10,000 ms). */
   readonly shutdownTimeoutMs?: number | undefined
   /** The longest pause between attempts while the database fails (default 5,000 ms; the first is 100 ms). */
@@ -95,6 +101,7 @@ export const start = (
     const concurrency = options.concurrency ?? 16
     const safetyPollMs = options.safetyPollMs ?? 1_000
     const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000
+    const runTimeoutMs = options.runTimeoutMs ?? 300_000
     const maxBackoffMs = options.maxBackoffMs ?? 5_000
 
     const pgScheduler = yield* PgScheduler
@@ -138,7 +145,16 @@ export const start = (
     const look = Effect.gen(function*() {
       yield* Queue.clear(wakeUps) // whatever woke us is covered by this look
       yield* phase("stepping")
-      const claimed = yield* Orchestrator.runDue({ owner, limit, leaseMs, concurrency })
+      const run = yield* Orchestrator.runDue({ owner, limit, leaseMs, concurrency }).pipe(
+        Effect.timeoutOption(Duration.millis(runTimeoutMs))
+      )
+      if (Option.isNone(run)) {
+        yield* Effect.logWarning(
+          `scheduler loop ${owner}: steps still running after ${runTimeoutMs} ms were interrupted; ` +
+            `their releases are retried when their leases end`
+        )
+      }
+      const claimed = Option.getOrElse(run, () => 0)
       yield* update((s) => ({ ...s, failures: 0, lastError: null, claimed: s.claimed + claimed }))
       if (claimed > 0) return 0 // more may have fallen due while these ran
       const wait = yield* pgScheduler.nextClaimableIn(yield* Clock.currentTimeMillis)
