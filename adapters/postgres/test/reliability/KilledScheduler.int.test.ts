@@ -30,11 +30,7 @@ describe("a scheduler process killed mid-rollout", () => {
       // Kill it once the rollouts are under way: some releases promoted, none finished.
       const leasedAtKill = yield* Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        while (true) {
-          const [row] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE type = 'Promoted'`
-          if ((row?.n ?? 0) > 0) break
-          yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
-        }
+        yield* Processes.untilSomePromoted
         victim.child.kill("SIGKILL")
         yield* Effect.promise(() => victim.exited)
         return yield* sql<{ release_id: string }>`

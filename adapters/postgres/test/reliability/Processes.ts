@@ -197,6 +197,16 @@ export const untilAllTerminal = (releases: number, deadlineMs: number) =>
     }
   })
 
+/** Waits until some release has been promoted: the rollouts are under way. */
+export const untilSomePromoted = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  while (true) {
+    const [row] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE type = 'Promoted'`
+    if ((row?.n ?? 0) > 0) return
+    yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+  }
+})
+
 /** Every release completed, with exactly one Promoted per step and one deployment per step. */
 export const assertEveryStepOnce = (account: Account, tally: Tally, steps: number) => {
   assert.deepStrictEqual(tally.statuses, { completed: account.workers.length })
