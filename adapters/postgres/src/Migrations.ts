@@ -70,9 +70,11 @@ export const migrations = Migrator.fromRecord({
   "0004_read_models": Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     // Written by PgReadModels in the append's transaction, and rebuilt from the events by it.
-    // A summary row keeps what folding the next event needs (the summary, the audit context and
-    // the stream version they are at), so an append reads one row and never its stream. Times
-    // are the events' times, never now(): a rebuild must give exactly the same rows.
+    // A summary row keeps what folding the next event needs (the summary, the audit context, and
+    // the stream version and global position of the last event folded), so an append reads at
+    // most this row, never its stream. Times are the events' times, never now(): a rebuild must
+    // give exactly the same rows. Every append rewrites its release's row: the free space left on
+    // each page lets most of those updates stay on the page without touching the indexes.
     yield* sql`
       CREATE TABLE release_summaries (
         release_id text PRIMARY KEY,
@@ -82,9 +84,10 @@ export const migrations = Migrator.fromRecord({
         created_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL,
         version integer NOT NULL CHECK (version > 0),
+        position bigint NOT NULL,
         summary jsonb NOT NULL,
         audit_context jsonb NOT NULL
-      )`
+      ) WITH (fillfactor = 50)`
     // Lists are per team, newest first, keyset-paginated on (created_at, release_id).
     yield* sql`CREATE INDEX release_summaries_team ON release_summaries (team_id, created_at DESC, release_id DESC)`
     yield* sql`CREATE INDEX release_summaries_worker

@@ -5,9 +5,13 @@
  *
  * The folds are the core's (`ReleaseSummary.evolve`, `AuditEntry.evolveContext` and
  * `fromEvent`); this module only stores them. A summary row keeps what folding the next event
- * needs (the summary, the audit context, the stream version they are at), so an append costs one
- * read of that row and one statement writing the audit rows and the new summary, whatever the
- * length of the stream. A release's stream id is its release id.
+ * needs (the summary, the audit context, the version and position of the last event folded), so
+ * an append costs at most one read of that row and one statement writing the audit rows and the
+ * new summary, whatever the length of the stream. Statements, not rows, are what an append pays
+ * for (every one is a round trip inside a transaction that holds the stream), so a process also
+ * remembers the folds it wrote last and skips the read when the row is still the one it wrote:
+ * the orchestrator's next step of a release usually runs in the process that wrote the last one.
+ * A release's stream id is its release id.
  *
  * Folding is idempotent: events at or below a row's version are skipped and audit rows are
  * inserted once by event id. A row that is *behind* the events (they were appended by a store
@@ -20,7 +24,7 @@
 import { AuditEntry, EventStore, ReleaseEvent, ReleaseSummary } from "@canaryroll/core"
 import { PgTypes } from "@effect/sql-pg"
 import { Effect, Result, Schema } from "effect"
-import { SqlClient, type SqlError } from "effect/sql"
+import { SqlClient, type SqlError, type Statement } from "effect/sql"
 import * as PgEventStore from "./PgEventStore.ts"
 
 /** A read model could not be read: the database failed or is unreachable; callers may retry. */
@@ -37,18 +41,20 @@ export class InvalidQuery extends Schema.TaggedError<InvalidQuery>()("InvalidQue
 export const unavailable = (error: SqlError.SqlError) =>
   new ReadModelUnavailable({ message: PgEventStore.describeSqlError(error) })
 
-/** Where one release's folds stand. */
+/** Where one release's folds stand: the stream version and global position of the last event folded. */
 interface Folded {
   readonly summary: ReleaseSummary.ReleaseSummary | undefined
   readonly context: AuditEntry.Context | undefined
   readonly version: number
+  readonly position: number
 }
 
-const nothingFolded: Folded = { summary: undefined, context: undefined, version: 0 }
+const nothingFolded: Folded = { summary: undefined, context: undefined, version: 0, position: 0 }
 
 interface SummaryRow {
   readonly release_id: string
   readonly version: number
+  readonly position: bigint
   /** jsonb, parsed by the driver: written by this module from the core's shapes. */
   readonly summary: ReleaseSummary.ReleaseSummary
   readonly audit_context: AuditEntry.Context
@@ -70,17 +76,18 @@ const column = (oid: number, values: ReadonlyArray<unknown>) => Result.getOrThro
 
 /** Folds `events` (one stream, in version order) from `folded`, collecting the audit rows. */
 const fold = (folded: Folded, events: ReadonlyArray<EventStore.RecordedEvent>, audit: Array<AuditRow>): Folded => {
-  let { context, summary, version } = folded
+  let { context, position, summary, version } = folded
   for (const recorded of events) {
     if (recorded.version <= version) continue
     context = AuditEntry.evolveContext(context, recorded.event)
     summary = ReleaseSummary.evolve(summary, recorded.event)
     version = recorded.version
+    position = recorded.position
     if (context !== undefined) {
       audit.push({ entry: AuditEntry.fromEvent(context, recorded.id, recorded.event), position: recorded.position })
     }
   }
-  return { context, summary, version }
+  return { context, position, summary, version }
 }
 
 /** Every stream's events, in the order given (version order within a stream). */
@@ -94,6 +101,31 @@ const byStream = (recorded: ReadonlyArray<EventStore.RecordedEvent>) => {
   return streams
 }
 
+/** An INSERT of audit rows, for a `WITH`; `when` guards it (a fragment of SQL that must hold). */
+const insertAudit = (sql: SqlClient.SqlClient, audit: ReadonlyArray<AuditRow>, when: Statement.Fragment) => {
+  const entries = audit.map((row) => row.entry)
+  return sql`
+    INSERT INTO audit_log (id, position, team_id, release_id, worker_id, actor_kind, actor_id, type, at,
+      step_index, percentage, sentence, details)
+    SELECT * FROM unnest(
+      ${column(PgTypes.OID.text, entries.map((e) => e.id))},
+      ${column(PgTypes.OID.int8, audit.map((row) => BigInt(row.position)))},
+      ${column(PgTypes.OID.text, entries.map((e) => e.teamId))},
+      ${column(PgTypes.OID.text, entries.map((e) => e.releaseId))},
+      ${column(PgTypes.OID.text, entries.map((e) => e.workerId))},
+      ${column(PgTypes.OID.text, entries.map((e) => e.actor._tag))},
+      ${column(PgTypes.OID.text, entries.map((e) => e.actor._tag === "System" ? null : e.actor.id))},
+      ${column(PgTypes.OID.text, entries.map((e) => e.type))},
+      ${column(PgTypes.OID.timestamptz, entries.map((e) => new Date(e.at)))},
+      ${column(PgTypes.OID.int4, entries.map((e) => e.stepIndex))},
+      ${column(PgTypes.OID.float8, entries.map((e) => e.percentage))},
+      ${column(PgTypes.OID.text, entries.map((e) => e.sentence))},
+      ${column(PgTypes.OID.jsonb, entries.map((e) => encodeDetails(e.details)))}
+    )
+    WHERE ${when}
+    ON CONFLICT (id) DO NOTHING`
+}
+
 /**
  * Writes the audit rows and the summaries in one statement (fewer round trips inside the
  * append's transaction, which holds the stream's new versions until it commits).
@@ -103,33 +135,13 @@ const write = Effect.fnUntraced(function*(
   summaries: ReadonlyArray<readonly [releaseId: string, Folded]>
 ) {
   const sql = yield* SqlClient.SqlClient
-  const stored = summaries.flatMap(([releaseId, { context, summary, version }]) =>
-    summary === undefined || context === undefined ? [] : [{ releaseId, summary, context, version }]
+  const stored = summaries.flatMap(([releaseId, { context, position, summary, version }]) =>
+    summary === undefined || context === undefined ? [] : [{ releaseId, summary, context, version, position }]
   )
   if (audit.length === 0 && stored.length === 0) return
-  const entries = audit.map((row) => row.entry)
   yield* sql`
-    WITH audit AS (
-      INSERT INTO audit_log (id, position, team_id, release_id, worker_id, actor_kind, actor_id, type, at,
-        step_index, percentage, sentence, details)
-      SELECT * FROM unnest(
-        ${column(PgTypes.OID.text, entries.map((e) => e.id))},
-        ${column(PgTypes.OID.int8, audit.map((row) => BigInt(row.position)))},
-        ${column(PgTypes.OID.text, entries.map((e) => e.teamId))},
-        ${column(PgTypes.OID.text, entries.map((e) => e.releaseId))},
-        ${column(PgTypes.OID.text, entries.map((e) => e.workerId))},
-        ${column(PgTypes.OID.text, entries.map((e) => e.actor._tag))},
-        ${column(PgTypes.OID.text, entries.map((e) => e.actor._tag === "System" ? null : e.actor.id))},
-        ${column(PgTypes.OID.text, entries.map((e) => e.type))},
-        ${column(PgTypes.OID.timestamptz, entries.map((e) => new Date(e.at)))},
-        ${column(PgTypes.OID.int4, entries.map((e) => e.stepIndex))},
-        ${column(PgTypes.OID.float8, entries.map((e) => e.percentage))},
-        ${column(PgTypes.OID.text, entries.map((e) => e.sentence))},
-        ${column(PgTypes.OID.jsonb, entries.map((e) => encodeDetails(e.details)))}
-      )
-      ON CONFLICT (id) DO NOTHING
-    )
-    INSERT INTO release_summaries (release_id, team_id, worker_id, status, created_at, updated_at, version,
+    WITH audit AS (${insertAudit(sql, audit, sql`true`)})
+    INSERT INTO release_summaries (release_id, team_id, worker_id, status, created_at, updated_at, version, position,
       summary, audit_context)
     SELECT * FROM unnest(
       ${column(PgTypes.OID.text, stored.map((s) => s.releaseId))},
@@ -139,36 +151,63 @@ const write = Effect.fnUntraced(function*(
       ${column(PgTypes.OID.timestamptz, stored.map((s) => new Date(s.summary.createdAt)))},
       ${column(PgTypes.OID.timestamptz, stored.map((s) => new Date(s.summary.updatedAt)))},
       ${column(PgTypes.OID.int4, stored.map((s) => s.version))},
+      ${column(PgTypes.OID.int8, stored.map((s) => BigInt(s.position)))},
       ${column(PgTypes.OID.jsonb, stored.map((s) => s.summary))},
       ${column(PgTypes.OID.jsonb, stored.map((s) => s.context))}
     )
     ON CONFLICT (release_id) DO UPDATE SET
       team_id = excluded.team_id, worker_id = excluded.worker_id, status = excluded.status,
       created_at = excluded.created_at, updated_at = excluded.updated_at, version = excluded.version,
-      summary = excluded.summary, audit_context = excluded.audit_context`
+      position = excluded.position, summary = excluded.summary, audit_context = excluded.audit_context`
+})
+
+/**
+ * Writes one release's new folds over `before`, only if its row is still exactly `before` (the
+ * position of the last event folded identifies it: positions are never reused, so a fold this
+ * process wrote in a transaction that then rolled back never matches). One statement: the
+ * audit rows are inserted only if the summary was. Returns whether it wrote.
+ */
+const writeOver = Effect.fnUntraced(function*(
+  releaseId: string,
+  before: Folded,
+  after: Folded,
+  audit: ReadonlyArray<AuditRow>
+) {
+  const sql = yield* SqlClient.SqlClient
+  const summary = after.summary!
+  const [row] = yield* sql<{ written: number }>`
+    WITH summary AS (
+      UPDATE release_summaries SET status = ${summary.status}, updated_at = ${new Date(summary.updatedAt)},
+        version = ${after.version}, position = ${BigInt(after.position)}, summary = ${PgTypes.jsonb(summary)},
+        audit_context = ${PgTypes.jsonb(after.context)}
+      WHERE release_id = ${releaseId} AND position = ${BigInt(before.position)}
+      RETURNING 1
+    ), audit AS (${insertAudit(sql, audit, sql`EXISTS (SELECT FROM summary)`)})
+    SELECT count(*)::int AS written FROM summary`
+  return row?.written === 1
 })
 
 /**
  * Folds recorded events (any streams, in position order) into both read models: one read of the
  * streams' summary rows, one write. `heal`: recompute a stream whose row is behind the events
  * from its stored events first (the hook; `rebuild` replays everything in order and needs not).
+ * Returns the streams' new folds.
  */
 const foldIntoReadModels = Effect.fnUntraced(function*(
   recorded: ReadonlyArray<EventStore.RecordedEvent>,
   heal: boolean
 ) {
-  if (recorded.length === 0) return
   const sql = yield* SqlClient.SqlClient
   const streams = byStream(recorded)
   const rows = yield* sql<SummaryRow>`
-    SELECT release_id, version, summary, audit_context FROM release_summaries
+    SELECT release_id, version, position, summary, audit_context FROM release_summaries
     WHERE release_id = ANY(${column(PgTypes.OID.text, [...streams.keys()])})`
   const stored = new Map(rows.map((row): [string, Folded] => [
     row.release_id,
-    { summary: row.summary, context: row.audit_context, version: row.version }
+    { summary: row.summary, context: row.audit_context, version: row.version, position: Number(row.position) }
   ]))
   const audit: Array<AuditRow> = []
-  const summaries: Array<readonly [string, Folded]> = []
+  const folds: Array<readonly [string, Folded]> = []
   for (const [streamId, events] of streams) {
     let folded = stored.get(streamId) ?? nothingFolded
     // Behind: events between the row and this batch were appended without this hook. (No row and
@@ -177,16 +216,59 @@ const foldIntoReadModels = Effect.fnUntraced(function*(
       const earlier = yield* PgEventStore.readStream(streamId)
       folded = fold(folded, earlier.filter((event) => event.version < events[0]!.version), audit)
     }
-    summaries.push([streamId, fold(folded, events, audit)])
+    folds.push([streamId, fold(folded, events, audit)])
   }
-  yield* write(audit, summaries)
+  yield* write(audit, folds)
+  return folds
 })
 
 /**
- * The append hook that keeps both read models (see the module doc). `PgEventStore` runs it in
- * the append's transaction: if it fails, nothing of the append is written.
+ * The folds this process wrote last, per client (so per database and schema) and release, at
+ * most `rememberedReleases` of them, least recently written dropped first. The orchestrator
+ * appends a release's events from the process that holds its lease, so the next append usually
+ * folds from here and skips reading the row; `writeOver` checks that the row is still the one
+ * remembered, and a miss falls back to reading it.
  */
-export const project: PgEventStore.AppendHook = (recorded) => foldIntoReadModels(recorded, true)
+const recentFolds = new WeakMap<SqlClient.SqlClient, Map<string, Folded>>()
+const rememberedReleases = 10_000
+
+const foldsOf = (sql: SqlClient.SqlClient) => {
+  let folds = recentFolds.get(sql)
+  if (folds === undefined) recentFolds.set(sql, folds = new Map())
+  return folds
+}
+
+const remember = (folds: Map<string, Folded>, releaseId: string, folded: Folded) => {
+  if (folded.summary === undefined) return
+  folds.delete(releaseId)
+  folds.set(releaseId, folded)
+  if (folds.size > rememberedReleases) folds.delete(folds.keys().next().value!)
+}
+
+/**
+ * The append hook that keeps both read models (see the module doc). `PgEventStore` runs it in
+ * the append's transaction: if it fails, nothing of the append is written. One statement when
+ * this process wrote the release's previous fold, two otherwise (read the row, then write).
+ */
+export const project: PgEventStore.AppendHook = (recorded) =>
+  Effect.gen(function*() {
+    if (recorded.length === 0) return
+    const sql = yield* SqlClient.SqlClient
+    const folds = foldsOf(sql)
+    const first = recorded[0]!
+    const remembered = folds.get(first.streamId)
+    if (
+      remembered !== undefined && remembered.version === first.version - 1 &&
+      recorded.every((event) => event.streamId === first.streamId)
+    ) {
+      const audit: Array<AuditRow> = []
+      const folded = fold(remembered, recorded, audit)
+      if (yield* writeOver(first.streamId, remembered, folded, audit)) {
+        return remember(folds, first.streamId, folded)
+      }
+    }
+    for (const [releaseId, folded] of yield* foldIntoReadModels(recorded, true)) remember(folds, releaseId, folded)
+  })
 
 /** The read models' hook followed by `also` (a user's hook), in the same transaction. */
 export const appendHook = (also?: PgEventStore.AppendHook | undefined): PgEventStore.AppendHook =>
