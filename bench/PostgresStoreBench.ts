@@ -250,8 +250,8 @@ const clientOn = (url: string) =>
 
 export const run = async (samples: (full: number) => number) => {
   const quick = samples(100) < 100
-  const rounds = quick ? 2 : 5
-  const perWriter = quick ? 25 : 100
+  const rounds = quick ? 3 : 5
+  const perWriter = quick ? 40 : 100
   const auditRows = quick ? 100_000 : 1_000_000
 
   const program = Effect.gen(function*() {

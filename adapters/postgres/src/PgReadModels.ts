@@ -177,7 +177,8 @@ const writeOver = Effect.fnUntraced(function*(
   const summary = after.summary!
   const [row] = yield* sql<{ written: number }>`
     WITH summary AS (
-      UPDATE release_summaries SET status = ${summary.status}, updated_at = ${new Date(summary.updatedAt)},
+      UPDATE release_summaries SET team_id = ${summary.teamId}, worker_id = ${summary.workerId},
+        status = ${summary.status}, created_at = ${new Date(summary.createdAt)}, updated_at = ${new Date(summary.updatedAt)},
         version = ${after.version}, position = ${BigInt(after.position)}, summary = ${PgTypes.jsonb(summary)},
         audit_context = ${PgTypes.jsonb(after.context)}
       WHERE release_id = ${releaseId} AND position = ${BigInt(before.position)}
