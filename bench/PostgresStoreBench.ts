@@ -6,7 +6,8 @@
  * figures: docs/benchmarks.md, "Postgres event store and read models".
  *
  * The server is an embedded PostgreSQL without fsync (`durable: false`), or `DATABASE_URL`; each
- * store gets its own database, created for the run and dropped after it.
+ * store gets its own database, created for the run and dropped after it. `run(samples)` takes
+ * run.ts's `samples`; when it shrinks (`--quick`), so do the rounds and the audit log.
  */
 import {
   Actor,
@@ -259,7 +260,7 @@ export const run = async (samples: (full: number) => number) => {
     const serverUrl = external !== undefined && external !== ""
       ? Redacted.make(external)
       : (yield* EmbeddedPostgres.start({
-        dataDirectory: fs.mkdtempSync(path.join(os.tmpdir(), "canaryroll-bench-postgres-")),
+        dataDirectory: yield* Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "canaryroll-bench-postgres-"))),
         database: "postgres",
         durable: false,
         removeOnStop: true
