@@ -13,9 +13,11 @@
  *   them instead, so the contract suite can drive time with `TestClock`.
  * - `schedule` sends a `NOTIFY` on `channel` (payload: the release id) when the new due time is
  *   earlier than anything a sleeping `SchedulerLoop` may be waiting for (the earliest due time
- *   of a release nobody holds, or the earliest lease end), so sleepers wake for it; giving leases up
- *   (`release`, `releaseAll`) notifies too, since those releases are due again at once. Any
- *   other change only makes a sleeper wake early, which costs a look, not a missed step.
+ *   of a release nobody holds, or the earliest lease end), so sleepers wake for it; giving
+ *   leases up (`release`, `releaseAll`) notifies too, since those releases are due again at
+ *   once. Any other change only makes a sleeper wake early, which costs a look, not a missed
+ *   step. Most schedules notify nobody: a release rescheduled after its step is rarely the
+ *   earliest.
  *
  * @since 0.1.0
  */

@@ -3,9 +3,15 @@
  * calls `Orchestrator.runDue` (claim, step with renewed leases, reschedule) for as long as
  * anything is due, then sleeps until the earliest of:
  * - the moment something may become claimable (`PgScheduler.nextClaimableIn`, measured with
- *   the database's clock, so a process whose clock is off neither oversleeps nor spins);
+ *   the database's clock, so a process whose clock is off does not oversleep);
  * - a `NOTIFY` from `PgScheduler.schedule` (something became due sooner) or from leases given up;
- * - the safety poll (default 1 s), for a notification lost while the listener was reconnecting.
+ * - the safety poll (default 1 s), for a notification lost while the listener was reconnecting
+ *   or to a narrow race between a schedule and a claim committing at once.
+ *
+ * Clocks: claims follow the database's clock, but the orchestrator decides what a release needs
+ * with the process's `Clock`. A process whose clock is behind the database's by d may claim a
+ * release that is not due yet by its own clock; the tick then only reschedules it, and the loop
+ * looks again at once, so it spins for at most d. Keep the servers' clocks synchronised (NTP).
  *
  * Every wake-up only makes the loop look, so a spurious one costs a query, never a wrong step.
  * A failed query (database down or restarting) is logged and retried with capped exponential
