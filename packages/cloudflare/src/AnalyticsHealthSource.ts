@@ -7,6 +7,7 @@
  * request of that account whose window lies inside is answered from the same rows. One query per
  * account per interval, however many releases run there: the cost does not grow with releases.
  *
+ * An account with more rows than one page holds is read page by page (by minute), never cut.
  * Minute rows are prorated at a window's edges. A query over CanaryRoll's share of the GraphQL
  * budget, a GraphQL error or an unreachable API make the check inconclusive, never a verdict.
  *
@@ -63,8 +64,14 @@ const Response = Schema.Struct({
   errors: Schema.optionalKey(Schema.NullOr(Schema.Array(Schema.Struct({ message: Schema.String }))))
 })
 
-interface Bucket {
-  readonly minute: number
+/**
+ * One row: a version's traffic in one minute, as far as the query covered that minute. A query
+ * whose start or end falls inside a minute gets only that part of it, so the row's counts belong
+ * to `[from, to)`, not to the whole minute.
+ */
+export interface Bucket {
+  readonly from: number
+  readonly to: number
   readonly requests: number
   readonly errors: number
   readonly cpuTimeP50?: number | undefined
@@ -83,7 +90,7 @@ const bucketKey = (scriptName: string, versionId: string) => `${scriptName}/${ve
 
 const unavailable = (message: string) => new HealthSource.HealthSourceUnavailable({ message })
 
-/** Sums the minutes overlapping `[start, end)`, prorating partial minutes. */
+/** Sums the rows overlapping `[start, end)`, prorating rows the window only partly covers. */
 export const sampleOf = (buckets: ReadonlyArray<Bucket>, start: number, end: number): HealthCheck.VersionSample => {
   let requests = 0
   let errors = 0
@@ -91,9 +98,9 @@ export const sampleOf = (buckets: ReadonlyArray<Bucket>, start: number, end: num
   let cpuP50 = 0
   let cpuP99 = 0
   for (const bucket of buckets) {
-    const overlap = Math.min(end, bucket.minute + minuteMs) - Math.max(start, bucket.minute)
+    const overlap = Math.min(end, bucket.to) - Math.max(start, bucket.from)
     if (overlap <= 0) continue
-    const share = overlap / minuteMs
+    const share = overlap / (bucket.to - bucket.from)
     requests += bucket.requests * share
     errors += bucket.errors * share
     if (bucket.cpuTimeP50 !== undefined && bucket.cpuTimeP99 !== undefined) {
@@ -120,12 +127,13 @@ export const make = (options: Options = {}) =>
     /** Queries under way, by `account@end`, so simultaneous requests share one. */
     const inFlight = new Map<string, Deferred.Deferred<Snapshot, HealthSource.HealthSourceUnavailable>>()
 
-    const fetchSnapshot = (accountId: string, start: number, end: number) =>
+    const rowLimit = options.rowLimit ?? 10_000
+
+    /** One query: the rows of `[start, end)`, oldest minute first, at most `rowLimit`. */
+    const fetchPage = (accountId: string, token: string, baseUrl: string, start: number, end: number) =>
       Effect.gen(function*() {
-        const creds = yield* credentials.forAccount(accountId).pipe(Effect.mapError((e) => unavailable(e.message)))
-        const token = Redacted.value(creds.apiToken)
         yield* budget.take(token, "graphql").pipe(Effect.mapError((e) => unavailable(e.message)))
-        const request = HttpClientRequest.post(`${creds.baseUrl}/graphql`).pipe(
+        const request = HttpClientRequest.post(`${baseUrl}/graphql`).pipe(
           HttpClientRequest.bearerToken(token),
           HttpClientRequest.bodyJsonUnsafe({
             query,
@@ -133,7 +141,7 @@ export const make = (options: Options = {}) =>
               accountTag: accountId,
               start: new Date(start).toISOString(),
               end: new Date(end).toISOString(),
-              limit: options.rowLimit ?? 10_000
+              limit: rowLimit
             }
           })
         )
@@ -153,13 +161,35 @@ export const make = (options: Options = {}) =>
         if (body.errors !== undefined && body.errors !== null && body.errors.length > 0) {
           return yield* unavailable(`Cloudflare analytics: ${body.errors.map((e) => e.message).join("; ")}`)
         }
+        return (body.data?.viewer.accounts ?? []).flatMap((account) => account.workersInvocationsAdaptive)
+      })
+
+    /**
+     * Every row of `[start, end)`. A full page may have cut its last minute short, so the next
+     * page starts at that minute and the partial minute of this one is dropped: an account with
+     * more rows than a page costs more queries, never missing data.
+     */
+    const fetchSnapshot = (accountId: string, start: number, end: number) =>
+      Effect.gen(function*() {
+        const creds = yield* credentials.forAccount(accountId).pipe(Effect.mapError((e) => unavailable(e.message)))
+        const token = Redacted.value(creds.apiToken)
         const buckets = new Map<string, Array<Bucket>>()
-        for (const account of body.data?.viewer.accounts ?? []) {
-          for (const row of account.workersInvocationsAdaptive) {
+        let from = start
+        while (from < end) {
+          const rows = yield* fetchPage(accountId, token, creds.baseUrl, from, end)
+          const full = rows.length >= rowLimit
+          const lastMinute = full ? Date.parse(rows[rows.length - 1]!.dimensions.datetimeMinute) : end
+          if (full && lastMinute <= from) {
+            return yield* unavailable(`one minute of account ${accountId} has more than ${rowLimit} analytics rows`)
+          }
+          for (const row of rows) {
+            const minute = Date.parse(row.dimensions.datetimeMinute)
+            if (full && minute >= lastMinute) continue
             const key = bucketKey(row.dimensions.scriptName, row.dimensions.scriptVersion)
             const list = buckets.get(key) ?? []
             list.push({
-              minute: Date.parse(row.dimensions.datetimeMinute),
+              from: Math.max(minute, from),
+              to: Math.min(minute + minuteMs, end),
               requests: row.sum.requests,
               errors: row.sum.errors,
               cpuTimeP50: row.quantiles?.cpuTimeP50 ?? undefined,
@@ -167,6 +197,7 @@ export const make = (options: Options = {}) =>
             })
             buckets.set(key, list)
           }
+          from = lastMinute
         }
         const snapshot: Snapshot = { start, end, buckets }
         snapshots.set(accountId, snapshot)

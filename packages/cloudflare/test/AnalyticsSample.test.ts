@@ -6,7 +6,8 @@ const t0 = Date.parse("2026-11-26T10:00:00Z")
 
 describe("AnalyticsHealthSource.sampleOf", () => {
   const buckets = [0, 1, 2, 3].map((i) => ({
-    minute: t0 + i * minute,
+    from: t0 + i * minute,
+    to: t0 + (i + 1) * minute,
     requests: 600,
     errors: 6 * (i + 1),
     cpuTimeP50: 1_000,
@@ -22,6 +23,13 @@ describe("AnalyticsHealthSource.sampleOf", () => {
     const sample = AnalyticsHealthSource.sampleOf(buckets, t0 + 30_000, t0 + 90_000)
     assert.strictEqual(sample.requests, 600)
     assert.strictEqual(sample.errors, 3 + 6)
+  })
+
+  it("prorates a row over the part of the minute the query covered, not the whole minute", () => {
+    // the query ended 10 s into the minute: its row holds 10 s of traffic
+    const partial = [{ from: t0, to: t0 + 10_000, requests: 100, errors: 5 }]
+    assert.deepStrictEqual(AnalyticsHealthSource.sampleOf(partial, t0, t0 + 10_000), { requests: 100, errors: 5 })
+    assert.deepStrictEqual(AnalyticsHealthSource.sampleOf(partial, t0 + 5_000, t0 + 10_000), { requests: 50, errors: 3 })
   })
 
   it("is zero for a window with no rows", () => {

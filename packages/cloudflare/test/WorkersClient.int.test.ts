@@ -259,6 +259,37 @@ describe("AnalyticsHealthSource against the simulator", () => {
       }))
     }))
 
+  it.effect("reads an account with more rows than one page page by page, and measures 10-second windows exactly", () =>
+    Effect.gen(function*() {
+      const scripts = ["api", "web", "auth", "billing", "search"]
+      const w = yield* world({}, scripts)
+      yield* TestClock.adjust("7 minutes") // past the simulator's 60 s analytics delay
+      const end = t0 + 5 * 60_000 + 10_000 // ten seconds into a minute, as a 10 s check interval ends
+      const samples = yield* Effect.gen(function*() {
+        const health = yield* HealthSource.HealthSource
+        const stableOf = (scriptName: string) => w.sim.activeDeployment({ accountId: w.accountId, scriptName })!.versions[0]!.version_id
+        return yield* Effect.forEach(scripts, (scriptName) =>
+          health.sample({
+            target: { accountId: w.accountId, scriptName },
+            window: { start: end - 10_000, end },
+            versionIds: [stableOf(scriptName)]
+          }).pipe(Effect.map((byVersion) => [...byVersion.values()][0]!)))
+      }).pipe(
+        Effect.provide(
+          AnalyticsHealthSource.layer({ rowLimit: 6, lookbackSeconds: 180 }).pipe(
+            Layer.provide([
+              Credentials.layerStatic({ apiToken: w.token, baseUrl: w.sim.baseUrl }),
+              ApiBudget.layer(),
+              FetchHttpClient.layer
+            ])
+          )
+        )
+      )
+      // 600 requests a minute: 100 in ten seconds, for every Worker, although no page held them all
+      assert.deepStrictEqual(samples.map((sample) => sample.requests), scripts.map(() => 100))
+      assert.isAbove(w.graphqlCalls(), 1)
+    }))
+
   it.effect("an exhausted GraphQL budget makes the sample unavailable (an inconclusive check)", () =>
     Effect.gen(function*() {
       const w = yield* world({ rateLimits: { graphql: { requests: 1, windowSeconds: 300 } } })
