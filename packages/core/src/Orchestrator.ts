@@ -322,6 +322,11 @@ export interface RunOptions {
   readonly leaseMs?: number | undefined
   /** How many releases step at once (default 16). */
   readonly concurrency?: number | undefined
+  /**
+   * A step still running after this long is abandoned (default 2 minutes): its lease runs out
+   * and the release is retried, instead of one hung call holding up the whole batch.
+   */
+  readonly stepTimeoutMs?: number | undefined
 }
 
 /**
@@ -346,6 +351,10 @@ export const runDue = Effect.fnUntraced(function*(options: RunOptions = {}) {
     claimed,
     (entry) =>
       tick(entry.releaseId).pipe(
+        Effect.timeoutOrElse({
+          duration: options.stepTimeoutMs ?? 120_000,
+          orElse: () => Effect.logWarning(`release ${entry.releaseId}: step timed out, retried when its lease ends`)
+        }),
         Effect.catch((error) => Effect.logWarning(`release ${entry.releaseId}: step failed, retried when its lease ends`, error)),
         Effect.ensuring(Effect.sync(() => running.delete(entry.releaseId)))
       ),

@@ -1,0 +1,116 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Layer } from "effect"
+import { TestClock } from "effect/testing"
+import {
+  Actor,
+  EventStore,
+  HealthSource,
+  Orchestrator,
+  Plan,
+  type ReleaseEvent,
+  Scheduler,
+  TrafficRouter
+} from "../src/index.ts"
+
+const target = { accountId: "acc", scriptName: "api" }
+const person = Actor.user("usr_1", "Ada")
+const plan = Plan.make({
+  steps: [{ percentage: 10, waitSeconds: 60 }, { percentage: 100, waitSeconds: 60 }],
+  health: { intervalSeconds: 60, analyticsDelaySeconds: 0, minRequests: 1 }
+})
+
+const create = (releaseId: string) =>
+  Orchestrator.create({
+    releaseId,
+    teamId: "team",
+    workerId: "wkr",
+    accountId: target.accountId,
+    scriptName: target.scriptName,
+    canaryVersionId: "v2",
+    planId: null,
+    plan,
+    autoAdvance: true,
+    name: null,
+    ticketUrl: null,
+    actor: person
+  })
+
+const ports = (router: TrafficRouter.TrafficRouter["Service"], store = EventStore.layerMemory) =>
+  Layer.mergeAll(
+    store,
+    Scheduler.layerMemory,
+    Layer.succeed(TrafficRouter.TrafficRouter, router),
+    HealthSource.layerMemory(new Map([["v2", { requests: 100, errors: 0 }], ["v1", { requests: 900, errors: 0 }]]))
+  )
+
+describe("Orchestrator", () => {
+  it.effect("a hung step is abandoned after stepTimeoutMs, and the release is due again when its lease ends", () =>
+    Effect.gen(function*() {
+      const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
+      let hang = false
+      const router = TrafficRouter.TrafficRouter.of({
+        readActive: (t) => hang ? Effect.never : memory.router.readActive(t),
+        apply: memory.router.apply
+      })
+      yield* Effect.gen(function*() {
+        yield* create("rel_1")
+        yield* Orchestrator.execute("rel_1", { _tag: "Start", actor: person })
+        hang = true
+        const run = yield* Effect.forkChild(Orchestrator.runDue({ stepTimeoutMs: 5_000, leaseMs: 10_000 }))
+        yield* TestClock.adjust("5 seconds")
+        assert.strictEqual(yield* Fiber.join(run), 1)
+
+        // the lease, renewed while the step ran, has not run out yet
+        const scheduler = yield* Scheduler.Scheduler
+        assert.deepStrictEqual(yield* scheduler.claim("other", 5_000, 10, 10_000), [], "still leased")
+        hang = false
+        yield* TestClock.adjust("10 seconds")
+        assert.strictEqual(yield* Orchestrator.runDue({ owner: "other" }), 1)
+        assert.strictEqual(memory.deployments(target).length, 2, "the retried step shifted traffic once")
+      }).pipe(Effect.provide(ports(router)))
+    }))
+
+  it.effect("a version conflict (someone acted in between) reloads and recomputes the command", () =>
+    Effect.gen(function*() {
+      const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
+      // Another process pauses the release between our load and our append, once.
+      let interfered = false
+      const racingStore = Layer.effect(
+        EventStore.EventStore,
+        Effect.map(EventStore.makeMemory, (store) =>
+          EventStore.EventStore.of({
+            ...store,
+            append: (streamId, expectedVersion, events) =>
+              Effect.gen(function*() {
+                if (!interfered && events.some((e) => e._tag === "Promoted")) {
+                  interfered = true
+                  const pause: ReleaseEvent.ReleaseEvent = {
+                    _tag: "Paused",
+                    cause: "requested",
+                    reason: "someone else paused it",
+                    actor: Actor.user("usr_2", "Grace"),
+                    at: 0
+                  }
+                  yield* store.append(streamId, expectedVersion, [pause])
+                }
+                return yield* store.append(streamId, expectedVersion, events)
+              })
+          }))
+      )
+      const outcome = yield* Effect.gen(function*() {
+        yield* create("rel_1")
+        yield* Orchestrator.execute("rel_1", { _tag: "Start", actor: person })
+        yield* Orchestrator.runDue() // shift to 10%
+        yield* TestClock.adjust("60 seconds")
+        yield* Orchestrator.runDue() // healthy check
+        const advance = yield* Orchestrator.execute("rel_1", { _tag: "Advance", actor: person }).pipe(Effect.flip)
+        return { advance, loaded: yield* Orchestrator.load("rel_1") }
+      }).pipe(Effect.provide(ports(memory.router, racingStore)))
+
+      // recomputed against the newer events: the release is paused now, so the advance is refused
+      assert.strictEqual(outcome.advance._tag, "ReleaseRejected")
+      assert.match(outcome.advance.message, /cannot advance: the release is paused \(someone else paused it\)/)
+      assert.strictEqual(outcome.loaded.state.status, "paused")
+      assert.isFalse(outcome.loaded.events.some((e) => e.event._tag === "Promoted"))
+    }))
+})
