@@ -100,7 +100,7 @@ export const make = (options: Options = {}) =>
       // snapshot, before the upsert: it is the bound `nextClaimableIn` gave sleepers (this
       // release's old due time or lease end included), so they wake only if they would
       // otherwise sleep past the new due time.
-      schedule: (releaseId, dueAt) =>
+      schedule: (releaseId, dueAt, owner) =>
         sql`
           WITH waited AS (
             SELECT least(
@@ -111,7 +111,11 @@ export const make = (options: Options = {}) =>
             INSERT INTO release_schedule (release_id, due_at)
             VALUES (${releaseId}, to_timestamp(${dueAt}::float8 / 1000))
             ON CONFLICT (release_id) DO UPDATE
-              SET due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL
+              SET due_at = excluded.due_at,
+                -- only the holder's own reschedule ends its lease (its step is done); a person's
+                -- request rescheduling a release mid-step leaves the running step its lease
+                lease_owner = CASE WHEN release_schedule.lease_owner = ${owner ?? null} THEN NULL ELSE release_schedule.lease_owner END,
+                lease_until = CASE WHEN release_schedule.lease_owner = ${owner ?? null} THEN NULL ELSE release_schedule.lease_until END
             RETURNING due_at
           )
           SELECT pg_notify(${channel}, ${releaseId}) FROM scheduled, waited

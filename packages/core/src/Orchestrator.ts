@@ -55,12 +55,22 @@ const targetOf = (release: Release.Release): WorkerTarget => ({
   scriptName: release.scriptName
 })
 
-/** Keeps the scheduler in line with what the release needs next. */
-const reschedule = Effect.fnUntraced(function*(releaseId: string, state: Release.ReleaseState, now: number) {
+/**
+ * Keeps the scheduler in line with what the release needs next. `owner` is the lease holder
+ * when a claimed step reschedules (ending its lease); a person's request passes none.
+ */
+const reschedule = Effect.fnUntraced(function*(
+  releaseId: string,
+  state: Release.ReleaseState,
+  now: number,
+  owner: string | undefined
+) {
   const scheduler = yield* Scheduler
   const dueAt = NextAction.dueAt(NextAction.nextAction(state, now))
-  if (dueAt === undefined) yield* scheduler.unschedule(releaseId)
-  else yield* scheduler.schedule(releaseId, dueAt)
+  if (dueAt === undefined && owner !== undefined) yield* scheduler.unschedule(releaseId)
+  // A person's request never removes the row another process may be stepping: a due time of
+  // now makes the holder (or, after its lease, anyone) look again and find nothing to do.
+  else yield* scheduler.schedule(releaseId, dueAt ?? now, owner)
 })
 
 /**
@@ -69,7 +79,8 @@ const reschedule = Effect.fnUntraced(function*(releaseId: string, state: Release
  */
 const decideAndAppend = <E, R>(
   releaseId: string,
-  attempt: (loaded: Loaded, now: number) => Effect.Effect<Command.ReleaseCommand | undefined, E, R>
+  attempt: (loaded: Loaded, now: number) => Effect.Effect<Command.ReleaseCommand | undefined, E, R>,
+  owner?: string
 ) =>
   Effect.gen(function*() {
     const store = yield* EventStore
@@ -88,7 +99,7 @@ const decideAndAppend = <E, R>(
         if (appended === undefined) continue
       }
       const state = Release.fold(events, loaded.state)
-      yield* reschedule(releaseId, state, now)
+      yield* reschedule(releaseId, state, now, owner)
       return { loaded, appended: events, state }
     }
     return yield* new ReleaseBusy({
@@ -278,11 +289,14 @@ const perform = (release: Release.Release, action: NextAction.NextAction, now: n
     }
   })
 
+/** Who holds leases when no owner is named: a single process. */
+export const defaultOwner = "local"
+
 /**
- * Runs the release's next action if it is due, and schedules the one after. Calling it when
- * nothing is due only refreshes the schedule.
+ * Runs the release's next action if it is due, and schedules the one after, ending `owner`'s
+ * lease. Calling it when nothing is due only refreshes the schedule.
  */
-export const tick = Effect.fnUntraced(function*(releaseId: string) {
+export const tick = Effect.fnUntraced(function*(releaseId: string, owner: string = defaultOwner) {
   let action: TickResult["action"] = "NotDue"
   const outcome = yield* decideAndAppend(releaseId, (loaded, now) => {
     const state = loaded.state
@@ -294,7 +308,7 @@ export const tick = Effect.fnUntraced(function*(releaseId: string) {
     }
     action = next._tag
     return perform(state, next, now)
-  }).pipe(
+  }, owner).pipe(
     // A rejected system command means the state moved under us in a way the retry loop did not
     // see; the next wake-up recomputes from the events, so record nothing now.
     Effect.catchTag("ReleaseRejected", (rejection) =>
@@ -303,12 +317,12 @@ export const tick = Effect.fnUntraced(function*(releaseId: string) {
         const loaded = yield* load(releaseId)
         // Back off rather than spin on a due time that already passed.
         const scheduler = yield* Scheduler
-        yield* scheduler.schedule(releaseId, (yield* Clock.currentTimeMillis) + rejectedStepBackoffMs)
+        yield* scheduler.schedule(releaseId, (yield* Clock.currentTimeMillis) + rejectedStepBackoffMs, owner)
         return { loaded, appended: [] as ReadonlyArray<ReleaseEvent>, state: loaded.state }
       }))
   )
   if (action === "NotDue") {
-    yield* reschedule(releaseId, outcome.state, yield* Clock.currentTimeMillis)
+    yield* reschedule(releaseId, outcome.state, yield* Clock.currentTimeMillis, owner)
   }
   return { action, events: outcome.appended, state: outcome.state } satisfies TickResult
 })
@@ -336,7 +350,7 @@ export interface RunOptions {
  */
 export const runDue = Effect.fnUntraced(function*(options: RunOptions = {}) {
   const scheduler = yield* Scheduler
-  const owner = options.owner ?? "local"
+  const owner = options.owner ?? defaultOwner
   const leaseMs = options.leaseMs ?? defaultLeaseMs
   const claimed = yield* scheduler.claim(owner, yield* Clock.currentTimeMillis, options.limit ?? 100, leaseMs)
   if (claimed.length === 0) return 0
@@ -345,12 +359,16 @@ export const runDue = Effect.fnUntraced(function*(options: RunOptions = {}) {
     Effect.gen(function*() {
       yield* Effect.sleep(leaseMs / 3)
       yield* scheduler.renew(owner, [...running], yield* Clock.currentTimeMillis, leaseMs)
-    }).pipe(Effect.forever, Effect.ignore)
+    }).pipe(
+      // a failed renewal (a database blip) must not end the renewing: the next one may succeed
+      Effect.ignore,
+      Effect.forever
+    )
   )
   yield* Effect.forEach(
     claimed,
     (entry) =>
-      tick(entry.releaseId).pipe(
+      tick(entry.releaseId, owner).pipe(
         Effect.timeoutOrElse({
           duration: options.stepTimeoutMs ?? 120_000,
           orElse: () => Effect.logWarning(`release ${entry.releaseId}: step timed out, retried when its lease ends`)

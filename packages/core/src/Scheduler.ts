@@ -8,7 +8,10 @@
  * - `claim` returns due releases (earliest first) that nobody holds a live lease on (not even
  *   `owner`: a release it is still stepping is not handed to it twice), and
  *   leases them to `owner` until `now + leaseMs`; an expired lease can be claimed by anyone.
- * - `schedule` sets the next due time and ends any lease: the step that held it is done.
+ * - `schedule` sets the next due time. Called by the lease's holder (`owner`), it also ends the
+ *   lease: the step that held it is done. Called by anyone else (a person's request handled
+ *   while another process is mid-step), it leaves the lease alone, so two processes never step
+ *   the same release at once.
  * - `renew` extends the owner's leases while a step runs; `release` gives them up (shutdown).
  * - `due` only looks: it neither claims nor consumes.
  *
@@ -29,8 +32,8 @@ export interface Due {
 export const defaultLeaseMs = 10_000
 
 export class Scheduler extends Context.Service<Scheduler, {
-  /** Sets (or replaces) the release's due time, ending any lease on it. */
-  readonly schedule: (releaseId: string, dueAt: number) => Effect.Effect<void, SchedulerUnavailable>
+  /** Sets (or replaces) the release's due time; ends the lease if `owner` holds it. */
+  readonly schedule: (releaseId: string, dueAt: number, owner?: string) => Effect.Effect<void, SchedulerUnavailable>
   readonly unschedule: (releaseId: string) => Effect.Effect<void, SchedulerUnavailable>
   /** Releases due at or before `now`, earliest first, at most `limit`; leased or not. */
   readonly due: (now: number, limit: number) => Effect.Effect<ReadonlyArray<Due>, SchedulerUnavailable>
@@ -67,7 +70,11 @@ export const makeMemory = Effect.sync(() => {
       .map(([releaseId, entry]) => ({ releaseId, dueAt: entry.dueAt, entry }))
       .sort((a, b) => a.dueAt - b.dueAt)
   return Scheduler.of({
-    schedule: (releaseId, at) => Effect.sync(() => void entries.set(releaseId, { dueAt: at, lease: undefined })),
+    schedule: (releaseId, at, owner) =>
+      Effect.sync(() => {
+        const lease = entries.get(releaseId)?.lease
+        entries.set(releaseId, { dueAt: at, lease: lease !== undefined && lease.owner !== owner ? lease : undefined })
+      }),
     unschedule: (releaseId) => Effect.sync(() => void entries.delete(releaseId)),
     due: (now, limit) => Effect.sync(() => dueAt(now).slice(0, limit).map(({ releaseId, dueAt }) => ({ releaseId, dueAt }))),
     claim: (owner, now, limit, leaseMs) =>

@@ -137,15 +137,29 @@ export const suite = (name: string, makeLayer: () => Layer.Layer<Scheduler.Sched
         ])
       }))
 
-    test("schedule ends the lease: the next due time is claimable by anyone", () =>
+    test("the holder's schedule ends its lease: the next due time is claimable by anyone", () =>
       Effect.gen(function*() {
         const scheduler = yield* Scheduler.Scheduler
         yield* scheduler.schedule("release-1", minutes(1))
         yield* scheduler.claim("a", minutes(1), 10, 60_000)
-        yield* scheduler.schedule("release-1", minutes(2))
+        yield* scheduler.schedule("release-1", minutes(2), "a")
         assert.deepStrictEqual(yield* scheduler.claim("b", minutes(2), 10, 60_000), [
           { releaseId: "release-1", dueAt: minutes(2) }
         ])
+      }))
+
+    test("anyone else's schedule keeps the lease: a step still running is not handed to another", () =>
+      Effect.gen(function*() {
+        const scheduler = yield* Scheduler.Scheduler
+        yield* scheduler.schedule("release-1", minutes(1))
+        yield* scheduler.claim("a", minutes(1), 10, 60_000)
+        // a person's request, handled elsewhere, makes the release due now
+        yield* scheduler.schedule("release-1", minutes(1))
+        yield* scheduler.schedule("release-1", minutes(1), "b")
+        assert.deepStrictEqual(yield* scheduler.claim("b", minutes(1) + 1_000, 10, 60_000), [])
+        assert.deepStrictEqual(yield* scheduler.due(minutes(1), 10), [{ releaseId: "release-1", dueAt: minutes(1) }])
+        // once the lease has run out, anyone may claim it
+        assert.deepStrictEqual((yield* scheduler.claim("b", minutes(2), 10, 60_000)).map((d) => d.releaseId), ["release-1"])
       }))
 
     test("renew extends only the owner's lease; release gives it up", () =>
