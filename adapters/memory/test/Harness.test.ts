@@ -245,9 +245,10 @@ describe("Harness scenarios", () => {
         { operation: "apply" }
       )
       const releaseId = yield* harness.release({ worker, versionId: "v2", plan: fiveMinuteSteps() })
+      // never before retry-after; spread up to 20% later so that releases do not retry together
       yield* harness.runFor("89 seconds")
       assert.strictEqual(harness.fleet.deployments(worker).length, 1)
-      yield* harness.runFor("1 second")
+      yield* harness.runFor("19 seconds")
       assert.strictEqual(harness.fleet.deployments(worker).length, 2)
       assert.strictEqual((yield* harness.summary(releaseId)).currentPercentage, 1)
     })))

@@ -78,7 +78,8 @@ export const nextAction = (state: Release.ReleaseState, now: number): NextAction
   }
   const checkAt = nextCheckAt(release)!
   const promoteAt = advanceAt(release)
-  if (promoteAt !== undefined && promoteAt < checkAt) {
+  // A late wake-up (a process was down) judges the overdue windows before promoting on them.
+  if (promoteAt !== undefined && promoteAt < checkAt && checkAt > now) {
     return { _tag: "Advance", at: promoteAt, fromStep: release.stepIndex }
   }
   // A late check judges everything analytics can show by now, still ending on a boundary.

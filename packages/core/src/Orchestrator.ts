@@ -128,6 +128,11 @@ export type PersonRequest =
 /** Carries out a person's request and returns the release as it now stands. */
 export const execute = Effect.fnUntraced(function*(releaseId: string, request: PersonRequest) {
   const router = yield* TrafficRouter
+  // "Advance from the step I am looking at": fixed once, so that a conflict's recomputation or a
+  // retried request never advances a step the person did not see.
+  const fromStep = request._tag === "Advance"
+    ? request.fromStep ?? (yield* Effect.map(load(releaseId), ({ state }) => Release.exists(state) ? state.stepIndex : 0))
+    : 0
   const { state } = yield* decideAndAppend(releaseId, (loaded, now) =>
     Effect.gen(function*(): Effect.fn.Return<Command.ReleaseCommand, TrafficRouterError> {
       const { actor } = request
@@ -144,12 +149,7 @@ export const execute = Effect.fnUntraced(function*(releaseId: string, request: P
           return { _tag: request._tag, liveDeployment, actor, now }
         }
         case "Advance":
-          return {
-            _tag: "Advance",
-            fromStep: request.fromStep ?? (Release.exists(release) ? release.stepIndex : 0),
-            actor,
-            now
-          }
+          return { _tag: "Advance", fromStep, actor, now }
         case "Pause":
           return { _tag: "Pause", reason: request.reason ?? `paused by ${Actor.describe(actor)}`, actor, now }
         case "Rollback":

@@ -30,6 +30,8 @@ export interface Pause {
 
 export interface ShiftRetry {
   readonly attempt: number
+  /** Failures of Cloudflare itself (not rate limits) since the change last succeeded. */
+  readonly failures: number
   readonly retryAt: number
   readonly error: string
 }
@@ -156,7 +158,15 @@ export const evolve = (state: ReleaseState, event: ReleaseEvent): ReleaseState =
         shiftRetry: null
       }
     case "TrafficShiftFailed":
-      return { ...state, shiftRetry: { attempt: event.attempt, retryAt: event.retryAt, error: event.error } }
+      return {
+        ...state,
+        shiftRetry: {
+          attempt: event.attempt,
+          failures: (state.shiftRetry?.failures ?? 0) + (event.kind === "rate_limited" ? 0 : 1),
+          retryAt: event.retryAt,
+          error: event.error
+        }
+      }
     case "HealthChecked":
       return {
         ...state,

@@ -71,16 +71,24 @@ const notAllowed = (state: Release.ReleaseState, action: string): Decision =>
     : reject("invalid_state", `cannot ${action}: ${statusSentence(state)}`)
 
 /**
- * Exponential backoff, capped, with jitter derived from the release id so that many releases
+ * A number in [0, 1] derived from the release id and the attempt: jitter, so that many releases
  * failing together do not retry together (the decider has no random source).
  */
-export const backoffMs = (releaseId: string, attempt: number): number => {
-  const exponential = Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.max(0, attempt - 1))
+const jitter = (releaseId: string, attempt: number): number => {
   let hash = attempt
   for (let i = 0; i < releaseId.length; i++) hash = (hash * 31 + releaseId.charCodeAt(i)) | 0
-  const jitter = 0.8 + (Math.abs(hash) % 401) / 1000 // [0.8, 1.2]
-  return Math.round(exponential * jitter)
+  return (Math.abs(hash) % 401) / 400
 }
+
+/** Exponential backoff, capped, times a jitter between 0.8 and 1.2. */
+export const backoffMs = (releaseId: string, attempt: number): number => {
+  const exponential = Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.max(0, attempt - 1))
+  return Math.round(exponential * (0.8 + 0.4 * jitter(releaseId, attempt)))
+}
+
+/** Cloudflare's `retry-after`, never shortened, spread up to 20% later across releases. */
+export const retryAfterMs = (releaseId: string, attempt: number, retryAfterSeconds: number): number =>
+  Math.round(retryAfterSeconds * 1000 * (1 + 0.2 * jitter(releaseId, attempt)))
 
 export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseState): Decision => {
   const { actor, now: at } = command
@@ -239,25 +247,30 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
       const underWay = forRollback ? rollingBack : !rollingBack && release.trafficAppliedAt === null
       if (!underWay) return reject("invalid_state", `no ${command.purpose} traffic change is under way`)
       const what = forRollback ? "rolling back" : `shifting traffic for step ${release.stepIndex}`
+      // A step that cannot be carried out fails the release, unless the canary already serves
+      // traffic from an earlier step: then the safe end is the stable version back at 100%.
+      const canaryLive = TrafficSplit.percentageOf(release.liveSplit ?? [], release.canaryVersionId) > 0
+      const giveUp = (reason: string): Decision =>
+        canaryLive
+          ? events({ _tag: "RollbackStarted", reason: `${reason}; rolling back`, actor, at })
+          : events({ _tag: "Failed", reason, actor, at })
       switch (command.kind) {
         case "transient":
         case "rate_limited": {
           const attempt = (release.shiftRetry?.attempt ?? 0) + 1
-          if (!forRollback && attempt >= maxShiftAttempts) {
-            return events({
-              _tag: "Failed",
-              reason: `Cloudflare kept failing while ${what} (${maxShiftAttempts} attempts): ${command.message}`,
-              actor,
-              at
-            })
+          // Only Cloudflare failing counts toward giving up; being asked to wait never does.
+          const failures = (release.shiftRetry?.failures ?? 0) + (command.kind === "transient" ? 1 : 0)
+          if (!forRollback && command.kind === "transient" && failures >= maxShiftAttempts) {
+            return giveUp(`Cloudflare kept failing while ${what} (${maxShiftAttempts} attempts): ${command.message}`)
           }
           const delay = command.retryAfterSeconds !== undefined
-            ? command.retryAfterSeconds * 1000
+            ? retryAfterMs(release.releaseId, attempt, command.retryAfterSeconds)
             : backoffMs(release.releaseId, attempt)
           return events({
             _tag: "TrafficShiftFailed",
             purpose: command.purpose,
             attempt,
+            kind: command.kind,
             error: command.message,
             retryAt: at + delay,
             actor,
@@ -284,7 +297,7 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
               actor,
               at
             })
-            : events({ _tag: "Failed", reason: `Cloudflare refused ${what}: ${command.message}`, actor, at })
+            : giveUp(`Cloudflare refused ${what}: ${command.message}`)
       }
     }
 

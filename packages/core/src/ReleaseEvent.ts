@@ -62,10 +62,16 @@ export const TrafficShifted = Schema.TaggedStruct("TrafficShifted", {
 export const ShiftPurpose = Schema.Literals(["step", "rollback"])
 export type ShiftPurpose = typeof ShiftPurpose.Type
 
-/** A traffic change hit a transient Cloudflare failure; it is retried at `retryAt`. */
+/**
+ * A traffic change hit a transient Cloudflare failure; it is retried at `retryAt`. `kind` says
+ * whether Cloudflare failed (`transient`, which counts toward giving up) or asked us to wait
+ * (`rate_limited`, including CanaryRoll's own API budget, which never does); absent means
+ * `transient` (events written before the field existed).
+ */
 export const TrafficShiftFailed = Schema.TaggedStruct("TrafficShiftFailed", {
   purpose: ShiftPurpose,
   attempt: Schema.Int,
+  kind: Schema.optionalKey(Schema.Literals(["transient", "rate_limited"])),
   error: Schema.String,
   retryAt: Schema.Finite,
   ...common

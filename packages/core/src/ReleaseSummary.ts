@@ -22,6 +22,8 @@ export interface ReleaseSummary {
   readonly ticketUrl: string | null
   readonly stepsSnapshot: ReadonlyArray<{ readonly percentage: number; readonly waitSeconds: number }>
   readonly statusReason: string | null
+  /** Why the release is being (or was) rolled back, once a rollback started. */
+  readonly rollbackReason: string | null
   readonly startedAt: string | null
   readonly completedAt: string | null
   readonly createdAt: string
@@ -48,6 +50,7 @@ export const evolve = (summary: ReleaseSummary | undefined, event: ReleaseEvent)
       ticketUrl: event.ticketUrl,
       stepsSnapshot: event.plan.steps.map((step) => ({ percentage: step.percentage, waitSeconds: step.waitSeconds })),
       statusReason: null,
+      rollbackReason: null,
       startedAt: null,
       completedAt: null,
       createdAt: iso(event.at),
@@ -71,16 +74,21 @@ export const evolve = (summary: ReleaseSummary | undefined, event: ReleaseEvent)
     case "DriftDetected":
       return { ...s, status: "paused", statusReason: "drift detected: the live deployment changed outside CanaryRoll" }
     case "Resumed":
-      return { ...s, status: "in_progress", statusReason: null }
+      // a release paused during its rollback resumes into the rollback
+      return {
+        ...s,
+        status: "in_progress",
+        statusReason: s.rollbackReason === null ? null : `rolling back: ${s.rollbackReason}`
+      }
     case "RollbackStarted":
-      return { ...s, status: "in_progress", statusReason: `rolling back: ${event.reason}` }
+      return { ...s, status: "in_progress", statusReason: `rolling back: ${event.reason}`, rollbackReason: event.reason }
     case "RolledBack":
       return {
         ...s,
         status: "rolled_back",
         currentPercentage: 0,
         completedAt: iso(event.at),
-        statusReason: s.statusReason?.replace(/^rolling back: /, "") ?? null
+        statusReason: s.rollbackReason
       }
     case "Completed":
       return { ...s, status: "completed", completedAt: iso(event.at) }

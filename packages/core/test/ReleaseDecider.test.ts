@@ -455,10 +455,16 @@ describe("ReleaseDecider", () => {
         given(awaitingTraffic).when(recordRollback()).thenRejects("invalid_state", /^cannot record a rollback/))
 
       describe("ReportShiftFailure (step)", () => {
-        const retry = (attempt: number, error: string, retryAt: number): Event<"TrafficShiftFailed"> => ({
+        const retry = (
+          attempt: number,
+          error: string,
+          retryAt: number,
+          kind: "transient" | "rate_limited" = "transient"
+        ): Event<"TrafficShiftFailed"> => ({
           _tag: "TrafficShiftFailed",
           purpose: "step",
           attempt,
+          kind,
           error,
           retryAt,
           actor: system,
@@ -475,11 +481,11 @@ describe("ReleaseDecider", () => {
           ]))
         it("rate_limited: retries after Cloudflare's retryAfterSeconds", () =>
           given(awaitingTraffic).when(reportShiftFailure("rate_limited", { retryAfterSeconds: 30 })).then([
-            retry(1, "429 Too Many Requests", now + 30_000)
+            retry(1, "429 Too Many Requests", now + ReleaseDecider.retryAfterMs("rel-1", 1, 30), "rate_limited")
           ]))
         it("rate_limited without retryAfterSeconds: retries after the backoff", () =>
           given(awaitingTraffic).when(reportShiftFailure("rate_limited")).then([
-            retry(1, "429 Too Many Requests", now + ReleaseDecider.backoffMs("rel-1", 1))
+            retry(1, "429 Too Many Requests", now + ReleaseDecider.backoffMs("rel-1", 1), "rate_limited")
           ]))
         it("permanent: the release fails", () =>
           given(awaitingTraffic).when(reportShiftFailure("permanent")).then([
@@ -518,6 +524,37 @@ describe("ReleaseDecider", () => {
                 at: now
               }
             ]))
+
+        it("a refused step after the canary already serves traffic rolls back instead of failing", () =>
+          given([...steppingHealthy, promoted(0), stepStarted(1)]).when(reportShiftFailure("permanent")).then([
+            {
+              _tag: "RollbackStarted",
+              reason: "Cloudflare refused shifting traffic for step 1: 10021: the version split is invalid; rolling back",
+              actor: system,
+              at: now
+            }
+          ]))
+        it("rate limits never count toward giving up: after many, one transient failure still retries", () =>
+          given([
+            ...awaitingTraffic,
+            ...Array.from({ length: 2 * ReleaseDecider.maxShiftAttempts }, (_, i) => ({
+              ...shiftFailed(i + 1),
+              kind: "rate_limited" as const
+            }))
+          ]).when(reportShiftFailure("transient")).then([
+            retry(
+              2 * ReleaseDecider.maxShiftAttempts + 1,
+              "503 Service Unavailable",
+              now + ReleaseDecider.backoffMs("rel-1", 2 * ReleaseDecider.maxShiftAttempts + 1)
+            )
+          ]))
+        it("retry-after is never shortened, and spread up to 20% later across releases", () => {
+          for (const releaseId of ["rel-1", "rel-2", "a-much-longer-release-id"]) {
+            const delay = ReleaseDecider.retryAfterMs(releaseId, 1, 60)
+            assert.isTrue(delay >= 60_000 && delay <= 72_000, `${releaseId}: ${delay} ms`)
+          }
+          assert.notStrictEqual(ReleaseDecider.retryAfterMs("rel-1", 1, 60), ReleaseDecider.retryAfterMs("rel-2", 1, 60))
+        })
 
         it("the backoff doubles from 5 s, within ±20% jitter, capped at 5 minutes", () => {
           for (let attempt = 1; attempt <= 12; attempt++) {
@@ -742,10 +779,16 @@ describe("ReleaseDecider", () => {
         given(rollingBack).when(recordRollback(true)).then([{ ...rolledBack, reusedExisting: true, at: now }]))
 
       describe("ReportShiftFailure (rollback)", () => {
-        const retry = (attempt: number, error: string, retryAt: number): Event<"TrafficShiftFailed"> => ({
+        const retry = (
+          attempt: number,
+          error: string,
+          retryAt: number,
+          kind: "transient" | "rate_limited" = "transient"
+        ): Event<"TrafficShiftFailed"> => ({
           _tag: "TrafficShiftFailed",
           purpose: "rollback",
           attempt,
+          kind,
           error,
           retryAt,
           actor: system,
@@ -758,7 +801,7 @@ describe("ReleaseDecider", () => {
           ]))
         it("rate_limited: retries after Cloudflare's retryAfterSeconds", () =>
           given(rollingBack).when(reportShiftFailure("rate_limited", { purpose: "rollback", retryAfterSeconds: 120 })).then([
-            retry(1, "429 Too Many Requests", now + 120_000)
+            retry(1, "429 Too Many Requests", now + ReleaseDecider.retryAfterMs("rel-1", 1, 120), "rate_limited")
           ]))
         it("a rollback never gives up, whatever the number of attempts", () =>
           given([...rollingBack, ...shiftFailures(ReleaseDecider.maxShiftAttempts, "rollback")])
