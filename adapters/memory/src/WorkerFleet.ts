@@ -23,7 +23,10 @@ export interface WorkerOptions {
   readonly liveVersionId: string
   /** Requests per minute across all versions (default 600). */
   readonly requestsPerMinute?: RequestRate | undefined
-  /** Error rate per version id; versions not listed have none. */
+  /**
+   * Error rate per version id. Like Cloudflare, the fleet refuses to deploy a version it does not
+   * know: list every version a release will use here, or add it with `addVersion`.
+   */
   readonly errorRates?: Readonly<Record<string, ErrorRate>> | undefined
 }
 
