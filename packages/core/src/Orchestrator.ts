@@ -307,7 +307,15 @@ export const tick = Effect.fnUntraced(function*(releaseId: string, owner: string
       return Effect.succeed(undefined)
     }
     action = next._tag
-    return perform(state, next, now)
+    // Stamped after the side effect: a split is live from when Cloudflare answered, not from
+    // before a slow call, so the soak and the first health window never start early.
+    return perform(state, next, now).pipe(
+      Effect.flatMap((command): Effect.Effect<Command.ReleaseCommand | undefined> =>
+        command !== undefined && (command._tag === "RecordTrafficShift" || command._tag === "RecordRollback")
+          ? Effect.map(Clock.currentTimeMillis, (answeredAt): Command.ReleaseCommand => ({ ...command, now: answeredAt }))
+          : Effect.succeed(command)
+      )
+    )
   }, owner).pipe(
     // A rejected system command means the state moved under us in a way the retry loop did not
     // see; the next wake-up recomputes from the events, so record nothing now.
