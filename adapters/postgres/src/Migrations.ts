@@ -120,6 +120,137 @@ export const migrations = Migrator.fromRecord({
     yield* sql`CREATE INDEX audit_log_release ON audit_log (release_id, at DESC, position DESC)`
     yield* sql`CREATE INDEX audit_log_type ON audit_log (team_id, type, at DESC, position DESC)`
     yield* sql`CREATE INDEX audit_log_actor ON audit_log (team_id, actor_kind, actor_id, at DESC, position DESC)`
+  }),
+  "0005_append_function": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // The append protocol of PgEventStore in one server call (see its module doc for why each
+    // step comes where it does):
+    // 1. the transaction id (`pg_current_xact_id()`), before anything else; then the stream's
+    //    version, checked against the expected one (a mismatch returns it as `conflict_version`);
+    // 2. the positions, one `nextval` per event in version order (the sequence keeps CACHE 1);
+    // 3. the insert inside a `BEGIN … EXCEPTION` block: a subtransaction, whose id is assigned by
+    //    the insert, so each row's xmin is newer than its position. Losing a race for a version
+    //    raises unique_violation there (after the winner commits), which rolls the subtransaction
+    //    back and returns the winner's version.
+    // The release_summaries/audit_log arguments are optional: rows PgReadModels folded before the
+    // call, written after the events in the same transaction only if the summary row is still the
+    // one they were folded on (its `position`; 0: no row yet). `read_models_written` says whether
+    // they were; if not, the caller folds from the row it reads. Audit rows name their event by its
+    // index in the append (1-based), the positions being unknown before the call.
+    // Returns a row per event appended, or one row with `conflict_version` and nothing else.
+    yield* sql`
+      CREATE FUNCTION canaryroll_append(
+        append_stream_id text,
+        append_expected_version integer,
+        append_types text[],
+        append_data jsonb[],
+        summary_folded_on bigint DEFAULT NULL,
+        summary_team_id text DEFAULT NULL,
+        summary_worker_id text DEFAULT NULL,
+        summary_status text DEFAULT NULL,
+        summary_created_at timestamptz DEFAULT NULL,
+        summary_updated_at timestamptz DEFAULT NULL,
+        summary_summary jsonb DEFAULT NULL,
+        summary_audit_context jsonb DEFAULT NULL,
+        audit_event integer[] DEFAULT '{}',
+        audit_id text[] DEFAULT '{}',
+        audit_team_id text[] DEFAULT '{}',
+        audit_release_id text[] DEFAULT '{}',
+        audit_worker_id text[] DEFAULT '{}',
+        audit_actor_kind text[] DEFAULT '{}',
+        audit_actor_id text[] DEFAULT '{}',
+        audit_type text[] DEFAULT '{}',
+        audit_at timestamptz[] DEFAULT '{}',
+        audit_step_index integer[] DEFAULT '{}',
+        audit_percentage double precision[] DEFAULT '{}',
+        audit_sentence text[] DEFAULT '{}',
+        audit_details jsonb[] DEFAULT '{}'
+      ) RETURNS TABLE (
+        "position" bigint,
+        stream_version integer,
+        recorded_at timestamptz,
+        conflict_version integer,
+        read_models_written boolean
+      ) LANGUAGE plpgsql VOLATILE AS $function$
+      #variable_conflict use_column
+      DECLARE
+        event_count integer := coalesce(cardinality(append_types), 0);
+        actual_version integer;
+        positions bigint[] := '{}';
+        recorded timestamptz[];
+        written boolean := false;
+        violated text;
+      BEGIN
+        -- 1. The transaction id: from here on, readers see this transaction running.
+        PERFORM pg_current_xact_id();
+        SELECT coalesce(max(e.stream_version), 0) INTO actual_version FROM events e WHERE e.stream_id = append_stream_id;
+        IF actual_version <> append_expected_version THEN
+          RETURN QUERY SELECT NULL::bigint, NULL::integer, NULL::timestamptz, actual_version, NULL::boolean;
+          RETURN;
+        END IF;
+        IF event_count = 0 THEN
+          RETURN;
+        END IF;
+        -- 2. The positions, in version order.
+        FOR i IN 1 .. event_count LOOP
+          positions[i] := nextval('event_positions');
+        END LOOP;
+        -- 3. The insert, in a subtransaction.
+        BEGIN
+          WITH inserted AS (
+            INSERT INTO events (position, stream_id, stream_version, type, data) OVERRIDING SYSTEM VALUE
+            SELECT positions[n], append_stream_id, append_expected_version + n, append_types[n], append_data[n]
+            FROM generate_series(1, event_count) AS n
+            RETURNING stream_version, recorded_at
+          )
+          SELECT array_agg(recorded_at ORDER BY stream_version) INTO recorded FROM inserted;
+        EXCEPTION WHEN unique_violation THEN
+          GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+          IF violated IS DISTINCT FROM 'events_stream_id_stream_version_key' THEN
+            RAISE;
+          END IF;
+          -- A statement of its own, so (in READ COMMITTED) it sees the writer that won.
+          SELECT coalesce(max(e.stream_version), 0) INTO actual_version FROM events e WHERE e.stream_id = append_stream_id;
+          RETURN QUERY SELECT NULL::bigint, NULL::integer, NULL::timestamptz, actual_version, NULL::boolean;
+          RETURN;
+        END;
+        -- The read models, if given: the summary over the row they were folded on, then the audit rows.
+        IF summary_status IS NOT NULL THEN
+          IF summary_folded_on = 0 THEN
+            INSERT INTO release_summaries (release_id, team_id, worker_id, status, created_at, updated_at, version,
+              position, summary, audit_context)
+            VALUES (append_stream_id, summary_team_id, summary_worker_id, summary_status, summary_created_at,
+              summary_updated_at, append_expected_version + event_count, positions[event_count], summary_summary,
+              summary_audit_context)
+            ON CONFLICT (release_id) DO NOTHING;
+          ELSE
+            UPDATE release_summaries s SET team_id = summary_team_id, worker_id = summary_worker_id,
+              status = summary_status, created_at = summary_created_at, updated_at = summary_updated_at,
+              version = append_expected_version + event_count, position = positions[event_count],
+              summary = summary_summary, audit_context = summary_audit_context
+            WHERE s.release_id = append_stream_id AND s.position = summary_folded_on;
+          END IF;
+          written := FOUND;
+          IF written THEN
+            INSERT INTO audit_log (id, position, team_id, release_id, worker_id, actor_kind, actor_id, type, at,
+              step_index, percentage, sentence, details)
+            SELECT a.id, positions[a.event], a.team_id, a.release_id, a.worker_id, a.actor_kind, a.actor_id, a.type,
+              a.at, a.step_index, a.percentage, a.sentence, a.details
+            FROM unnest(audit_event, audit_id, audit_team_id, audit_release_id, audit_worker_id, audit_actor_kind,
+              audit_actor_id, audit_type, audit_at, audit_step_index, audit_percentage, audit_sentence, audit_details)
+              AS a(event, id, team_id, release_id, worker_id, actor_kind, actor_id, type, at, step_index, percentage,
+                sentence, details)
+            ON CONFLICT (id) DO NOTHING;
+          END IF;
+        END IF;
+        RETURN QUERY SELECT positions[n], append_expected_version + n, recorded[n], NULL::integer, written
+          FROM generate_series(1, event_count) AS n;
+      END
+      $function$`
+    yield* sql`COMMENT ON FUNCTION canaryroll_append IS
+      'PgEventStore.append in one call: transaction id, version check, positions, insert in a subtransaction (gap-safe log), optionally the read-model rows.'`
+    yield* sql`COMMENT ON TABLE events IS
+      'Written only by canaryroll_append (PgEventStore.append), never updated: the gap-safe reading of the log depends on how rows get their positions and their xmin.'`
   })
 })
 

@@ -14,33 +14,84 @@
  * second gap test shows it). The port's cursor is the position, so an append goes in three steps:
  *
  * 1. it takes its transaction id (`pg_current_xact_id()`): from now on readers see it running;
- * 2. it allocates its positions (`nextval`, in a statement of its own);
- * 3. it inserts in a subtransaction (a savepoint), whose id is assigned by the insert, so each
- *    row's `xmin` is a transaction id handed out after its position.
+ * 2. it allocates its positions (`nextval`, one per event, in version order);
+ * 3. it inserts in a subtransaction, whose id is assigned by the insert, so each row's `xmin` is a
+ *    transaction id handed out after its position.
+ *
+ * The three steps are one call of the PL/pgSQL function `canaryroll_append` (migration
+ * `0005_append_function`), so an append is `BEGIN`, the call, `COMMIT`: step 1 is its first
+ * statement (the version check comes next), step 2 a loop of `nextval`, and step 3 an insert inside
+ * a `BEGIN … EXCEPTION` block, which PL/pgSQL runs as a subtransaction. One call changes nothing
+ * in the argument below: the same backend does the same steps in the same order, only without
+ * round trips between them. Step 1 must come first even so: left out, the transaction would get
+ * its id from the insert (the `transaction_id` column's default), after its positions. A writer
+ * that loses the race for a version gets `unique_violation` in that block (once the winner has
+ * committed), which rolls the subtransaction back; the function then returns the winner's version.
  *
  * Whoever can still commit a position below an event's took its transaction id (step 1) before
  * that position was allocated, so before the event's `xmin`. A reader therefore returns events up
  * to the last one whose `xmin` is older than every transaction still running: nothing can appear
- * before it any more. Transactions in other databases of the cluster cannot write this table and
- * are not counted (a shared server's long transactions, or another test file's, do not stall us);
- * a long writing transaction in this database stalls the log until it ends, and nothing is
- * skipped. The rows' 32-bit `xmin` is widened against the reader's snapshot, which is exact for
- * any row less than 2^32 transactions old (an older one can only be held back, never skipped).
+ * before it any more. (An append inside a caller's transaction that already has an id keeps that
+ * older id, which only holds readers back longer.) Transactions in other databases of the cluster
+ * cannot write this table and are not counted (a shared server's long transactions, or another
+ * test file's, do not stall us); a long writing transaction in this database stalls the log until
+ * it ends, and nothing is skipped. The rows' 32-bit `xmin` is widened against the reader's
+ * snapshot, which is exact for any row less than 2^32 transactions old (an older one can only be
+ * held back, never skipped).
+ *
+ * The built-in read models (`PgReadModels.project`) hand their rows to the same call when they
+ * were folded before it (`AppendHook.prepare`), so an append that keeps them is still three
+ * statements; other hooks run after the call, in the transaction.
  *
  * @since 0.1.0
  */
 import { EventStore, ReleaseEvent } from "@canaryroll/core"
-import { Effect, Layer, Schema } from "effect"
-import { SqlClient, type SqlError } from "effect/sql"
+import { PgTypes } from "@effect/sql-pg"
+import { Effect, Layer, Result, Schema } from "effect"
+import { SqlClient, type SqlError, type Statement } from "effect/sql"
 
 /**
  * Runs inside the append's transaction with the events just recorded, before commit: whatever it
  * writes commits or rolls back with them. A failure aborts the append (`EventStoreUnavailable`).
  * Compose several with `Effect.all`.
+ *
+ * `prepare` is for the built-in read models (`PgReadModels.project`), which `canaryroll_append`
+ * can write in the append's own server call; other hooks leave it out. A hook composed by hand
+ * does not have it (put yours after the read models with `PgReadModels.appendHook(yours)`).
  */
-export type AppendHook = (
-  recorded: ReadonlyArray<EventStore.RecordedEvent>
-) => Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>
+export interface AppendHook {
+  (recorded: ReadonlyArray<EventStore.RecordedEvent>): Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>
+  /**
+   * Called before the append's transaction with what is about to be appended (the client is the
+   * store's, for keying what the hook remembers; it must not query). Returns the extra arguments
+   * for the call and what runs after it in place of the hook; `undefined`: the hook runs after
+   * the call as usual. Not called for an empty append.
+   */
+  readonly prepare?:
+    | ((append: PendingAppend) => Effect.Effect<InCall | undefined, never, SqlClient.SqlClient>)
+    | undefined
+}
+
+/** An append about to be made, for `AppendHook.prepare`. */
+export interface PendingAppend {
+  readonly streamId: string
+  readonly expectedVersion: number
+  readonly events: ReadonlyArray<ReleaseEvent.ReleaseEvent>
+}
+
+/** What a hook hands to the append's call of `canaryroll_append` (see `AppendHook.prepare`). */
+export interface InCall {
+  /** Named arguments of `canaryroll_append` after its first four (`name => value`, comma-separated). */
+  readonly arguments: Statement.Fragment
+  /**
+   * Runs after a successful call in the append's transaction, in place of the hook; `written` is
+   * the call's `read_models_written`.
+   */
+  readonly finish: (
+    recorded: ReadonlyArray<EventStore.RecordedEvent>,
+    written: boolean
+  ) => Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>
+}
 
 export interface Options {
   readonly onAppend?: AppendHook | undefined
@@ -86,12 +137,8 @@ export const describeSqlError = (error: SqlError.SqlError): string => {
 
 const unavailable = (error: SqlError.SqlError) => new EventStore.EventStoreUnavailable({ message: describeSqlError(error) })
 
-const currentVersion = Effect.fnUntraced(function*(streamId: string) {
-  const sql = yield* SqlClient.SqlClient
-  const [row] = yield* sql<{ version: number }>`
-    SELECT coalesce(max(stream_version), 0)::int AS version FROM events WHERE stream_id = ${streamId}`
-  return row?.version ?? 0
-})
+/** A `text[]` parameter (the driver would bind an empty array untyped). */
+const textArray = (values: ReadonlyArray<string>) => Result.getOrThrow(PgTypes.array(values, PgTypes.OID.text))
 
 /** The stream's events in version order. */
 export const readStream = Effect.fnUntraced(function*(streamId: string) {
@@ -131,46 +178,41 @@ export const readAll = Effect.fnUntraced(function*(after: number, limit: number)
   return yield* Effect.forEach(rows.slice(0, settled + 1), toRecorded)
 })
 
-/** The append protocol (see the module doc), inside the caller's transaction. */
+interface AppendedRow {
+  readonly position: bigint | null
+  readonly stream_version: number | null
+  readonly recorded_at: Date | null
+  readonly conflict_version: number | null
+  readonly read_models_written: boolean | null
+}
+
+/**
+ * The append protocol (see the module doc): one call of `canaryroll_append`, inside the caller's
+ * transaction, with the extra arguments of a hook that writes in the call; then the hook.
+ */
 const appendInTransaction = Effect.fnUntraced(function*(
   streamId: string,
   expectedVersion: number,
   events: ReadonlyArray<ReleaseEvent.ReleaseEvent>,
   encoded: ReadonlyArray<string>,
-  onAppend: AppendHook | undefined
+  onAppend: AppendHook | undefined,
+  inCall: InCall | undefined
 ) {
   const sql = yield* SqlClient.SqlClient
-  // 1. The transaction id, before any position; the version in the same statement.
-  const [head] = yield* sql<{ version: number }>`
-    SELECT pg_current_xact_id()::text AS transaction_id, coalesce(max(stream_version), 0)::int AS version
-    FROM events WHERE stream_id = ${streamId}`
-  const actualVersion = head?.version ?? 0
-  if (actualVersion !== expectedVersion) {
-    return yield* new EventStore.StreamVersionConflict({ streamId, expectedVersion, actualVersion })
+  const rows = yield* sql<AppendedRow>`
+    SELECT * FROM canaryroll_append(${streamId}, ${expectedVersion},
+      ${textArray(events.map((event) => event._tag))}, ${textArray(encoded)}::jsonb[]${
+    inCall === undefined ? sql`` : sql`, ${inCall.arguments}`
+  })`
+  const conflict = rows[0]?.conflict_version
+  if (conflict !== undefined && conflict !== null) {
+    return yield* new EventStore.StreamVersionConflict({ streamId, expectedVersion, actualVersion: conflict })
+  }
+  if (rows.length !== events.length) {
+    return yield* Effect.die(new Error(`canaryroll_append returned ${rows.length} rows for ${events.length} events`))
   }
   if (events.length === 0) return []
-  // 2. The positions.
-  const positions = yield* sql<{ position: bigint }>`
-    SELECT nextval('event_positions') AS position FROM generate_series(1, ${events.length})`
-  // 3. The insert, in a subtransaction so that the rows' xmin is assigned after the positions. A
-  // concurrent writer that got in first makes ON CONFLICT skip rows instead of failing.
-  const values = events.map((event, i) =>
-    sql`(${positions[i]!.position}, ${streamId}, ${expectedVersion + i + 1}, ${event._tag}, ${encoded[i]!}::jsonb)`
-  )
-  const inserted = yield* sql<{ position: bigint; stream_version: number; recorded_at: Date }>`
-    INSERT INTO events (position, stream_id, stream_version, type, data) OVERRIDING SYSTEM VALUE
-    VALUES ${sql.join(",", false)(values)}
-    ON CONFLICT (stream_id, stream_version) DO NOTHING
-    RETURNING position, stream_version, recorded_at`.pipe(sql.withTransaction)
-  if (inserted.length !== events.length) {
-    // READ COMMITTED: this statement sees the writer that won.
-    return yield* new EventStore.StreamVersionConflict({
-      streamId,
-      expectedVersion,
-      actualVersion: yield* currentVersion(streamId)
-    })
-  }
-  const byVersion = new Map(inserted.map((row) => [row.stream_version, row]))
+  const byVersion = new Map(rows.map((row) => [row.stream_version, row]))
   const recorded = events.map((event, i): EventStore.RecordedEvent => {
     const version = expectedVersion + i + 1
     const row = byVersion.get(version)!
@@ -180,10 +222,11 @@ const appendInTransaction = Effect.fnUntraced(function*(
       version,
       position: Number(row.position),
       event,
-      recordedAt: row.recorded_at.getTime()
+      recordedAt: row.recorded_at!.getTime()
     }
   })
-  if (onAppend !== undefined) yield* onAppend(recorded)
+  if (inCall !== undefined) yield* inCall.finish(recorded, rows[0]!.read_models_written === true)
+  else if (onAppend !== undefined) yield* onAppend(recorded)
   return recorded
 })
 
@@ -199,7 +242,11 @@ export const make = (options: Options = {}): Effect.Effect<typeof EventStore.Eve
           const encoded = yield* Effect.forEach(events, (event) => encodeEvent(event)).pipe(
             Effect.catch((error) => Effect.die(new Error(`event does not encode: ${error.message}`)))
           )
-          return yield* appendInTransaction(streamId, expectedVersion, events, encoded, options.onAppend).pipe(
+          // So is folding what a hook writes in the call (from what this process remembers).
+          const inCall = events.length === 0 || options.onAppend?.prepare === undefined
+            ? undefined
+            : yield* options.onAppend.prepare({ streamId, expectedVersion, events })
+          return yield* appendInTransaction(streamId, expectedVersion, events, encoded, options.onAppend, inCall).pipe(
             sql.withTransaction
           )
         }).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(unavailable(error))), provideSql),

@@ -9,8 +9,12 @@
  * an append costs at most one read of that row and one statement writing the audit rows and the
  * new summary, whatever the length of the stream. Statements, not rows, are what an append pays
  * for (every one is a round trip inside a transaction that holds the stream), so a process also
- * remembers the folds it wrote last and skips the read when the row is still the one it wrote:
- * the orchestrator's next step of a release usually runs in the process that wrote the last one.
+ * remembers the folds it wrote last: when the release's row is the one it wrote (or the append
+ * starts the stream), it folds the new events before the append and hands the rows to the
+ * append's own call (`canaryroll_append`, see `PgEventStore`), which writes them after the events
+ * if the row is still that one. The append is then `BEGIN`, the call, `COMMIT`, nothing more. The
+ * orchestrator's next step of a release usually runs in the process that wrote the last one;
+ * otherwise the call leaves the rows alone and the hook reads the row and writes after it.
  * A release's stream id is its release id.
  *
  * Folding is idempotent: events at or below a row's version are skipped and audit rows are
@@ -227,8 +231,8 @@ const foldIntoReadModels = Effect.fnUntraced(function*(
  * The folds this process wrote last, per client (so per database and schema) and release, at
  * most `rememberedReleases` of them, least recently written dropped first. The orchestrator
  * appends a release's events from the process that holds its lease, so the next append usually
- * folds from here and skips reading the row; `writeOver` checks that the row is still the one
- * remembered, and a miss falls back to reading it.
+ * folds from here and skips reading the row; the append's call (or `writeOver`) checks that the
+ * row is still the one remembered, and a miss falls back to reading it.
  */
 const recentFolds = new WeakMap<SqlClient.SqlClient, Map<string, Folded>>()
 const rememberedReleases = 10_000
@@ -247,11 +251,85 @@ const remember = (folds: Map<string, Folded>, releaseId: string, folded: Folded)
 }
 
 /**
- * The append hook that keeps both read models (see the module doc). `PgEventStore` runs it in
- * the append's transaction: if it fails, nothing of the append is written. One statement when
- * this process wrote the release's previous fold, two otherwise (read the row, then write).
+ * The read models' rows for an append whose fold is known before the call: the release's row as
+ * this process last wrote it (or no row, for a stream's first append). They go to
+ * `canaryroll_append`, which writes them after the events only if the row is still `before`
+ * (identified by the position of its last event, as in `writeOver`). Positions are allocated by
+ * the call, so the events are folded with their indexes (1-based) standing in for them: an audit
+ * row's `position` here is its event's index, which the call maps to the event's position.
  */
-export const project: PgEventStore.AppendHook = (recorded) =>
+const inCallArguments = (sql: SqlClient.SqlClient, before: Folded, after: Folded, audit: ReadonlyArray<AuditRow>) => {
+  const summary = after.summary!
+  const entries = audit.map((row) => row.entry)
+  return sql`summary_folded_on => ${BigInt(before.position)}, summary_team_id => ${summary.teamId},
+    summary_worker_id => ${summary.workerId}, summary_status => ${summary.status},
+    summary_created_at => ${new Date(summary.createdAt)}, summary_updated_at => ${new Date(summary.updatedAt)},
+    summary_summary => ${PgTypes.jsonb(summary)}, summary_audit_context => ${PgTypes.jsonb(after.context)},
+    audit_event => ${column(PgTypes.OID.int4, audit.map((row) => row.position))},
+    audit_id => ${column(PgTypes.OID.text, entries.map((e) => e.id))},
+    audit_team_id => ${column(PgTypes.OID.text, entries.map((e) => e.teamId))},
+    audit_release_id => ${column(PgTypes.OID.text, entries.map((e) => e.releaseId))},
+    audit_worker_id => ${column(PgTypes.OID.text, entries.map((e) => e.workerId))},
+    audit_actor_kind => ${column(PgTypes.OID.text, entries.map((e) => e.actor._tag))},
+    audit_actor_id => ${column(PgTypes.OID.text, entries.map((e) => e.actor._tag === "System" ? null : e.actor.id))},
+    audit_type => ${column(PgTypes.OID.text, entries.map((e) => e.type))},
+    audit_at => ${column(PgTypes.OID.timestamptz, entries.map((e) => new Date(e.at)))},
+    audit_step_index => ${column(PgTypes.OID.int4, entries.map((e) => e.stepIndex))},
+    audit_percentage => ${column(PgTypes.OID.float8, entries.map((e) => e.percentage))},
+    audit_sentence => ${column(PgTypes.OID.text, entries.map((e) => e.sentence))},
+    audit_details => ${column(PgTypes.OID.jsonb, entries.map((e) => encodeDetails(e.details)))}`
+}
+
+/**
+ * The hook's part in the append's server call (`PgEventStore.AppendHook.prepare`): when this
+ * process wrote the release's previous fold (or the append starts the stream), fold the new
+ * events before the call and let it write them. After the call: remember the fold, or, when the
+ * row was not the one folded on (another process wrote since, or the remembered fold's append
+ * rolled back), fold from the row as the hook does. `undefined` (the hook runs after the call):
+ * no fold to start from, or nothing to store (a stream that is not a release).
+ */
+const prepare = (append: PgEventStore.PendingAppend) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const folds = foldsOf(sql)
+    const { events, expectedVersion, streamId } = append
+    const remembered = folds.get(streamId)
+    const before = remembered !== undefined && remembered.version === expectedVersion
+      ? remembered
+      : expectedVersion === 0
+      ? nothingFolded
+      : undefined
+    if (before === undefined) return undefined
+    const pending = events.map((event, i): EventStore.RecordedEvent => ({
+      id: EventStore.eventId(streamId, expectedVersion + i + 1),
+      streamId,
+      version: expectedVersion + i + 1,
+      position: i + 1,
+      event,
+      recordedAt: 0
+    }))
+    const audit: Array<AuditRow> = []
+    const folded = fold(before, pending, audit)
+    if (folded.summary === undefined || folded.context === undefined) return undefined
+    return {
+      arguments: inCallArguments(sql, before, folded, audit),
+      finish: (recorded, written) =>
+        written
+          ? Effect.sync(() => remember(folds, streamId, { ...folded, position: recorded.at(-1)!.position }))
+          : foldIntoReadModels(recorded, true).pipe(
+            Effect.map((refolded) => {
+              for (const [releaseId, folded] of refolded) remember(folds, releaseId, folded)
+            })
+          )
+    } satisfies PgEventStore.InCall
+  })
+
+/**
+ * The hook run after the append's call, when `prepare` handed nothing to it, or when a caller
+ * composes it without its `prepare`: one statement when this process wrote the release's
+ * previous fold, two otherwise (read the row, then write).
+ */
+const projectAfterCall = (recorded: ReadonlyArray<EventStore.RecordedEvent>) =>
   Effect.gen(function*() {
     if (recorded.length === 0) return
     const sql = yield* SqlClient.SqlClient
@@ -271,9 +349,29 @@ export const project: PgEventStore.AppendHook = (recorded) =>
     for (const [releaseId, folded] of yield* foldIntoReadModels(recorded, true)) remember(folds, releaseId, folded)
   })
 
+/**
+ * The append hook that keeps both read models (see the module doc). `PgEventStore` runs it in
+ * the append's transaction: if it fails, nothing of the append is written. When this process
+ * wrote the release's previous fold, the rows are written by the append's own server call (no
+ * statement of their own); otherwise it reads the release's row and writes after the call.
+ */
+export const project: PgEventStore.AppendHook = Object.assign(projectAfterCall, { prepare })
+
 /** The read models' hook followed by `also` (a user's hook), in the same transaction. */
 export const appendHook = (also?: PgEventStore.AppendHook | undefined): PgEventStore.AppendHook =>
-  also === undefined ? project : (recorded) => project(recorded).pipe(Effect.andThen(also(recorded)))
+  also === undefined ? project : Object.assign(
+    (recorded: ReadonlyArray<EventStore.RecordedEvent>) => project(recorded).pipe(Effect.andThen(also(recorded))),
+    {
+      prepare: (append: PgEventStore.PendingAppend) =>
+        prepare(append).pipe(Effect.map((inCall) =>
+          inCall === undefined ? undefined : {
+            arguments: inCall.arguments,
+            finish: (recorded: ReadonlyArray<EventStore.RecordedEvent>, written: boolean) =>
+              inCall.finish(recorded, written).pipe(Effect.andThen(also(recorded)))
+          }
+        ))
+    }
+  )
 
 export interface RebuildOptions {
   /** Events read and folded per statement. Default 1,000. */

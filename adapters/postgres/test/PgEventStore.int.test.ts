@@ -7,7 +7,7 @@ import { Actor, EventStore, type ReleaseEvent } from "@canaryroll/core"
 import { PgClient } from "@effect/sql-pg"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Fiber, Layer, Redacted } from "effect"
-import { SqlClient, Statement } from "effect/sql"
+import { SqlClient } from "effect/sql"
 import { Migrations, PgEventStore } from "../src/index.ts"
 import * as TestDatabase from "./database/TestDatabase.ts"
 
@@ -53,12 +53,92 @@ const stopAt = (pause: Pause) =>
 const forkUntil = <A, E, R>(effect: Effect.Effect<A, E, R>, pause: Pause) =>
   Effect.forkScoped(effect.pipe(Effect.tapCause((cause) => Deferred.failCause(pause.reached, cause))))
 
-/** Stops the appends of the fiber it is provided to before their first statement whose SQL includes `fragment`. */
-const stopBeforeStatement = (fragment: string, pause: Pause) =>
-  Effect.provideService(
-    Statement.CurrentTransformer,
-    (statement) => statement.compile()[0].includes(fragment) ? stopAt(pause).pipe(Effect.as(statement)) : Effect.succeed(statement)
-  )
+/**
+ * An append is one server call, so the points between its steps are stopped from the server: at
+ * a gate, the SQL function `gate_wait()`, which waits for an advisory lock that the test holds in
+ * a transaction of its own until `pause.resume` (taking an advisory lock takes no transaction id,
+ * so that transaction does not hold the log back). `pause.reached` once something waits there.
+ * Creates `gate_wait()` in the current schema; advisory locks are per database, and a file's tests
+ * run one at a time.
+ */
+const serverGate = (pause: Pause) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const key = 5_050_505
+    // STABLE, so a query that calls it without arguments does so once, before reading anything.
+    yield* sql.unsafe(`
+      CREATE FUNCTION gate_wait() RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+      BEGIN PERFORM pg_advisory_xact_lock_shared(${key}); RETURN true; END $$`)
+    const locked = yield* Deferred.make<void>()
+    yield* Effect.forkScoped(
+      Effect.gen(function*() {
+        yield* sql`SELECT pg_advisory_xact_lock(${key})`
+        yield* Deferred.succeed(locked, undefined)
+        yield* Deferred.await(pause.resume)
+      }).pipe(sql.withTransaction)
+    )
+    yield* Deferred.await(locked)
+    yield* Effect.forkScoped(Effect.gen(function*() {
+      while (!(yield* Deferred.isDone(pause.reached))) {
+        const [row] = yield* sql<{ waiting: boolean }>`
+          SELECT EXISTS (
+            SELECT FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid::text::bigint = ${key}
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          ) AS waiting`
+        if (row!.waiting) yield* Deferred.succeed(pause.reached, undefined)
+        else yield* Effect.sleep(5)
+      }
+    }))
+  })
+
+/**
+ * A store whose appends stop inside their call at the gate, at one of two points of the protocol.
+ * Its pool (one connection) has a schema of its own first in its search path, where `events` is a
+ * view of the real table, so the call reads and writes `events` through the view:
+ * - `"after its transaction id"`: the view waits at the gate when read. The call's first read is
+ *   its version check, after it took its transaction id (step 1) and before its positions (step 2).
+ * - `"after its positions"`: an INSTEAD OF INSERT trigger on the view waits at the gate, then
+ *   inserts into the table (in the call's subtransaction). It runs after the positions (step 2)
+ *   and before anything of the row exists: not even the row's `transaction_id`, whose default
+ *   would take the transaction id (so a call that skipped step 1 would stop here without one).
+ */
+const storeStoppingInsideTheCall = (at: "after its transaction id" | "after its positions", pause: Pause) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* serverGate(pause)
+    const [row] = yield* sql<{ schema: string }>`SELECT current_schema() AS schema`
+    const schema = row!.schema
+    const gated = `${schema}_gated`
+    yield* sql`CREATE SCHEMA ${sql(gated)}`
+    if (at === "after its transaction id") {
+      yield* sql`CREATE VIEW ${sql(gated)}.events AS SELECT * FROM ${sql(schema)}.events WHERE gate_wait()`
+    } else {
+      yield* sql`CREATE VIEW ${sql(gated)}.events AS SELECT * FROM ${sql(schema)}.events`
+      yield* sql.unsafe(`
+        CREATE FUNCTION ${gated}.insert_at_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          PERFORM gate_wait();
+          INSERT INTO ${schema}.events (position, stream_id, stream_version, type, data) OVERRIDING SYSTEM VALUE
+          VALUES (NEW.position, NEW.stream_id, NEW.stream_version, NEW.type, NEW.data)
+          RETURNING * INTO NEW;
+          RETURN NEW;
+        END $$`)
+      yield* sql.unsafe(`
+        CREATE TRIGGER insert_at_gate INSTEAD OF INSERT ON ${gated}.events
+        FOR EACH ROW EXECUTE FUNCTION ${gated}.insert_at_gate()`)
+    }
+    const pool = yield* Layer.build(
+      PgClient.layer({ url: database.url(), startupParameters: { search_path: `${gated}, ${schema}` }, maxConnections: 1 })
+    )
+    return yield* PgEventStore.make().pipe(Effect.provideContext(pool))
+  })
+
+/** Whether every append waiting at the gate already holds its transaction id. */
+const waitingAppendsHaveTransactionIds = SqlClient.SqlClient.use((sql) =>
+  sql<{ with_id: boolean }>`
+    SELECT backend_xid IS NOT NULL AS with_id FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event = 'advisory'`
+).pipe(Effect.map((rows) => rows.length > 0 && rows.every((row) => row.with_id)))
 
 /** A store whose appends to `stream` stop inside their transaction after the insert, before commit. */
 const storeStoppingBeforeCommit = (stream: string, pause: Pause) =>
@@ -68,23 +148,22 @@ describe("PgEventStore: the global log is gap-safe", () => {
   const slowWriters = [
     {
       stopped: "after allocating its positions",
-      makeStore: () => PgEventStore.make(),
-      slowly: (pause: Pause) => stopBeforeStatement("INSERT INTO events", pause)
+      makeSlowStore: (pause: Pause) => storeStoppingInsideTheCall("after its positions", pause)
     },
     {
       stopped: "after inserting, before commit",
-      makeStore: (pause: Pause) => storeStoppingBeforeCommit("release-slow", pause),
-      slowly: () => <A, E, R>(append: Effect.Effect<A, E, R>) => append
+      makeSlowStore: (pause: Pause) => storeStoppingBeforeCommit("release-slow", pause)
     }
   ]
-  for (const { stopped, makeStore, slowly } of slowWriters) {
+  for (const { makeSlowStore, stopped } of slowWriters) {
     it.live(`a writer stopped ${stopped} holds back the higher positions committed after it`, () =>
       withFreshSchema(Effect.gen(function*() {
         const pause = yield* makePause
-        const store = yield* makeStore(pause)
+        const store = yield* PgEventStore.make()
+        const slowStore = yield* makeSlowStore(pause)
         const before = yield* store.append("release-before", 0, [paused("already there")])
 
-        const slow = yield* forkUntil(store.append("release-slow", 0, [paused("slow")]).pipe(slowly(pause)), pause)
+        const slow = yield* forkUntil(slowStore.append("release-slow", 0, [paused("slow")]), pause)
         yield* Deferred.await(pause.reached)
         const fast = yield* store.append("release-fast", 0, [paused("fast")])
 
@@ -112,11 +191,10 @@ describe("PgEventStore: the global log is gap-safe", () => {
 
       // The older append stops between taking its transaction id and allocating its positions.
       const olderHasId = yield* makePause
-      const older = yield* forkUntil(
-        store.append("release-older", 0, [paused("older")]).pipe(stopBeforeStatement("nextval", olderHasId)),
-        olderHasId
-      )
+      const olderStore = yield* storeStoppingInsideTheCall("after its transaction id", olderHasId)
+      const older = yield* forkUntil(olderStore.append("release-older", 0, [paused("older")]), olderHasId)
       yield* Deferred.await(olderHasId.reached)
+      assert.isTrue(yield* waitingAppendsHaveTransactionIds, "an append takes its transaction id before its positions")
       const younger = yield* forkUntil(store.append("release-younger", 0, [paused("younger")]), youngerInFlight)
       yield* Deferred.await(youngerInFlight.reached)
       yield* Deferred.succeed(olderHasId.resume, undefined)

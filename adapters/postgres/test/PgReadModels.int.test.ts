@@ -7,7 +7,7 @@
 import { Actor, AuditEntry, EventStore, type ReleaseEvent, ReleaseSummary } from "@canaryroll/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option } from "effect"
-import { SqlClient } from "effect/sql"
+import { SqlClient, Statement } from "effect/sql"
 import { layerPorts, Migrations, PgAuditLog, PgEventStore, PgReadModels, PgReleaseSummaries } from "../src/index.ts"
 import * as TestDatabase from "./database/TestDatabase.ts"
 import * as ReleaseHistories from "./support/ReleaseHistories.ts"
@@ -143,6 +143,43 @@ describe("PgReadModels", () => {
       yield* assertFoldsOfStreams([releaseId]).pipe(
         Effect.provide(Layer.mergeAll(PgAuditLog.layer, PgReleaseSummaries.layer, Layer.succeed(EventStore.EventStore, store))),
         inOne
+      )
+    }))
+
+  it.live("an append folding on this process's last fold is one statement: the call writes both read models", () =>
+    Effect.gen(function*() {
+      // Two processes on one schema, each with its own pool and so its own remembered folds.
+      const [one, two] = yield* Effect.forEach(["one", "two"], () => Layer.build(database.schema("one_statement")))
+      yield* Migrations.run.pipe(Effect.provideContext(one!))
+      const store = yield* PgEventStore.make({ onAppend: PgReadModels.project }).pipe(Effect.provideContext(one!))
+      const other = yield* PgEventStore.make({ onAppend: PgReadModels.project }).pipe(Effect.provideContext(two!))
+      // The statements an append runs inside its transaction (BEGIN and COMMIT are not statements here).
+      const statementsOf = <A, E, R>(append: Effect.Effect<A, E, R>) =>
+        Effect.gen(function*() {
+          const statements: Array<string> = []
+          yield* append.pipe(Effect.provideService(
+            Statement.CurrentTransformer,
+            (statement) => Effect.sync(() => (statements.push(statement.compile()[0]), statement))
+          ))
+          return statements.length
+        })
+      const history = ReleaseHistories.make({ teams: 1, releasesPerTeam: 1 })
+      const releaseId = history[0]!.streamId
+      const [last, ...rest] = [...history].reverse()
+      // From the stream's first append on: nothing to read, the call writes the rows.
+      for (const append of rest.reverse()) {
+        assert.strictEqual(yield* statementsOf(store.append(releaseId, append.expectedVersion, append.events)), 1)
+      }
+      // Another process has not written this release's fold: the call, a read of the row, a write.
+      const version = (yield* store.readStream(releaseId)).length
+      assert.strictEqual(yield* statementsOf(other.append(releaseId, version, [paused("elsewhere", last!.at)])), 3)
+      // Nor is the row the one this process remembers any more: the call does not write it, the hook does.
+      assert.strictEqual(yield* statementsOf(store.append(releaseId, version + 1, last!.events)), 3)
+      assert.strictEqual(yield* statementsOf(store.append(releaseId, version + 1 + last!.events.length, [paused("again", last!.at + 60_000)])), 1)
+
+      yield* assertFoldsOfStreams([releaseId]).pipe(
+        Effect.provide(Layer.mergeAll(PgAuditLog.layer, PgReleaseSummaries.layer, Layer.succeed(EventStore.EventStore, store))),
+        Effect.provideContext(one!)
       )
     }))
 
