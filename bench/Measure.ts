@@ -16,10 +16,10 @@ export interface Result {
   readonly target?: string
 }
 
-const quantile = (sorted: ReadonlyArray<number>, q: number) =>
+export const quantile = (sorted: ReadonlyArray<number>, q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 
-const round = (n: number) => Math.round(n * 1000) / 1000
+export const round = (n: number) => Math.round(n * 1000) / 1000
 
 export interface Options {
   readonly name: string
@@ -29,6 +29,31 @@ export interface Options {
   readonly ops?: number
   readonly peer?: string | null
   readonly target?: string
+}
+
+/** One JSON line from timings gathered elsewhere; `perSecond` is given, not derived from the median. */
+export const report = (
+  fields: {
+    readonly name: string
+    readonly timings: ReadonlyArray<number>
+    readonly perSecond: number
+    readonly peer: string | null
+    readonly target?: string
+  },
+  extra: Record<string, unknown> = {}
+): Result => {
+  const sorted = [...fields.timings].sort((a, b) => a - b)
+  const result: Result = {
+    name: fields.name,
+    p50_ms: round(quantile(sorted, 0.5)),
+    p99_ms: round(quantile(sorted, 0.99)),
+    per_s: Math.round(fields.perSecond),
+    peer: fields.peer,
+    samples: sorted.length,
+    ...(fields.target === undefined ? {} : { target: fields.target })
+  }
+  console.log(JSON.stringify({ ...result, ...extra }))
+  return result
 }
 
 export const measure = async (options: Options, sample: () => unknown | Promise<unknown>): Promise<Result> => {

@@ -26,30 +26,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { isMainThread, type MessagePort, parentPort, Worker, workerData } from "node:worker_threads"
-import type { Result } from "./Measure.ts"
+import { quantile, report, round as round3 } from "./Measure.ts"
 
-const quantile = (sorted: ReadonlyArray<number>, q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
-const round3 = (n: number) => Math.round(n * 1000) / 1000
-
-/** One JSON line in Measure's shape; `perSecond` is given, not derived from the median. */
-const report = (
-  fields: { name: string; timings: ReadonlyArray<number>; perSecond: number; peer: string | null; target?: string },
-  extra: Record<string, unknown> = {}
-): Result => {
-  const sorted = [...fields.timings].sort((a, b) => a - b)
-  const result: Result = {
-    name: fields.name,
-    p50_ms: round3(quantile(sorted, 0.5)),
-    p99_ms: round3(quantile(sorted, 0.99)),
-    per_s: Math.round(fields.perSecond),
-    peer: fields.peer,
-    samples: sorted.length,
-    ...(fields.target === undefined ? {} : { target: fields.target })
-  }
-  console.log(JSON.stringify({ ...result, ...extra }))
-  return result
-}
 
 const median = (values: ReadonlyArray<number>) => quantile([...values].sort((a, b) => a - b), 0.5)
 

@@ -28,33 +28,11 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
-import type { Result } from "./Measure.ts"
+import { quantile, report, round as round3 } from "./Measure.ts"
 
 const writers = 16
 const emmettName = "emmett_postgresql.append_16_writers"
 
-const quantile = (sorted: ReadonlyArray<number>, q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
-const round3 = (n: number) => Math.round(n * 1000) / 1000
-
-/** One JSON line in Measure's shape; `perSecond` is given, not derived from the median. */
-const report = (
-  fields: { name: string; timings: ReadonlyArray<number>; perSecond: number; peer: string | null; target?: string },
-  extra: Record<string, unknown> = {}
-): Result => {
-  const sorted = [...fields.timings].sort((a, b) => a - b)
-  const result: Result = {
-    name: fields.name,
-    p50_ms: round3(quantile(sorted, 0.5)),
-    p99_ms: round3(quantile(sorted, 0.99)),
-    per_s: Math.round(fields.perSecond),
-    peer: fields.peer,
-    samples: sorted.length,
-    ...(fields.target === undefined ? {} : { target: fields.target })
-  }
-  console.log(JSON.stringify({ ...result, ...extra }))
-  return result
-}
 
 // --- The events: a release opened by the decider, then health checks, one per append --------------
 

@@ -97,7 +97,8 @@ export interface Options {
   readonly onAppend?: AppendHook | undefined
 }
 
-interface EventRow {
+/** An `events` row as readers select it (`data::text`). */
+export interface EventRow {
   readonly position: bigint
   readonly stream_id: string
   readonly stream_version: number
@@ -110,7 +111,7 @@ const decodeEvent = Schema.decodeEffect(ReleaseEvent.Json)
 const encodeEvent = Schema.encodeEffect(ReleaseEvent.Json)
 
 /** A stored event that no longer decodes is a bug (an event changed without an upcaster), not an outage. */
-const toRecorded = (row: EventRow) =>
+export const toRecorded = (row: EventRow) =>
   decodeEvent(row.data).pipe(
     Effect.map((event): EventStore.RecordedEvent => ({
       id: EventStore.eventId(row.stream_id, row.stream_version),

@@ -378,15 +378,6 @@ export interface RebuildOptions {
   readonly batchSize?: number | undefined
 }
 
-interface EventRow {
-  readonly position: bigint
-  readonly stream_id: string
-  readonly stream_version: number
-  readonly data: string
-  readonly recorded_at: Date
-}
-
-const decodeEvent = Schema.decodeEffect(ReleaseEvent.Json)
 
 /**
  * Empties both read models and folds every stored event into them again, in position order and
@@ -408,24 +399,11 @@ export const rebuild = Effect.fnUntraced(function*(options: RebuildOptions = {})
     let after = 0n
     let replayed = 0
     while (true) {
-      const rows = yield* sql<EventRow>`
+      const rows = yield* sql<PgEventStore.EventRow>`
         SELECT position, stream_id, stream_version, data::text AS data, recorded_at
         FROM events WHERE position > ${after} ORDER BY position LIMIT ${batchSize}`
       if (rows.length === 0) return replayed
-      const recorded = yield* Effect.forEach(rows, (row) =>
-        decodeEvent(row.data).pipe(
-          Effect.map((event): EventStore.RecordedEvent => ({
-            id: EventStore.eventId(row.stream_id, row.stream_version),
-            streamId: row.stream_id,
-            version: row.stream_version,
-            position: Number(row.position),
-            event,
-            recordedAt: row.recorded_at.getTime()
-          })),
-          Effect.catch((error) =>
-            Effect.die(new Error(`event ${row.stream_id}:${row.stream_version} does not decode: ${error.message}`))
-          )
-        ))
+      const recorded = yield* Effect.forEach(rows, PgEventStore.toRecorded)
       yield* foldIntoReadModels(recorded, false)
       replayed += rows.length
       after = rows[rows.length - 1]!.position
