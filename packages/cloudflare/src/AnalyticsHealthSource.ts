@@ -14,7 +14,7 @@
  * @since 0.1.0
  */
 import { type HealthCheck, HealthSource } from "@canaryroll/core"
-import { Deferred, Effect, Layer, Redacted, Schema } from "effect"
+import { Clock, Deferred, Effect, Layer, Redacted, Schema } from "effect"
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
 import { ApiBudget } from "./ApiBudget.ts"
 import { CloudflareCredentials } from "./Credentials.ts"
@@ -24,6 +24,13 @@ export interface Options {
   readonly lookbackSeconds?: number | undefined
   /** Row limit of one query (Cloudflare's page size; default 10,000). */
   readonly rowLimit?: number | undefined
+  /**
+   * How long fetched rows may answer other releases (default 30 s). Releases checking the same
+   * boundary with the same analytics delay ask within seconds of each other; a release asking
+   * later (a longer delay) gets rows fetched for it, since Cloudflare keeps filling in the last
+   * minutes and older rows may undercount.
+   */
+  readonly reuseSeconds?: number | undefined
 }
 
 export const query = `query CanaryRollHealth($accountTag: string!, $start: Time!, $end: Time!, $limit: uint64!) {
@@ -82,6 +89,7 @@ export interface Bucket {
 interface Snapshot {
   readonly start: number
   readonly end: number
+  readonly fetchedAt: number
   readonly buckets: ReadonlyMap<string, ReadonlyArray<Bucket>>
 }
 
@@ -123,6 +131,7 @@ export const make = (options: Options = {}) =>
     const budget = yield* ApiBudget
     const http = yield* HttpClient.HttpClient
     const lookbackMs = (options.lookbackSeconds ?? 15 * 60) * 1000
+    const reuseMs = (options.reuseSeconds ?? 30) * 1000
     const snapshots = new Map<string, Snapshot>()
     /** Queries under way, by `account@end`, so simultaneous requests share one. */
     const inFlight = new Map<string, Deferred.Deferred<Snapshot, HealthSource.HealthSourceUnavailable>>()
@@ -199,7 +208,7 @@ export const make = (options: Options = {}) =>
           }
           from = lastMinute
         }
-        const snapshot: Snapshot = { start, end, buckets }
+        const snapshot: Snapshot = { start, end, fetchedAt: yield* Clock.currentTimeMillis, buckets }
         snapshots.set(accountId, snapshot)
         return snapshot
       })
@@ -208,7 +217,10 @@ export const make = (options: Options = {}) =>
     const snapshotFor = (accountId: string, start: number, end: number) =>
       Effect.gen(function*() {
         const cached = snapshots.get(accountId)
-        if (cached !== undefined && cached.start <= start && cached.end >= end) return cached
+        const now = yield* Clock.currentTimeMillis
+        if (cached !== undefined && cached.start <= start && cached.end >= end && now - cached.fetchedAt <= reuseMs) {
+          return cached
+        }
         const key = `${accountId}@${end}`
         const pending = inFlight.get(key)
         if (pending !== undefined) {
