@@ -16,8 +16,8 @@
  * its own, created for the run and dropped after it.
  */
 import { Actor, EventStore, HealthSource, Orchestrator, Plan, Scheduler, TrafficRouter } from "@canaryroll/core"
-import { EmbeddedPostgres, layerClient, layerPorts, Migrations, PgScheduler, SchedulerLoop } from "@canaryroll/postgres"
-import { ConfigProvider, Deferred, Effect, Exit, Layer, Redacted, References, Scope, SubscriptionRef } from "effect"
+import { EmbeddedPostgres, layerPorts, Migrations, PgScheduler, SchedulerLoop } from "@canaryroll/postgres"
+import { Deferred, Effect, Exit, Layer, Redacted, References, Scope, SubscriptionRef } from "effect"
 import { SqlClient } from "effect/sql"
 import { Logger, makeWorkerUtils, run as runGraphileWorker, type Runner, type WorkerUtils } from "graphile-worker"
 import { randomBytes } from "node:crypto"
@@ -26,6 +26,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { isMainThread, type MessagePort, parentPort, Worker, workerData } from "node:worker_threads"
+import { clientOn, database } from "./BenchDatabase.ts"
 import { quantile, report, round as round3 } from "./Measure.ts"
 
 
@@ -366,22 +367,6 @@ const graphileLagSamples = (probe: GraphileProbe, label: string, mode: "now" | "
 
 // --- The run ------------------------------------------------------------------------------------
 
-/** A database on the shared server, dropped when the scope closes. */
-const database = (server: Redacted.Redacted<string>, name: string) =>
-  Effect.acquireRelease(
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      yield* sql`CREATE DATABASE ${sql(name)}`
-      const url = new URL(Redacted.value(server))
-      url.pathname = `/${name}`
-      return url.toString()
-    }),
-    () => SqlClient.SqlClient.use((sql) => sql`DROP DATABASE IF EXISTS ${sql(name)} WITH (FORCE)`).pipe(Effect.ignore)
-  )
-
-/** `layerClient` on a given URL: the adapter reads it from `DATABASE_URL`. */
-const clientOn = (url: string) =>
-  layerClient().pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ DATABASE_URL: url }))))
 
 const lagName = (system: "scheduler" | "graphile_worker", mode: "now" | "later", active: number) =>
   `${system}.wakeup_lag_due_${mode}_${active}_${system === "scheduler" ? "releases" : "jobs"}`

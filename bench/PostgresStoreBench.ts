@@ -19,15 +19,16 @@ import {
   ReleaseDecider,
   ReleaseEvent
 } from "@canaryroll/core"
-import { EmbeddedPostgres, layerClient, Migrations, PgAuditLog, PgEventStore, PgReadModels } from "@canaryroll/postgres"
+import { EmbeddedPostgres, Migrations, PgAuditLog, PgEventStore, PgReadModels } from "@canaryroll/postgres"
 import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql"
-import { ConfigProvider, Effect, Layer, Redacted, References, Schema } from "effect"
+import { Effect, Layer, Redacted, References, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
+import { clientOn, database } from "./BenchDatabase.ts"
 import { quantile, report, round as round3 } from "./Measure.ts"
 
 const writers = 16
@@ -210,22 +211,6 @@ const pageWalk = (log: typeof PgAuditLog.PgAuditLog.Service, query: PgAuditLog.Q
 
 // --- The run ------------------------------------------------------------------------------------
 
-/** A database per store on the shared server, dropped when the scope closes. */
-const database = (server: Redacted.Redacted<string>, name: string) =>
-  Effect.acquireRelease(
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      yield* sql`CREATE DATABASE ${sql(name)}`
-      const url = new URL(Redacted.value(server))
-      url.pathname = `/${name}`
-      return url.toString()
-    }),
-    () => SqlClient.SqlClient.use((sql) => sql`DROP DATABASE IF EXISTS ${sql(name)} WITH (FORCE)`).pipe(Effect.ignore)
-  )
-
-/** `layerClient` on a given URL: the adapter reads it from `DATABASE_URL`. */
-const clientOn = (url: string) =>
-  layerClient().pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ DATABASE_URL: url }))))
 
 export const run = async (samples: (full: number) => number) => {
   const quick = samples(100) < 100
