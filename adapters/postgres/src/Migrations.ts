@@ -251,6 +251,130 @@ export const migrations = Migrator.fromRecord({
       'PgEventStore.append in one call: transaction id, version check, positions, insert in a subtransaction (gap-safe log), optionally the read-model rows.'`
     yield* sql`COMMENT ON TABLE events IS
       'Written only by canaryroll_append (PgEventStore.append), never updated: the gap-safe reading of the log depends on how rows get their positions and their xmin.'`
+  }),
+  "0006_teams": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // The server's accounts and team settings. Releases stay event-sourced; these are plain rows
+    // whose every change writes an audit_log entry in the same transaction (see below). Secrets
+    // are never stored in clear: passwords as scrypt hashes, tokens and session ids as SHA-256,
+    // Cloudflare API tokens sealed with AES-256-GCM (`sealed_api_token`, bound to the row's id).
+    yield* sql`
+      CREATE TABLE users (
+        id text PRIMARY KEY,
+        email text NOT NULL,
+        name text NOT NULL,
+        password_hash text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`
+    yield* sql`CREATE UNIQUE INDEX users_email ON users (lower(email))`
+    yield* sql`
+      CREATE TABLE sessions (
+        id_hash text PRIMARY KEY,
+        user_id text NOT NULL REFERENCES users ON DELETE CASCADE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL
+      )`
+    yield* sql`CREATE INDEX sessions_user ON sessions (user_id)`
+    yield* sql`
+      CREATE TABLE user_tokens (
+        id text PRIMARY KEY,
+        user_id text NOT NULL REFERENCES users ON DELETE CASCADE,
+        name text NOT NULL,
+        token_hash text NOT NULL UNIQUE,
+        display text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_used_at timestamptz,
+        revoked_at timestamptz
+      )`
+    yield* sql`CREATE INDEX user_tokens_user ON user_tokens (user_id, created_at)`
+    yield* sql`
+      CREATE TABLE teams (
+        id text PRIMARY KEY,
+        slug text NOT NULL UNIQUE,
+        name text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`
+    yield* sql`
+      CREATE TABLE memberships (
+        team_id text NOT NULL REFERENCES teams ON DELETE CASCADE,
+        user_id text NOT NULL REFERENCES users ON DELETE CASCADE,
+        role text NOT NULL CHECK (role IN ('read_only', 'deploy', 'admin')),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (team_id, user_id)
+      )`
+    yield* sql`CREATE INDEX memberships_user ON memberships (user_id)`
+    yield* sql`
+      CREATE TABLE invitations (
+        id text PRIMARY KEY,
+        team_id text NOT NULL REFERENCES teams ON DELETE CASCADE,
+        email text NOT NULL,
+        role text NOT NULL CHECK (role IN ('read_only', 'deploy', 'admin')),
+        token_hash text NOT NULL UNIQUE,
+        invited_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        accepted_at timestamptz,
+        revoked_at timestamptz
+      )`
+    yield* sql`CREATE INDEX invitations_team ON invitations (team_id, created_at)`
+    yield* sql`
+      CREATE TABLE team_tokens (
+        id text PRIMARY KEY,
+        team_id text NOT NULL REFERENCES teams ON DELETE CASCADE,
+        name text NOT NULL,
+        role text NOT NULL CHECK (role IN ('read_only', 'deploy', 'admin')),
+        token_hash text NOT NULL UNIQUE,
+        display text NOT NULL,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_used_at timestamptz,
+        revoked_at timestamptz
+      )`
+    yield* sql`CREATE INDEX team_tokens_team ON team_tokens (team_id, created_at)`
+    yield* sql`
+      CREATE TABLE cloudflare_credentials (
+        id text PRIMARY KEY,
+        team_id text NOT NULL REFERENCES teams ON DELETE CASCADE,
+        account_id text NOT NULL,
+        sealed_api_token text NOT NULL,
+        token_display text NOT NULL,
+        base_url text NOT NULL,
+        sandbox boolean NOT NULL DEFAULT false,
+        verified_at timestamptz NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (team_id, account_id)
+      )`
+    yield* sql`CREATE INDEX cloudflare_credentials_account ON cloudflare_credentials (account_id, updated_at DESC)`
+    yield* sql`
+      CREATE TABLE plans (
+        id text PRIMARY KEY,
+        team_id text NOT NULL REFERENCES teams ON DELETE CASCADE,
+        slug text NOT NULL,
+        name text NOT NULL,
+        definition jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (team_id, slug)
+      )`
+    yield* sql`
+      CREATE TABLE workers (
+        id text PRIMARY KEY,
+        team_id text NOT NULL REFERENCES teams ON DELETE CASCADE,
+        account_id text NOT NULL,
+        script_name text NOT NULL,
+        default_plan_id text REFERENCES plans ON DELETE RESTRICT,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (team_id, account_id, script_name)
+      )`
+    yield* sql`CREATE INDEX workers_team ON workers (team_id, created_at)`
+    // Team-settings changes share the audit log with release events. They have no release, and
+    // take their `position` from their own sequence starting at 2^62, far above any event's
+    // position: (at, position) stays unique for the keyset cursor and orders changes made in the
+    // same millisecond. Taking numbers from the events' own sequence would leave holes that the
+    // gap-safe log reader waits on.
+    yield* sql`ALTER TABLE audit_log ALTER COLUMN release_id DROP NOT NULL, ALTER COLUMN worker_id DROP NOT NULL`
+    yield* sql`CREATE SEQUENCE settings_audit_positions START WITH 4611686018427387904`
   })
 })
 

@@ -12,10 +12,11 @@
  *
  * @since 0.1.0
  */
-import { type Actor, type AuditEntry, ReleaseEvent } from "@canaryroll/core"
+import { Actor, type AuditEntry, ReleaseEvent } from "@canaryroll/core"
 import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, type Statement } from "effect/sql"
 import { InvalidQuery, type ReadModelUnavailable, unavailable } from "./PgReadModels.ts"
+import * as PgSettingsAudit from "./PgSettingsAudit.ts"
 
 /** Who acted: a person or a token by id, or CanaryRoll itself. */
 export type ActorFilter =
@@ -28,8 +29,8 @@ export interface Query {
   readonly teamId: string
   readonly releaseId?: string | undefined
   readonly actor?: ActorFilter | undefined
-  /** Entries of any of these types; absent or empty: every type. */
-  readonly types?: ReadonlyArray<ReleaseEvent.ReleaseEventType> | undefined
+  /** Entries of any of these types (event types or settings change types); absent or empty: every type. */
+  readonly types?: ReadonlyArray<ReleaseEvent.ReleaseEventType | PgSettingsAudit.ChangeType> | undefined
   /** Entries at or after this time (epoch milliseconds). */
   readonly from?: number | undefined
   /** Entries strictly before this time (epoch milliseconds). */
@@ -40,9 +41,27 @@ export interface Query {
   readonly cursor?: string | undefined
 }
 
+/** A change to the team's settings (see PgSettingsAudit): no release, no step. */
+export interface SettingsEntry {
+  readonly id: string
+  readonly releaseId: null
+  readonly teamId: string
+  readonly workerId: string | null
+  readonly type: PgSettingsAudit.ChangeType
+  readonly actor: Actor.Actor
+  readonly at: number
+  readonly stepIndex: null
+  readonly percentage: null
+  readonly sentence: string
+  readonly details: Readonly<Record<string, unknown>>
+}
+
+/** A release event's entry (the core's AuditEntry) or a settings change. */
+export type Entry = AuditEntry.AuditEntry | SettingsEntry
+
 export interface Page {
   /** Newest first. */
-  readonly entries: ReadonlyArray<AuditEntry.AuditEntry>
+  readonly entries: ReadonlyArray<Entry>
   /** Where the next page starts; `null` on the last page. */
   readonly nextCursor: string | null
 }
@@ -64,7 +83,7 @@ interface Cursor {
 const encodeCursor = (cursor: Cursor): string => Buffer.from(`a1:${cursor.at}:${cursor.position}`).toString("base64url")
 
 const decodeCursor = (cursor: string): Cursor | undefined => {
-  const match = /^a1:(-?\d{1,16}):(\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString())
+  const match = /^a1:(-?\d{1,16}):(-?\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString())
   return match === null ? undefined : { at: Number(match[1]), position: BigInt(match[2]!) }
 }
 
@@ -72,9 +91,9 @@ interface EntryRow {
   readonly id: string
   readonly position: bigint
   readonly team_id: string
-  readonly release_id: string
-  readonly worker_id: string
-  readonly type: ReleaseEvent.ReleaseEventType
+  readonly release_id: string | null
+  readonly worker_id: string | null
+  readonly type: string
   readonly at: Date
   readonly step_index: number | null
   readonly percentage: number | null
@@ -85,14 +104,40 @@ interface EntryRow {
 
 const decodeDetails = Schema.decodeEffect(ReleaseEvent.Json)
 
-const toEntry = (row: EntryRow) =>
+const SettingsDetails = Schema.fromJsonString(Schema.Struct({ actor: Actor.Actor, at: Schema.Finite }))
+
+const toSettingsEntry = (row: EntryRow, type: PgSettingsAudit.ChangeType) =>
+  Schema.decodeUnknownEffect(SettingsDetails)(row.details).pipe(
+    Effect.map(({ actor, at }): SettingsEntry => {
+      const { actor: _actor, at: _at, ...details } = JSON.parse(row.details) as Record<string, unknown>
+      return {
+        id: row.id,
+        releaseId: null,
+        teamId: row.team_id,
+        workerId: row.worker_id,
+        type,
+        actor,
+        at,
+        stepIndex: null,
+        percentage: null,
+        sentence: row.sentence,
+        details
+      }
+    }),
+    Effect.catch((error) => Effect.die(new Error(`audit entry ${row.id} does not decode: ${error.message}`)))
+  )
+
+const toEntry = (row: EntryRow): Effect.Effect<Entry> =>
+  PgSettingsAudit.isChangeType(row.type) ? toSettingsEntry(row, row.type) : toReleaseEntry(row)
+
+const toReleaseEntry = (row: EntryRow) =>
   decodeDetails(row.details).pipe(
     Effect.map((details): AuditEntry.AuditEntry => ({
       id: row.id,
-      releaseId: row.release_id,
+      releaseId: row.release_id!,
       teamId: row.team_id,
-      workerId: row.worker_id,
-      type: row.type,
+      workerId: row.worker_id!,
+      type: details._tag,
       actor: details.actor,
       // The event's own time: the column is only as precise as a timestamptz.
       at: details.at,
@@ -104,7 +149,7 @@ const toEntry = (row: EntryRow) =>
     Effect.catch((error) => Effect.die(new Error(`audit entry ${row.id} does not decode: ${error.message}`)))
   )
 
-const knownTypes: ReadonlySet<string> = new Set(ReleaseEvent.eventTypes)
+const knownTypes: ReadonlySet<string> = new Set([...ReleaseEvent.eventTypes, ...PgSettingsAudit.changeTypes])
 const actorKinds: ReadonlySet<string> = new Set(["User", "Token", "System"] satisfies Array<Actor.Actor["_tag"]>)
 
 const isTime = (n: unknown) => typeof n === "number" && Number.isFinite(n)

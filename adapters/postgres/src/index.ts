@@ -18,11 +18,12 @@ import * as PgOutbox from "./PgOutbox.ts"
 import * as PgReadModels from "./PgReadModels.ts"
 import * as PgReleaseSummaries from "./PgReleaseSummaries.ts"
 import * as PgScheduler from "./PgScheduler.ts"
+import * as PgSettingsAudit from "./PgSettingsAudit.ts"
 import * as SchedulerLoop from "./SchedulerLoop.ts"
 
 export { EmbeddedPostgres, Migrations, PgEventStore, PgOutbox }
 export { PgScheduler, SchedulerLoop }
-export { PgAuditLog, PgReadModels, PgReleaseSummaries }
+export { PgAuditLog, PgReadModels, PgReleaseSummaries, PgSettingsAudit }
 
 export interface Options {
   /** The embedded server, used only when `DATABASE_URL` is not set. */

@@ -47,7 +47,7 @@ const matches = (query: PgAuditLog.Query) => ({ entry }: Expected): boolean =>
 const walk = (query: PgAuditLog.Query) =>
   Effect.gen(function*() {
     const log = yield* PgAuditLog.PgAuditLog
-    const entries: Array<AuditEntry.AuditEntry> = []
+    const entries: Array<PgAuditLog.Entry> = []
     let cursor: string | undefined
     for (let pages = 1; pages <= 1_000; pages++) {
       const page = yield* log.page({ ...query, cursor })

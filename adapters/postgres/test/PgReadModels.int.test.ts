@@ -64,7 +64,7 @@ const assertFoldsOfStreams = (streamIds: Iterable<string>) =>
       const stream = yield* store.readStream(streamId)
       const expected = ReleaseSummary.project(stream.map((recorded) => recorded.event))!
       assert.deepStrictEqual(yield* summaries.byId(streamId), Option.some(expected), streamId)
-      assert.deepStrictEqual(yield* auditOf(expected.teamId, streamId), AuditEntry.project(stream), streamId)
+      assert.deepStrictEqual(yield* auditOf(expected.teamId, streamId), [...AuditEntry.project(stream)], streamId)
     }
   })
 
