@@ -1,0 +1,321 @@
+/**
+ * A channel: where a team's notifications go, and which events it wants. Five kinds:
+ *
+ * - `slack`, `discord`, `google_chat`: an incoming webhook URL of that platform;
+ * - `email`: an SMTP server (host, port, `tls` from the first byte, `starttls`, or `none`), the
+ *   sender, the recipients, and optional credentials;
+ * - `webhook`: any HTTPS (or HTTP) URL, with a signing secret of its own (generated when not
+ *   given, shown once; see `WebhookSignature`).
+ *
+ * This module validates what people send (`ChannelInput`, `ChannelPatch`: Schemas the HTTP API
+ * can reuse, failing with `ChannelInvalid` naming each field), turns it into the stored record
+ * with every secret sealed (`seal`), opens a record for sending (`open`), and shows a record
+ * without its secrets (`view`): a URL as its scheme and host followed by `…`, a password as set
+ * or not, a signing secret not at all.
+ *
+ * @since 0.1.0
+ */
+import { ValidationError } from "@canaryroll/core"
+import { Effect, Redacted, Result, Schema } from "effect"
+import * as NotificationEvent from "./NotificationEvent.ts"
+import type * as NotificationStore from "./NotificationStore.ts"
+import * as SecretSealer from "./SecretSealer.ts"
+import * as WebhookSignature from "./WebhookSignature.ts"
+
+export const Kind = Schema.Literals(["slack", "discord", "google_chat", "email", "webhook"])
+export type Kind = typeof Kind.Type
+
+/** `tls`: TLS from the first byte (usually port 465); `starttls`: upgrade required (587); `none`: plain (tests, relays on localhost). */
+export const EmailSecurity = Schema.Literals(["tls", "starttls", "none"])
+export type EmailSecurity = typeof EmailSecurity.Type
+
+export const maxRecipients = 50
+
+const check = <A>(test: (value: A) => boolean, message: (value: A) => string) =>
+  Schema.makeFilter((value: A) => test(value) ? undefined : message(value))
+
+const Name = Schema.String.check(
+  check((s: string) => s.trim().length >= 1 && s.length <= 100, (s) => `must be 1 to 100 characters, got ${s.length}`)
+)
+
+const isHttpUrl = (text: string): boolean => {
+  if (text.length > 2048) return false
+  try {
+    const url = new URL(text)
+    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== ""
+  } catch {
+    return false
+  }
+}
+
+const Url = Schema.String.check(check(isHttpUrl, () => "must be an http(s) URL of at most 2048 characters"))
+
+const Events = Schema.Array(NotificationEvent.EventName).check(
+  check((events: ReadonlyArray<string>) => events.length >= 1, () => "must name at least one event"),
+  check((events: ReadonlyArray<string>) => new Set(events).size === events.length, () => "must not repeat an event")
+)
+
+const EmailAddress = Schema.String.check(
+  check((s: string) => s.length <= 254 && /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/.test(s), () => "must be an email address")
+)
+
+const Host = Schema.String.check(
+  check((s: string) => s.length >= 1 && s.length <= 253 && /^[A-Za-z0-9.:[\]-]+$/.test(s), () => "must be a host name or address")
+)
+
+const Port = Schema.Int.check(check((n: number) => n >= 1 && n <= 65535, (n) => `must be between 1 and 65535, got ${n}`))
+
+const SigningSecret = Schema.String.check(
+  check((s: string) => s.length >= 16 && s.length <= 256, () => "must be 16 to 256 characters")
+)
+
+export const SlackConfig = Schema.Struct({ kind: Schema.Literal("slack"), url: Url })
+export const DiscordConfig = Schema.Struct({ kind: Schema.Literal("discord"), url: Url })
+export const GoogleChatConfig = Schema.Struct({ kind: Schema.Literal("google_chat"), url: Url })
+export const WebhookConfig = Schema.Struct({
+  kind: Schema.Literal("webhook"),
+  url: Url,
+  /** Absent: a new channel gets a generated one; an update keeps the current one. */
+  secret: Schema.optionalKey(SigningSecret)
+})
+export const EmailConfig = Schema.Struct({
+  kind: Schema.Literal("email"),
+  host: Host,
+  port: Port,
+  security: EmailSecurity,
+  from: EmailAddress,
+  to: Schema.Array(EmailAddress).check(
+    check((to: ReadonlyArray<string>) => to.length >= 1 && to.length <= maxRecipients, () => `must list 1 to ${maxRecipients} recipients`)
+  ),
+  username: Schema.optionalKey(Schema.NullOr(Schema.String.check(check((s: string) => s.length <= 256, () => "too long")))),
+  /** Absent on an update: the current password is kept; `null`: none. */
+  password: Schema.optionalKey(Schema.NullOr(Schema.String.check(check((s: string) => s.length <= 1024, () => "too long"))))
+})
+
+export const ChannelConfig = Schema.Union([SlackConfig, DiscordConfig, GoogleChatConfig, WebhookConfig, EmailConfig]).pipe(
+  Schema.toTaggedUnion("kind")
+)
+export type ChannelConfig = typeof ChannelConfig.Type
+
+/** What creating a channel takes. */
+export const ChannelInput = Schema.Struct({
+  name: Name,
+  events: Events,
+  enabled: Schema.optionalKey(Schema.Boolean),
+  config: ChannelConfig
+})
+export type ChannelInput = typeof ChannelInput.Type
+
+/** What updating a channel takes: only what changes. `config` must keep the channel's kind. */
+export const ChannelPatch = Schema.Struct({
+  name: Schema.optionalKey(Name),
+  events: Schema.optionalKey(Events),
+  enabled: Schema.optionalKey(Schema.Boolean),
+  config: Schema.optionalKey(ChannelConfig),
+  /** A new generated signing secret for a `webhook` channel, returned once. */
+  rotateSigningSecret: Schema.optionalKey(Schema.Boolean)
+})
+export type ChannelPatch = typeof ChannelPatch.Type
+
+/** The input failed validation; `issues` name each offending field. */
+export class ChannelInvalid extends Schema.TaggedError<ChannelInvalid>()("ChannelInvalid", {
+  message: Schema.String,
+  issues: Schema.Array(ValidationError.FieldIssue)
+}) {}
+
+export class ChannelNotFound extends Schema.TaggedError<ChannelNotFound>()("ChannelNotFound", {
+  teamId: Schema.String,
+  channelId: Schema.String
+}) {
+  override get message() {
+    return `no channel ${this.channelId} in team ${this.teamId}`
+  }
+}
+
+const decodeWith = <S extends Schema.Top>(schema: S, subject: string) => (input: unknown): Result.Result<S["Type"], ChannelInvalid> =>
+  Schema.decodeUnknownResult(schema as any)(input, { errors: "all" }).pipe(
+    Result.mapError((error) => {
+      const issues = ValidationError.fieldIssues(error as Schema.SchemaError)
+      return new ChannelInvalid({ message: ValidationError.describe(subject, issues), issues })
+    })
+  ) as Result.Result<S["Type"], ChannelInvalid>
+
+export const decodeInput: (input: unknown) => Result.Result<ChannelInput, ChannelInvalid> = decodeWith(ChannelInput, "channel")
+export const decodePatch: (input: unknown) => Result.Result<ChannelPatch, ChannelInvalid> = decodeWith(ChannelPatch, "channel update")
+
+export const invalid = (field: string, message: string) =>
+  new ChannelInvalid({ message: ValidationError.describe("channel", [{ field, message }]), issues: [{ field, message }] })
+
+/** An email channel's stored settings: everything but the password. */
+export const EmailSettings = Schema.Struct({
+  host: Schema.String,
+  port: Schema.Int,
+  security: EmailSecurity,
+  from: Schema.String,
+  to: Schema.Array(Schema.String),
+  username: Schema.NullOr(Schema.String)
+})
+export type EmailSettings = typeof EmailSettings.Type
+
+/** A URL kind's stored settings: how the URL is shown. */
+export const UrlSettings = Schema.Struct({ url: Schema.String })
+
+/** `https://hooks.slack.com/…`: enough to recognise a URL, nothing of its path or query, which hold the credential. */
+export const redactUrl = (text: string): string => {
+  try {
+    const url = new URL(text)
+    return `${url.protocol}//${url.host}/…`
+  } catch {
+    return "…"
+  }
+}
+
+/** A channel as shown to people: no secret, only whether it is set. */
+export type ConfigView =
+  | { readonly kind: "slack" | "discord" | "google_chat"; readonly url: string }
+  | { readonly kind: "webhook"; readonly url: string; readonly signingSecretSet: true }
+  | {
+    readonly kind: "email"
+    readonly host: string
+    readonly port: number
+    readonly security: EmailSecurity
+    readonly from: string
+    readonly to: ReadonlyArray<string>
+    readonly username: string | null
+    readonly passwordSet: boolean
+  }
+
+export interface ChannelView {
+  readonly id: string
+  readonly teamId: string
+  readonly name: string
+  readonly kind: Kind
+  readonly events: ReadonlyArray<NotificationEvent.EventName>
+  readonly enabled: boolean
+  readonly config: ConfigView
+  /** ISO 8601. */
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+
+const decodeEmailSettings = Schema.decodeUnknownSync(EmailSettings)
+const decodeUrlSettings = Schema.decodeUnknownSync(UrlSettings)
+
+export const view = (record: NotificationStore.ChannelRecord): ChannelView => {
+  const config: ConfigView = record.kind === "email"
+    ? { kind: "email", ...decodeEmailSettings(record.settings), passwordSet: record.secrets["password"] !== undefined }
+    : record.kind === "webhook"
+    ? { kind: "webhook", url: decodeUrlSettings(record.settings).url, signingSecretSet: true }
+    : { kind: record.kind, url: decodeUrlSettings(record.settings).url }
+  return {
+    id: record.id,
+    teamId: record.teamId,
+    name: record.name,
+    kind: record.kind,
+    events: record.events,
+    enabled: record.enabled,
+    config,
+    createdAt: new Date(record.createdAt).toISOString(),
+    updatedAt: new Date(record.updatedAt).toISOString()
+  }
+}
+
+/** The stored settings and sealed secrets of `config`, for the channel `channelId`. */
+export interface Sealed {
+  readonly settings: { readonly [key: string]: unknown }
+  readonly secrets: { readonly [name: string]: string }
+  /** A signing secret made for this channel, to show once. */
+  readonly generatedSigningSecret: Redacted.Redacted<string> | null
+}
+
+/**
+ * Seals `config` for channel `channelId`. `current` is the stored record on an update: a webhook
+ * secret or an SMTP password left out of `config` is kept from it.
+ */
+export const seal = Effect.fnUntraced(function*(
+  channelId: string,
+  config: ChannelConfig,
+  current: NotificationStore.ChannelRecord | undefined,
+  options: { readonly rotateSigningSecret?: boolean | undefined } = {}
+) {
+  const sealer = yield* SecretSealer.SecretSealer
+  const sealAs = (name: string, plaintext: string) =>
+    sealer.encrypt(Redacted.make(plaintext), SecretSealer.associatedData(channelId, name))
+  switch (config.kind) {
+    case "slack":
+    case "discord":
+    case "google_chat":
+      return {
+        settings: { url: redactUrl(config.url) },
+        secrets: { url: yield* sealAs("url", config.url) },
+        generatedSigningSecret: null
+      } satisfies Sealed as Sealed
+    case "webhook": {
+      const kept = current?.kind === "webhook" && config.secret === undefined && options.rotateSigningSecret !== true
+        ? current.secrets["secret"]
+        : undefined
+      const generated = config.secret === undefined && kept === undefined ? WebhookSignature.generateSecret() : undefined
+      return {
+        settings: { url: redactUrl(config.url) },
+        secrets: {
+          url: yield* sealAs("url", config.url),
+          secret: kept ?? (yield* sealAs("secret", config.secret ?? generated!))
+        },
+        generatedSigningSecret: generated === undefined ? null : Redacted.make(generated)
+      } satisfies Sealed as Sealed
+    }
+    case "email": {
+      const settings: EmailSettings = {
+        host: config.host,
+        port: config.port,
+        security: config.security,
+        from: config.from,
+        to: config.to,
+        username: config.username ?? null
+      }
+      const password = config.password === undefined
+        ? current?.kind === "email" ? current.secrets["password"] : undefined
+        : config.password === null
+        ? undefined
+        : yield* sealAs("password", config.password)
+      return {
+        settings,
+        secrets: password === undefined ? {} : { password },
+        generatedSigningSecret: null
+      } satisfies Sealed as Sealed
+    }
+  }
+})
+
+/** Where and how to send, with the secrets opened: only ever held while sending. */
+export type Target =
+  | { readonly kind: "slack" | "discord" | "google_chat"; readonly url: Redacted.Redacted<string> }
+  | { readonly kind: "webhook"; readonly url: Redacted.Redacted<string>; readonly secret: Redacted.Redacted<string> }
+  | { readonly kind: "email"; readonly settings: EmailSettings; readonly password: Redacted.Redacted<string> | null }
+
+/** A secret the record should have and has not: a record written by something else than `seal`. */
+const missing = (name: string): SecretSealer.Unsealable => ({ message: `the channel has no ${name}` })
+
+export const open = Effect.fnUntraced(function*(record: NotificationStore.ChannelRecord) {
+  const sealer = yield* SecretSealer.SecretSealer
+  const openAs = (name: string) => {
+    const sealed = record.secrets[name]
+    return sealed === undefined
+      ? Effect.fail(missing(name))
+      : sealer.decrypt(sealed, SecretSealer.associatedData(record.id, name))
+  }
+  switch (record.kind) {
+    case "slack":
+    case "discord":
+    case "google_chat":
+      return { kind: record.kind, url: yield* openAs("url") } satisfies Target as Target
+    case "webhook":
+      return { kind: "webhook", url: yield* openAs("url"), secret: yield* openAs("secret") } satisfies Target as Target
+    case "email":
+      return {
+        kind: "email",
+        settings: decodeEmailSettings(record.settings),
+        password: record.secrets["password"] === undefined ? null : yield* openAs("password")
+      } satisfies Target as Target
+  }
+})

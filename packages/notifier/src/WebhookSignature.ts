@@ -1,0 +1,78 @@
+/**
+ * Webhook signatures: HMAC-SHA256, keyed with the channel's signing secret (the whole
+ * `whsec_…` string, as UTF-8), over `${timestamp}.${body}` where `timestamp` is the
+ * `X-CanaryRoll-Timestamp` header (Unix seconds) and `body` the raw request body. The
+ * `X-CanaryRoll-Signature` header is `v1=<hex digest>`; a receiver accepts a comma-separated
+ * list of those, so a later version can send two signatures side by side.
+ *
+ * Signing the timestamp with the body lets a receiver refuse replays: `verify` refuses a
+ * timestamp more than `toleranceSeconds` (default 5 minutes) away from its clock. Comparison is
+ * constant-time. Each attempt of a delivery is signed afresh, with the time it is sent; the
+ * `X-CanaryRoll-Delivery` id stays the same across attempts, for deduplication.
+ *
+ * @since 0.1.0
+ */
+import * as crypto from "node:crypto"
+
+export const signatureHeader = "X-CanaryRoll-Signature"
+export const timestampHeader = "X-CanaryRoll-Timestamp"
+export const deliveryHeader = "X-CanaryRoll-Delivery"
+
+export const scheme = "v1"
+export const defaultToleranceSeconds = 300
+
+/** A new signing secret: `whsec_` and 32 random bytes in base64url. */
+export const generateSecret = (): string => `whsec_${crypto.randomBytes(32).toString("base64url")}`
+
+/** The hex HMAC-SHA256 of `${timestamp}.${body}` under `secret`. */
+export const digest = (secret: string, timestamp: number, body: string): string =>
+  crypto.createHmac("sha256", secret).update(`${timestamp}.${body}`, "utf8").digest("hex")
+
+/** The value of `X-CanaryRoll-Signature`. */
+export const sign = (secret: string, timestamp: number, body: string): string => `${scheme}=${digest(secret, timestamp, body)}`
+
+/** The three headers of one attempt; `timestamp` in Unix seconds. */
+export const headers = (options: {
+  readonly secret: string
+  readonly timestamp: number
+  readonly body: string
+  readonly deliveryId: string
+}): Record<string, string> => ({
+  [signatureHeader]: sign(options.secret, options.timestamp, options.body),
+  [timestampHeader]: String(options.timestamp),
+  [deliveryHeader]: options.deliveryId
+})
+
+export type Verification =
+  | { readonly valid: true }
+  | { readonly valid: false; readonly reason: "malformed" | "stale" | "mismatch" }
+
+/**
+ * Whether a request was signed with `secret`: the headers' values as received, the raw body as
+ * received (not re-serialised JSON), and the receiver's clock in Unix seconds.
+ */
+export const verify = (options: {
+  readonly secret: string
+  readonly body: string
+  readonly signature: string | null | undefined
+  readonly timestamp: string | null | undefined
+  readonly nowSeconds: number
+  readonly toleranceSeconds?: number | undefined
+}): Verification => {
+  if (options.signature == null || options.timestamp == null || !/^\d{1,12}$/.test(options.timestamp)) {
+    return { valid: false, reason: "malformed" }
+  }
+  const timestamp = Number(options.timestamp)
+  if (Math.abs(options.nowSeconds - timestamp) > (options.toleranceSeconds ?? defaultToleranceSeconds)) {
+    return { valid: false, reason: "stale" }
+  }
+  const expected = Buffer.from(digest(options.secret, timestamp, options.body), "hex")
+  const candidates = options.signature.split(",").map((part) => part.trim()).filter((part) => part.startsWith(`${scheme}=`))
+  if (candidates.length === 0) return { valid: false, reason: "malformed" }
+  const matches = candidates.some((candidate) => {
+    const hex = candidate.slice(scheme.length + 1)
+    if (!/^[0-9a-f]{64}$/i.test(hex)) return false
+    return crypto.timingSafeEqual(Buffer.from(hex, "hex"), expected)
+  })
+  return matches ? { valid: true } : { valid: false, reason: "mismatch" }
+}

@@ -1,0 +1,27 @@
+/**
+ * @canaryroll/notifier: tells a team what its releases do, on Slack, Discord, Google Chat, email
+ * (SMTP) and signed webhooks. Channels choose their events; deliveries are recorded from the
+ * core's outbox, sent at least once with retries and backoff, and never hold up a release.
+ * The HTTP API uses `Channels`; a server process runs `Notifier.layer`.
+ *
+ * @since 0.1.0
+ */
+export * as Channel from "./Channel.ts"
+export * as Channels from "./Channels.ts"
+export * as ChannelSender from "./ChannelSender.ts"
+export * as DeliveryRecorder from "./DeliveryRecorder.ts"
+export * as DeliveryWorker from "./DeliveryWorker.ts"
+export * as DiscordMessage from "./DiscordMessage.ts"
+export * as EmailMessage from "./EmailMessage.ts"
+export * as GoogleChatMessage from "./GoogleChatMessage.ts"
+export * as Mailer from "./Mailer.ts"
+export * as Notification from "./Notification.ts"
+export * as NotificationEvent from "./NotificationEvent.ts"
+export * as NotificationStore from "./NotificationStore.ts"
+export * as Notifier from "./Notifier.ts"
+export * as RetryPolicy from "./RetryPolicy.ts"
+export * as SecretSealer from "./SecretSealer.ts"
+export * as SlackMessage from "./SlackMessage.ts"
+export * as TextLimit from "./TextLimit.ts"
+export * as WebhookMessage from "./WebhookMessage.ts"
+export * as WebhookSignature from "./WebhookSignature.ts"
