@@ -1,7 +1,12 @@
+import { fileURLToPath } from "node:url"
 import { defineProject } from "vitest/config"
 
 export default defineProject({
   test: {
-    include: ["test/**/*.test.ts"]
+    include: ["test/**/*.test.ts"],
+    // One embedded Postgres for the run (or DATABASE_URL); see @canaryroll/postgres/test-database.
+    globalSetup: [fileURLToPath(import.meta.resolve("@canaryroll/postgres/test-database/global-setup"))],
+    testTimeout: 60_000,
+    hookTimeout: 60_000
   }
 })

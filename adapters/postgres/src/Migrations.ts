@@ -363,7 +363,8 @@ export const migrations = Migrator.fromRecord({
         team_id text NOT NULL REFERENCES teams ON DELETE CASCADE,
         account_id text NOT NULL,
         script_name text NOT NULL,
-        default_plan_id text REFERENCES plans ON DELETE RESTRICT,
+        default_plan_id text NOT NULL REFERENCES plans ON DELETE RESTRICT,
+        health_policy jsonb,
         created_at timestamptz NOT NULL DEFAULT now(),
         UNIQUE (team_id, account_id, script_name)
       )`

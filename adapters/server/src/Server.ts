@@ -1,0 +1,173 @@
+/**
+ * The reference server, assembled: the HTTP API (handlers, middlewares, OpenAPI document at
+ * `/api/openapi.json`, docs page at `/api/docs`), the Postgres storage, Cloudflare, and the
+ * scheduler loop that steps releases. Several processes may run it against one database.
+ *
+ * The outermost HTTP middleware keeps the API's promise that every error is JSON
+ * `{ error, message }`: it refuses bodies over the limit (413), answers unknown routes (404) and
+ * unsupported content types (415) in that shape, and turns defects into 503 when storage is down
+ * (500 otherwise, logged without request data).
+ *
+ * @since 0.1.0
+ */
+import {
+  AnalyticsHealthSource,
+  ApiBudget,
+  type Credentials,
+  type WorkersApi,
+  WorkersTrafficRouter
+} from "@canaryroll/cloudflare"
+import type { EventStore, HealthSource, Outbox, Scheduler, TrafficRouter } from "@canaryroll/core"
+import * as Postgres from "@canaryroll/postgres"
+import { NodeHttpServer } from "@effect/platform-node"
+import { ByteSize, Cause, Effect, Layer, Option } from "effect"
+import { FetchHttpClient, HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
+import type { PgClient } from "@effect/sql-pg"
+import type { SqlClient } from "effect/sql"
+import { createServer } from "node:http"
+import { Api } from "./api/Api.ts"
+import * as RequestErrors from "./api/RequestErrors.ts"
+import * as Access from "./handlers/Access.ts"
+import * as Accounts from "./handlers/Accounts.ts"
+import * as Audit from "./handlers/Audit.ts"
+import * as Deployments from "./handlers/Deployments.ts"
+import * as Plans from "./handlers/Plans.ts"
+import * as Storage from "./handlers/Storage.ts"
+import * as Teams from "./handlers/Teams.ts"
+import * as Workers from "./handlers/Workers.ts"
+import * as SecretBox from "./security/SecretBox.ts"
+import * as ServerConfig from "./ServerConfig.ts"
+import * as CloudflareAccounts from "./store/CloudflareAccounts.ts"
+
+const errorResponse = (status: number, error: string, message: string) =>
+  HttpServerResponse.jsonUnsafe({ error, message }, { status })
+
+const isJson = (response: HttpServerResponse.HttpServerResponse) =>
+  response.body._tag !== "Empty" && (response.body.contentType ?? "").includes("json")
+
+/** The generic JSON body for an error response that came without one. */
+const describeStatus = (status: number, method: string, url: string) => {
+  switch (status) {
+    case 404:
+      return errorResponse(404, "not_found", `no endpoint ${method} ${url.split("?")[0]}; see /api/openapi.json`)
+    case 405:
+      return errorResponse(405, "method_not_allowed", `${method} is not allowed on ${url.split("?")[0]}`)
+    case 413:
+      return errorResponse(413, "payload_too_large", "the request body is too large")
+    case 415:
+      return errorResponse(415, "unsupported_media_type", "send the request body as JSON (Content-Type: application/json)")
+    default:
+      return errorResponse(status, status >= 500 ? "internal" : "bad_request", `the request failed with status ${status}`)
+  }
+}
+
+/** Applied to every route: body limit, JSON error bodies, storage failures as 503. */
+export const layerErrorBodies = HttpRouter.middleware((httpEffect) =>
+  Effect.gen(function*() {
+    const config = yield* ServerConfig.CurrentServerConfig
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const length = Number(request.headers["content-length"] ?? "0")
+    if (Number.isFinite(length) && length > config.maxBodyBytes) {
+      return errorResponse(413, "payload_too_large", `the request body is ${length} bytes; the limit is ${config.maxBodyBytes}`)
+    }
+    const response = yield* httpEffect.pipe(
+      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(config.maxBodyBytes)),
+      Effect.catchCause((cause) => {
+        const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
+        const reason = (failure as { reason?: { _tag?: string } } | undefined)?.reason?._tag
+        if (reason === "RouteNotFound") return Effect.succeed(describeStatus(404, request.method, request.url))
+        const defect = Cause.squash(cause)
+        if (Storage.isStorageFailure(defect) || Storage.isStorageFailure(failure)) {
+          return Effect.as(
+            Effect.logWarning("storage unavailable while serving a request", Cause.pretty(cause)),
+            errorResponse(503, "unavailable", "the database is unavailable; try again shortly")
+          )
+        }
+        if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
+        return Effect.as(
+          Effect.logError(`request ${request.method} ${request.url.split("?")[0]} failed`, Cause.pretty(cause)),
+          errorResponse(500, "internal", "the server failed to handle the request; it was logged")
+        )
+      })
+    )
+    if (response.status >= 400 && !isJson(response)) return describeStatus(response.status, request.method, request.url)
+    return response
+  }), { global: true })
+
+/** The API's routes; needs the services listed in `layerServices`. */
+export const layerRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/api/openapi.json" }).pipe(
+  Layer.provide([
+    Accounts.layerAuth,
+    Accounts.layerHealth,
+    Accounts.layerMe,
+    Teams.layer,
+    Workers.layer,
+    Plans.layer,
+    Deployments.layer,
+    Audit.layer
+  ]),
+  Layer.provide([Access.layerAuthentication, Access.layerTeamAccess, RequestErrors.layer]),
+  Layer.merge(HttpApiScalar.layer(Api, { path: "/api/docs" })),
+  Layer.merge(layerErrorBodies)
+)
+
+export interface Options {
+  readonly config?: Partial<ServerConfig.ServerConfig> | undefined
+  /** The database: `DATABASE_URL` or the embedded server by default (see `Postgres.layerClient`). */
+  readonly postgres?: Postgres.Options | undefined
+  /** A client to use instead (tests). */
+  readonly client?: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, unknown> | undefined
+  /** The scheduler's clock: the database's (default), or Effect's (tests under TestClock). */
+  readonly schedulerClock?: Postgres.PgScheduler.ClockSource | undefined
+  /** Where the secret key file lives when `CANARYROLL_SECRET_KEY` is not set (default `.canaryroll`). */
+  readonly dataDirectory?: string | undefined
+  /** A secret box to use instead of the environment's key (tests). */
+  readonly secrets?: Layer.Layer<SecretBox.SecretBox, unknown> | undefined
+  /** The share of Cloudflare's rate limits this process may use (default 0.5; 0.5 / N for N processes). */
+  readonly budgetShare?: number | undefined
+}
+
+export type Services =
+  | EventStore.EventStore
+  | Outbox.Outbox
+  | Scheduler.Scheduler
+  | Postgres.PgScheduler.PgScheduler
+  | Postgres.PgReleaseSummaries.PgReleaseSummaries
+  | Postgres.PgAuditLog.PgAuditLog
+  | PgClient.PgClient
+  | SqlClient.SqlClient
+  | SecretBox.SecretBox
+  | Credentials.CloudflareCredentials
+  | ApiBudget.ApiBudget
+  | TrafficRouter.TrafficRouter
+  | WorkersApi.WorkersApi
+  | HealthSource.HealthSource
+  | ServerConfig.CurrentServerConfig
+
+/** Storage, secrets and Cloudflare: what the routes and the scheduler loop run on. */
+export const layerServices = (options: Options = {}): Layer.Layer<Services, unknown> => {
+  const client = options.client ?? Postgres.layerClient(options.postgres ?? {})
+  const storage = Layer.mergeAll(
+    Postgres.layerPorts(),
+    Postgres.PgScheduler.layer({ clock: options.schedulerClock ?? "database" }),
+    Postgres.PgReleaseSummaries.layer,
+    Postgres.PgAuditLog.layer
+  ).pipe(Layer.provide(Postgres.Migrations.layer), Layer.provideMerge(client))
+  const secrets = options.secrets ?? SecretBox.layerFromEnvOrFile({ dataDirectory: options.dataDirectory })
+  const cloudflare = Layer.mergeAll(WorkersTrafficRouter.layer(), AnalyticsHealthSource.layer()).pipe(
+    Layer.provideMerge(CloudflareAccounts.layerCredentials),
+    Layer.provideMerge(ApiBudget.layer({ ...ApiBudget.cloudflareLimits, share: options.budgetShare ?? 0.5 })),
+    Layer.provide(FetchHttpClient.layer)
+  )
+  return cloudflare.pipe(
+    Layer.provideMerge(Layer.merge(storage, secrets)),
+    Layer.provideMerge(ServerConfig.layer(options.config))
+  )
+}
+
+/** The HTTP server on `port` (0: any free port) with the API. */
+export const layerHttp = (port: number) =>
+  HttpRouter.serve(layerRoutes, { disableListenLog: true, disableLogger: true }).pipe(
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port }))
+  )

@@ -1,0 +1,337 @@
+/**
+ * The CanaryRoll HTTP API, as one Effect HttpApi definition: the server is built from it
+ * (`handlers/`), and so is the OpenAPI document at `/api/openapi.json`.
+ *
+ * Everything lives under `/api`. Team resources live under `/api/teams/{team}` (`team` is the
+ * team's id or slug) and pass the `TeamAccess` middleware with each endpoint's `RequiredRole`.
+ * Releases are called deployments here: the public `canaryroll/action@v1` calls
+ * `POST deployments/workers/{workerId}/deployments`, `GET deployments/{id}/preflight`,
+ * `POST deployments/{id}/start`, `GET deployments/{id}` and `GET deployments/{id}/events`.
+ *
+ * @since 0.1.0
+ */
+import { Plan } from "@canaryroll/core"
+import { Schema } from "effect"
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
+import { Authentication, RequiredRole, Role, TeamAccess } from "./Access.ts"
+import { BadGateway, BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unavailable } from "./ApiError.ts"
+import { RequestErrors } from "./RequestErrors.ts"
+import * as S from "./Schemas.ts"
+
+const created = <A extends Schema.Top>(schema: A) => schema.pipe(HttpApiSchema.status(201))
+const NoContent = HttpApiSchema.NoContent
+
+const teamParam = { team: Schema.String }
+const Password = Schema.String
+const Reason = Schema.Struct({ reason: Schema.optional(Schema.String.check(Schema.isMaxLength(1000))) })
+/** Requests that act on a release take an optional `reason`; an empty body is fine. */
+const OptionalReason = Schema.UndefinedOr(Reason)
+
+/** No credentials needed: signing up and logging in set the session cookie. */
+export class AuthGroup extends HttpApiGroup.make("auth")
+  .add(
+    HttpApiEndpoint.post("signup", "/signup", {
+      payload: Schema.Struct({ email: S.Email, name: S.Name, password: Password }),
+      success: created(Schema.Struct({ user: S.User })),
+      error: [BadRequest, Conflict]
+    }),
+    HttpApiEndpoint.post("login", "/login", {
+      payload: Schema.Struct({ email: Schema.String, password: Password }),
+      success: Schema.Struct({ user: S.User }),
+      error: [BadRequest, Unauthorized, TooManyRequests]
+    }),
+    HttpApiEndpoint.post("logout", "/logout", { success: NoContent })
+  )
+  .prefix("/api/auth")
+  .annotateMerge(OpenApi.annotations({ title: "Accounts", description: "Sign up, log in and out (session cookie)." }))
+{}
+
+export class HealthGroup extends HttpApiGroup.make("health")
+  .add(HttpApiEndpoint.get("health", "/api/health", { success: Schema.Struct({ ok: Schema.Boolean }) }))
+{}
+
+/** The caller's own account, user tokens and teams. */
+export class MeGroup extends HttpApiGroup.make("me")
+  .add(
+    HttpApiEndpoint.get("me", "/me", {
+      success: Schema.Struct({ user: S.User, teams: Schema.Array(S.Team) }),
+      error: Forbidden
+    }),
+    HttpApiEndpoint.get("listUserTokens", "/me/tokens", { success: Schema.Array(S.UserToken), error: Forbidden }),
+    HttpApiEndpoint.post("createUserToken", "/me/tokens", {
+      payload: Schema.Struct({ name: S.Name }),
+      success: created(S.IssuedUserToken),
+      error: [BadRequest, Forbidden]
+    }),
+    HttpApiEndpoint.delete("revokeUserToken", "/me/tokens/:tokenId", {
+      params: { tokenId: Schema.String },
+      success: NoContent,
+      error: [Forbidden, NotFound]
+    }),
+    HttpApiEndpoint.get("listTeams", "/teams", { success: Schema.Array(S.Team) }),
+    HttpApiEndpoint.post("createTeam", "/teams", {
+      payload: Schema.Struct({ name: S.Name, slug: S.Slug }),
+      success: created(S.Team),
+      error: [BadRequest, Conflict, Forbidden]
+    }),
+    HttpApiEndpoint.post("acceptInvitation", "/invitations/accept", {
+      payload: Schema.Struct({ token: Schema.String }),
+      success: S.Team,
+      error: [BadRequest, Forbidden, NotFound, Conflict]
+    })
+  )
+  .middleware(Authentication)
+  .prefix("/api")
+{}
+
+interface Annotatable {
+  annotate(key: typeof RequiredRole, value: Role): unknown
+}
+const requires = (role: Role) => <E extends Annotatable>(endpoint: E): E => endpoint.annotate(RequiredRole, role) as E
+const readOnly = requires("read_only")
+const deploy = requires("deploy")
+const admin = requires("admin")
+
+/** The team itself, its members, invitations, API tokens and Cloudflare accounts. */
+export class TeamsGroup extends HttpApiGroup.make("teams")
+  .add(
+    readOnly(HttpApiEndpoint.get("getTeam", "/", { params: teamParam, success: S.Team })),
+    admin(HttpApiEndpoint.patch("updateTeam", "/", {
+      params: teamParam,
+      payload: Schema.Struct({ name: S.Name }),
+      success: S.Team,
+      error: BadRequest
+    })),
+    readOnly(HttpApiEndpoint.get("listMembers", "/members", { params: teamParam, success: Schema.Array(S.Member) })),
+    admin(HttpApiEndpoint.patch("updateMember", "/members/:userId", {
+      params: { ...teamParam, userId: Schema.String },
+      payload: Schema.Struct({ role: Role }),
+      success: S.Member,
+      error: [BadRequest, Conflict]
+    })),
+    // Any member may leave; removing someone else needs admin (checked in the handler).
+    readOnly(HttpApiEndpoint.delete("removeMember", "/members/:userId", {
+      params: { ...teamParam, userId: Schema.String },
+      success: NoContent,
+      error: [Conflict]
+    })),
+    admin(HttpApiEndpoint.get("listInvitations", "/invitations", { params: teamParam, success: Schema.Array(S.Invitation) })),
+    admin(HttpApiEndpoint.post("createInvitation", "/invitations", {
+      params: teamParam,
+      payload: Schema.Struct({ email: S.Email, role: Role }),
+      success: created(S.IssuedInvitation),
+      error: [BadRequest, Conflict]
+    })),
+    admin(HttpApiEndpoint.delete("revokeInvitation", "/invitations/:invitationId", {
+      params: { ...teamParam, invitationId: Schema.String },
+      success: NoContent
+    })),
+    admin(HttpApiEndpoint.get("listTokens", "/tokens", { params: teamParam, success: Schema.Array(S.TeamToken) })),
+    admin(HttpApiEndpoint.post("createToken", "/tokens", {
+      params: teamParam,
+      payload: Schema.Struct({ name: S.Name, role: Role }),
+      success: created(S.IssuedTeamToken),
+      error: BadRequest
+    })),
+    admin(HttpApiEndpoint.delete("revokeToken", "/tokens/:tokenId", {
+      params: { ...teamParam, tokenId: Schema.String },
+      success: NoContent
+    })),
+    admin(HttpApiEndpoint.get("listCloudflareAccounts", "/cloudflare/accounts", {
+      params: teamParam,
+      success: Schema.Array(S.CloudflareAccount)
+    })),
+    admin(HttpApiEndpoint.put("saveCloudflareAccount", "/cloudflare/accounts/:accountId", {
+      params: { ...teamParam, accountId: S.AccountId },
+      payload: Schema.Struct({ apiToken: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)) }),
+      success: S.CloudflareAccount,
+      error: [BadRequest, BadGateway, Unavailable]
+    })),
+    admin(HttpApiEndpoint.delete("removeCloudflareAccount", "/cloudflare/accounts/:accountId", {
+      params: { ...teamParam, accountId: Schema.String },
+      success: NoContent,
+      error: Conflict
+    }))
+  )
+  .middleware(TeamAccess)
+  .middleware(Authentication)
+  .prefix("/api/teams/:team")
+{}
+
+export class WorkersGroup extends HttpApiGroup.make("workers")
+  .add(
+    readOnly(HttpApiEndpoint.get("listWorkers", "/", { params: teamParam, success: Schema.Array(S.Worker) })),
+    admin(HttpApiEndpoint.post("registerWorker", "/", {
+      params: teamParam,
+      payload: Schema.Struct({
+        accountId: S.AccountId,
+        scriptName: S.ScriptName,
+        /** A plan id or slug; the team's `standard` plan when absent. */
+        defaultPlanId: Schema.optional(Schema.String),
+        healthPolicy: Schema.optional(Schema.NullOr(Plan.HealthPolicy))
+      }),
+      success: created(S.Worker),
+      error: [BadRequest, Conflict]
+    })),
+    readOnly(HttpApiEndpoint.get("getWorker", "/:workerId", {
+      params: { ...teamParam, workerId: Schema.String },
+      success: S.Worker
+    })),
+    admin(HttpApiEndpoint.patch("updateWorker", "/:workerId", {
+      params: { ...teamParam, workerId: Schema.String },
+      payload: Schema.Struct({
+        defaultPlanId: Schema.optional(Schema.String),
+        healthPolicy: Schema.optional(Schema.NullOr(Plan.HealthPolicy))
+      }),
+      success: S.Worker,
+      error: BadRequest
+    })),
+    admin(HttpApiEndpoint.delete("removeWorker", "/:workerId", {
+      params: { ...teamParam, workerId: Schema.String },
+      success: NoContent,
+      error: Conflict
+    })),
+    readOnly(HttpApiEndpoint.get("listVersions", "/:workerId/versions", {
+      params: { ...teamParam, workerId: Schema.String },
+      success: Schema.Array(S.WorkerVersion),
+      error: [BadGateway, Unavailable]
+    })),
+    readOnly(HttpApiEndpoint.get("liveDeployment", "/:workerId/deployment", {
+      params: { ...teamParam, workerId: Schema.String },
+      success: S.LiveDeployment,
+      error: [BadGateway, Unavailable]
+    }))
+  )
+  .middleware(TeamAccess)
+  .middleware(Authentication)
+  .prefix("/api/teams/:team/workers")
+{}
+
+const PlanFields = {
+  name: S.Name,
+  steps: Plan.Steps,
+  health: Schema.optional(Plan.HealthPolicy)
+}
+
+export class PlansGroup extends HttpApiGroup.make("plans")
+  .add(
+    readOnly(HttpApiEndpoint.get("listPlans", "/", { params: teamParam, success: Schema.Array(S.PlanView) })),
+    admin(HttpApiEndpoint.post("createPlan", "/", {
+      params: teamParam,
+      payload: Schema.Struct({ slug: S.Slug, ...PlanFields }),
+      success: created(S.PlanView),
+      error: [BadRequest, Conflict]
+    })),
+    readOnly(HttpApiEndpoint.get("getPlan", "/:plan", { params: { ...teamParam, plan: Schema.String }, success: S.PlanView })),
+    admin(HttpApiEndpoint.put("updatePlan", "/:plan", {
+      params: { ...teamParam, plan: Schema.String },
+      payload: Schema.Struct(PlanFields),
+      success: S.PlanView,
+      error: BadRequest
+    })),
+    admin(HttpApiEndpoint.delete("deletePlan", "/:plan", {
+      params: { ...teamParam, plan: Schema.String },
+      success: NoContent,
+      error: Conflict
+    }))
+  )
+  .middleware(TeamAccess)
+  .middleware(Authentication)
+  .prefix("/api/teams/:team/plans")
+{}
+
+const deploymentParams = { ...teamParam, id: Schema.String }
+const act = <const Name extends string>(name: Name, path: `/${string}`) =>
+  deploy(HttpApiEndpoint.post(name, path, {
+    params: deploymentParams,
+    payload: OptionalReason,
+    success: S.Deployment,
+    error: [Conflict, BadGateway, Unavailable]
+  }))
+
+export class DeploymentsGroup extends HttpApiGroup.make("deployments")
+  .add(
+    deploy(HttpApiEndpoint.post("createDeployment", "/workers/:workerId/deployments", {
+      params: { ...teamParam, workerId: Schema.String },
+      payload: Schema.Struct({
+        versionId: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(100)),
+        /** A plan id or slug; the Worker's default plan when absent. */
+        planId: Schema.optional(Schema.NullOr(Schema.String)),
+        autoAdvance: Schema.optional(Schema.NullOr(Schema.Boolean)),
+        name: Schema.optional(Schema.NullOr(Schema.String.check(Schema.isMaxLength(200)))),
+        ticketUrl: Schema.optional(Schema.NullOr(Schema.String.check(Schema.isMaxLength(2000))))
+      }),
+      success: created(S.Deployment),
+      error: [BadRequest, BadGateway, Unavailable]
+    })),
+    readOnly(HttpApiEndpoint.get("listDeployments", "/", {
+      params: teamParam,
+      query: {
+        workerId: Schema.optional(Schema.String),
+        /** One status or several, comma-separated. */
+        status: Schema.optional(Schema.String),
+        limit: Schema.optional(Schema.NumberFromString),
+        cursor: Schema.optional(Schema.String)
+      },
+      success: Schema.Struct({ deployments: Schema.Array(S.Deployment), nextCursor: Schema.NullOr(Schema.String) }),
+      error: BadRequest
+    })),
+    readOnly(HttpApiEndpoint.get("getDeployment", "/:id", { params: deploymentParams, success: S.Deployment })),
+    readOnly(HttpApiEndpoint.get("preflight", "/:id/preflight", { params: deploymentParams, success: S.Preflight })),
+    readOnly(HttpApiEndpoint.get("deploymentEvents", "/:id/events", {
+      params: deploymentParams,
+      success: Schema.Array(S.DeploymentEvent)
+    })),
+    act("start", "/:id/start"),
+    act("advance", "/:id/advance"),
+    act("pause", "/:id/pause"),
+    act("resume", "/:id/resume"),
+    act("rollback", "/:id/rollback"),
+    act("cancel", "/:id/cancel")
+  )
+  .middleware(TeamAccess)
+  .middleware(Authentication)
+  .prefix("/api/teams/:team/deployments")
+{}
+
+export class AuditGroup extends HttpApiGroup.make("audit")
+  .add(
+    readOnly(HttpApiEndpoint.get("auditLog", "/audit", {
+      params: teamParam,
+      query: {
+        /** `user:{id}`, `token:{id}` or `system`. */
+        actor: Schema.optional(Schema.String),
+        deploymentId: Schema.optional(Schema.String),
+        /** One type or several, comma-separated (release event types and settings change types). */
+        type: Schema.optional(Schema.String),
+        /** ISO 8601 times: entries at or after `from`, before `to`. */
+        from: Schema.optional(Schema.String),
+        to: Schema.optional(Schema.String),
+        limit: Schema.optional(Schema.NumberFromString),
+        cursor: Schema.optional(Schema.String)
+      },
+      success: Schema.Struct({ entries: Schema.Array(S.AuditEntry), nextCursor: Schema.NullOr(Schema.String) }),
+      error: BadRequest
+    }))
+  )
+  .middleware(TeamAccess)
+  .middleware(Authentication)
+  .prefix("/api/teams/:team")
+{}
+
+export class Api extends HttpApi.make("canaryroll")
+  .add(HealthGroup)
+  .add(AuthGroup)
+  .add(MeGroup)
+  .add(TeamsGroup)
+  .add(WorkersGroup)
+  .add(PlansGroup)
+  .add(DeploymentsGroup)
+  .add(AuditGroup)
+  .middleware(RequestErrors)
+  .annotateMerge(OpenApi.annotations({
+    title: "CanaryRoll API",
+    version: "0.1.0",
+    description: "Safe, automatic gradual deployments for Cloudflare Workers. Errors are `{ error, message }`."
+  }))
+{}

@@ -1,0 +1,246 @@
+/**
+ * The shapes the API sends and receives, shared by the endpoint definitions and the OpenAPI
+ * document. `Deployment` is the public `canaryroll/action@v1`'s contract (see ../shared/design.md):
+ * its fields are never renamed or removed.
+ *
+ * @since 0.1.0
+ */
+import { Plan } from "@canaryroll/core"
+import { Schema } from "effect"
+import { Role } from "./Access.ts"
+
+const trimmed = (field: string, max: number) =>
+  Schema.String.check(
+    Schema.makeFilter((value: string) =>
+      value.trim() === ""
+        ? `${field} must not be empty`
+        : value.length > max
+        ? `${field} must be at most ${max} characters`
+        : undefined
+    )
+  )
+
+export const Name = trimmed("name", 100)
+
+/** Lowercase letters, digits and dashes; used in URLs, so never a valid id by accident. */
+export const Slug = Schema.String.check(
+  Schema.makeFilter((value: string) =>
+    /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/.test(value)
+      ? undefined
+      : `must be 1 to 50 lowercase letters, digits or dashes, starting and ending with a letter or digit; got ${
+        JSON.stringify(value.slice(0, 60))
+      }`
+  )
+)
+
+export const Email = Schema.String.check(
+  Schema.makeFilter((value: string) =>
+    value.length <= 254 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value) ? undefined : `must be an email address, got ${JSON.stringify(value.slice(0, 60))}`
+  )
+)
+
+const IsoTime = Schema.String
+const NullableIsoTime = Schema.NullOr(Schema.String)
+
+export const User = Schema.Struct({
+  id: Schema.String,
+  email: Schema.String,
+  name: Schema.String,
+  createdAt: IsoTime
+})
+export type User = typeof User.Type
+
+export const Team = Schema.Struct({
+  id: Schema.String,
+  slug: Schema.String,
+  name: Schema.String,
+  createdAt: IsoTime,
+  /** The caller's role in it. */
+  role: Role
+})
+export type Team = typeof Team.Type
+
+export const Member = Schema.Struct({
+  userId: Schema.String,
+  email: Schema.String,
+  name: Schema.String,
+  role: Role,
+  joinedAt: IsoTime
+})
+
+export type Member = typeof Member.Type
+
+export const Invitation = Schema.Struct({
+  id: Schema.String,
+  email: Schema.String,
+  role: Role,
+  invitedBy: Schema.String,
+  createdAt: IsoTime,
+  expiresAt: IsoTime,
+  status: Schema.Literals(["pending", "accepted", "revoked", "expired"])
+})
+
+export type Invitation = typeof Invitation.Type
+
+/** An invitation as created: the only time its secret token is shown. */
+export const IssuedInvitation = Schema.Struct({
+  ...Invitation.fields,
+  token: Schema.String,
+  acceptUrl: Schema.String
+})
+
+export const TeamToken = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  role: Role,
+  /** `crt_abcd…wxyz`: enough to recognise it, never enough to use it. */
+  display: Schema.String,
+  createdBy: Schema.String,
+  createdAt: IsoTime,
+  lastUsedAt: NullableIsoTime,
+  revokedAt: NullableIsoTime
+})
+
+export type TeamToken = typeof TeamToken.Type
+
+export const IssuedTeamToken = Schema.Struct({ ...TeamToken.fields, token: Schema.String })
+
+export const UserToken = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  display: Schema.String,
+  createdAt: IsoTime,
+  lastUsedAt: NullableIsoTime,
+  revokedAt: NullableIsoTime
+})
+
+export type UserToken = typeof UserToken.Type
+
+export const IssuedUserToken = Schema.Struct({ ...UserToken.fields, token: Schema.String })
+
+export const CloudflareAccount = Schema.Struct({
+  accountId: Schema.String,
+  /** `abcd…wxyz` of the API token. */
+  tokenDisplay: Schema.String,
+  verifiedAt: IsoTime,
+  updatedAt: IsoTime
+})
+
+export type CloudflareAccount = typeof CloudflareAccount.Type
+
+export const AccountId = Schema.String.check(
+  Schema.makeFilter((value: string) =>
+    /^[0-9a-f]{32}$/.test(value) ? undefined : `must be a Cloudflare account id (32 hexadecimal characters), got ${JSON.stringify(value.slice(0, 60))}`
+  )
+)
+
+export const ScriptName = Schema.String.check(
+  Schema.makeFilter((value: string) =>
+    /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/.test(value)
+      ? undefined
+      : `must be a Worker script name (1 to 63 lowercase letters, digits, dashes or underscores), got ${JSON.stringify(value.slice(0, 70))}`
+  )
+)
+
+export const PlanStep = Schema.Struct({ percentage: Schema.Number, waitSeconds: Schema.Number })
+
+export const PlanView = Schema.Struct({
+  id: Schema.String,
+  slug: Schema.String,
+  name: Schema.String,
+  steps: Schema.Array(PlanStep),
+  health: Plan.HealthPolicy,
+  createdAt: IsoTime,
+  updatedAt: IsoTime
+})
+export type PlanView = typeof PlanView.Type
+
+export const Worker = Schema.Struct({
+  /** The Worker tag: what clients (and the GitHub Action) call `workerId`. */
+  id: Schema.String,
+  accountId: Schema.String,
+  scriptName: Schema.String,
+  defaultPlanId: Schema.String,
+  /** Replaces the plan's health policy for this Worker's releases, when set. */
+  healthPolicy: Schema.NullOr(Plan.HealthPolicy),
+  createdAt: IsoTime
+})
+export type Worker = typeof Worker.Type
+
+export const WorkerVersion = Schema.Struct({
+  id: Schema.String,
+  number: Schema.Number,
+  createdOn: Schema.NullOr(Schema.String),
+  source: Schema.NullOr(Schema.String),
+  message: Schema.NullOr(Schema.String),
+  tag: Schema.NullOr(Schema.String)
+})
+
+export const LiveDeployment = Schema.Struct({
+  deploymentId: Schema.String,
+  versions: Schema.Array(Schema.Struct({ versionId: Schema.String, percentage: Schema.Number }))
+})
+
+export const Status = Schema.Literals(["pending", "in_progress", "paused", "completed", "rolled_back", "failed", "cancelled"])
+
+/** A release, as the API (and the GitHub Action) calls it. */
+export const Deployment = Schema.Struct({
+  id: Schema.String,
+  workerId: Schema.String,
+  teamId: Schema.String,
+  planId: Schema.NullOr(Schema.String),
+  cfVersionId: Schema.String,
+  cfPreviousVersionId: Schema.NullOr(Schema.String),
+  status: Status,
+  currentStep: Schema.Number,
+  currentPercentage: Schema.Number,
+  autoAdvance: Schema.Boolean,
+  name: Schema.NullOr(Schema.String),
+  ticketUrl: Schema.NullOr(Schema.String),
+  stepsSnapshot: Schema.Array(PlanStep),
+  statusReason: Schema.NullOr(Schema.String),
+  rollbackReason: Schema.NullOr(Schema.String),
+  startedAt: NullableIsoTime,
+  completedAt: NullableIsoTime,
+  createdAt: IsoTime,
+  updatedAt: IsoTime
+})
+export type Deployment = typeof Deployment.Type
+
+export const DeploymentEvent = Schema.Struct({
+  id: Schema.String,
+  deploymentId: Schema.String,
+  eventType: Schema.String,
+  stepIndex: Schema.NullOr(Schema.Number),
+  percentage: Schema.NullOr(Schema.Number),
+  /** The event's facts, plus `message`: the sentence the audit log shows. */
+  details: Schema.Record(Schema.String, Schema.Unknown),
+  createdAt: IsoTime
+})
+
+export const PreflightCheck = Schema.Struct({
+  name: Schema.String,
+  passed: Schema.Boolean,
+  message: Schema.optional(Schema.String)
+})
+
+export const Preflight = Schema.Struct({ passed: Schema.Boolean, checks: Schema.Array(PreflightCheck) })
+
+export const AuditActor = Schema.Struct({
+  kind: Schema.Literals(["user", "token", "system"]),
+  id: Schema.NullOr(Schema.String),
+  name: Schema.NullOr(Schema.String)
+})
+
+export const AuditEntry = Schema.Struct({
+  id: Schema.String,
+  type: Schema.String,
+  at: IsoTime,
+  actor: AuditActor,
+  deploymentId: Schema.NullOr(Schema.String),
+  workerId: Schema.NullOr(Schema.String),
+  stepIndex: Schema.NullOr(Schema.Number),
+  percentage: Schema.NullOr(Schema.Number),
+  message: Schema.String,
+  details: Schema.Record(Schema.String, Schema.Unknown)
+})

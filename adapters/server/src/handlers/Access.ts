@@ -1,0 +1,143 @@
+/**
+ * The `Authentication` and `TeamAccess` middlewares (declared in `api/Access.ts`).
+ *
+ * A bearer token is checked offline first (prefix, length, checksum): a malformed one never
+ * reaches the database. Known tokens stamp their last use. A session is a random secret in an
+ * HttpOnly cookie, looked up by its hash.
+ *
+ * @since 0.1.0
+ */
+import { Actor } from "@canaryroll/core"
+import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
+import { HttpRouter, HttpServerRequest } from "effect/http"
+import { SqlClient } from "effect/sql"
+import {
+  Authentication,
+  type Caller,
+  CurrentCaller,
+  CurrentTeam,
+  includes,
+  RequiredRole,
+  TeamAccess
+} from "../api/Access.ts"
+import { Forbidden, NotFound, Unauthorized } from "../api/ApiError.ts"
+import * as ApiToken from "../security/ApiToken.ts"
+import * as Accounts from "../store/Accounts.ts"
+import * as Teams from "../store/Teams.ts"
+import * as Storage from "./Storage.ts"
+
+const unauthorized = (message: string) => new Unauthorized({ error: "unauthorized", message })
+
+const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
+
+/** Who a bearer token belongs to, or why it does not count. */
+const callerOfToken = Effect.fnUntraced(function*(token: Redacted.Redacted<string>) {
+  const kind = ApiToken.kindOf(token)
+  if (Option.isNone(kind)) {
+    return yield* unauthorized(
+      "the bearer token is not a CanaryRoll API token (crt_… for a team, cru_… for a user, 40 characters with a checksum)"
+    )
+  }
+  const at = yield* now
+  if (kind.value === "team") {
+    const row = yield* Teams.teamTokenByValue(token, at)
+    if (Option.isNone(row)) return yield* unauthorized("the team token is unknown or was revoked")
+    return {
+      _tag: "TeamToken",
+      tokenId: row.value.id,
+      teamId: row.value.team_id,
+      role: row.value.role,
+      name: row.value.name
+    } satisfies Caller as Caller
+  }
+  const found = yield* Accounts.userByToken(token, at)
+  if (Option.isNone(found)) return yield* unauthorized("the user token is unknown or was revoked")
+  const { user, tokenId } = found.value
+  return { _tag: "User", userId: user.id, email: user.email, name: user.name, userTokenId: tokenId } satisfies Caller as Caller
+})
+
+export const layerAuthentication = Layer.effect(
+  Authentication,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const withSql = Effect.provideService(SqlClient.SqlClient, sql)
+    return Authentication.of({
+      bearer: (httpEffect, { credential }) =>
+        Effect.gen(function*() {
+          if (Redacted.value(credential) === "") {
+            return yield* unauthorized("no credentials: send `Authorization: Bearer <token>` or sign in")
+          }
+          const caller = yield* callerOfToken(credential).pipe(withSql, Storage.orDie)
+          return yield* Effect.provideService(httpEffect, CurrentCaller, caller)
+        }),
+      session: (httpEffect, { credential }) =>
+        Effect.gen(function*() {
+          if (Redacted.value(credential) === "") {
+            // Tried after the bearer scheme: when a token was sent, its problem is the answer.
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const authorization = request.headers.authorization
+            if (authorization !== undefined && authorization.trim() !== "") {
+              const token = authorization.replace(/^bearer\s+/i, "").trim()
+              if (!/^bearer\s+/i.test(authorization)) {
+                return yield* unauthorized("the Authorization header must be `Bearer <token>`")
+              }
+              yield* callerOfToken(Redacted.make(token)).pipe(withSql, Storage.orDie)
+            }
+            return yield* unauthorized("no credentials: send `Authorization: Bearer <token>` or sign in")
+          }
+          const found = yield* Accounts.userBySession(credential, yield* now).pipe(withSql, Storage.orDie)
+          if (Option.isNone(found)) return yield* unauthorized("the session expired or was ended: sign in again")
+          const { user } = found.value
+          return yield* Effect.provideService(httpEffect, CurrentCaller, {
+            _tag: "User",
+            userId: user.id,
+            email: user.email,
+            name: user.name,
+            userTokenId: null
+          })
+        })
+    })
+  })
+)
+
+/** Who the audit log names for a caller. */
+export const actorOf = (caller: Caller): Actor.Actor =>
+  caller._tag === "User" ? Actor.user(caller.userId, caller.email) : Actor.token(caller.tokenId, caller.name)
+
+export const layerTeamAccess = Layer.effect(
+  TeamAccess,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    return TeamAccess.of((httpEffect, { endpoint }) =>
+      Effect.gen(function*() {
+        const caller = yield* CurrentCaller
+        const params = yield* HttpRouter.params
+        const ref = params.team ?? ""
+        const team = yield* Teams.teamByRef(ref)
+        // Not a member: the same answer as for a team that does not exist.
+        const notFound = new NotFound({ error: "not_found", message: `team ${JSON.stringify(ref)} was not found` })
+        if (Option.isNone(team)) return yield* notFound
+        const role = caller._tag === "TeamToken"
+          ? caller.teamId === team.value.id ? Option.some(caller.role) : Option.none()
+          : yield* Teams.roleOf(team.value.id, caller.userId)
+        if (Option.isNone(role)) return yield* notFound
+        const needed = Option.getOrElse(Context.getOption(endpoint.annotations, RequiredRole), () => "admin" as const)
+        if (!includes(role.value, needed)) {
+          const who = caller._tag === "TeamToken" ? `the token ${caller.name}` : caller.email
+          return yield* new Forbidden({
+            error: "forbidden",
+            message: `this needs the ${needed} role in team ${team.value.slug}; ${who} has ${role.value}`
+          })
+        }
+        return yield* Effect.provideService(httpEffect, CurrentTeam, {
+          team: { id: team.value.id, slug: team.value.slug, name: team.value.name },
+          role: role.value,
+          actor: actorOf(caller)
+        })
+      }).pipe(
+        Effect.provideService(SqlClient.SqlClient, sql),
+        Storage.orDie
+      )
+    )
+  })
+)

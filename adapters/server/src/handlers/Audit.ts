@@ -1,0 +1,75 @@
+/**
+ * Handler of the `audit` group: the team's audit log (release events and settings changes),
+ * newest first, keyset-paginated, filtered by actor, deployment, type and time.
+ *
+ * @since 0.1.0
+ */
+import { PgAuditLog } from "@canaryroll/postgres"
+import { Effect } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { CurrentTeam } from "../api/Access.ts"
+import { Api } from "../api/Api.ts"
+import { BadRequest } from "../api/ApiError.ts"
+import type * as S from "../api/Schemas.ts"
+
+type AuditEntryView = typeof S.AuditEntry.Type
+
+/** An entry as the API shows it: the event's facts without its tag, actor and time (shown beside). */
+export const auditEntryView = (entry: PgAuditLog.Entry): AuditEntryView => {
+  const { _tag, actor: _actor, at: _at, ...facts } = entry.details as Record<string, unknown>
+  const actor = entry.actor
+  return {
+    id: entry.id,
+    type: entry.type,
+    at: new Date(entry.at).toISOString(),
+    actor: actor._tag === "System"
+      ? { kind: "system", id: null, name: null }
+      : { kind: actor._tag === "User" ? "user" : "token", id: actor.id, name: actor.name },
+    deploymentId: entry.releaseId,
+    workerId: entry.workerId,
+    stepIndex: entry.stepIndex,
+    percentage: entry.percentage,
+    message: entry.sentence,
+    details: facts
+  }
+}
+
+const invalid = (field: string, message: string) => new BadRequest({ error: "invalid_request", message: `${field}: ${message}` })
+
+const parseActor = (value: string): Effect.Effect<PgAuditLog.ActorFilter, BadRequest> => {
+  if (value === "system") return Effect.succeed({ _tag: "System" })
+  const match = /^(user|token):(.+)$/.exec(value)
+  if (match === null) return Effect.fail(invalid("actor", `must be user:<id>, token:<id> or system, got ${JSON.stringify(value)}`))
+  return Effect.succeed({ _tag: match[1] === "user" ? "User" : "Token", id: match[2]! })
+}
+
+const parseTime = (field: string, value: string | undefined): Effect.Effect<number | undefined, BadRequest> => {
+  if (value === undefined) return Effect.succeed(undefined)
+  const ms = Date.parse(value)
+  return Number.isFinite(ms) ? Effect.succeed(ms) : Effect.fail(invalid(field, `must be an ISO 8601 time, got ${JSON.stringify(value)}`))
+}
+
+export const layer = HttpApiBuilder.group(Api, "audit", (handlers) =>
+  Effect.gen(function*() {
+    const log = yield* PgAuditLog.PgAuditLog
+    return handlers.handle("auditLog", ({ query }) =>
+      Effect.gen(function*() {
+        const { team } = yield* CurrentTeam
+        const actor = query.actor === undefined ? undefined : yield* parseActor(query.actor)
+        const types = query.type?.split(",").map((type) => type.trim()).filter((type) => type !== "")
+        const page = yield* log.page({
+          teamId: team.id,
+          releaseId: query.deploymentId,
+          actor,
+          types: types as PgAuditLog.Query["types"],
+          from: yield* parseTime("from", query.from),
+          to: yield* parseTime("to", query.to),
+          limit: query.limit,
+          cursor: query.cursor
+        }).pipe(
+          Effect.catchTag("InvalidQuery", (error) => Effect.fail(invalid(error.field === "types" ? "type" : error.field, error.message))),
+          Effect.catchTag("ReadModelUnavailable", (error) => Effect.die(error))
+        )
+        return { entries: page.entries.map(auditEntryView), nextCursor: page.nextCursor }
+      }))
+  }))

@@ -1,0 +1,308 @@
+/**
+ * Handlers of the `deployments` group: releases. Creating one checks the Worker, the plan and
+ * that the version is one of this Worker's on Cloudflare, then records ReleaseCreated (pending);
+ * the person's requests (start, advance, pause, resume, rollback, cancel) go through the core's
+ * Orchestrator, so the decider's rules apply and the scheduler takes over from there.
+ *
+ * At most one release per Worker is in progress or paused: starting (or resuming) one takes a
+ * per-Worker advisory lock for the check and the start, so two concurrent starts cannot both pass.
+ *
+ * @since 0.1.0
+ */
+import { ApiBudget, type WorkersApi } from "@canaryroll/cloudflare"
+import {
+  EventStore,
+  HealthSource,
+  Orchestrator,
+  type ReleaseDecider,
+  type ReleaseSummary,
+  Scheduler,
+  TrafficRouter,
+  TrafficSplit
+} from "@canaryroll/core"
+import { PgAuditLog, PgReleaseSummaries } from "@canaryroll/postgres"
+import { Effect, Option } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { SqlClient } from "effect/sql"
+import { CurrentTeam } from "../api/Access.ts"
+import { Api } from "../api/Api.ts"
+import { BadRequest, Conflict, NotFound, Unavailable } from "../api/ApiError.ts"
+import type * as S from "../api/Schemas.ts"
+import { SecretBox } from "../security/SecretBox.ts"
+import * as Plans from "../store/Plans.ts"
+import * as Workers from "../store/Workers.ts"
+import { auditEntryView } from "./Audit.ts"
+import * as Storage from "./Storage.ts"
+import { cloudflareError, withTeamCloudflare } from "./TeamSettings.ts"
+import { findWorker } from "./Workers.ts"
+
+export const toDeployment = (summary: ReleaseSummary.ReleaseSummary): S.Deployment => ({
+  id: summary.id,
+  workerId: summary.workerId,
+  teamId: summary.teamId,
+  planId: summary.planId,
+  cfVersionId: summary.cfVersionId,
+  cfPreviousVersionId: summary.cfPreviousVersionId,
+  status: summary.status,
+  currentStep: summary.currentStep,
+  currentPercentage: summary.currentPercentage,
+  autoAdvance: summary.autoAdvance,
+  name: summary.name,
+  ticketUrl: summary.ticketUrl,
+  stepsSnapshot: summary.stepsSnapshot.map((step) => ({ ...step })),
+  statusReason: summary.statusReason,
+  rollbackReason: summary.rollbackReason,
+  startedAt: summary.startedAt,
+  completedAt: summary.completedAt,
+  createdAt: summary.createdAt,
+  updatedAt: summary.updatedAt
+})
+
+const rejected = (error: ReleaseDecider.ReleaseRejected) => new Conflict({ error: error.code, message: error.message })
+
+const busy = (error: Orchestrator.ReleaseBusy) => new Unavailable({ error: "release_busy", message: error.message })
+
+/** Another release of the Worker holding it (in progress or paused), if any. */
+const otherActive = (teamId: string, workerId: string, releaseId: string) =>
+  Effect.map(
+    Workers.unfinishedReleases(teamId, workerId),
+    (rows) => rows.find((row) => row.release_id !== releaseId && row.status !== "pending")
+  )
+
+type PersonVerb = "start" | "advance" | "pause" | "resume" | "rollback" | "cancel"
+
+const requestOf = (verb: PersonVerb, actor: Orchestrator.PersonRequest["actor"], reason: string | undefined, fromStep: number) => {
+  switch (verb) {
+    case "start":
+      return { _tag: "Start", actor } as const
+    case "resume":
+      return { _tag: "Resume", actor } as const
+    case "advance":
+      return { _tag: "Advance", actor, fromStep } as const
+    case "pause":
+      return { _tag: "Pause", actor, reason } as const
+    case "rollback":
+      return { _tag: "Rollback", actor, reason } as const
+    case "cancel":
+      return { _tag: "Cancel", actor, reason } as const
+  }
+}
+
+export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const box = yield* SecretBox
+    const budget = yield* ApiBudget.ApiBudget
+    const summaries = yield* PgReleaseSummaries.PgReleaseSummaries
+    const auditLog = yield* PgAuditLog.PgAuditLog
+    const store = yield* EventStore.EventStore
+    const scheduler = yield* Scheduler.Scheduler
+    const router = yield* TrafficRouter.TrafficRouter
+    const health = yield* HealthSource.HealthSource
+    const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      effect.pipe(
+        Effect.provideService(SqlClient.SqlClient, sql),
+        Effect.provideService(SecretBox, box),
+        Effect.provideService(ApiBudget.ApiBudget, budget),
+        Effect.provideService(EventStore.EventStore, store),
+        Effect.provideService(Scheduler.Scheduler, scheduler),
+        Effect.provideService(TrafficRouter.TrafficRouter, router),
+        Effect.provideService(HealthSource.HealthSource, health),
+        Storage.orDie
+      )
+
+    /** The release, if it belongs to the current team (another team's is as good as missing). */
+    const findRelease = (teamId: string, releaseId: string) =>
+      Effect.flatMap(summaries.byId(releaseId), (summary) =>
+        Option.isSome(summary) && summary.value.teamId === teamId
+          ? Effect.succeed(summary.value)
+          : Effect.fail(
+            new NotFound({ error: "not_found", message: `deployment ${JSON.stringify(releaseId)} was not found in this team` })
+          ))
+
+    const current = (releaseId: string) =>
+      Effect.map(summaries.byId(releaseId), (summary) => toDeployment(Option.getOrThrow(summary)))
+
+    const act = (verb: PersonVerb) =>
+    ({ params, payload }: { readonly params: { readonly id: string }; readonly payload: { readonly reason?: string | undefined } | undefined }) =>
+      Effect.gen(function*() {
+        const { team, actor } = yield* CurrentTeam
+        const release = yield* findRelease(team.id, params.id)
+        const request = requestOf(verb, actor, payload?.reason, release.currentStep)
+        const execute = Orchestrator.execute(release.id, request).pipe(
+          Effect.catchTag("ReleaseRejected", (error) => Effect.fail(rejected(error))),
+          Effect.catchTag("ReleaseBusy", (error) => Effect.fail(busy(error))),
+          Effect.catchTag("TrafficRouterError", (error) => Effect.fail(cloudflareError(error)))
+        )
+        if ((verb === "start" && release.status === "pending") || (verb === "resume" && release.status === "paused")) {
+          // One release per Worker on Cloudflare at a time: check and act under the Worker's lock.
+          yield* sql.withTransaction(Effect.gen(function*() {
+            yield* sql`SELECT pg_advisory_xact_lock(hashtext(${`canaryroll/worker/${release.workerId}`}))`
+            const other = yield* otherActive(team.id, release.workerId, release.id)
+            if (other !== undefined) {
+              return yield* new Conflict({
+                error: "worker_busy",
+                message: `another deployment of this Worker is ${other.status} (${other.release_id}); finish, roll back or cancel it first`
+              })
+            }
+            yield* execute
+          }))
+        } else {
+          yield* execute
+        }
+        return yield* current(release.id)
+      }).pipe(provide)
+
+    return handlers
+      .handle("createDeployment", ({ params, payload }) =>
+        Effect.gen(function*() {
+          const { team, actor } = yield* CurrentTeam
+          const worker = yield* findWorker(team.id, params.workerId)
+          const planRef = payload.planId ?? worker.defaultPlanId
+          const plan = yield* Plans.planByRef(team.id, planRef)
+          if (Option.isNone(plan)) {
+            return yield* new BadRequest({
+              error: "invalid_request",
+              message: `planId: plan ${JSON.stringify(planRef)} was not found in this team`
+            })
+          }
+          const target = { accountId: worker.accountId, scriptName: worker.scriptName }
+          const versionId = payload.versionId.trim()
+          yield* withTeamCloudflare(team.id, (api) => api.getVersion(target, versionId)).pipe(
+            Effect.catchTag("TrafficRouterError", (error) =>
+              Effect.fail(
+                error.kind === "not_found" || error.kind === "permanent"
+                  ? new BadRequest({
+                    error: "invalid_version",
+                    message: `versionId: ${versionId} is not a version of the Worker ${worker.scriptName} (${error.message})`
+                  })
+                  : cloudflareError(error)
+              ))
+          )
+          const releaseId = `dep_${crypto.randomUUID().replaceAll("-", "")}`
+          yield* Orchestrator.create({
+            releaseId,
+            teamId: team.id,
+            workerId: worker.id,
+            accountId: worker.accountId,
+            scriptName: worker.scriptName,
+            canaryVersionId: versionId,
+            planId: plan.value.view.id,
+            plan: worker.healthPolicy === null ? plan.value.plan : { ...plan.value.plan, health: worker.healthPolicy },
+            autoAdvance: payload.autoAdvance ?? true,
+            name: payload.name ?? null,
+            ticketUrl: payload.ticketUrl ?? null,
+            actor
+          }).pipe(
+            Effect.catchTag("ReleaseRejected", (error) => Effect.fail(rejected(error))),
+            Effect.catchTag("ReleaseBusy", (error) => Effect.fail(busy(error)))
+          )
+          return yield* current(releaseId)
+        }).pipe(provide))
+      .handle("listDeployments", ({ query }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          const statuses = query.status === undefined
+            ? undefined
+            : query.status.split(",").map((status) => status.trim()).filter((status) => status !== "")
+          const page = yield* summaries.list({
+            teamId: team.id,
+            workerId: query.workerId,
+            statuses: statuses as ReadonlyArray<ReleaseSummary.ReleaseSummary["status"]> | undefined,
+            limit: query.limit,
+            cursor: query.cursor
+          }).pipe(
+            Effect.catchTag("InvalidQuery", (error) =>
+              Effect.fail(new BadRequest({ error: "invalid_request", message: `${error.field === "statuses" ? "status" : error.field}: ${error.message}` })))
+          )
+          return { deployments: page.summaries.map(toDeployment), nextCursor: page.nextCursor }
+        }).pipe(provide))
+      .handle("getDeployment", ({ params }) =>
+        CurrentTeam.use(({ team }) => Effect.map(findRelease(team.id, params.id), toDeployment)).pipe(provide))
+      .handle("deploymentEvents", ({ params }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          const release = yield* findRelease(team.id, params.id)
+          const entries: Array<PgAuditLog.Entry> = []
+          let cursor: string | undefined
+          do {
+            const page = yield* auditLog.page({ teamId: team.id, releaseId: release.id, limit: PgAuditLog.maxLimit, cursor }).pipe(
+              Effect.catchTag("InvalidQuery", (error) => Effect.die(error))
+            )
+            entries.push(...page.entries)
+            cursor = page.nextCursor ?? undefined
+          } while (cursor !== undefined)
+          // Oldest first: the order things happened in.
+          return entries.reverse().map((entry) => {
+            const view = auditEntryView(entry)
+            return {
+              id: view.id,
+              deploymentId: release.id,
+              eventType: view.type,
+              stepIndex: view.stepIndex,
+              percentage: view.percentage,
+              details: { ...view.details, message: view.message },
+              createdAt: view.at
+            }
+          })
+        }).pipe(provide))
+      .handle("preflight", ({ params }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          const release = yield* findRelease(team.id, params.id)
+          const worker = yield* findWorker(team.id, release.workerId)
+          const target = { accountId: worker.accountId, scriptName: worker.scriptName }
+          const checks: Array<{ name: string; passed: boolean; message: string }> = []
+          const check = (name: string, passed: boolean, message: string) => checks.push({ name, passed, message })
+          check(
+            "pending",
+            release.status === "pending",
+            release.status === "pending" ? "the deployment is pending, ready to start" : `the deployment is ${release.status}`
+          )
+          const failureOf = (error: WorkersApi.WorkersApiError) => cloudflareError(error).message
+          yield* withTeamCloudflare(team.id, (api) =>
+            Effect.gen(function*() {
+              const credentials = yield* Effect.result(api.listVersions(target, { deployable: true }))
+              if (credentials._tag === "Failure") {
+                check("credentials", false, failureOf(credentials.failure))
+                return
+              }
+              check("credentials", true, `Cloudflare accepts the team's token for account ${worker.accountId}`)
+              const version = credentials.success.find((candidate) => candidate.id === release.cfVersionId)
+              check(
+                "version",
+                version !== undefined,
+                version !== undefined
+                  ? `version ${version.number} of ${worker.scriptName} exists and can be deployed`
+                  : `${release.cfVersionId} is not a deployable version of ${worker.scriptName}`
+              )
+              const live = yield* Effect.result(api.activeDeployment(target))
+              if (live._tag === "Failure") {
+                check("live_deployment", false, `the live deployment is unknown: ${failureOf(live.failure)}`)
+                return
+              }
+              check("live_deployment", true, `live: ${TrafficSplit.describe(live.success.split)}`)
+              const alreadyLive = TrafficSplit.percentageOf(live.success.split, release.cfVersionId) >= 100
+              check(
+                "not_already_live",
+                !alreadyLive,
+                alreadyLive ? `${release.cfVersionId} already serves all traffic` : "the version is not live yet"
+              )
+            }))
+          const other = yield* otherActive(team.id, worker.id, release.id)
+          check(
+            "no_other_deployment",
+            other === undefined,
+            other === undefined
+              ? "no other deployment of this Worker is in progress or paused"
+              : `another deployment of this Worker is ${other.status} (${other.release_id})`
+          )
+          return { passed: checks.every((entry) => entry.passed), checks }
+        }).pipe(provide))
+      .handle("start", act("start"))
+      .handle("advance", act("advance"))
+      .handle("pause", act("pause"))
+      .handle("resume", act("resume"))
+      .handle("rollback", act("rollback"))
+      .handle("cancel", act("cancel"))
+  }))

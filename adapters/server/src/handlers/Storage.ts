@@ -1,0 +1,33 @@
+/**
+ * The database failing under a request is not the caller's fault and not something an endpoint
+ * declares: it becomes a defect, which the server's outermost middleware answers with
+ * `503 { error: "unavailable" }` (see `Server.ts`).
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+
+/** The errors that mean "storage is down": SQL failures and the ports' own unavailability. */
+export const unavailableTags = [
+  "SqlError",
+  "EventStoreUnavailable",
+  "SchedulerUnavailable",
+  "ReadModelUnavailable",
+  "OutboxUnavailable"
+] as const
+
+type UnavailableTag = typeof unavailableTags[number]
+
+const tags: ReadonlySet<string> = new Set(unavailableTags)
+
+export const isStorageFailure = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && tags.has((error as { _tag?: unknown })._tag as string)
+
+export const orDie = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, Exclude<E, { readonly _tag: UnavailableTag }>, R> =>
+  Effect.catchIf(effect, isStorageFailure, (error) => Effect.die(error)) as Effect.Effect<
+    A,
+    Exclude<E, { readonly _tag: UnavailableTag }>,
+    R
+  >

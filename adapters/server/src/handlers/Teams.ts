@@ -1,0 +1,256 @@
+/**
+ * Handlers of the `teams` group: the team, its members, invitations, team tokens and Cloudflare
+ * accounts. Every change writes its audit entry in the same transaction.
+ *
+ * @since 0.1.0
+ */
+import { WorkersApi } from "@canaryroll/cloudflare"
+import { Effect, Option, Redacted } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { SqlClient } from "effect/sql"
+import { CurrentCaller, CurrentTeam } from "../api/Access.ts"
+import { Api } from "../api/Api.ts"
+import { BadGateway, Conflict, Forbidden, NotFound } from "../api/ApiError.ts"
+import { SecretBox } from "../security/SecretBox.ts"
+import { CurrentServerConfig } from "../ServerConfig.ts"
+import * as CloudflareAccounts from "../store/CloudflareAccounts.ts"
+import * as Teams from "../store/Teams.ts"
+import * as Workers from "../store/Workers.ts"
+import * as Storage from "./Storage.ts"
+import { audit, cloudflareError, now, transaction } from "./TeamSettings.ts"
+
+const notFound = (what: string, id: string) =>
+  new NotFound({ error: "not_found", message: `${what} ${JSON.stringify(id)} was not found in this team` })
+
+export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const box = yield* SecretBox
+    const config = yield* CurrentServerConfig
+    const workersApi = yield* WorkersApi.WorkersApi
+    const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      effect.pipe(Effect.provideService(SqlClient.SqlClient, sql), Effect.provideService(SecretBox, box), Storage.orDie)
+
+    /** Checks that removing or demoting `userId` leaves the team an admin. */
+    const keepAnAdmin = (teamId: string, userId: string, currentRole: string, what: string) =>
+      Effect.gen(function*() {
+        if (currentRole !== "admin") return
+        if ((yield* Teams.adminCount(teamId)) <= 1) {
+          return yield* new Conflict({
+            error: "last_admin",
+            message: `${what}: ${userId} is the team's last admin; make someone else admin first`
+          })
+        }
+      })
+
+    return handlers
+      .handle("getTeam", () =>
+        Effect.gen(function*() {
+          const { team, role } = yield* CurrentTeam
+          const stored = Option.getOrThrow(yield* Teams.teamByRef(team.id))
+          return Teams.view(stored, role)
+        }).pipe(provide))
+      .handle("updateTeam", ({ payload }) =>
+        Effect.gen(function*() {
+          const { team, role } = yield* CurrentTeam
+          const at = yield* now
+          return yield* transaction(Effect.gen(function*() {
+            const renamed = yield* Teams.renameTeam(team.id, payload.name)
+            yield* audit({
+              type: "TeamUpdated",
+              at,
+              sentence: (who) => `${who} renamed the team from ${team.name} to ${renamed.name}`,
+              details: { from: team.name, to: renamed.name }
+            })
+            return Teams.view(renamed, role)
+          }))
+        }).pipe(provide))
+      .handle("listMembers", () => CurrentTeam.use(({ team }) => Teams.listMembers(team.id)).pipe(provide))
+      .handle("updateMember", ({ params, payload }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          const at = yield* now
+          return yield* transaction(Effect.gen(function*() {
+            yield* Teams.lockMemberships(team.id)
+            const current = yield* Teams.member(team.id, params.userId)
+            if (Option.isNone(current)) return yield* notFound("member", params.userId)
+            if (current.value.role === payload.role) return current.value
+            if (payload.role !== "admin") yield* keepAnAdmin(team.id, params.userId, current.value.role, "role")
+            yield* Teams.setRole(team.id, params.userId, payload.role)
+            yield* audit({
+              type: "MemberRoleChanged",
+              at,
+              sentence: (who) => `${who} changed ${current.value.email}'s role from ${current.value.role} to ${payload.role}`,
+              details: { userId: params.userId, email: current.value.email, from: current.value.role, to: payload.role }
+            })
+            return { ...current.value, role: payload.role }
+          }))
+        }).pipe(provide))
+      .handle("removeMember", ({ params }) =>
+        Effect.gen(function*() {
+          const { team, role } = yield* CurrentTeam
+          const caller = yield* CurrentCaller
+          const self = caller._tag === "User" && caller.userId === params.userId
+          if (!self && role !== "admin") {
+            return yield* new Forbidden({
+              error: "forbidden",
+              message: `removing another member needs the admin role in team ${team.slug}; you have ${role}`
+            })
+          }
+          const at = yield* now
+          yield* transaction(Effect.gen(function*() {
+            yield* Teams.lockMemberships(team.id)
+            const current = yield* Teams.member(team.id, params.userId)
+            if (Option.isNone(current)) return yield* notFound("member", params.userId)
+            yield* keepAnAdmin(team.id, params.userId, current.value.role, "userId")
+            yield* Teams.removeMember(team.id, params.userId)
+            yield* audit({
+              type: "MemberRemoved",
+              at,
+              sentence: (who) => self ? `${who} left the team` : `${who} removed ${current.value.email} from the team`,
+              details: { userId: params.userId, email: current.value.email, role: current.value.role }
+            })
+          }))
+        }).pipe(provide))
+      .handle("listInvitations", () =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          return yield* Teams.listInvitations(team.id, yield* now)
+        }).pipe(provide))
+      .handle("createInvitation", ({ payload }) =>
+        Effect.gen(function*() {
+          const { team, actor } = yield* CurrentTeam
+          const at = yield* now
+          return yield* transaction(Effect.gen(function*() {
+            const members = yield* Teams.listMembers(team.id)
+            if (members.some((member) => member.email.toLowerCase() === payload.email.toLowerCase())) {
+              return yield* new Conflict({ error: "already_member", message: `email: ${payload.email} already belongs to the team` })
+            }
+            const { invitation, token } = yield* Teams.createInvitation({
+              teamId: team.id,
+              email: payload.email,
+              role: payload.role,
+              invitedBy: actor._tag === "System" ? "system" : actor.name,
+              now: at,
+              expiresAt: new Date(at.getTime() + config.invitationTtlMs)
+            })
+            yield* audit({
+              type: "InvitationCreated",
+              at,
+              sentence: (who) => `${who} invited ${payload.email} as ${payload.role}`,
+              details: { invitationId: invitation.id, email: payload.email, role: payload.role }
+            })
+            const acceptUrl = `${config.publicUrl.replace(/\/+$/, "")}/invitations/accept?token=${encodeURIComponent(token)}`
+            return { ...invitation, token, acceptUrl }
+          }))
+        }).pipe(provide))
+      .handle("revokeInvitation", ({ params }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          const at = yield* now
+          yield* transaction(Effect.gen(function*() {
+            const revoked = yield* Teams.revokeInvitation(team.id, params.invitationId, at)
+            if (Option.isNone(revoked)) return yield* notFound("invitation", params.invitationId)
+            yield* audit({
+              type: "InvitationRevoked",
+              at,
+              sentence: (who) => `${who} revoked the invitation of ${revoked.value.email}`,
+              details: { invitationId: params.invitationId, email: revoked.value.email }
+            })
+          }))
+        }).pipe(provide))
+      .handle("listTokens", () => CurrentTeam.use(({ team }) => Teams.listTeamTokens(team.id)).pipe(provide))
+      .handle("createToken", ({ payload }) =>
+        Effect.gen(function*() {
+          const { team, actor } = yield* CurrentTeam
+          const at = yield* now
+          return yield* transaction(Effect.gen(function*() {
+            const issued = yield* Teams.createTeamToken({
+              teamId: team.id,
+              name: payload.name,
+              role: payload.role,
+              createdBy: actor._tag === "System" ? "system" : actor.name,
+              now: at
+            })
+            yield* audit({
+              type: "TeamTokenCreated",
+              at,
+              sentence: (who) => `${who} created the team token ${issued.name} (${issued.role}, ${issued.display})`,
+              details: { tokenId: issued.id, name: issued.name, role: issued.role, display: issued.display }
+            })
+            return issued
+          }))
+        }).pipe(provide))
+      .handle("revokeToken", ({ params }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          const at = yield* now
+          yield* transaction(Effect.gen(function*() {
+            const revoked = yield* Teams.revokeTeamToken(team.id, params.tokenId, at)
+            if (Option.isNone(revoked)) return yield* notFound("team token", params.tokenId)
+            yield* audit({
+              type: "TeamTokenRevoked",
+              at,
+              sentence: (who) => `${who} revoked the team token ${revoked.value.name} (${revoked.value.display})`,
+              details: { tokenId: params.tokenId, name: revoked.value.name, display: revoked.value.display }
+            })
+          }))
+        }).pipe(provide))
+      .handle("listCloudflareAccounts", () =>
+        CurrentTeam.use(({ team }) => CloudflareAccounts.list(team.id)).pipe(provide))
+      .handle("saveCloudflareAccount", ({ params, payload }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          const apiToken = Redacted.make(payload.apiToken.trim())
+          const verified = yield* workersApi.verifyToken({ apiToken, baseUrl: config.cloudflareBaseUrl }).pipe(
+            Effect.mapError(cloudflareError)
+          )
+          if (verified.status !== "active") {
+            return yield* new BadGateway({
+              error: "cloudflare_token_inactive",
+              message: `apiToken: Cloudflare says the token is ${verified.status}, not active`
+            })
+          }
+          const at = yield* now
+          return yield* transaction(Effect.gen(function*() {
+            const saved = yield* CloudflareAccounts.save({
+              teamId: team.id,
+              accountId: params.accountId,
+              apiToken,
+              baseUrl: config.cloudflareBaseUrl,
+              now: at
+            })
+            yield* audit({
+              type: "CloudflareCredentialsSaved",
+              at,
+              sentence: (who) => `${who} saved a verified Cloudflare API token (${saved.tokenDisplay}) for account ${params.accountId}`,
+              details: { accountId: params.accountId, tokenDisplay: saved.tokenDisplay }
+            })
+            return saved
+          }))
+        }).pipe(provide))
+      .handle("removeCloudflareAccount", ({ params }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          const at = yield* now
+          yield* transaction(Effect.gen(function*() {
+            const workers = yield* Workers.workersInAccount(team.id, params.accountId)
+            if (workers.length > 0) {
+              return yield* new Conflict({
+                error: "account_in_use",
+                message: `accountId: Workers are registered in this account (${
+                  workers.map((worker) => worker.scriptName).join(", ")
+                }); remove them first`
+              })
+            }
+            const removed = yield* CloudflareAccounts.remove(team.id, params.accountId)
+            if (!removed) return yield* notFound("Cloudflare account", params.accountId)
+            yield* audit({
+              type: "CloudflareCredentialsRemoved",
+              at,
+              sentence: (who) => `${who} removed the Cloudflare credentials of account ${params.accountId}`,
+              details: { accountId: params.accountId }
+            })
+          }))
+        }).pipe(provide))
+  }))
