@@ -29,11 +29,16 @@ export const byteLength = (text: string): number => new TextEncoder().encode(tex
  * escaping could split an escape (`&am…`), so the raw text is cut until its escaped form fits.
  */
 export const truncateEscaped = (raw: string, max: number, escape: (text: string) => string): string => {
-  let cut = truncate(raw, max)
-  let escaped = escape(cut)
-  while (length(escaped) > max) {
-    cut = truncate(raw, Math.max(0, length(cut) - (length(escaped) - max)))
-    escaped = escape(cut)
+  const whole = escape(raw)
+  if (length(whole) <= max) return whole
+  // The longest cut whose escaped form fits: escaping only lengthens, and a longer cut never
+  // escapes shorter, so a binary search over the cut's length finds it.
+  let low = 0
+  let high = Math.min(length(raw), max)
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2)
+    if (length(escape(truncate(raw, middle))) <= max) low = middle
+    else high = middle - 1
   }
-  return escaped
+  return escape(truncate(raw, low))
 }
