@@ -24,8 +24,8 @@ const NoContent = HttpApiSchema.NoContent
 const teamParam = { team: Schema.String }
 const Password = Schema.String
 const Reason = Schema.Struct({ reason: Schema.optional(Schema.String.check(Schema.isMaxLength(1000))) })
-/** Requests that act on a release take an optional `reason`; an empty body is fine. */
-const OptionalReason = Schema.UndefinedOr(Reason)
+/** Requests that act on a release take an optional `reason`; an empty body (read as `null`) is fine. */
+const OptionalReason = [Reason, Schema.Null] as const
 
 /** No credentials needed: signing up and logging in set the session cookie. */
 export class AuthGroup extends HttpApiGroup.make("auth")

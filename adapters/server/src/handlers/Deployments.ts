@@ -124,7 +124,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
       Effect.map(summaries.byId(releaseId), (summary) => toDeployment(Option.getOrThrow(summary)))
 
     const act = (verb: PersonVerb) =>
-    ({ params, payload }: { readonly params: { readonly id: string }; readonly payload: { readonly reason?: string | undefined } | undefined }) =>
+    ({ params, payload }: { readonly params: { readonly id: string }; readonly payload: { readonly reason?: string | undefined } | null }) =>
       Effect.gen(function*() {
         const { team, actor } = yield* CurrentTeam
         const release = yield* findRelease(team.id, params.id)

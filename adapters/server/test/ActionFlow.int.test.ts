@@ -1,0 +1,156 @@
+/**
+ * The calls the public `canaryroll/action@v1` makes, over real HTTP, with a team token, against
+ * the Cloudflare simulator: create (pending) → preflight → start → poll until the release ends.
+ * Time is Effect's TestClock; between polls the test runs the scheduler once and moves the clock,
+ * as the server's loop and the wall clock would.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as TestDatabase from "@canaryroll/postgres/test-database"
+import { Effect } from "effect"
+import { TestClock } from "effect/testing"
+import * as TestServer from "./support/TestServer.ts"
+import * as TestTeam from "./support/TestTeam.ts"
+
+const database = TestDatabase.forFile()
+
+const terminal = new Set(["completed", "rolled_back", "failed", "cancelled"])
+
+/** Polls like the action does, stepping the scheduler and 5 s of time between polls. */
+const pollUntil = (
+  server: TestServer.Running,
+  path: string,
+  token: string,
+  done: (deployment: any) => boolean,
+  maxPolls = 200
+) =>
+  Effect.gen(function*() {
+    for (let poll = 0; poll < maxPolls; poll++) {
+      const response = yield* server.client.request("GET", path, { token })
+      TestTeam.expectStatus(response, 200, "poll")
+      if (done(response.body)) return response.body
+      yield* TestServer.runDue(server)
+      yield* TestClock.adjust("5 seconds")
+    }
+    return assert.fail(`not done after ${maxPolls} polls`)
+  })
+
+describe("the GitHub Action's flow", () => {
+  it.effect("create → preflight → start → completed, with a healthy version", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.start(database)
+      const team = yield* TestTeam.create(server)
+      const worker = team.workers[0]!
+      const base = `/api/teams/${team.slug}/deployments`
+      const token = team.tokens.deploy
+
+      const created = yield* server.client.request("POST", `${base}/workers/${worker.workerId}/deployments`, {
+        token,
+        headers: { "CF-Access-Client-Id": "ignored.access", "CF-Access-Client-Secret": "ignored" },
+        body: { versionId: worker.goodVersionId, name: "Release 42", ticketUrl: "https://tickets.example/42" }
+      })
+      TestTeam.expectStatus(created, 201, "create")
+      const deployment = created.body
+      assert.strictEqual(deployment.status, "pending")
+      assert.strictEqual(deployment.workerId, worker.workerId)
+      assert.strictEqual(deployment.teamId, team.teamId)
+      assert.strictEqual(deployment.planId, team.fastPlanId)
+      assert.strictEqual(deployment.cfVersionId, worker.goodVersionId)
+      assert.strictEqual(deployment.cfPreviousVersionId, null)
+      assert.strictEqual(deployment.autoAdvance, true)
+      assert.strictEqual(deployment.name, "Release 42")
+      assert.strictEqual(deployment.ticketUrl, "https://tickets.example/42")
+      assert.deepStrictEqual(deployment.stepsSnapshot, TestTeam.fastPlan.steps)
+      assert.strictEqual(deployment.startedAt, null)
+      assert.strictEqual(deployment.completedAt, null)
+      assert.strictEqual(deployment.createdAt, new Date(TestServer.t0).toISOString())
+
+      const preflight = yield* server.client.request("GET", `${base}/${deployment.id}/preflight`, { token })
+      TestTeam.expectStatus(preflight, 200, "preflight")
+      assert.isTrue(preflight.body.passed, JSON.stringify(preflight.body))
+      assert.deepStrictEqual(
+        preflight.body.checks.map((check: any) => check.name),
+        ["pending", "credentials", "version", "live_deployment", "not_already_live", "no_other_deployment"]
+      )
+
+      const started = yield* server.client.request("POST", `${base}/${deployment.id}/start`, { token })
+      TestTeam.expectStatus(started, 200, "start")
+      assert.strictEqual(started.body.status, "in_progress")
+      assert.strictEqual(started.body.cfPreviousVersionId, worker.liveVersionId)
+
+      const finished = yield* pollUntil(server, `${base}/${deployment.id}`, token, (d) => terminal.has(d.status))
+      assert.strictEqual(finished.status, "completed", JSON.stringify(finished))
+      assert.strictEqual(finished.currentStep, 1)
+      assert.isString(finished.completedAt)
+      const live = yield* server.client.request("GET", `/api/teams/${team.slug}/workers/${worker.workerId}/deployment`, { token })
+      assert.deepStrictEqual(live.body.versions, [{ versionId: worker.goodVersionId, percentage: 100 }])
+
+      const events = yield* server.client.request("GET", `${base}/${deployment.id}/events`, { token })
+      TestTeam.expectStatus(events, 200, "events")
+      const types = events.body.map((event: any) => event.eventType)
+      assert.strictEqual(types[0], "ReleaseCreated")
+      assert.strictEqual(types.at(-1), "Completed")
+      assert.includeMembers(types, ["ReleaseStarted", "TrafficShifted", "HealthChecked", "Promoted"])
+      for (const event of events.body) {
+        assert.strictEqual(event.deploymentId, deployment.id)
+        assert.isString(event.details.message)
+        assert.isString(event.createdAt)
+      }
+    }).pipe(Effect.scoped))
+
+  it.effect("a version failing 20% of requests ends rolled_back, the stable version serving everything again", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.start(database)
+      const team = yield* TestTeam.create(server)
+      const worker = team.workers[0]!
+      const base = `/api/teams/${team.slug}/deployments`
+      const token = team.tokens.deploy
+      const created = yield* server.client.request("POST", `${base}/workers/${worker.workerId}/deployments`, {
+        token,
+        body: { versionId: worker.badVersionId, planId: "fast" }
+      })
+      TestTeam.expectStatus(created, 201, "create")
+      TestTeam.expectStatus(yield* server.client.request("POST", `${base}/${created.body.id}/start`, { token }), 200, "start")
+      const finished = yield* pollUntil(server, `${base}/${created.body.id}`, token, (d) => terminal.has(d.status))
+      assert.strictEqual(finished.status, "rolled_back", JSON.stringify(finished))
+      assert.match(finished.rollbackReason, /error rate/)
+      const live = yield* server.client.request("GET", `/api/teams/${team.slug}/workers/${worker.workerId}/deployment`, { token })
+      assert.deepStrictEqual(live.body.versions, [{ versionId: worker.liveVersionId, percentage: 100 }])
+    }).pipe(Effect.scoped))
+
+  it.effect("autoAdvance: false waits at step 0 until someone advances it", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.start(database)
+      const team = yield* TestTeam.create(server)
+      const worker = team.workers[1]!
+      const base = `/api/teams/${team.slug}/deployments`
+      const token = team.tokens.deploy
+      const created = yield* server.client.request("POST", `${base}/workers/${worker.workerId}/deployments`, {
+        token,
+        body: { versionId: worker.goodVersionId, autoAdvance: false }
+      })
+      TestTeam.expectStatus(created, 201, "create")
+      assert.strictEqual(created.body.autoAdvance, false)
+      TestTeam.expectStatus(yield* server.client.request("POST", `${base}/${created.body.id}/start`, { token }), 200, "start")
+      // Three times the step's soak: an automatic release would have moved on long ago.
+      let polls = 0
+      const waiting = yield* pollUntil(server, `${base}/${created.body.id}`, token, () => ++polls > 36)
+      assert.strictEqual(waiting.status, "in_progress")
+      assert.strictEqual(waiting.currentStep, 0)
+      assert.strictEqual(waiting.currentPercentage, 50)
+
+      const advanced = yield* server.client.request("POST", `${base}/${created.body.id}/advance`, { token })
+      TestTeam.expectStatus(advanced, 200, "advance")
+      assert.strictEqual(advanced.body.currentStep, 1)
+      // Too early: the new split is not live or not checked yet.
+      const early = yield* server.client.request("POST", `${base}/${created.body.id}/advance`, { token })
+      TestTeam.expectStatus(early, 409, "advance before a healthy check")
+      assert.include(["traffic_not_live", "not_healthy"], early.body.error)
+      polls = 0
+      const last = yield* pollUntil(server, `${base}/${created.body.id}`, token, () => ++polls > 6)
+      assert.strictEqual(last.status, "in_progress", "the last step waits for a person too")
+      assert.strictEqual(last.currentPercentage, 100)
+      const completed = yield* server.client.request("POST", `${base}/${created.body.id}/advance`, { token })
+      TestTeam.expectStatus(completed, 200, "advance from the last step")
+      assert.strictEqual(completed.body.status, "completed")
+    }).pipe(Effect.scoped))
+})
