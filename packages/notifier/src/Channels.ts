@@ -191,6 +191,7 @@ export const make = (options: Options): Effect.Effect<
           eventId: notification.eventId,
           releaseId: notification.releaseId,
           eventName: "test",
+          sequence: 0,
           notification,
           createdAt: now,
           // Claimed by this call, so no worker sends it too; should this process die, a worker will.

@@ -118,6 +118,7 @@ export const make = (options: Options): Effect.Effect<
             eventId: recorded.id,
             releaseId: notification.releaseId,
             eventName: name,
+            sequence: recorded.position,
             notification,
             createdAt: now
           })

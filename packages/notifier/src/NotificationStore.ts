@@ -47,6 +47,8 @@ export interface DeliveryRecord {
   readonly eventId: string
   readonly releaseId: string
   readonly eventName: Notification.Notification["name"]
+  /** The event's position in the log (0 for a test message): a channel gets its messages in log order. */
+  readonly sequence: number
   readonly notification: Notification.Notification
   readonly status: DeliveryStatus
   /** Attempts started (claims), including one under way. */
@@ -69,6 +71,7 @@ export interface NewDelivery {
   readonly eventId: string
   readonly releaseId: string
   readonly eventName: Notification.Notification["name"]
+  readonly sequence: number
   readonly notification: Notification.Notification
   readonly createdAt: number
   /**
@@ -128,7 +131,8 @@ export class NotificationStore extends Context.Service<NotificationStore, {
   /**
    * Claims up to `limit` pending deliveries due at `now` and not leased, at most one per channel
    * and none of a channel that already has one leased (a slow channel holds one sender, not
-   * all); leases them until `now + leaseMs` and counts the attempt. Earliest due first.
+   * all); leases them until `now + leaseMs` and counts the attempt. Earliest due first, then
+   * in log order (`sequence`).
    */
   readonly claimDue: (options: {
     readonly now: number
@@ -147,9 +151,9 @@ export class NotificationStore extends Context.Service<NotificationStore, {
   ) => Effect.Effect<Option.Option<DeliveryRecord>, NotificationStoreUnavailable>
 }>()("@canaryroll/notifier/NotificationStore") {}
 
-/** Newest first, then the later id: the order every adapter lists deliveries in. */
+/** Newest first, then latest in the log, then the later id: the order every adapter lists deliveries in. */
 const newestFirst = (a: DeliveryRecord, b: DeliveryRecord) =>
-  b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+  b.createdAt - a.createdAt || b.sequence - a.sequence || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
 
 export const makeMemory = Effect.sync(() => {
   const channels = new Map<string, ChannelRecord>()
@@ -226,7 +230,7 @@ export const makeMemory = Effect.sync(() => {
             d.status === "pending" && d.nextAttemptAt !== null && d.nextAttemptAt <= now &&
             (d.leaseUntil === null || d.leaseUntil <= now) && !busy.has(d.channelId)
           )
-          .sort((a, b) => a.nextAttemptAt! - b.nextAttemptAt! || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+          .sort((a, b) => a.nextAttemptAt! - b.nextAttemptAt! || a.sequence - b.sequence || (a.id < b.id ? -1 : 1))
         const claimed: Array<DeliveryRecord> = []
         for (const delivery of due) {
           if (claimed.length >= limit) break

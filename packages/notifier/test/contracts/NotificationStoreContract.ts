@@ -56,6 +56,7 @@ export const delivery = (
   eventId: `release-1:${id}`,
   releaseId: "release-1",
   eventName: "release.rolled_back",
+  sequence: 1,
   notification: sample,
   createdAt: t,
   ...overrides
@@ -179,6 +180,24 @@ export const suite = (name: string, makeLayer: () => Layer.Layer<NotificationSto
         assert.deepStrictEqual(claimed.map((d) => [d.attempts, d.leaseUntil]), [[1, t + 60_100], [1, t + 60_100]])
         assert.deepStrictEqual(yield* s.claimDue({ now: t + 200, limit: 10, leaseMs: 60_000 }), [])
         assert.deepStrictEqual(ids(yield* s.claimDue({ now: t + 2_000, limit: 10, leaseMs: 60_000 })), ["d3"])
+      }))
+
+    test("deliveries due at the same time are claimed in log order", () =>
+      Effect.gen(function*() {
+        const s = yield* store
+        yield* s.insertChannel(channel("c1"))
+        yield* s.enqueue([
+          delivery("d1", "c1", { sequence: 30 }),
+          delivery("d2", "c1", { sequence: 10 }),
+          delivery("d3", "c1", { sequence: 20 })
+        ])
+        const order: Array<string> = []
+        for (let i = 0; i < 3; i++) {
+          const [claimed] = yield* s.claimDue({ now: t, limit: 10, leaseMs: 1_000 })
+          order.push(claimed!.id)
+          yield* s.complete(claimed!.id, { _tag: "Delivered", at: t, statusCode: 200 })
+        }
+        assert.deepStrictEqual(order, ["d2", "d3", "d1"])
       }))
 
     test("claims respect the limit", () =>
