@@ -1,0 +1,207 @@
+/**
+ * Delivery over real HTTP: retries and their timing (under TestClock: no test waits for a
+ * backoff to pass), giving up, permanent failures, deduplication, a dead channel beside live
+ * ones (on the real clock), and the test message.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, Duration, Effect, Schedule } from "effect"
+import { TestClock } from "effect/testing"
+import { Channels, NotificationStore, RetryPolicy } from "../src/index.ts"
+import * as Pipeline from "./support/Pipeline.ts"
+import * as Receiver from "./support/Receiver.ts"
+import * as Releases from "./support/Releases.ts"
+
+const webhook = (receiver: Receiver.Receiver, events: Parameters<Channels.Channels["Service"]["create"]>[1]["events"] = ["release.completed"]) =>
+  Effect.flatMap(Channels.Channels, (channels) =>
+    channels.create("team-a", { name: "hook", events, config: { kind: "webhook", url: `${receiver.origin}/hook` } }))
+
+const deliveries = Effect.flatMap(NotificationStore.NotificationStore, (store) => store.listDeliveries("team-a", { limit: 100 }))
+
+/** Records the outbox's events as deliveries, then sends what is due. */
+const step = Effect.gen(function*() {
+  const recorder = yield* Pipeline.recorder()
+  const worker = yield* Pipeline.worker()
+  yield* recorder.runOnce
+  return yield* worker.runDue
+})
+
+describe("delivery", () => {
+  it.effect("a channel failing with 500 then recovering gets the message exactly once more", () =>
+    Effect.gen(function*() {
+      const hook = yield* Receiver.make((_, index) => index === 0 ? { status: 500, body: "upstream down" } : { status: 200 })
+      yield* webhook(hook)
+      yield* Pipeline.append("release-1", Releases.completed("release-1", "team-a"))
+
+      assert.strictEqual(yield* step, 1)
+      const [failed] = yield* deliveries
+      assert.deepStrictEqual([failed!.status, failed!.attempts, failed!.lastError, failed!.lastStatusCode], [
+        "pending",
+        1,
+        "HTTP 500: upstream down",
+        500
+      ])
+      const now = yield* Clock.currentTimeMillis
+      assert.isAtLeast(failed!.nextAttemptAt!, now + 1_000)
+      assert.isAtMost(failed!.nextAttemptAt!, now + RetryPolicy.defaultPolicy.baseDelayMs)
+
+      // not due yet: nothing is sent
+      assert.strictEqual(yield* step, 0)
+      yield* TestClock.adjust(RetryPolicy.defaultPolicy.baseDelayMs)
+      assert.strictEqual(yield* step, 1)
+      const [delivered] = yield* deliveries
+      assert.deepStrictEqual([delivered!.status, delivered!.attempts, delivered!.lastError], ["delivered", 2, null])
+
+      // later, and with the outbox handed out again from the start: nothing more
+      yield* TestClock.adjust("1 day")
+      assert.strictEqual(yield* step, 0)
+      const replay = yield* Pipeline.recorder({ consumer: "notifier-replayed" })
+      assert.strictEqual(yield* replay.runOnce, 9)
+      assert.strictEqual(yield* (yield* Pipeline.worker()).runDue, 0)
+      assert.strictEqual((yield* deliveries).length, 1)
+
+      assert.strictEqual(hook.received.length, 2)
+      assert.strictEqual(hook.received[0]!.body, hook.received[1]!.body)
+      assert.strictEqual(hook.received[0]!.headers["x-canaryroll-delivery"], hook.received[1]!.headers["x-canaryroll-delivery"])
+    }).pipe(Effect.provide(Pipeline.layer())))
+
+  it.effect("a 429's retry-after is honoured: nothing is sent before it", () =>
+    Effect.gen(function*() {
+      const hook = yield* Receiver.make((_, index) =>
+        index === 0 ? { status: 429, headers: { "retry-after": "120" }, body: "slow down" } : { status: 204 }
+      )
+      yield* webhook(hook)
+      yield* Pipeline.append("release-1", Releases.completed("release-1", "team-a"))
+      assert.strictEqual(yield* step, 1)
+      const start = yield* Clock.currentTimeMillis
+      const [waiting] = yield* deliveries
+      assert.isAtLeast(waiting!.nextAttemptAt!, start + 120_000)
+      assert.isAtMost(waiting!.nextAttemptAt!, start + 132_000)
+
+      yield* TestClock.adjust("119 seconds")
+      assert.strictEqual(yield* step, 0)
+      yield* TestClock.setTime(waiting!.nextAttemptAt!)
+      assert.strictEqual(yield* step, 1)
+      assert.strictEqual((yield* deliveries)[0]!.status, "delivered")
+      assert.strictEqual(hook.received.length, 2)
+    }).pipe(Effect.provide(Pipeline.layer())))
+
+  it.effect("after the last attempt a delivery fails with its last error; a 404 fails at once", () =>
+    Effect.gen(function*() {
+      const down = yield* Receiver.make(() => ({ status: 503, body: "maintenance" }))
+      const gone = yield* Receiver.make(() => ({ status: 404, body: "no_such_hook" }))
+      yield* webhook(down)
+      yield* webhook(gone)
+      yield* Pipeline.append("release-1", Releases.completed("release-1", "team-a"))
+      const worker = yield* Pipeline.worker({ policy: { maxAttempts: 3 } })
+      yield* (yield* Pipeline.recorder()).runOnce
+      for (let i = 0; i < 3; i++) {
+        yield* worker.runDue
+        yield* TestClock.adjust(RetryPolicy.defaultPolicy.maxDelayMs)
+      }
+      assert.strictEqual(yield* worker.runDue, 0)
+      const byUrl = yield* deliveries
+      const [hopeless, removed] = [...byUrl].sort((a, b) => b.attempts - a.attempts)
+      assert.deepStrictEqual([hopeless!.status, hopeless!.attempts, hopeless!.lastError], [
+        "failed",
+        3,
+        "gave up after 3 attempts: HTTP 503: maintenance"
+      ])
+      assert.deepStrictEqual([removed!.status, removed!.attempts, removed!.lastError, removed!.lastStatusCode], [
+        "failed",
+        1,
+        "HTTP 404: no_such_hook",
+        404
+      ])
+      assert.deepStrictEqual([down.received.length, gone.received.length], [3, 1])
+    }).pipe(Effect.provide(Pipeline.layer())))
+
+  it.effect("a disabled channel gets nothing new; one disabled after recording fails its deliveries", () =>
+    Effect.gen(function*() {
+      const hook = yield* Receiver.make()
+      const channels = yield* Channels.Channels
+      const { channel } = yield* webhook(hook)
+      yield* Pipeline.append("release-1", Releases.completed("release-1", "team-a"))
+      yield* (yield* Pipeline.recorder()).runOnce
+      yield* channels.update("team-a", channel.id, { enabled: false })
+      yield* (yield* Pipeline.worker()).runDue
+      assert.deepStrictEqual((yield* deliveries).map((d) => [d.status, d.lastError]), [["failed", "the channel is disabled"]])
+      yield* Pipeline.append("release-2", Releases.completed("release-2", "team-a"))
+      yield* step
+      assert.strictEqual((yield* deliveries).length, 1)
+      assert.strictEqual(hook.received.length, 0)
+    }).pipe(Effect.provide(Pipeline.layer())))
+
+  it.effect("a test message is sent at once and listed among the deliveries", () =>
+    Effect.gen(function*() {
+      const hook = yield* Receiver.make()
+      const broken = yield* Receiver.make(() => ({ status: 403, body: "invalid_token" }))
+      const channels = yield* Channels.Channels
+      const { channel } = yield* webhook(hook)
+      const { channel: other } = yield* webhook(broken)
+      const sent = yield* channels.sendTest("team-a", channel.id)
+      assert.deepStrictEqual([sent.status, sent.attempts, sent.event, sent.lastStatusCode], ["delivered", 1, "test", 200])
+      const body = JSON.parse(hook.received[0]!.body)
+      assert.strictEqual(body.test, true)
+      assert.strictEqual(body.event.name, "test")
+      const refused = yield* channels.sendTest("team-a", other.id)
+      assert.deepStrictEqual([refused.status, refused.lastError], ["failed", "HTTP 403: invalid_token"])
+      // nothing left for the worker: a test message is sent once
+      assert.strictEqual(yield* (yield* Pipeline.worker()).runDue, 0)
+      assert.deepStrictEqual(
+        (yield* channels.deliveries("team-a", { channelId: channel.id })).map((d) => d.id),
+        [sent.id]
+      )
+      assert.strictEqual((yield* channels.sendTest("team-b", channel.id).pipe(Effect.flip))._tag, "ChannelNotFound")
+    }).pipe(Effect.provide(Pipeline.layer())))
+
+  it.live("a channel that never answers does not slow the others, nor the recording of events", () =>
+    Effect.gen(function*() {
+      const timeout = Duration.seconds(3)
+      const dead = yield* Receiver.make(() => "hang")
+      const live = yield* Receiver.make()
+      const email = yield* Receiver.make()
+      yield* webhook(dead, ["release.started", "release.step_advanced", "release.completed"])
+      yield* webhook(live, ["release.started", "release.step_advanced", "release.completed"])
+      yield* webhook(email, ["release.completed"])
+      const worker = yield* Pipeline.worker({ pollInterval: "20 millis" })
+      yield* Effect.forkChild(worker.run)
+
+      const start = yield* Clock.currentTimeMillis
+      yield* Pipeline.append("release-1", Releases.completed("release-1", "team-a"))
+      yield* (yield* Pipeline.recorder()).runOnce
+      const recorded = (yield* Clock.currentTimeMillis) - start
+
+      // the live channels get every message while the dead one's first attempt is still hanging
+      for (let i = 0; i < 4; i++) yield* live.next
+      yield* email.next
+      yield* dead.next
+      const elapsed = (yield* Clock.currentTimeMillis) - start
+      assert.isBelow(recorded, 500)
+      assert.isBelow(elapsed, Duration.toMillis(timeout) / 2)
+      assert.strictEqual(dead.received.length, 1)
+      // the last answer is received a moment before it is recorded: wait for the record itself
+      const store = yield* NotificationStore.NotificationStore
+      const statuses = yield* store.listDeliveries("team-a", { limit: 100 }).pipe(
+        Effect.map((all) => all.map((d) => d.status)),
+        Effect.repeat({
+          until: (statuses) => statuses.filter((s) => s === "delivered").length === 5,
+          schedule: Schedule.spaced("5 millis")
+        }),
+        Effect.timeout("1 second")
+      )
+      assert.strictEqual(statuses.filter((s) => s === "pending").length, 4)
+    }).pipe(Effect.provide(Pipeline.layer({ timeout: "3 seconds" }))))
+
+  it.live("a timed-out attempt is recorded as temporary and retried", () =>
+    Effect.gen(function*() {
+      const hook = yield* Receiver.make((_, index) => index === 0 ? "hang" : { status: 200 })
+      const { channel } = yield* webhook(hook)
+      yield* Pipeline.append("release-1", Releases.completed("release-1", "team-a"))
+      yield* (yield* Pipeline.recorder()).runOnce
+      const worker = yield* Pipeline.worker()
+      assert.strictEqual(yield* worker.runDue, 1)
+      const store = yield* NotificationStore.NotificationStore
+      const [timedOut] = yield* store.listDeliveries("team-a", { limit: 10, channelId: channel.id })
+      assert.deepStrictEqual([timedOut!.status, timedOut!.lastError], ["pending", "no answer within 200ms"])
+    }).pipe(Effect.provide(Pipeline.layer({ timeout: "200 millis" }))))
+})
