@@ -77,6 +77,19 @@ export const layerErrorBodies = HttpRouter.middleware((httpEffect) =>
         const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
         const reason = (failure as { reason?: { _tag?: string } } | undefined)?.reason?._tag
         if (reason === "RouteNotFound") return Effect.succeed(describeStatus(404, request.method, request.url))
+        // A body without Content-Length (chunked) passes the check above and only hits the limit
+        // while being read (MaxBodySize): the read fails with HttpServerError(RequestParseError
+        // "BodyTooLarge"), which HttpApi's payload decoding turns into a defect (orDie). It must
+        // be a 413 like the Content-Length case, not a 500.
+        const tooLarge = [failure, Cause.squash(cause)].some((error) => {
+          const parse = (error as { reason?: { _tag?: string; reason?: string } } | undefined)?.reason
+          return parse?._tag === "RequestParseError" && parse.reason === "BodyTooLarge"
+        })
+        if (tooLarge) {
+          return Effect.succeed(
+            errorResponse(413, "payload_too_large", `the request body is over the limit of ${config.maxBodyBytes} bytes`)
+          )
+        }
         const defect = Cause.squash(cause)
         if (Storage.isStorageFailure(defect) || Storage.isStorageFailure(failure)) {
           return Effect.as(
