@@ -376,6 +376,61 @@ export const migrations = Migrator.fromRecord({
     // gap-safe log reader waits on.
     yield* sql`ALTER TABLE audit_log ALTER COLUMN release_id DROP NOT NULL, ALTER COLUMN worker_id DROP NOT NULL`
     yield* sql`CREATE SEQUENCE settings_audit_positions START WITH 4611686018427387904`
+  }),
+  "0007_notifications": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // A team's notification channels and the deliveries owed to them (see PgNotifications and
+    // @canaryroll/notifier's NotificationStore). Secrets are stored sealed by the notifier
+    // (`sealed_secrets`, each bound to its channel and field); `settings` holds only what is not
+    // secret. Times are the notifier's clock, written as given, so TestClock drives tests.
+    yield* sql`
+      CREATE TABLE notification_channels (
+        id text PRIMARY KEY,
+        team_id text NOT NULL REFERENCES teams ON DELETE CASCADE,
+        name text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('slack', 'discord', 'google_chat', 'email', 'webhook')),
+        events text[] NOT NULL,
+        enabled boolean NOT NULL,
+        settings jsonb NOT NULL,
+        sealed_secrets jsonb NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      )`
+    yield* sql`CREATE INDEX notification_channels_team ON notification_channels (team_id, created_at, id)`
+    // One row per (event, channel): the unique key makes recording a delivery twice (an outbox
+    // batch handed out again) a no-op. A pending row has a due time; a leased one a lease end.
+    // `sequence` is the event's log position, so a channel gets its messages in log order.
+    yield* sql`
+      CREATE TABLE notification_deliveries (
+        id text PRIMARY KEY,
+        team_id text NOT NULL REFERENCES teams ON DELETE CASCADE,
+        channel_id text NOT NULL REFERENCES notification_channels ON DELETE CASCADE,
+        event_id text NOT NULL,
+        release_id text NOT NULL,
+        event_name text NOT NULL,
+        sequence bigint NOT NULL,
+        notification jsonb NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts integer NOT NULL CHECK (attempts >= 0),
+        next_attempt_at timestamptz,
+        lease_until timestamptz,
+        last_error text,
+        last_status_code integer,
+        created_at timestamptz NOT NULL,
+        completed_at timestamptz,
+        UNIQUE (event_id, channel_id),
+        CHECK ((status = 'pending') = (next_attempt_at IS NOT NULL)),
+        CHECK ((status = 'pending') = (completed_at IS NULL))
+      )`
+    // Claims scan due pending rows in due order; leased rows are few (one per busy channel).
+    yield* sql`CREATE INDEX notification_deliveries_due
+      ON notification_deliveries (next_attempt_at, sequence) WHERE status = 'pending'`
+    yield* sql`CREATE INDEX notification_deliveries_leased
+      ON notification_deliveries (channel_id) WHERE lease_until IS NOT NULL`
+    yield* sql`CREATE INDEX notification_deliveries_team
+      ON notification_deliveries (team_id, created_at DESC, sequence DESC, id DESC)`
+    yield* sql`CREATE INDEX notification_deliveries_channel
+      ON notification_deliveries (channel_id, created_at DESC, sequence DESC, id DESC)`
   })
 })
 

@@ -24,6 +24,7 @@ import * as SchedulerLoop from "./SchedulerLoop.ts"
 export { EmbeddedPostgres, Migrations, PgEventStore, PgOutbox }
 export { PgScheduler, SchedulerLoop }
 export { PgAuditLog, PgReadModels, PgReleaseSummaries, PgSettingsAudit }
+export * as PgNotifications from "./PgNotifications.ts"
 
 export interface Options {
   /** The embedded server, used only when `DATABASE_URL` is not set. */
