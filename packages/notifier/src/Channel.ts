@@ -132,16 +132,18 @@ export class ChannelNotFound extends Schema.TaggedError<ChannelNotFound>()("Chan
   }
 }
 
-const decodeWith = <S extends Schema.Top>(schema: S, subject: string) => (input: unknown): Result.Result<S["Type"], ChannelInvalid> =>
-  Schema.decodeUnknownResult(schema as any)(input, { errors: "all" }).pipe(
-    Result.mapError((error) => {
-      const issues = ValidationError.fieldIssues(error as Schema.SchemaError)
-      return new ChannelInvalid({ message: ValidationError.describe(subject, issues), issues })
-    })
-  ) as Result.Result<S["Type"], ChannelInvalid>
+const invalidFrom = (subject: string) => (error: Schema.SchemaError) => {
+  const issues = ValidationError.fieldIssues(error)
+  return new ChannelInvalid({ message: ValidationError.describe(subject, issues), issues })
+}
 
-export const decodeInput: (input: unknown) => Result.Result<ChannelInput, ChannelInvalid> = decodeWith(ChannelInput, "channel")
-export const decodePatch: (input: unknown) => Result.Result<ChannelPatch, ChannelInvalid> = decodeWith(ChannelPatch, "channel update")
+/** Validates untrusted input into a channel to create, naming every offending field. */
+export const decodeInput = (input: unknown): Result.Result<ChannelInput, ChannelInvalid> =>
+  Schema.decodeUnknownResult(ChannelInput)(input, { errors: "all" }).pipe(Result.mapError(invalidFrom("channel")))
+
+/** Validates untrusted input into a channel update, naming every offending field. */
+export const decodePatch = (input: unknown): Result.Result<ChannelPatch, ChannelInvalid> =>
+  Schema.decodeUnknownResult(ChannelPatch)(input, { errors: "all" }).pipe(Result.mapError(invalidFrom("channel update")))
 
 export const invalid = (field: string, message: string) =>
   new ChannelInvalid({ message: ValidationError.describe("channel", [{ field, message }]), issues: [{ field, message }] })

@@ -19,8 +19,7 @@ import * as GoogleChatMessage from "./GoogleChatMessage.ts"
 import * as Mailer from "./Mailer.ts"
 import type * as Notification from "./Notification.ts"
 import type * as NotificationStore from "./NotificationStore.ts"
-import type * as RetryPolicy from "./RetryPolicy.ts"
-import * as RetryPolicyRules from "./RetryPolicy.ts"
+import * as RetryPolicy from "./RetryPolicy.ts"
 import type * as SecretSealer from "./SecretSealer.ts"
 import * as SlackMessage from "./SlackMessage.ts"
 import * as WebhookMessage from "./WebhookMessage.ts"
@@ -94,7 +93,7 @@ export const make = (options: Options = {}): Effect.Effect<
           ? ""
           : yield* response.text.pipe(Effect.orElseSucceed(() => ""))
         const now = yield* Clock.currentTimeMillis
-        return RetryPolicyRules.fromHttpStatus(response.status, {
+        return RetryPolicy.fromHttpStatus(response.status, {
           retryAfter: Option.getOrNull(Headers.get(response.headers, "retry-after")),
           body: excerpt.slice(0, 1000),
           now
