@@ -128,6 +128,15 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
       Effect.gen(function*() {
         const { team, actor } = yield* CurrentTeam
         const release = yield* findRelease(team.id, params.id)
+        // The decider takes Start on a finished release as already done (re-sending a command is
+        // harmless), so the orchestrator would answer 200 and re-schedule the release. A person
+        // starting a finished release is told it is finished instead, and nothing is touched.
+        if (verb === "start" && (release.status === "completed" || release.status === "rolled_back" || release.status === "failed")) {
+          return yield* new Conflict({
+            error: "invalid_state",
+            message: `cannot start: the deployment has ${release.status.replace("_", " ")}; create a new deployment to release again`
+          })
+        }
         const request = requestOf(verb, actor, payload?.reason, release.currentStep)
         const execute = Orchestrator.execute(release.id, request).pipe(
           Effect.catchTag("ReleaseRejected", (error) => Effect.fail(rejected(error))),
