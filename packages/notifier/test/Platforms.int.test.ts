@@ -6,26 +6,14 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Redacted } from "effect"
-import { Channel, Channels, WebhookSignature } from "../src/index.ts"
+import { Channels, NotificationEvent, WebhookSignature } from "../src/index.ts"
 import * as PlatformShapes from "./support/PlatformShapes.ts"
 import * as Pipeline from "./support/Pipeline.ts"
 import * as Receiver from "./support/Receiver.ts"
 import * as Releases from "./support/Releases.ts"
 
 
-const allEvents = [
-  "release.created",
-  "release.started",
-  "release.step_advanced",
-  "release.paused",
-  "release.resumed",
-  "release.health_check_failed",
-  "release.rolled_back",
-  "release.completed",
-  "release.failed",
-  "release.cancelled",
-  "release.drift_detected"
-] as const
+const allEvents = NotificationEvent.names
 
 /** A rollback with a reason far beyond every limit, markup and emoji included. */
 const noisyRollback = (releaseId: string) =>
