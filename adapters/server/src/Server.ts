@@ -180,7 +180,7 @@ export const layerServices = (options: Options = {}): Layer.Layer<Services, unkn
 }
 
 /** The HTTP server on `port` (0: any free port) with the API. */
-export const layerHttp = (port: number) =>
+export const layerHttp = (port: number, host?: string) =>
   HttpRouter.serve(layerRoutes, { disableListenLog: true, disableLogger: true }).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { port }))
+    Layer.provideMerge(NodeHttpServer.layer(createServer, host === undefined ? { port } : { port, host }))
   )

@@ -1,0 +1,217 @@
+/**
+ * The sandbox `pnpm start` runs when no real Cloudflare credentials are configured: the Cloudflare
+ * simulator in-process (two Workers with traffic), and a demo team to try CanaryRoll with — an
+ * admin, a `deploy` team token, both Workers registered, each with a good and a bad (20% errors)
+ * candidate version, and a demo plan that finishes in about a minute.
+ *
+ * Seeding is idempotent: on a database that already has the demo team (a restart), the team,
+ * its Workers and plan are kept; the simulator is re-created with the same account id, the
+ * sandbox credentials point at it, the admin gets a fresh password and a new token is issued.
+ *
+ * @since 0.1.0
+ */
+import * as Simulator from "@canaryroll/cloudflare/simulator"
+import { Actor, Plan } from "@canaryroll/core"
+import { PgSettingsAudit } from "@canaryroll/postgres"
+import { Clock, Effect, Option, Redacted } from "effect"
+import { SqlClient } from "effect/sql"
+import * as PasswordHash from "./security/PasswordHash.ts"
+import type { ServerConfig } from "./ServerConfig.ts"
+import * as Accounts from "./store/Accounts.ts"
+import * as CloudflareAccounts from "./store/CloudflareAccounts.ts"
+import * as Plans from "./store/Plans.ts"
+import * as Teams from "./store/Teams.ts"
+import * as Workers from "./store/Workers.ts"
+
+export const teamSlug = "demo"
+export const adminEmail = "admin@canaryroll.dev"
+
+/** Analytics the simulator shows after 5 s (Cloudflare: about a minute), so the demo is quick. */
+export const analyticsDelayMs = 5_000
+
+/** Three steps of 20 s, checked every 10 s: a healthy release completes in about a minute. */
+export const demoPlan = Plan.make({
+  steps: [
+    { percentage: 10, waitSeconds: 20 },
+    { percentage: 50, waitSeconds: 20 },
+    { percentage: 100, waitSeconds: 20 }
+  ],
+  health: {
+    intervalSeconds: 10,
+    failuresBeforeAction: 3,
+    maxErrorRate: 0.05,
+    minRequests: 10,
+    analyticsDelaySeconds: analyticsDelayMs / 1000
+  }
+})
+
+export interface SandboxWorker {
+  readonly workerId: string
+  readonly scriptName: string
+  readonly liveVersionId: string
+  readonly goodVersionId: string
+  readonly badVersionId: string
+  readonly planId: string
+}
+
+/** What `.canaryroll/sandbox.json` holds, and what `pnpm start` prints. */
+export interface SandboxDetails {
+  readonly url: string
+  readonly teamId: string
+  readonly teamSlug: string
+  readonly adminEmail: string
+  readonly adminPassword: string
+  readonly teamToken: string
+  readonly accountId: string
+  readonly cloudflareApiBaseUrl: string
+  readonly workers: ReadonlyArray<SandboxWorker>
+}
+
+/** Starts the simulator, reusing the account id of earlier sandbox credentials if there are any. */
+export const startSimulator = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const earlier = yield* sql<{ account_id: string }>`
+    SELECT account_id FROM cloudflare_credentials WHERE sandbox ORDER BY updated_at DESC LIMIT 1`
+  const simulator = yield* Effect.acquireRelease(
+    Effect.promise(() => Simulator.start({ analyticsDelayMs })),
+    (simulator) => Effect.promise(() => simulator.close())
+  )
+  const seeded = Simulator.seed(simulator, earlier[0] === undefined ? {} : { accountId: earlier[0].account_id })
+  // Enough traffic that even the first 10% step sees enough requests for a verdict every 10 s.
+  for (const script of seeded.scripts) {
+    simulator.setRequestRate({ accountId: seeded.accountId, scriptName: script.name, requestsPerMinute: 1_200 })
+  }
+  return { simulator, seeded }
+})
+
+const randomPassword = () => Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("base64url")
+
+/** Creates (or refreshes) the demo team; needs the simulator from `startSimulator`. */
+export const seed = Effect.fnUntraced(function*(
+  config: ServerConfig,
+  { seeded, simulator }: { readonly simulator: Simulator.Simulator; readonly seeded: Simulator.Seeded }
+) {
+  const sql = yield* SqlClient.SqlClient
+  const now = new Date(yield* Clock.currentTimeMillis)
+  const adminPassword = randomPassword()
+  const passwordHash = yield* PasswordHash.hash(Redacted.make(adminPassword), config.passwordParameters)
+  return yield* Effect.gen(function*() {
+    let admin = yield* Accounts.userByEmail(adminEmail)
+    if (Option.isNone(admin)) {
+      admin = yield* Accounts.createUser({ email: adminEmail, name: "Sandbox admin", passwordHash, now })
+    } else {
+      yield* Accounts.updatePasswordHash(admin.value.user.id, passwordHash)
+    }
+    const adminId = Option.getOrThrow(admin).user.id
+    const actor = Actor.user(adminId, adminEmail)
+    const audit = (type: PgSettingsAudit.ChangeType, teamId: string, sentence: string, details: Record<string, unknown>) =>
+      PgSettingsAudit.record({ teamId, type, actor, at: now.getTime(), sentence, details })
+
+    let team = yield* Teams.teamByRef(teamSlug)
+    if (Option.isNone(team)) {
+      team = yield* Teams.createTeam({ name: "CanaryRoll demo", slug: teamSlug, adminUserId: adminId, now })
+      const teamId = Option.getOrThrow(team).id
+      yield* Plans.createPlan({ teamId, ...Plans.standard, now })
+      yield* audit("TeamCreated", teamId, `${adminEmail} created the team CanaryRoll demo (demo)`, { slug: teamSlug })
+    }
+    const teamId = Option.getOrThrow(team).id
+    yield* Teams.addMember(teamId, adminId, "admin", now)
+
+    let plan = yield* Plans.planByRef(teamId, "demo")
+    if (Option.isNone(plan)) {
+      plan = yield* Plans.createPlan({ teamId, slug: "demo", name: "Demo (about a minute)", plan: demoPlan, now })
+      yield* audit("PlanCreated", teamId, `${adminEmail} created the plan Demo (10% → 50% → 100%)`, { slug: "demo" })
+    }
+    const planId = Option.getOrThrow(plan).view.id
+
+    const saved = yield* CloudflareAccounts.save({
+      teamId,
+      accountId: seeded.accountId,
+      apiToken: Redacted.make(seeded.apiToken),
+      baseUrl: simulator.baseUrl,
+      sandbox: true,
+      now
+    })
+    yield* audit(
+      "CloudflareCredentialsSaved",
+      teamId,
+      `${adminEmail} connected the sandbox's simulated Cloudflare account ${seeded.accountId} (${saved.tokenDisplay})`,
+      { accountId: seeded.accountId, tokenDisplay: saved.tokenDisplay, sandbox: true }
+    )
+
+    const workers: Array<SandboxWorker> = []
+    for (const script of seeded.scripts) {
+      const existing = (yield* Workers.listWorkers(teamId)).find((worker) =>
+        worker.accountId === seeded.accountId && worker.scriptName === script.name
+      )
+      const worker = existing ?? Option.getOrThrow(
+        yield* Workers.registerWorker({
+          teamId,
+          accountId: seeded.accountId,
+          scriptName: script.name,
+          defaultPlanId: planId,
+          healthPolicy: null,
+          now
+        })
+      )
+      if (existing === undefined) {
+        yield* audit("WorkerRegistered", teamId, `${adminEmail} registered the Worker ${script.name}`, { workerId: worker.id })
+      }
+      const ref = { accountId: seeded.accountId, scriptName: script.name }
+      const good = simulator.createVersion({ ...ref, errorRate: 0.002, message: "Sandbox: a good version" })
+      const bad = simulator.createVersion({ ...ref, errorRate: 0.2, message: "Sandbox: a bad version (20% errors)" })
+      workers.push({
+        workerId: worker.id,
+        scriptName: script.name,
+        liveVersionId: script.activeVersionId,
+        goodVersionId: good.id,
+        badVersionId: bad.id,
+        planId
+      })
+    }
+
+    const token = yield* Teams.createTeamToken({ teamId, name: "sandbox deploy", role: "deploy", createdBy: adminEmail, now })
+    yield* audit("TeamTokenCreated", teamId, `${adminEmail} created the team token sandbox deploy (deploy, ${token.display})`, {
+      tokenId: token.id,
+      display: token.display,
+      role: "deploy"
+    })
+    return {
+      url: config.publicUrl,
+      teamId,
+      teamSlug,
+      adminEmail,
+      adminPassword,
+      teamToken: token.token,
+      accountId: seeded.accountId,
+      cloudflareApiBaseUrl: simulator.baseUrl,
+      workers
+    } satisfies SandboxDetails
+  }).pipe(sql.withTransaction)
+})
+
+/** What `pnpm start` prints for a person. */
+export const describe = (details: SandboxDetails, file: string) => {
+  const worker = details.workers[0]!
+  const base = `${details.url}/api/teams/${details.teamSlug}`
+  return [
+    `CanaryRoll sandbox (simulated Cloudflare account ${details.accountId}) is running at ${details.url}`,
+    ``,
+    `  API docs       ${details.url}/api/docs`,
+    `  Team           ${details.teamSlug} (${details.teamId})`,
+    `  Admin          ${details.adminEmail} / ${details.adminPassword}`,
+    `  Deploy token   ${details.teamToken}`,
+    ...details.workers.map((w) =>
+      `  Worker         ${w.scriptName} (${w.workerId}): good ${w.goodVersionId}, bad ${w.badVersionId}`
+    ),
+    ``,
+    `Try a release (the demo plan takes about a minute; the bad version is rolled back):`,
+    ``,
+    `  curl -s -X POST ${base}/deployments/workers/${worker.workerId}/deployments \\`,
+    `    -H "Authorization: Bearer ${details.teamToken}" -H "Content-Type: application/json" \\`,
+    `    -d '{"versionId":"${worker.goodVersionId}"}'`,
+    `  curl -s -X POST ${base}/deployments/<id>/start -H "Authorization: Bearer ${details.teamToken}"`,
+    ``,
+    `These details are in ${file}.`
+  ].join("\n")
+}

@@ -1,0 +1,97 @@
+/**
+ * `pnpm start`: the reference server. Embedded PostgreSQL unless `DATABASE_URL` is set, the HTTP
+ * API, and the scheduler loop that steps releases. With no real Cloudflare credentials saved (or
+ * `CANARYROLL_SANDBOX=true`), it runs the sandbox: the Cloudflare simulator in-process and a demo
+ * team, whose details it prints and writes to `.canaryroll/sandbox.json`.
+ *
+ * Every setting comes from the environment; docs/operations.md lists them.
+ *
+ * @since 0.1.0
+ */
+import { Credentials } from "@canaryroll/cloudflare"
+import * as Postgres from "@canaryroll/postgres"
+import { NodeRuntime } from "@effect/platform-node"
+import { Config, Console, Context, Effect, Layer, Option, References, SubscriptionRef } from "effect"
+import { HttpServer } from "effect/http"
+import { SqlClient } from "effect/sql"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import * as Sandbox from "./Sandbox.ts"
+import * as Server from "./Server.ts"
+import * as ServerConfig from "./ServerConfig.ts"
+import * as CloudflareAccounts from "./store/CloudflareAccounts.ts"
+
+const logLevels = { debug: "Debug", info: "Info", warning: "Warn", warn: "Warn", error: "Error" } as const
+
+const Settings = Config.all({
+  port: Config.Int("PORT").pipe(Config.withDefault(8787)),
+  host: Config.String("HOST").pipe(Config.withDefault("127.0.0.1")),
+  publicUrl: Config.option(Config.String("CANARYROLL_PUBLIC_URL")),
+  dataDirectory: Config.String("CANARYROLL_DATA_DIR").pipe(Config.withDefault(".canaryroll")),
+  cloudflareBaseUrl: Config.String("CLOUDFLARE_API_BASE_URL").pipe(Config.withDefault(Credentials.defaultBaseUrl)),
+  sandbox: Config.Literals(["auto", "true", "false"], "CANARYROLL_SANDBOX").pipe(Config.withDefault("auto" as const)),
+  logLevel: Config.Literals(Object.keys(logLevels) as Array<keyof typeof logLevels>, "CANARYROLL_LOG_LEVEL").pipe(
+    Config.withDefault("info" as const)
+  ),
+  budgetShare: Config.Number("CANARYROLL_BUDGET_SHARE").pipe(Config.withDefault(0.5)),
+  scheduler: Config.Boolean("CANARYROLL_SCHEDULER").pipe(Config.withDefault(true))
+})
+
+const program = Effect.gen(function*() {
+  const settings = yield* Settings
+  const dataDirectory = path.resolve(settings.dataDirectory)
+  // The database first (migrated): whether to run the sandbox depends on what it holds.
+  const client = yield* Layer.build(
+    Postgres.Migrations.layer.pipe(
+      Layer.provideMerge(Postgres.layerClient({ embedded: { dataDirectory: path.join(dataDirectory, "postgres") } }))
+    )
+  )
+  const sql = Context.get(client, SqlClient.SqlClient)
+  const sandbox = settings.sandbox === "true" ||
+    (settings.sandbox === "auto" && !(yield* CloudflareAccounts.anyReal.pipe(Effect.provideService(SqlClient.SqlClient, sql))))
+  const simulator = sandbox ? yield* Sandbox.startSimulator.pipe(Effect.provideService(SqlClient.SqlClient, sql)) : undefined
+  const publicUrl = Option.getOrElse(settings.publicUrl, () => `http://localhost:${settings.port}`).replace(/\/+$/, "")
+  const config: ServerConfig.ServerConfig = {
+    ...ServerConfig.defaults,
+    publicUrl,
+    cloudflareBaseUrl: simulator?.simulator.baseUrl ?? settings.cloudflareBaseUrl
+  }
+  const services = Server.layerServices({
+    client: Layer.succeedContext(client),
+    config,
+    dataDirectory,
+    budgetShare: settings.budgetShare
+  })
+  const http = Server.layerHttp(settings.port, settings.host)
+  const loop = settings.scheduler ? Postgres.SchedulerLoop.layer() : Layer.empty
+  const running = yield* Layer.build(Layer.mergeAll(http, loop).pipe(Layer.provideMerge(services)))
+  const address = HttpServer.formatAddress(Context.get(running, HttpServer.HttpServer).address)
+  yield* Effect.logInfo(`CanaryRoll is listening on ${address} (public URL ${publicUrl})`)
+  if (settings.scheduler) {
+    const scheduler = Context.get(running, Postgres.SchedulerLoop.SchedulerLoop)
+    yield* Effect.logInfo(`scheduler ${scheduler.owner} is stepping releases`)
+    yield* Effect.addFinalizer(() =>
+      Effect.flatMap(SubscriptionRef.get(scheduler.state), (state) =>
+        Effect.logInfo(`scheduler ${scheduler.owner} stopped after claiming ${state.claimed} release steps`))
+    )
+  }
+  if (simulator !== undefined) {
+    const details = yield* Sandbox.seed(config, simulator).pipe(Effect.provideContext(running))
+    const file = path.join(dataDirectory, "sandbox.json")
+    yield* Effect.promise(async () => {
+      await fs.mkdir(dataDirectory, { recursive: true })
+      await fs.writeFile(file, `${JSON.stringify(details, null, 2)}\n`, { mode: 0o600 })
+    })
+    yield* Console.log(Sandbox.describe(details, path.relative(process.cwd(), file) || file))
+  }
+  return yield* Effect.never
+}).pipe(Effect.scoped)
+
+const main = Effect.flatMap(
+  Effect.orDie(Config.Literals(Object.keys(logLevels) as Array<keyof typeof logLevels>, "CANARYROLL_LOG_LEVEL").pipe(
+    Config.withDefault("info" as const)
+  )),
+  (level) => program.pipe(Effect.provideService(References.MinimumLogLevel, logLevels[level]))
+)
+
+NodeRuntime.runMain(main)
