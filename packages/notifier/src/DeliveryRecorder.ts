@@ -131,6 +131,8 @@ export const make = (options: Options): Effect.Effect<
 
     const run: Effect.Effect<never> = runOnce.pipe(
       Effect.catch((error) => Effect.logWarning(`notifier: recording deliveries failed, retrying: ${error.message}`).pipe(Effect.as(0))),
+      // A defect (an event that no longer decodes) must not stop notifications silently for good.
+      Effect.catchCause((cause) => Effect.logError("notifier: recording deliveries failed", cause).pipe(Effect.as(0))),
       Effect.flatMap((handled) => handled < batchSize ? Effect.sleep(pollInterval) : Effect.void),
       Effect.forever
     )

@@ -98,7 +98,8 @@ export const make = (options: Options = {}): Effect.Effect<
           ? yield* claim(free).pipe(
             Effect.catch((error) =>
               Effect.logWarning(`notifier: claiming deliveries failed, retrying: ${error.message}`).pipe(Effect.as([]))
-            )
+            ),
+            Effect.catchCause((cause) => Effect.logError("notifier: claiming deliveries failed", cause).pipe(Effect.as([])))
           )
           : []
         for (const delivery of claimed) yield* FiberSet.run(inFlight, logged(delivery))

@@ -156,7 +156,7 @@ describe("delivery", () => {
 
   it.live("a channel that never answers does not slow the others, nor the recording of events", () =>
     Effect.gen(function*() {
-      const timeout = Duration.seconds(3)
+      const timeout = Duration.seconds(10)
       const dead = yield* Receiver.make(() => "hang")
       const live = yield* Receiver.make()
       const email = yield* Receiver.make()
@@ -190,7 +190,7 @@ describe("delivery", () => {
         Effect.timeout("1 second")
       )
       assert.strictEqual(statuses.filter((s) => s === "pending").length, 4)
-    }).pipe(Effect.provide(Pipeline.layer({ timeout: "3 seconds" }))))
+    }).pipe(Effect.provide(Pipeline.layer({ timeout: "10 seconds" }))))
 
   it.live("a timed-out attempt is recorded as temporary and retried", () =>
     Effect.gen(function*() {
