@@ -15,6 +15,7 @@ import { Config, Console, Context, Effect, Layer, Option, References, Subscripti
 import { HttpServer } from "effect/http"
 import { SqlClient } from "effect/sql"
 import * as fs from "node:fs/promises"
+import * as net from "node:net"
 import * as path from "node:path"
 import * as Sandbox from "./Sandbox.ts"
 import * as Server from "./Server.ts"
@@ -37,6 +38,18 @@ const Settings = Config.all({
   scheduler: Config.Boolean("CANARYROLL_SCHEDULER").pipe(Config.withDefault(true))
 })
 
+const freePort = (host: string) =>
+  Effect.promise(() =>
+    new Promise<number>((resolve, reject) => {
+      const probe = net.createServer()
+      probe.once("error", reject)
+      probe.listen(0, host, () => {
+        const address = probe.address()
+        probe.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+      })
+    })
+  )
+
 const program = Effect.gen(function*() {
   const settings = yield* Settings
   const dataDirectory = path.resolve(settings.dataDirectory)
@@ -50,7 +63,10 @@ const program = Effect.gen(function*() {
   const sandbox = settings.sandbox === "true" ||
     (settings.sandbox === "auto" && !(yield* CloudflareAccounts.anyReal.pipe(Effect.provideService(SqlClient.SqlClient, sql))))
   const simulator = sandbox ? yield* Sandbox.startSimulator.pipe(Effect.provideService(SqlClient.SqlClient, sql)) : undefined
-  const publicUrl = Option.getOrElse(settings.publicUrl, () => `http://localhost:${settings.port}`).replace(/\/+$/, "")
+  // PORT=0 asks for any free port: pick it now, so that the public URL (in links and in what the
+  // sandbox prints) names the port the server will really listen on.
+  const port = settings.port === 0 ? yield* freePort(settings.host) : settings.port
+  const publicUrl = Option.getOrElse(settings.publicUrl, () => `http://localhost:${port}`).replace(/\/+$/, "")
   const config: ServerConfig.ServerConfig = {
     ...ServerConfig.defaults,
     publicUrl,
@@ -62,7 +78,7 @@ const program = Effect.gen(function*() {
     dataDirectory,
     budgetShare: settings.budgetShare
   })
-  const http = Server.layerHttp(settings.port, settings.host)
+  const http = Server.layerHttp(port, settings.host)
   const loop = settings.scheduler ? Postgres.SchedulerLoop.layer() : Layer.empty
   const running = yield* Layer.build(Layer.mergeAll(http, loop).pipe(Layer.provideMerge(services)))
   const address = HttpServer.formatAddress(Context.get(running, HttpServer.HttpServer).address)
