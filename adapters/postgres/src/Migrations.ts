@@ -345,7 +345,8 @@ export const migrations = Migrator.fromRecord({
         updated_at timestamptz NOT NULL DEFAULT now(),
         UNIQUE (team_id, account_id)
       )`
-    yield* sql`CREATE INDEX cloudflare_credentials_account ON cloudflare_credentials (account_id, updated_at DESC)`
+    // One team per account: the orchestrator finds a release's token by its account id.
+    yield* sql`CREATE UNIQUE INDEX cloudflare_credentials_account ON cloudflare_credentials (account_id)`
     yield* sql`
       CREATE TABLE plans (
         id text PRIMARY KEY,

@@ -166,7 +166,7 @@ const setUp = Effect.gen(function*() {
   const run = runner(server)
   const ok = must(run)
   const a = yield* TestTeam.create(server, "acme")
-  const b = yield* TestTeam.create(server, "other")
+  const b = yield* TestTeam.create(server, "other", { account: "own" })
   let counter = 0
   const next = () => ++counter
   const asAdmin = { cookie: a.adminCookie }
@@ -502,18 +502,14 @@ const cases: Record<string, Case> = {
     // Saving the token the team already has: verified against Cloudflare again, nothing else changes.
     request: (world) =>
       just({ params: teamA(world, { accountId: world.server.seeded.accountId }), body: { apiToken: world.server.seeded.apiToken } }),
-    // An account id is Cloudflare's, not team A's: team B may save its own token for an account
-    // team A uses too (both teams here use the simulator's account), and the token is only
-    // checked to be active. It writes team B's own row (unique per team and account), so every
-    // team A listing is unchanged. NOT settled: the scheduler's Cloudflare calls use the token
-    // saved last for an account, whichever team saved it (store/CloudflareAccounts.ts,
-    // `layerCredentials`), so this save decides which token team A's releases run with.
+    // A Cloudflare account belongs to one team: team B, even with a token that reaches team A's
+    // account, cannot connect it (the scheduler resolves a release's token by its account).
     foreign: (world) =>
-      Effect.map(freshCloudflareAccount(world), (accountId) => ({
-        params: teamB(world, { accountId }),
-        body: { apiToken: world.server.seeded.apiToken },
-        status: 200
-      }))
+      Effect.map(freshCloudflareAccount(world), (accountId) => {
+        const token = world.server.simulator.createToken({ accountIds: [accountId] })
+        world.secrets.add(token.value)
+        return { params: teamB(world, { accountId }), body: { apiToken: token.value }, status: 409 }
+      })
   },
   "teams.removeCloudflareAccount": {
     request: (world) => Effect.map(freshCloudflareAccount(world), (accountId) => ({ params: teamA(world, { accountId }) })),

@@ -140,11 +140,21 @@ describe("secrets at rest", () => {
       assert.isAtLeast(refused.status, 400, JSON.stringify(refused.body))
       assert.notInclude(JSON.stringify(refused.body), refusedToken)
 
-      // Team B, created by dev, with its own Cloudflare token for the same account and a Worker.
+      // Team B, created by dev, with its own Cloudflare account, token and Worker. Team A's account
+      // is taken: even a token that reaches it cannot connect it to a second team.
       const teamB = yield* client.request("POST", "/api/teams", { cookie: devSession.cookie, body: { name: "Beta", slug: "beta" } })
       TestTeam.expectStatus(teamB, 201, "create team B")
-      const betaToken = secret("team B's Cloudflare API token", simulator.createToken({ accountIds: [seeded.accountId] }).value)
-      const saved = yield* client.request("PUT", `/api/teams/beta/cloudflare/accounts/${seeded.accountId}`, {
+      const sharedToken = secret("a second token for team A's account", simulator.createToken({ accountIds: [seeded.accountId] }).value)
+      const taken = yield* client.request("PUT", `/api/teams/beta/cloudflare/accounts/${seeded.accountId}`, {
+        cookie: devSession.cookie,
+        body: { apiToken: sharedToken }
+      })
+      TestTeam.expectStatus(taken, 409, "connect team A's account to team B")
+      assert.strictEqual(taken.body.error, "cloudflare_account_taken")
+      const betaAccount = simulator.createAccount({ name: "Beta" }).id
+      simulator.createScript({ accountId: betaAccount, scriptName: seeded.scripts[0]!.name, requestsPerMinute: 600 })
+      const betaToken = secret("team B's Cloudflare API token", simulator.createToken({ accountIds: [betaAccount] }).value)
+      const saved = yield* client.request("PUT", `/api/teams/beta/cloudflare/accounts/${betaAccount}`, {
         cookie: devSession.cookie,
         body: { apiToken: betaToken }
       })
@@ -152,7 +162,7 @@ describe("secrets at rest", () => {
       assert.notInclude(JSON.stringify(saved.body), betaToken)
       const betaWorker = yield* client.request("POST", "/api/teams/beta/workers", {
         cookie: devSession.cookie,
-        body: { accountId: seeded.accountId, scriptName: seeded.scripts[0]!.name }
+        body: { accountId: betaAccount, scriptName: seeded.scripts[0]!.name }
       })
       TestTeam.expectStatus(betaWorker, 201, "register team B's Worker")
       const betaTeamToken = yield* client.request("POST", "/api/teams/beta/tokens", {
@@ -271,7 +281,7 @@ describe("secrets at rest", () => {
         yield* client.request("POST", "/api/auth/login", { body: { email: "dev@acme.example", password: devPassword } }),
         yield* client.request("GET", base, { token: team.tokens.deploy }),
         yield* client.request("GET", "/api/me", { cookie: devSession.cookie }),
-        yield* client.request("PUT", `/api/teams/beta/cloudflare/accounts/${seeded.accountId}`, {
+        yield* client.request("PUT", `/api/teams/beta/cloudflare/accounts/${betaAccount}`, {
           token: userTokens[0]!.token,
           body: { apiToken: betaToken }
         })

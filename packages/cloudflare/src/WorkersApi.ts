@@ -45,6 +45,14 @@ export class WorkersApi extends Context.Service<WorkersApi, {
     split: TrafficSplit.TrafficSplit,
     message: string
   ) => Effect.Effect<TrafficSplit.ActiveDeployment, WorkersApiError>
+  /**
+   * Checks that a token can read an account's Workers (Cloudflare's "List Workers"): a token can
+   * be active and still belong to another account. Returns how many Workers it sees.
+   */
+  readonly verifyAccountAccess: (
+    credentials: Credentials,
+    accountId: string
+  ) => Effect.Effect<{ readonly workers: number }, WorkersApiError>
   /** Checks a token before it is saved: `active` or Cloudflare's reason. */
   readonly verifyToken: (credentials: Credentials) => Effect.Effect<{ readonly status: string }, WorkersApiError>
 }>()("@canaryroll/cloudflare/WorkersApi") {}
@@ -213,6 +221,12 @@ export const make = (options: Options = {}) =>
             versions: split.map((share) => ({ version_id: share.versionId, percentage: share.percentage })),
             annotations: { "workers/message": message }
           }, { signal })).pipe(Effect.map((deployment) => toActive(deployment as ApiDeployment))),
+      verifyAccountAccess: (creds, accountId) =>
+        callWith(creds, (client, signal) =>
+          client.get<{ result: ReadonlyArray<unknown> | null }>(
+            `/accounts/${encodeURIComponent(accountId)}/workers/scripts`,
+            { signal }
+          )).pipe(Effect.map((body) => ({ workers: body.result?.length ?? 0 }))),
       verifyToken: (creds) =>
         callWith(creds, (client, signal) => client.user.tokens.verify({ signal })).pipe(
           Effect.map((verified) => ({ status: verified.status ?? "unknown" }))

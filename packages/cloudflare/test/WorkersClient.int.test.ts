@@ -352,4 +352,22 @@ describe("WorkersApi against the simulator", () => {
       assert.strictEqual(good.status, "active")
       assert.strictEqual(bad.kind, "credentials")
     }))
+
+  it.effect("checks that a token reaches the account: an active token of another account does not", () =>
+    Effect.gen(function*() {
+      const w = yield* world()
+      const elsewhere = w.sim.createAccount({ name: "Elsewhere" })
+      const outsider = w.sim.createToken({ accountIds: [elsewhere.id] })
+      const { reached, refused, verified } = yield* withApi(w, Effect.gen(function*() {
+        const api = yield* WorkersApi.WorkersApi
+        const reached = yield* api.verifyAccountAccess({ apiToken: Redacted.make(w.token), baseUrl: w.sim.baseUrl }, w.target.accountId)
+        const credentials = { apiToken: Redacted.make(outsider.value), baseUrl: w.sim.baseUrl }
+        const verified = yield* api.verifyToken(credentials)
+        const refused = yield* api.verifyAccountAccess(credentials, w.target.accountId).pipe(Effect.flip)
+        return { reached, refused, verified }
+      }))
+      assert.strictEqual(reached.workers, 1)
+      assert.strictEqual(verified.status, "active", "the outsider's token is active…")
+      assert.strictEqual(refused.kind, "credentials", "…but cannot read this account's Workers")
+    }))
 })

@@ -145,7 +145,7 @@ export class TeamsGroup extends HttpApiGroup.make("teams")
       params: { ...teamParam, accountId: S.AccountId },
       payload: Schema.Struct({ apiToken: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)) }),
       success: S.CloudflareAccount,
-      error: [BadRequest, BadGateway, Unavailable]
+      error: [BadRequest, BadGateway, Conflict, Unavailable]
     })),
     admin(HttpApiEndpoint.delete("removeCloudflareAccount", "/cloudflare/accounts/:accountId", {
       params: { ...teamParam, accountId: Schema.String },

@@ -10,7 +10,7 @@ import { HttpApiBuilder } from "effect/http-api"
 import { SqlClient } from "effect/sql"
 import { CurrentCaller, CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
-import { BadGateway, Conflict, Forbidden, NotFound } from "../api/ApiError.ts"
+import { BadGateway, BadRequest, Conflict, Forbidden, NotFound } from "../api/ApiError.ts"
 import { SecretBox } from "../security/SecretBox.ts"
 import { CurrentServerConfig } from "../ServerConfig.ts"
 import * as CloudflareAccounts from "../store/CloudflareAccounts.ts"
@@ -211,8 +211,30 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
               message: `apiToken: Cloudflare says the token is ${verified.status}, not active`
             })
           }
+          // Active is not enough: the token must reach this account's Workers.
+          yield* workersApi.verifyAccountAccess({ apiToken, baseUrl: config.cloudflareBaseUrl }, params.accountId).pipe(
+            Effect.mapError((error) =>
+              error.kind === "credentials" || error.kind === "not_found"
+                ? new BadRequest({
+                  error: "cloudflare_account_unreachable",
+                  message: `apiToken: the token cannot read the Workers of account ${params.accountId} (${error.message}); ` +
+                    "give it Workers Scripts access to that account"
+                })
+                : cloudflareError(error)
+            )
+          )
           const at = yield* now
           return yield* transaction(Effect.gen(function*() {
+            // One team per Cloudflare account: the scheduler resolves a release's token by its
+            // account, so a second team's token must never replace the first team's.
+            const owner = yield* CloudflareAccounts.connectedTeam(params.accountId)
+            if (Option.isSome(owner) && owner.value !== team.id) {
+              return yield* new Conflict({
+                error: "cloudflare_account_taken",
+                message: `accountId: account ${params.accountId} is connected to another CanaryRoll team; ` +
+                  "a Cloudflare account belongs to one team (ask that team to add you)"
+              })
+            }
             const saved = yield* CloudflareAccounts.save({
               teamId: team.id,
               accountId: params.accountId,

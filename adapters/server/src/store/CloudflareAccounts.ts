@@ -3,8 +3,10 @@
  * Cloudflare before it is saved, and stored sealed with the SecretBox (AES-256-GCM, bound to its
  * row by associated data, so a sealed token copied to another row does not decrypt).
  *
- * `layerCredentials` is the `CloudflareCredentials` the orchestrator's Cloudflare calls use: the
- * most recently saved token for an account, decrypted on demand and kept for a few seconds.
+ * An account is connected to one team at most (a unique index; the API answers 409), and a token
+ * is saved only once Cloudflare says it reaches the account's Workers. `layerCredentials` is the
+ * `CloudflareCredentials` the orchestrator's Cloudflare calls use: the account's token, decrypted
+ * on demand and kept for a few seconds.
  *
  * @since 0.1.0
  */
@@ -80,6 +82,14 @@ export const remove = Effect.fnUntraced(function*(teamId: string, accountId: str
   const rows = yield* sql<{ id: string }>`
     DELETE FROM cloudflare_credentials WHERE team_id = ${teamId} AND account_id = ${accountId} RETURNING id`
   return rows.length > 0
+})
+
+/** The team the account is connected to, if any; locks the row for the rest of the transaction. */
+export const connectedTeam = Effect.fnUntraced(function*(accountId: string) {
+  const sql = yield* SqlClient.SqlClient
+  const rows = yield* sql<{ team_id: string }>`
+    SELECT team_id FROM cloudflare_credentials WHERE account_id = ${accountId} FOR UPDATE`
+  return Option.fromNullishOr(rows[0]?.team_id)
 })
 
 /** Whether any team saved real (not sandbox) credentials: with none, `pnpm start` runs the sandbox. */

@@ -37,6 +37,17 @@ export const fastPlan = {
   health: { intervalSeconds: 10, failuresBeforeAction: 3, maxErrorRate: 0.05, minRequests: 10, analyticsDelaySeconds: 0 }
 }
 
+/** A simulated account like the seeded one: the same Workers, each with one version live. */
+const ownAccount = (simulator: TestServer.Running["simulator"], seeded: TestServer.Running["seeded"], slug: string) => {
+  const account = simulator.createAccount({ name: slug })
+  const token = simulator.createToken({ accountIds: [account.id] })
+  const scripts = seeded.scripts.map((script) => {
+    const created = simulator.createScript({ accountId: account.id, scriptName: script.name, requestsPerMinute: script.requestsPerMinute })
+    return { ...script, activeVersionId: created.versionId }
+  })
+  return { accountId: account.id, apiToken: token.value, scripts }
+}
+
 export const expectStatus = (response: TestServer.Response, status: number, what: string) =>
   assert.strictEqual(response.status, status, `${what}: ${response.status} ${JSON.stringify(response.body)}`)
 
@@ -52,9 +63,15 @@ export const signUp = (server: TestServer.Running, email: string) =>
     return { cookie: cookieOf(response), userId: response.body.user.id as string }
   })
 
-export const create = (server: TestServer.Running, slug = "acme") =>
+/**
+ * Creates the team. The first team connects the simulator's seeded account; a Cloudflare account
+ * belongs to one team, so others (`account: "own"`) get an account of their own with the same
+ * two Workers.
+ */
+export const create = (server: TestServer.Running, slug = "acme", options: { readonly account?: "seeded" | "own" } = {}) =>
   Effect.gen(function*() {
-    const { client, seeded, simulator } = server
+    const { client, simulator } = server
+    const seeded = options.account === "own" ? ownAccount(server.simulator, server.seeded, slug) : server.seeded
     const adminEmail = `admin@${slug}.example`
     const admin = yield* signUp(server, adminEmail)
     const cookie = admin.cookie

@@ -93,6 +93,22 @@ export const routes = (deps: Dependencies): ReadonlyArray<Route> => {
         ]))
     },
     {
+      // "List Workers": what CanaryRoll reads to check that a token can reach an account.
+      method: "GET",
+      template: "/accounts/:account_id/workers/scripts",
+      api: "rest",
+      access: "account",
+      handle: async (call) => {
+        const account = platform.accounts.get(call.params.account_id!)
+        const listed = [...(account?.scripts.values() ?? [])].map((script) => ({
+          id: script.name,
+          created_on: WireFormat.timestamp(script.versions[0]?.createdOn ?? 0),
+          modified_on: WireFormat.timestamp(script.versions.at(-1)?.createdOn ?? 0)
+        }))
+        return ok(Envelope.success(listed))
+      }
+    },
+    {
       method: "GET",
       template: `${scripts}/versions`,
       api: "rest",
