@@ -6,6 +6,7 @@
  */
 import { Credentials } from "@canaryroll/cloudflare"
 import { Context, Layer } from "effect"
+import * as LoginThrottle from "./security/LoginThrottle.ts"
 import * as PasswordHash from "./security/PasswordHash.ts"
 
 export interface ServerConfig {
@@ -18,6 +19,8 @@ export interface ServerConfig {
   readonly invitationTtlMs: number
   /** Request bodies larger than this are refused with 413. */
   readonly maxBodyBytes: number
+  /** Failed log-ins per email before refusing more (429), and the window they count in. */
+  readonly loginThrottle: LoginThrottle.Options
 }
 
 export class CurrentServerConfig extends Context.Service<CurrentServerConfig, ServerConfig>()(
@@ -30,7 +33,8 @@ export const defaults: ServerConfig = {
   passwordParameters: PasswordHash.current,
   sessionTtlMs: 14 * 24 * 60 * 60 * 1000,
   invitationTtlMs: 7 * 24 * 60 * 60 * 1000,
-  maxBodyBytes: 64 * 1024
+  maxBodyBytes: 64 * 1024,
+  loginThrottle: LoginThrottle.defaults
 }
 
 export const layer = (config: Partial<ServerConfig> = {}) =>

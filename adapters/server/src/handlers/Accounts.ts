@@ -12,7 +12,8 @@ import { HttpApiBuilder, HttpApiSecurity } from "effect/http-api"
 import { SqlClient } from "effect/sql"
 import { type Caller, CurrentCaller, sessionCookie } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
-import { BadRequest, Conflict, Forbidden, NotFound, Unauthorized } from "../api/ApiError.ts"
+import { BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized } from "../api/ApiError.ts"
+import * as LoginThrottle from "../security/LoginThrottle.ts"
 import * as PasswordHash from "../security/PasswordHash.ts"
 import { CurrentServerConfig } from "../ServerConfig.ts"
 import * as Accounts from "../store/Accounts.ts"
@@ -46,6 +47,7 @@ export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const config = yield* CurrentServerConfig
+    const throttle = yield* LoginThrottle.make(config.loginThrottle)
     const startSession = (userId: string) =>
       Effect.gen(function*() {
         const expiresAt = new Date((yield* Clock.currentTimeMillis) + config.sessionTtlMs)
@@ -74,7 +76,17 @@ export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
       .handle("login", ({ payload }) =>
         Effect.gen(function*() {
           const password = Redacted.make(payload.password)
-          const wrong = new Unauthorized({ error: "invalid_login", message: "the email or the password is wrong" })
+          const waitMs = yield* throttle.waitFor(payload.email)
+          if (waitMs > 0) {
+            return yield* new TooManyRequests({
+              error: "too_many_attempts",
+              message: `too many failed log-ins for this email; try again in ${Math.ceil(waitMs / 60_000)} minutes`
+            })
+          }
+          const wrong = Effect.andThen(
+            throttle.failed(payload.email),
+            Effect.fail(new Unauthorized({ error: "invalid_login", message: "the email or the password is wrong" }))
+          )
           const found = yield* Accounts.userByEmail(payload.email.trim())
           if (Option.isNone(found)) {
             // The same work as a real check, so timing does not tell which emails have accounts.
@@ -83,6 +95,7 @@ export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
           }
           const ok = yield* PasswordHash.verify(password, found.value.passwordHash).pipe(Effect.orElseSucceed(() => false))
           if (!ok) return yield* wrong
+          yield* throttle.succeeded(payload.email)
           if (PasswordHash.needsRehash(found.value.passwordHash, config.passwordParameters)) {
             yield* Accounts.updatePasswordHash(found.value.user.id, yield* PasswordHash.hash(password, config.passwordParameters))
           }
