@@ -18,6 +18,7 @@ import {
   WorkersTrafficRouter
 } from "@canaryroll/cloudflare"
 import type { EventStore, HealthSource, Outbox, Scheduler, TrafficRouter } from "@canaryroll/core"
+import { type Channels, type NotificationStore, Notifier, SecretSealer } from "@canaryroll/notifier"
 import * as Postgres from "@canaryroll/postgres"
 import { NodeHttpServer } from "@effect/platform-node"
 import { ByteSize, Cause, Effect, Layer, Option } from "effect"
@@ -32,6 +33,7 @@ import * as Access from "./handlers/Access.ts"
 import * as Accounts from "./handlers/Accounts.ts"
 import * as Audit from "./handlers/Audit.ts"
 import * as Deployments from "./handlers/Deployments.ts"
+import * as Notifications from "./handlers/Notifications.ts"
 import * as Plans from "./handlers/Plans.ts"
 import * as Storage from "./handlers/Storage.ts"
 import * as Teams from "./handlers/Teams.ts"
@@ -118,7 +120,8 @@ export const layerRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/api/openap
     Workers.layer,
     Plans.layer,
     Deployments.layer,
-    Audit.layer
+    Audit.layer,
+    Notifications.layer
   ]),
   Layer.provide([Access.layerAuthentication, Access.layerTeamAccess, RequestErrors.layer]),
   Layer.merge(HttpApiScalar.layer(Api, { path: "/api/docs" })),
@@ -139,6 +142,13 @@ export interface Options {
   readonly secrets?: Layer.Layer<SecretBox.SecretBox, unknown> | undefined
   /** The share of Cloudflare's rate limits this process may use (default 0.5; 0.5 / N for N processes). */
   readonly budgetShare?: number | undefined
+  /**
+   * Notifications. `deliver` (default true) runs the outbox consumer and the senders in this
+   * process, so every server process shares the sending; tests under TestClock turn it off and
+   * deliver when they choose (their clock would never wake the loops' polls). The rest tunes the
+   * notifier (polls, concurrency, timeouts, retries).
+   */
+  readonly notifications?: Omit<Notifier.Options, "baseUrl"> | undefined
 }
 
 export type Services =
@@ -157,8 +167,10 @@ export type Services =
   | WorkersApi.WorkersApi
   | HealthSource.HealthSource
   | ServerConfig.CurrentServerConfig
+  | Channels.Channels
+  | NotificationStore.NotificationStore
 
-/** Storage, secrets and Cloudflare: what the routes and the scheduler loop run on. */
+/** Storage, secrets, Cloudflare and notifications: what the routes and the scheduler loop run on. */
 export const layerServices = (options: Options = {}): Layer.Layer<Services, unknown> => {
   const client = options.client ?? Postgres.layerClient(options.postgres ?? {})
   const storage = Layer.mergeAll(
@@ -173,7 +185,13 @@ export const layerServices = (options: Options = {}): Layer.Layer<Services, unkn
     Layer.provideMerge(ApiBudget.layer({ ...ApiBudget.cloudflareLimits, share: options.budgetShare ?? 0.5 })),
     Layer.provide(FetchHttpClient.layer)
   )
-  return cloudflare.pipe(
+  // Channel secrets are sealed with the server's SecretBox, bound to their channel and field.
+  const notifications = Layer.unwrap(Effect.map(ServerConfig.CurrentServerConfig, (config) =>
+    Notifier.layer({ ...options.notifications, baseUrl: config.publicUrl.replace(/\/+$/, "") }))).pipe(
+      Layer.provideMerge(Postgres.PgNotifications.layer),
+      Layer.provide([Layer.effect(SecretSealer.SecretSealer, SecretBox.SecretBox), FetchHttpClient.layer])
+    )
+  return Layer.merge(cloudflare, notifications).pipe(
     Layer.provideMerge(Layer.merge(storage, secrets)),
     Layer.provideMerge(ServerConfig.layer(options.config))
   )

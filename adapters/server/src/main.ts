@@ -4,7 +4,8 @@
  * `CANARYROLL_SANDBOX=true`), it runs the sandbox: the Cloudflare simulator in-process and a demo
  * team, whose details it prints and writes to `.canaryroll/sandbox.json`.
  *
- * Every setting comes from the environment; docs/operations.md lists them.
+ * Every setting comes from the environment; docs/operations.md lists them. The program is exported
+ * (`main`) for `canaryroll serve`; it runs by itself only when this file is the entry point.
  *
  * @since 0.1.0
  */
@@ -76,7 +77,10 @@ const program = Effect.gen(function*() {
     client: Layer.succeedContext(client),
     config,
     dataDirectory,
-    budgetShare: settings.budgetShare
+    budgetShare: settings.budgetShare,
+    // Every process sends notifications, as every process may step releases: the outbox
+    // checkpoint, the delivery key and the claims' leases keep each message sent once.
+    notifications: { deliver: true }
   })
   const http = Server.layerHttp(port, settings.host)
   const loop = settings.scheduler ? Postgres.SchedulerLoop.layer() : Layer.empty
@@ -103,11 +107,12 @@ const program = Effect.gen(function*() {
   return yield* Effect.never
 }).pipe(Effect.scoped)
 
-const main = Effect.flatMap(
+/** The whole server, until interrupted (SIGINT/SIGTERM under `NodeRuntime.runMain`). */
+export const main = Effect.flatMap(
   Effect.orDie(Config.Literals(Object.keys(logLevels) as Array<keyof typeof logLevels>, "CANARYROLL_LOG_LEVEL").pipe(
     Config.withDefault("info" as const)
   )),
   (level) => program.pipe(Effect.provideService(References.MinimumLogLevel, logLevels[level]))
 )
 
-NodeRuntime.runMain(main)
+if (import.meta.main) NodeRuntime.runMain(main)

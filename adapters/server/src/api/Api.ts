@@ -7,10 +7,12 @@
  * Releases are called deployments here: the public `canaryroll/action@v1` calls
  * `POST deployments/workers/{workerId}/deployments`, `GET deployments/{id}/preflight`,
  * `POST deployments/{id}/start`, `GET deployments/{id}` and `GET deployments/{id}/events`.
+ * Notification channels and deliveries are under `/api/teams/{team}/notifications`.
  *
  * @since 0.1.0
  */
 import { Plan } from "@canaryroll/core"
+import { Channel } from "@canaryroll/notifier"
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { Authentication, RequiredRole, Role, TeamAccess } from "./Access.ts"
@@ -319,6 +321,66 @@ export class AuditGroup extends HttpApiGroup.make("audit")
   .prefix("/api/teams/:team")
 {}
 
+/**
+ * A team's notification channels (Slack, Discord, Google Chat, email, signed webhooks) and what
+ * they were sent. Reading needs read_only; changing a channel needs admin (a channel's URL is a
+ * credential, and where the team's news goes is the team's setting). Sending a test message
+ * needs deploy: it changes nothing, and a deploy caller already makes every subscribed channel
+ * speak by running a release, so it grants no new power while letting the people who release
+ * check that the messages arrive.
+ */
+export class NotificationsGroup extends HttpApiGroup.make("notifications")
+  .add(
+    readOnly(HttpApiEndpoint.get("listChannels", "/channels", {
+      params: teamParam,
+      success: Schema.Array(S.NotificationChannel),
+      error: Unavailable
+    })),
+    admin(HttpApiEndpoint.post("createChannel", "/channels", {
+      params: teamParam,
+      payload: Channel.ChannelInput,
+      success: created(S.SavedNotificationChannel),
+      error: [BadRequest, Unavailable]
+    })),
+    readOnly(HttpApiEndpoint.get("getChannel", "/channels/:channelId", {
+      params: { ...teamParam, channelId: Schema.String },
+      success: S.NotificationChannel,
+      error: Unavailable
+    })),
+    admin(HttpApiEndpoint.patch("updateChannel", "/channels/:channelId", {
+      params: { ...teamParam, channelId: Schema.String },
+      payload: Channel.ChannelPatch,
+      success: S.SavedNotificationChannel,
+      error: [BadRequest, Unavailable]
+    })),
+    admin(HttpApiEndpoint.delete("deleteChannel", "/channels/:channelId", {
+      params: { ...teamParam, channelId: Schema.String },
+      success: NoContent,
+      error: Unavailable
+    })),
+    deploy(HttpApiEndpoint.post("sendTestMessage", "/channels/:channelId/test", {
+      params: { ...teamParam, channelId: Schema.String },
+      /** One attempt now; the answer says how it went (`delivered` or `failed`, with the error). */
+      success: S.NotificationDelivery,
+      error: Unavailable
+    })),
+    readOnly(HttpApiEndpoint.get("listDeliveries", "/deliveries", {
+      params: teamParam,
+      query: {
+        channelId: Schema.optional(Schema.String),
+        status: Schema.optional(S.DeliveryStatus),
+        /** 1 to 200; 50 by default. */
+        limit: Schema.optional(Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 200 })))
+      },
+      success: Schema.Array(S.NotificationDelivery),
+      error: Unavailable
+    }))
+  )
+  .middleware(TeamAccess)
+  .middleware(Authentication)
+  .prefix("/api/teams/:team/notifications")
+{}
+
 export class Api extends HttpApi.make("canaryroll")
   .add(HealthGroup)
   .add(AuthGroup)
@@ -328,6 +390,7 @@ export class Api extends HttpApi.make("canaryroll")
   .add(PlansGroup)
   .add(DeploymentsGroup)
   .add(AuditGroup)
+  .add(NotificationsGroup)
   .middleware(RequestErrors)
   .annotateMerge(OpenApi.annotations({
     title: "CanaryRoll API",

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { Plan } from "@canaryroll/core"
+import { Channel, NotificationEvent } from "@canaryroll/notifier"
 import { Schema } from "effect"
 import { Role } from "./Access.ts"
 
@@ -243,4 +244,66 @@ export const AuditEntry = Schema.Struct({
   percentage: Schema.NullOr(Schema.Number),
   message: Schema.String,
   details: Schema.Record(Schema.String, Schema.Unknown)
+})
+
+/**
+ * A notification channel as shown: a URL as its scheme and host (`https://hooks.slack.com/…`,
+ * the rest is a credential), whether a password or signing secret is set, never a secret.
+ * Created and updated with the notifier's `Channel.ChannelInput` and `Channel.ChannelPatch`.
+ */
+export const NotificationChannelConfig = Schema.Union([
+  Schema.Struct({ kind: Schema.Literals(["slack", "discord", "google_chat"]), url: Schema.String }),
+  Schema.Struct({ kind: Schema.Literal("webhook"), url: Schema.String, signingSecretSet: Schema.Literal(true) }),
+  Schema.Struct({
+    kind: Schema.Literal("email"),
+    host: Schema.String,
+    port: Schema.Number,
+    security: Channel.EmailSecurity,
+    from: Schema.String,
+    to: Schema.Array(Schema.String),
+    username: Schema.NullOr(Schema.String),
+    passwordSet: Schema.Boolean
+  })
+])
+
+export const NotificationChannel = Schema.Struct({
+  id: Schema.String,
+  teamId: Schema.String,
+  name: Schema.String,
+  kind: Channel.Kind,
+  events: Schema.Array(NotificationEvent.EventName),
+  enabled: Schema.Boolean,
+  config: NotificationChannelConfig,
+  createdAt: IsoTime,
+  updatedAt: IsoTime
+})
+export type NotificationChannel = typeof NotificationChannel.Type
+
+/** A channel as created or updated: a webhook's generated signing secret is shown this once. */
+export const SavedNotificationChannel = Schema.Struct({
+  ...NotificationChannel.fields,
+  /** `whsec_…` when one was generated (a new webhook channel without a secret, or a rotation); `null` otherwise. */
+  signingSecret: Schema.NullOr(Schema.String)
+})
+
+export const DeliveryStatus = Schema.Literals(["pending", "delivered", "failed"])
+
+/** One message to one channel, and how sending it went. */
+export const NotificationDelivery = Schema.Struct({
+  id: Schema.String,
+  channelId: Schema.String,
+  /** The release event's id (`releaseId:version`), or `test:…` for a test message. */
+  eventId: Schema.String,
+  /** The event name the channel subscribed to, or `test`. */
+  event: Schema.Literals([...NotificationEvent.names, "test"]),
+  releaseId: Schema.String,
+  title: Schema.String,
+  status: DeliveryStatus,
+  attempts: Schema.Number,
+  lastError: Schema.NullOr(Schema.String),
+  lastStatusCode: Schema.NullOr(Schema.Number),
+  /** When a pending delivery is tried next. */
+  nextAttemptAt: NullableIsoTime,
+  createdAt: IsoTime,
+  completedAt: NullableIsoTime
 })

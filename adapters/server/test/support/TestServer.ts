@@ -2,20 +2,27 @@
  * A whole server for integration tests: real Postgres (a fresh schema of the file's database),
  * real HTTP on loopback, the Cloudflare simulator in-process (seeded: one account, two Workers),
  * and every clock — the handlers', the scheduler's and the simulator's — on Effect's TestClock,
- * so a test steps releases with `runDue` and moves time with `TestClock.adjust`.
+ * so a test steps releases with `runDue` and moves time with `TestClock.adjust`. Notifications
+ * are sent when a test says so (`deliverDue`), to webhook receivers on loopback (`receiver`);
+ * `start` with `clock: "live", deliveries: "background"` runs the notifier's loops as a server
+ * process does, on the real clock.
  *
  * `Client` is a small fetch-based client, deliberately not Effect's typed one: the tests see the
  * exact statuses and bodies a GitHub Action or a curl user would.
  */
 import { Orchestrator } from "@canaryroll/core"
 import * as Simulator from "@canaryroll/cloudflare/simulator"
+import { ChannelSender, DeliveryRecorder, DeliveryWorker, Mailer, SecretSealer } from "@canaryroll/notifier"
 import type * as TestDatabase from "@canaryroll/postgres/test-database"
-import { Clock, Context, Effect, Layer, type Scope } from "effect"
-import { HttpServer } from "effect/http"
+import { Clock, Context, Effect, Layer, Queue, type Scope } from "effect"
+import { FetchHttpClient, HttpServer } from "effect/http"
 import { TestClock } from "effect/testing"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
 import * as PasswordHash from "../../src/security/PasswordHash.ts"
 import * as SecretBox from "../../src/security/SecretBox.ts"
 import * as Server from "../../src/Server.ts"
+import * as ServerConfig from "../../src/ServerConfig.ts"
 
 export const t0 = Date.parse("2026-11-26T10:00:00.000Z")
 
@@ -65,13 +72,24 @@ export const makeClient = (url: string): Client => ({
     })
 })
 
+export interface StartOptions {
+  readonly analyticsDelayMs?: number
+  /** `test` (default): every clock is the TestClock, set to `t0`; `live`: the real clock (`it.live`). */
+  readonly clock?: "test" | "live"
+  /**
+   * `manual` (default): nothing is sent until the test calls `deliverDue`; `background`: the
+   * notifier's loops run as in a server process, polling every 20 ms (with `clock: "live"`).
+   */
+  readonly deliveries?: "manual" | "background"
+}
+
 /** Starts a server on a fresh schema of `database`; everything stops with the scope. */
 export const start = (
   database: TestDatabase.FileDatabase,
-  options: { readonly analyticsDelayMs?: number } = {}
+  options: StartOptions = {}
 ): Effect.Effect<Running, unknown, Scope.Scope> =>
   Effect.gen(function*() {
-    yield* TestClock.setTime(t0)
+    if (options.clock !== "live") yield* TestClock.setTime(t0)
     const clock = yield* Clock.clockWith(Effect.succeed)
     const simulator = yield* Effect.acquireRelease(
       Effect.promise(() =>
@@ -84,7 +102,10 @@ export const start = (
       client: database.freshSchema(),
       schedulerClock: "effect",
       secrets: SecretBox.layerFromKey(secretKey),
-      config: { cloudflareBaseUrl: simulator.baseUrl, passwordParameters: PasswordHash.testParameters, publicUrl: "http://canaryroll.test" }
+      config: { cloudflareBaseUrl: simulator.baseUrl, passwordParameters: PasswordHash.testParameters, publicUrl: "http://canaryroll.test" },
+      notifications: options.deliveries === "background"
+        ? { deliver: true, recorder: { pollInterval: "20 millis" }, worker: { pollInterval: "20 millis" } }
+        : { deliver: false }
     })
     const context = yield* Layer.build(Server.layerHttp(0).pipe(Layer.provideMerge(services)))
     const url = HttpServer.formatAddress(Context.get(context, HttpServer.HttpServer).address)
@@ -95,3 +116,78 @@ export const start = (
 export const runDue = (running: Running): Effect.Effect<void> =>
   Orchestrator.runDue({ owner: "test", limit: 100 }).pipe(Effect.provideContext(running.context), Effect.orDie, Effect.asVoid)
 
+
+/**
+ * One notifier pass, what its loops do when they wake: records the deliveries owed for every
+ * event in the outbox, then sends everything due (each attempt awaited and recorded). Returns
+ * how many attempts were made. Sending is real HTTP; an attempt's timeout is on the TestClock,
+ * so it cannot fire while the test does not move time.
+ */
+export const deliverDue = (running: Running): Effect.Effect<number> =>
+  Effect.gen(function*() {
+    const config = yield* ServerConfig.CurrentServerConfig
+    const recorder = yield* DeliveryRecorder.make({ baseUrl: config.publicUrl })
+    const worker = yield* DeliveryWorker.make()
+    let recorded = 0
+    do recorded = yield* recorder.runOnce; while (recorded > 0)
+    return yield* worker.runDue
+  }).pipe(
+    Effect.provide(ChannelSender.layer().pipe(
+      Layer.provide([Mailer.layerSmtp, FetchHttpClient.layer, Layer.effect(SecretSealer.SecretSealer, SecretBox.SecretBox)])
+    )),
+    Effect.provideContext(running.context),
+    Effect.orDie
+  )
+
+export interface Received {
+  readonly method: string
+  readonly path: string
+  readonly headers: http.IncomingHttpHeaders
+  readonly body: string
+}
+
+export interface Receiver {
+  /** `http://127.0.0.1:{port}` */
+  readonly origin: string
+  readonly received: ReadonlyArray<Received>
+  /** The next request not yet taken, waiting for it if need be. */
+  readonly next: Effect.Effect<Received>
+}
+
+/**
+ * A webhook receiver on loopback for the scope: records every request and answers with the
+ * status `reply` gives (200 by default). Tests wait for requests with `next`, never by sleeping.
+ */
+export const receiver = (reply: (request: Received, index: number) => number = () => 200) =>
+  Effect.gen(function*() {
+    const queue = yield* Queue.unbounded<Received>()
+    const received: Array<Received> = []
+    const server = yield* Effect.acquireRelease(
+      Effect.callback<http.Server>((resume) => {
+        const server = http.createServer((request, response) => {
+          const chunks: Array<Buffer> = []
+          request.on("data", (chunk: Buffer) => chunks.push(chunk))
+          request.on("end", () => {
+            const entry: Received = {
+              method: request.method ?? "",
+              path: request.url ?? "",
+              headers: request.headers,
+              body: Buffer.concat(chunks).toString("utf8")
+            }
+            const status = reply(entry, received.length)
+            received.push(entry)
+            Queue.offerUnsafe(queue, entry)
+            response.writeHead(status, { "content-type": "text/plain" }).end(status < 300 ? "ok" : "refused")
+          })
+        })
+        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+      }),
+      (server) =>
+        Effect.callback<void>((resume) => {
+          server.closeAllConnections()
+          server.close(() => resume(Effect.void))
+        })
+    )
+    const { port } = server.address() as AddressInfo
+    return { origin: `http://127.0.0.1:${port}`, received, next: Queue.take(queue) } satisfies Receiver as Receiver
+  })

@@ -1,0 +1,142 @@
+/**
+ * Handlers of the `notifications` group: a team's channels, test messages and recent deliveries,
+ * through the notifier's `Channels` service (which seals every secret before storing it and
+ * shows channels without them).
+ *
+ * Each channel change writes its audit entry in the same transaction: the notifier's Postgres
+ * store runs on the server's SQL client, so its writes join the handler's transaction. Entries
+ * describe a channel as its view does (a URL as scheme and host), never with a secret in them.
+ * A generated webhook signing secret is in the response to the request that made it, and
+ * nowhere else.
+ *
+ * @since 0.1.0
+ */
+import { type Channel, Channels, type NotificationStore } from "@canaryroll/notifier"
+import { Effect, Redacted } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { SqlClient, type SqlError } from "effect/sql"
+import { CurrentTeam } from "../api/Access.ts"
+import { Api } from "../api/Api.ts"
+import { BadRequest, notFound, Unavailable } from "../api/ApiError.ts"
+import * as Storage from "./Storage.ts"
+import { audit, now, transaction } from "./TeamSettings.ts"
+
+type ChannelError = Channel.ChannelNotFound | Channel.ChannelInvalid | NotificationStore.NotificationStoreUnavailable
+
+/** The notifier's errors as the API answers them: 404, 400 naming each field, 503. */
+const answer = (error: ChannelError) => {
+  switch (error._tag) {
+    case "ChannelNotFound":
+      return Effect.fail(notFound("notification channel", error.channelId))
+    case "ChannelInvalid":
+      return Effect.fail(
+        new BadRequest({
+          error: "invalid_request",
+          message: error.issues.map((issue) => `${issue.field}: ${issue.message}`).join("; ") || error.message
+        })
+      )
+    case "NotificationStoreUnavailable":
+      // What the server's outermost middleware answers when the database is down (Storage.ts
+      // does not know the notifier's error, so it is answered here, in the same words).
+      return Effect.logWarning("notification store unavailable while serving a request", error.message).pipe(
+        Effect.andThen(Effect.fail(new Unavailable({ error: "unavailable", message: "the database is unavailable; try again shortly" })))
+      )
+  }
+}
+
+/** The response to a create or update: the view, and a generated signing secret this once. */
+const shown = (saved: Channels.Saved) => ({
+  ...saved.channel,
+  signingSecret: saved.signingSecret === null ? null : Redacted.value(saved.signingSecret)
+})
+
+const kindLabel: Record<Channel.Kind, string> = {
+  slack: "Slack",
+  discord: "Discord",
+  google_chat: "Google Chat",
+  email: "email",
+  webhook: "webhook"
+}
+
+/** What an update changed, in words: "renamed it from a to b, disabled it". */
+const describeUpdate = (before: Channel.ChannelView, after: Channel.ChannelView, patch: Channel.ChannelPatch) => {
+  const changes: Array<string> = []
+  if (after.name !== before.name) changes.push(`renamed it from ${before.name} to ${after.name}`)
+  if (after.events.join() !== before.events.join()) changes.push(`set its events to ${after.events.join(", ")}`)
+  if (after.enabled !== before.enabled) changes.push(after.enabled ? "enabled it" : "disabled it")
+  if (patch.config !== undefined) changes.push("changed its configuration")
+  if (patch.rotateSigningSecret === true) changes.push("rotated its signing secret")
+  return changes.length === 0 ? "saved it unchanged" : changes.join(", ")
+}
+
+export const layer = HttpApiBuilder.group(Api, "notifications", (handlers) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const channels = yield* Channels.Channels
+    const respond = <A, R>(effect: Effect.Effect<A, ChannelError | SqlError.SqlError, R>) =>
+      Storage.orDie(effect).pipe(Effect.catch(answer), Effect.provideService(SqlClient.SqlClient, sql))
+
+    return handlers
+      .handle("listChannels", () => CurrentTeam.use(({ team }) => channels.list(team.id)).pipe(respond))
+      .handle("getChannel", ({ params }) => CurrentTeam.use(({ team }) => channels.get(team.id, params.channelId)).pipe(respond))
+      .handle("createChannel", ({ payload }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          const at = yield* now
+          return yield* transaction(Effect.gen(function*() {
+            const saved = yield* channels.create(team.id, payload)
+            const channel = saved.channel
+            yield* audit({
+              type: "NotificationChannelCreated",
+              at,
+              sentence: (who) =>
+                `${who} created the ${kindLabel[channel.kind]} notification channel ${channel.name} for ${channel.events.join(", ")}`,
+              details: { channelId: channel.id, channel }
+            })
+            return shown(saved)
+          }))
+        }).pipe(respond))
+      .handle("updateChannel", ({ params, payload }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          const at = yield* now
+          return yield* transaction(Effect.gen(function*() {
+            const before = yield* channels.get(team.id, params.channelId)
+            const saved = yield* channels.update(team.id, params.channelId, payload)
+            yield* audit({
+              type: "NotificationChannelUpdated",
+              at,
+              sentence: (who) => `${who} updated the notification channel ${saved.channel.name}: ${describeUpdate(before, saved.channel, payload)}`,
+              details: {
+                channelId: params.channelId,
+                before,
+                after: saved.channel,
+                rotatedSigningSecret: saved.signingSecret !== null
+              }
+            })
+            return shown(saved)
+          }))
+        }).pipe(respond))
+      .handle("deleteChannel", ({ params }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          const at = yield* now
+          yield* transaction(Effect.gen(function*() {
+            const channel = yield* channels.get(team.id, params.channelId)
+            yield* channels.remove(team.id, params.channelId)
+            yield* audit({
+              type: "NotificationChannelDeleted",
+              at,
+              sentence: (who) => `${who} deleted the ${kindLabel[channel.kind]} notification channel ${channel.name}`,
+              details: { channelId: channel.id, channel }
+            })
+          }))
+        }).pipe(respond))
+      // Not audited: it changes no setting, and the message is listed among the deliveries.
+      .handle("sendTestMessage", ({ params }) =>
+        CurrentTeam.use(({ team }) => channels.sendTest(team.id, params.channelId)).pipe(respond))
+      .handle("listDeliveries", ({ query }) =>
+        CurrentTeam.use(({ team }) =>
+          channels.deliveries(team.id, { channelId: query.channelId, status: query.status, limit: query.limit })
+        ).pipe(respond))
+  }))
