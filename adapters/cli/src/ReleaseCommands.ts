@@ -1,0 +1,228 @@
+/**
+ * `canaryroll release …`: create, start, watch and steer one release. Each prints the release
+ * for people (status, step, percentage, the link to its page) or, with `--json`, the server's
+ * JSON. `wait` follows a release until it finishes and exits with its outcome (see ExitCode).
+ *
+ * @since 0.1.0
+ */
+import { Clock, Duration, Effect, Option } from "effect"
+import { Argument, CliError, Command, Flag } from "effect/cli"
+import type * as ApiShapes from "./ApiShapes.ts"
+import type * as CanaryRollApi from "./CanaryRollApi.ts"
+import { CommandFailed, ExitCode } from "./ExitCode.ts"
+import * as ExitCodes from "./ExitCode.ts"
+import * as Output from "./Output.ts"
+import * as ReleaseProgress from "./ReleaseProgress.ts"
+import * as ReleaseWatch from "./ReleaseWatch.ts"
+import { connect, wantsJson } from "./RootCommand.ts"
+
+const releaseId = Argument.String("id").pipe(Argument.withDescription("The release (deployment) id"))
+const reason = Flag.String("reason").pipe(Flag.withDescription("Why, for the audit log"), Flag.optional)
+
+/** `90`, `90s`, `15m`, `2h`, `1h30m`: a duration in seconds. */
+export const parseDuration = (text: string): Option.Option<number> => {
+  const trimmed = text.trim()
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Option.some(Number(trimmed))
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)]
+  if (parts.length === 0 || parts.map((part) => part[0]).join("") !== trimmed) return Option.none()
+  return Option.some(parts.reduce((sum, [, amount, unit]) => sum + Number(amount) * ({ h: 3600, m: 60, s: 1 }[unit!]!), 0))
+}
+
+const durationFlag = (name: string, fallback: string, description: string) =>
+  Flag.String(name).pipe(
+    Flag.withDescription(`${description} (e.g. 90s, 15m, 2h)`),
+    Flag.withDefault(fallback),
+    Flag.mapEffect((text) =>
+      Option.match(parseDuration(text), {
+        onSome: Effect.succeed,
+        onNone: () =>
+          Effect.fail(new CliError.InvalidValue({ option: name, value: text, expected: "a duration such as 90s, 15m or 2h", kind: "flag" }))
+      })
+    )
+  )
+
+const describeRelease = (api: CanaryRollApi.CanaryRollApi, release: ApiShapes.Deployment) => {
+  const steps = release.stepsSnapshot.map((step) => `${step.percentage}%`).join(" → ")
+  return [
+    `Release ${release.id} · ${release.status.replace("_", " ")}`,
+    `  Worker      ${release.workerId}`,
+    `  Version     ${release.cfVersionId}${release.cfPreviousVersionId === null ? "" : ` (stable ${release.cfPreviousVersionId})`}`,
+    `  Plan        ${steps}${release.autoAdvance ? "" : " (manual advance)"}`,
+    ...(release.name === null ? [] : [`  Name        ${release.name}`]),
+    ...(release.ticketUrl === null ? [] : [`  Ticket      ${release.ticketUrl}`]),
+    ...(release.statusReason === undefined || release.statusReason === null ? [] : [`  Reason      ${release.statusReason}`]),
+    `  Page        ${api.releaseUrl(release.id)}`
+  ]
+}
+
+/** Prints a release as JSON or text, then what to do next for people. */
+const show = (api: CanaryRollApi.CanaryRollApi, answer: CanaryRollApi.Answer<ApiShapes.Deployment>, next: ReadonlyArray<string> = []) =>
+  Effect.gen(function*() {
+    if (yield* wantsJson) return yield* Output.json(answer.json)
+    yield* Output.lines(...describeRelease(api, answer.value), ...(next.length === 0 ? [] : ["", ...next]))
+  })
+
+const create = Command.make(
+  "create",
+  {
+    worker: Flag.String("worker").pipe(Flag.withDescription("The Worker's id in CanaryRoll (see `canaryroll workers`)")),
+    version: Flag.String("version").pipe(Flag.withDescription("The Cloudflare version id to roll out")),
+    plan: Flag.String("plan").pipe(Flag.withDescription("A plan id or slug (default: the Worker's plan)"), Flag.optional),
+    manual: Flag.Boolean("manual").pipe(Flag.withDescription("Wait for a person at every step"), Flag.withDefault(false)),
+    name: Flag.String("name").pipe(Flag.withDescription("A name for the release, e.g. a commit"), Flag.optional),
+    ticketUrl: Flag.String("ticket-url").pipe(Flag.withDescription("A link to the change's ticket"), Flag.optional),
+    start: Flag.Boolean("start").pipe(Flag.withDescription("Start it right away"), Flag.withDefault(false))
+  },
+  Effect.fn(function*(input) {
+    const api = yield* connect
+    const created = yield* api.createRelease({
+      workerId: input.worker,
+      versionId: input.version,
+      planId: Option.getOrUndefined(input.plan),
+      ...(input.manual ? { autoAdvance: false } : {}),
+      name: Option.getOrUndefined(input.name),
+      ticketUrl: Option.getOrUndefined(input.ticketUrl)
+    })
+    if (!input.start) {
+      return yield* show(api, created, [`Start it with: canaryroll release start ${created.value.id}`])
+    }
+    const started = yield* api.act("start", created.value.id)
+    yield* show(api, started, [`Follow it with: canaryroll release wait ${created.value.id}`])
+  })
+).pipe(Command.withDescription("Create a release of a new Worker version (pending until started)"))
+
+const status = Command.make(
+  "status",
+  { id: releaseId },
+  Effect.fn(function*({ id }) {
+    const api = yield* connect
+    const release = yield* api.release(id)
+    if (yield* wantsJson) return yield* Output.json(release.json)
+    const events = (yield* api.events(id)).value
+    const progress = ReleaseProgress.of(release.value, events, yield* Clock.currentTimeMillis)
+    yield* Output.lines(
+      ...describeRelease(api, release.value),
+      `  Progress    ${ReleaseProgress.describe(progress)}`,
+      ...(progress.lastEvent === undefined ? [] : [`  Last event  ${progress.lastEvent}`])
+    )
+  })
+).pipe(Command.withDescription("Show a release: status, step, soak time left, last health check"))
+
+const actionCommand = (action: CanaryRollApi.ReleaseAction, description: string) =>
+  Command.make(
+    action,
+    { id: releaseId, reason },
+    Effect.fn(function*({ id, reason }) {
+      const api = yield* connect
+      yield* show(api, yield* api.act(action, id, Option.getOrUndefined(reason)))
+    })
+  ).pipe(Command.withDescription(description))
+
+/** Live progress: rewrites one line on a terminal; elsewhere (CI logs) prints a line when it changes. */
+const progressPrinter = Effect.sync(() => {
+  const tty = process.stderr.isTTY === true
+  let last = ""
+  let lastPrintedAt = 0
+  return (progress: ReleaseProgress.ReleaseProgress) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.sync(() => {
+        const line = ReleaseProgress.describe(progress)
+        if (tty) {
+          process.stderr.write(`\r\x1b[2K${line}`)
+          return
+        }
+        // Without the countdown, so a log gets a line per change, and one a minute while soaking.
+        const state = line.replace(/ · soak [^·]+ left/, "")
+        if (state !== last || now - lastPrintedAt >= 60_000) {
+          process.stderr.write(`${line}\n`)
+          last = state
+          lastPrintedAt = now
+        }
+      }))
+})
+
+const wait = Command.make(
+  "wait",
+  {
+    id: releaseId,
+    timeout: durationFlag("timeout", "1h", "Give up after this long; the release carries on"),
+    interval: durationFlag("interval", "5s", "How often to ask the server")
+  },
+  Effect.fn(function*({ id, interval, timeout }) {
+    const api = yield* connect
+    const print = yield* progressPrinter
+    yield* Output.note(`Waiting for release ${id}: ${api.releaseUrl(id)}`)
+    const result = yield* ReleaseWatch.untilFinished(api, id, {
+      pollInterval: Duration.seconds(interval),
+      timeout: Duration.seconds(timeout),
+      onProgress: print
+    }).pipe(Effect.ensuring(process.stderr.isTTY === true ? Output.note("") : Effect.void), Effect.result)
+    if (result._tag === "Failure") {
+      const error = result.failure
+      if (error._tag !== "WaitTimedOut") return yield* Effect.fail(error)
+      return yield* new CommandFailed({
+        exitCode: ExitCode.timeout,
+        message: `Gave up after ${error.waitedSeconds}s: release ${id} is still ${error.status.replace("_", " ")} ` +
+          `(it carries on). Wait again, or see it with \`canaryroll release status ${id}\`.`
+      })
+    }
+    const release = yield* api.release(id)
+    yield* show(api, release)
+    const code = ExitCodes.ofStatus(release.value.status)
+    if (code !== ExitCode.success) {
+      return yield* new CommandFailed({
+        exitCode: code,
+        message: `Release ${id} ${release.value.status.replace("_", " ")}${
+          release.value.statusReason === null || release.value.statusReason === undefined ? "" : `: ${release.value.statusReason}`
+        }`
+      })
+    }
+  })
+).pipe(Command.withDescription("Follow a release until it finishes; the exit code says how it ended"))
+
+const list = Command.make(
+  "list",
+  {
+    worker: Flag.String("worker").pipe(Flag.withDescription("Only this Worker's releases"), Flag.optional),
+    status: Flag.String("status").pipe(Flag.withDescription("Only these statuses, comma-separated"), Flag.optional),
+    limit: Flag.Int("limit").pipe(Flag.withDescription("At most this many"), Flag.optional)
+  },
+  Effect.fn(function*(input) {
+    const api = yield* connect
+    const page = yield* api.releases({
+      workerId: Option.getOrUndefined(input.worker),
+      status: Option.getOrUndefined(input.status),
+      limit: Option.getOrUndefined(input.limit)
+    })
+    if (yield* wantsJson) return yield* Output.json(page.json)
+    yield* Output.table(
+      ["ID", "STATUS", "WORKER", "VERSION", "STEP", "CREATED", "NAME"],
+      page.value.deployments.map((release) => [
+        release.id,
+        release.status,
+        release.workerId,
+        release.cfVersionId,
+        `${Math.min(release.currentStep + 1, release.stepsSnapshot.length)}/${release.stepsSnapshot.length}`,
+        Output.time(release.createdAt),
+        release.name ?? ""
+      ]),
+      "No releases."
+    )
+  })
+).pipe(Command.withDescription("List the team's releases, newest first"))
+
+export const release = Command.make("release").pipe(
+  Command.withDescription("Create, start, follow and steer releases"),
+  Command.withSubcommands([
+    create,
+    actionCommand("start", "Start a pending release: its first step goes live"),
+    status,
+    actionCommand("advance", "Promote a release to its next step now"),
+    actionCommand("pause", "Pause a release where it is"),
+    actionCommand("resume", "Resume a paused release"),
+    actionCommand("rollback", "Roll a release back: the stable version serves 100%"),
+    actionCommand("cancel", "Cancel a pending release"),
+    wait,
+    list
+  ])
+)

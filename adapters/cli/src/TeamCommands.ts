@@ -1,0 +1,133 @@
+/**
+ * The team's resources, read (and, for tokens, managed) from the command line: `plans`,
+ * `workers`, `tokens` (list, create, revoke; admin) and `audit`. Text tables for people, the
+ * server's JSON with `--json`.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import * as Output from "./Output.ts"
+import { connect, wantsJson } from "./RootCommand.ts"
+
+export const plans = Command.make(
+  "plans",
+  {},
+  Effect.fn(function*() {
+    const api = yield* connect
+    const answer = yield* api.plans()
+    if (yield* wantsJson) return yield* Output.json(answer.json)
+    yield* Output.table(
+      ["ID", "SLUG", "NAME", "STEPS"],
+      answer.value.map((plan) => [
+        plan.id,
+        plan.slug,
+        plan.name,
+        plan.steps.map((step) => `${step.percentage}% ${step.waitSeconds}s`).join(" → ")
+      ]),
+      "No plans."
+    )
+  })
+).pipe(Command.withDescription("List the team's release plans"))
+
+export const workers = Command.make(
+  "workers",
+  {},
+  Effect.fn(function*() {
+    const api = yield* connect
+    const answer = yield* api.workers()
+    if (yield* wantsJson) return yield* Output.json(answer.json)
+    yield* Output.table(
+      ["ID", "SCRIPT", "ACCOUNT", "DEFAULT PLAN"],
+      answer.value.map((worker) => [worker.id, worker.scriptName, worker.accountId, worker.defaultPlanId]),
+      "No Workers registered."
+    )
+  })
+).pipe(Command.withDescription("List the team's Workers (their ids are what `release create --worker` takes)"))
+
+const listTokens = Command.make(
+  "list",
+  {},
+  Effect.fn(function*() {
+    const api = yield* connect
+    const answer = yield* api.tokens()
+    if (yield* wantsJson) return yield* Output.json(answer.json)
+    yield* Output.table(
+      ["ID", "NAME", "ROLE", "TOKEN", "LAST USED", "REVOKED"],
+      answer.value.map((token) => [
+        token.id,
+        token.name,
+        token.role,
+        token.display,
+        Output.time(token.lastUsedAt),
+        Output.time(token.revokedAt)
+      ]),
+      "No team tokens."
+    )
+  })
+).pipe(Command.withDescription("List the team's API tokens (admin)"))
+
+const createToken = Command.make(
+  "create",
+  {
+    name: Flag.String("name").pipe(Flag.withDescription("What the token is for, e.g. github-actions")),
+    role: Flag.Literals("role", ["read_only", "deploy", "admin"]).pipe(
+      Flag.withDescription("What it may do"),
+      Flag.withDefault("deploy")
+    )
+  },
+  Effect.fn(function*({ name, role }) {
+    const api = yield* connect
+    const answer = yield* api.createToken(name, role)
+    if (yield* wantsJson) return yield* Output.json(answer.json)
+    yield* Output.lines(
+      `Created the ${answer.value.role} token ${answer.value.name} (${answer.value.id}):`,
+      ``,
+      `  ${answer.value.token}`,
+      ``,
+      `It is shown only this once: store it now (e.g. as the GitHub secret CANARYROLL_TOKEN).`
+    )
+  })
+).pipe(Command.withDescription("Create a team token (admin); it is shown once"))
+
+const revokeToken = Command.make(
+  "revoke",
+  { id: Argument.String("id").pipe(Argument.withDescription("The token's id")) },
+  Effect.fn(function*({ id }) {
+    const api = yield* connect
+    yield* api.revokeToken(id)
+    if (yield* wantsJson) return yield* Output.json({ revoked: id })
+    yield* Output.lines(`Revoked token ${id}.`)
+  })
+).pipe(Command.withDescription("Revoke a team token (admin)"))
+
+export const tokens = Command.make("tokens").pipe(
+  Command.withDescription("The team's API tokens"),
+  Command.withSubcommands([listTokens, createToken, revokeToken])
+)
+
+export const audit = Command.make(
+  "audit",
+  {
+    release: Flag.String("release").pipe(Flag.withDescription("Only this release's entries"), Flag.optional),
+    type: Flag.String("type").pipe(Flag.withDescription("Only these types, comma-separated"), Flag.optional),
+    limit: Flag.Int("limit").pipe(Flag.withDescription("At most this many"), Flag.withDefault(50)),
+    cursor: Flag.String("cursor").pipe(Flag.withDescription("The page after this cursor"), Flag.optional)
+  },
+  Effect.fn(function*(input) {
+    const api = yield* connect
+    const answer = yield* api.audit({
+      deploymentId: Option.getOrUndefined(input.release),
+      type: Option.getOrUndefined(input.type),
+      limit: input.limit,
+      cursor: Option.getOrUndefined(input.cursor)
+    })
+    if (yield* wantsJson) return yield* Output.json(answer.json)
+    yield* Output.table(
+      ["AT", "TYPE", "WHAT HAPPENED"],
+      answer.value.entries.map((entry) => [Output.time(entry.at), entry.type, entry.message]),
+      "No audit entries."
+    )
+    if (answer.value.nextCursor !== null) yield* Output.lines(``, `More: canaryroll audit --cursor ${answer.value.nextCursor}`)
+  })
+).pipe(Command.withDescription("The team's audit log: who did what and when, newest first"))
