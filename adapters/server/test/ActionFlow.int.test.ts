@@ -46,7 +46,8 @@ describe("the GitHub Action's flow", () => {
       const created = yield* server.client.request("POST", `${base}/workers/${worker.workerId}/deployments`, {
         token,
         headers: { "CF-Access-Client-Id": "ignored.access", "CF-Access-Client-Secret": "ignored" },
-        body: { versionId: worker.goodVersionId, name: "Release 42", ticketUrl: "https://tickets.example/42" }
+        // A field this server does not know (a newer action's) is ignored, not refused.
+        body: { versionId: worker.goodVersionId, name: "Release 42", ticketUrl: "https://tickets.example/42", source: "action" }
       })
       TestTeam.expectStatus(created, 201, "create")
       const deployment = created.body
