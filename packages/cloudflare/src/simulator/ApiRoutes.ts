@@ -109,6 +109,22 @@ export const routes = (deps: Dependencies): ReadonlyArray<Route> => {
       }
     },
     {
+      // The Worker as a service: what `wrangler versions upload` reads first (its tag).
+      method: "GET",
+      template: "/accounts/:account_id/workers/services/:script_name",
+      api: "rest",
+      access: "account",
+      handle: async (call) => ok(Envelope.success(WireFormat.service(scriptOf(platform, call))))
+    },
+    {
+      // Read by `wrangler versions upload` to find the bindings the Worker already has.
+      method: "GET",
+      template: `${scripts}/settings`,
+      api: "rest",
+      access: "account",
+      handle: async (call) => ok(Envelope.success(WireFormat.scriptSettings(scriptOf(platform, call))))
+    },
+    {
       method: "GET",
       template: `${scripts}/versions`,
       api: "rest",

@@ -2,9 +2,11 @@
  * Versions and deployments as Cloudflare's JSON shows them: `workers_version-item-short/full/
  * uploaded` and `workers_deployment` (OAS26, OAS24 where OAS26 is missing). Versions also carry
  * the top-level `annotations` that real responses have and the schemas leave out (wrangler reads
- * `annotations["workers/message"]` from them).
+ * `annotations["workers/message"]` from them). A Worker as a *service* (what wrangler reads before
+ * `versions upload`) has no published schema: its shape is what wrangler 4 reads from it.
  */
-import type { Deployment, Version } from "./Platform.ts"
+import { createHash } from "node:crypto"
+import type { Deployment, Script, Version } from "./Platform.ts"
 
 /** Cloudflare writes microseconds: "2022-11-08T17:19:29.176266Z". */
 export const timestamp = (epochMs: number): string => new Date(epochMs).toISOString().replace("Z", "000Z")
@@ -64,3 +66,60 @@ export const deployment = (deployment: Deployment) => ({
     "workers/triggered_by": "deployment"
   }
 })
+
+/** A Worker's tag: 32 hex characters, stable for the account and name (**invented** derivation). */
+export const workerTag = (script: Script) =>
+  createHash("sha256").update(`${script.accountId}/${script.name}`).digest("hex").slice(0, 32)
+
+/**
+ * `GET …/workers/services/{name}`: wrangler reads `default_environment.script.tag`, `.tags` and
+ * `.last_deployed_from` (a Worker last deployed from the dashboard makes it compare settings).
+ */
+export const service = (script: Script) => {
+  const first = script.versions[0]?.createdOn ?? 0
+  const last = script.versions.at(-1)?.createdOn ?? first
+  return {
+    id: script.name,
+    default_environment: {
+      environment: "production",
+      created_on: timestamp(first),
+      modified_on: timestamp(last),
+      script: {
+        id: script.name,
+        tag: workerTag(script),
+        tags: null,
+        etag: script.versions.at(-1)?.etag ?? "",
+        handlers: ["fetch"],
+        created_on: timestamp(first),
+        modified_on: timestamp(last),
+        last_deployed_from: "wrangler",
+        usage_model: "standard"
+      }
+    },
+    created_on: timestamp(first),
+    modified_on: timestamp(last),
+    usage_model: "standard",
+    environments: [{ environment: "production", created_on: timestamp(first), modified_on: timestamp(last) }]
+  }
+}
+
+/**
+ * `GET …/scripts/{name}/settings` (SDK `scripts.settings.get`, `workers_script-settings-response`):
+ * the bindings and runtime settings of the newest version (**invented**: which version Cloudflare
+ * reports during a gradual deployment is not published). wrangler reads `bindings` before an
+ * upload to see which resources already exist, and carries on without them when this fails.
+ */
+export const scriptSettings = (script: Script) => {
+  const newest = script.versions.at(-1)
+  return {
+    bindings: newest?.bindings ?? [],
+    compatibility_date: newest?.compatibilityDate ?? null,
+    compatibility_flags: newest?.compatibilityFlags ?? [],
+    logpush: false,
+    observability: null,
+    placement: {},
+    tags: [],
+    tail_consumers: [],
+    usage_model: newest?.usageModel ?? "standard"
+  }
+}
