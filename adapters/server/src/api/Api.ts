@@ -379,6 +379,10 @@ export class NotificationsGroup extends HttpApiGroup.make("notifications")
   .middleware(TeamAccess)
   .middleware(Authentication)
   .prefix("/api/teams/:team/notifications")
+  // A channel has many fields (an email channel, a dozen): a 400 names every wrong one at once,
+  // as the notifier's own validation does, rather than one per attempt.
+  .annotate(HttpApi.PayloadParseOptions, { errors: "all" })
+  .annotate(HttpApi.QueryParseOptions, { errors: "all" })
 {}
 
 export class Api extends HttpApi.make("canaryroll")
