@@ -15,8 +15,9 @@
  * Every request is a valid one, on real team A resources (fresh ones where the call changes
  * things), so a missing check would show as a success, not as a 404 for a missing resource.
  * No response to team B or to the non-member contains any of team A's ids, no response contains
- * another team's ids, and no response ever contains a token, a password (or its hash) or a
- * Cloudflare API token. A second table sends team B's token to team B's own paths with team A's
+ * another team's ids, and no response ever contains a token, a password (or its hash), a
+ * Cloudflare API token or a notification channel's signing secret after the one response that
+ * issues it. A second table sends team B's token to team B's own paths with team A's
  * ids (one team's ids in another's requests): always 404 (or 400 for a field), and team A is
  * unchanged afterwards. An endpoint added to the API without a row here fails the file.
  */
@@ -133,6 +134,9 @@ interface WorldShape {
   readonly deploymentId: string
   /** Team A's plan for `updatePlan` (no Worker uses it). */
   readonly steadyPlanId: string
+  /** Team A's webhook channel, on a loopback receiver that answers 200 (test messages go there). */
+  readonly channelId: string
+  readonly hookUrl: string
   /** A person with no team, to log in as. */
   readonly loginEmail: string
   /** In-progress releases of team A with traffic live and a healthy check: one `advance` each. */
@@ -219,11 +223,18 @@ const setUp = Effect.gen(function*() {
     ...asAdmin,
     body: { versionId: a.workers[0]!.goodVersionId }
   })
+  const hook = yield* TestServer.receiver()
+  const hookUrl = `${hook.origin}/hook`
+  const channel = yield* ok("POST", `${base}/notifications/channels`, {
+    ...asAdmin,
+    body: { name: "ops", events: ["release.completed"], config: { kind: "webhook", url: hookUrl } }
+  })
 
   const aIds = new Set<string>([a.teamId, ...a.workers.map((worker) => worker.workerId), a.fastPlanId, ...Object.values(a.tokenIds)])
   aIds.add(steady.id)
   aIds.add(deployment.id)
   aIds.add(revoked.id)
+  aIds.add(channel.id)
   for (const plan of yield* ok("GET", `${base}/plans`, asAdmin)) aIds.add(plan.id)
   for (const invitation of yield* ok("GET", `${base}/invitations`, asAdmin)) aIds.add(invitation.id)
   const bIds = new Set<string>([b.teamId, ...b.workers.map((worker) => worker.workerId), b.fastPlanId, ...Object.values(b.tokenIds)])
@@ -237,6 +248,7 @@ const setUp = Effect.gen(function*() {
     outsiderToken.token,
     readOnlyMember.invitationToken,
     deployMember.invitationToken,
+    channel.signingSecret,
     ...Object.values(a.tokens),
     ...Object.values(b.tokens),
     // The session secrets (the cookie's value).
@@ -253,6 +265,8 @@ const setUp = Effect.gen(function*() {
     callers,
     deploymentId: deployment.id,
     steadyPlanId: steady.id,
+    channelId: channel.id,
+    hookUrl,
     loginEmail: "login@nowhere.example",
     advanceable: [],
     aIds,
@@ -376,6 +390,24 @@ const freshPlan = (world: WorldShape) =>
     })
     world.aIds.add(plan.id)
     return plan.id as string
+  })
+
+const channelBody = (world: WorldShape) => ({
+  name: `hook-${world.next()}`,
+  events: ["release.failed"],
+  config: { kind: "webhook", url: world.hookUrl }
+})
+
+/** A webhook channel of team A; its signing secret joins the values no response may show. */
+const freshChannel = (world: WorldShape) =>
+  Effect.gen(function*() {
+    const channel = yield* must(runner(world.server))("POST", `${aBase(world)}/notifications/channels`, {
+      ...asAdminOf(world),
+      body: channelBody(world)
+    })
+    world.aIds.add(channel.id)
+    world.secrets.add(channel.signingSecret)
+    return channel.id as string
   })
 
 // ---------------------------------------------------------------------------------------------
@@ -621,6 +653,34 @@ const cases: Record<string, Case> = {
     request: (world) => just({ params: teamA(world) }),
     // Filtering by team A's deployment: an empty page, not team A's entries.
     foreign: (world) => just({ params: teamB(world), query: { deploymentId: world.deploymentId }, status: 200 })
+  },
+
+  "notifications.listChannels": { request: (world) => just({ params: teamA(world) }) },
+  "notifications.createChannel": {
+    // The response shows the generated signing secret once (`signingSecret`, not token-like and
+    // not yet among the known secrets, so the scan passes it).
+    request: (world) => Effect.sync(() => ({ params: teamA(world), body: channelBody(world) }))
+  },
+  "notifications.getChannel": {
+    request: (world) => just({ params: teamA(world, { channelId: world.channelId }) }),
+    foreign: (world) => just({ params: teamB(world, { channelId: world.channelId }) })
+  },
+  "notifications.updateChannel": {
+    request: (world) => just({ params: teamA(world, { channelId: world.channelId }), body: { name: "ops" } }),
+    foreign: (world) => just({ params: teamB(world, { channelId: world.channelId }), body: { name: "taken over", enabled: false } })
+  },
+  "notifications.deleteChannel": {
+    request: (world) => Effect.map(freshChannel(world), (channelId) => ({ params: teamA(world, { channelId }) })),
+    foreign: (world) => Effect.map(freshChannel(world), (channelId) => ({ params: teamB(world, { channelId }) }))
+  },
+  "notifications.sendTestMessage": {
+    request: (world) => just({ params: teamA(world, { channelId: world.channelId }) }),
+    foreign: (world) => just({ params: teamB(world, { channelId: world.channelId }) })
+  },
+  "notifications.listDeliveries": {
+    request: (world) => just({ params: teamA(world) }),
+    // Filtering by team A's channel: an empty list, not team A's deliveries.
+    foreign: (world) => just({ params: teamB(world), query: { channelId: world.channelId }, status: 200 })
   }
 }
 
@@ -796,7 +856,9 @@ layer(Layer.effect(World, setUp), { timeout: "120 seconds" })("authorization mat
           workers: yield* ok("GET", `${base}/workers`, admin),
           plans: yield* ok("GET", `${base}/plans`, admin),
           deployments: deployments.deployments,
-          latestAudit: (yield* ok("GET", `${base}/audit?limit=1`, admin)).entries
+          latestAudit: (yield* ok("GET", `${base}/audit?limit=1`, admin)).entries,
+          channels: yield* ok("GET", `${base}/notifications/channels`, admin),
+          deliveries: yield* ok("GET", `${base}/notifications/deliveries`, admin)
         }
       })
       const before = yield* snapshot
