@@ -42,7 +42,12 @@ export const of = (
     status: release.status,
     step: stepIndex + 1,
     steps: release.stepsSnapshot.length,
-    percentage: release.status === "completed" ? 100 : started ? step?.percentage ?? 0 : 0,
+    // After a rollback or cancel the canary serves nothing, whatever step it reached.
+    percentage: release.status === "completed"
+      ? 100
+      : release.status === "rolled_back" || release.status === "cancelled" || !started
+      ? 0
+      : step?.percentage ?? 0,
     soakLeftSeconds,
     lastVerdict: check === undefined || typeof verdict !== "string"
       ? undefined

@@ -45,10 +45,7 @@ export const workers = Command.make(
   })
 ).pipe(Command.withDescription("List the team's Workers (their ids are what `release create --worker` takes)"))
 
-const listTokens = Command.make(
-  "list",
-  {},
-  Effect.fn(function*() {
+const printTokens = Effect.gen(function*() {
     const api = yield* connect
     const answer = yield* api.tokens()
     if (yield* wantsJson) return yield* Output.json(answer.json)
@@ -65,7 +62,10 @@ const listTokens = Command.make(
       "No team tokens."
     )
   })
-).pipe(Command.withDescription("List the team's API tokens (admin)"))
+
+const listTokens = Command.make("list", {}, () => printTokens).pipe(
+  Command.withDescription("List the team's API tokens (admin)")
+)
 
 const createToken = Command.make(
   "create",
@@ -101,8 +101,8 @@ const revokeToken = Command.make(
   })
 ).pipe(Command.withDescription("Revoke a team token (admin)"))
 
-export const tokens = Command.make("tokens").pipe(
-  Command.withDescription("The team's API tokens"),
+export const tokens = Command.make("tokens", {}, () => printTokens).pipe(
+  Command.withDescription("The team's API tokens (admin): lists them without a subcommand"),
   Command.withSubcommands([listTokens, createToken, revokeToken])
 )
 

@@ -1,12 +1,13 @@
 /**
- * `@canaryroll/cli`: the `canaryroll` command, and the pieces the GitHub Action shares with it —
- * the API client, release progress and the wait loop.
+ * `@canaryroll/cli`: the pieces of the `canaryroll` command that the GitHub Action shares with it —
+ * the API client, release progress, the wait loop and exit codes. The command tree itself is
+ * `./Cli.ts` (run by the `canaryroll` bin); it is not exported here, so that importing this keeps
+ * the server out.
  *
  * @since 0.1.0
  */
 export * as ApiShapes from "./ApiShapes.ts"
 export * as CanaryRollApi from "./CanaryRollApi.ts"
-export * as Cli from "./Cli.ts"
 export * as ExitCode from "./ExitCode.ts"
 export * as ReleaseProgress from "./ReleaseProgress.ts"
 export * as ReleaseWatch from "./ReleaseWatch.ts"
