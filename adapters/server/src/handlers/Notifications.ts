@@ -106,7 +106,8 @@ export const layer = HttpApiBuilder.group(Api, "notifications", (handlers) =>
             yield* audit({
               type: "NotificationChannelUpdated",
               at,
-              sentence: (who) => `${who} updated the notification channel ${saved.channel.name}: ${describeUpdate(before, saved.channel, payload)}`,
+              sentence: (who) =>
+                `${who} updated the notification channel ${saved.channel.name}: ${describeUpdate(before, saved.channel, payload)}`,
               details: {
                 channelId: params.channelId,
                 before,
