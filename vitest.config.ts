@@ -7,7 +7,8 @@ export default defineConfig({
   test: {
     projects: [
       "packages/*", "adapters/*", "examples/*", "adapters/postgres/vitest.reliability.config.ts",
-      "adapters/server/vitest.processes.config.ts"
+      "adapters/server/vitest.processes.config.ts", "adapters/cli/vitest.processes.config.ts",
+      "adapters/github-action/vitest.processes.config.ts"
     ]
   }
 })
