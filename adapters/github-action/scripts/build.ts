@@ -11,6 +11,8 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 
 export const build = async (outdir: string) => {
   await esbuild.build({
+    // Paths in the bundle's comments are relative to this, whatever directory the build runs in.
+    absWorkingDir: root,
     entryPoints: [path.join(root, "src", "main.ts")],
     outfile: path.join(outdir, "index.js"),
     bundle: true,
