@@ -124,7 +124,7 @@ export const seed = Effect.fnUntraced(function*(
     }
     const planId = Option.getOrThrow(plan).view.id
 
-    const saved = yield* CloudflareAccounts.save({
+    yield* CloudflareAccounts.save({
       teamId,
       accountId: seeded.accountId,
       apiToken: Redacted.make(seeded.apiToken),
@@ -135,8 +135,8 @@ export const seed = Effect.fnUntraced(function*(
     yield* audit(
       "CloudflareCredentialsSaved",
       teamId,
-      `${adminEmail} connected the sandbox's simulated Cloudflare account ${seeded.accountId} (${saved.tokenDisplay})`,
-      { accountId: seeded.accountId, tokenDisplay: saved.tokenDisplay, sandbox: true }
+      `${adminEmail} connected the sandbox's simulated Cloudflare account ${seeded.accountId}`,
+      { accountId: seeded.accountId, sandbox: true }
     )
 
     const workers: Array<SandboxWorker> = []

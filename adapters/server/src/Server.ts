@@ -93,6 +93,11 @@ export const layerErrorBodies = HttpRouter.middleware((httpEffect) =>
           )
         }
         const defect = Cause.squash(cause)
+        if (Storage.isConstraintViolation(defect)) {
+          return Effect.succeed(
+            errorResponse(409, "conflict", "another request changed the same thing at the same time; reload and try again")
+          )
+        }
         if (Storage.isStorageFailure(defect) || Storage.isStorageFailure(failure)) {
           return Effect.as(
             Effect.logWarning("storage unavailable while serving a request", Cause.pretty(cause)),

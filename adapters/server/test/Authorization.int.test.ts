@@ -426,6 +426,8 @@ interface Case {
   readonly request: (world: WorldShape, caller: Caller) => Effect.Effect<Request>
   /** For people only: a team token gets 403 `user_required`. */
   readonly usersOnly?: true
+  /** For a signed-in person only: a user token gets 403 `session_required` too. */
+  readonly sessionOnly?: true
   /** When the handler asks for more than the endpoint's `RequiredRole` (say why). */
   readonly effectiveRole?: Role
   /** The response shows a secret just issued (once, by design): its `token` field is not scanned. */
@@ -445,7 +447,16 @@ const planBody = { name: "Steady", steps: [{ percentage: 10, waitSeconds: 600 },
 /** A user token of the caller's own (a team token's or nobody's request names the admin's). */
 const ownUserToken = (world: WorldShape, caller: Caller) =>
   Effect.gen(function*() {
-    const credentials = caller.spec.kind === "user" ? caller.credentials : asAdminOf(world)
+    // Minting a user token takes a session: a caller on a user token signs in for it.
+    const credentials = caller.spec.kind !== "user"
+      ? asAdminOf(world)
+      : caller.credentials.cookie !== undefined || caller.person === null
+      ? caller.credentials
+      : {
+        cookie: TestTeam.cookieOf(
+          yield* runner(world.server)("POST", "/api/auth/login", { body: { email: caller.person.email, password } })
+        )
+      }
     const issued = yield* must(runner(world.server))("POST", "/api/me/tokens", { ...credentials, body: { name: `spare-${world.next()}` } })
     world.secrets.add(issued.token)
     return issued.id as string
@@ -470,7 +481,8 @@ const cases: Record<string, Case> = {
 
   "me.me": { usersOnly: true, request: () => just({ params: {} }) },
   "me.listUserTokens": { usersOnly: true, request: () => just({ params: {} }) },
-  "me.createUserToken": { usersOnly: true, issuesSecret: true, request: () => just({ params: {}, body: { name: "ci" } }) },
+  // A leaked user token must not mint tokens that outlive its revocation.
+  "me.createUserToken": { usersOnly: true, sessionOnly: true, issuesSecret: true, request: () => just({ params: {}, body: { name: "ci" } }) },
   "me.revokeUserToken": {
     usersOnly: true,
     request: (world, caller) => Effect.map(ownUserToken(world, caller), (tokenId) => ({ params: { tokenId } }))
@@ -699,6 +711,7 @@ const expectedFor = (endpoint: Endpoint, row: Case, caller: CallerSpec, world: W
   if (!endpoint.authenticated) return success
   if (!caller.authenticated) return { status: 401, error: "unauthorized" }
   if (row.usersOnly === true && caller.kind === "team token") return { status: 403, error: "user_required" }
+  if (row.sessionOnly === true && caller.name.includes("cru_")) return { status: 403, error: "session_required" }
   if (endpoint.teamRole === null) return success
   if (caller.roleInA === null) return { status: 404, error: "not_found", message: `team "${world.a.slug}" was not found` }
   const needed = row.effectiveRole ?? endpoint.teamRole

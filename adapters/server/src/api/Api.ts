@@ -38,7 +38,7 @@ export class AuthGroup extends HttpApiGroup.make("auth")
       error: [BadRequest, Conflict]
     }),
     HttpApiEndpoint.post("login", "/login", {
-      payload: Schema.Struct({ email: Schema.String, password: Password }),
+      payload: Schema.Struct({ email: Schema.String.check(Schema.isMaxLength(254)), password: Password }),
       success: Schema.Struct({ user: S.User }),
       error: [BadRequest, Unauthorized, TooManyRequests]
     }),
@@ -279,7 +279,11 @@ export class DeploymentsGroup extends HttpApiGroup.make("deployments")
       error: BadRequest
     })),
     readOnly(HttpApiEndpoint.get("getDeployment", "/:id", { params: deploymentParams, success: S.Deployment })),
-    readOnly(HttpApiEndpoint.get("preflight", "/:id/preflight", { params: deploymentParams, success: S.Preflight })),
+    readOnly(HttpApiEndpoint.get("preflight", "/:id/preflight", {
+      params: deploymentParams,
+      success: S.Preflight,
+      error: [BadGateway, Unavailable]
+    })),
     readOnly(HttpApiEndpoint.get("deploymentEvents", "/:id/events", {
       params: deploymentParams,
       success: Schema.Array(S.DeploymentEvent)

@@ -76,17 +76,16 @@ export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
       .handle("login", ({ payload }) =>
         Effect.gen(function*() {
           const password = Redacted.make(payload.password)
-          const waitMs = yield* throttle.waitFor(payload.email)
+          // Counted before the (slow) check, so parallel guesses cannot all slip under the limit;
+          // a success takes it back.
+          const waitMs = yield* throttle.attempt(payload.email)
           if (waitMs > 0) {
             return yield* new TooManyRequests({
               error: "too_many_attempts",
               message: `too many failed log-ins for this email; try again in ${Math.ceil(waitMs / 60_000)} minutes`
             })
           }
-          const wrong = Effect.andThen(
-            throttle.failed(payload.email),
-            Effect.fail(new Unauthorized({ error: "invalid_login", message: "the email or the password is wrong" }))
-          )
+          const wrong = Effect.fail(new Unauthorized({ error: "invalid_login", message: "the email or the password is wrong" }))
           const found = yield* Accounts.userByEmail(payload.email.trim())
           if (Option.isNone(found)) {
             // The same work as a real check, so timing does not tell which emails have accounts.
@@ -124,7 +123,10 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
           const user = yield* Accounts.userById(caller.userId)
-          return { user: Option.getOrThrow(user).user, teams: yield* Teams.teamsOfUser(caller.userId) }
+          if (Option.isNone(user)) {
+            return yield* new Forbidden({ error: "user_required", message: "the account no longer exists" })
+          }
+          return { user: user.value.user, teams: yield* Teams.teamsOfUser(caller.userId) }
         }).pipe(withSql))
       .handle("listUserTokens", () =>
         Effect.gen(function*() {
@@ -134,6 +136,13 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
       .handle("createUserToken", ({ payload }) =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
+          // Only a signed-in person: a leaked user token must not mint the tokens that outlive it.
+          if (caller.userTokenId !== null) {
+            return yield* new Forbidden({
+              error: "session_required",
+              message: "creating a user token needs a signed-in session, not a user token"
+            })
+          }
           return yield* Accounts.createUserToken(caller.userId, payload.name, yield* now)
         }).pipe(withSql))
       .handle("revokeUserToken", ({ params }) =>
@@ -192,7 +201,9 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
                 message: `token: the invitation is for ${row.email}; you are signed in as ${caller.email}`
               })
             }
-            const team = Option.getOrThrow(yield* Teams.teamByRef(row.team_id))
+            const invitedTo = yield* Teams.teamByRef(row.team_id)
+            if (Option.isNone(invitedTo)) return yield* gone
+            const team = invitedTo.value
             const added = yield* Teams.addMember(row.team_id, caller.userId, row.role, at)
             if (!added) {
               return yield* new Conflict({ error: "already_member", message: `you already belong to the team ${team.slug}` })

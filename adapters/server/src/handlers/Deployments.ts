@@ -120,8 +120,12 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
             new NotFound({ error: "not_found", message: `deployment ${JSON.stringify(releaseId)} was not found in this team` })
           ))
 
+    /** The release as it stands after a change this request made (so it exists). */
     const current = (releaseId: string) =>
-      Effect.map(summaries.byId(releaseId), (summary) => toDeployment(Option.getOrThrow(summary)))
+      Effect.flatMap(summaries.byId(releaseId), (summary) =>
+        Option.isSome(summary)
+          ? Effect.succeed(toDeployment(summary.value))
+          : Effect.die(new Error(`release ${releaseId} has events but no summary row`)))
 
     const act = (verb: PersonVerb) =>
     ({ params, payload }: { readonly params: { readonly id: string }; readonly payload: { readonly reason?: string | undefined } | null }) =>
@@ -146,7 +150,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
         if ((verb === "start" && release.status === "pending") || (verb === "resume" && release.status === "paused")) {
           // One release per Worker on Cloudflare at a time: check and act under the Worker's lock.
           yield* sql.withTransaction(Effect.gen(function*() {
-            yield* sql`SELECT pg_advisory_xact_lock(hashtext(${`canaryroll/worker/${release.workerId}`}))`
+            yield* Storage.lock(sql, `canaryroll/worker/${release.workerId}`)
             const other = yield* otherActive(team.id, release.workerId, release.id)
             if (other !== undefined) {
               return yield* new Conflict({
@@ -189,7 +193,11 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
               ))
           )
           const releaseId = `dep_${crypto.randomUUID().replaceAll("-", "")}`
-          yield* Orchestrator.create({
+          // Under the Worker's lock, so that the Worker cannot be removed in between.
+          yield* sql.withTransaction(Effect.gen(function*() {
+            yield* Storage.lock(sql, `canaryroll/worker/${worker.id}`)
+            yield* findWorker(team.id, worker.id)
+            yield* Orchestrator.create({
             releaseId,
             teamId: team.id,
             workerId: worker.id,
@@ -206,6 +214,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
             Effect.catchTag("ReleaseRejected", (error) => Effect.fail(rejected(error))),
             Effect.catchTag("ReleaseBusy", (error) => Effect.fail(busy(error)))
           )
+          }))
           return yield* current(releaseId)
         }).pipe(provide))
       .handle("listDeployments", ({ query }) =>
@@ -273,6 +282,9 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
             Effect.gen(function*() {
               const credentials = yield* Effect.result(api.listVersions(target, { deployable: true }))
               if (credentials._tag === "Failure") {
+                // Cloudflare down or our budget spent says nothing about the credentials: 503.
+                const { kind } = credentials.failure
+                if (kind === "transient" || kind === "rate_limited") return yield* cloudflareError(credentials.failure)
                 check("credentials", false, failureOf(credentials.failure))
                 return
               }

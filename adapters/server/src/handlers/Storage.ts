@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
+import type { SqlClient } from "effect/sql"
 
 /** The errors that mean "storage is down": SQL failures and the ports' own unavailability. */
 export const unavailableTags = [
@@ -13,7 +14,8 @@ export const unavailableTags = [
   "EventStoreUnavailable",
   "SchedulerUnavailable",
   "ReadModelUnavailable",
-  "OutboxUnavailable"
+  "OutboxUnavailable",
+  "NotificationStoreUnavailable"
 ] as const
 
 type UnavailableTag = typeof unavailableTags[number]
@@ -22,6 +24,19 @@ const tags: ReadonlySet<string> = new Set(unavailableTags)
 
 export const isStorageFailure = (error: unknown): boolean =>
   typeof error === "object" && error !== null && tags.has((error as { _tag?: unknown })._tag as string)
+
+/**
+ * A unique or foreign-key violation: two requests changed the same thing at once (the loser of
+ * a race the handlers' checks could not see). The outer middleware answers it with 409, not 503.
+ */
+export const isConstraintViolation = (error: unknown): boolean => {
+  if (typeof error !== "object" || error === null || (error as { _tag?: unknown })._tag !== "SqlError") return false
+  const reason = (error as { reason?: { _tag?: unknown } }).reason?._tag
+  return reason === "UniqueViolation" || reason === "ConstraintError"
+}
+
+/** Serialises changes to one thing (a Worker, a Cloudflare account) across requests and processes. */
+export const lock = (sql: SqlClient.SqlClient, key: string) => sql`SELECT pg_advisory_xact_lock(hashtext(${key}))`
 
 export const orDie = <A, E, R>(
   effect: Effect.Effect<A, E, R>

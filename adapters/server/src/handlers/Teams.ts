@@ -10,7 +10,7 @@ import { HttpApiBuilder } from "effect/http-api"
 import { SqlClient } from "effect/sql"
 import { CurrentCaller, CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
-import { BadGateway, BadRequest, Conflict, Forbidden, NotFound } from "../api/ApiError.ts"
+import { BadRequest, Conflict, Forbidden, NotFound } from "../api/ApiError.ts"
 import { SecretBox } from "../security/SecretBox.ts"
 import { CurrentServerConfig } from "../ServerConfig.ts"
 import * as CloudflareAccounts from "../store/CloudflareAccounts.ts"
@@ -47,8 +47,10 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
       .handle("getTeam", () =>
         Effect.gen(function*() {
           const { team, role } = yield* CurrentTeam
-          const stored = Option.getOrThrow(yield* Teams.teamByRef(team.id))
-          return Teams.view(stored, role)
+          const stored = yield* Teams.teamByRef(team.id)
+          // The middleware found it a moment ago: gone now means it was deleted meanwhile.
+          if (Option.isNone(stored)) return yield* notFound("team", team.slug)
+          return Teams.view(stored.value, role)
         }).pipe(provide))
       .handle("updateTeam", ({ payload }) =>
         Effect.gen(function*() {
@@ -202,12 +204,17 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
           const apiToken = Redacted.make(payload.apiToken.trim())
+          // A token Cloudflare refuses is the caller's input error (400); Cloudflare being down is not.
           const verified = yield* workersApi.verifyToken({ apiToken, baseUrl: config.cloudflareBaseUrl }).pipe(
-            Effect.mapError(cloudflareError)
+            Effect.mapError((error) =>
+              error.kind === "credentials"
+                ? new BadRequest({ error: "invalid_request", message: `apiToken: Cloudflare refuses the token (${error.message})` })
+                : cloudflareError(error)
+            )
           )
           if (verified.status !== "active") {
-            return yield* new BadGateway({
-              error: "cloudflare_token_inactive",
+            return yield* new BadRequest({
+              error: "invalid_request",
               message: `apiToken: Cloudflare says the token is ${verified.status}, not active`
             })
           }
@@ -225,6 +232,8 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
           )
           const at = yield* now
           return yield* transaction(Effect.gen(function*() {
+            // Concurrent saves of one account (a double click, two teams) one after the other.
+            yield* Storage.lock(sql, `canaryroll/cloudflare-account/${params.accountId}`)
             // One team per Cloudflare account: the scheduler resolves a release's token by its
             // account, so a second team's token must never replace the first team's.
             const owner = yield* CloudflareAccounts.connectedTeam(params.accountId)
@@ -245,8 +254,9 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
             yield* audit({
               type: "CloudflareCredentialsSaved",
               at,
-              sentence: (who) => `${who} saved a verified Cloudflare API token (${saved.tokenDisplay}) for account ${params.accountId}`,
-              details: { accountId: params.accountId, tokenDisplay: saved.tokenDisplay }
+              // The audit log is readable by read_only members: not even the token's display.
+              sentence: (who) => `${who} saved a verified Cloudflare API token for account ${params.accountId}`,
+              details: { accountId: params.accountId }
             })
             return saved
           }))
@@ -256,6 +266,7 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
           const { team } = yield* CurrentTeam
           const at = yield* now
           yield* transaction(Effect.gen(function*() {
+            yield* Storage.lock(sql, `canaryroll/cloudflare-account/${params.accountId}`)
             const workers = yield* Workers.workersInAccount(team.id, params.accountId)
             if (workers.length > 0) {
               return yield* new Conflict({

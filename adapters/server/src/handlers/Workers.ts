@@ -60,6 +60,8 @@ export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
           const { team } = yield* CurrentTeam
           const at = yield* now
           return yield* transaction(Effect.gen(function*() {
+            // Not while the account's credentials are being removed.
+            yield* Storage.lock(sql, `canaryroll/cloudflare-account/${payload.accountId}`)
             const accounts = yield* CloudflareAccounts.list(team.id)
             if (!accounts.some((account) => account.accountId === payload.accountId)) {
               return yield* new BadRequest({
@@ -121,6 +123,8 @@ export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
           const { team } = yield* CurrentTeam
           const at = yield* now
           yield* transaction(Effect.gen(function*() {
+            // Not while a release of it is being created or started.
+            yield* Storage.lock(sql, `canaryroll/worker/${params.workerId}`)
             const current = yield* findWorker(team.id, params.workerId)
             const unfinished = yield* Workers.unfinishedReleases(team.id, current.id)
             if (unfinished.length > 0) {

@@ -1,7 +1,7 @@
 /**
- * Slows password guessing: after `maxFailures` failed log-ins for one email within `windowMs`,
- * further attempts for that email are refused (429) until the window has passed since the oldest
- * counted failure. A success clears the email's failures.
+ * Slows password guessing: after `maxFailures` log-in attempts for one email within `windowMs`
+ * without a success, further attempts for that email are refused (429) until the window has
+ * passed since the oldest counted one. A success clears the email's count.
  *
  * Per process, in memory: with N server processes an attacker gets N times the attempts, which
  * is still a small number per window. Counting per email (not per client address) protects the
@@ -20,32 +20,39 @@ export interface Options {
 export const defaults: Options = { maxFailures: 10, windowMs: 15 * 60 * 1000 }
 
 export interface LoginThrottle {
-  /** How long until `email` may try again, in milliseconds; 0 when it may now. */
-  readonly waitFor: (email: string) => Effect.Effect<number>
-  readonly failed: (email: string) => Effect.Effect<void>
+  /**
+   * Counts an attempt for `email` and says how long it must wait, in milliseconds (0: it may
+   * try now). Counted before the password is checked, so parallel guesses all count.
+   */
+  readonly attempt: (email: string) => Effect.Effect<number>
+  /** The attempt succeeded: the email's count starts again. */
   readonly succeeded: (email: string) => Effect.Effect<void>
 }
 
+/** Beyond this many emails tracked, expired entries are swept (unique junk emails cannot grow it). */
+const sweepAbove = 10_000
+
 export const make = (options: Options = defaults): Effect.Effect<LoginThrottle> =>
   Effect.sync(() => {
-    const failures = new Map<string, Array<number>>()
+    const attempts = new Map<string, Array<number>>()
     const key = (email: string) => email.trim().toLowerCase()
-    const recent = (email: string, now: number) => {
-      const kept = (failures.get(key(email)) ?? []).filter((at) => at > now - options.windowMs)
-      if (kept.length === 0) failures.delete(key(email))
-      else failures.set(key(email), kept)
-      return kept
+    const sweep = (now: number) => {
+      for (const [email, times] of attempts) {
+        if (times.every((at) => at <= now - options.windowMs)) attempts.delete(email)
+      }
     }
     return {
-      waitFor: (email) =>
+      attempt: (email) =>
         Effect.map(Clock.currentTimeMillis, (now) => {
-          const kept = recent(email, now)
-          return kept.length < options.maxFailures ? 0 : kept[kept.length - options.maxFailures]! + options.windowMs - now
+          if (attempts.size > sweepAbove) sweep(now)
+          const recent = (attempts.get(key(email)) ?? []).filter((at) => at > now - options.windowMs)
+          if (recent.length >= options.maxFailures) {
+            attempts.set(key(email), recent)
+            return recent[recent.length - options.maxFailures]! + options.windowMs - now
+          }
+          attempts.set(key(email), [...recent, now])
+          return 0
         }),
-      failed: (email) =>
-        Effect.map(Clock.currentTimeMillis, (now) => {
-          failures.set(key(email), [...recent(email, now), now])
-        }),
-      succeeded: (email) => Effect.sync(() => void failures.delete(key(email)))
+      succeeded: (email) => Effect.sync(() => void attempts.delete(key(email)))
     }
   })
