@@ -71,7 +71,9 @@ const program = Effect.gen(function*() {
   const config: ServerConfig.ServerConfig = {
     ...ServerConfig.defaults,
     publicUrl,
-    cloudflareBaseUrl: simulator?.simulator.baseUrl ?? settings.cloudflareBaseUrl
+    // Even in the sandbox: a token someone saves is a real one, checked against Cloudflare. Only
+    // the seeded sandbox account points at the simulator (its row stores the simulator's URL).
+    cloudflareBaseUrl: settings.cloudflareBaseUrl
   }
   const services = Server.layerServices({
     client: Layer.succeedContext(client),
