@@ -29,6 +29,7 @@ import type { SqlClient } from "effect/sql"
 import { createServer } from "node:http"
 import { Api } from "./api/Api.ts"
 import * as RequestErrors from "./api/RequestErrors.ts"
+import * as RequestBudget from "./RequestBudget.ts"
 import * as Access from "./handlers/Access.ts"
 import * as Accounts from "./handlers/Accounts.ts"
 import * as Audit from "./handlers/Audit.ts"
@@ -147,6 +148,8 @@ export interface Options {
   readonly secrets?: Layer.Layer<SecretBox.SecretBox, unknown> | undefined
   /** The share of Cloudflare's rate limits this process may use (default 0.5; 0.5 / N for N processes). */
   readonly budgetShare?: number | undefined
+  /** Cloudflare's limits (tests make them small). */
+  readonly cloudflareLimits?: ApiBudget.Limits | undefined
   /**
    * Notifications. `deliver` (default true) runs the outbox consumer and the senders in this
    * process, so every server process shares the sending; tests under TestClock turn it off and
@@ -168,6 +171,7 @@ export type Services =
   | SecretBox.SecretBox
   | Credentials.CloudflareCredentials
   | ApiBudget.ApiBudget
+  | RequestBudget.RequestBudget
   | TrafficRouter.TrafficRouter
   | WorkersApi.WorkersApi
   | HealthSource.HealthSource
@@ -185,9 +189,15 @@ export const layerServices = (options: Options = {}): Layer.Layer<Services, unkn
     Postgres.PgAuditLog.layer
   ).pipe(Layer.provide(Postgres.Migrations.layer), Layer.provideMerge(client))
   const secrets = options.secrets ?? SecretBox.layerFromEnvOrFile({ dataDirectory: options.dataDirectory })
-  const cloudflare = Layer.mergeAll(WorkersTrafficRouter.layer(), AnalyticsHealthSource.layer()).pipe(
+  const limits = options.cloudflareLimits ?? ApiBudget.cloudflareLimits
+  const share = options.budgetShare ?? 0.5
+  const cloudflare = Layer.mergeAll(
+    WorkersTrafficRouter.layer(),
+    AnalyticsHealthSource.layer(),
+    RequestBudget.layer({ ...limits, share: share * RequestBudget.requestFraction })
+  ).pipe(
     Layer.provideMerge(CloudflareAccounts.layerCredentials),
-    Layer.provideMerge(ApiBudget.layer({ ...ApiBudget.cloudflareLimits, share: options.budgetShare ?? 0.5 })),
+    Layer.provideMerge(ApiBudget.layer({ ...limits, share: share * (1 - RequestBudget.requestFraction) })),
     Layer.provide(FetchHttpClient.layer)
   )
   // Channel secrets are sealed with the server's SecretBox, bound to their channel and field.

@@ -93,4 +93,33 @@ describe("racing requests", () => {
       TestTeam.expectStatus(again, 200, "preflight once Cloudflare answers")
       assert.isTrue(again.body.passed)
     }).pipe(Effect.scoped))
+
+  it.effect("people's Cloudflare reads cannot spend the budget a running release needs", () =>
+    Effect.gen(function*() {
+      // 100 REST calls per 5 minutes: half for this process, a fifth of that for requests (10).
+      const server = yield* TestServer.start(database, {
+        cloudflareLimits: { rest: { requests: 100, windowSeconds: 300 }, graphql: { requests: 300, windowSeconds: 300 }, share: 0.5 }
+      })
+      const team = yield* TestTeam.create(server)
+      const worker = team.workers[0]!
+      const base = `/api/teams/${team.slug}/deployments`
+      const token = team.tokens.deploy
+      const created = yield* server.client.request("POST", `${base}/workers/${worker.workerId}/deployments`, {
+        token,
+        body: { versionId: worker.goodVersionId }
+      })
+      TestTeam.expectStatus(created, 201, "create")
+      TestTeam.expectStatus(yield* server.client.request("POST", `${base}/${created.body.id}/start`, { token }), 200, "start")
+      // A dashboard polling the live deployment until the requests' share is spent.
+      let refused = 0
+      for (let poll = 0; poll < 15; poll++) {
+        const live = yield* server.client.request("GET", `/api/teams/${team.slug}/workers/${worker.workerId}/deployment`, { token })
+        if (live.status === 503) refused++
+      }
+      assert.isAtLeast(refused, 4, "the requests' share ran out")
+      // The release still gets its traffic change and checks: the orchestrator's share is untouched.
+      yield* TestServer.runDue(server)
+      const events = yield* server.client.request("GET", `${base}/${created.body.id}/events`, { token })
+      assert.include(events.body.map((event: any) => event.eventType), "TrafficShifted")
+    }).pipe(Effect.scoped))
 })

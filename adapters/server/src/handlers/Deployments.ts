@@ -32,6 +32,7 @@ import { SecretBox } from "../security/SecretBox.ts"
 import * as Plans from "../store/Plans.ts"
 import * as Workers from "../store/Workers.ts"
 import { auditEntryView } from "./Audit.ts"
+import { RequestBudget } from "../RequestBudget.ts"
 import * as Storage from "./Storage.ts"
 import { cloudflareError, withTeamCloudflare } from "./TeamSettings.ts"
 import { findWorker } from "./Workers.ts"
@@ -92,7 +93,8 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const box = yield* SecretBox
-    const budget = yield* ApiBudget.ApiBudget
+    // People's Cloudflare reads spend the requests' share, never the orchestrator's.
+    const budget = yield* RequestBudget
     const summaries = yield* PgReleaseSummaries.PgReleaseSummaries
     const auditLog = yield* PgAuditLog.PgAuditLog
     const store = yield* EventStore.EventStore

@@ -16,6 +16,7 @@ import { SecretBox } from "../security/SecretBox.ts"
 import * as CloudflareAccounts from "../store/CloudflareAccounts.ts"
 import * as Plans from "../store/Plans.ts"
 import * as Workers from "../store/Workers.ts"
+import { RequestBudget } from "../RequestBudget.ts"
 import * as Storage from "./Storage.ts"
 import { audit, cloudflareError, now, transaction, withTeamCloudflare } from "./TeamSettings.ts"
 
@@ -44,7 +45,8 @@ export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const box = yield* SecretBox
-    const budget = yield* ApiBudget.ApiBudget
+    // People's Cloudflare reads spend the requests' share, never the orchestrator's.
+    const budget = yield* RequestBudget
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(
         Effect.provideService(SqlClient.SqlClient, sql),

@@ -11,6 +11,7 @@
  * exact statuses and bodies a GitHub Action or a curl user would.
  */
 import { Orchestrator } from "@canaryroll/core"
+import type { ApiBudget } from "@canaryroll/cloudflare"
 import * as Simulator from "@canaryroll/cloudflare/simulator"
 import { ChannelSender, DeliveryRecorder, DeliveryWorker, Mailer, SecretSealer } from "@canaryroll/notifier"
 import type * as TestDatabase from "@canaryroll/postgres/test-database"
@@ -81,6 +82,8 @@ export interface StartOptions {
    * notifier's loops run as in a server process, polling every 20 ms (with `clock: "live"`).
    */
   readonly deliveries?: "manual" | "background"
+  /** Cloudflare's rate limits as the server's budgets see them (Cloudflare's own by default). */
+  readonly cloudflareLimits?: ApiBudget.Limits
 }
 
 /** Starts a server on a fresh schema of `database`; everything stops with the scope. */
@@ -101,6 +104,7 @@ export const start = (
     const services = Server.layerServices({
       client: database.freshSchema(),
       schedulerClock: "effect",
+      ...(options.cloudflareLimits === undefined ? {} : { cloudflareLimits: options.cloudflareLimits }),
       secrets: SecretBox.layerFromKey(secretKey),
       config: { cloudflareBaseUrl: simulator.baseUrl, passwordParameters: PasswordHash.testParameters, publicUrl: "http://canaryroll.test" },
       notifications: options.deliveries === "background"
