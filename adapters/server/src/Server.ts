@@ -29,6 +29,7 @@ import type { SqlClient } from "effect/sql"
 import { createServer } from "node:http"
 import { Api } from "./api/Api.ts"
 import * as RequestErrors from "./api/RequestErrors.ts"
+import * as Pages from "./pages/Pages.ts"
 import * as RequestBudget from "./RequestBudget.ts"
 import * as Access from "./handlers/Access.ts"
 import * as Accounts from "./handlers/Accounts.ts"
@@ -131,6 +132,7 @@ export const layerRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/api/openap
   ]),
   Layer.provide([Access.layerAuthentication, Access.layerTeamAccess, RequestErrors.layer]),
   Layer.merge(HttpApiScalar.layer(Api, { path: "/api/docs" })),
+  Layer.merge(Pages.layer),
   Layer.merge(layerErrorBodies)
 )
 

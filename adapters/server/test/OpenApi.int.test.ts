@@ -1,7 +1,7 @@
 /**
  * The OpenAPI document is served, generated from the same definition the server runs, and
  * describes the calls the public GitHub Action makes with their statuses and the error shape;
- * the docs page is served too.
+ * the docs page and the pages links point at (a release, an invitation) are served too.
  */
 import * as TestDatabase from "@canaryroll/postgres/test-database"
 import { assert, describe, it } from "@effect/vitest"
@@ -44,5 +44,18 @@ describe("the OpenAPI document", () => {
       assert.strictEqual(page.status, 200)
       assert.include(page.headers.get("content-type") ?? "", "text/html")
       assert.include(String(page.body), "CanaryRoll API")
+    }).pipe(Effect.scoped))
+
+  it.effect("serves the pages links point at: a release's page and the invitation page", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.start(database)
+      for (const path of ["/teams/acme/deployments/dep_123", "/invitations/accept?token=cri_x"]) {
+        const page = yield* server.client.request("GET", path)
+        assert.strictEqual(page.status, 200, path)
+        assert.include(page.headers.get("content-type") ?? "", "text/html")
+        assert.include(page.headers.get("content-security-policy") ?? "", "default-src 'none'")
+        // The page holds no data: it reads the API with the session cookie.
+        assert.include(String(page.body), path.startsWith("/teams") ? "/api/teams/" : "/api/invitations/accept")
+      }
     }).pipe(Effect.scoped))
 })
