@@ -2,6 +2,7 @@
  * Log-in over HTTP: the session cookie's attributes, log-out ending the session, and password
  * guessing slowed down: ten failures for an email within 15 minutes refuse further attempts
  * (even with the right password) until the window has passed; a success clears the count.
+ * And a token's last use, as the token list shows it.
  */
 import * as TestDatabase from "@canaryroll/postgres/test-database"
 import { assert, describe, it } from "@effect/vitest"
@@ -49,5 +50,25 @@ describe("log-in", () => {
       TestTeam.expectStatus(yield* attempt("nobody@example.com", "x".repeat(12)), 401, "other emails are not locked")
       yield* TestClock.adjust("15 minutes")
       TestTeam.expectStatus(yield* attempt("bo@example.com", password), 200, "the window has passed")
+    }).pipe(Effect.scoped))
+
+  it.effect("a team token's last use is stamped, to the minute", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.start(database)
+      const team = yield* TestTeam.create(server)
+      const lastUse = Effect.map(
+        server.client.request("GET", `/api/teams/${team.slug}/tokens`, { cookie: team.adminCookie }),
+        (response) => response.body.find((token: any) => token.id === team.tokenIds.read_only).lastUsedAt
+      )
+      assert.isNull(yield* lastUse, "never used")
+      const use = server.client.request("GET", `/api/teams/${team.slug}`, { token: team.tokens.read_only })
+      TestTeam.expectStatus(yield* use, 200, "use")
+      assert.strictEqual(yield* lastUse, new Date(TestServer.t0).toISOString())
+      yield* TestClock.adjust("30 seconds")
+      yield* use
+      assert.strictEqual(yield* lastUse, new Date(TestServer.t0).toISOString(), "not rewritten within the minute")
+      yield* TestClock.adjust("31 seconds")
+      yield* use
+      assert.strictEqual(yield* lastUse, new Date(TestServer.t0 + 61_000).toISOString())
     }).pipe(Effect.scoped))
 })

@@ -129,14 +129,19 @@ export const revokeUserToken = Effect.fnUntraced(function*(userId: string, token
   return rows.length > 0
 })
 
-/** The user behind an unrevoked user token, stamping its last use. */
+/** The user behind an unrevoked user token, stamping its last use (to the minute, as team tokens). */
 export const userByToken = Effect.fnUntraced(function*(token: Redacted.Redacted<string>, now: Date) {
   const sql = yield* SqlClient.SqlClient
   const rows = yield* sql<UserRow & { token_id: string }>`
-    UPDATE user_tokens SET last_used_at = ${now}
-    FROM users
-    WHERE user_tokens.token_hash = ${ApiToken.hash(token)} AND user_tokens.revoked_at IS NULL
-      AND users.id = user_tokens.user_id
-    RETURNING users.*, user_tokens.id AS token_id`
+    WITH found AS (
+      SELECT users.*, user_tokens.id AS token_id FROM user_tokens JOIN users ON users.id = user_tokens.user_id
+      WHERE user_tokens.token_hash = ${ApiToken.hash(token)} AND user_tokens.revoked_at IS NULL
+    ),
+    touched AS (
+      UPDATE user_tokens SET last_used_at = ${now}
+      WHERE id IN (SELECT token_id FROM found)
+        AND (last_used_at IS NULL OR last_used_at < ${now}::timestamptz - interval '1 minute')
+    )
+    SELECT * FROM found`
   return Option.map(Option.fromNullishOr(rows[0]), (row) => ({ ...toUser(row), tokenId: row.token_id }))
 })

@@ -274,11 +274,19 @@ export const revokeTeamToken = Effect.fnUntraced(function*(teamId: string, token
   return Option.map(Option.fromNullishOr(rows[0]), toTeamToken)
 })
 
-/** The unrevoked team token with this value, stamping its last use. */
+/**
+ * The unrevoked team token with this value, stamping its last use. To the minute: a CI job
+ * polling every few seconds must not turn each read into a write.
+ */
 export const teamTokenByValue = Effect.fnUntraced(function*(token: Redacted.Redacted<string>, now: Date) {
   const sql = yield* SqlClient.SqlClient
   const rows = yield* sql<TeamTokenRow>`
-    UPDATE team_tokens SET last_used_at = ${now}
-    WHERE token_hash = ${ApiToken.hash(token)} AND revoked_at IS NULL RETURNING *`
+    WITH found AS (SELECT * FROM team_tokens WHERE token_hash = ${ApiToken.hash(token)} AND revoked_at IS NULL),
+    touched AS (
+      UPDATE team_tokens SET last_used_at = ${now}
+      WHERE id IN (SELECT id FROM found)
+        AND (last_used_at IS NULL OR last_used_at < ${now}::timestamptz - interval '1 minute')
+    )
+    SELECT * FROM found`
   return Option.fromNullishOr(rows[0])
 })
