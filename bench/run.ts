@@ -8,6 +8,7 @@ import * as CloudflareBench from "./CloudflareBench.ts"
 import * as CoreBench from "./CoreBench.ts"
 import * as PostgresSchedulerBench from "./PostgresSchedulerBench.ts"
 import * as PostgresStoreBench from "./PostgresStoreBench.ts"
+import * as ServerBench from "./ServerBench.ts"
 
 const quick = process.argv.includes("--quick")
 const samples = (full: number) => quick ? Math.max(5, Math.round(full / 10)) : full
@@ -16,3 +17,4 @@ await CoreBench.run(samples)
 await CloudflareBench.run(samples)
 await PostgresStoreBench.run(samples)
 await PostgresSchedulerBench.run(samples)
+await ServerBench.run(samples)

@@ -1,0 +1,167 @@
+/**
+ * The reference server's HTTP API on loopback, beside a hand-written peer in the same run:
+ *
+ * - `server.get_deployment`: `GET /api/teams/{team}/deployments/{id}` with a team token, what the
+ *   GitHub Action polls, through everything a request passes (routing, token check, team and
+ *   role, the summary read, JSON encoding); one request at a time for latency, and 16 at once for
+ *   requests per second.
+ * - the peer, `node:http` + `pg` doing the least the same answer needs (hash the token, look it up
+ *   with its team, read the summary row, send it): what the framework and the checks cost on top.
+ * - `server.create_deployment`: a release created (pending) with its Cloudflare version check on
+ *   the simulator; no peer.
+ *
+ * Method and figures: docs/benchmarks.md, "HTTP API".
+ */
+import * as Simulator from "@canaryroll/cloudflare/simulator"
+import { EmbeddedPostgres } from "@canaryroll/postgres"
+import { SecretBox, Server } from "@canaryroll/server"
+import { Context, Effect, Layer, Redacted } from "effect"
+import { HttpServer } from "effect/http"
+import { createHash, randomBytes } from "node:crypto"
+import * as fs from "node:fs"
+import { createServer } from "node:http"
+import * as os from "node:os"
+import * as path from "node:path"
+import { performance } from "node:perf_hooks"
+import pg from "pg"
+import { clientOn, database } from "./BenchDatabase.ts"
+import { measure, report } from "./Measure.ts"
+
+const json = async (url: string, method: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const response = await fetch(url, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  })
+  const text = await response.text()
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`)
+  return { body: text === "" ? null : JSON.parse(text), headers: response.headers }
+}
+
+/** `count` requests, `concurrency` at a time: requests per second. */
+const throughput = async (count: number, concurrency: number, request: () => Promise<unknown>) => {
+  let next = 0
+  const start = performance.now()
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next++ < count) await request()
+  }))
+  return count / ((performance.now() - start) / 1000)
+}
+
+/** The peer: the same answer with nothing but node:http and pg. */
+const startPeer = async (url: string) => {
+  const pool = new pg.Pool({ connectionString: url, max: 10 })
+  const server = createServer(async (request, response) => {
+    const match = /^\/api\/teams\/([^/]+)\/deployments\/([^/?]+)$/.exec(request.url ?? "")
+    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1]
+    if (match === null || token === undefined) return response.writeHead(404).end()
+    const hash = createHash("sha256").update(token).digest("hex")
+    const { rows } = await pool.query(
+      `SELECT release_summaries.summary FROM team_tokens
+       JOIN teams ON teams.id = team_tokens.team_id AND (teams.id = $2 OR teams.slug = $2)
+       JOIN release_summaries ON release_summaries.team_id = teams.id AND release_summaries.release_id = $3
+       WHERE team_tokens.token_hash = $1 AND team_tokens.revoked_at IS NULL`,
+      [hash, decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)]
+    )
+    if (rows[0] === undefined) return response.writeHead(404).end()
+    response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(rows[0].summary))
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const address = server.address()
+  const port = typeof address === "object" && address !== null ? address.port : 0
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await pool.end()
+    }
+  }
+}
+
+export const run = async (samples: (full: number) => number) => {
+  const program = Effect.gen(function*() {
+    const external = process.env["DATABASE_URL"]
+    const serverUrl = external !== undefined && external !== ""
+      ? Redacted.make(external)
+      : (yield* EmbeddedPostgres.start({
+        dataDirectory: yield* Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "canaryroll-bench-postgres-"))),
+        database: "postgres",
+        durable: false,
+        removeOnStop: true
+      })).url
+    const serverClient = yield* Layer.build(clientOn(Redacted.value(serverUrl)))
+    const url = yield* database(serverUrl, `canaryroll_server_bench_${randomBytes(4).toString("hex")}`).pipe(
+      Effect.provideContext(serverClient)
+    )
+    const simulator = yield* Effect.acquireRelease(
+      Effect.promise(() => Simulator.start({ analyticsDelayMs: 0 })),
+      (simulator) => Effect.promise(() => simulator.close())
+    )
+    const seeded = Simulator.seed(simulator)
+    const services = Server.layerServices({
+      client: clientOn(url),
+      secrets: SecretBox.layerFromKey(randomBytes(32)),
+      config: { cloudflareBaseUrl: simulator.baseUrl },
+      // The simulator is not Cloudflare: no reason to ration calls to it here.
+      cloudflareLimits: {
+        rest: { requests: 1_000_000, windowSeconds: 300 },
+        graphql: { requests: 1_000_000, windowSeconds: 300 },
+        share: 1
+      },
+      notifications: { deliver: false }
+    })
+    const running = yield* Layer.build(Server.layerHttp(0).pipe(Layer.provideMerge(services)))
+    const api = HttpServer.formatAddress(Context.get(running, HttpServer.HttpServer).address)
+    return yield* Effect.promise(async () => {
+      const signup = await json(`${api}/api/auth/signup`, "POST", {
+        email: "bench@example.com",
+        name: "Bench",
+        password: "correct horse battery staple"
+      })
+      const cookie = { cookie: signup.headers.get("set-cookie")!.split(";")[0]! }
+      await json(`${api}/api/teams`, "POST", { name: "Bench", slug: "bench" }, cookie)
+      await json(`${api}/api/teams/bench/cloudflare/accounts/${seeded.accountId}`, "PUT", { apiToken: seeded.apiToken }, cookie)
+      const script = seeded.scripts[0]!
+      const worker = await json(`${api}/api/teams/bench/workers`, "POST", { accountId: seeded.accountId, scriptName: script.name }, cookie)
+      const token = (await json(`${api}/api/teams/bench/tokens`, "POST", { name: "ci", role: "deploy" }, cookie)).body.token
+      const auth = { authorization: `Bearer ${token}` }
+      const candidate = script.versions.at(-1)!.id
+      const create = () =>
+        json(`${api}/api/teams/bench/deployments/workers/${worker.body.id}/deployments`, "POST", { versionId: candidate }, auth)
+      const release = (await create()).body.id
+      const path = `/api/teams/bench/deployments/${release}`
+      const peer = await startPeer(url)
+      try {
+        const ours = () => json(`${api}${path}`, "GET", undefined, auth)
+        const theirs = () => json(`${peer.url}${path}`, "GET", undefined, auth)
+        // Both answer the same summary.
+        const [a, b] = await Promise.all([ours(), theirs()])
+        if (a.body.id !== b.body.id || a.body.status !== b.body.status) throw new Error("the peer answers differently")
+        const n = samples(2_000)
+        const peerLatency = await measure({ name: "peer.node_http_pg_get_deployment", samples: n }, theirs)
+        const oursLatency = await measure({ name: "server.get_deployment", samples: n, peer: "peer.node_http_pg_get_deployment" }, ours)
+        const count = samples(4_000)
+        const peerRate = await throughput(count, 16, theirs)
+        const oursRate = await throughput(count, 16, ours)
+        console.log(JSON.stringify({
+          name: "server.get_deployment_16_concurrent",
+          per_s: Math.round(oursRate),
+          peer: "peer.node_http_pg_get_deployment_16_concurrent",
+          peer_per_s: Math.round(peerRate),
+          ratio: Math.round((oursRate / peerRate) * 100) / 100,
+          latency_ratio: Math.round((oursLatency.p50_ms / peerLatency.p50_ms) * 100) / 100
+        }))
+        const creates: Array<number> = []
+        for (let i = 0; i < samples(300); i++) {
+          const start = performance.now()
+          await create()
+          creates.push(performance.now() - start)
+        }
+        report({ name: "server.create_deployment", timings: creates, perSecond: 1000 / [...creates].sort((x, y) => x - y)[Math.floor(creates.length / 2)]!, peer: null })
+      } finally {
+        await peer.close()
+      }
+    })
+  })
+  await Effect.runPromise(Effect.scoped(program))
+}
