@@ -46,7 +46,7 @@ const key = crypto.randomBytes(32)
 const startProcess = (schema: string) => {
   const client = database.schema(schema)
   const storage = Layer.mergeAll(layerPorts(), PgNotifications.layer.pipe(Layer.provide(teams))).pipe(Layer.provide(client))
-  const sender = ChannelSender.layer({ timeout: "5 seconds" }).pipe(
+  const sender = ChannelSender.layer({ timeout: "5 seconds", allowPrivateAddresses: true }).pipe(
     Layer.provide([FetchHttpClient.layer, Mailer.layerSmtp])
   )
   return Channels.layer({ baseUrl: "https://canaryroll.example" }).pipe(

@@ -36,7 +36,11 @@ const Settings = Config.all({
     Config.withDefault("info" as const)
   ),
   budgetShare: Config.Number("CANARYROLL_BUDGET_SHARE").pipe(Config.withDefault(0.5)),
-  scheduler: Config.Boolean("CANARYROLL_SCHEDULER").pipe(Config.withDefault(true))
+  scheduler: Config.Boolean("CANARYROLL_SCHEDULER").pipe(Config.withDefault(true)),
+  allowPrivateWebhooks: Config.Boolean("CANARYROLL_ALLOW_PRIVATE_WEBHOOKS").pipe(
+    Config.option,
+    Config.map(Option.getOrUndefined)
+  )
 })
 
 const freePort = (host: string) =>
@@ -82,7 +86,11 @@ const program = Effect.gen(function*() {
     budgetShare: settings.budgetShare,
     // Every process sends notifications, as every process may step releases: the outbox
     // checkpoint, the delivery key and the claims' leases keep each message sent once.
-    notifications: { deliver: true }
+    notifications: {
+      deliver: true,
+      // A sandbox runs on someone's machine: its webhooks may well point at localhost.
+      sender: { allowPrivateAddresses: settings.allowPrivateWebhooks ?? sandbox }
+    }
   })
   const http = Server.layerHttp(port, settings.host)
   const loop = settings.scheduler ? Postgres.SchedulerLoop.layer() : Layer.empty

@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import { Clock, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
-import { Headers, HttpClient, HttpClientRequest } from "effect/http"
+import { FetchHttpClient, Headers, HttpClient, HttpClientRequest } from "effect/http"
 import * as Channel from "./Channel.ts"
 import * as DiscordMessage from "./DiscordMessage.ts"
 import * as EmailMessage from "./EmailMessage.ts"
@@ -19,6 +19,7 @@ import * as GoogleChatMessage from "./GoogleChatMessage.ts"
 import * as Mailer from "./Mailer.ts"
 import type * as Notification from "./Notification.ts"
 import type * as NotificationStore from "./NotificationStore.ts"
+import * as PublicAddress from "./PublicAddress.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import type * as SecretSealer from "./SecretSealer.ts"
 import * as SlackMessage from "./SlackMessage.ts"
@@ -30,6 +31,11 @@ export interface Options {
   readonly timeout?: Duration.Input | undefined
   /** Sent as `User-Agent`. */
   readonly userAgent?: string | undefined
+  /**
+   * Send to URLs whose host is private (loopback, the local network, cloud metadata). Off by
+   * default (see `PublicAddress`); tests and a local sandbox turn it on.
+   */
+  readonly allowPrivateAddresses?: boolean | undefined
 }
 
 export const defaultTimeout: Duration.Input = "10 seconds"
@@ -84,11 +90,20 @@ export const make = (options: Options = {}): Effect.Effect<
 
     const post = (url: Redacted.Redacted<string>, body: string, headers: Record<string, string>) =>
       Effect.gen(function*() {
+        if (options.allowPrivateAddresses !== true) {
+          const refused = yield* PublicAddress.refusal(Redacted.value(url))
+          if (refused !== undefined) {
+            return { _tag: "Permanent", error: refused, statusCode: null } satisfies RetryPolicy.AttemptResult as RetryPolicy.AttemptResult
+          }
+        }
         const request = HttpClientRequest.post(Redacted.value(url)).pipe(
           HttpClientRequest.setHeaders({ "User-Agent": userAgent, ...headers }),
           HttpClientRequest.bodyText(body, "application/json")
         )
-        const response = yield* http.execute(request)
+        // Never followed: a public URL answering with a redirect to an internal one would get round the check.
+        const response = yield* http.execute(request).pipe(
+          Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" })
+        )
         const excerpt = response.status >= 200 && response.status < 300
           ? ""
           : yield* response.text.pipe(Effect.orElseSucceed(() => ""))

@@ -15,7 +15,8 @@ import * as Releases from "./support/Releases.ts"
 const process = Notifier.layerWith({
   baseUrl: Pipeline.baseUrl,
   recorder: { pollInterval: "20 millis" },
-  worker: { pollInterval: "20 millis" }
+  worker: { pollInterval: "20 millis" },
+  sender: { allowPrivateAddresses: true }
 }).pipe(
   Layer.provideMerge(Layer.mergeAll(
     Outbox.layerMemory.pipe(Layer.provideMerge(EventStore.layerMemory)),

@@ -22,19 +22,27 @@ export const baseUrl = "https://canaryroll.example"
 
 export interface Options {
   readonly timeout?: ChannelSender.Options["timeout"]
+  /** Default `true`: the tests' receivers listen on loopback. */
+  readonly allowPrivateAddresses?: boolean
 }
 
-/** Every service a notifier test needs, over fresh memory stores. */
-export const layer = (options: Options = {}) => {
-  const storage = Layer.mergeAll(
+/** The stores: the core's event store and outbox, the notification store, a sealer. */
+export const storage = () =>
+  Layer.mergeAll(
     Outbox.layerMemory.pipe(Layer.provideMerge(EventStore.layerMemory)),
     NotificationStore.layerMemory,
     AesGcmSealer.layer()
   )
-  const sender = ChannelSender.layer({ timeout: options.timeout ?? "5 seconds" }).pipe(
+
+/** Every service a notifier test needs, over fresh memory stores. */
+export const layer = (options: Options = {}) => {
+  const sender = ChannelSender.layer({
+    timeout: options.timeout ?? "5 seconds",
+    allowPrivateAddresses: options.allowPrivateAddresses ?? true
+  }).pipe(
     Layer.provide([FetchHttpClient.layer, Mailer.layerSmtp])
   )
-  return Channels.layer({ baseUrl }).pipe(Layer.provideMerge(sender), Layer.provideMerge(storage))
+  return Channels.layer({ baseUrl }).pipe(Layer.provideMerge(sender), Layer.provideMerge(storage()))
 }
 
 export const recorder = (options: Partial<DeliveryRecorder.Options> = {}) => DeliveryRecorder.make({ baseUrl, ...options })
