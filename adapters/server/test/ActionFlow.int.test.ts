@@ -139,6 +139,17 @@ describe("the GitHub Action's flow", () => {
       assert.strictEqual(waiting.currentStep, 0)
       assert.strictEqual(waiting.currentPercentage, 50)
 
+      // Paused with a blank reason: the release records who paused it instead of nothing.
+      const paused = yield* server.client.request("POST", `${base}/${created.body.id}/pause`, { token, body: { reason: "  " } })
+      TestTeam.expectStatus(paused, 200, "pause")
+      assert.strictEqual(paused.body.status, "paused")
+      assert.match(paused.body.statusReason, /^paused by /)
+      const resumed = yield* server.client.request("POST", `${base}/${created.body.id}/resume`, { token })
+      TestTeam.expectStatus(resumed, 200, "resume")
+      assert.strictEqual(resumed.body.status, "in_progress")
+      polls = 0
+      yield* pollUntil(server, `${base}/${created.body.id}`, token, () => ++polls > 6)
+
       const advanced = yield* server.client.request("POST", `${base}/${created.body.id}/advance`, { token })
       TestTeam.expectStatus(advanced, 200, "advance")
       assert.strictEqual(advanced.body.currentStep, 1)

@@ -143,7 +143,9 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
             message: `cannot start: the deployment has ${release.status.replace("_", " ")}; create a new deployment to release again`
           })
         }
-        const request = requestOf(verb, actor, payload?.reason, release.currentStep)
+        // A blank reason is no reason: the release then records its own ("paused by …").
+        const reason = payload?.reason?.trim() || undefined
+        const request = requestOf(verb, actor, reason, release.currentStep)
         const execute = Orchestrator.execute(release.id, request).pipe(
           Effect.catchTag("ReleaseRejected", (error) => Effect.fail(rejected(error))),
           Effect.catchTag("ReleaseBusy", (error) => Effect.fail(busy(error))),
