@@ -4,10 +4,12 @@
  *
  * - 2xx: delivered.
  * - 408, 429, 5xx, no answer (refused connection, timeout), SMTP 4xx: temporary. Retried after
- *   `retry-after` when the answer has one (seconds or an HTTP date; capped at an hour, spread up
- *   to 10% later so that many deliveries told the same time do not return at once), otherwise
- *   after exponential backoff with full jitter: a uniformly random wait between 1 second and
- *   `min(maxDelay, baseDelay × 2^(attempt − 1))`.
+ *   exponential backoff with full jitter (a uniformly random wait between 1 second and
+ *   `min(maxDelay, baseDelay × 2^(attempt − 1))`), or after `retry-after` when the answer has
+ *   one and it is longer (seconds, decimals allowed, or an HTTP date; capped at an hour, spread
+ *   up to 10% later so that many deliveries told the same time do not return at once). Never
+ *   sooner than the backoff: a `retry-after` of 0, or a date already past, would otherwise spend
+ *   every attempt within seconds.
  * - Any other answer (400, 401, 403, 404, 410 …, SMTP 5xx): permanent, failed at once: asking
  *   again would get the same answer, and a 404 or 410 usually means the hook was deleted.
  * - After `maxAttempts` attempts (8 by default: about 20 minutes of backoff at most), the
@@ -42,11 +44,14 @@ export type AttemptResult =
   }
   | { readonly _tag: "Permanent"; readonly error: string; readonly statusCode: number | null }
 
-/** `retry-after` as a wait in milliseconds: delta-seconds or an HTTP date; `null` if absent or unreadable. */
+/**
+ * `retry-after` as a wait in milliseconds: delta-seconds (decimals too: `1.5`, which some servers
+ * send though the RFC wants an integer) or an HTTP date; `null` if absent or unreadable.
+ */
 export const parseRetryAfter = (value: string | null | undefined, now: number): number | null => {
   if (value == null) return null
   const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000)
   const date = Date.parse(trimmed)
   return Number.isNaN(date) ? null : Math.max(0, date - now)
 }
@@ -72,11 +77,16 @@ export const backoffMs = (policy: Policy, attempt: number, random: number): numb
   return Math.max(1_000, Math.floor(random * ceiling))
 }
 
-/** How long to wait after a temporary failure. */
-export const retryDelayMs = (policy: Policy, attempt: number, retryAfterMs: number | null, random: number): number =>
-  retryAfterMs === null
-    ? backoffMs(policy, attempt, random)
-    : Math.ceil(Math.min(retryAfterMs, policy.maxRetryAfterMs) * (1 + random * 0.1))
+/**
+ * How long to wait after a temporary failure: the backoff, or `retry-after` (spread up to 10%
+ * later) when that is longer. Never less than the backoff, so never less than a second.
+ */
+export const retryDelayMs = (policy: Policy, attempt: number, retryAfterMs: number | null, random: number): number => {
+  const backoff = backoffMs(policy, attempt, random)
+  return retryAfterMs === null
+    ? backoff
+    : Math.max(backoff, Math.ceil(Math.min(retryAfterMs, policy.maxRetryAfterMs) * (1 + random * 0.1)))
+}
 
 /** What to record after attempt number `attempts` (counted from 1) ended with `result` at `now`. */
 export const decide = (

@@ -24,6 +24,36 @@ describe("RetryPolicy", () => {
     assert.deepStrictEqual(answer(429, "7"), { _tag: "Temporary", error: "HTTP 429", statusCode: 429, retryAfterMs: 7_000 })
   })
 
+  it("reads decimal seconds as seconds, not as a date", () => {
+    assert.strictEqual(RetryPolicy.parseRetryAfter("1.5", now), 1_500)
+    assert.strictEqual(RetryPolicy.parseRetryAfter(" 0.25 ", now), 250)
+    assert.strictEqual(RetryPolicy.parseRetryAfter("0", now), 0)
+  })
+
+  it("never retries sooner than the backoff, whatever retry-after says", () => {
+    for (const retryAfter of ["0", "1.5", new Date(now - 90_000).toUTCString()]) {
+      for (let attempt = 1; attempt < policy.maxAttempts; attempt++) {
+        const delay = RetryPolicy.retryDelayMs(policy, attempt, RetryPolicy.parseRetryAfter(retryAfter, now), 0.5)
+        assert.strictEqual(delay, RetryPolicy.backoffMs(policy, attempt, 0.5), `${retryAfter}, attempt ${attempt}`)
+      }
+    }
+    assert.strictEqual(RetryPolicy.retryDelayMs(policy, 1, 0, 0), 1_000)
+  })
+
+  it("a server answering 429 with retry-after 0 does not use up every attempt within seconds", () => {
+    let at = now
+    let attempts = 1
+    while (true) {
+      const outcome = RetryPolicy.decide(policy, { attempts, result: answer(429, "0"), now: at, random: 0.5 })
+      if (outcome._tag !== "Retry") break
+      at = outcome.nextAttemptAt
+      attempts++
+    }
+    assert.strictEqual(attempts, policy.maxAttempts)
+    // 5 + 10 + 20 + 40 + 80 + 160 + 300 seconds of backoff at random 0.5
+    assert.strictEqual(at - now, 615_000)
+  })
+
   it("backs off exponentially with full jitter, within [1 s, min(max, base × 2^(n-1))]", () => {
     assert.strictEqual(RetryPolicy.backoffMs(policy, 1, 0.999999), 9_999)
     assert.strictEqual(RetryPolicy.backoffMs(policy, 3, 0.5), 20_000)
