@@ -9454,10 +9454,10 @@ var Poly1305 = class {
       g[i] &= 8191;
     }
     g[9] -= 1 << 13;
-    let mask2 = (c ^ 1) - 1;
-    for (let i = 0; i < 10; i++) g[i] &= mask2;
-    mask2 = ~mask2;
-    for (let i = 0; i < 10; i++) h[i] = h[i] & mask2 | g[i];
+    let mask3 = (c ^ 1) - 1;
+    for (let i = 0; i < 10; i++) g[i] &= mask3;
+    mask3 = ~mask3;
+    for (let i = 0; i < 10; i++) h[i] = h[i] & mask3 | g[i];
     h[0] = (h[0] | h[1] << 13) & 65535;
     h[1] = (h[1] >>> 3 | h[2] << 10) & 65535;
     h[2] = (h[2] >>> 6 | h[3] << 7) & 65535;
@@ -26636,6 +26636,10 @@ var untilFinished = Effect_exports.fnUntraced(function* (api, releaseId, options
 var InvalidInput = class extends Data_exports.TaggedError("InvalidInput") {
 };
 var variable = (name) => `INPUT_${name.replace(/ /g, "_").toUpperCase()}`;
+var secrets = (env) => ["api-token", "cf-access-client-secret"].flatMap((name) => {
+  const value3 = env[variable(name)]?.trim();
+  return value3 === void 0 || value3 === "" ? [] : [value3];
+});
 var read2 = (env) => Effect_exports.gen(function* () {
   const optional3 = (name) => {
     const value3 = env[variable(name)]?.trim();
@@ -26757,6 +26761,8 @@ var appendSummary = (env, markdown) => Effect_exports.sync(() => {
 `);
 });
 var escape2 = (text2) => text2.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+var mask2 = (value3) => Effect_exports.sync(() => process.stdout.write(`::add-mask::${escape2(value3)}
+`));
 var error = (message) => Effect_exports.sync(() => process.stdout.write(`::error::${escape2(message)}
 `));
 var log2 = (message) => Effect_exports.sync(() => process.stdout.write(`${message}
@@ -26787,6 +26793,13 @@ var locate = (workingDirectory, env) => {
     if (directory !== "" && isExecutable(path.join(directory, "wrangler"))) return [path.join(directory, "wrangler")];
   }
   return ["npx", "--yes", "wrangler"];
+};
+var childEnvironment = (env, outputFile) => {
+  const kept = {};
+  for (const [name, value3] of Object.entries(env)) {
+    if (value3 !== void 0 && !/^INPUT_/i.test(name)) kept[name] = value3;
+  }
+  return { ...kept, WRANGLER_OUTPUT_FILE_PATH: outputFile };
 };
 var readVersionUpload = (ndjson) => {
   for (const line of ndjson.split("\n").reverse()) {
@@ -26842,8 +26855,7 @@ var upload = (options3) => Effect_exports.gen(function* () {
       cwd: directory,
       // wrangler's own output goes to the step's log as it comes.
       stdio: ["ignore", "inherit", "inherit"],
-      // WRANGLER_OUTPUT_FILE_PATH wins over WRANGLER_OUTPUT_FILE_DIRECTORY in wrangler.
-      env: { ...options3.env, WRANGLER_OUTPUT_FILE_PATH: outputFile }
+      env: childEnvironment(options3.env, outputFile)
     });
     child.once("error", (error2) => resume(Effect_exports.fail(new UploadFailed({ message: `could not run wrangler: ${error2.message}` }))));
     child.once("exit", (code, signal) => resume(Effect_exports.succeed(code ?? (signal === null ? 1 : 128))));
@@ -26883,6 +26895,7 @@ var run3 = (env) => {
   const outcome = { release: void 0, releaseUrl: "", progress: void 0, uploadedVersion: false };
   const setOutput2 = (name, value3) => setOutput(env, name, value3);
   const steps = Effect_exports.gen(function* () {
+    for (const secret of secrets(env)) yield* mask2(secret);
     const inputs = yield* read2(env);
     const api = yield* CanaryRollApi_exports.make({
       apiUrl: inputs.apiUrl,

@@ -52,6 +52,8 @@ export const run = (env: ActionInputs.Environment) => {
   const setOutput = (name: string, value: string) => WorkflowFiles.setOutput(env, name, value)
 
   const steps = Effect.gen(function*() {
+    // Before anything can print them, whatever else is wrong with the inputs.
+    for (const secret of ActionInputs.secrets(env)) yield* WorkflowFiles.mask(secret)
     const inputs = yield* ActionInputs.read(env)
     const api = yield* CanaryRollApi.make({
       apiUrl: inputs.apiUrl,

@@ -34,6 +34,13 @@ export type Environment = Readonly<Record<string, string | undefined>>
 /** `INPUT_API-URL` for `api-url`, as the runner names it. */
 export const variable = (name: string) => `INPUT_${name.replace(/ /g, "_").toUpperCase()}`
 
+/** The inputs that hold secrets, for `::add-mask::`: given, trimmed as the inputs are read. */
+export const secrets = (env: Environment): ReadonlyArray<string> =>
+  ["api-token", "cf-access-client-secret"].flatMap((name) => {
+    const value = env[variable(name)]?.trim()
+    return value === undefined || value === "" ? [] : [value]
+  })
+
 export const read = (env: Environment) =>
   Effect.gen(function*() {
     const optional = (name: string) => {

@@ -48,6 +48,17 @@ export const appendSummary = (env: Readonly<Record<string, string | undefined>>,
 /** `%`, CR and LF escaped as the runner's workflow commands need. */
 const escape = (text: string) => text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A")
 
+/**
+ * Asks the runner to hide a value in the log from here on (`core.setSecret`). The runner masks
+ * `secrets.*` it passes in, but not a value that reached the step by another way (a variable, a
+ * previous step's output, a transformed secret), so the public action masks its token and the
+ * Cloudflare Access secret itself, and so do we.
+ */
+export const mask = (value: string) => Effect.sync(() => process.stdout.write(`::add-mask::${escape(value)}\n`))
+
+/** A warning annotation on the run; the step carries on. */
+export const warning = (message: string) => Effect.sync(() => process.stdout.write(`::warning::${escape(message)}\n`))
+
 /** An error annotation on the run; the step fails by its exit code. */
 export const error = (message: string) => Effect.sync(() => process.stdout.write(`::error::${escape(message)}\n`))
 

@@ -2,8 +2,9 @@
  * `upload: true`: runs `wrangler versions upload` in the working directory and reads the version
  * id from wrangler's machine-readable output (the ND-JSON file named by
  * `WRANGLER_OUTPUT_FILE_PATH`, its `version-upload` entry), never from the text it prints. The
- * step's environment goes through unchanged, so `CLOUDFLARE_API_TOKEN`, `CLOUDFLARE_ACCOUNT_ID`
- * (and `CLOUDFLARE_API_BASE_URL`) work as they do for wrangler itself.
+ * step's environment goes through, so `CLOUDFLARE_API_TOKEN`, `CLOUDFLARE_ACCOUNT_ID` (and
+ * `CLOUDFLARE_API_BASE_URL`, `WRANGLER_*`, `PATH`, `HOME`) work as they do for wrangler itself,
+ * except the action's own inputs (`INPUT_*`, see `childEnvironment`).
  *
  * wrangler is the project's own when it has one (`node_modules/.bin/wrangler` in the working
  * directory or above), else the one on PATH, else `npx --yes wrangler`.
@@ -51,6 +52,25 @@ export const locate = (workingDirectory: string, env: Readonly<Record<string, st
     if (directory !== "" && isExecutable(path.join(directory, "wrangler"))) return [path.join(directory, "wrangler")]
   }
   return ["npx", "--yes", "wrangler"]
+}
+
+/**
+ * wrangler's environment: the step's without any `INPUT_*` variable. The runner hands every input
+ * to the action as one, `INPUT_API-TOKEN` (the CanaryRoll token) and `INPUT_CF-ACCESS-CLIENT-SECRET`
+ * among them, and wrangler runs the project's build command, its bundler plugins and maybe npx
+ * packages: none of them has any business with those. wrangler itself reads none of them.
+ */
+export const childEnvironment = (
+  env: Readonly<Record<string, string | undefined>>,
+  outputFile: string
+): Record<string, string> => {
+  const kept: Record<string, string> = {}
+  for (const [name, value] of Object.entries(env)) {
+    // Case-insensitive: Windows runners' variable names are.
+    if (value !== undefined && !/^INPUT_/i.test(name)) kept[name] = value
+  }
+  // WRANGLER_OUTPUT_FILE_PATH wins over WRANGLER_OUTPUT_FILE_DIRECTORY in wrangler.
+  return { ...kept, WRANGLER_OUTPUT_FILE_PATH: outputFile }
 }
 
 /** The `version-upload` entry of wrangler's ND-JSON output. */
@@ -112,8 +132,7 @@ export const upload = (options: Options) =>
         cwd: directory,
         // wrangler's own output goes to the step's log as it comes.
         stdio: ["ignore", "inherit", "inherit"],
-        // WRANGLER_OUTPUT_FILE_PATH wins over WRANGLER_OUTPUT_FILE_DIRECTORY in wrangler.
-        env: { ...options.env, WRANGLER_OUTPUT_FILE_PATH: outputFile }
+        env: childEnvironment(options.env, outputFile)
       })
       child.once("error", (error) => resume(Effect.fail(new UploadFailed({ message: `could not run wrangler: ${error.message}` }))))
       child.once("exit", (code, signal) => resume(Effect.succeed(code ?? (signal === null ? 1 : 128))))

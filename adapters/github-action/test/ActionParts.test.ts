@@ -47,6 +47,13 @@ describe("inputs", () => {
     }))
 })
 
+describe("secrets", () => {
+  it("masks the token and the Cloudflare Access secret when given, as the public action does", () => {
+    assert.deepStrictEqual(ActionInputs.secrets(inputs({ ...base, "cf-access-client-secret": " s3cret\n" })), ["crt_x", "s3cret"])
+    assert.deepStrictEqual(ActionInputs.secrets(inputs({ "api-token": "", "cf-access-client-secret": "  " })), [])
+  })
+})
+
 describe("workflow files", () => {
   it.effect("outputs survive any value, newlines included, and the last one wins", () =>
     Effect.gen(function*() {
@@ -77,6 +84,29 @@ describe("wrangler's output file", () => {
       previewUrl: undefined
     })
     assert.isUndefined(WranglerUpload.readVersionUpload(`{"type":"command-failed","code":7003}`))
+  })
+
+  it("runs wrangler without the action's inputs (the token among them) in its environment", () => {
+    const step = {
+      ...inputs({ ...base, "cf-access-client-secret": "access-secret", upload: "true" }),
+      "input_lower-case": "x",
+      CLOUDFLARE_API_TOKEN: "cf-token",
+      CLOUDFLARE_ACCOUNT_ID: "acc",
+      WRANGLER_SEND_METRICS: "false",
+      PATH: "/usr/bin",
+      HOME: "/home/runner",
+      GITHUB_OUTPUT: "/tmp/out",
+      UNSET: undefined
+    }
+    assert.deepStrictEqual(WranglerUpload.childEnvironment(step, "/tmp/wrangler.ndjson"), {
+      CLOUDFLARE_API_TOKEN: "cf-token",
+      CLOUDFLARE_ACCOUNT_ID: "acc",
+      WRANGLER_SEND_METRICS: "false",
+      PATH: "/usr/bin",
+      HOME: "/home/runner",
+      GITHUB_OUTPUT: "/tmp/out",
+      WRANGLER_OUTPUT_FILE_PATH: "/tmp/wrangler.ndjson"
+    })
   })
 
   it("prefers the project's own wrangler, then PATH, then npx", () => {

@@ -140,6 +140,69 @@ describe("the action", () => {
   })
 })
 
+describe("wrangler's environment", () => {
+  it("holds no INPUT_* variable, and the secrets are masked before anything else is printed", async () => {
+    const worker = server.details.workers[0]!
+    // A wrangler that records what it was given and reports an upload, first on PATH. Node
+    // itself, not a shell script: a shell drops variables whose names have a dash (INPUT_API-TOKEN).
+    const fake = path.join(scratch, "fake-wrangler")
+    await fs.mkdir(fake)
+    const dump = path.join(fake, "environment.json")
+    await fs.writeFile(
+      path.join(fake, "wrangler"),
+      [
+        `#!${process.execPath}`,
+        `const fs = require("node:fs")`,
+        `fs.writeFileSync(${JSON.stringify(dump)}, JSON.stringify({ argv: process.argv.slice(2), env: process.env }))`,
+        `const upload = { type: "version-upload", version_id: ${JSON.stringify(worker.goodVersionId)} }`,
+        `fs.writeFileSync(process.env.WRANGLER_OUTPUT_FILE_PATH, JSON.stringify(upload) + "\\n")`,
+        ``
+      ].join("\n"),
+      { mode: 0o755 }
+    )
+    const project = path.join(scratch, "fake-project")
+    await fs.mkdir(project)
+
+    const step = await runStep(
+      {
+        ...common(),
+        "worker-id": worker.workerId,
+        upload: "true",
+        "working-directory": project,
+        message: "fake",
+        "cf-access-client-id": "access-id.access",
+        "cf-access-client-secret": "access-secret-value"
+      },
+      {
+        PATH: `${fake}${path.delimiter}${process.env.PATH ?? ""}`,
+        CLOUDFLARE_API_TOKEN: "cloudflare-token-value",
+        CLOUDFLARE_ACCOUNT_ID: server.details.accountId,
+        WRANGLER_SEND_METRICS: "false"
+      }
+    )
+    assert.strictEqual(step.code, 0, step.log)
+    assert.strictEqual(step.outputs["version-id"], worker.goodVersionId)
+    assert.isTrue(
+      step.log.startsWith(`::add-mask::${server.details.teamToken}\n::add-mask::access-secret-value\n`),
+      step.log.slice(0, 300)
+    )
+
+    const seen = JSON.parse(await fs.readFile(dump, "utf8")) as { argv: Array<string>; env: Record<string, string> }
+    assert.deepStrictEqual(seen.argv, ["versions", "upload", "--message", "fake"])
+    assert.deepStrictEqual(Object.keys(seen.env).filter((name) => /^INPUT_/i.test(name)), [])
+    const serialized = JSON.stringify(seen.env)
+    assert.notInclude(serialized, server.details.teamToken)
+    assert.notInclude(serialized, "access-secret-value")
+    // What wrangler needs is still there.
+    assert.strictEqual(seen.env.CLOUDFLARE_API_TOKEN, "cloudflare-token-value")
+    assert.strictEqual(seen.env.CLOUDFLARE_ACCOUNT_ID, server.details.accountId)
+    assert.strictEqual(seen.env.WRANGLER_SEND_METRICS, "false")
+    assert.include(seen.env.PATH, fake)
+    assert.isString(seen.env.HOME)
+    assert.isString(seen.env.WRANGLER_OUTPUT_FILE_PATH)
+  })
+})
+
 describe("the action waiting for releases", () => {
   it.concurrent("auto-start and wait until completed", async () => {
     const worker = server.details.workers[0]!
