@@ -10,9 +10,14 @@
  * least once, and why receivers deduplicate on `X-CanaryRoll-Delivery` or the event id. A
  * delivery recorded `delivered` is never sent again, restart or not: its state is in the store.
  *
+ * Every attempt ends recorded: a defect (a throw while opening the channel or rendering) is a
+ * temporary failure with its cause as the error, and a delivery whose claims already exceed the
+ * policy's `maxAttempts` (senders that died mid-attempt) is failed without sending. Either way a
+ * delivery ends, and never holds its channel for ever.
+ *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, FiberSet, Option, Random } from "effect"
+import { Cause, Clock, Duration, Effect, FiberSet, Option, Random } from "effect"
 import * as ChannelSender from "./ChannelSender.ts"
 import * as NotificationStore from "./NotificationStore.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
@@ -54,16 +59,48 @@ export const make = (options: Options = {}): Effect.Effect<
     const leaseMs = Duration.toMillis(options.lease ?? "2 minutes")
     const pollInterval = options.pollInterval ?? "1 second"
     const policy: RetryPolicy.Policy = { ...RetryPolicy.defaultPolicy, ...options.policy }
+    const permanent = (error: string): RetryPolicy.AttemptResult => ({ _tag: "Permanent", error, statusCode: null })
 
-    const fail = (id: string, error: string) =>
-      Effect.flatMap(Clock.currentTimeMillis, (at) => store.complete(id, { _tag: "Failed", at, error, statusCode: null }))
+    /**
+     * One attempt's result. A defect (a throw while opening the channel or rendering the message)
+     * is a failed attempt like any other, recorded and counted: left to kill the fiber, nothing
+     * would be recorded, and the delivery would be claimed again after every lease, for ever,
+     * holding its channel. Storage errors and interruptions are not results: the lease runs out.
+     */
+    const send = (delivery: NotificationStore.DeliveryRecord) =>
+      Effect.gen(function*() {
+        const channel = yield* store.getChannel(delivery.teamId, delivery.channelId)
+        if (Option.isNone(channel)) return permanent("the channel was deleted")
+        if (!channel.value.enabled) return permanent("the channel is disabled")
+        return yield* sender.send(channel.value, delivery.notification, delivery.id)
+      }).pipe(
+        Effect.catchCause((cause) =>
+          Cause.hasDies(cause) && !Cause.hasInterrupts(cause)
+            ? Effect.succeed<RetryPolicy.AttemptResult>({
+              _tag: "Temporary",
+              error: `the attempt failed unexpectedly: ${Cause.pretty(cause).slice(0, 2_000)}`,
+              statusCode: null,
+              retryAfterMs: null
+            })
+            : Effect.failCause(cause)
+        )
+      )
 
     const attempt = (delivery: NotificationStore.DeliveryRecord) =>
       Effect.gen(function*() {
-        const channel = yield* store.getChannel(delivery.teamId, delivery.channelId)
-        if (Option.isNone(channel)) return yield* fail(delivery.id, "the channel was deleted")
-        if (!channel.value.enabled) return yield* fail(delivery.id, "the channel is disabled")
-        const result = yield* sender.send(channel.value, delivery.notification, delivery.id)
+        // Claims count attempts, including those whose sender died before recording anything
+        // (a crash, a lost lease): past the policy's maximum, the delivery is failed unsent.
+        if (delivery.attempts > policy.maxAttempts) {
+          const at = yield* Clock.currentTimeMillis
+          return yield* store.complete(delivery.id, {
+            _tag: "Failed",
+            at,
+            error: `gave up after ${delivery.attempts - 1} attempts (the last never finished)` +
+              (delivery.lastError === null ? "" : `: ${delivery.lastError}`),
+            statusCode: delivery.lastStatusCode
+          })
+        }
+        const result = yield* send(delivery)
         const now = yield* Clock.currentTimeMillis
         const random = yield* Random.next
         yield* store.complete(delivery.id, RetryPolicy.decide(policy, { attempts: delivery.attempts, result, now, random }))
@@ -87,6 +124,11 @@ export const make = (options: Options = {}): Effect.Effect<
         Effect.catch((error) =>
           // The lease runs out and the delivery is tried again: nothing is lost.
           Effect.logWarning(`notifier: could not record delivery ${delivery.id}: ${error.message}`)
+        ),
+        Effect.catchCause((cause) =>
+          Cause.hasInterruptsOnly(cause)
+            ? Effect.failCause(cause)
+            : Effect.logError(`notifier: could not record delivery ${delivery.id}`, cause)
         )
       )
 

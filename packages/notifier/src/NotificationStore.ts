@@ -9,7 +9,8 @@
  * `pending` → claimed by a sender (a lease, so no other sender takes it meanwhile; a sender that
  * dies loses it when the lease ends) → `delivered`, or `pending` again with a later
  * `nextAttemptAt`, or `failed` for good. Claims count attempts, so a sender crashing on a message
- * cannot retry it forever. Times are inputs (epoch milliseconds from the caller's `Clock`), so
+ * cannot retry it forever: the `DeliveryWorker` fails, unsent, a delivery claimed more often than
+ * its policy's `maxAttempts`. Times are inputs (epoch milliseconds from the caller's `Clock`), so
  * `TestClock` drives every adapter alike.
  *
  * Contract: the `NotificationStore` suite in `@canaryroll/notifier/testing`.

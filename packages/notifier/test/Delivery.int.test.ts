@@ -4,7 +4,7 @@
  * ones (on the real clock), and the test message.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Schedule } from "effect"
+import { Clock, Duration, Effect, Option, Schedule } from "effect"
 import { TestClock } from "effect/testing"
 import { Channels, NotificationStore, RetryPolicy } from "../src/index.ts"
 import * as Pipeline from "./support/Pipeline.ts"
@@ -113,6 +113,67 @@ describe("delivery", () => {
         404
       ])
       assert.deepStrictEqual([down.received.length, gone.received.length], [3, 1])
+    }).pipe(Effect.provide(Pipeline.layer())))
+
+  it.effect("a throw while rendering is a failed attempt: recorded, counted, given up, and the channel goes on", () =>
+    Effect.gen(function*() {
+      const hook = yield* Receiver.make()
+      const { channel } = yield* webhook(hook)
+      yield* Pipeline.append("release-1", Releases.completed("release-1", "team-a"))
+      yield* (yield* Pipeline.recorder()).runOnce
+      const [good] = yield* deliveries
+      // A stored notification that no longer renders (its time is unreadable), first in its channel's order.
+      const store = yield* NotificationStore.NotificationStore
+      yield* store.enqueue([{
+        id: "dlv_broken",
+        teamId: "team-a",
+        channelId: channel.id,
+        eventId: "release-0:9",
+        releaseId: "release-0",
+        eventName: "release.completed",
+        sequence: 0,
+        notification: { ...good!.notification, at: undefined as unknown as number },
+        createdAt: yield* Clock.currentTimeMillis
+      }])
+      const worker = yield* Pipeline.worker({ policy: { maxAttempts: 3 } })
+      // the broken one is attempted and recorded, then the good one goes out
+      assert.strictEqual(yield* worker.runDue, 2)
+      const broken = () => store.getDelivery("team-a", "dlv_broken").pipe(Effect.map((d) => d.pipe(Option.getOrThrow)))
+      const first = yield* broken()
+      assert.deepStrictEqual([first.status, first.attempts, first.leaseUntil], ["pending", 1, null])
+      assert.match(first.lastError ?? "", /^the attempt failed unexpectedly: RangeError: Invalid time value/)
+      assert.strictEqual((yield* store.getDelivery("team-a", good!.id)).pipe(Option.getOrThrow).status, "delivered")
+      for (let i = 0; i < 3; i++) {
+        yield* TestClock.adjust(RetryPolicy.defaultPolicy.maxDelayMs)
+        yield* worker.runDue
+      }
+      const last = yield* broken()
+      assert.deepStrictEqual([last.status, last.attempts], ["failed", 3])
+      assert.match(last.lastError ?? "", /^gave up after 3 attempts: the attempt failed unexpectedly: RangeError/)
+      assert.strictEqual(hook.received.length, 1)
+    }).pipe(Effect.provide(Pipeline.layer())))
+
+  it.effect("a delivery claimed more often than the policy allows (its senders died) is failed, not sent", () =>
+    Effect.gen(function*() {
+      const hook = yield* Receiver.make()
+      yield* webhook(hook)
+      yield* Pipeline.append("release-1", Releases.completed("release-1", "team-a"))
+      yield* (yield* Pipeline.recorder()).runOnce
+      const store = yield* NotificationStore.NotificationStore
+      const lease = 60_000
+      // three senders claim it and die before recording anything
+      for (let i = 0; i < 3; i++) {
+        assert.strictEqual((yield* store.claimDue({ now: yield* Clock.currentTimeMillis, limit: 10, leaseMs: lease })).length, 1)
+        yield* TestClock.adjust(lease)
+      }
+      assert.strictEqual(yield* (yield* Pipeline.worker({ lease, policy: { maxAttempts: 3 } })).runDue, 1)
+      const [given] = yield* deliveries
+      assert.deepStrictEqual([given!.status, given!.attempts, given!.lastError], [
+        "failed",
+        4,
+        "gave up after 3 attempts (the last never finished)"
+      ])
+      assert.strictEqual(hook.received.length, 0)
     }).pipe(Effect.provide(Pipeline.layer())))
 
   it.effect("a disabled channel gets nothing new; one disabled after recording fails its deliveries", () =>
