@@ -26635,6 +26635,7 @@ var untilFinished = Effect_exports.fnUntraced(function* (api, releaseId, options
 // src/ActionInputs.ts
 var InvalidInput = class extends Data_exports.TaggedError("InvalidInput") {
 };
+var defaultApiUrl = "https://canaryroll.com";
 var variable = (name) => `INPUT_${name.replace(/ /g, "_").toUpperCase()}`;
 var secrets = (env) => ["api-token", "cf-access-client-secret"].flatMap((name) => {
   const value3 = env[variable(name)]?.trim();
@@ -26649,12 +26650,21 @@ var read2 = (env) => Effect_exports.gen(function* () {
     const value3 = optional3(name);
     return value3 === void 0 ? Effect_exports.fail(new InvalidInput({ message: `Input required and not supplied: ${name}` })) : Effect_exports.succeed(value3);
   };
-  const boolean2 = (name, fallback) => {
+  const warnings = [];
+  const switchedOn = (name) => {
     const value3 = optional3(name);
-    if (value3 === void 0) return Effect_exports.succeed(fallback);
-    if (["true", "True", "TRUE"].includes(value3)) return Effect_exports.succeed(true);
-    if (["false", "False", "FALSE"].includes(value3)) return Effect_exports.succeed(false);
-    return Effect_exports.fail(new InvalidInput({ message: `Input ${name} must be true or false, got ${JSON.stringify(value3)}` }));
+    if (value3 !== void 0 && value3 !== "true" && value3 !== "false") {
+      warnings.push(`Input ${name} is ${JSON.stringify(value3)}: only "true" turns it on, so it is off`);
+    }
+    return value3 === "true";
+  };
+  const switchedOff = (name) => {
+    const value3 = optional3(name);
+    if (value3 === void 0) return void 0;
+    if (value3 !== "true" && value3 !== "false") {
+      warnings.push(`Input ${name} is ${JSON.stringify(value3)}: only "false" turns it off, so it is on`);
+    }
+    return value3 !== "false";
   };
   const seconds2 = (name, fallback) => {
     const value3 = optional3(name);
@@ -26662,11 +26672,21 @@ var read2 = (env) => Effect_exports.gen(function* () {
     const parsed = Number(value3);
     return Number.isFinite(parsed) && parsed > 0 ? Effect_exports.succeed(parsed) : Effect_exports.fail(new InvalidInput({ message: `Input ${name} must be a positive number of seconds, got ${JSON.stringify(value3)}` }));
   };
-  const apiUrl = yield* required2("api-url");
+  const pollInterval = Effect_exports.suspend(() => {
+    const value3 = optional3("poll-interval");
+    if (value3 === void 0) return Effect_exports.succeed(15);
+    const parsed = Number(value3);
+    if (!Number.isFinite(parsed) || parsed < 0) {
+      return Effect_exports.fail(new InvalidInput({ message: `Input poll-interval must be a number of seconds, got ${JSON.stringify(value3)}` }));
+    }
+    if (parsed < 1) warnings.push(`Input poll-interval is ${value3}: asking every second instead, the shortest interval`);
+    return Effect_exports.succeed(Math.max(1, parsed));
+  });
+  const apiUrl = optional3("api-url") ?? defaultApiUrl;
   if (!/^https?:\/\//.test(apiUrl)) {
     return yield* new InvalidInput({ message: `Input api-url must be an http(s) URL, got ${JSON.stringify(apiUrl)}` });
   }
-  const upload2 = (yield* boolean2("upload", false)) === true;
+  const upload2 = switchedOn("upload");
   const versionId = optional3("version-id");
   if (!upload2 && versionId === void 0) {
     return yield* new InvalidInput({
@@ -26685,15 +26705,16 @@ var read2 = (env) => Effect_exports.gen(function* () {
     workerId: yield* required2("worker-id"),
     versionId,
     plan: optional3("plan"),
-    autoAdvance: yield* boolean2("auto-advance", void 0),
+    autoAdvance: switchedOff("auto-advance"),
     name: optional3("name"),
     ticketUrl: optional3("ticket-url"),
-    autoStart: (yield* boolean2("auto-start", false)) === true,
-    wait: (yield* boolean2("wait", false)) === true,
-    waitTimeoutSeconds: yield* seconds2("wait-timeout", 3600),
-    pollIntervalSeconds: yield* seconds2("poll-interval", 15),
+    autoStart: switchedOn("auto-start"),
+    wait: switchedOn("wait"),
+    waitTimeoutSeconds: yield* seconds2("wait-timeout", 1800),
+    pollIntervalSeconds: yield* pollInterval,
     cfAccess: clientId === void 0 || clientSecret === void 0 ? void 0 : { clientId, clientSecret },
-    upload: upload2 ? { workingDirectory: optional3("working-directory") ?? ".", message: optional3("message"), tag: optional3("tag") } : void 0
+    upload: upload2 ? { workingDirectory: optional3("working-directory") ?? ".", message: optional3("message"), tag: optional3("tag") } : void 0,
+    warnings
   };
 });
 
@@ -26762,6 +26783,8 @@ var appendSummary = (env, markdown) => Effect_exports.sync(() => {
 });
 var escape2 = (text2) => text2.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 var mask2 = (value3) => Effect_exports.sync(() => process.stdout.write(`::add-mask::${escape2(value3)}
+`));
+var warning = (message) => Effect_exports.sync(() => process.stdout.write(`::warning::${escape2(message)}
 `));
 var error = (message) => Effect_exports.sync(() => process.stdout.write(`::error::${escape2(message)}
 `));
@@ -26897,6 +26920,7 @@ var run3 = (env) => {
   const steps = Effect_exports.gen(function* () {
     for (const secret of secrets(env)) yield* mask2(secret);
     const inputs = yield* read2(env);
+    for (const warning2 of inputs.warnings) yield* warning(warning2);
     const api = yield* CanaryRollApi_exports.make({
       apiUrl: inputs.apiUrl,
       token: inputs.apiToken,

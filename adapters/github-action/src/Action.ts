@@ -55,6 +55,7 @@ export const run = (env: ActionInputs.Environment) => {
     // Before anything can print them, whatever else is wrong with the inputs.
     for (const secret of ActionInputs.secrets(env)) yield* WorkflowFiles.mask(secret)
     const inputs = yield* ActionInputs.read(env)
+    for (const warning of inputs.warnings) yield* WorkflowFiles.warning(warning)
     const api = yield* CanaryRollApi.make({
       apiUrl: inputs.apiUrl,
       token: inputs.apiToken,

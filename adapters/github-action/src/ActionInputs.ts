@@ -1,8 +1,12 @@
 /**
  * The action's inputs, read the way the runner passes them: `INPUT_<NAME>` environment variables
- * (name upper-cased, spaces as underscores, dashes kept), empty meaning "not given". The names
- * and meanings are the public `canaryroll/action@v1`'s, plus `upload`, `working-directory`,
- * `message` and `tag`. Invalid input fails before anything is created, naming the input.
+ * (name upper-cased, spaces as underscores, dashes kept), empty meaning "not given". The names,
+ * meanings and defaults are the public `canaryroll/action@v1`'s (`api-url` defaults to
+ * https://canaryroll.com, `wait-timeout` to 1800 s), plus `upload`, `working-directory`, `message`
+ * and `tag`, and so is the way booleans are read, so that a workflow switches between the two by
+ * its `uses:` line alone: a switch that is off by default is on only for exactly `true`, one that
+ * is on by default (`auto-advance`) is off only for exactly `false`; anything else gets a warning,
+ * never a failure. Other invalid input fails before anything is created, naming the input.
  *
  * @since 0.1.0
  */
@@ -27,7 +31,12 @@ export interface ActionInputs {
   readonly pollIntervalSeconds: number
   readonly cfAccess: { readonly clientId: string; readonly clientSecret: string } | undefined
   readonly upload: { readonly workingDirectory: string; readonly message: string | undefined; readonly tag: string | undefined } | undefined
+  /** What was read differently from how it was written, for warning annotations. */
+  readonly warnings: ReadonlyArray<string>
 }
+
+/** `canaryroll/action@v1`'s default server. */
+export const defaultApiUrl = "https://canaryroll.com"
 
 export type Environment = Readonly<Record<string, string | undefined>>
 
@@ -51,13 +60,24 @@ export const read = (env: Environment) =>
       const value = optional(name)
       return value === undefined ? Effect.fail(new InvalidInput({ message: `Input required and not supplied: ${name}` })) : Effect.succeed(value)
     }
-    // The YAML 1.2 core schema's booleans, as @actions/core's getBooleanInput reads them.
-    const boolean = (name: string, fallback: boolean | undefined) => {
+    const warnings: Array<string> = []
+    // As canaryroll/action@v1 reads them (`getInput(name) === 'true'`, `!== 'false'`), so a value
+    // means the same to both actions; one that is neither word is read that way too, with a warning.
+    const switchedOn = (name: string) => {
       const value = optional(name)
-      if (value === undefined) return Effect.succeed(fallback)
-      if (["true", "True", "TRUE"].includes(value)) return Effect.succeed(true)
-      if (["false", "False", "FALSE"].includes(value)) return Effect.succeed(false)
-      return Effect.fail(new InvalidInput({ message: `Input ${name} must be true or false, got ${JSON.stringify(value)}` }))
+      if (value !== undefined && value !== "true" && value !== "false") {
+        warnings.push(`Input ${name} is ${JSON.stringify(value)}: only "true" turns it on, so it is off`)
+      }
+      return value === "true"
+    }
+    /** Absent when not given: the server's default, which is on. */
+    const switchedOff = (name: string) => {
+      const value = optional(name)
+      if (value === undefined) return undefined
+      if (value !== "true" && value !== "false") {
+        warnings.push(`Input ${name} is ${JSON.stringify(value)}: only "false" turns it off, so it is on`)
+      }
+      return value !== "false"
     }
     const seconds = (name: string, fallback: number) => {
       const value = optional(name)
@@ -68,11 +88,23 @@ export const read = (env: Environment) =>
         : Effect.fail(new InvalidInput({ message: `Input ${name} must be a positive number of seconds, got ${JSON.stringify(value)}` }))
     }
 
-    const apiUrl = yield* required("api-url")
+    // At least a second between polls: v1 takes 0 and then asks the server without a pause.
+    const pollInterval = Effect.suspend(() => {
+      const value = optional("poll-interval")
+      if (value === undefined) return Effect.succeed(15)
+      const parsed = Number(value)
+      if (!Number.isFinite(parsed) || parsed < 0) {
+        return Effect.fail(new InvalidInput({ message: `Input poll-interval must be a number of seconds, got ${JSON.stringify(value)}` }))
+      }
+      if (parsed < 1) warnings.push(`Input poll-interval is ${value}: asking every second instead, the shortest interval`)
+      return Effect.succeed(Math.max(1, parsed))
+    })
+
+    const apiUrl = optional("api-url") ?? defaultApiUrl
     if (!/^https?:\/\//.test(apiUrl)) {
       return yield* new InvalidInput({ message: `Input api-url must be an http(s) URL, got ${JSON.stringify(apiUrl)}` })
     }
-    const upload = (yield* boolean("upload", false)) === true
+    const upload = switchedOn("upload")
     const versionId = optional("version-id")
     if (!upload && versionId === undefined) {
       return yield* new InvalidInput({
@@ -91,16 +123,17 @@ export const read = (env: Environment) =>
       workerId: yield* required("worker-id"),
       versionId,
       plan: optional("plan"),
-      autoAdvance: yield* boolean("auto-advance", undefined),
+      autoAdvance: switchedOff("auto-advance"),
       name: optional("name"),
       ticketUrl: optional("ticket-url"),
-      autoStart: (yield* boolean("auto-start", false)) === true,
-      wait: (yield* boolean("wait", false)) === true,
-      waitTimeoutSeconds: yield* seconds("wait-timeout", 3600),
-      pollIntervalSeconds: yield* seconds("poll-interval", 15),
+      autoStart: switchedOn("auto-start"),
+      wait: switchedOn("wait"),
+      waitTimeoutSeconds: yield* seconds("wait-timeout", 1800),
+      pollIntervalSeconds: yield* pollInterval,
       cfAccess: clientId === undefined || clientSecret === undefined ? undefined : { clientId, clientSecret },
       upload: upload
         ? { workingDirectory: optional("working-directory") ?? ".", message: optional("message"), tag: optional("tag") }
-        : undefined
+        : undefined,
+      warnings
     } satisfies ActionInputs
   })

@@ -18,16 +18,48 @@ describe("inputs", () => {
   it.effect("reads INPUT_* as the runner names them, with the public action's defaults", () =>
     Effect.gen(function*() {
       assert.strictEqual(ActionInputs.variable("api-url"), "INPUT_API-URL")
-      const read = yield* ActionInputs.read(inputs({ ...base, "version-id": "v1", "auto-advance": "False", "poll-interval": "2.5" }))
+      const read = yield* ActionInputs.read(inputs({ ...base, "version-id": "v1", "auto-advance": "false", "poll-interval": "2.5" }))
       assert.strictEqual(read.apiUrl, "https://canaryroll.example.com")
       assert.strictEqual(Redacted.value(read.apiToken), "crt_x")
       assert.strictEqual(read.autoAdvance, false)
       assert.strictEqual(read.autoStart, false)
       assert.strictEqual(read.wait, false)
       assert.strictEqual(read.pollIntervalSeconds, 2.5)
-      assert.strictEqual(read.waitTimeoutSeconds, 3600)
+      assert.strictEqual(read.waitTimeoutSeconds, 1800)
       assert.isUndefined(read.plan)
       assert.isUndefined(read.upload)
+      assert.deepStrictEqual(read.warnings, [])
+      // No api-url: canaryroll/action@v1's server; no auto-advance: not sent (the server's default, on).
+      const { "api-url": _, ...noUrl } = base
+      const defaults = yield* ActionInputs.read(inputs({ ...noUrl, "version-id": "v1" }))
+      assert.strictEqual(defaults.apiUrl, "https://canaryroll.com")
+      assert.isUndefined(defaults.autoAdvance)
+    }))
+
+  it.effect("reads switches as canaryroll/action@v1 does, warning about words that are neither true nor false", () =>
+    Effect.gen(function*() {
+      const read = (values: Record<string, string>) => ActionInputs.read(inputs({ ...base, "version-id": "v", ...values }))
+      // [value, auto-start/wait/upload (on only for "true"), auto-advance (off only for "false"), warned]
+      const table: ReadonlyArray<readonly [string, boolean, boolean, boolean]> = [
+        ["true", true, true, false],
+        ["false", false, false, false],
+        ["True", false, true, true],
+        ["FALSE", false, true, true],
+        ["yes", false, true, true],
+        ["0", false, true, true]
+      ]
+      for (const [value, on, advance, warned] of table) {
+        const got = yield* read({ "auto-start": value, wait: value, upload: value, "auto-advance": value })
+        assert.deepStrictEqual(
+          [got.autoStart, got.wait, got.upload !== undefined, got.autoAdvance, got.warnings.length],
+          [on, on, on, advance, warned ? 4 : 0],
+          value
+        )
+        if (warned) assert.include(got.warnings.join("\n"), `Input wait is ${JSON.stringify(value)}: only "true" turns it on`)
+      }
+      const polled = yield* read({ "poll-interval": "0" })
+      assert.strictEqual(polled.pollIntervalSeconds, 1)
+      assert.include(polled.warnings[0], "poll-interval")
     }))
 
   it.effect("names the input that is wrong", () =>
@@ -35,8 +67,8 @@ describe("inputs", () => {
       const failure = (values: Record<string, string>) =>
         Effect.map(Effect.flip(ActionInputs.read(inputs(values))), (error) => error.message)
       assert.include(yield* failure(base), "version-id")
-      assert.include(yield* failure({ ...base, "version-id": "v", wait: "yes" }), "wait must be true or false")
       assert.include(yield* failure({ ...base, "version-id": "v", "wait-timeout": "soon" }), "wait-timeout")
+      assert.include(yield* failure({ ...base, "version-id": "v", "poll-interval": "-1" }), "poll-interval")
       assert.include(yield* failure({ ...base, "version-id": "v", "cf-access-client-id": "id" }), "cf-access-client-secret")
       assert.include(yield* failure({ ...base, "version-id": "v", "api-url": "canaryroll.example.com" }), "api-url")
       const { "api-token": _, ...noToken } = base

@@ -47,4 +47,37 @@ describe("dist/index.js", () => {
     ])
     assert.deepStrictEqual(section("outputs"), ["release-id", "release-url", "status", "version-id"])
   })
+
+  it("has canaryroll/action@v1's defaults, so a workflow switches by its uses: line alone", async () => {
+    const manifest = await fs.readFile(fileURLToPath(new URL("../action.yml", import.meta.url)), "utf8")
+    // Each input's `required` and `default`, as written (plain or double-quoted scalars).
+    const inputs: Record<string, Record<string, string>> = {}
+    let current: Record<string, string> | undefined
+    for (const line of manifest.slice(manifest.indexOf("\ninputs:\n"), manifest.indexOf("\noutputs:\n")).split("\n")) {
+      const input = /^ {2}([a-z-]+):$/.exec(line)
+      if (input !== null) inputs[input[1]!] = current = {}
+      const field = /^ {4}([a-z]+): (.*)$/.exec(line)
+      if (field !== null && current !== undefined) current[field[1]!] = field[2]!.replace(/^"(.*)"$/, "$1")
+      // A plain scalar with ": " or " #" in it is not the text it looks like (or not YAML at all):
+      // the runner would refuse the action.
+      if (field !== null && !/^["'>|]/.test(field[2]!)) assert.notMatch(field[2]!, /: | #/, line)
+    }
+    const v1 = {
+      "api-url": { required: "false", default: "https://canaryroll.com" },
+      "api-token": { required: "true" },
+      "team-id": { required: "true" },
+      "worker-id": { required: "true" },
+      plan: { required: "false" },
+      "auto-advance": { required: "false", default: "true" },
+      "auto-start": { required: "false", default: "false" },
+      wait: { required: "false", default: "false" },
+      "wait-timeout": { required: "false", default: "1800" },
+      "poll-interval": { required: "false", default: "15" }
+    }
+    for (const [name, expected] of Object.entries(v1)) {
+      const { required, default: fallback } = inputs[name]!
+      assert.deepStrictEqual<Record<string, string | undefined>>({ required, ...(fallback === undefined ? {} : { default: fallback }) }, expected, name)
+    }
+    assert.notInclude(inputs["auto-advance"]!.description ?? "", "plan's default")
+  })
 })

@@ -28,7 +28,11 @@ describe("examples/github-workflow", () => {
     const used = [...withBlock.matchAll(/^ {10}([a-z-]+):/gm)].map((match) => match[1]!)
     assert.isAbove(used.length, 5)
     for (const name of used) assert.isTrue(inputs.has(name), `${name} is not an input of the action`)
-    for (const name of ["api-url", "api-token", "team-id", "worker-id"]) assert.include(used, name)
+    const required = [...manifest.matchAll(/^ {2}([a-z-]+):\n(?: {4}.*\n)*? {4}required: true$/gm)].map((match) => match[1]!)
+    assert.deepStrictEqual(required, ["api-token", "team-id", "worker-id"])
+    for (const name of required) assert.include(used, name)
+    // Not required (canaryroll/action@v1's hosted server by default), but this workflow's own server.
+    assert.include(used, "api-url")
   })
 
   it("reads only outputs the action declares", () => {
