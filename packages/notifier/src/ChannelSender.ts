@@ -36,6 +36,8 @@ export interface Options {
    * default (see `PublicAddress`); tests and a local sandbox turn it on.
    */
   readonly allowPrivateAddresses?: boolean | undefined
+  /** How hosts are resolved for that check. Default: the system resolver (`dns.lookup`); tests give another. */
+  readonly lookup?: PublicAddress.Lookup | undefined
 }
 
 export const defaultTimeout: Duration.Input = "10 seconds"
@@ -91,9 +93,19 @@ export const make = (options: Options = {}): Effect.Effect<
     const post = (url: Redacted.Redacted<string>, body: string, headers: Record<string, string>) =>
       Effect.gen(function*() {
         if (options.allowPrivateAddresses !== true) {
-          const refused = yield* PublicAddress.refusal(Redacted.value(url))
-          if (refused !== undefined) {
-            return { _tag: "Permanent", error: refused, statusCode: null } satisfies RetryPolicy.AttemptResult as RetryPolicy.AttemptResult
+          const verdict = yield* PublicAddress.check(Redacted.value(url), { lookup: options.lookup })
+          switch (verdict._tag) {
+            case "Private":
+              return { _tag: "Permanent", error: verdict.reason, statusCode: null } satisfies RetryPolicy.AttemptResult as RetryPolicy.AttemptResult
+            case "Unresolved":
+              return {
+                _tag: "Temporary",
+                error: verdict.reason,
+                statusCode: null,
+                retryAfterMs: null
+              } satisfies RetryPolicy.AttemptResult as RetryPolicy.AttemptResult
+            case "Public":
+              break
           }
         }
         const request = HttpClientRequest.post(Redacted.value(url)).pipe(

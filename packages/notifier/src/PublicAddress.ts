@@ -5,6 +5,9 @@
  * not followed (see `ChannelSender`). Email is not checked: an internal SMTP relay is a normal
  * setup.
  *
+ * A lookup that fails is not a refusal: resolvers fail for a while (EAI_AGAIN, timeouts), so the
+ * attempt is temporary and tried again, like a connection that failed.
+ *
  * What remains: a name that resolves to a public address here and to a private one a moment later
  * (DNS rebinding) is not caught; pinning the resolved address would need a custom HTTP agent.
  *
@@ -45,21 +48,51 @@ export const isPublic = (address: string): boolean => {
   return !notPublic.check(address, family === 4 ? "ipv4" : "ipv6")
 }
 
-/** Why `url` may not be sent to (its host is, or resolves to, a private address); `undefined` if it may. */
-export const refusal = (url: string): Effect.Effect<string | undefined> =>
-  Effect.promise(async () => {
+/**
+ * What the check found: `Public` (send); `Private` (the host is, or resolves to, an address
+ * CanaryRoll does not send to, or the URL is unusable: the same answer every time, so the delivery
+ * fails); `Unresolved` (the lookup failed, as resolvers do for a while: EAI_AGAIN, a timeout,
+ * SERVFAIL; tried again later, like a connection that failed).
+ */
+export type Verdict =
+  | { readonly _tag: "Public" }
+  | { readonly _tag: "Private"; readonly reason: string }
+  | { readonly _tag: "Unresolved"; readonly reason: string }
+
+/** A host's addresses; rejects when the lookup fails. */
+export type Lookup = (host: string) => Promise<ReadonlyArray<string>>
+
+const systemLookup: Lookup = (host) => lookup(host, { all: true }).then((found) => found.map((entry) => entry.address))
+
+const lookupError = (error: unknown): string =>
+  typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : error instanceof Error
+    ? error.message
+    : String(error)
+
+/** Whether `url` may be sent to; `lookup` is the system resolver unless a test gives another. */
+export const check = (url: string, options: { readonly lookup?: Lookup | undefined } = {}): Effect.Effect<Verdict> =>
+  Effect.promise(async (): Promise<Verdict> => {
     let host: string
     try {
       host = new URL(url).hostname.replace(/^\[|\]$/g, "")
     } catch {
-      return "the URL is not valid"
+      return { _tag: "Private", reason: "the URL is not valid" }
     }
-    const addresses = isIP(host) !== 0
-      ? [host]
-      : await lookup(host, { all: true }).then((found) => found.map((entry) => entry.address), () => [])
-    if (addresses.length === 0) return `${host} does not resolve`
-    const blocked = addresses.find((address) => !isPublic(address))
+    const resolved = isIP(host) !== 0
+      ? { addresses: [host] as ReadonlyArray<string> }
+      : await (options.lookup ?? systemLookup)(host).then(
+        (addresses) => ({ addresses }),
+        (error: unknown) => ({ error: lookupError(error) })
+      )
+    if ("error" in resolved) return { _tag: "Unresolved", reason: `${host} could not be resolved: ${resolved.error}` }
+    if (resolved.addresses.length === 0) return { _tag: "Unresolved", reason: `${host} resolved to no address` }
+    const blocked = resolved.addresses.find((address) => !isPublic(address))
     return blocked === undefined
-      ? undefined
-      : `${host} resolves to ${blocked}, a private or reserved address; CanaryRoll sends only to public addresses`
+      ? { _tag: "Public" }
+      : {
+        _tag: "Private",
+        reason: `${host} resolves to ${blocked}, a private or reserved address; CanaryRoll sends only to public addresses`
+      }
   })

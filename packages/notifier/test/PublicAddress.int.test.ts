@@ -6,10 +6,15 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Channels } from "../src/index.ts"
+import { Channels, NotificationStore } from "../src/index.ts"
 import * as PublicAddress from "../src/PublicAddress.ts"
 import * as Pipeline from "./support/Pipeline.ts"
 import * as Receiver from "./support/Receiver.ts"
+import * as Releases from "./support/Releases.ts"
+
+/** A resolver that is down: every lookup fails as getaddrinfo does when it cannot ask. */
+const resolverDown: PublicAddress.Lookup = (host) =>
+  Promise.reject(Object.assign(new Error(`getaddrinfo EAI_AGAIN ${host}`), { code: "EAI_AGAIN" }))
 
 describe("public addresses only", () => {
   it("tells public addresses from private and reserved ones", () => {
@@ -66,4 +71,39 @@ describe("public addresses only", () => {
       assert.notStrictEqual(delivery.status, "delivered")
       assert.strictEqual(target.received.length, 0, "the redirect's target got nothing")
     }).pipe(Effect.provide(Pipeline.layer())))
+
+  it.effect("tells a failed lookup from a private address", () =>
+    Effect.gen(function*() {
+      const url = "https://hooks.example.com/canaryroll"
+      assert.deepStrictEqual(yield* PublicAddress.check(url, { lookup: resolverDown }), {
+        _tag: "Unresolved",
+        reason: "hooks.example.com could not be resolved: EAI_AGAIN"
+      })
+      assert.deepStrictEqual(yield* PublicAddress.check(url, { lookup: () => Promise.resolve([]) }), {
+        _tag: "Unresolved",
+        reason: "hooks.example.com resolved to no address"
+      })
+      assert.strictEqual((yield* PublicAddress.check(url, { lookup: () => Promise.resolve(["93.184.215.14", "10.0.0.7"]) }))._tag, "Private")
+      assert.deepStrictEqual(yield* PublicAddress.check(url, { lookup: () => Promise.resolve(["93.184.215.14"]) }), { _tag: "Public" })
+      assert.strictEqual((yield* PublicAddress.check("http://127.0.0.1:1/x", { lookup: resolverDown }))._tag, "Private")
+    }))
+
+  it.effect("a lookup that fails is a temporary failure, tried again, not a refusal", () =>
+    Effect.gen(function*() {
+      const channels = yield* Channels.Channels
+      yield* channels.create("team-a", {
+        name: "resolver down",
+        events: ["release.completed"],
+        config: { kind: "webhook", url: "https://hooks.canaryroll.invalid/hook" }
+      })
+      yield* Pipeline.append("release-1", Releases.completed("release-1", "team-a"))
+      yield* (yield* Pipeline.recorder()).runOnce
+      assert.strictEqual(yield* (yield* Pipeline.worker()).runDue, 1)
+      const [delivery] = yield* Effect.flatMap(NotificationStore.NotificationStore, (store) => store.listDeliveries("team-a", { limit: 10 }))
+      assert.deepStrictEqual([delivery!.status, delivery!.attempts, delivery!.lastError], [
+        "pending",
+        1,
+        "hooks.canaryroll.invalid could not be resolved: EAI_AGAIN"
+      ])
+    }).pipe(Effect.provide(Pipeline.layer({ allowPrivateAddresses: false, lookup: resolverDown }))))
 })

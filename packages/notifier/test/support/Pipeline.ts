@@ -24,6 +24,8 @@ export interface Options {
   readonly timeout?: ChannelSender.Options["timeout"]
   /** Default `true`: the tests' receivers listen on loopback. */
   readonly allowPrivateAddresses?: boolean
+  /** How hosts resolve for the public-address check (when private addresses are not allowed). */
+  readonly lookup?: ChannelSender.Options["lookup"]
 }
 
 /** The stores: the core's event store and outbox, the notification store, a sealer. */
@@ -38,7 +40,8 @@ export const storage = () =>
 export const layer = (options: Options = {}) => {
   const sender = ChannelSender.layer({
     timeout: options.timeout ?? "5 seconds",
-    allowPrivateAddresses: options.allowPrivateAddresses ?? true
+    allowPrivateAddresses: options.allowPrivateAddresses ?? true,
+    lookup: options.lookup
   }).pipe(
     Layer.provide([FetchHttpClient.layer, Mailer.layerSmtp])
   )
