@@ -43,6 +43,8 @@ export interface Options {
 export const defaultTimeout: Duration.Input = "10 seconds"
 
 export class ChannelSender extends Context.Service<ChannelSender, {
+  /** How long one attempt may take at most: a claim on a delivery being sent must outlast it. */
+  readonly timeout: Duration.Duration
   readonly send: (
     channel: NotificationStore.ChannelRecord,
     notification: Notification.Notification,
@@ -197,7 +199,7 @@ export const make = (options: Options = {}): Effect.Effect<
         Effect.provide(context)
       )
 
-    return ChannelSender.of({ send })
+    return ChannelSender.of({ timeout, send })
   })
 
 /** Needs an `HttpClient` (e.g. `FetchHttpClient.layer`), a `Mailer` and a `SecretSealer`. */

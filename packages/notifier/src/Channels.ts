@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as crypto from "node:crypto"
 import * as Channel from "./Channel.ts"
 import * as ChannelSender from "./ChannelSender.ts"
@@ -94,6 +94,9 @@ export const deliveryView = (delivery: NotificationStore.DeliveryRecord): Delive
   createdAt: new Date(delivery.createdAt).toISOString(),
   completedAt: iso(delivery.completedAt)
 })
+
+/** How much longer than the sender's timeout a test message is claimed for. */
+export const testLeaseMarginMs = 10_000
 
 /** A new channel id. */
 export const newChannelId = Effect.sync(() => `chn_${crypto.randomUUID()}`)
@@ -178,29 +181,48 @@ export const make = (options: Options): Effect.Effect<
         })
       })
 
+    // A test message is inserted already claimed, so no worker sends it too. The claim outlasts
+    // the attempt by a little: should this process die meanwhile, the channel's real messages wait
+    // that long, and a worker then sends the test once more.
+    const testLeaseMs = Duration.toMillis(sender.timeout) + testLeaseMarginMs
+
     const sendTest = (teamId: string, channelId: string) =>
       Effect.gen(function*() {
         const channel = yield* find(teamId, channelId)
         const now = yield* Clock.currentTimeMillis
         const id = yield* DeliveryRecorder.newDeliveryId
         const notification = Notification.test({ baseUrl: options.baseUrl, teamId, id, at: now })
-        yield* store.enqueue([{
-          id,
-          teamId,
-          channelId,
-          eventId: notification.eventId,
-          releaseId: notification.releaseId,
-          eventName: "test",
-          sequence: 0,
-          notification,
-          createdAt: now,
-          // Claimed by this call, so no worker sends it too; should this process die, a worker will.
-          claimedUntil: now + 10 * 60_000
-        }])
-        const result = yield* sender.send(channel, notification, id)
-        const at = yield* Clock.currentTimeMillis
-        // One attempt: a person is waiting for the answer, and can press the button again.
-        yield* store.complete(id, RetryPolicy.decide({ ...RetryPolicy.defaultPolicy, maxAttempts: 1 }, { attempts: 1, result, now: at, random: 0 }))
+        // Whoever asked may go away (a closed connection interrupts this): the attempt is then
+        // recorded as failed at once, rather than left claimed until the lease runs out.
+        yield* Effect.uninterruptibleMask((restore) =>
+          Effect.gen(function*() {
+            yield* store.enqueue([{
+              id,
+              teamId,
+              channelId,
+              eventId: notification.eventId,
+              releaseId: notification.releaseId,
+              eventName: "test",
+              sequence: 0,
+              notification,
+              createdAt: now,
+              claimedUntil: now + testLeaseMs
+            }])
+            const result = yield* restore(sender.send(channel, notification, id)).pipe(
+              Effect.onInterrupt(() =>
+                Clock.currentTimeMillis.pipe(
+                  Effect.flatMap((at) =>
+                    store.complete(id, { _tag: "Failed", at, error: "interrupted: the request for the test message was cancelled", statusCode: null })
+                  ),
+                  Effect.ignore
+                )
+              )
+            )
+            const at = yield* Clock.currentTimeMillis
+            // One attempt: a person is waiting for the answer, and can press the button again.
+            yield* store.complete(id, RetryPolicy.decide({ ...RetryPolicy.defaultPolicy, maxAttempts: 1 }, { attempts: 1, result, now: at, random: 0 }))
+          })
+        )
         const delivery = yield* store.getDelivery(teamId, id)
         return deliveryView(Option.getOrThrow(delivery))
       })

@@ -4,7 +4,7 @@
  * ones (on the real clock), and the test message.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Option, Schedule } from "effect"
+import { Clock, Duration, Effect, Fiber, Option, Schedule } from "effect"
 import { TestClock } from "effect/testing"
 import { Channels, NotificationStore, RetryPolicy } from "../src/index.ts"
 import * as Pipeline from "./support/Pipeline.ts"
@@ -213,6 +213,34 @@ describe("delivery", () => {
         [sent.id]
       )
       assert.strictEqual((yield* channels.sendTest("team-b", channel.id).pipe(Effect.flip))._tag, "ChannelNotFound")
+    }).pipe(Effect.provide(Pipeline.layer())))
+
+  it.effect("a test message whose caller goes away is recorded failed at once, and its claim is short", () =>
+    Effect.gen(function*() {
+      const hook = yield* Receiver.make(() => "hang")
+      const channels = yield* Channels.Channels
+      const store = yield* NotificationStore.NotificationStore
+      const { channel } = yield* webhook(hook)
+      const start = yield* Clock.currentTimeMillis
+      const fiber = yield* Effect.forkChild(channels.sendTest("team-a", channel.id))
+      yield* hook.next
+      const [sending] = yield* deliveries
+      // the sender's timeout (5 s here) and a margin, not minutes
+      assert.strictEqual(sending!.leaseUntil, start + 5_000 + Channels.testLeaseMarginMs)
+      // the HTTP client closed its connection
+      yield* Fiber.interrupt(fiber)
+      const [interrupted] = yield* deliveries
+      assert.deepStrictEqual([interrupted!.status, interrupted!.leaseUntil, interrupted!.lastError], [
+        "failed",
+        null,
+        "interrupted: the request for the test message was cancelled"
+      ])
+      // nobody sends it again, and the channel is free for its real messages
+      yield* Pipeline.append("release-1", Releases.completed("release-1", "team-a"))
+      yield* TestClock.adjust("1 hour")
+      assert.strictEqual(yield* (yield* Pipeline.recorder()).runOnce, 9)
+      const claimed = yield* store.claimDue({ now: yield* Clock.currentTimeMillis, limit: 10, leaseMs: 60_000 })
+      assert.deepStrictEqual(claimed.map((d) => d.eventName), ["release.completed"])
     }).pipe(Effect.provide(Pipeline.layer())))
 
   it.live("a channel that never answers does not slow the others, nor the recording of events", () =>
