@@ -5,18 +5,20 @@
  * delivery to the next claim after the lease.
  */
 import {
+  Channel,
   Channels,
   ChannelSender,
   DeliveryRecorder,
   DeliveryWorker,
   Mailer,
   NotificationStore,
-  RetryPolicy
+  RetryPolicy,
+  WebhookSignature
 } from "@canaryroll/notifier"
 import { AesGcmSealer, NotificationStoreContract, Receiver, Releases } from "@canaryroll/notifier/testing"
 import { EventStore } from "@canaryroll/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Effect, Layer } from "effect"
+import { Clock, Effect, Layer, Option, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { SqlClient } from "effect/sql"
 import { TestClock } from "effect/testing"
@@ -135,4 +137,35 @@ describe("PgNotifications", () => {
       }).pipe(Effect.provide(startProcess("killed"), { local: true }))
       assert.strictEqual(hook.received.length, 1)
     }))
+
+  it.effect("a rotated-out signing secret is stored sealed beside the new one and still signs", () =>
+    Effect.gen(function*() {
+      const hook = yield* Receiver.make()
+      const channels = yield* Channels.Channels
+      const created = yield* channels.create("team-a", {
+        name: "ops",
+        events: ["release.completed"],
+        config: { kind: "webhook", url: `${hook.origin}/hook` }
+      })
+      const rotated = yield* channels.update("team-a", created.channel.id, { rotateSigningSecret: true })
+      const [old, current] = [created, rotated].map((saved) => Redacted.value(saved.signingSecret!))
+      const record = Option.getOrThrow(yield* (yield* NotificationStore.NotificationStore).getChannel("team-a", created.channel.id))
+      assert.deepStrictEqual(Object.keys(record.secrets).sort(), [Channel.previousSecretName, "secret", "url"])
+      assert.notInclude(JSON.stringify(record), old!)
+
+      const sent = yield* channels.sendTest("team-a", created.channel.id)
+      assert.strictEqual(sent.status, "delivered")
+      const [request] = hook.received
+      const nowSeconds = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+      for (const secret of [current!, old!]) {
+        const verification = WebhookSignature.verify({
+          secret,
+          body: request!.body,
+          signature: request!.headers["x-canaryroll-signature"] as string,
+          timestamp: request!.headers["x-canaryroll-timestamp"] as string,
+          nowSeconds
+        })
+        assert.isTrue(verification.valid)
+      }
+    }).pipe(Effect.provide(startProcess("rotation"), { local: true })))
 })

@@ -16,7 +16,7 @@
  * @since 0.1.0
  */
 import { ValidationError } from "@canaryroll/core"
-import { Effect, Redacted, Result, Schema } from "effect"
+import { Clock, Effect, Redacted, Result, Schema } from "effect"
 import * as NotificationEvent from "./NotificationEvent.ts"
 import type * as NotificationStore from "./NotificationStore.ts"
 import * as SecretSealer from "./SecretSealer.ts"
@@ -232,7 +232,9 @@ export interface Sealed {
 
 /**
  * Seals `config` for channel `channelId`. `current` is the stored record on an update: a webhook
- * secret or an SMTP password left out of `config` is kept from it.
+ * secret or an SMTP password left out of `config` is kept from it. A webhook secret replaced (by
+ * `rotateSigningSecret` or a new `secret`) is kept as `previousSecret` for `previousSecretTtlMs`,
+ * so that deliveries already queued still pass receivers that have not switched yet.
  */
 export const seal = Effect.fnUntraced(function*(
   channelId: string,
@@ -253,15 +255,31 @@ export const seal = Effect.fnUntraced(function*(
         generatedSigningSecret: null
       } satisfies Sealed as Sealed
     case "webhook": {
-      const kept = current?.kind === "webhook" && config.secret === undefined && options.rotateSigningSecret !== true
-        ? current.secrets["secret"]
-        : undefined
-      const generated = config.secret === undefined && kept === undefined ? WebhookSignature.generateSecret() : undefined
+      const stored = current?.kind === "webhook" ? current.secrets["secret"] : undefined
+      // The secret in force, when it is being replaced: it keeps signing beside the new one for a while.
+      const replaced = stored === undefined || (config.secret === undefined && options.rotateSigningSecret !== true)
+        ? undefined
+        : yield* sealer.decrypt(stored, SecretSealer.associatedData(channelId, "secret")).pipe(
+          Effect.map(Redacted.value),
+          Effect.orElseSucceed(() => undefined)
+        )
+      const unchanged = stored !== undefined &&
+        ((config.secret === undefined && options.rotateSigningSecret !== true) || config.secret === replaced)
+      const generated = config.secret === undefined && !unchanged ? WebhookSignature.generateSecret() : undefined
+      const previous = unchanged
+        ? current?.secrets[previousSecretName]
+        : replaced === undefined
+        ? undefined
+        : yield* sealAs(
+          previousSecretName,
+          JSON.stringify({ secret: replaced, expiresAt: (yield* Clock.currentTimeMillis) + previousSecretTtlMs })
+        )
       return {
         settings: { url: redactUrl(config.url) },
         secrets: {
           url: yield* sealAs("url", config.url),
-          secret: kept ?? (yield* sealAs("secret", config.secret ?? generated!))
+          secret: unchanged ? stored : yield* sealAs("secret", config.secret ?? generated!),
+          ...(previous === undefined ? {} : { [previousSecretName]: previous })
         },
         generatedSigningSecret: generated === undefined ? null : Redacted.make(generated)
       } satisfies Sealed as Sealed
@@ -292,11 +310,40 @@ export const seal = Effect.fnUntraced(function*(
 /** Where and how to send, with the secrets opened: only ever held while sending. */
 export type Target =
   | { readonly kind: "slack" | "discord" | "google_chat"; readonly url: Redacted.Redacted<string> }
-  | { readonly kind: "webhook"; readonly url: Redacted.Redacted<string>; readonly secret: Redacted.Redacted<string> }
+  | {
+    readonly kind: "webhook"
+    readonly url: Redacted.Redacted<string>
+    /** The signing secrets in force: the current one, then a replaced one until it expires. */
+    readonly secrets: readonly [Redacted.Redacted<string>, ...Array<Redacted.Redacted<string>>]
+  }
   | { readonly kind: "email"; readonly settings: EmailSettings; readonly password: Redacted.Redacted<string> | null }
 
 /** A secret the record should have and has not: a record written by something else than `seal`. */
 const missing = (name: string): SecretSealer.Unsealable => ({ message: `the channel has no ${name}` })
+
+/**
+ * A webhook's replaced signing secret, while it has not expired: sealed as JSON
+ * `{ secret, expiresAt }` (expiry in epoch milliseconds) under this name in the channel's secrets.
+ */
+export const previousSecretName = "previousSecret"
+
+/** How long a replaced signing secret keeps signing beside the new one: receivers have a day to switch. */
+export const previousSecretTtlMs = 24 * 60 * 60_000
+
+const PreviousSecret = Schema.fromJsonString(Schema.Struct({ secret: Schema.String, expiresAt: Schema.Number }))
+
+/** The replaced secret if it is still in force; one that no longer opens or reads is left out, never an error. */
+const openPrevious = Effect.fnUntraced(function*(record: NotificationStore.ChannelRecord) {
+  const sealed = record.secrets[previousSecretName]
+  if (sealed === undefined) return undefined
+  const sealer = yield* SecretSealer.SecretSealer
+  const now = yield* Clock.currentTimeMillis
+  return yield* sealer.decrypt(sealed, SecretSealer.associatedData(record.id, previousSecretName)).pipe(
+    Effect.flatMap((opened) => Schema.decodeUnknownEffect(PreviousSecret)(Redacted.value(opened))),
+    Effect.map((previous) => previous.expiresAt > now ? Redacted.make(previous.secret) : undefined),
+    Effect.orElseSucceed(() => undefined)
+  )
+})
 
 export const open = Effect.fnUntraced(function*(record: NotificationStore.ChannelRecord) {
   const sealer = yield* SecretSealer.SecretSealer
@@ -311,8 +358,12 @@ export const open = Effect.fnUntraced(function*(record: NotificationStore.Channe
     case "discord":
     case "google_chat":
       return { kind: record.kind, url: yield* openAs("url") } satisfies Target as Target
-    case "webhook":
-      return { kind: "webhook", url: yield* openAs("url"), secret: yield* openAs("secret") } satisfies Target as Target
+    case "webhook": {
+      const url = yield* openAs("url")
+      const secret = yield* openAs("secret")
+      const previous = yield* openPrevious(record)
+      return { kind: "webhook", url, secrets: previous === undefined ? [secret] : [secret, previous] } satisfies Target as Target
+    }
     case "email":
       return {
         kind: "email",

@@ -179,7 +179,7 @@ export const make = (options: Options = {}): Effect.Effect<
             return yield* post(
               target.url,
               body,
-              WebhookSignature.headers({ secret: Redacted.value(target.secret), timestamp, body, deliveryId })
+              WebhookSignature.headers({ secret: target.secrets.map(Redacted.value), timestamp, body, deliveryId })
             )
           }
           default:

@@ -2,8 +2,9 @@
  * Webhook signatures: HMAC-SHA256, keyed with the channel's signing secret (the whole
  * `whsec_…` string, as UTF-8), over `${timestamp}.${body}` where `timestamp` is the
  * `X-CanaryRoll-Timestamp` header (Unix seconds) and `body` the raw request body. The
- * `X-CanaryRoll-Signature` header is `v1=<hex digest>`; a receiver accepts a comma-separated
- * list of those, so a later version can send two signatures side by side.
+ * `X-CanaryRoll-Signature` header is `v1=<hex digest>`, or a comma-separated list of those: for a
+ * day after a channel's secret is replaced, each request is signed with the new and the old one
+ * (`v1=<new>,v1=<old>`), and a receiver accepts a request if any signature matches.
  *
  * Signing the timestamp with the body lets a receiver refuse replays: `verify` refuses a
  * timestamp more than `toleranceSeconds` (default 5 minutes) away from its clock. Comparison is
@@ -31,14 +32,19 @@ export const digest = (secret: string, timestamp: number, body: string): string 
 /** The value of `X-CanaryRoll-Signature`. */
 export const sign = (secret: string, timestamp: number, body: string): string => `${scheme}=${digest(secret, timestamp, body)}`
 
-/** The three headers of one attempt; `timestamp` in Unix seconds. */
+/**
+ * The three headers of one attempt; `timestamp` in Unix seconds. Several secrets (the current
+ * one, then one being rotated out) give one signature each, comma-separated, current first.
+ */
 export const headers = (options: {
-  readonly secret: string
+  readonly secret: string | ReadonlyArray<string>
   readonly timestamp: number
   readonly body: string
   readonly deliveryId: string
 }): Record<string, string> => ({
-  [signatureHeader]: sign(options.secret, options.timestamp, options.body),
+  [signatureHeader]: (typeof options.secret === "string" ? [options.secret] : options.secret)
+    .map((secret) => sign(secret, options.timestamp, options.body))
+    .join(","),
   [timestampHeader]: String(options.timestamp),
   [deliveryHeader]: options.deliveryId
 })

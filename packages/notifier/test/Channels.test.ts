@@ -69,6 +69,13 @@ describe("Channels", () => {
       const open = (name: string) => sealer.decrypt(record.secrets[name]!, SecretSealer.associatedData(record.id, name))
       assert.strictEqual(Redacted.value(yield* open("secret")), next)
       assert.strictEqual(Redacted.value(yield* open("url")), "https://ops.example.com/hooks/canaryroll?key=k2")
+      // the replaced secret is kept, sealed, with its expiry, for deliveries already queued
+      assert.notInclude(JSON.stringify(record), secret)
+      const previous = JSON.parse(Redacted.value(yield* open(Channel.previousSecretName)))
+      assert.deepStrictEqual(previous, { secret, expiresAt: Channel.previousSecretTtlMs })
+      // and an update that does not rotate keeps it as it is
+      yield* channels.update("team-a", created.channel.id, { name: "ops-3" })
+      assert.strictEqual((yield* stored(created.channel.id)).secrets[Channel.previousSecretName], record.secrets[Channel.previousSecretName])
     }).pipe(Effect.provide(Pipeline.layer())))
 
   it.effect("an email channel keeps its password unless it is replaced or removed, and never shows it", () =>

@@ -4,9 +4,9 @@
  * ones (on the real clock), and the test message.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Fiber, Option, Schedule } from "effect"
+import { Clock, Duration, Effect, Fiber, Option, Redacted, Schedule } from "effect"
 import { TestClock } from "effect/testing"
-import { Channels, NotificationStore, RetryPolicy } from "../src/index.ts"
+import { Channels, NotificationStore, RetryPolicy, WebhookSignature } from "../src/index.ts"
 import * as Pipeline from "./support/Pipeline.ts"
 import * as Receiver from "./support/Receiver.ts"
 import * as Releases from "./support/Releases.ts"
@@ -174,6 +174,41 @@ describe("delivery", () => {
         "gave up after 3 attempts (the last never finished)"
       ])
       assert.strictEqual(hook.received.length, 0)
+    }).pipe(Effect.provide(Pipeline.layer())))
+
+  it.effect("after a secret rotation, queued deliveries are signed with the new and the old secret for a day", () =>
+    Effect.gen(function*() {
+      const hook = yield* Receiver.make((_, index) => index === 0 ? { status: 503 } : { status: 204 })
+      const channels = yield* Channels.Channels
+      const { channel, signingSecret } = yield* webhook(hook)
+      const old = Redacted.value(signingSecret!)
+      yield* Pipeline.append("release-1", Releases.completed("release-1", "team-a"))
+      assert.strictEqual(yield* step, 1)
+      const rotated = Redacted.value((yield* channels.update("team-a", channel.id, { rotateSigningSecret: true })).signingSecret!)
+      const verifies = (request: Receiver.Received, secret: string) =>
+        Effect.map(Clock.currentTimeMillis, (now) =>
+          WebhookSignature.verify({
+            secret,
+            body: request.body,
+            signature: request.headers["x-canaryroll-signature"] as string,
+            timestamp: request.headers["x-canaryroll-timestamp"] as string,
+            nowSeconds: Math.floor(now / 1000)
+          }).valid)
+
+      // the retry, queued before the rotation: a receiver on either secret accepts it
+      yield* TestClock.adjust(RetryPolicy.defaultPolicy.baseDelayMs)
+      assert.strictEqual(yield* step, 1)
+      const retry = hook.received[1]!
+      assert.strictEqual((retry.headers["x-canaryroll-signature"] as string).split(",").length, 2)
+      assert.deepStrictEqual([yield* verifies(retry, rotated), yield* verifies(retry, old)], [true, true])
+
+      // a day later the old secret no longer signs
+      yield* TestClock.adjust("24 hours")
+      yield* Pipeline.append("release-2", Releases.completed("release-2", "team-a"))
+      assert.strictEqual(yield* step, 1)
+      const later = hook.received[2]!
+      assert.notInclude(later.headers["x-canaryroll-signature"] as string, ",")
+      assert.deepStrictEqual([yield* verifies(later, rotated), yield* verifies(later, old)], [true, false])
     }).pipe(Effect.provide(Pipeline.layer())))
 
   it.effect("a disabled channel gets nothing new; one disabled after recording fails its deliveries", () =>

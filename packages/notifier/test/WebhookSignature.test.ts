@@ -29,6 +29,18 @@ describe("WebhookSignature", () => {
     )
   })
 
+  it("signs with every secret in force, current first, and each verifies", () => {
+    const old = "whsec_the-secret-being-rotated-out"
+    const header = WebhookSignature.headers({ secret: [secret, old], timestamp, body, deliveryId: "dlv_1" })["X-CanaryRoll-Signature"]!
+    assert.strictEqual(header, `${expected},${WebhookSignature.sign(old, timestamp, body)}`)
+    for (const key of [secret, old]) {
+      assert.deepStrictEqual(
+        WebhookSignature.verify({ secret: key, body, signature: header, timestamp: "1767225600", nowSeconds: timestamp }),
+        { valid: true }
+      )
+    }
+  })
+
   it("a tampered body, another secret or another timestamp fails", () => {
     const check = (overrides: Partial<Parameters<typeof WebhookSignature.verify>[0]>) =>
       WebhookSignature.verify({ secret, body, signature: expected, timestamp: "1767225600", nowSeconds: timestamp, ...overrides })
