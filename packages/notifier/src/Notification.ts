@@ -36,7 +36,7 @@ export interface Notification {
   readonly title: string
   /** The audit log's sentence for the event. */
   readonly sentence: string
-  /** Why, when there is a why: a pause, a failed check, a rollback, a failure, a cancellation, drift. */
+  /** Why, when there is a why: a pause, a failed check, a rollback, a failure, a cancellation, drift. Never blank. */
   readonly reason: string | null
   readonly measurement: Measurement | null
   readonly outcome: Outcome
@@ -126,7 +126,12 @@ const title = (facts: ReleaseFacts, event: ReleaseEvent.ReleaseEvent): string =>
   }
 }
 
-const reason = (facts: ReleaseFacts, event: ReleaseEvent.ReleaseEvent): string | null => {
+/** Blank text is no text: a reason of `""` (the API accepts one) would be an empty Discord field, which Discord refuses. */
+const present = (text: string | null): string | null => text === null || text.trim() === "" ? null : text
+
+const reason = (facts: ReleaseFacts, event: ReleaseEvent.ReleaseEvent): string | null => present(reasonText(facts, event))
+
+const reasonText = (facts: ReleaseFacts, event: ReleaseEvent.ReleaseEvent): string | null => {
   switch (event._tag) {
     case "Paused":
     case "RollbackStarted":
@@ -134,8 +139,10 @@ const reason = (facts: ReleaseFacts, event: ReleaseEvent.ReleaseEvent): string |
       return event.reason
     case "Cancelled":
       return event.reason
-    case "HealthChecked":
-      return event.reasons.length === 0 ? null : event.reasons.join("; ")
+    case "HealthChecked": {
+      const reasons = event.reasons.filter((text) => present(text) !== null)
+      return reasons.length === 0 ? null : reasons.join("; ")
+    }
     case "RolledBack":
       return facts.summary.rollbackReason
     case "DriftDetected":
@@ -255,8 +262,15 @@ export const test = (options: { readonly baseUrl: string; readonly teamId: strin
   return { ...notification, name: "test", title: `Test message from CanaryRoll: ${notification.title}`, test: true }
 }
 
-/** The facts every message shows, as label and value, in reading order. */
-export const facts = (notification: Notification): ReadonlyArray<{ readonly label: string; readonly value: string }> => {
+/**
+ * The facts every message shows, as label and value, in reading order. A fact whose value is
+ * blank is left out (platforms refuse empty fields), even in a notification stored before reasons
+ * were trimmed to `null`.
+ */
+export const facts = (notification: Notification): ReadonlyArray<{ readonly label: string; readonly value: string }> =>
+  allFacts(notification).filter(({ value }) => present(value) !== null)
+
+const allFacts = (notification: Notification): ReadonlyArray<{ readonly label: string; readonly value: string }> => {
   const lines: Array<{ label: string; value: string }> = [
     { label: "Worker", value: notification.scriptName },
     {

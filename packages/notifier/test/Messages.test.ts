@@ -137,6 +137,30 @@ describe("SlackMessage", () => {
   })
 })
 
+describe("a blank reason", () => {
+  // The API accepts a pause with reason "" and the orchestrator keeps it as given.
+  const paused: ReleaseEvent.ReleaseEvent = { _tag: "Paused", cause: "requested", reason: "", actor: Releases.alice, at: Releases.t0 + 5_000 }
+  const events = [...rolledBack.slice(0, 4), paused]
+  const notification = notificationAt(events, 4)!
+
+  it("is no reason", () => {
+    assert.strictEqual(notification.name, "release.paused")
+    assert.isNull(notification.reason)
+    assert.notInclude(Notification.facts(notification).map((fact) => fact.label), "Reason")
+    // nor is a stored notification's blank reason shown
+    assert.notInclude(Notification.facts({ ...notification, reason: "  " }).map((fact) => fact.label), "Reason")
+  })
+
+  it("gives no empty Discord field nor empty Google Chat text", () => {
+    for (const shown of [notification, { ...notification, reason: "" }]) {
+      for (const field of DiscordMessage.render(shown).embeds[0]!.fields) assert.notStrictEqual(field.value.trim(), "", field.name)
+      for (const widget of GoogleChatMessage.render(shown).cardsV2[0]!.card.sections[0]!.widgets) {
+        if ("decoratedText" in widget) assert.notStrictEqual(widget.decoratedText.text.trim(), "", widget.decoratedText.topLabel)
+      }
+    }
+  })
+})
+
 describe("DiscordMessage", () => {
   it("is one embed, coloured by outcome, that pings nobody", () => {
     const message = DiscordMessage.render(rollbackStarted)
