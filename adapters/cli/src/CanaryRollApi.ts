@@ -36,7 +36,9 @@ export class ApiRefused extends Schema.TaggedError<ApiRefused>()("ApiRefused", {
 /** No answer: connection refused, DNS, TLS, a proxy's HTML page. */
 export class ServerUnreachable extends Schema.TaggedError<ServerUnreachable>()("ServerUnreachable", {
   url: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  /** The HTTP status when something did answer, but not our server's JSON (a proxy's 502 page). */
+  status: Schema.optional(Schema.Number)
 }) {}
 
 export type ApiError = ApiRefused | ServerUnreachable
@@ -98,7 +100,8 @@ export const make = Effect.fnUntraced(function*(connection: Connection) {
         HttpClientRequest.setHeaders(connection.headers ?? {})
       )
       if (body !== undefined) request = HttpClientRequest.bodyJsonUnsafe(request, body)
-      const unreachable = (message: string) => new ServerUnreachable({ url, message })
+      const unreachable = (message: string, status?: number) =>
+        new ServerUnreachable(status === undefined ? { url, message } : { url, message, status })
       const response = yield* http.execute(request).pipe(
         Effect.mapError((error) => unreachable(error.message))
       )
@@ -108,7 +111,10 @@ export const make = Effect.fnUntraced(function*(connection: Connection) {
         json = text === "" ? null : JSON.parse(text)
       } catch {
         // A proxy's or load balancer's HTML page: not our server speaking.
-        return yield* unreachable(`${method} ${url} answered ${response.status} with something that is not JSON: ${text.slice(0, 120)}`)
+        return yield* unreachable(
+          `${method} ${url} answered ${response.status} with something that is not JSON: ${text.slice(0, 120)}`,
+          response.status
+        )
       }
       if (response.status >= 400) {
         const parsed = Schema.decodeUnknownOption(errorBody)(json)
@@ -122,7 +128,7 @@ export const make = Effect.fnUntraced(function*(connection: Connection) {
         })
       }
       const value = yield* Schema.decodeUnknownEffect(schema)(json).pipe(
-        Effect.mapError((error) => unreachable(`${method} ${url} answered something unexpected: ${error.message}`))
+        Effect.mapError((error) => unreachable(`${method} ${url} answered something unexpected: ${error.message}`, response.status))
       )
       return { value, json }
     })

@@ -28,15 +28,24 @@ export const parseDuration = (text: string): Option.Option<number> => {
   return Option.some(parts.reduce((sum, [, amount, unit]) => sum + Number(amount) * ({ h: 3600, m: 60, s: 1 }[unit!]!), 0))
 }
 
-const durationFlag = (name: string, fallback: string, description: string) =>
+const durationFlag = (name: string, fallback: string, description: string, minimumSeconds = 0) =>
   Flag.String(name).pipe(
     Flag.withDescription(`${description} (e.g. 90s, 15m, 2h)`),
     Flag.withDefault(fallback),
     Flag.mapEffect((text) =>
-      Option.match(parseDuration(text), {
+      Option.match(Option.filter(parseDuration(text), (seconds) => seconds >= minimumSeconds), {
         onSome: Effect.succeed,
         onNone: () =>
-          Effect.fail(new CliError.InvalidValue({ option: name, value: text, expected: "a duration such as 90s, 15m or 2h", kind: "flag" }))
+          Effect.fail(
+            new CliError.InvalidValue({
+              option: name,
+              value: text,
+              expected: minimumSeconds > 0
+                ? `a duration of at least ${minimumSeconds}s, such as 5s, 90s or 15m`
+                : "a duration such as 90s, 15m or 2h",
+              kind: "flag"
+            })
+          )
       })
     )
   )
@@ -118,27 +127,42 @@ const actionCommand = (action: CanaryRollApi.ReleaseAction, description: string)
     })
   ).pipe(Command.withDescription(description))
 
-/** Live progress: rewrites one line on a terminal; elsewhere (CI logs) prints a line when it changes. */
+/**
+ * Live progress: rewrites one line on a terminal; elsewhere (CI logs) prints a line when it
+ * changes. A server that stops answering gets a line of its own, once until it answers again.
+ */
 const progressPrinter = Effect.sync(() => {
   const tty = process.stderr.isTTY === true
   let last = ""
   let lastPrintedAt = 0
-  return (progress: ReleaseProgress.ReleaseProgress) =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+  return {
+    progress: (progress: ReleaseProgress.ReleaseProgress) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.sync(() => {
+          const line = ReleaseProgress.describe(progress)
+          if (tty) {
+            process.stderr.write(`\r\x1b[2K${line}`)
+            return
+          }
+          // Without the countdown, so a log gets a line per change, and one a minute while soaking.
+          const state = line.replace(/ · soak [^·]+ left/, "")
+          if (state !== last || now - lastPrintedAt >= 60_000) {
+            process.stderr.write(`${line}\n`)
+            last = state
+            lastPrintedAt = now
+          }
+        })),
+    unavailable: (error: CanaryRollApi.ApiError, intervalSeconds: number) =>
       Effect.sync(() => {
-        const line = ReleaseProgress.describe(progress)
-        if (tty) {
-          process.stderr.write(`\r\x1b[2K${line}`)
-          return
-        }
-        // Without the countdown, so a log gets a line per change, and one a minute while soaking.
-        const state = line.replace(/ · soak [^·]+ left/, "")
-        if (state !== last || now - lastPrintedAt >= 60_000) {
-          process.stderr.write(`${line}\n`)
-          last = state
-          lastPrintedAt = now
-        }
-      }))
+        const said = error._tag === "ApiRefused" ? `${error.status} ${error.code}: ${error.message}` : error.message
+        process.stderr.write(
+          `${tty ? "\r\x1b[2K" : ""}The server is not answering (${said}); the release carries on there. ` +
+            `Asking again every ${intervalSeconds}s until --timeout.\n`
+        )
+        // The next progress line is printed whatever it says.
+        last = ""
+      })
+  }
 })
 
 const wait = Command.make(
@@ -146,7 +170,7 @@ const wait = Command.make(
   {
     id: releaseId,
     timeout: durationFlag("timeout", "1h", "Give up after this long; the release carries on"),
-    interval: durationFlag("interval", "5s", "How often to ask the server")
+    interval: durationFlag("interval", "5s", "How often to ask the server, at least 1s", 1)
   },
   Effect.fn(function*({ id, interval, timeout }) {
     const api = yield* connect
@@ -155,18 +179,22 @@ const wait = Command.make(
     const result = yield* ReleaseWatch.untilFinished(api, id, {
       pollInterval: Duration.seconds(interval),
       timeout: Duration.seconds(timeout),
-      onProgress: print
+      onProgress: print.progress,
+      onUnavailable: (error) => print.unavailable(error, interval)
     }).pipe(Effect.ensuring(process.stderr.isTTY === true ? Output.note("") : Effect.void), Effect.result)
     if (result._tag === "Failure") {
       const error = result.failure
       if (error._tag !== "WaitTimedOut") return yield* Effect.fail(error)
+      const seen = error.status === null
+        ? `the server never answered (${error.unavailable}); release ${id} carries on there`
+        : `release ${id} is still ${error.status.replace("_", " ")} (it carries on)` +
+          (error.unavailable === null ? "" : `, and the server is not answering now (${error.unavailable})`)
       return yield* new CommandFailed({
         exitCode: ExitCode.timeout,
-        message: `Gave up after ${error.waitedSeconds}s: release ${id} is still ${error.status.replace("_", " ")} ` +
-          `(it carries on). Wait again, or see it with \`canaryroll release status ${id}\`.`
+        message: `Gave up after ${error.waitedSeconds}s: ${seen}. Wait again, or see it with \`canaryroll release status ${id}\`.`
       })
     }
-    const release = yield* api.release(id)
+    const release = result.success
     yield* show(api, release)
     const code = ExitCodes.ofStatus(release.value.status)
     if (code !== ExitCode.success) {

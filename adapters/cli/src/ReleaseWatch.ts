@@ -3,6 +3,10 @@
  * its events, for progress) every poll interval until its status is terminal, or give up at the
  * deadline. Polling is the contract here: the public API has no push channel for this.
  *
+ * The release runs on the server, not in this loop, and servers restart (several processes share
+ * the work and are replaced one at a time), so no answer, a gateway's 502/504 or a 503 is waited
+ * out until the deadline; only a refusal (4xx) or an answer that makes no sense ends the wait early.
+ *
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Schema } from "effect"
@@ -13,17 +17,35 @@ import * as ReleaseProgress from "./ReleaseProgress.ts"
 /** The deadline passed before the release finished; it carries on without us. */
 export class WaitTimedOut extends Schema.TaggedError<WaitTimedOut>()("WaitTimedOut", {
   releaseId: Schema.String,
-  status: ApiShapes.Status,
-  waitedSeconds: Schema.Number
+  /** The last status read; null when the server never answered. */
+  status: Schema.NullOr(ApiShapes.Status),
+  waitedSeconds: Schema.Number,
+  /** Why the last poll got no answer, when it did not. */
+  unavailable: Schema.NullOr(Schema.String)
 }) {}
 
 export interface Options {
   readonly pollInterval: Duration.Input
   readonly timeout: Duration.Input
-  /** Called after every poll. */
+  /** Called after every poll that got an answer. */
   readonly onProgress?: (progress: ReleaseProgress.ReleaseProgress, release: ApiShapes.Deployment) => Effect.Effect<void>
+  /** Called when the server stops answering (once, until it answers again); the wait goes on. */
+  readonly onUnavailable?: (error: CanaryRollApi.ApiError) => Effect.Effect<void>
 }
 
+/** Statuses a server or its proxy answers while it restarts or is replaced. */
+const transientStatuses: ReadonlySet<number> = new Set([502, 503, 504])
+
+/** Worth asking again: no answer at all, or a gateway's or an unavailable server's status. */
+export const isTransient = (error: CanaryRollApi.ApiError): boolean =>
+  error._tag === "ServerUnreachable"
+    ? error.status === undefined || transientStatuses.has(error.status)
+    : transientStatuses.has(error.status)
+
+const describe = (error: CanaryRollApi.ApiError) =>
+  error._tag === "ApiRefused" ? `${error.message} (${error.status} ${error.code})` : error.message
+
+/** The release once it is terminal (the server's answer, for `--json`). */
 export const untilFinished = Effect.fnUntraced(function*(
   api: CanaryRollApi.CanaryRollApi,
   releaseId: string,
@@ -32,16 +54,36 @@ export const untilFinished = Effect.fnUntraced(function*(
   const startedAt = yield* Clock.currentTimeMillis
   const deadline = startedAt + Duration.toMillis(Duration.fromInputUnsafe(options.timeout))
   const interval = Duration.fromInputUnsafe(options.pollInterval)
+  const poll = Effect.gen(function*() {
+    const release = yield* api.release(releaseId)
+    const events = options.onProgress === undefined ? [] : (yield* api.events(releaseId)).value
+    return { release, events }
+  })
+  let status: ApiShapes.Status | null = null
+  let unavailable: CanaryRollApi.ApiError | undefined
   while (true) {
-    const release = (yield* api.release(releaseId)).value
+    const polled = yield* Effect.result(poll)
     const now = yield* Clock.currentTimeMillis
-    if (options.onProgress !== undefined) {
-      const events = (yield* api.events(releaseId)).value
-      yield* options.onProgress(ReleaseProgress.of(release, events, now), release)
+    if (polled._tag === "Failure") {
+      if (!isTransient(polled.failure)) return yield* Effect.fail(polled.failure)
+      if (unavailable === undefined && options.onUnavailable !== undefined) yield* options.onUnavailable(polled.failure)
+      unavailable = polled.failure
+    } else {
+      unavailable = undefined
+      const { events, release } = polled.success
+      status = release.value.status
+      if (options.onProgress !== undefined) {
+        yield* options.onProgress(ReleaseProgress.of(release.value, events, now), release.value)
+      }
+      if (ApiShapes.isTerminal(release.value.status)) return release
     }
-    if (ApiShapes.isTerminal(release.status)) return release
     if (now >= deadline) {
-      return yield* new WaitTimedOut({ releaseId, status: release.status, waitedSeconds: Math.round((now - startedAt) / 1000) })
+      return yield* new WaitTimedOut({
+        releaseId,
+        status,
+        waitedSeconds: Math.round((now - startedAt) / 1000),
+        unavailable: unavailable === undefined ? null : describe(unavailable)
+      })
     }
     yield* Effect.sleep(Duration.min(interval, Duration.millis(Math.max(0, deadline - now))))
   }

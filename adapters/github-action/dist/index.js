@@ -26494,7 +26494,9 @@ var ApiRefused = class extends Schema_exports.TaggedError()("ApiRefused", {
 };
 var ServerUnreachable = class extends Schema_exports.TaggedError()("ServerUnreachable", {
   url: Schema_exports.String,
-  message: Schema_exports.String
+  message: Schema_exports.String,
+  /** The HTTP status when something did answer, but not our server's JSON (a proxy's 502 page). */
+  status: Schema_exports.optional(Schema_exports.Number)
 }) {
 };
 var errorBody = Schema_exports.Struct({ error: Schema_exports.optional(Schema_exports.String), message: Schema_exports.optional(Schema_exports.String) });
@@ -26514,7 +26516,7 @@ var make32 = Effect_exports.fnUntraced(function* (connection) {
       HttpClientRequest_exports.setHeaders(connection.headers ?? {})
     );
     if (body !== void 0) request3 = HttpClientRequest_exports.bodyJsonUnsafe(request3, body);
-    const unreachable = (message) => new ServerUnreachable({ url, message });
+    const unreachable = (message, status) => new ServerUnreachable(status === void 0 ? { url, message } : { url, message, status });
     const response = yield* http.execute(request3).pipe(
       Effect_exports.mapError((error2) => unreachable(error2.message))
     );
@@ -26523,7 +26525,10 @@ var make32 = Effect_exports.fnUntraced(function* (connection) {
     try {
       json2 = text2 === "" ? null : JSON.parse(text2);
     } catch {
-      return yield* unreachable(`${method} ${url} answered ${response.status} with something that is not JSON: ${text2.slice(0, 120)}`);
+      return yield* unreachable(
+        `${method} ${url} answered ${response.status} with something that is not JSON: ${text2.slice(0, 120)}`,
+        response.status
+      );
     }
     if (response.status >= 400) {
       const parsed = Schema_exports.decodeUnknownOption(errorBody)(json2);
@@ -26537,7 +26542,7 @@ var make32 = Effect_exports.fnUntraced(function* (connection) {
       });
     }
     const value3 = yield* Schema_exports.decodeUnknownEffect(schema)(json2).pipe(
-      Effect_exports.mapError((error2) => unreachable(`${method} ${url} answered something unexpected: ${error2.message}`))
+      Effect_exports.mapError((error2) => unreachable(`${method} ${url} answered something unexpected: ${error2.message}`, response.status))
     );
     return { value: value3, json: json2 };
   });
@@ -26605,28 +26610,55 @@ var describe = (progress) => [
 var ReleaseWatch_exports = {};
 __export(ReleaseWatch_exports, {
   WaitTimedOut: () => WaitTimedOut,
+  isTransient: () => isTransient,
   untilFinished: () => untilFinished
 });
 var WaitTimedOut = class extends Schema_exports.TaggedError()("WaitTimedOut", {
   releaseId: Schema_exports.String,
-  status: Status,
-  waitedSeconds: Schema_exports.Number
+  /** The last status read; null when the server never answered. */
+  status: Schema_exports.NullOr(Status),
+  waitedSeconds: Schema_exports.Number,
+  /** Why the last poll got no answer, when it did not. */
+  unavailable: Schema_exports.NullOr(Schema_exports.String)
 }) {
 };
+var transientStatuses = /* @__PURE__ */ new Set([502, 503, 504]);
+var isTransient = (error2) => error2._tag === "ServerUnreachable" ? error2.status === void 0 || transientStatuses.has(error2.status) : transientStatuses.has(error2.status);
+var describe2 = (error2) => error2._tag === "ApiRefused" ? `${error2.message} (${error2.status} ${error2.code})` : error2.message;
 var untilFinished = Effect_exports.fnUntraced(function* (api, releaseId, options3) {
   const startedAt = yield* Clock_exports.currentTimeMillis;
   const deadline = startedAt + Duration_exports.toMillis(Duration_exports.fromInputUnsafe(options3.timeout));
   const interval = Duration_exports.fromInputUnsafe(options3.pollInterval);
+  const poll = Effect_exports.gen(function* () {
+    const release = yield* api.release(releaseId);
+    const events = options3.onProgress === void 0 ? [] : (yield* api.events(releaseId)).value;
+    return { release, events };
+  });
+  let status = null;
+  let unavailable;
   while (true) {
-    const release = (yield* api.release(releaseId)).value;
+    const polled = yield* Effect_exports.result(poll);
     const now2 = yield* Clock_exports.currentTimeMillis;
-    if (options3.onProgress !== void 0) {
-      const events = (yield* api.events(releaseId)).value;
-      yield* options3.onProgress(of3(release, events, now2), release);
+    if (polled._tag === "Failure") {
+      if (!isTransient(polled.failure)) return yield* Effect_exports.fail(polled.failure);
+      if (unavailable === void 0 && options3.onUnavailable !== void 0) yield* options3.onUnavailable(polled.failure);
+      unavailable = polled.failure;
+    } else {
+      unavailable = void 0;
+      const { events, release } = polled.success;
+      status = release.value.status;
+      if (options3.onProgress !== void 0) {
+        yield* options3.onProgress(of3(release.value, events, now2), release.value);
+      }
+      if (isTerminal(release.value.status)) return release;
     }
-    if (isTerminal(release.status)) return release;
     if (now2 >= deadline) {
-      return yield* new WaitTimedOut({ releaseId, status: release.status, waitedSeconds: Math.round((now2 - startedAt) / 1e3) });
+      return yield* new WaitTimedOut({
+        releaseId,
+        status,
+        waitedSeconds: Math.round((now2 - startedAt) / 1e3),
+        unavailable: unavailable === void 0 ? null : describe2(unavailable)
+      });
     }
     yield* Effect_exports.sleep(Duration_exports.min(interval, Duration_exports.millis(Math.max(0, deadline - now2))));
   }
@@ -26978,15 +27010,23 @@ var run3 = (env) => {
         if (state === last) return Effect_exports.void;
         last = state;
         return log2(line);
-      })
+      }),
+      // A server restarting (several processes take turns) is waited out; the log says so once.
+      onUnavailable: (error2) => warning(
+        `CanaryRoll is not answering (${error2.message}); the release carries on there. Asking again every ${inputs.pollIntervalSeconds}s until wait-timeout.`
+      )
     }).pipe(
-      Effect_exports.catchTag("WaitTimedOut", (timedOut) => Effect_exports.andThen(
-        setOutput2("status", timedOut.status),
-        Effect_exports.fail({
-          _tag: "WaitTimedOut",
-          message: `The release did not finish within wait-timeout (${inputs.waitTimeoutSeconds}s); it is ${timedOut.status.replace("_", " ")} and carries on: ${outcome.releaseUrl}`
-        })
-      ))
+      Effect_exports.map((answer) => answer.value),
+      Effect_exports.catchTag("WaitTimedOut", (timedOut) => {
+        const status = timedOut.status ?? started.status;
+        return Effect_exports.andThen(
+          setOutput2("status", status),
+          Effect_exports.fail({
+            _tag: "WaitTimedOut",
+            message: `The release did not finish within wait-timeout (${inputs.waitTimeoutSeconds}s); it is ${status.replace("_", " ")}${timedOut.unavailable === null ? "" : ` as far as we know (CanaryRoll is not answering: ${timedOut.unavailable})`} and carries on: ${outcome.releaseUrl}`
+          })
+        );
+      })
     );
     outcome.release = finished;
     yield* setOutput2("status", finished.status);

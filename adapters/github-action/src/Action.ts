@@ -121,18 +121,28 @@ export const run = (env: ActionInputs.Environment) => {
           if (state === last) return Effect.void
           last = state
           return WorkflowFiles.log(line)
-        })
+        }),
+      // A server restarting (several processes take turns) is waited out; the log says so once.
+      onUnavailable: (error) =>
+        WorkflowFiles.warning(
+          `CanaryRoll is not answering (${error.message}); the release carries on there. ` +
+            `Asking again every ${inputs.pollIntervalSeconds}s until wait-timeout.`
+        )
     }).pipe(
-      Effect.catchTag("WaitTimedOut", (timedOut) =>
-        Effect.andThen(
-          setOutput("status", timedOut.status),
+      Effect.map((answer) => answer.value),
+      Effect.catchTag("WaitTimedOut", (timedOut) => {
+        // The last status read, or the one the release was started with if none was.
+        const status = timedOut.status ?? started.status
+        return Effect.andThen(
+          setOutput("status", status),
           Effect.fail({
             _tag: "WaitTimedOut",
-            message: `The release did not finish within wait-timeout (${inputs.waitTimeoutSeconds}s); it is ${
-              timedOut.status.replace("_", " ")
+            message: `The release did not finish within wait-timeout (${inputs.waitTimeoutSeconds}s); it is ${status.replace("_", " ")}${
+              timedOut.unavailable === null ? "" : ` as far as we know (CanaryRoll is not answering: ${timedOut.unavailable})`
             } and carries on: ${outcome.releaseUrl}`
           })
-        ))
+        )
+      })
     )
     outcome.release = finished
     yield* setOutput("status", finished.status)

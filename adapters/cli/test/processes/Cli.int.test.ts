@@ -8,6 +8,8 @@
 import * as TestDatabase from "@canaryroll/postgres/test-database"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Redacted } from "effect"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
 import { ExitCode } from "../../src/ExitCode.ts"
 import * as SandboxServer from "../support/SandboxServer.ts"
 
@@ -39,6 +41,14 @@ describe("settings and usage", () => {
     assert.include(bad.stdout + bad.stderr, "--bogus")
     assert.strictEqual(help.code, 0)
     assert.include(help.stdout, "wait")
+  })
+
+  it("wait refuses an interval under a second (exit 2), naming the flag", async () => {
+    for (const interval of ["0", "0s", "0.5s"]) {
+      const ran = await cli("release", "wait", "dep_x", "--interval", interval)
+      assert.strictEqual(ran.code, ExitCode.usage, interval)
+      assert.include(ran.stdout + ran.stderr, "--interval", interval)
+    }
   })
 
   it("flags win over the environment", async () => {
@@ -78,6 +88,55 @@ describe("the team", () => {
     assert.strictEqual(ran.code, ExitCode.error)
     assert.include(ran.stderr, "404")
     assert.include(ran.stderr, "--team")
+  })
+})
+
+/** A stand-in for a CanaryRoll server that restarts: the release's answers in order, the last from then on. */
+const restartingServer = async (answers: ReadonlyArray<{ status: number; body: unknown }>) => {
+  let next = 0
+  const server = http.createServer((request, response) => {
+    const answer = request.url?.endsWith("/events") ? { status: 200, body: [] } : answers[Math.min(next++, answers.length - 1)]!
+    response.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body))
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  return {
+    env: { CANARYROLL_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, CANARYROLL_TOKEN: "crt_test", CANARYROLL_TEAM: "demo" },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
+
+const fakeRelease = (status: string) => ({
+  id: "dep_1", workerId: "wrk_1", teamId: "team_1", planId: "plan_1", cfVersionId: "v2", cfPreviousVersionId: "v1",
+  status, currentStep: 1, autoAdvance: true, name: null, ticketUrl: null,
+  stepsSnapshot: [{ percentage: 10, waitSeconds: 20 }, { percentage: 100, waitSeconds: 20 }],
+  startedAt: "2026-11-26T10:00:00.000Z", completedAt: null, createdAt: "2026-11-26T10:00:00.000Z"
+})
+const restarting = { status: 503, body: { error: "unavailable", message: "The server is shutting down" } }
+
+describe("wait while the server restarts", () => {
+  it("a 503 is waited out: exit 0 when the release completes, said once on stderr", async () => {
+    const server = await restartingServer([restarting, restarting, { status: 200, body: fakeRelease("completed") }])
+    try {
+      const ran = await SandboxServer.runCli(["release", "wait", "dep_1", "--interval", "1s", "--timeout", "60s", "--json"], server.env)
+      assert.strictEqual(ran.code, ExitCode.success, ran.stderr)
+      assert.strictEqual(json(ran.stdout).status, "completed")
+      assert.strictEqual(ran.stderr.split("not answering").length - 1, 1, ran.stderr)
+      assert.include(ran.stderr, "shutting down")
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("a server that stays away: exit 6 at the timeout, not exit 1", async () => {
+    const server = await restartingServer([{ status: 200, body: fakeRelease("in_progress") }, restarting])
+    try {
+      const ran = await SandboxServer.runCli(["release", "wait", "dep_1", "--interval", "1s", "--timeout", "2s"], server.env)
+      assert.strictEqual(ran.code, ExitCode.timeout, ran.stderr)
+      assert.include(ran.stderr, "still in progress")
+      assert.include(ran.stderr, "not answering")
+    } finally {
+      await server.close()
+    }
   })
 })
 

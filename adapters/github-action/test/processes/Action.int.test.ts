@@ -12,6 +12,8 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Redacted } from "effect"
 import { execFile } from "node:child_process"
 import * as fs from "node:fs/promises"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -262,5 +264,54 @@ describe("the action waiting for releases", () => {
     // It carries on without the action: still in progress on the server.
     const release = await api(`/deployments/${timedOut.outputs["release-id"]}`)
     assert.strictEqual(release.status, "in_progress")
+  })
+})
+
+describe("the action waiting while the server restarts", () => {
+  it("waits out 503s and a dropped connection, with one warning per outage, and passes when the release completes", async () => {
+    // A stand-in for a CanaryRoll server: creates, preflights and starts, then restarts while the
+    // action waits (the release carries on meanwhile).
+    const release = (status: string) => ({
+      id: "dep_1", workerId: "wrk_1", teamId: "team_1", planId: "plan_1", cfVersionId: "v2", cfPreviousVersionId: "v1",
+      status, currentStep: 0, autoAdvance: true, name: null, ticketUrl: null,
+      stepsSnapshot: [{ percentage: 10, waitSeconds: 20 }, { percentage: 100, waitSeconds: 20 }],
+      startedAt: null, completedAt: null, createdAt: "2026-11-26T10:00:00.000Z"
+    })
+    const waits = ["503", "drop", "503", "completed"]
+    const server = http.createServer((request, response) => {
+      const json = (status: number, body: unknown) =>
+        response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body))
+      const url = request.url ?? ""
+      if (request.method === "POST" && url.endsWith("/deployments/workers/wrk_1/deployments")) return json(201, release("pending"))
+      if (url.endsWith("/preflight")) return json(200, { passed: true, checks: [{ name: "version exists", passed: true }] })
+      if (url.endsWith("/start")) return json(200, release("in_progress"))
+      if (url.endsWith("/events")) return json(200, [])
+      const next = waits.length > 1 ? waits.shift()! : waits[0]!
+      if (next === "drop") return request.socket.destroy()
+      if (next === "503") return json(503, { error: "unavailable", message: "The server is shutting down" })
+      return json(200, release(next))
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    try {
+      const step = await runStep({
+        "api-url": `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        "api-token": "crt_test",
+        "team-id": "demo",
+        "worker-id": "wrk_1",
+        "version-id": "v2",
+        "auto-start": "true",
+        wait: "true",
+        "wait-timeout": "60",
+        "poll-interval": "1"
+      })
+      assert.strictEqual(step.code, 0, step.log)
+      assert.strictEqual(step.outputs.status, "completed")
+      // One outage (503, no answer, 503) until the release was read again: one warning.
+      assert.strictEqual(step.log.split("::warning::CanaryRoll is not answering").length - 1, 1, step.log)
+      assert.include(step.log, "shutting down")
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
   })
 })
