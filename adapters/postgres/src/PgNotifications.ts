@@ -15,7 +15,8 @@
  *   comparisons use the time given, not the database's, like the memory store.
  *
  * Channel secrets arrive sealed (see the notifier's `SecretSealer`); this module never sees one
- * in clear. The tables reference `teams`: deleting a team deletes its channels and deliveries.
+ * in clear. `sealed_secrets` is a JSON map by name (`url`, `secret`, `password`, and a webhook's
+ * rotated-out `previousSecret`), stored and read back as given: a new name needs no migration. The tables reference `teams`: deleting a team deletes its channels and deliveries.
  *
  * @since 0.1.0
  */
