@@ -39,7 +39,3 @@ export const defaults: ServerConfig = {
 
 export const layer = (config: Partial<ServerConfig> = {}) =>
   Layer.succeed(CurrentServerConfig, CurrentServerConfig.of({ ...defaults, ...config }))
-
-/** The page people open for a release. */
-export const releaseUrl = (config: ServerConfig, team: string, releaseId: string) =>
-  `${config.publicUrl.replace(/\/+$/, "")}/teams/${encodeURIComponent(team)}/deployments/${encodeURIComponent(releaseId)}`

@@ -38,8 +38,10 @@ export class BadGateway extends Schema.Error<BadGateway>("BadGateway")(fields, {
 /** 503: a dependency (the database, Cloudflare) is unavailable for now; retrying later may work. */
 export class Unavailable extends Schema.Error<Unavailable>("Unavailable")(fields, { httpApiStatus: 503 }) {}
 
-export const badRequest = (error: string, message: string) => new BadRequest({ error, message })
+/** 404 for a thing of the current team (or of a team the caller may not see). */
 export const notFound = (what: string, id: string) =>
   new NotFound({ error: "not_found", message: `${what} ${JSON.stringify(id)} was not found in this team` })
-export const conflict = (error: string, message: string) => new Conflict({ error, message })
-export const unavailable = (message: string) => new Unavailable({ error: "unavailable", message })
+
+/** 400 for one field of the request: the message starts with the field's name. */
+export const invalidField = (field: string, message: string) =>
+  new BadRequest({ error: "invalid_request", message: `${field}: ${message}` })

@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
-import { BadRequest } from "../api/ApiError.ts"
+import { type BadRequest, invalidField } from "../api/ApiError.ts"
 import type * as S from "../api/Schemas.ts"
 
 type AuditEntryView = typeof S.AuditEntry.Type
@@ -34,19 +34,17 @@ export const auditEntryView = (entry: PgAuditLog.Entry): AuditEntryView => {
   }
 }
 
-const invalid = (field: string, message: string) => new BadRequest({ error: "invalid_request", message: `${field}: ${message}` })
-
 const parseActor = (value: string): Effect.Effect<PgAuditLog.ActorFilter, BadRequest> => {
   if (value === "system") return Effect.succeed({ _tag: "System" })
   const match = /^(user|token):(.+)$/.exec(value)
-  if (match === null) return Effect.fail(invalid("actor", `must be user:<id>, token:<id> or system, got ${JSON.stringify(value)}`))
+  if (match === null) return Effect.fail(invalidField("actor", `must be user:<id>, token:<id> or system, got ${JSON.stringify(value)}`))
   return Effect.succeed({ _tag: match[1] === "user" ? "User" : "Token", id: match[2]! })
 }
 
 const parseTime = (field: string, value: string | undefined): Effect.Effect<number | undefined, BadRequest> => {
   if (value === undefined) return Effect.succeed(undefined)
   const ms = Date.parse(value)
-  return Number.isFinite(ms) ? Effect.succeed(ms) : Effect.fail(invalid(field, `must be an ISO 8601 time, got ${JSON.stringify(value)}`))
+  return Number.isFinite(ms) ? Effect.succeed(ms) : Effect.fail(invalidField(field, `must be an ISO 8601 time, got ${JSON.stringify(value)}`))
 }
 
 export const layer = HttpApiBuilder.group(Api, "audit", (handlers) =>
@@ -67,7 +65,7 @@ export const layer = HttpApiBuilder.group(Api, "audit", (handlers) =>
           limit: query.limit,
           cursor: query.cursor
         }).pipe(
-          Effect.catchTag("InvalidQuery", (error) => Effect.fail(invalid(error.field === "types" ? "type" : error.field, error.message))),
+          Effect.catchTag("InvalidQuery", (error) => Effect.fail(invalidField(error.field === "types" ? "type" : error.field, error.message))),
           Effect.catchTag("ReadModelUnavailable", (error) => Effect.die(error))
         )
         return { entries: page.entries.map(auditEntryView), nextCursor: page.nextCursor }

@@ -26,16 +26,15 @@ import { HttpApiBuilder } from "effect/http-api"
 import { SqlClient } from "effect/sql"
 import { CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
-import { BadRequest, Conflict, NotFound, Unavailable } from "../api/ApiError.ts"
+import { BadRequest, Conflict, invalidField, notFound, Unavailable } from "../api/ApiError.ts"
 import type * as S from "../api/Schemas.ts"
 import { SecretBox } from "../security/SecretBox.ts"
-import * as Plans from "../store/Plans.ts"
 import * as Workers from "../store/Workers.ts"
 import { auditEntryView } from "./Audit.ts"
 import { RequestBudget } from "../RequestBudget.ts"
 import * as Storage from "./Storage.ts"
 import { cloudflareError, withTeamCloudflare } from "./TeamSettings.ts"
-import { findWorker } from "./Workers.ts"
+import { findWorker, planField } from "./Workers.ts"
 
 export const toDeployment = (summary: ReleaseSummary.ReleaseSummary): S.Deployment => ({
   id: summary.id,
@@ -119,7 +118,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
         Option.isSome(summary) && summary.value.teamId === teamId
           ? Effect.succeed(summary.value)
           : Effect.fail(
-            new NotFound({ error: "not_found", message: `deployment ${JSON.stringify(releaseId)} was not found in this team` })
+            notFound("deployment", releaseId)
           ))
 
     /** The release as it stands after a change this request made (so it exists). */
@@ -175,14 +174,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
         Effect.gen(function*() {
           const { team, actor } = yield* CurrentTeam
           const worker = yield* findWorker(team.id, params.workerId)
-          const planRef = payload.planId ?? worker.defaultPlanId
-          const plan = yield* Plans.planByRef(team.id, planRef)
-          if (Option.isNone(plan)) {
-            return yield* new BadRequest({
-              error: "invalid_request",
-              message: `planId: plan ${JSON.stringify(planRef)} was not found in this team`
-            })
-          }
+          const plan = yield* planField(team.id, payload.planId ?? worker.defaultPlanId, "planId")
           const target = { accountId: worker.accountId, scriptName: worker.scriptName }
           const versionId = payload.versionId.trim()
           yield* withTeamCloudflare(team.id, (api) => api.getVersion(target, versionId)).pipe(
@@ -208,8 +200,8 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
             accountId: worker.accountId,
             scriptName: worker.scriptName,
             canaryVersionId: versionId,
-            planId: plan.value.view.id,
-            plan: worker.healthPolicy === null ? plan.value.plan : { ...plan.value.plan, health: worker.healthPolicy },
+            planId: plan.view.id,
+            plan: worker.healthPolicy === null ? plan.plan : { ...plan.plan, health: worker.healthPolicy },
             autoAdvance: payload.autoAdvance ?? true,
             name: payload.name ?? null,
             ticketUrl: payload.ticketUrl ?? null,
@@ -235,7 +227,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
             cursor: query.cursor
           }).pipe(
             Effect.catchTag("InvalidQuery", (error) =>
-              Effect.fail(new BadRequest({ error: "invalid_request", message: `${error.field === "statuses" ? "status" : error.field}: ${error.message}` })))
+              Effect.fail(invalidField(error.field === "statuses" ? "status" : error.field, error.message)))
           )
           return { deployments: page.summaries.map(toDeployment), nextCursor: page.nextCursor }
         }).pipe(provide))

@@ -17,14 +17,13 @@ import { HttpApiBuilder } from "effect/http-api"
 import { SqlClient, type SqlError } from "effect/sql"
 import { CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
-import { BadRequest, notFound, Unavailable } from "../api/ApiError.ts"
+import { BadRequest, notFound } from "../api/ApiError.ts"
 import * as Storage from "./Storage.ts"
 import { audit, now, transaction } from "./TeamSettings.ts"
 
-type ChannelError = Channel.ChannelNotFound | Channel.ChannelInvalid | NotificationStore.NotificationStoreUnavailable
-
-/** The notifier's errors as the API answers them: 404, 400 naming each field, 503. */
-const answer = (error: ChannelError) => {
+/** The notifier's errors as the API answers them: 404, or 400 naming each field. (A store that is
+ * down is a storage failure, answered 503 by the server's outermost middleware; see Storage.ts.) */
+const answer = (error: Channel.ChannelNotFound | Channel.ChannelInvalid) => {
   switch (error._tag) {
     case "ChannelNotFound":
       return Effect.fail(notFound("notification channel", error.channelId))
@@ -34,12 +33,6 @@ const answer = (error: ChannelError) => {
           error: "invalid_request",
           message: error.issues.map((issue) => `${issue.field}: ${issue.message}`).join("; ") || error.message
         })
-      )
-    case "NotificationStoreUnavailable":
-      // What the server's outermost middleware answers when the database is down (Storage.ts
-      // does not know the notifier's error, so it is answered here, in the same words).
-      return Effect.logWarning("notification store unavailable while serving a request", error.message).pipe(
-        Effect.andThen(Effect.fail(new Unavailable({ error: "unavailable", message: "the database is unavailable; try again shortly" })))
       )
   }
 }
@@ -73,7 +66,13 @@ export const layer = HttpApiBuilder.group(Api, "notifications", (handlers) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const channels = yield* Channels.Channels
-    const respond = <A, R>(effect: Effect.Effect<A, ChannelError | SqlError.SqlError, R>) =>
+    const respond = <A, R>(
+      effect: Effect.Effect<
+        A,
+        Channel.ChannelNotFound | Channel.ChannelInvalid | NotificationStore.NotificationStoreUnavailable | SqlError.SqlError,
+        R
+      >
+    ) =>
       Storage.orDie(effect).pipe(Effect.catch(answer), Effect.provideService(SqlClient.SqlClient, sql))
 
     return handlers

@@ -10,7 +10,7 @@ import { PgSettingsAudit } from "@canaryroll/postgres"
 import { Clock, Effect, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { CurrentTeam } from "../api/Access.ts"
-import { BadGateway, BadRequest, Unavailable } from "../api/ApiError.ts"
+import { BadGateway, Unavailable } from "../api/ApiError.ts"
 import { SecretBox } from "../security/SecretBox.ts"
 import * as CloudflareAccounts from "../store/CloudflareAccounts.ts"
 
@@ -88,5 +88,3 @@ export const withTeamCloudflare = <A, E, R>(
     const api = yield* WorkersApi.make().pipe(Effect.provideService(Credentials.CloudflareCredentials, credentials))
     return yield* use(api)
   })
-
-export const invalid = (field: string, message: string) => new BadRequest({ error: "invalid_request", message: `${field}: ${message}` })

@@ -10,7 +10,7 @@ import { HttpApiBuilder } from "effect/http-api"
 import { SqlClient } from "effect/sql"
 import { CurrentCaller, CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
-import { BadRequest, Conflict, Forbidden, NotFound } from "../api/ApiError.ts"
+import { BadRequest, Conflict, Forbidden, invalidField, notFound } from "../api/ApiError.ts"
 import { SecretBox } from "../security/SecretBox.ts"
 import { CurrentServerConfig } from "../ServerConfig.ts"
 import * as CloudflareAccounts from "../store/CloudflareAccounts.ts"
@@ -18,9 +18,6 @@ import * as Teams from "../store/Teams.ts"
 import * as Workers from "../store/Workers.ts"
 import * as Storage from "./Storage.ts"
 import { audit, cloudflareError, now, transaction } from "./TeamSettings.ts"
-
-const notFound = (what: string, id: string) =>
-  new NotFound({ error: "not_found", message: `${what} ${JSON.stringify(id)} was not found in this team` })
 
 export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
   Effect.gen(function*() {
@@ -208,15 +205,12 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
           const verified = yield* workersApi.verifyToken({ apiToken, baseUrl: config.cloudflareBaseUrl }).pipe(
             Effect.mapError((error) =>
               error.kind === "credentials"
-                ? new BadRequest({ error: "invalid_request", message: `apiToken: Cloudflare refuses the token (${error.message})` })
+                ? invalidField("apiToken", `Cloudflare refuses the token (${error.message})`)
                 : cloudflareError(error)
             )
           )
           if (verified.status !== "active") {
-            return yield* new BadRequest({
-              error: "invalid_request",
-              message: `apiToken: Cloudflare says the token is ${verified.status}, not active`
-            })
+            return yield* invalidField("apiToken", `Cloudflare says the token is ${verified.status}, not active`)
           }
           // Active is not enough: the token must reach this account's Workers.
           yield* workersApi.verifyAccountAccess({ apiToken, baseUrl: config.cloudflareBaseUrl }, params.accountId).pipe(

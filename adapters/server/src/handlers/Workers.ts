@@ -11,7 +11,7 @@ import { HttpApiBuilder } from "effect/http-api"
 import { SqlClient } from "effect/sql"
 import { CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
-import { BadRequest, Conflict, NotFound } from "../api/ApiError.ts"
+import { BadRequest, Conflict, invalidField, notFound } from "../api/ApiError.ts"
 import { SecretBox } from "../security/SecretBox.ts"
 import * as CloudflareAccounts from "../store/CloudflareAccounts.ts"
 import * as Plans from "../store/Plans.ts"
@@ -23,20 +23,17 @@ import { audit, cloudflareError, now, transaction, withTeamCloudflare } from "./
 export const findWorker = Effect.fnUntraced(function*(teamId: string, workerId: string) {
   const found = yield* Workers.workerById(teamId, workerId)
   if (Option.isNone(found)) {
-    return yield* new NotFound({ error: "not_found", message: `Worker ${JSON.stringify(workerId)} was not found in this team` })
+    return yield* notFound("Worker", workerId)
   }
   return found.value
 })
 
 /** A plan named in a request body: unknown is a bad request (the field is wrong), not a 404. */
-const planField = (teamId: string, ref: string, field: string) =>
+export const planField = (teamId: string, ref: string, field: string) =>
   Effect.flatMap(
     Plans.planByRef(teamId, ref),
     Option.match({
-      onNone: () =>
-        Effect.fail(
-          new BadRequest({ error: "invalid_request", message: `${field}: plan ${JSON.stringify(ref)} was not found in this team` })
-        ),
+      onNone: () => Effect.fail(invalidField(field, `plan ${JSON.stringify(ref)} was not found in this team`)),
       onSome: Effect.succeed
     })
   )
