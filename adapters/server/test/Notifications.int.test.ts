@@ -327,7 +327,7 @@ describe("notifications over HTTP", () => {
       const server = yield* TestServer.start(database)
       const team = yield* TestTeam.create(server)
       const hook = yield* TestServer.receiver()
-      const broken = yield* TestServer.receiver(() => 500)
+      const broken = yield* TestServer.receiver(() => ({ status: 500, body: "refused" }))
       const good = yield* createChannel(server, team, {
         name: "ops",
         events: ["release.completed"],

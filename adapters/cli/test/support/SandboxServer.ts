@@ -5,6 +5,7 @@
  * Workers with good and bad versions); `stop` shuts it down and removes its data directory.
  * The GitHub Action's process tests share it (`@canaryroll/cli/test-sandbox`).
  */
+import type { Sandbox } from "@canaryroll/server"
 import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
@@ -15,26 +16,8 @@ import { fileURLToPath } from "node:url"
 
 export const cliMain = fileURLToPath(new URL("../../src/main.ts", import.meta.url))
 
-export interface SandboxWorker {
-  readonly workerId: string
-  readonly scriptName: string
-  readonly liveVersionId: string
-  readonly goodVersionId: string
-  readonly badVersionId: string
-  readonly planId: string
-}
-
-export interface SandboxDetails {
-  readonly url: string
-  readonly teamId: string
-  readonly teamSlug: string
-  readonly adminEmail: string
-  readonly adminPassword: string
-  readonly teamToken: string
-  readonly accountId: string
-  readonly cloudflareApiBaseUrl: string
-  readonly workers: ReadonlyArray<SandboxWorker>
-}
+/** What the server's sandbox writes to `sandbox.json` (see `Sandbox.SandboxDetails`). */
+export type SandboxDetails = Sandbox.SandboxDetails
 
 export interface SandboxServer {
   readonly details: SandboxDetails

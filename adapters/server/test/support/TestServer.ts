@@ -14,12 +14,11 @@ import { Orchestrator } from "@canaryroll/core"
 import type { ApiBudget } from "@canaryroll/cloudflare"
 import * as Simulator from "@canaryroll/cloudflare/simulator"
 import { ChannelSender, DeliveryRecorder, DeliveryWorker, Mailer, SecretSealer } from "@canaryroll/notifier"
+import * as Receiver from "@canaryroll/notifier/test-receiver"
 import type * as TestDatabase from "@canaryroll/postgres/test-database"
-import { Clock, Context, Effect, Layer, Queue, type Scope } from "effect"
+import { Clock, Context, Effect, Layer, type Scope } from "effect"
 import { FetchHttpClient, HttpServer } from "effect/http"
 import { TestClock } from "effect/testing"
-import * as http from "node:http"
-import type { AddressInfo } from "node:net"
 import * as PasswordHash from "../../src/security/PasswordHash.ts"
 import * as SecretBox from "../../src/security/SecretBox.ts"
 import * as Server from "../../src/Server.ts"
@@ -149,55 +148,6 @@ export const deliverDue = (running: Running): Effect.Effect<number> =>
     Effect.orDie
   )
 
-export interface Received {
-  readonly method: string
-  readonly path: string
-  readonly headers: http.IncomingHttpHeaders
-  readonly body: string
-}
-
-export interface Receiver {
-  /** `http://127.0.0.1:{port}` */
-  readonly origin: string
-  readonly received: ReadonlyArray<Received>
-  /** The next request not yet taken, waiting for it if need be. */
-  readonly next: Effect.Effect<Received>
-}
-
-/**
- * A webhook receiver on loopback for the scope: records every request and answers with the
- * status `reply` gives (200 by default). Tests wait for requests with `next`, never by sleeping.
- */
-export const receiver = (reply: (request: Received, index: number) => number = () => 200) =>
-  Effect.gen(function*() {
-    const queue = yield* Queue.unbounded<Received>()
-    const received: Array<Received> = []
-    const server = yield* Effect.acquireRelease(
-      Effect.callback<http.Server>((resume) => {
-        const server = http.createServer((request, response) => {
-          const chunks: Array<Buffer> = []
-          request.on("data", (chunk: Buffer) => chunks.push(chunk))
-          request.on("end", () => {
-            const entry: Received = {
-              method: request.method ?? "",
-              path: request.url ?? "",
-              headers: request.headers,
-              body: Buffer.concat(chunks).toString("utf8")
-            }
-            const status = reply(entry, received.length)
-            received.push(entry)
-            Queue.offerUnsafe(queue, entry)
-            response.writeHead(status, { "content-type": "text/plain" }).end(status < 300 ? "ok" : "refused")
-          })
-        })
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-      }),
-      (server) =>
-        Effect.callback<void>((resume) => {
-          server.closeAllConnections()
-          server.close(() => resume(Effect.void))
-        })
-    )
-    const { port } = server.address() as AddressInfo
-    return { origin: `http://127.0.0.1:${port}`, received, next: Queue.take(queue) } satisfies Receiver as Receiver
-  })
+/** A webhook receiver on loopback for the scope: the notifier's own test receiver. */
+export const receiver = Receiver.make
+export type { Received } from "@canaryroll/notifier/test-receiver"
