@@ -16,17 +16,14 @@
  * its own, created for the run and dropped after it.
  */
 import { Actor, EventStore, HealthSource, Orchestrator, Plan, Scheduler, TrafficRouter } from "@canaryroll/core"
-import { EmbeddedPostgres, layerPorts, Migrations, PgScheduler, SchedulerLoop } from "@canaryroll/postgres"
+import { layerPorts, Migrations, PgScheduler, SchedulerLoop } from "@canaryroll/postgres"
 import { Deferred, Effect, Exit, Layer, Redacted, References, Scope, SubscriptionRef } from "effect"
 import { SqlClient } from "effect/sql"
 import { Logger, makeWorkerUtils, run as runGraphileWorker, type Runner, type WorkerUtils } from "graphile-worker"
 import { randomBytes } from "node:crypto"
-import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { isMainThread, type MessagePort, parentPort, Worker, workerData } from "node:worker_threads"
-import { clientOn, database } from "./BenchDatabase.ts"
+import { clientOn, database, postgresServer } from "./BenchDatabase.ts"
 import { quantile, report, round as round3 } from "./Measure.ts"
 
 
@@ -381,15 +378,7 @@ export const run = async (samples: (full: number) => number) => {
   const stepRounds = quick ? 1 : 3
 
   const program = Effect.gen(function*() {
-    const external = process.env["DATABASE_URL"]
-    const serverUrl = external !== undefined && external !== ""
-      ? Redacted.make(external)
-      : (yield* EmbeddedPostgres.start({
-        dataDirectory: fs.mkdtempSync(path.join(os.tmpdir(), "canaryroll-bench-scheduler-")),
-        database: "postgres",
-        durable: false,
-        removeOnStop: true
-      })).url
+    const serverUrl = yield* postgresServer("canaryroll-bench-scheduler-")
     const suffix = randomBytes(4).toString("hex")
     const serverClient = yield* Layer.build(clientOn(Redacted.value(serverUrl)))
     const [ours, theirs] = yield* Effect.all([

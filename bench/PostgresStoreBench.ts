@@ -19,16 +19,13 @@ import {
   ReleaseDecider,
   ReleaseEvent
 } from "@canaryroll/core"
-import { EmbeddedPostgres, Migrations, PgAuditLog, PgEventStore, PgReadModels } from "@canaryroll/postgres"
+import { Migrations, PgAuditLog, PgEventStore, PgReadModels } from "@canaryroll/postgres"
 import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql"
 import { Effect, Layer, Redacted, References, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { randomBytes } from "node:crypto"
-import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
 import { performance } from "node:perf_hooks"
-import { clientOn, database } from "./BenchDatabase.ts"
+import { clientOn, database, postgresServer } from "./BenchDatabase.ts"
 import { quantile, report, round as round3 } from "./Measure.ts"
 
 const writers = 16
@@ -219,15 +216,7 @@ export const run = async (samples: (full: number) => number) => {
   const auditRows = quick ? 100_000 : 1_000_000
 
   const program = Effect.gen(function*() {
-    const external = process.env["DATABASE_URL"]
-    const serverUrl = external !== undefined && external !== ""
-      ? Redacted.make(external)
-      : (yield* EmbeddedPostgres.start({
-        dataDirectory: yield* Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "canaryroll-bench-postgres-"))),
-        database: "postgres",
-        durable: false,
-        removeOnStop: true
-      })).url
+    const serverUrl = yield* postgresServer("canaryroll-bench-postgres-")
     const suffix = randomBytes(4).toString("hex")
     // Built into the run's scope: the databases are dropped through it when the run ends.
     const serverClient = yield* Layer.build(clientOn(Redacted.value(serverUrl)))

@@ -13,18 +13,14 @@
  * Method and figures: docs/benchmarks.md, "HTTP API".
  */
 import * as Simulator from "@canaryroll/cloudflare/simulator"
-import { EmbeddedPostgres } from "@canaryroll/postgres"
 import { SecretBox, Server } from "@canaryroll/server"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { HttpServer } from "effect/http"
 import { createHash, randomBytes } from "node:crypto"
-import * as fs from "node:fs"
 import { createServer } from "node:http"
-import * as os from "node:os"
-import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import pg from "pg"
-import { clientOn, database } from "./BenchDatabase.ts"
+import { clientOn, database, postgresServer } from "./BenchDatabase.ts"
 import { measure, report } from "./Measure.ts"
 
 const json = async (url: string, method: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -80,15 +76,7 @@ const startPeer = async (url: string) => {
 
 export const run = async (samples: (full: number) => number) => {
   const program = Effect.gen(function*() {
-    const external = process.env["DATABASE_URL"]
-    const serverUrl = external !== undefined && external !== ""
-      ? Redacted.make(external)
-      : (yield* EmbeddedPostgres.start({
-        dataDirectory: yield* Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "canaryroll-bench-postgres-"))),
-        database: "postgres",
-        durable: false,
-        removeOnStop: true
-      })).url
+    const serverUrl = yield* postgresServer("canaryroll-bench-postgres-")
     const serverClient = yield* Layer.build(clientOn(Redacted.value(serverUrl)))
     const url = yield* database(serverUrl, `canaryroll_server_bench_${randomBytes(4).toString("hex")}`).pipe(
       Effect.provideContext(serverClient)
