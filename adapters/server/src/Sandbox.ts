@@ -140,8 +140,9 @@ export const seed = Effect.fnUntraced(function*(
     )
 
     const workers: Array<SandboxWorker> = []
+    const registered = yield* Workers.listWorkers(teamId)
     for (const script of seeded.scripts) {
-      const existing = (yield* Workers.listWorkers(teamId)).find((worker) =>
+      const existing = registered.find((worker) =>
         worker.accountId === seeded.accountId && worker.scriptName === script.name
       )
       const worker = existing ?? Option.getOrThrow(
