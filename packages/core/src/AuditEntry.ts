@@ -109,6 +109,8 @@ export const sentence = (context: Context, event: ReleaseEvent): string => {
       return `${who} paused the release: ${worker}'s live deployment ${event.observed.deploymentId} serves ${
         TrafficSplit.describe(event.observed.split)
       }, expected ${TrafficSplit.describe(event.expected)}`
+    case "Stalled":
+      return `${who} found the release of ${worker} held: ${event.reason}`
   }
 }
 

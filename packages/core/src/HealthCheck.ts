@@ -34,11 +34,52 @@ export interface Assessment {
 
 export const errorRate = (sample: VersionSample): number => sample.requests > 0 ? sample.errors / sample.requests : 0
 
-const pct = (rate: number) => `${(rate * 100).toFixed(2)}%`
+/**
+ * Why a sample from a health source cannot be judged, or `undefined` when it can. Sources are
+ * outside the core's control (an analytics bug, a bad proration): NaN, infinite or negative
+ * counts, or more errors than requests, are inconclusive, never healthy.
+ */
+export const invalidSampleReason = (sample: VersionSample, label: string): string | undefined => {
+  for (const field of ["requests", "errors"] as const) {
+    const value = sample[field]
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      return `analytics returned an invalid ${label} sample (${field} ${String(value)})`
+    }
+  }
+  return Math.round(sample.errors) > Math.round(sample.requests)
+    ? `analytics returned an invalid ${label} sample (${sample.errors} errors > ${sample.requests} requests)`
+    : undefined
+}
+
+/** Thresholds have at most four decimals: as whole ten-thousandths they compare exactly. */
+const thresholdScale = 10_000n
+const thresholdUnits = (threshold: number): bigint => BigInt(Math.round(threshold * Number(thresholdScale)))
+/** Counts are whole requests; a source's prorated fractions are rounded. */
+const whole = (count: number): bigint => BigInt(Math.round(count))
+
+/** `errors / requests > threshold`, in integers (cross-multiplied). */
+const rateExceeds = (errors: bigint, requests: bigint, threshold: number): boolean =>
+  errors * thresholdScale > thresholdUnits(threshold) * requests
+
+/**
+ * A rate as a percentage with two decimals, or as many more as it takes to tell the measured value
+ * from the limit when they differ (`equal` comes from the exact comparison, not from floats): a
+ * reason never reads "3.00% > 3.00%", and an exact tie never reads "3.0000000000000004%".
+ */
+const percentages = (measured: number, limit: number, equal: boolean): readonly [string, string] => {
+  const show = (value: number, decimals: number) => `${(value * 100).toFixed(decimals)}%`
+  if (equal) return [show(limit, 2), show(limit, 2)]
+  for (let decimals = 2; decimals <= 12; decimals++) {
+    const pair = [show(measured, decimals), show(limit, decimals)] as const
+    if (pair[0] !== pair[1]) return pair
+  }
+  return [`${show(measured, 12)} (${measured > limit ? "above" : "below"} the limit)`, show(limit, 12)]
+}
 
 /**
  * Judges one check. `canary` undefined means analytics had nothing to say (unavailable): that is
- * inconclusive, never healthy and never unhealthy.
+ * inconclusive, never healthy and never unhealthy. Limits are compared exactly: a canary exactly
+ * at `maxErrorRate`, or exactly `maxErrorRateIncrease` above the stable version, is healthy.
  */
 export const assess = (
   policy: HealthPolicy,
@@ -48,7 +89,10 @@ export const assess = (
   if (canary === undefined) {
     return { verdict: "inconclusive", reasons: ["no analytics for the canary in this window"] }
   }
-  if (canary.requests === 0 || canary.requests < policy.minRequests) {
+  const invalid = invalidSampleReason(canary, "canary")
+  if (invalid !== undefined) return { verdict: "inconclusive", reasons: [invalid] }
+  const canaryCounts = { errors: whole(canary.errors), requests: whole(canary.requests) }
+  if (canaryCounts.requests === 0n || canaryCounts.requests < BigInt(policy.minRequests)) {
     return {
       verdict: "inconclusive",
       reasons: [`requests ${canary.requests} < minRequests (${policy.minRequests})`]
@@ -56,26 +100,39 @@ export const assess = (
   }
   const reasons: Array<string> = []
   let unhealthy = false
-  const canaryRate = errorRate(canary)
-  if (canaryRate > policy.maxErrorRate) {
+  const rateOf = (counts: typeof canaryCounts) => Number(counts.errors) / Number(counts.requests)
+  const canaryRate = rateOf(canaryCounts)
+  const rateTie = canaryCounts.errors * thresholdScale === thresholdUnits(policy.maxErrorRate) * canaryCounts.requests
+  const [rate, maxRate] = percentages(canaryRate, policy.maxErrorRate, rateTie)
+  if (rateExceeds(canaryCounts.errors, canaryCounts.requests, policy.maxErrorRate)) {
     unhealthy = true
-    reasons.push(`error rate ${pct(canaryRate)} > maxErrorRate (${pct(policy.maxErrorRate)})`)
+    reasons.push(`error rate ${rate} > maxErrorRate (${maxRate})`)
   } else {
-    reasons.push(`error rate ${pct(canaryRate)} <= maxErrorRate (${pct(policy.maxErrorRate)})`)
+    reasons.push(`error rate ${rate} <= maxErrorRate (${maxRate})`)
   }
   if (policy.maxErrorRateIncrease !== undefined) {
-    if (stable === undefined || stable.requests < policy.minRequests) {
+    const stableInvalid = stable === undefined ? undefined : invalidSampleReason(stable, "stable")
+    if (stableInvalid !== undefined) {
+      reasons.push(`stable comparison skipped: ${stableInvalid}`)
+    } else if (stable === undefined || whole(stable.requests) < BigInt(Math.max(1, policy.minRequests))) {
       reasons.push(
         `stable comparison skipped: stable requests ${stable?.requests ?? 0} < minRequests (${policy.minRequests})`
       )
     } else {
-      const increase = canaryRate - errorRate(stable)
-      const comparison = `error rate ${pct(canaryRate)} vs stable ${pct(errorRate(stable))}: increase ${pct(increase)}`
-      if (increase > policy.maxErrorRateIncrease) {
+      const stableCounts = { errors: whole(stable.errors), requests: whole(stable.requests) }
+      const stableRate = rateOf(stableCounts)
+      const difference = (canaryCounts.errors * stableCounts.requests - stableCounts.errors * canaryCounts.requests) *
+        thresholdScale
+      const limit = thresholdUnits(policy.maxErrorRateIncrease) * canaryCounts.requests * stableCounts.requests
+      const [increase, maxIncrease] = percentages(canaryRate - stableRate, policy.maxErrorRateIncrease, difference === limit)
+      const sameRates = canaryCounts.errors * stableCounts.requests === stableCounts.errors * canaryCounts.requests
+      const [canaryShown, stableShown] = percentages(canaryRate, stableRate, sameRates)
+      const comparison = `error rate ${canaryShown} vs stable ${stableShown}: increase ${increase}`
+      if (difference > limit) {
         unhealthy = true
-        reasons.push(`${comparison} > maxErrorRateIncrease (${pct(policy.maxErrorRateIncrease)})`)
+        reasons.push(`${comparison} > maxErrorRateIncrease (${maxIncrease})`)
       } else {
-        reasons.push(`${comparison} <= maxErrorRateIncrease (${pct(policy.maxErrorRateIncrease)})`)
+        reasons.push(`${comparison} <= maxErrorRateIncrease (${maxIncrease})`)
       }
     }
   }

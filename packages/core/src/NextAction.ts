@@ -25,29 +25,60 @@ export type NextAction =
   | { readonly _tag: "ApplyRollback"; readonly at: number; readonly split: TrafficSplit }
 
 /**
+ * How far back an unjudged window is asked again: beyond this, analytics have dropped the data
+ * (a conservative bound under the retention of Cloudflare's adaptive Workers datasets), so the
+ * gap is given up and the soak counts again from after it.
+ */
+export const analyticsRetentionMs = 7 * 24 * 60 * 60 * 1000
+
+/**
  * Health windows end on multiples of the check interval (epoch-aligned), so every release in an
  * account with the same interval asks analytics about the same instants: one query per account
  * per interval can answer them all. A window is one interval long, except the first of a step,
- * which runs from the moment traffic went live to the first boundary at least an interval later.
+ * which runs from the moment traffic went live to the first boundary at least an interval later,
+ * and a window asked again, which starts where the unjudged data starts.
  */
-export const nextWindowEnd = (release: Release.Release): number | undefined => {
-  if (release.trafficAppliedAt === null) return undefined
+export const nextWindowEnd = (release: Release.Release, soaking: Release.Soaking): number => {
   const interval = release.plan.health.intervalSeconds * 1000
-  const start = release.lastWindowEnd ?? release.trafficAppliedAt
+  const start = soaking.checks.lastWindowEnd ?? soaking.trafficAppliedAt
   return Math.ceil((start + interval) / interval) * interval
 }
 
-/** When the next health check is due: its window's end plus the analytics delay. */
-export const nextCheckAt = (release: Release.Release): number | undefined => {
-  const end = nextWindowEnd(release)
-  return end === undefined ? undefined : end + release.plan.health.analyticsDelaySeconds * 1000
+/** When the next health check is due (its window's end plus the analytics delay), if checks run now. */
+export const nextCheckAt = (release: Release.Release): number | undefined =>
+  release.phase._tag === "Soaking"
+    ? nextWindowEnd(release, release.phase) + release.plan.health.analyticsDelaySeconds * 1000
+    : undefined
+
+/**
+ * When an automatic promotion is due, if one can happen without another check: healthy checks
+ * cover the whole soak, and the analytics delay after the soak's end has passed.
+ */
+export const advanceAt = (release: Release.Release, soaking: Release.Soaking): number | undefined => {
+  if (!release.autoAdvance || !Release.soakCovered(release, soaking)) return undefined
+  const soakEnd = Release.soakEndsAt(release, soaking.run, soaking)
+  return Math.max(soakEnd + release.plan.health.analyticsDelaySeconds * 1000, soaking.checks.lastCheckAt ?? 0)
 }
 
-/** When an automatic promotion is due, if one can happen without another check. */
-export const advanceAt = (release: Release.Release): number | undefined => {
-  if (!release.autoAdvance || release.trafficAppliedAt === null) return undefined
-  if (release.lastVerdict !== "healthy" || release.consecutiveFailures > 0) return undefined
-  return Math.max(release.trafficAppliedAt + Release.currentStep(release).waitSeconds * 1000, release.lastCheckAt ?? 0)
+const soakingAction = (release: Release.Release, soaking: Release.Soaking, now: number): NextAction => {
+  const policy = release.plan.health
+  const interval = policy.intervalSeconds * 1000
+  const checkAt = nextWindowEnd(release, soaking) + policy.analyticsDelaySeconds * 1000
+  const promoteAt = advanceAt(release, soaking)
+  // A late wake-up (a process was down) judges the overdue windows before promoting on them.
+  if (promoteAt !== undefined && promoteAt < checkAt && checkAt > now) {
+    return { _tag: "Advance", at: promoteAt, fromStep: soaking.run.stepIndex }
+  }
+  // A late check judges everything analytics can show by now, still ending on a boundary; an
+  // unjudged stretch is asked again from its start, as long as analytics still keep it.
+  const latestEnd = Math.floor((now - policy.analyticsDelaySeconds * 1000) / interval) * interval
+  const checks = soaking.checks
+  const start = Math.max(
+    checks.unjudgedSince ?? checks.lastWindowEnd ?? soaking.trafficAppliedAt,
+    now - analyticsRetentionMs
+  )
+  const end = Math.max(nextWindowEnd(release, soaking), latestEnd)
+  return { _tag: "CheckHealth", at: checkAt, window: { start, end } }
 }
 
 /**
@@ -56,38 +87,26 @@ export const advanceAt = (release: Release.Release): number | undefined => {
  */
 export const nextAction = (state: Release.ReleaseState, now: number): NextAction => {
   if (!Release.exists(state)) return { _tag: "Wait", reason: "not_found" }
-  if (Release.isTerminal(state)) return { _tag: "Wait", reason: "terminal" }
-  if (state.status === "pending") return { _tag: "Wait", reason: "pending" }
-  if (state.status === "paused") return { _tag: "Wait", reason: "paused" }
-  const release = state
-  const notBeforeResume = (at: number) => Math.max(at, release.resumedAt ?? at)
-  if (release.rollback !== null) {
-    return {
-      _tag: "ApplyRollback",
-      at: notBeforeResume(release.shiftRetry?.retryAt ?? release.rollback.startedAt),
-      split: Split.whole(release.stableVersionId ?? "")
-    }
+  const phase = state.phase
+  switch (phase._tag) {
+    case "Pending":
+      return { _tag: "Wait", reason: "pending" }
+    case "Paused":
+      return { _tag: "Wait", reason: "paused" }
+    case "Ended":
+      return { _tag: "Wait", reason: "terminal" }
+    case "RollingBack":
+      return { _tag: "ApplyRollback", at: phase.dueAt, split: Split.whole(phase.run.stableVersionId) }
+    case "Shifting":
+      return {
+        _tag: "ShiftTraffic",
+        at: phase.dueAt,
+        stepIndex: phase.run.stepIndex,
+        split: Release.targetSplit(state, phase.run)
+      }
+    case "Soaking":
+      return soakingAction(state, phase, now)
   }
-  if (release.trafficAppliedAt === null) {
-    return {
-      _tag: "ShiftTraffic",
-      at: notBeforeResume(release.shiftRetry?.retryAt ?? release.stepStartedAt ?? release.startedAt ?? release.createdAt),
-      stepIndex: release.stepIndex,
-      split: Release.targetSplit(release)
-    }
-  }
-  const checkAt = nextCheckAt(release)!
-  const promoteAt = advanceAt(release)
-  // A late wake-up (a process was down) judges the overdue windows before promoting on them.
-  if (promoteAt !== undefined && promoteAt < checkAt && checkAt > now) {
-    return { _tag: "Advance", at: promoteAt, fromStep: release.stepIndex }
-  }
-  // A late check judges everything analytics can show by now, still ending on a boundary.
-  const interval = release.plan.health.intervalSeconds * 1000
-  const latestEnd = Math.floor((now - release.plan.health.analyticsDelaySeconds * 1000) / interval) * interval
-  const start = release.lastWindowEnd ?? release.trafficAppliedAt
-  const end = Math.max(nextWindowEnd(release)!, latestEnd)
-  return { _tag: "CheckHealth", at: checkAt, window: { start, end } }
 }
 
 /** The due time of an action, or `undefined` when it waits for a person. */

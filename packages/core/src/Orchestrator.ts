@@ -99,7 +99,9 @@ const decideAndAppend = <E, R>(
         if (appended === undefined) continue
       }
       const state = Release.fold(events, loaded.state)
-      yield* reschedule(releaseId, state, now, owner)
+      // A person's request that changed nothing leaves the schedule as it is: a no-op on a
+      // terminal release must not put it back on the scheduler.
+      if (events.length > 0 || owner !== undefined) yield* reschedule(releaseId, state, now, owner)
       return { loaded, appended: events, state }
     }
     return yield* new ReleaseBusy({
@@ -125,13 +127,18 @@ export type PersonRequest =
   | { readonly _tag: "Rollback"; readonly actor: Actor.Actor; readonly reason?: string | undefined }
   | { readonly _tag: "Cancel"; readonly actor: Actor.Actor; readonly reason?: string | undefined }
 
+/** Whether advancing from `fromStep` would complete the release (it soaks at the last step). */
+const completes = (release: Release.Release, fromStep: number): boolean =>
+  release.phase._tag === "Soaking" && release.phase.run.stepIndex === fromStep &&
+  Release.isLastStepOf(release, release.phase.run)
+
 /** Carries out a person's request and returns the release as it now stands. */
 export const execute = Effect.fnUntraced(function*(releaseId: string, request: PersonRequest) {
   const router = yield* TrafficRouter
   // "Advance from the step I am looking at": fixed once, so that a conflict's recomputation or a
   // retried request never advances a step the person did not see.
   const fromStep = request._tag === "Advance"
-    ? request.fromStep ?? (yield* Effect.map(load(releaseId), ({ state }) => Release.exists(state) ? state.stepIndex : 0))
+    ? request.fromStep ?? (yield* Effect.map(load(releaseId), ({ state }) => Release.exists(state) ? Release.stepIndex(state) : 0))
     : 0
   const { state } = yield* decideAndAppend(releaseId, (loaded, now) =>
     Effect.gen(function*(): Effect.fn.Return<Command.ReleaseCommand, TrafficRouterError> {
@@ -143,13 +150,18 @@ export const execute = Effect.fnUntraced(function*(releaseId: string, request: P
           // Only read Cloudflare when the command can matter; "already done" needs no call.
           const needsRead = Release.exists(release) &&
             (request._tag === "Start" ? release.status === "pending" : release.status === "paused")
-          const liveDeployment = needsRead
-            ? yield* router.readActive(targetOf(release as Release.Release))
+          const liveDeployment = needsRead && Release.exists(release)
+            ? yield* router.readActive(targetOf(release))
             : { deploymentId: "", split: [] }
           return { _tag: request._tag, liveDeployment, actor, now }
         }
-        case "Advance":
-          return { _tag: "Advance", fromStep, actor, now }
+        case "Advance": {
+          // Completing needs the live deployment: the canary must really serve 100%.
+          const liveDeployment = Release.exists(release) && completes(release, fromStep)
+            ? yield* router.readActive(targetOf(release))
+            : undefined
+          return { _tag: "Advance", fromStep, liveDeployment, actor, now }
+        }
         case "Pause":
           return { _tag: "Pause", reason: request.reason ?? `paused by ${Actor.describe(actor)}`, actor, now }
         case "Rollback":
@@ -184,15 +196,27 @@ const routerFailure = (purpose: "step" | "rollback", error: TrafficRouterError, 
 
 /** Performs the due action's side effect and returns the command that records its outcome. */
 const perform = (release: Release.Release, action: NextAction.NextAction, now: number) =>
-  Effect.gen(function*(): Effect.fn.Return<Command.ReleaseCommand | undefined, never, TrafficRouter | HealthSource> {
+  Effect.gen(function*(): Effect.fn.Return<
+    Command.ReleaseCommand | undefined,
+    TrafficRouterError,
+    TrafficRouter | HealthSource
+  > {
     const router = yield* TrafficRouter
     const target = targetOf(release)
     const actor = Actor.system
+    const run = Release.runOf(release)
+    // Every action but Wait comes from a phase after the start, which has a run.
+    if (run === undefined) return undefined
+    const liveSplit = run.liveSplit
     switch (action._tag) {
       case "Wait":
         return undefined
-      case "Advance":
-        return { _tag: "Advance", fromStep: action.fromStep, actor, now }
+      case "Advance": {
+        // Check drift before completing, as before any traffic change: a release completes only
+        // when the canary really serves 100%. A failed read is retried after a pause (tick).
+        const liveDeployment = completes(release, action.fromStep) ? yield* router.readActive(target) : undefined
+        return { _tag: "Advance", fromStep: action.fromStep, liveDeployment, actor, now }
+      }
       case "ShiftTraffic": {
         // Set, then verify: read first so that a retry finds its own earlier deployment and a
         // hand-made deployment is reported instead of overwritten.
@@ -208,8 +232,8 @@ const perform = (release: Release.Release, action: NextAction.NextAction, now: n
                 now
               })
             }
-            if (release.liveSplit === null || !TrafficSplit.equals(active.split, release.liveSplit)) {
-              return Effect.succeed({ _tag: "ReportDrift", expected: release.liveSplit ?? [], observed: active, actor, now })
+            if (!TrafficSplit.equals(active.split, liveSplit)) {
+              return Effect.succeed({ _tag: "ReportDrift", expected: liveSplit, observed: active, actor, now })
             }
             return router.apply(target, action.split, { message: shiftMessage(release, action.stepIndex) }).pipe(
               // ...then verify: read the live deployment back. Someone deploying by hand in
@@ -241,9 +265,9 @@ const perform = (release: Release.Release, action: NextAction.NextAction, now: n
             if (TrafficSplit.equals(active.split, action.split)) {
               return Effect.succeed({ deployment: active, reusedExisting: true })
             }
-            const handMade = release.liveSplit === null || !TrafficSplit.equals(active.split, release.liveSplit)
+            const handMade = !TrafficSplit.equals(active.split, liveSplit)
             return router.apply(target, action.split, {
-              message: `CanaryRoll release ${release.releaseId}: rollback to ${release.stableVersionId}`
+              message: `CanaryRoll release ${release.releaseId}: rollback to ${run.stableVersionId}`
             }).pipe(
               Effect.map((deployment) => ({ deployment, reusedExisting: false, ...(handMade ? { replaced: active } : {}) }))
             )
@@ -256,15 +280,12 @@ const perform = (release: Release.Release, action: NextAction.NextAction, now: n
         // Verify the split before judging it: a hand-made deployment would otherwise go unnoticed
         // until the next traffic change, and the checks would be judging the wrong traffic.
         const active = yield* router.readActive(target).pipe(Effect.option)
-        if (
-          active._tag === "Some" && release.liveSplit !== null &&
-          !TrafficSplit.equals(active.value.split, release.liveSplit)
-        ) {
-          return { _tag: "ReportDrift", expected: release.liveSplit, observed: active.value, actor, now }
+        if (active._tag === "Some" && !TrafficSplit.equals(active.value.split, liveSplit)) {
+          return { _tag: "ReportDrift", expected: liveSplit, observed: active.value, actor, now }
         }
         const health = yield* HealthSource
         const canaryId = release.canaryVersionId
-        const stableId = release.stableVersionId ?? ""
+        const stableId = run.stableVersionId
         return yield* health.sample({ target, window: action.window, versionIds: [canaryId, stableId] }).pipe(
           Effect.map((samples): Command.ReleaseCommand => ({
             _tag: "RecordHealthCheck",
@@ -318,8 +339,9 @@ export const tick = Effect.fnUntraced(function*(releaseId: string, owner: string
     )
   }, owner).pipe(
     // A rejected system command means the state moved under us in a way the retry loop did not
-    // see; the next wake-up recomputes from the events, so record nothing now.
-    Effect.catchTag("ReleaseRejected", (rejection) =>
+    // see; a failed read before completing leaves nothing to record. The next wake-up recomputes
+    // from the events, so record nothing now.
+    Effect.catchTag(["ReleaseRejected", "TrafficRouterError"], (rejection) =>
       Effect.gen(function*() {
         yield* Effect.logWarning(`release ${releaseId}: ${rejection.message}`)
         const loaded = yield* load(releaseId)

@@ -26,10 +26,14 @@ export interface Start extends Base {
   readonly liveDeployment: ActiveDeployment
 }
 
-/** Move on from step `fromStep` (completes the release from the last step). */
+/**
+ * Move on from step `fromStep` (completes the release from the last step). Completing needs
+ * `liveDeployment`, read just before: a release completes only when the canary serves 100%.
+ */
 export interface Advance extends Base {
   readonly _tag: "Advance"
   readonly fromStep: number
+  readonly liveDeployment?: ActiveDeployment | undefined
 }
 
 export interface Pause extends Base {

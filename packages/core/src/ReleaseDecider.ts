@@ -45,23 +45,31 @@ const alreadyDone: Decision = Result.succeed([])
 const reject = (code: RejectionCode, message: string): Decision => Result.fail(new ReleaseRejected({ code, message }))
 
 const statusSentence = (state: Release.ReleaseState): string => {
-  switch (state.status) {
-    case "none":
-      return "the release does not exist"
-    case "pending":
+  if (!Release.exists(state)) return "the release does not exist"
+  const phase = state.phase
+  switch (phase._tag) {
+    case "Pending":
       return "the release has not started"
-    case "in_progress":
+    case "Shifting":
+    case "Soaking":
       return "the release is in progress"
-    case "paused":
-      return `the release is paused (${(state as Release.Release).pause?.reason ?? "paused"})`
-    case "completed":
-      return "the release has completed"
-    case "rolled_back":
-      return "the release was rolled back"
-    case "failed":
-      return "the release failed"
-    case "cancelled":
-      return "the release was cancelled"
+    case "RollingBack":
+      return "the release is rolling back"
+    case "Paused":
+      return phase.rollback === null
+        ? `the release is paused (${phase.reason})`
+        : `the release's rollback is paused (${phase.reason})`
+    case "Ended":
+      switch (phase.outcome) {
+        case "completed":
+          return "the release has completed"
+        case "rolled_back":
+          return "the release was rolled back"
+        case "failed":
+          return "the release failed"
+        case "cancelled":
+          return "the release was cancelled"
+      }
   }
 }
 
@@ -90,6 +98,209 @@ export const backoffMs = (releaseId: string, attempt: number): number => {
 export const retryAfterMs = (releaseId: string, attempt: number, retryAfterSeconds: number): number =>
   Math.round(retryAfterSeconds * 1000 * (1 + 0.2 * jitter(releaseId, attempt)))
 
+const iso = (ms: number) => new Date(ms).toISOString()
+
+/** A rollback failing this many times in a row is said to be stalled (once; it is retried for ever). */
+export const rollbackStallAfterFailures = 3
+
+/** Whether a rollback is under way or paused mid-way: the canary must come off whatever else happens. */
+const rollbackOf = (phase: Release.Phase): Release.Rollback | null =>
+  phase._tag === "RollingBack" ? phase.rollback : phase._tag === "Paused" ? phase.rollback : null
+
+type Advance = Command.Advance
+
+/** Advance from a step whose split is live: the soak, health and (to complete) the live split decide. */
+const advanceFromSoak = (release: Release.Release, soaking: Release.Soaking, command: Advance): Decision => {
+  const { actor, now: at } = command
+  const run = soaking.run
+  const automatic = Actor.isSystem(actor)
+  if (automatic && !release.autoAdvance) {
+    return reject("manual_advance_only", "this release waits for a person at each step")
+  }
+  const checks = soaking.checks
+  if (checks.lastVerdict !== "healthy" || checks.consecutiveFailures > 0) {
+    return reject(
+      "not_healthy",
+      checks.lastVerdict === null
+        ? `no health check has passed at step ${run.stepIndex} yet`
+        : `the latest health check at step ${run.stepIndex} was ${checks.lastVerdict}`
+    )
+  }
+  if (automatic) {
+    // Missing data never counts toward a soak: healthy checks must cover it without a gap.
+    const soakEnd = Release.soakEndsAt(release, run, soaking)
+    const delayMs = release.plan.health.analyticsDelaySeconds * 1000
+    if (checks.unjudgedSince !== null) {
+      return reject("soak_not_elapsed", `analytics have not judged step ${run.stepIndex} since ${iso(checks.unjudgedSince)}`)
+    }
+    if (checks.coveredUntil < soakEnd) {
+      return reject(
+        "soak_not_elapsed",
+        `healthy checks cover step ${run.stepIndex} until ${iso(checks.coveredUntil)}; its soak needs them until ${iso(soakEnd)}`
+      )
+    }
+    if (at < soakEnd + delayMs) {
+      return reject("soak_not_elapsed", `step ${run.stepIndex} soaks until ${iso(soakEnd)} plus the analytics delay`)
+    }
+  }
+  if (Release.isLastStepOf(release, run)) {
+    // Completed means the canary serves 100%: the live deployment is read just before.
+    const live = command.liveDeployment
+    if (live === undefined) {
+      return reject("invalid_state", "cannot complete without reading the live deployment first")
+    }
+    if (!TrafficSplit.equals(live.split, run.liveSplit)) {
+      return events({ _tag: "DriftDetected", expected: run.liveSplit, observed: live, actor, at })
+    }
+    return events({ _tag: "Completed", actor, at })
+  }
+  const next = run.stepIndex + 1
+  const percentage = release.plan.steps[next]!.percentage
+  return events(
+    { _tag: "Promoted", fromStep: run.stepIndex, toStep: next, percentage, actor, at },
+    { _tag: "StepStarted", stepIndex: next, percentage, actor, at }
+  )
+}
+
+const decideShiftFailure = (release: Release.Release, command: Command.ReportShiftFailure): Decision => {
+  const { actor, now: at } = command
+  const phase = release.phase
+  if (release.status !== "in_progress") return notAllowed(release, "record a traffic failure")
+  const forRollback = command.purpose === "rollback"
+  const underWay = forRollback ? phase._tag === "RollingBack" : phase._tag === "Shifting"
+  if (!underWay || (phase._tag !== "RollingBack" && phase._tag !== "Shifting")) {
+    return reject("invalid_state", `no ${command.purpose} traffic change is under way`)
+  }
+  const run = phase.run
+  const what = forRollback ? "rolling back" : `shifting traffic for step ${run.stepIndex}`
+  // A step that cannot be carried out never ends the release while the canary may serve: the
+  // rollback reads what is live first and ends `failed` only when the stable version serves 100%.
+  const giveUp = (reason: string): Decision =>
+    events({ _tag: "RollbackStarted", reason: `${reason}; restoring the stable version`, failing: true, actor, at })
+  switch (command.kind) {
+    case "transient":
+    case "rate_limited": {
+      const attempt = (phase.retry?.attempt ?? 0) + 1
+      // Only Cloudflare failing counts toward giving up; being asked to wait never does.
+      const failures = (phase.retry?.failures ?? 0) + (command.kind === "transient" ? 1 : 0)
+      if (!forRollback && command.kind === "transient" && failures >= maxShiftAttempts) {
+        return giveUp(`Cloudflare kept failing while ${what} (${maxShiftAttempts} attempts): ${command.message}`)
+      }
+      const delay = command.retryAfterSeconds !== undefined
+        ? retryAfterMs(release.releaseId, attempt, command.retryAfterSeconds)
+        : backoffMs(release.releaseId, attempt)
+      const failed: ReleaseEvent = {
+        _tag: "TrafficShiftFailed",
+        purpose: command.purpose,
+        attempt,
+        kind: command.kind,
+        error: command.message,
+        retryAt: at + delay,
+        actor,
+        at
+      }
+      if (phase._tag === "RollingBack" && !phase.stalled && failures >= rollbackStallAfterFailures) {
+        const since = phase.retry?.since ?? at
+        return events(failed, {
+          _tag: "Stalled",
+          cause: "cloudflare_unreachable",
+          stepIndex: run.stepIndex,
+          since,
+          reason: `rollback pending: Cloudflare unreachable since ${iso(since)} (${failures} attempts, retried with backoff): ${command.message}`,
+          actor,
+          at
+        })
+      }
+      return events(failed)
+    }
+    case "credentials":
+      return events({
+        _tag: "Paused",
+        cause: "credentials",
+        reason: `Cloudflare rejected the credentials while ${what}: ${command.message}`,
+        actor,
+        at
+      })
+    case "permanent":
+    case "not_found":
+      // A refused rollback leaves the canary serving: that needs a person, not a terminal
+      // status (resuming retries the rollback).
+      return forRollback
+        ? events({
+          _tag: "Paused",
+          cause: "rollback_refused",
+          reason: `Cloudflare refused ${what}: ${command.message}; fix the Worker and resume to retry the rollback`,
+          actor,
+          at
+        })
+        : giveUp(`Cloudflare refused ${what}: ${command.message}`)
+  }
+}
+
+const decideHealthCheck = (release: Release.Release, soaking: Release.Soaking, command: Command.RecordHealthCheck): Decision => {
+  const { actor, now: at } = command
+  const checks = soaking.checks
+  const run = soaking.run
+  // A window already judged is already done (re-sent commands); a window from before this step's
+  // traffic went live (an earlier step, or before a resume) says nothing about the current split.
+  if (checks.lastWindowEnd !== null && command.window.end <= checks.lastWindowEnd) return alreadyDone
+  if (command.window.start < soaking.trafficAppliedAt) return alreadyDone
+  const policy = release.plan.health
+  const assessment = HealthCheck.assess(policy, command.canary, command.stable)
+  const reasons = command.canary === undefined && command.unavailableReason !== undefined
+    ? [`analytics unavailable: ${command.unavailableReason}`]
+    : assessment.reasons
+  const counts = assessment.verdict === "unhealthy" ||
+    (assessment.verdict === "inconclusive" && policy.onInconclusive === "fail")
+  const consecutiveFailures = assessment.verdict === "healthy"
+    ? 0
+    : counts
+    ? checks.consecutiveFailures + 1
+    : checks.consecutiveFailures
+  // A sample no one can judge (NaN, negative) is not stored as if it were a measurement.
+  const usable = (sample: HealthCheck.VersionSample | undefined, label: string) =>
+    sample === undefined || HealthCheck.invalidSampleReason(sample, label) !== undefined ? null : sample
+  const checked: ReleaseEvent = {
+    _tag: "HealthChecked",
+    stepIndex: run.stepIndex,
+    window: command.window,
+    canary: usable(command.canary, "canary"),
+    stable: usable(command.stable, "stable"),
+    verdict: assessment.verdict,
+    reasons,
+    consecutiveFailures,
+    actor,
+    at
+  }
+  if (counts && consecutiveFailures >= policy.failuresBeforeAction) {
+    const reason = `${consecutiveFailures} consecutive failed health checks (failuresBeforeAction ${policy.failuresBeforeAction}): ${
+      reasons.join("; ")
+    }`
+    return policy.onFailure === "rollback"
+      ? events(checked, { _tag: "RollbackStarted", reason, actor, at })
+      : events(checked, { _tag: "Paused", cause: "unhealthy", reason, actor, at })
+  }
+  // Held for lack of data: said once per step, when more than one interval has gone unjudged.
+  const unjudgedSince = checks.unjudgedSince ?? command.window.start
+  if (
+    assessment.verdict === "inconclusive" && !checks.stalled &&
+    command.window.end - unjudgedSince > policy.intervalSeconds * 1000
+  ) {
+    return events(checked, {
+      _tag: "Stalled",
+      cause: "no_data",
+      stepIndex: run.stepIndex,
+      since: unjudgedSince,
+      reason: `held at step ${run.stepIndex + 1}: no judged health data since ${iso(unjudgedSince)} (${
+        reasons.join("; ")
+      }); the soak counts only judged time`,
+      actor,
+      at
+    })
+  }
+  return events(checked)
+}
+
 export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseState): Decision => {
   const { actor, now: at } = command
   if (command._tag === "Create") {
@@ -103,18 +314,20 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
   }
   if (!Release.exists(state)) return reject("not_found", "the release does not exist")
   const release = state
-  const rollingBack = release.rollback !== null && !Release.isTerminal(release)
+  const phase = release.phase
+  const rollback = rollbackOf(phase)
 
   switch (command._tag) {
     case "Start": {
-      if (release.status === "cancelled") return notAllowed(release, "start")
-      if (release.status !== "pending") return alreadyDone
-      const split = command.liveDeployment.split
+      if (phase._tag !== "Pending") {
+        return phase._tag === "Ended" && phase.outcome === "cancelled" ? notAllowed(release, "start") : alreadyDone
+      }
+      const split = command.liveDeployment.split.filter((share) => share.percentage > 0)
       if (split.length !== 1) {
         return reject(
           "deployment_in_progress",
           `the Worker's live deployment ${command.liveDeployment.deploymentId} already splits traffic (${
-            TrafficSplit.describe(split)
+            TrafficSplit.describe(command.liveDeployment.split)
           }); finish or roll back that deployment first`
         )
       }
@@ -129,92 +342,109 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
     }
 
     case "Advance": {
-      if (release.status === "completed") return alreadyDone
-      if (rollingBack) return reject("invalid_state", "cannot advance: the release is rolling back")
-      if (release.status !== "in_progress") return notAllowed(release, "advance")
-      if (command.fromStep < release.stepIndex) return alreadyDone
-      if (command.fromStep > release.stepIndex) {
-        return reject("stale_step", `the release is at step ${release.stepIndex}, not ${command.fromStep}`)
+      switch (phase._tag) {
+        case "Ended":
+          return phase.outcome === "completed" ? alreadyDone : notAllowed(release, "advance")
+        case "RollingBack":
+          return reject("invalid_state", "cannot advance: the release is rolling back")
+        case "Pending":
+        case "Paused":
+          return notAllowed(release, "advance")
+        case "Shifting":
+        case "Soaking": {
+          const current = phase.run.stepIndex
+          if (command.fromStep < current) return alreadyDone
+          if (command.fromStep > current) {
+            return reject("stale_step", `the release is at step ${current}, not ${command.fromStep}`)
+          }
+          return phase._tag === "Shifting"
+            ? reject("traffic_not_live", `traffic for step ${current} is not live yet`)
+            : advanceFromSoak(release, phase, command)
+        }
       }
-      if (release.trafficAppliedAt === null) {
-        return reject("traffic_not_live", `traffic for step ${release.stepIndex} is not live yet`)
-      }
-      const automatic = Actor.isSystem(actor)
-      if (automatic && !release.autoAdvance) {
-        return reject("manual_advance_only", "this release waits for a person at each step")
-      }
-      const step = Release.currentStep(release)
-      const soakEndsAt = release.trafficAppliedAt + step.waitSeconds * 1000
-      if (automatic && at < soakEndsAt) {
-        return reject("soak_not_elapsed", `step ${release.stepIndex} soaks until ${new Date(soakEndsAt).toISOString()}`)
-      }
-      if (release.lastVerdict !== "healthy" || release.consecutiveFailures > 0) {
-        return reject(
-          "not_healthy",
-          release.lastVerdict === null
-            ? `no health check has passed at step ${release.stepIndex} yet`
-            : `the latest health check at step ${release.stepIndex} was ${release.lastVerdict}`
-        )
-      }
-      if (Release.isLastStep(release)) return events({ _tag: "Completed", actor, at })
-      const next = release.stepIndex + 1
-      const percentage = release.plan.steps[next]!.percentage
-      return events(
-        { _tag: "Promoted", fromStep: release.stepIndex, toStep: next, percentage, actor, at },
-        { _tag: "StepStarted", stepIndex: next, percentage, actor, at }
-      )
     }
 
     case "Pause": {
-      if (release.status === "paused") return alreadyDone
-      if (release.status !== "in_progress") return notAllowed(release, "pause")
-      if (rollingBack) return reject("invalid_state", "cannot pause: the release is rolling back")
-      return events({ _tag: "Paused", cause: "requested", reason: command.reason, actor, at })
+      switch (phase._tag) {
+        case "Paused":
+          return alreadyDone
+        case "RollingBack":
+          return reject("invalid_state", "cannot pause: the release is rolling back")
+        case "Shifting":
+        case "Soaking":
+          return events({ _tag: "Paused", cause: "requested", reason: command.reason, actor, at })
+        case "Pending":
+        case "Ended":
+          return notAllowed(release, "pause")
+      }
     }
 
     case "Resume": {
-      if (release.status === "in_progress" && rollingBack) {
-        return reject("invalid_state", "cannot resume: the release is rolling back")
+      switch (phase._tag) {
+        case "RollingBack":
+          return reject("invalid_state", "cannot resume: the release is rolling back")
+        case "Shifting":
+        case "Soaking":
+          return alreadyDone
+        case "Pending":
+        case "Ended":
+          return notAllowed(release, "resume")
+        case "Paused": {
+          const run = phase.run
+          const known = new Set([release.canaryVersionId, run.stableVersionId])
+          const stranger = command.liveDeployment.split.find((share) => share.percentage > 0 && !known.has(share.versionId))
+          // A paused rollback resumes whatever is live: it puts the stable version back regardless.
+          if (stranger !== undefined && phase.rollback === null) {
+            return reject(
+              "unknown_live_version",
+              `the live deployment serves version ${stranger.versionId}, which is neither the stable (${run.stableVersionId}) nor the canary (${release.canaryVersionId}); restore one of them or roll back`
+            )
+          }
+          return events({ _tag: "Resumed", liveDeployment: command.liveDeployment, actor, at })
+        }
       }
-      if (release.status === "in_progress") return alreadyDone
-      if (release.status !== "paused") return notAllowed(release, "resume")
-      const known = new Set([release.canaryVersionId, release.stableVersionId])
-      const stranger = command.liveDeployment.split.find((share) => share.percentage > 0 && !known.has(share.versionId))
-      // A paused rollback resumes whatever is live: it puts the stable version back regardless.
-      if (stranger !== undefined && release.rollback === null) {
-        return reject(
-          "unknown_live_version",
-          `the live deployment serves version ${stranger.versionId}, which is neither the stable (${release.stableVersionId}) nor the canary (${release.canaryVersionId}); restore one of them or roll back`
-        )
-      }
-      return events({ _tag: "Resumed", liveDeployment: command.liveDeployment, actor, at })
     }
 
     case "Rollback": {
-      if (release.status === "rolled_back" || rollingBack) return alreadyDone
-      if (release.status === "pending") {
-        return reject("invalid_state", "cannot roll back: the release has not started; cancel it instead")
+      if (rollback !== null) return alreadyDone
+      switch (phase._tag) {
+        case "Pending":
+          return reject("invalid_state", "cannot roll back: the release has not started; cancel it instead")
+        case "Ended":
+          return phase.outcome === "rolled_back" ? alreadyDone : notAllowed(release, "roll back")
+        case "Shifting":
+        case "Soaking":
+        case "Paused":
+        case "RollingBack":
+          return events({ _tag: "RollbackStarted", reason: command.reason, actor, at })
       }
-      if (release.status !== "in_progress" && release.status !== "paused") return notAllowed(release, "roll back")
-      return events({ _tag: "RollbackStarted", reason: command.reason, actor, at })
     }
 
     case "Cancel": {
-      if (release.status === "cancelled") return alreadyDone
-      if (release.status === "pending") return events({ _tag: "Cancelled", reason: command.reason, actor, at })
-      if (release.status === "in_progress" || release.status === "paused") {
-        return reject("invalid_state", "cannot cancel: the release has started; roll it back instead")
+      switch (phase._tag) {
+        case "Pending":
+          return events({ _tag: "Cancelled", reason: command.reason, actor, at })
+        case "Ended":
+          return phase.outcome === "cancelled" ? alreadyDone : notAllowed(release, "cancel")
+        case "Shifting":
+        case "Soaking":
+        case "Paused":
+        case "RollingBack":
+          return reject("invalid_state", "cannot cancel: the release has started; roll it back instead")
       }
-      return notAllowed(release, "cancel")
     }
 
     case "RecordTrafficShift": {
-      if (release.status !== "in_progress" && release.status !== "paused") return notAllowed(release, "record a traffic shift")
-      if (rollingBack) return reject("invalid_state", "cannot record a step's traffic: the release is rolling back")
-      if (command.stepIndex > release.stepIndex) {
-        return reject("stale_step", `the release is at step ${release.stepIndex}, not ${command.stepIndex}`)
+      if (phase._tag === "Pending" || phase._tag === "Ended") return notAllowed(release, "record a traffic shift")
+      if (rollback !== null) return reject("invalid_state", "cannot record a step's traffic: the release is rolling back")
+      const run = phase.run
+      if (command.stepIndex > run.stepIndex) {
+        return reject("stale_step", `the release is at step ${run.stepIndex}, not ${command.stepIndex}`)
       }
-      if (command.stepIndex < release.stepIndex || release.trafficAppliedAt !== null) return alreadyDone
+      if (command.stepIndex < run.stepIndex) return alreadyDone
+      // Soaking: already recorded. Paused: recorded only if it changes what the events say is live.
+      if (phase._tag === "Soaking") return alreadyDone
+      if (phase._tag === "Paused" && TrafficSplit.equals(run.liveSplit, command.deployment.split)) return alreadyDone
       return events({
         _tag: "TrafficShifted",
         stepIndex: command.stepIndex,
@@ -227,9 +457,12 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
     }
 
     case "RecordRollback": {
-      if (release.status === "rolled_back") return alreadyDone
-      if (!rollingBack || (release.status !== "in_progress" && release.status !== "paused")) {
-        return notAllowed(release, "record a rollback")
+      if (phase._tag === "Ended" && (phase.outcome === "rolled_back" || phase.outcome === "failed")) return alreadyDone
+      if (rollback === null) return notAllowed(release, "record a rollback")
+      // Given up on a step and found the stable version already serving everything: the canary
+      // never served, so nothing was rolled back; the release failed.
+      if (rollback.failing && command.reusedExisting && command.replaced === undefined) {
+        return events({ _tag: "Failed", reason: rollback.reason, actor, at })
       }
       return events({
         _tag: "RolledBack",
@@ -241,114 +474,38 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
       })
     }
 
-    case "ReportShiftFailure": {
-      if (release.status !== "in_progress") return notAllowed(release, "record a traffic failure")
-      const forRollback = command.purpose === "rollback"
-      const underWay = forRollback ? rollingBack : !rollingBack && release.trafficAppliedAt === null
-      if (!underWay) return reject("invalid_state", `no ${command.purpose} traffic change is under way`)
-      const what = forRollback ? "rolling back" : `shifting traffic for step ${release.stepIndex}`
-      // A step that cannot be carried out fails the release, unless the canary already serves
-      // traffic from an earlier step: then the safe end is the stable version back at 100%.
-      const canaryLive = TrafficSplit.percentageOf(release.liveSplit ?? [], release.canaryVersionId) > 0
-      const giveUp = (reason: string): Decision =>
-        canaryLive
-          ? events({ _tag: "RollbackStarted", reason: `${reason}; rolling back`, actor, at })
-          : events({ _tag: "Failed", reason, actor, at })
-      switch (command.kind) {
-        case "transient":
-        case "rate_limited": {
-          const attempt = (release.shiftRetry?.attempt ?? 0) + 1
-          // Only Cloudflare failing counts toward giving up; being asked to wait never does.
-          const failures = (release.shiftRetry?.failures ?? 0) + (command.kind === "transient" ? 1 : 0)
-          if (!forRollback && command.kind === "transient" && failures >= maxShiftAttempts) {
-            return giveUp(`Cloudflare kept failing while ${what} (${maxShiftAttempts} attempts): ${command.message}`)
-          }
-          const delay = command.retryAfterSeconds !== undefined
-            ? retryAfterMs(release.releaseId, attempt, command.retryAfterSeconds)
-            : backoffMs(release.releaseId, attempt)
-          return events({
-            _tag: "TrafficShiftFailed",
-            purpose: command.purpose,
-            attempt,
-            kind: command.kind,
-            error: command.message,
-            retryAt: at + delay,
-            actor,
-            at
-          })
-        }
-        case "credentials":
-          return events({
-            _tag: "Paused",
-            cause: "credentials",
-            reason: `Cloudflare rejected the credentials while ${what}: ${command.message}`,
-            actor,
-            at
-          })
-        case "permanent":
-        case "not_found":
-          // A refused rollback leaves the canary serving: that needs a person, not a terminal
-          // status (resuming retries the rollback). A refused step fails the release.
-          return forRollback
-            ? events({
-              _tag: "Paused",
-              cause: "rollback_refused",
-              reason: `Cloudflare refused ${what}: ${command.message}; fix the Worker and resume to retry the rollback`,
-              actor,
-              at
-            })
-            : giveUp(`Cloudflare refused ${what}: ${command.message}`)
-      }
-    }
+    case "ReportShiftFailure":
+      return decideShiftFailure(release, command)
 
     case "ReportDrift": {
-      if (release.status === "paused" && release.pause?.cause === "drift") return alreadyDone
-      if (release.status !== "in_progress") return notAllowed(release, "record drift")
-      return events({ _tag: "DriftDetected", expected: command.expected, observed: command.observed, actor, at })
+      switch (phase._tag) {
+        case "Paused":
+          return phase.cause === "drift" ? alreadyDone : notAllowed(release, "record drift")
+        case "RollingBack":
+          // A rollback restores the stable version whatever is live (and says what it replaced).
+          return reject("invalid_state", "cannot record drift: the release is rolling back")
+        case "Shifting":
+        case "Soaking":
+          return events({ _tag: "DriftDetected", expected: command.expected, observed: command.observed, actor, at })
+        case "Pending":
+        case "Ended":
+          return notAllowed(release, "record drift")
+      }
     }
 
     case "RecordHealthCheck": {
-      // A window already judged is already done, whatever happened since (re-sent commands).
-      if (release.lastWindowEnd !== null && command.window.end <= release.lastWindowEnd) return alreadyDone
-      if (release.status !== "in_progress") return notAllowed(release, "record a health check")
-      if (rollingBack) return reject("invalid_state", "cannot record a health check: the release is rolling back")
-      if (release.trafficAppliedAt === null) {
-        return reject("traffic_not_live", `traffic for step ${release.stepIndex} is not live yet`)
+      switch (phase._tag) {
+        case "Soaking":
+          return decideHealthCheck(release, phase, command)
+        case "Shifting":
+          return reject("traffic_not_live", `traffic for step ${phase.run.stepIndex} is not live yet`)
+        case "RollingBack":
+          return reject("invalid_state", "cannot record a health check: the release is rolling back")
+        case "Pending":
+        case "Paused":
+        case "Ended":
+          return notAllowed(release, "record a health check")
       }
-      // A window from before this step's traffic went live (an earlier step, or before a resume)
-      // says nothing about the current split.
-      if (command.window.start < release.trafficAppliedAt) return alreadyDone
-      const policy = release.plan.health
-      const assessment = HealthCheck.assess(policy, command.canary, command.stable)
-      const reasons = command.canary === undefined && command.unavailableReason !== undefined
-        ? [`analytics unavailable: ${command.unavailableReason}`]
-        : assessment.reasons
-      const counts = assessment.verdict === "unhealthy" ||
-        (assessment.verdict === "inconclusive" && policy.onInconclusive === "fail")
-      const consecutiveFailures = assessment.verdict === "healthy"
-        ? 0
-        : counts
-        ? release.consecutiveFailures + 1
-        : release.consecutiveFailures
-      const checked: ReleaseEvent = {
-        _tag: "HealthChecked",
-        stepIndex: release.stepIndex,
-        window: command.window,
-        canary: command.canary ?? null,
-        stable: command.stable ?? null,
-        verdict: assessment.verdict,
-        reasons,
-        consecutiveFailures,
-        actor,
-        at
-      }
-      if (!counts || consecutiveFailures < policy.failuresBeforeAction) return events(checked)
-      const reason = `${consecutiveFailures} consecutive failed health checks (failuresBeforeAction ${policy.failuresBeforeAction}): ${
-        reasons.join("; ")
-      }`
-      return policy.onFailure === "rollback"
-        ? events(checked, { _tag: "RollbackStarted", reason, actor, at })
-        : events(checked, { _tag: "Paused", cause: "unhealthy", reason, actor, at })
     }
   }
 }

@@ -12,7 +12,7 @@
 import { Schema } from "effect"
 import { Actor } from "./Actor.ts"
 import { VersionSample, Verdict, Window } from "./HealthCheck.ts"
-import { Plan } from "./Plan.ts"
+import * as Plan from "./Plan.ts"
 import { ActiveDeployment, TrafficSplit } from "./TrafficSplit.ts"
 
 const common = {
@@ -29,7 +29,8 @@ export const ReleaseCreated = Schema.TaggedStruct("ReleaseCreated", {
   scriptName: Schema.String,
   canaryVersionId: Schema.String,
   planId: Schema.NullOr(Schema.String),
-  plan: Plan,
+  /** Stored under `Plan.Stored`, looser than what people may send today: old streams still decode. */
+  plan: Plan.Stored,
   autoAdvance: Schema.Boolean,
   name: Schema.NullOr(Schema.String),
   ticketUrl: Schema.NullOr(Schema.String),
@@ -113,7 +114,31 @@ export const Resumed = Schema.TaggedStruct("Resumed", {
   ...common
 })
 
+/**
+ * The stable version is to serve 100% again. `failing` (absent means false): a traffic change was
+ * given up; the release ends `failed` if the stable version is found already serving everything
+ * (the canary never served), `rolled_back` if the canary had to be taken off.
+ */
 export const RollbackStarted = Schema.TaggedStruct("RollbackStarted", {
+  reason: Schema.String,
+  failing: Schema.optionalKey(Schema.Boolean),
+  ...common
+})
+
+/** `no_data`: analytics cannot judge the step; `cloudflare_unreachable`: a rollback keeps failing. */
+export const StallCause = Schema.Literals(["no_data", "cloudflare_unreachable"])
+export type StallCause = typeof StallCause.Type
+
+/**
+ * The release is held by something outside it since `since`: analytics that cannot judge the
+ * current step (the soak does not count what was not judged), or Cloudflare failing a rollback
+ * (retried with backoff, never given up). Recorded once per step, or once per rollback, so people
+ * hear about it once; the release carries on by itself when the cause goes away.
+ */
+export const Stalled = Schema.TaggedStruct("Stalled", {
+  cause: StallCause,
+  stepIndex: Schema.Int,
+  since: Schema.Finite,
   reason: Schema.String,
   ...common
 })
@@ -166,7 +191,8 @@ export const ReleaseEvent = Schema.Union([
   Completed,
   Failed,
   Cancelled,
-  DriftDetected
+  DriftDetected,
+  Stalled
 ]).pipe(Schema.toTaggedUnion("_tag"))
 export type ReleaseEvent = typeof ReleaseEvent.Type
 export type ReleaseEventType = ReleaseEvent["_tag"]

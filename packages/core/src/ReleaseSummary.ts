@@ -63,7 +63,7 @@ export const evolve = (summary: ReleaseSummary | undefined, event: ReleaseEvent)
     case "ReleaseStarted":
       return { ...s, status: "in_progress", startedAt: iso(event.at), cfPreviousVersionId: event.stableVersionId }
     case "StepStarted":
-      return { ...s, currentStep: event.stepIndex }
+      return { ...s, currentStep: event.stepIndex, statusReason: null }
     case "TrafficShifted":
       return {
         ...s,
@@ -96,8 +96,15 @@ export const evolve = (summary: ReleaseSummary | undefined, event: ReleaseEvent)
       return { ...s, status: "failed", completedAt: iso(event.at), statusReason: event.reason }
     case "Cancelled":
       return { ...s, status: "cancelled", completedAt: iso(event.at), statusReason: event.reason }
-    case "Promoted":
+    case "Stalled":
+      return { ...s, statusReason: event.reason }
     case "HealthChecked":
+      // A judged check ends a hold for lack of data (the only reason a release in progress and
+      // not rolling back shows).
+      return event.verdict !== "inconclusive" && s.status === "in_progress" && s.rollbackReason === null
+        ? { ...s, statusReason: null }
+        : s
+    case "Promoted":
     case "TrafficShiftFailed":
       return s
   }

@@ -28,11 +28,47 @@ const history: ReadonlyArray<ReleaseEvent.ReleaseEvent> = [
   }))
 ]
 const state = Release.fold(history)
+const checked = (n: number, verdict: "healthy" | "inconclusive", window = {
+  start: t0 + (n - 1) * 60 * second,
+  end: t0 + n * 60 * second
+}): ReleaseEvent.ReleaseEvent => ({
+  _tag: "HealthChecked", stepIndex: 0, window, canary: sample, stable: sample, verdict, reasons: [],
+  consecutiveFailures: 0, actor: system, at: window.end
+})
+const soakingOf = (release: Release.ReleaseState): Release.Soaking => {
+  assert.isTrue(Release.exists(release) && release.phase._tag === "Soaking")
+  return (release as Release.Release).phase as Release.Soaking
+}
 
 describe("nextAction", () => {
-  it("promotes once the soak is over and the latest check is healthy", () => {
-    const action = NextAction.nextAction(state, t0 + 270 * second)
-    assert.deepStrictEqual(action, { _tag: "Advance", at: t0 + 270 * second, fromStep: 0 })
+  it("promotes once healthy checks cover the whole soak, not when the soak's time has merely passed", () => {
+    // four healthy minutes of a 270 s soak: the fifth window must be judged first
+    assert.deepStrictEqual(NextAction.nextAction(state, t0 + 270 * second), {
+      _tag: "CheckHealth",
+      at: t0 + 300 * second,
+      window: { start: t0 + 240 * second, end: t0 + 300 * second }
+    })
+    const covered = Release.fold([...history, checked(5, "healthy")])
+    assert.deepStrictEqual(NextAction.nextAction(covered, t0 + 300 * second), { _tag: "Advance", at: t0 + 300 * second, fromStep: 0 })
+  })
+
+  it("an inconclusive window is asked again, widened to the next boundary; the soak waits for it", () => {
+    const held = Release.fold([...history, checked(5, "inconclusive")])
+    assert.deepStrictEqual(NextAction.nextAction(held, t0 + 300 * second), {
+      _tag: "CheckHealth",
+      at: t0 + 360 * second,
+      window: { start: t0 + 240 * second, end: t0 + 360 * second }
+    })
+    const judged = Release.fold([...history, checked(5, "inconclusive"), checked(6, "healthy", { start: t0 + 240 * second, end: t0 + 360 * second })])
+    assert.deepStrictEqual(NextAction.nextAction(judged, t0 + 360 * second), { _tag: "Advance", at: t0 + 360 * second, fromStep: 0 })
+  })
+
+  it("an unjudged window older than the analytics retention is given up: the window starts at the retention's edge", () => {
+    const held = Release.fold([...history, checked(5, "inconclusive")])
+    const later = t0 + NextAction.analyticsRetentionMs + 3_600 * second
+    const action = NextAction.nextAction(held, later)
+    assert.strictEqual(action._tag, "CheckHealth")
+    assert.strictEqual((action as Extract<NextAction.NextAction, { _tag: "CheckHealth" }>).window.start, later - NextAction.analyticsRetentionMs)
   })
 
   it("after a late wake-up, judges the overdue windows before promoting on old data", () => {
@@ -51,6 +87,6 @@ describe("nextAction", () => {
       ...history.slice(0, 3),
       { ...(history[3] as Extract<ReleaseEvent.ReleaseEvent, { _tag: "TrafficShifted" }>), at: applied }
     ])
-    assert.strictEqual(NextAction.nextWindowEnd(shifted as Release.Release), t0 + 120 * second)
+    assert.strictEqual(NextAction.nextWindowEnd(shifted as Release.Release, soakingOf(shifted)), t0 + 120 * second)
   })
 })

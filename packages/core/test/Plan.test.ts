@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Result } from "effect"
+import { Result, Schema } from "effect"
 import { Plan } from "../src/index.ts"
 
 const failureOf = (input: unknown) => {
@@ -51,13 +51,49 @@ describe("Plan.decode", () => {
   it("rejects more than two decimals, out-of-range percentages and waits, naming each field", () => {
     const failure = failureOf({
       steps: [
-        { percentage: 0, waitSeconds: 0 },
+        { percentage: -1, waitSeconds: 0 },
         { percentage: 12.345, waitSeconds: 604801 },
         { percentage: 100, waitSeconds: 1.5 }
       ]
     })
     const fields = failure.issues.map((i) => i.field)
     assert.deepStrictEqual(fields, ["steps[0].percentage", "steps[1].percentage", "steps[1].waitSeconds", "steps[2].waitSeconds"])
+  })
+
+  it("refuses at once what Cloudflare would refuse: below 0.01%, or more than two decimals however small the excess", () => {
+    assert.match(failureOf({ steps: [{ percentage: 1e-11, waitSeconds: 0 }, { percentage: 100, waitSeconds: 0 }] }).message,
+      /steps\[0\]\.percentage: must be 0 or between 0.01 and 100, got 1e-11/)
+    assert.match(failureOf({ steps: [{ percentage: 50.000000000001, waitSeconds: 0 }, { percentage: 100, waitSeconds: 0 }] }).message,
+      /steps\[0\]\.percentage: must have at most two decimals, got 50.000000000001/)
+    assert.match(failureOf({ steps: [{ percentage: 0.005, waitSeconds: 0 }, { percentage: 100, waitSeconds: 0 }] }).message,
+      /steps\[0\]\.percentage/)
+    for (const ok of [0.01, 0.29, 33.33, 99.99]) {
+      assert.isTrue(Result.isSuccess(Plan.decode({ steps: [{ percentage: ok, waitSeconds: 0 }, { percentage: 100, waitSeconds: 0 }] })), `${ok}`)
+    }
+  })
+
+  it("keeps 0% as a first step (a smoke-test stage that serves nothing)", () => {
+    assert.isTrue(Result.isSuccess(Plan.decode({ steps: [{ percentage: 0, waitSeconds: 60 }, { percentage: 100, waitSeconds: 0 }] })))
+    const failure = failureOf({ steps: [{ percentage: 0, waitSeconds: 0 }, { percentage: 0, waitSeconds: 0 }, { percentage: 100, waitSeconds: 0 }] })
+    assert.deepStrictEqual(failure.issues.map((i) => i.field), ["steps[1].percentage"])
+  })
+
+  it("keeps thresholds to four decimals, so that health math is exact", () => {
+    const failure = failureOf({ steps: [{ percentage: 100, waitSeconds: 0 }], health: { maxErrorRate: 0.012345, maxErrorRateIncrease: 0.00001 } })
+    assert.deepStrictEqual(failure.issues.map((i) => i.field), ["health.maxErrorRate", "health.maxErrorRateIncrease"])
+    assert.match(failure.message, /at most 4 decimals/)
+    assert.isTrue(Result.isSuccess(Plan.decode({ steps: [{ percentage: 100, waitSeconds: 0 }], health: { maxErrorRate: 0.0125 } })))
+  })
+
+  it("a plan recorded under the looser rules still decodes from its events (Plan.Stored)", () => {
+    const recorded = {
+      steps: [{ percentage: 1e-11, waitSeconds: 0 }, { percentage: 50.000000000001, waitSeconds: 0 }, { percentage: 100, waitSeconds: 60 }],
+      health: { maxErrorRate: 0.012345 }
+    }
+    assert.isTrue(Result.isFailure(Plan.decode(recorded)))
+    const stored = Schema.decodeUnknownSync(Plan.Stored)(recorded)
+    assert.strictEqual(stored.steps[1]!.percentage, 50.000000000001)
+    assert.strictEqual(stored.health.maxErrorRate, 0.012345)
   })
 
   it("rejects an empty plan and more than 20 steps", () => {

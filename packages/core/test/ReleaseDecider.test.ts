@@ -487,18 +487,25 @@ describe("ReleaseDecider", () => {
           given(awaitingTraffic).when(reportShiftFailure("rate_limited")).then([
             retry(1, "429 Too Many Requests", now + ReleaseDecider.backoffMs("rel-1", 1), "rate_limited")
           ]))
-        it("permanent: the release fails", () =>
+        it("permanent: gives up, reading what is live before the release may fail (a failing rollback)", () =>
           given(awaitingTraffic).when(reportShiftFailure("permanent")).then([
             {
-              _tag: "Failed",
-              reason: "Cloudflare refused shifting traffic for step 0: 10021: the version split is invalid",
+              _tag: "RollbackStarted",
+              reason: "Cloudflare refused shifting traffic for step 0: 10021: the version split is invalid; restoring the stable version",
+              failing: true,
               actor: system,
               at: now
             }
           ]))
-        it("not_found: the release fails", () =>
+        it("not_found: gives up the same way", () =>
           given(awaitingTraffic).when(reportShiftFailure("not_found")).then([
-            { _tag: "Failed", reason: "Cloudflare refused shifting traffic for step 0: 10007: Worker not found", actor: system, at: now }
+            {
+              _tag: "RollbackStarted",
+              reason: "Cloudflare refused shifting traffic for step 0: 10007: Worker not found; restoring the stable version",
+              failing: true,
+              actor: system,
+              at: now
+            }
           ]))
         it("credentials: the release pauses until a person fixes them", () =>
           given(awaitingTraffic).when(reportShiftFailure("credentials")).then([{ ...pausedForCredentials, at: now }]))
@@ -513,23 +520,52 @@ describe("ReleaseDecider", () => {
                 now + ReleaseDecider.backoffMs("rel-1", ReleaseDecider.maxShiftAttempts - 1)
               )
             ]))
-        it(`max attempts: the ${ReleaseDecider.maxShiftAttempts}th transient failure gives up and fails the release`, () =>
+        it(`max attempts: the ${ReleaseDecider.maxShiftAttempts}th transient failure gives up: never \`failed\` before reading what is live`, () =>
           given([...awaitingTraffic, ...shiftFailures(ReleaseDecider.maxShiftAttempts - 1)])
             .when(reportShiftFailure("transient"))
             .then([
               {
-                _tag: "Failed",
-                reason: "Cloudflare kept failing while shifting traffic for step 0 (10 attempts): 503 Service Unavailable",
+                _tag: "RollbackStarted",
+                reason:
+                  "Cloudflare kept failing while shifting traffic for step 0 (10 attempts): 503 Service Unavailable; restoring the stable version",
+                failing: true,
                 actor: system,
                 at: now
               }
             ]))
+        describe("after giving up (a failing rollback)", () => {
+          const givenUp: History = [...awaitingTraffic, {
+            _tag: "RollbackStarted",
+            reason: "Cloudflare kept failing while shifting traffic for step 0 (10 attempts): 503; restoring the stable version",
+            failing: true,
+            actor: system,
+            at: liveAt(0)
+          }]
+          it("the stable version found already serving everything: the canary never served, the release failed", () =>
+            given(givenUp).when(recordRollback(true)).then([
+              {
+                _tag: "Failed",
+                reason: "Cloudflare kept failing while shifting traffic for step 0 (10 attempts): 503; restoring the stable version",
+                actor: system,
+                at: now
+              }
+            ]))
+          it("the canary found serving (a lost answer had landed): it is taken off and the release rolled back", () =>
+            given(givenUp).when(recordRollback(false)).then([{ ...rolledBack, at: now }]))
+          it("a hand-made deployment found live and replaced: rolled back, never failed", () =>
+            given(givenUp).when({ ...recordRollback(true), replaced: handDeployed }).then([
+              { ...rolledBack, reusedExisting: true, replaced: handDeployed, at: now }
+            ]))
+          it("RecordRollback again after Failed is already done", () =>
+            given([...givenUp, { ...failed, reason: "given up" }]).when(recordRollback(true)).thenNothing())
+        })
 
         it("a refused step after the canary already serves traffic rolls back instead of failing", () =>
           given([...steppingHealthy, promoted(0), stepStarted(1)]).when(reportShiftFailure("permanent")).then([
             {
               _tag: "RollbackStarted",
-              reason: "Cloudflare refused shifting traffic for step 1: 10021: the version split is invalid; rolling back",
+              reason: "Cloudflare refused shifting traffic for step 1: 10021: the version split is invalid; restoring the stable version",
+              failing: true,
               actor: system,
               at: now
             }
@@ -586,17 +622,51 @@ describe("ReleaseDecider", () => {
 
       describe("Advance", () => {
         const soakEnds = liveAt(0) + 5 * minute
+        /** Healthy checks cover the whole 5-minute soak of step 0. */
+        const steppingSoaked: History = [...stepping, ...[0, 1, 2, 3, 4].map((n) => healthChecked(0, n, "healthy", 0))]
+        const afterDelay = soakEnds + minute
 
-        it("automatic: after the soak, with the latest check healthy, promotes to the next step", () =>
-          given(steppingHealthy).when(advance(0, system, soakEnds)).then([
-            promoted(0, system, soakEnds),
-            stepStarted(1, system, soakEnds)
+        it("automatic: healthy checks cover the soak and the analytics delay has passed: promotes", () =>
+          given(steppingSoaked).when(advance(0, system, afterDelay)).then([
+            promoted(0, system, afterDelay),
+            stepStarted(1, system, afterDelay)
           ]))
-        it("automatic: rejected before the soak has elapsed", () =>
-          given(steppingHealthy).when(advance(0, system, soakEnds - 1)).thenRejects(
+        it("automatic: rejected when healthy checks cover only part of the soak", () =>
+          given(steppingHealthy).when(advance(0, system, afterDelay)).thenRejects(
             "soak_not_elapsed",
-            /step 0 soaks until 2023-11-14T22:20:20.000Z/
+            /healthy checks cover step 0 until 2023-11-14T22:16:20.000Z; its soak needs them until 2023-11-14T22:20:20.000Z/
           ))
+        it("automatic: rejected before the analytics delay after the soak has passed", () =>
+          given(steppingSoaked).when(advance(0, system, afterDelay - 1)).thenRejects(
+            "soak_not_elapsed",
+            /step 0 soaks until 2023-11-14T22:20:20.000Z plus the analytics delay/
+          ))
+        it("automatic: an unjudged window asked again and judged healthy counts toward the soak", () =>
+          given([
+            ...stepping,
+            healthChecked(0, 0, "healthy", 0),
+            healthChecked(0, 1, "inconclusive", 0),
+            // asked again from the unjudged window's start, widened to the next boundary
+            { ...healthChecked(0, 2, "healthy", 0), window: { start: windowOf(0, 1).start, end: windowOf(0, 2).end } },
+            healthChecked(0, 3, "healthy", 0),
+            healthChecked(0, 4, "healthy", 0)
+          ]).when(advance(0, system, afterDelay)).then([promoted(0, system, afterDelay), stepStarted(1, system, afterDelay)]))
+        it("automatic: never over an unjudged gap longer than one interval: the soak counts again after it", () =>
+          given([
+            ...stepping,
+            healthChecked(0, 0, "healthy", 0),
+            healthChecked(0, 1, "inconclusive", 0),
+            healthChecked(0, 2, "inconclusive", 0),
+            healthChecked(0, 3, "healthy", 0),
+            healthChecked(0, 4, "healthy", 0),
+            healthChecked(0, 5, "healthy", 0)
+          ]).when(advance(0, system, afterDelay + minute)).thenRejects(
+            "soak_not_elapsed",
+            /healthy checks cover step 0 until 2023-11-14T22:21:20.000Z; its soak needs them until 2023-11-14T22:23:20.000Z/
+          ))
+        it("automatic: rejected while a window waits to be judged", () =>
+          given([...steppingSoaked, healthChecked(0, 5, "inconclusive", 0)]).when(advance(0, system, afterDelay + minute))
+            .thenRejects("not_healthy", /the latest health check at step 0 was inconclusive/))
         it("automatic: rejected when the release waits for a person (autoAdvance off)", () =>
           given(withRelease({ autoAdvance: false }, steppingHealthy)).when(advance(0, system, soakEnds)).thenRejects(
             "manual_advance_only",
@@ -631,12 +701,34 @@ describe("ReleaseDecider", () => {
           given(steppingHealthy).when(advance(1)).thenRejects("stale_step", /the release is at step 0, not 1/))
         it("from a step already left is already done", () => given(atStep1).when(advance(0)).thenNothing())
 
-        it("at the last step, after its own soak and a healthy check, completes the release", () =>
-          given([...atLastStep, healthChecked(2, 0, "healthy", 0)]).when(advance(2, system, liveAt(2) + 10 * minute))
-            .then([{ _tag: "Completed", actor: system, at: liveAt(2) + 10 * minute }]))
+        const lastStepSoaked: History = [
+          ...atLastStep,
+          ...Array.from({ length: 10 }, (_, n) => healthChecked(2, n, "healthy", 0))
+        ]
+        const completesAt = liveAt(2) + 11 * minute
+        const completing = (liveDeployment: TrafficSplit.ActiveDeployment | undefined, actor = system) => ({
+          ...advance(2, actor, completesAt),
+          liveDeployment
+        })
+        it("at the last step, after its own soak covered by healthy checks, completes when the canary serves 100%", () =>
+          given(lastStepSoaked).when(completing(deploymentAt(2)))
+            .then([{ _tag: "Completed", actor: system, at: completesAt }]))
+        it("at the last step, a hand-made deployment found before completing is drift, never Completed", () =>
+          given(lastStepSoaked).when(completing(handDeployed)).then([
+            { _tag: "DriftDetected", expected: deploymentAt(2).split, observed: handDeployed, actor: system, at: completesAt }
+          ]))
+        it("at the last step, a person's Advance checks the live deployment too", () =>
+          given([...atLastStep, healthChecked(2, 0, "healthy", 0)]).when(completing(handDeployed, alice)).then([
+            { _tag: "DriftDetected", expected: deploymentAt(2).split, observed: handDeployed, actor: alice, at: completesAt }
+          ]))
+        it("at the last step, completing without reading the live deployment is refused", () =>
+          given(lastStepSoaked).when(completing(undefined)).thenRejects(
+            "invalid_state",
+            /cannot complete without reading the live deployment first/
+          ))
         it("at the last step, automatic, waits for the last step's soak", () =>
-          given([...atLastStep, healthChecked(2, 0, "healthy", 0)]).when(advance(2, system, liveAt(2) + 9 * minute))
-            .thenRejects("soak_not_elapsed", /step 2 soaks until 2023-11-15T00:25:20.000Z/))
+          given([...atLastStep, healthChecked(2, 0, "healthy", 0)]).when(completing(deploymentAt(2)))
+            .thenRejects("soak_not_elapsed", /its soak needs them until 2023-11-15T00:25:20.000Z/))
         it("at the last step, needs a healthy check before Completed", () =>
           given(atLastStep).when(advance(2)).thenRejects("not_healthy", /no health check has passed at step 2 yet/))
       })
@@ -803,8 +895,29 @@ describe("ReleaseDecider", () => {
           given(rollingBack).when(reportShiftFailure("rate_limited", { purpose: "rollback", retryAfterSeconds: 120 })).then([
             retry(1, "429 Too Many Requests", now + ReleaseDecider.retryAfterMs("rel-1", 1, 120), "rate_limited")
           ]))
-        it("a rollback never gives up, whatever the number of attempts", () =>
-          given([...rollingBack, ...shiftFailures(ReleaseDecider.maxShiftAttempts, "rollback")])
+        const stalled = (failures: number): Event<"Stalled"> => ({
+          _tag: "Stalled",
+          cause: "cloudflare_unreachable",
+          stepIndex: 0,
+          since: shiftFailed(1).at,
+          reason: `rollback pending: Cloudflare unreachable since 2023-11-14T22:15:20.000Z (${failures} attempts, retried with backoff): 503 Service Unavailable`,
+          actor: system,
+          at: now
+        })
+        it(`the ${ReleaseDecider.rollbackStallAfterFailures}rd failure in a row says the rollback is stalled (once), and retries`, () =>
+          given([...rollingBack, ...shiftFailures(ReleaseDecider.rollbackStallAfterFailures - 1, "rollback")])
+            .when(reportShiftFailure("transient", { purpose: "rollback" }))
+            .then([
+              retry(3, "503 Service Unavailable", now + ReleaseDecider.backoffMs("rel-1", 3)),
+              stalled(3)
+            ]))
+        it("a rollback never gives up, whatever the number of attempts, and says it is stalled only once", () =>
+          given([
+            ...rollingBack,
+            ...shiftFailures(3, "rollback"),
+            { ...stalled(3), at: shiftFailed(3).at },
+            ...shiftFailures(ReleaseDecider.maxShiftAttempts, "rollback").slice(3)
+          ])
             .when(reportShiftFailure("transient", { purpose: "rollback" }))
             .then([
               retry(
@@ -850,10 +963,11 @@ describe("ReleaseDecider", () => {
           given(rollingBack).when(command).thenRejects("invalid_state", /no step traffic change is under way/))
       }
 
-      it("ReportDrift records DriftDetected: a rollback overwrites nothing silently either", () =>
-        given(rollingBack).when(reportDrift(deploymentAt(0).split)).then([
-          { _tag: "DriftDetected", expected: deploymentAt(0).split, observed: handDeployed, actor: system, at: now }
-        ]))
+      it("ReportDrift is rejected: a rollback restores the stable version whatever is live (RolledBack says what it replaced)", () =>
+        given(rollingBack).when(reportDrift(deploymentAt(0).split)).thenRejects(
+          "invalid_state",
+          /cannot record drift: the release is rolling back/
+        ))
       it("RecordHealthCheck is rejected: the release is rolling back", () =>
         given(rollingBack).when(recordHealthCheck(0, 1, healthy)).thenRejects(
           "invalid_state",
@@ -1002,6 +1116,8 @@ describe("ReleaseDecider", () => {
   describe("failed", () => {
     it("Create again is already done", () => given(failedRelease).when(create()).thenNothing())
     it("Start again is already done", () => given(failedRelease).when(start()).thenNothing())
+    it("RecordRollback is already done: a failed release leaves the stable version at 100%", () =>
+      given(failedRelease).when(recordRollback()).thenNothing())
     refusesEach(failedRelease, "the release failed", [
       advance(0),
       pause,
@@ -1009,7 +1125,6 @@ describe("ReleaseDecider", () => {
       rollback,
       cancel,
       recordTrafficShift(0),
-      recordRollback(),
       ...everyShiftFailure(),
       reportDrift(),
       recordHealthCheck(0, 0, healthy)
