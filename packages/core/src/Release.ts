@@ -53,6 +53,11 @@ export interface Run {
   readonly liveSplit: TrafficSplit.TrafficSplit
   readonly stepIndex: number
   readonly stepStartedAt: number
+  /**
+   * The end of the latest health window recorded for the current split (reset when a step starts
+   * or the release resumes): a check re-sent up to it is already done, whatever happened since.
+   */
+  readonly lastWindowEnd: number | null
 }
 
 /** A traffic change that failed and waits to be tried again. */
@@ -83,7 +88,6 @@ export interface Rollback {
  * one check interval; the soak counts only that span.
  */
 export interface Checks {
-  readonly lastWindowEnd: number | null
   readonly unjudgedSince: number | null
   readonly coveredFrom: number
   readonly coveredUntil: number
@@ -223,7 +227,6 @@ export const soakCovered = (release: Release, soaking: Soaking): boolean =>
   soaking.checks.coveredUntil >= soakEndsAt(release, soaking.run, soaking)
 
 const freshChecks = (trafficAppliedAt: number): Checks => ({
-  lastWindowEnd: null,
   unjudgedSince: null,
   coveredFrom: trafficAppliedAt,
   coveredUntil: trafficAppliedAt,
@@ -249,7 +252,7 @@ export const evolveChecks = (
   at: number,
   intervalMs: number
 ): Checks => {
-  const base = { ...checks, lastWindowEnd: window.end, lastVerdict: verdict, lastCheckAt: at, consecutiveFailures }
+  const base = { ...checks, lastVerdict: verdict, lastCheckAt: at, consecutiveFailures }
   switch (verdict) {
     case "healthy": {
       // A gap longer than one interval (unjudged data given up, or a long unhealthy stretch)
@@ -289,7 +292,7 @@ const evolveActive = (release: Release, phase: Active, event: ReleaseEvent): Pha
     case "StepStarted":
       return {
         _tag: "Shifting",
-        run: { ...run, stepIndex: event.stepIndex, stepStartedAt: event.at },
+        run: { ...run, stepIndex: event.stepIndex, stepStartedAt: event.at, lastWindowEnd: null },
         dueAt: event.at,
         retry: null
       }
@@ -309,6 +312,7 @@ const evolveActive = (release: Release, phase: Active, event: ReleaseEvent): Pha
       return phase._tag === "Soaking"
         ? {
           ...phase,
+          run: { ...run, lastWindowEnd: event.window.end },
           checks: evolveChecks(
             phase.checks,
             event.window,
@@ -346,7 +350,7 @@ const evolveActive = (release: Release, phase: Active, event: ReleaseEvent): Pha
     case "Resumed": {
       // The split a person accepted becomes the baseline; the step is re-applied from it unless
       // it already is the step's split, and checks start afresh. A paused rollback carries on.
-      const resumed = { ...run, liveSplit: event.liveDeployment.split }
+      const resumed = { ...run, liveSplit: event.liveDeployment.split, lastWindowEnd: null }
       const rollback = phase._tag === "Paused" || phase._tag === "RollingBack" ? phase.rollback : null
       if (rollback !== null) {
         return { _tag: "RollingBack", run: resumed, rollback, dueAt: event.at, retry: null, stalled: false }
@@ -414,7 +418,8 @@ export const evolve = (state: ReleaseState, event: ReleaseEvent): ReleaseState =
               stableVersionId: event.stableVersionId,
               liveSplit: event.liveDeployment.split,
               stepIndex: 0,
-              stepStartedAt: event.at
+              stepStartedAt: event.at,
+              lastWindowEnd: null
             },
             dueAt: event.at,
             retry: null

@@ -241,9 +241,8 @@ const decideHealthCheck = (release: Release.Release, soaking: Release.Soaking, c
   const { actor, now: at } = command
   const checks = soaking.checks
   const run = soaking.run
-  // A window already judged is already done (re-sent commands); a window from before this step's
-  // traffic went live (an earlier step, or before a resume) says nothing about the current split.
-  if (checks.lastWindowEnd !== null && command.window.end <= checks.lastWindowEnd) return alreadyDone
+  // A window from before this step's traffic went live (an earlier step, or before a resume) says
+  // nothing about the current split.
   if (command.window.start < soaking.trafficAppliedAt) return alreadyDone
   const policy = release.plan.health
   const assessment = HealthCheck.assess(policy, command.canary, command.stable)
@@ -494,6 +493,9 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
     }
 
     case "RecordHealthCheck": {
+      // A window already judged is already done, whatever happened since (re-sent commands).
+      const run = Release.runOf(release)
+      if (run?.lastWindowEnd != null && command.window.end <= run.lastWindowEnd) return alreadyDone
       switch (phase._tag) {
         case "Soaking":
           return decideHealthCheck(release, phase, command)

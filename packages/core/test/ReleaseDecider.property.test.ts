@@ -147,6 +147,7 @@ type Invariant =
   | "terminal-absorbs"
   | "rollback-ends-rolled-back"
   | "promotion-needs-health"
+  | "no-promotion-over-unjudged-gap"
   | "one-terminal-event"
   | "idempotent"
   | "due-not-before-last-event"
@@ -206,6 +207,8 @@ const simulate = (scenario: Scenario): Outcome => {
   const trace: Array<string> = []
   const violations: Array<Violation> = []
   let rollbackStarted = false
+  /** The rollback began by giving up a traffic change: it may end Failed when the stable version was found live. */
+  let rollbackFailing = false
   let terminalEvents = 0
   // An independent view of the current step, from the events alone: its index, when its split went
   // live, and the checks that measured it (reset when a step starts or the release resumes).
@@ -287,27 +290,59 @@ const simulate = (scenario: Scenario): Outcome => {
           break
         case "RollbackStarted":
           rollbackStarted = true
+          rollbackFailing = event.failing === true
           break
         case "Promoted":
         case "Completed": {
           if (rollbackStarted) violate("rollback-ends-rolled-back", `${event._tag} after RollbackStarted`)
           if (!Release.exists(before)) break
           const latest = stepChecks[stepChecks.length - 1]
+          const soaking = before.phase._tag === "Soaking" ? before.phase : undefined
           if (
-            before.consecutiveFailures > 0 || before.lastVerdict !== "healthy" || latest === undefined ||
-            latest.verdict !== "healthy" || latest.consecutiveFailures > 0
+            soaking === undefined || soaking.checks.consecutiveFailures > 0 || soaking.checks.lastVerdict !== "healthy" ||
+            latest === undefined || latest.verdict !== "healthy" || latest.consecutiveFailures > 0
           ) {
             violate(
               "promotion-needs-health",
-              `${event._tag} at step ${before.stepIndex} with consecutiveFailures ${before.consecutiveFailures}, latest verdict ${before.lastVerdict} (latest HealthChecked of the step: ${
+              `${event._tag} at step ${stepIndex} in phase ${before.phase._tag} (latest HealthChecked of the step: ${
                 latest === undefined ? "none" : `${latest.verdict}, failures ${latest.consecutiveFailures}`
               })`
             )
           }
           if (Actor.isSystem(command.actor)) {
-            const soakEndsAt = (before.trafficAppliedAt ?? Infinity) + Release.currentStep(before).waitSeconds * 1000
-            if (command.now < soakEndsAt) {
-              violate("promotion-needs-health", `automatic ${event._tag} at ${clock(command.now)} before the soak ended (${clock(soakEndsAt)})`)
+            // Independently of the decider's bookkeeping: walk back from the latest healthy window
+            // over healthy windows at most one interval apart; that span must cover the soak, and
+            // the analytics delay after the soak's end must have passed.
+            const interval = plan.health.intervalSeconds * 1000
+            const healthyWindows = stepChecks.filter((check) => check.verdict === "healthy").map((check) => check.window)
+            const last = healthyWindows[healthyWindows.length - 1]
+            let coveredFrom = last?.start ?? Infinity
+            let i = healthyWindows.length - 2
+            for (; i >= 0; i--) {
+              if (coveredFrom - healthyWindows[i]!.end > interval) break
+              coveredFrom = Math.min(coveredFrom, healthyWindows[i]!.start)
+            }
+            // The soak starts when the split went live: a first gap of up to one interval is allowed too.
+            if (i < 0 && stepLiveAt !== null && coveredFrom - stepLiveAt <= interval) coveredFrom = stepLiveAt
+            const soakEndsAt = coveredFrom + plan.steps[stepIndex]!.waitSeconds * 1000
+            if (last === undefined || last.end < soakEndsAt) {
+              violate(
+                "no-promotion-over-unjudged-gap",
+                `automatic ${event._tag} at step ${stepIndex}: healthy checks cover only [${clock(coveredFrom)}, ${
+                  last === undefined ? "-" : clock(last.end)
+                }), the soak needs until ${clock(soakEndsAt)} (checks: ${
+                  stepChecks.map((c) => `${c.verdict}[${clock(c.window.start)},${clock(c.window.end)})`).join(" ")
+                })`
+              )
+            }
+            if (command.now < soakEndsAt + plan.health.analyticsDelaySeconds * 1000) {
+              violate("no-promotion-over-unjudged-gap", `automatic ${event._tag} at ${clock(command.now)} before the soak ended (${clock(soakEndsAt)}) plus the analytics delay`)
+            }
+          }
+          if (event._tag === "Completed") {
+            const live = command._tag === "Advance" ? command.liveDeployment : undefined
+            if (live === undefined || !sameSplit(live.split, TrafficSplit.whole(canaryId))) {
+              violate("promotion-needs-health", `Completed without reading the canary at 100% live (read ${live === undefined ? "nothing" : showSplit(live.split)})`)
             }
           }
           break
@@ -318,8 +353,13 @@ const simulate = (scenario: Scenario): Outcome => {
       if (event._tag === "Completed" || event._tag === "RolledBack" || event._tag === "Failed" || event._tag === "Cancelled") {
         terminalEvents++
         if (terminalEvents > 1) violate("one-terminal-event", `a second terminal event: ${event._tag}`)
-        if (rollbackStarted && event._tag !== "RolledBack") {
+        const failedOnStableFound = event._tag === "Failed" && rollbackFailing && command._tag === "RecordRollback" &&
+          command.reusedExisting && command.replaced === undefined
+        if (rollbackStarted && event._tag !== "RolledBack" && !failedOnStableFound) {
           violate("rollback-ends-rolled-back", `the rollback ended with ${event._tag}, not RolledBack`)
+        }
+        if (event._tag === "Failed" && !failedOnStableFound) {
+          violate("rollback-ends-rolled-back", "Failed without the stable version read at 100% first")
         }
       }
     }
@@ -342,7 +382,7 @@ const simulate = (scenario: Scenario): Outcome => {
       violate("terminal-absorbs", `${command._tag} moved a ${before.status} release to ${state.status}`)
     }
     if (produced.some((e) => e._tag === "RolledBack")) {
-      const live = Release.exists(state) ? state.liveSplit : null
+      const live = Release.exists(state) ? Release.liveSplit(state) : null
       if (state.status !== "rolled_back" || !isWholeStable(live)) {
         violate("rollback-ends-rolled-back", `after RolledBack the status is ${state.status} and the live split is ${live === null ? "null" : showSplit(live)}`)
       }
@@ -353,7 +393,7 @@ const simulate = (scenario: Scenario): Outcome => {
       // By design (docs/lifecycle.md, person commands by status): a Resume that resumed a rollback
       // paused by Cloudflare credentials is rejected the second time, since the release is rolling back.
       const rejectedByDesign = command._tag === "Resume" && Result.isFailure(again) && again.failure.code === "invalid_state" &&
-        Release.exists(state) && state.status === "in_progress" && state.rollback !== null
+        Release.exists(state) && state.phase._tag === "RollingBack"
       if (!rejectedByDesign && (!Result.isSuccess(again) || again.success.length > 0)) {
         violate(
           "idempotent",
@@ -385,8 +425,12 @@ const simulate = (scenario: Scenario): Outcome => {
     switch (action._tag) {
       case "Wait":
         return undefined
-      case "Advance":
-        return { _tag: "Advance", fromStep: action.fromStep, actor, now }
+      case "Advance": {
+        // The orchestrator reads the live deployment before completing: sometimes someone changed it.
+        const believed = Release.liveSplit(release) ?? []
+        const split = m.roll >= 900 ? driftedSplit(m.amount, [believed]) : believed
+        return { _tag: "Advance", fromStep: action.fromStep, liveDeployment: { deploymentId: "dep-read", split }, actor, now }
+      }
       case "ShiftTraffic":
         if (m.roll < 600) {
           return {
@@ -401,9 +445,9 @@ const simulate = (scenario: Scenario): Outcome => {
         if (m.roll < 700) {
           return {
             _tag: "ReportDrift",
-            expected: release.liveSplit ?? [],
+            expected: (Release.liveSplit(release) ?? []),
             // Read before applying: drift only when the live split is neither the step's nor the one the events say.
-            observed: { deploymentId: "dep-by-hand", split: driftedSplit(m.amount, [action.split, release.liveSplit ?? []]) },
+            observed: { deploymentId: "dep-by-hand", split: driftedSplit(m.amount, [action.split, (Release.liveSplit(release) ?? [])]) },
             actor,
             now
           }
@@ -431,7 +475,7 @@ const simulate = (scenario: Scenario): Outcome => {
         if (m.roll < 600) {
           // A rollback restores the stable version whatever is live, and records a hand-made deployment it replaced.
           const replaced = m.roll % 3 === 2
-            ? { deploymentId: "dep-by-hand", split: driftedSplit(m.amount, [action.split, release.liveSplit ?? []]) }
+            ? { deploymentId: "dep-by-hand", split: driftedSplit(m.amount, [action.split, (Release.liveSplit(release) ?? [])]) }
             : undefined
           return {
             _tag: "RecordRollback",
@@ -452,12 +496,13 @@ const simulate = (scenario: Scenario): Outcome => {
           now
         }
       case "CheckHealth": {
-        if (m.roll >= 940 && release.liveSplit !== null) {
+        const believed = Release.liveSplit(release)
+        if (m.roll >= 940 && believed !== null) {
           // The orchestrator reads the live deployment before judging it.
           return {
             _tag: "ReportDrift",
-            expected: release.liveSplit,
-            observed: { deploymentId: "dep-by-hand", split: driftedSplit(m.amount, [release.liveSplit]) },
+            expected: believed,
+            observed: { deploymentId: "dep-by-hand", split: driftedSplit(m.amount, [believed]) },
             actor,
             now
           }
@@ -526,12 +571,19 @@ const simulate = (scenario: Scenario): Outcome => {
     }
     if (k < 72) {
       const offset = m.roll < 100 ? -1 : m.roll < 200 ? 1 : 0
-      return send({ _tag: "Advance", fromStep: (release?.stepIndex ?? 0) + offset, actor, now })
+      const live = release === undefined ? null : Release.liveSplit(release)
+      return send({
+        _tag: "Advance",
+        fromStep: (release === undefined ? 0 : Release.stepIndex(release)) + offset,
+        liveDeployment: live === null ? undefined : { deploymentId: "dep-read", split: live },
+        actor,
+        now
+      })
     }
     if (k < 76) return send({ _tag: "Pause", reason: `paused by ${Actor.describe(actor)}`, actor, now })
     if (k < 83) {
       const split = m.roll < 600
-        ? release?.liveSplit ?? TrafficSplit.whole(stableId)
+        ? (release === undefined ? null : Release.liveSplit(release)) ?? TrafficSplit.whole(stableId)
         : m.roll < 850
         ? handMadeSplit(m.amount)
         : m.roll % 2 === 0
@@ -588,18 +640,25 @@ const simulate = (scenario: Scenario): Outcome => {
         continue
       }
       if (release.status === "paused") {
-        send({ _tag: "Resume", liveDeployment: { deploymentId: "dep-seen", split: release.liveSplit ?? [] }, actor: alice, now })
+        send({ _tag: "Resume", liveDeployment: { deploymentId: "dep-seen", split: (Release.liveSplit(release) ?? []) }, actor: alice, now })
         continue
       }
       let action = NextAction.nextAction(release, now)
       if (action._tag === "Wait") break
       now = Math.max(now, action.at)
       action = NextAction.nextAction(release, now)
+      const phase = release.phase
       if (
-        action._tag === "CheckHealth" && !release.autoAdvance && release.lastVerdict === "healthy" &&
-        release.consecutiveFailures === 0
+        action._tag === "CheckHealth" && !release.autoAdvance && phase._tag === "Soaking" &&
+        phase.checks.lastVerdict === "healthy" && phase.checks.consecutiveFailures === 0
       ) {
-        send({ _tag: "Advance", fromStep: release.stepIndex, actor: alice, now })
+        send({
+          _tag: "Advance",
+          fromStep: phase.run.stepIndex,
+          liveDeployment: { deploymentId: "dep-read", split: phase.run.liveSplit },
+          actor: alice,
+          now
+        })
         continue
       }
       const healthy = { requests: release.plan.health.minRequests + 1000, errors: 0 }
@@ -641,7 +700,11 @@ const invariants: ReadonlyArray<readonly [Invariant, string]> = [
   ["rollback-ends-rolled-back", "a rollback ends with RolledBack and the stable version at 100%, never with a promotion or completion"],
   [
     "promotion-needs-health",
-    "no promotion or completion unless the step's latest check is healthy with no failures counted (and, automatically, the soak is over)"
+    "no promotion or completion unless the step's latest check is healthy with no failures counted, and no completion unless the canary was read serving 100%"
+  ],
+  [
+    "no-promotion-over-unjudged-gap",
+    "no automatic promotion unless healthy checks cover the whole soak with no unjudged gap over one interval, after the analytics delay"
   ],
   ["one-terminal-event", "at most one terminal event ever, and exactly one once the release is driven to the end"],
   ["idempotent", "re-sending a command right after its own events yields no events (ReportShiftFailure excepted)"],
