@@ -108,7 +108,7 @@ const title = (facts: ReleaseFacts, event: ReleaseEvent.ReleaseEvent): string =>
     case "HealthChecked":
       return `${worker} failed a health check at ${pct(facts.context.percentage)}`
     case "RollbackStarted":
-      return `Rolling back ${worker}`
+      return event.failing === true ? `Release of ${worker} gave up: restoring the stable version` : `Rolling back ${worker}`
     case "RolledBack":
       return `${worker} rolled back`
     case "Completed":
@@ -119,6 +119,10 @@ const title = (facts: ReleaseFacts, event: ReleaseEvent.ReleaseEvent): string =>
       return `Release of ${worker} cancelled`
     case "DriftDetected":
       return `Drift detected on ${worker}: release paused`
+    case "Stalled":
+      return event.cause === "no_data"
+        ? `Release of ${worker} held: no health data at ${pct(facts.context.percentage)}`
+        : `Rollback of ${worker} pending: Cloudflare unreachable`
     case "StepStarted":
     case "TrafficShifted":
     case "TrafficShiftFailed":
@@ -136,6 +140,7 @@ const reasonText = (facts: ReleaseFacts, event: ReleaseEvent.ReleaseEvent): stri
     case "Paused":
     case "RollbackStarted":
     case "Failed":
+    case "Stalled":
       return event.reason
     case "Cancelled":
       return event.reason
@@ -164,6 +169,7 @@ const outcome = (event: ReleaseEvent.ReleaseEvent): Outcome => {
     case "HealthChecked":
     case "RollbackStarted":
     case "DriftDetected":
+    case "Stalled":
       return "warning"
     default:
       return "info"

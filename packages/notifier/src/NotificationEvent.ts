@@ -7,7 +7,9 @@
  * Not every release event is worth a message: steps starting, traffic being shifted, transient
  * Cloudflare retries and healthy or inconclusive checks are the normal course of a release and
  * would only be noise. A rollback sends two messages under one name: when it starts (with the
- * reason, while the canary still serves) and when the stable version serves 100% again.
+ * reason, while the canary still serves) and when the stable version serves 100% again. A
+ * release held by something outside it (`release.stalled`: analytics that cannot judge a step, or
+ * Cloudflare failing a rollback) is said once per step, or once per rollback.
  *
  * @since 0.1.0
  */
@@ -25,7 +27,8 @@ export const names = [
   "release.completed",
   "release.failed",
   "release.cancelled",
-  "release.drift_detected"
+  "release.drift_detected",
+  "release.stalled"
 ] as const
 
 export const EventName = Schema.Literals(names)
@@ -43,7 +46,8 @@ export const label: { readonly [name in EventName]: string } = {
   "release.completed": "Release completed",
   "release.failed": "Release failed",
   "release.cancelled": "Release cancelled",
-  "release.drift_detected": "Drift detected"
+  "release.drift_detected": "Drift detected",
+  "release.stalled": "Release held (no health data, or Cloudflare unreachable during a rollback)"
 }
 
 /** The notification event a release event is, or `undefined` for those nobody is told about. */
@@ -72,6 +76,8 @@ export const classify = (event: ReleaseEvent.ReleaseEvent): EventName | undefine
       return "release.cancelled"
     case "DriftDetected":
       return "release.drift_detected"
+    case "Stalled":
+      return "release.stalled"
     case "StepStarted":
     case "TrafficShifted":
     case "TrafficShiftFailed":

@@ -83,7 +83,7 @@ const drive = (releaseId: string, team: number, worker: number, index: number, d
       apply({ _tag: "Pause", reason: "checking the dashboards", actor: person, now })
     } else if (fate === "paused" && decision === 7) apply({ _tag: "Resume", liveDeployment: live, actor: token, now })
     else if (fate === "manual" && decision % 4 === 0 && Release.exists(state)) {
-      apply({ _tag: "Advance", fromStep: state.stepIndex, actor: person, now })
+      apply({ _tag: "Advance", fromStep: Release.stepIndex(state), liveDeployment: live, actor: person, now })
     }
     else if (fate === "rolled_back_by_hand" && decision === 6) {
       apply({ _tag: "Rollback", reason: "customers complain", actor: token, now })
@@ -109,7 +109,8 @@ const drive = (releaseId: string, team: number, worker: number, index: number, d
           break
         }
         case "Advance":
-          apply({ _tag: "Advance", fromStep: action.fromStep, actor: Actor.system, now })
+          // Completing reads the live deployment first.
+          apply({ _tag: "Advance", fromStep: action.fromStep, liveDeployment: live, actor: Actor.system, now })
           break
         case "ApplyRollback":
           live = { deploymentId: `dep_${releaseId}_${++deployments}`, split: [...action.split] }
