@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer } from "effect"
+import { Effect, Fiber, Layer, Option } from "effect"
 import { TestClock } from "effect/testing"
 import {
   Actor,
@@ -112,5 +112,125 @@ describe("Orchestrator", () => {
       assert.match(outcome.advance.message, /cannot advance: the release is paused \(someone else paused it\)/)
       assert.strictEqual(outcome.loaded.state.status, "paused")
       assert.isFalse(outcome.loaded.events.some((e) => e.event._tag === "Promoted"))
+    }))
+})
+
+describe("Orchestrator: drift is checked before every traffic change and before completing", () => {
+  const twoSteps = Plan.make({
+    steps: [{ percentage: 10, waitSeconds: 60 }, { percentage: 100, waitSeconds: 60 }],
+    health: { intervalSeconds: 60, analyticsDelaySeconds: 0, minRequests: 1 }
+  })
+  const createWith = (releaseId: string, releasePlan: Plan.Plan) =>
+    Orchestrator.create({
+      releaseId,
+      teamId: "team",
+      workerId: "wkr",
+      accountId: target.accountId,
+      scriptName: target.scriptName,
+      canaryVersionId: "v2",
+      planId: null,
+      plan: releasePlan,
+      autoAdvance: true,
+      name: null,
+      ticketUrl: null,
+      actor: person
+    })
+  const tags = (loaded: Orchestrator.Loaded) => loaded.events.map((e) => e.event._tag)
+  const handMade = [{ versionId: "v3", percentage: 100 }]
+
+  it.effect("a hand-made deployment between Start and step 0's shift pauses the release and is not overwritten", () =>
+    Effect.gen(function*() {
+      const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
+      yield* Effect.gen(function*() {
+        yield* createWith("rel_1", twoSteps)
+        yield* Orchestrator.execute("rel_1", { _tag: "Start", actor: person })
+        memory.deployOutOfBand(target, handMade)
+        yield* Orchestrator.runDue()
+        const loaded = yield* Orchestrator.load("rel_1")
+        assert.strictEqual(loaded.state.status, "paused")
+        assert.include(tags(loaded), "DriftDetected")
+        assert.deepStrictEqual(memory.deployments(target).map((d) => d.message), ["initial", "deployed by hand"])
+      }).pipe(Effect.provide(ports(memory.router)))
+    }))
+
+  it.effect("a hand-made deployment between the last check and the next step's shift pauses the release and is not overwritten", () =>
+    Effect.gen(function*() {
+      const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
+      yield* Effect.gen(function*() {
+        yield* createWith("rel_1", twoSteps)
+        yield* Orchestrator.execute("rel_1", { _tag: "Start", actor: person })
+        yield* Orchestrator.runDue() // step 0 live at 10%
+        yield* TestClock.adjust("60 seconds")
+        yield* Orchestrator.runDue() // the step's only check, healthy
+        memory.deployOutOfBand(target, handMade)
+        yield* Orchestrator.runDue() // promotes (no traffic change yet)
+        yield* Orchestrator.runDue() // step 1's shift reads first: drift
+        const loaded = yield* Orchestrator.load("rel_1")
+        assert.strictEqual(loaded.state.status, "paused")
+        assert.deepStrictEqual(tags(loaded).slice(-3), ["Promoted", "StepStarted", "DriftDetected"])
+        const messages = memory.deployments(target).map((d) => d.message)
+        assert.strictEqual(messages[messages.length - 1], "deployed by hand")
+      }).pipe(Effect.provide(ports(memory.router)))
+    }))
+
+  it.effect("a hand-made deployment during the last soak: paused with DriftDetected, never Completed", () =>
+    Effect.gen(function*() {
+      const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
+      const single = Plan.make({
+        steps: [{ percentage: 100, waitSeconds: 60 }],
+        health: { intervalSeconds: 60, analyticsDelaySeconds: 0, minRequests: 1 }
+      })
+      yield* Effect.gen(function*() {
+        yield* createWith("rel_1", single)
+        yield* Orchestrator.execute("rel_1", { _tag: "Start", actor: person })
+        yield* Orchestrator.runDue() // v2 at 100%
+        yield* TestClock.adjust("60 seconds")
+        yield* Orchestrator.runDue() // the soak's check, healthy: completing is due now
+        memory.deployOutOfBand(target, handMade)
+        yield* Orchestrator.runDue()
+        const loaded = yield* Orchestrator.load("rel_1")
+        assert.strictEqual(loaded.state.status, "paused")
+        assert.notInclude(tags(loaded), "Completed")
+        assert.strictEqual(tags(loaded).at(-1), "DriftDetected")
+      }).pipe(Effect.provide(ports(memory.router)))
+    }))
+
+  it.effect("a person's Advance from the last step reads the live deployment too", () =>
+    Effect.gen(function*() {
+      const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
+      yield* Effect.gen(function*() {
+        yield* createWith("rel_1", twoSteps)
+        yield* Orchestrator.execute("rel_1", { _tag: "Start", actor: person })
+        yield* Orchestrator.runDue()
+        yield* TestClock.adjust("60 seconds")
+        yield* Orchestrator.runDue()
+        yield* Orchestrator.runDue() // promoted to 100%
+        yield* Orchestrator.runDue() // 100% live
+        yield* TestClock.adjust("60 seconds")
+        yield* Orchestrator.runDue() // healthy check at the last step
+        memory.deployOutOfBand(target, handMade)
+        const state = yield* Orchestrator.execute("rel_1", { _tag: "Advance", actor: person, fromStep: 1 })
+        assert.strictEqual(state.status, "paused")
+      }).pipe(Effect.provide(ports(memory.router)))
+    }))
+})
+
+describe("Orchestrator: the schedule", () => {
+  it.effect("a no-op request on a terminal release does not put it back on the scheduler", () =>
+    Effect.gen(function*() {
+      const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
+      yield* Effect.gen(function*() {
+        yield* create("rel_1")
+        yield* Orchestrator.execute("rel_1", { _tag: "Start", actor: person })
+        yield* Orchestrator.execute("rel_1", { _tag: "Rollback", actor: person })
+        yield* Orchestrator.runDue()
+        const scheduler = yield* Scheduler.Scheduler
+        assert.strictEqual((yield* Orchestrator.load("rel_1")).state.status, "rolled_back")
+        assert.isTrue(Option.isNone(yield* scheduler.nextDueAt), "nothing scheduled once rolled back")
+        for (const request of [{ _tag: "Rollback", actor: person }, { _tag: "Pause", actor: person }] as const) {
+          yield* Orchestrator.execute("rel_1", request).pipe(Effect.ignore)
+          assert.isTrue(Option.isNone(yield* scheduler.nextDueAt), `${request._tag} put the terminal release back on the scheduler`)
+        }
+      }).pipe(Effect.provide(ports(memory.router)))
     }))
 })
