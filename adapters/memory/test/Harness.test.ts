@@ -163,20 +163,32 @@ describe("Harness scenarios", () => {
       assert.strictEqual(Duration.toSeconds(took), 900)
     })))
 
-  it.effect("low traffic holds the step instead of promoting", () =>
+  it.effect("low traffic holds the step: windows are asked again, widened until they hold minRequests, never promoted on less", () =>
     run(Effect.gen(function*() {
       const { harness, worker } = yield* setUp()
-      harness.fleet.setRequestRate(worker, 100) // 1% of 100/min is far below minRequests
+      harness.fleet.setRequestRate(worker, 100) // 1% of 100/min: one request a minute, minRequests is 50
       const releaseId = yield* harness.release({ worker, versionId: "v2", plan: fiveMinuteSteps() })
-      yield* harness.runFor("1 hour")
+      yield* harness.runFor("30 minutes")
 
       const summary = yield* harness.summary(releaseId)
       assert.strictEqual(summary.status, "in_progress")
       assert.strictEqual(summary.currentStep, 0)
-      const checks = (yield* harness.events(releaseId)).flatMap((e) => e.event._tag === "HealthChecked" ? [e.event] : [])
-      assert.strictEqual(checks.length, 60)
+      assert.match(summary.statusReason ?? "", /^held at step 1: no judged health data since .*requests \d+ < minRequests \(50\)/)
+      const events = (yield* harness.events(releaseId)).map((e) => e.event)
+      const applied = events.find((e) => e._tag === "TrafficShifted")!.at
+      const checks = events.flatMap((e) => e._tag === "HealthChecked" ? [e] : [])
+      assert.strictEqual(checks.length, 30)
       assert.isTrue(checks.every((c) => c.verdict === "inconclusive" && c.consecutiveFailures === 0))
+      // every check asks about everything since the step went live: nothing unjudged is dropped
+      assert.isTrue(checks.every((c) => c.window.start === applied))
       assert.match(checks[0]!.reasons[0]!, /requests 1 < minRequests \(50\)/)
+      assert.strictEqual(events.filter((e) => e._tag === "Stalled").length, 1)
+
+      // once the widened window holds 50 requests it is judged, over the whole of it
+      yield* harness.runFor("25 minutes")
+      const judged = (yield* harness.events(releaseId)).flatMap((e) => e.event._tag === "HealthChecked" && e.event.verdict === "healthy" ? [e.event] : [])
+      assert.strictEqual(judged[0]!.window.start, applied)
+      assert.isAtLeast(judged[0]!.canary!.requests, 50)
 
       harness.fleet.setRequestRate(worker, 100_000)
       yield* harness.runUntilSettled("2 hours")
