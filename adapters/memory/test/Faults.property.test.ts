@@ -19,11 +19,12 @@ import { ErrorRate, Harness } from "../src/index.ts"
 const int = (minimum: number, maximum: number) =>
   Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum, maximum })))
 
-const faultKinds = ["apply_fails", "apply_lost", "reads_fail", "all_fail", "rate_limited", "analytics_down", "hand_deploy", "person_rollback"] as const
+const faultKinds = ["apply_fails", "apply_lost", "apply_fails_then_lost", "reads_fail", "all_fail", "rate_limited", "analytics_down", "hand_deploy", "person_rollback"] as const
 type FaultKind = typeof faultKinds[number]
 
 const fault = Arbitrary.all({
-  atSeconds: int(0, 1_800),
+  // A quarter of the faults are there from the start: before step 0's split goes live.
+  atSeconds: int(-600, 1_800).pipe(Arbitrary.map((seconds) => Math.max(0, seconds))),
   kind: int(0, faultKinds.length - 1).pipe(Arbitrary.map((i): FaultKind => faultKinds[i]!)),
   times: int(1, 14)
 })
@@ -147,6 +148,11 @@ const simulate = (s: Scenario) =>
           break
         case "apply_lost":
           harness.fleet.failRouter(f.times, transient, { operation: "apply", afterWrite: true })
+          break
+        case "apply_fails_then_lost":
+          // Failures, then one change that lands on Cloudflare while its answer is lost.
+          harness.fleet.failRouter(f.times, transient, { operation: "apply" })
+          harness.fleet.failRouter(1, transient, { operation: "apply", afterWrite: true })
           break
         case "reads_fail":
           harness.fleet.failRouter(f.times, transient, { operation: "read" })
