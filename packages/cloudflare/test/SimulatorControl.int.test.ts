@@ -73,6 +73,23 @@ describe("control API", () => {
     assert.strictEqual((await control("DELETE", "/clock")).body.pinned, false)
   })
 
+  it("takes fixed version ids: lowercase UUIDs, each used once", async () => {
+    const account = (await control("POST", "/accounts", {})).body
+    const stable = "5ab1e000-0000-4000-8000-000000000001"
+    const canary = "ca4a7000-0000-4000-8000-000000000002"
+    const script = (await control("POST", "/scripts", { accountId: account.id, scriptName: "api", versionId: stable })).body
+    assert.strictEqual(script.versionId, stable)
+    const uploaded = (await control("POST", "/versions", { accountId: account.id, scriptName: "api", id: canary })).body
+    assert.deepStrictEqual(uploaded, { id: canary, number: 2 })
+
+    const again = await control("POST", "/scripts", { accountId: account.id, scriptName: "web", versionId: canary })
+    assert.deepStrictEqual(again, { status: 400, body: { error: `version ${canary} exists` } })
+    const notUuid = await control("POST", "/versions", { accountId: account.id, scriptName: "api", id: "v2" })
+    assert.deepStrictEqual(notUuid, { status: 400, body: { error: "a version id is a lowercase UUID, got v2" } })
+    const state = (await control("GET", "/state")).body
+    assert.deepStrictEqual(state.accounts[0].scripts.map((s: any) => s.versions.map((v: any) => v.id)), [[canary, stable]])
+  })
+
   it("answers 400 with the reason for a refused operation, 404 for an unknown one", async () => {
     const refused = await control("POST", "/scripts", { accountId: "0".repeat(32), scriptName: "api" })
     assert.deepStrictEqual(refused, { status: 400, body: { error: `no account ${"0".repeat(32)}` } })

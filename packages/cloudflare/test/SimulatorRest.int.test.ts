@@ -221,6 +221,32 @@ describe("deployments", () => {
     assert.strictEqual(decimal.versions[0]!.percentage, 0.25)
   })
 
+  it("accepts the smallest share (0.01% beside 99.99%) and 0% beside 100% (the smoke-test split)", async () => {
+    const canary = fixture.sim.createVersion(ref())
+    const smallest = await deploy([
+      { version_id: canary.id, percentage: 0.01 },
+      { version_id: fixture.firstVersionId, percentage: 99.99 }
+    ])
+    conforms(operations.createDeployment, fixture.lastBody())
+    assert.deepStrictEqual(smallest.versions, [
+      { version_id: canary.id, percentage: 0.01 },
+      { version_id: fixture.firstVersionId, percentage: 99.99 }
+    ])
+    assert.strictEqual(fixture.sim.activeDeployment(ref())!.id, smallest.id)
+
+    // Not checked against the schema: its `minimum: 0.01` disagrees with the docs (see the README).
+    const smokeTest = await deploy([
+      { version_id: canary.id, percentage: 0 },
+      { version_id: fixture.firstVersionId, percentage: 100 }
+    ])
+    assert.deepStrictEqual(smokeTest.versions, [
+      { version_id: canary.id, percentage: 0 },
+      { version_id: fixture.firstVersionId, percentage: 100 }
+    ])
+    assert.strictEqual(fixture.sim.activeDeployment(ref())!.id, smokeTest.id)
+    assert.deepStrictEqual(fixture.sim.counters().deploymentsCreated, { [`${fixture.accountId}/storefront`]: 2 })
+  })
+
   it("truncates the deployment message to 1000 bytes", async () => {
     const created = await deploy([{ version_id: fixture.firstVersionId, percentage: 100 }], "x".repeat(1500))
     assert.strictEqual(created.annotations?.["workers/message"]?.length, 1000)
@@ -366,7 +392,34 @@ describe("deployments", () => {
           strategy: "percentage",
           versions: [{ version_id: canary, percentage: 120 }, { version_id: stable, percentage: -20 }]
         }),
-        message: /between 0 and 100, got 120/
+        message: /versions\[0\]\.percentage must be 0 or between 0\.01 and 100, got 120/
+      },
+      {
+        name: "a percentage below 0.01 (1e-11; schema minimum 0.01)",
+        body: ({ canary, stable }) => ({
+          strategy: "percentage",
+          versions: [{ version_id: canary, percentage: 1e-11 }, { version_id: stable, percentage: 100 - 1e-11 }]
+        }),
+        message: /versions\[0\]\.percentage must be 0 or between 0\.01 and 100, got 1e-11/
+      },
+      {
+        name: "a percentage a float error away from 50 (50.000000000001)",
+        body: ({ canary, stable }) => ({
+          strategy: "percentage",
+          versions: [{ version_id: canary, percentage: 50.000000000001 }, {
+            version_id: stable,
+            percentage: 49.999999999999
+          }]
+        }),
+        message: /versions\[0\]\.percentage must have at most two decimal places, got 50\.000000000001/
+      },
+      {
+        name: "a percentage with three decimals (33.333)",
+        body: ({ canary, stable }) => ({
+          strategy: "percentage",
+          versions: [{ version_id: canary, percentage: 33.333 }, { version_id: stable, percentage: 66.667 }]
+        }),
+        message: /versions\[0\]\.percentage must have at most two decimal places, got 33\.333/
       },
       {
         name: "another strategy",

@@ -1,17 +1,29 @@
 /**
  * Cloudflare's rules for a new deployment, checked in the order a reader would: strategy
  * "percentage"; one or two versions (docs and wrangler: "one or two"); each version listed once,
- * known to this Worker and among its 100 most recent uploads; each percentage in [0, 100] (0 is
- * allowed, as the version-overrides docs use it); the total within 100 ± 0.001 (wrangler's
- * epsilon). A violation is an HTTP 400 naming the first problem; the messages are ours, since
- * Cloudflare's are not published.
+ * known to this Worker and among its 100 most recent uploads; each percentage 0 or in
+ * [0.01, 100] (the schemas' `minimum: 0.01`, `maximum: 100`; 0 is allowed, as the
+ * version-overrides docs use it) with at most two decimals (inferred: no published precision);
+ * the total exactly 100, counted in hundredths. A violation is an HTTP 400 naming the first
+ * problem; the messages are ours, since Cloudflare's are not published.
  */
 import * as Annotations from "./Annotations.ts"
 import { Rejection } from "./ErrorCatalogue.ts"
 
 export const maxVersions = 2
 export const deployableVersions = 100
-export const sumTolerance = 0.001
+/** The smallest share other than 0 (OAS24 and OAS26 `minimum: 0.01`; Terraform's `Between(0.01, 100)`). */
+export const minPercentage = 0.01
+
+/**
+ * `percentage` as a whole number of hundredths, or undefined if it has more than two decimals.
+ * A two-decimal value is the double nearest some k/100, and k/100 (correctly rounded) gives it
+ * back; anything else, 1e-11 or 50.000000000001, does not.
+ */
+export const hundredths = (percentage: number): number | undefined => {
+  const k = Math.round(percentage * 100)
+  return k / 100 === percentage ? k : undefined
+}
 
 export interface VersionShare {
   readonly version_id: string
@@ -61,13 +73,18 @@ export const check = (
     if (seen.has(share.version_id)) refuse(`version ${share.version_id} is listed more than once`)
     seen.add(share.version_id)
   }
-  shares.forEach((share, index) => {
-    if (share.percentage < 0 || share.percentage > 100) {
-      refuse(`versions[${index}].percentage must be between 0 and 100, got ${share.percentage}`)
+  const inHundredths = shares.map((share, index) => {
+    const { percentage } = share
+    if (percentage !== 0 && !(percentage >= minPercentage && percentage <= 100)) {
+      refuse(`versions[${index}].percentage must be 0 or between ${minPercentage} and 100, got ${percentage}`)
     }
+    return hundredths(percentage) ??
+      refuse(`versions[${index}].percentage must have at most two decimal places, got ${percentage}`)
   })
-  const total = shares.reduce((sum, share) => sum + share.percentage, 0)
-  if (Math.abs(total - 100) > sumTolerance) refuse(`percentages must total 100, got ${total}`)
+  // In whole hundredths the total is exact: no tolerance is needed (wrangler's ± 0.001 is a
+  // client-side check; with two decimals it admits nothing but 100 anyway).
+  const total = inHundredths.reduce((sum, k) => sum + k, 0)
+  if (total !== 100 * 100) refuse(`percentages must total 100, got ${total / 100}`)
   const recent = new Set(uploadedVersionIds.slice(-deployableVersions))
   const known = new Set(uploadedVersionIds)
   for (const share of shares) {

@@ -84,6 +84,8 @@ export interface Script {
 }
 
 export interface VersionInput {
+  /** A UUID not used by any other version; random by default (tests that need ids up front). */
+  readonly id?: string
   readonly source: VersionSource
   readonly author: Author
   readonly annotations?: Annotations.Annotations
@@ -109,6 +111,8 @@ export interface DeploymentInput {
 export interface ScriptInput {
   readonly accountId: string
   readonly scriptName: string
+  /** The id of the first version (see `VersionInput.id`). */
+  readonly versionId?: string
   readonly requestsPerMinute?: number
   readonly errorRate?: TrafficModel.ErrorRate
   readonly profile?: Partial<TrafficModel.InvocationProfile>
@@ -120,6 +124,8 @@ export interface ScriptInput {
 /** `{script_name}` in OAS24. */
 export const scriptNamePattern = /^[a-z0-9_][a-z0-9-_]*$/
 export const accountIdPattern = /^[0-9a-f]{32}$/
+/** Version and deployment ids: lowercase UUIDs (OAS26 `format: uuid`). */
+export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /** Uploads that omit it get the oldest date before any compatibility flag took effect (docs). */
 export const defaultCompatibilityDate = "2021-11-02"
@@ -189,16 +195,25 @@ export const make = (now: () => number): Platform => {
     return Math.max(at ?? now(), latest)
   }
 
+  const versionExists = (versionId: string) =>
+    [...accounts.values()].some((account) =>
+      [...account.scripts.values()].some((script) => findVersion(script, versionId) !== undefined)
+    )
+
   const uploadVersion = (script: Script, input: VersionInput): Version => {
     const rate = input.errorRate ?? 0
     const invalid = TrafficModel.invalidErrorRate(rate)
     if (invalid !== undefined) throw new Error(invalid)
+    if (input.id !== undefined) {
+      if (!uuidPattern.test(input.id)) throw new Error(`a version id is a lowercase UUID, got ${input.id}`)
+      if (versionExists(input.id)) throw new Error(`version ${input.id} exists`)
+    }
     const createdOn = stamp(script, input.at)
     const hash = createHash("sha256")
     for (const module of input.modules) hash.update(module.name).update(module.content)
     const totalBytes = input.modules.reduce((sum, module) => sum + module.content.byteLength, 0)
     const version: Version = {
-      id: randomUUID(),
+      id: input.id ?? randomUUID(),
       number: script.versions.length + 1,
       createdOn,
       source: input.source,
@@ -300,6 +315,7 @@ export const make = (now: () => number): Platform => {
       }
       // Only `wrangler deploy` can create a Worker: its first version goes live at once.
       const first = uploadVersion(script, {
+        ...(input.versionId === undefined ? {} : { id: input.versionId }),
         source: "wrangler",
         author: account.owner,
         mainModule: "worker.js",

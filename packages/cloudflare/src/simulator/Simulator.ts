@@ -43,6 +43,8 @@ export interface ScriptRef {
 }
 
 export interface CreateScript extends ScriptRef {
+  /** The first version's id: a lowercase UUID no other version has; random by default. */
+  readonly versionId?: string
   readonly requestsPerMinute?: number
   /** The error rate of the first version. */
   readonly errorRate?: TrafficModel.ErrorRate
@@ -54,6 +56,8 @@ export interface CreateScript extends ScriptRef {
 }
 
 export interface CreateVersion extends ScriptRef {
+  /** A lowercase UUID no other version has; random by default. */
+  readonly id?: string
   readonly errorRate?: TrafficModel.ErrorRate
   readonly profile?: Partial<TrafficModel.InvocationProfile>
   readonly message?: string
@@ -184,6 +188,7 @@ const makeControl = (
     createVersion: (input) => {
       const script = platform.requireScript(input.accountId, input.scriptName)
       const version = platform.uploadVersion(script, {
+        ...(input.id === undefined ? {} : { id: input.id }),
         source: input.source ?? "wrangler",
         author: ownerOf(input.accountId),
         mainModule: "worker.js",

@@ -2,7 +2,8 @@
  * The HealthSource contract, run against every adapter: `sample` answers with exactly one sample
  * per requested version, and nothing else; a version without traffic in the window gets zero
  * requests and zero errors (not a missing entry, which would read as "no analytics"); counts are
- * what analytics measured, with requests ≥ errors ≥ 0.
+ * what analytics measured, with requests ≥ errors ≥ 0; and, for adapters that read real
+ * analytics (fixtures with `anotherWindow`), they are the counts of the window asked about.
  *
  * @since 0.1.0
  */
@@ -25,6 +26,17 @@ export interface Fixture {
   readonly traffic: ReadonlyArray<Traffic>
   /** A version that served no traffic in the window. */
   readonly idleVersionId: string
+  /**
+   * Another window of the same target, with what analytics recorded in it for every version of
+   * `traffic` (counts that differ from `traffic`'s), and no traffic for `idleVersionId`. Adapters
+   * reading real analytics give it to show that a sample covers the window asked about, however
+   * the windows are asked in turn; the memory source answers the same counts for every window and
+   * leaves it out.
+   */
+  readonly anotherWindow?: {
+    readonly window: HealthCheck.Window
+    readonly traffic: ReadonlyArray<Traffic>
+  }
 }
 
 const assertPlausible = (versionId: string, sample: HealthCheck.VersionSample) =>
@@ -75,5 +87,27 @@ export const suite = (name: string, makeLayer: () => Layer.Layer<HealthSource.He
         assert.sameMembers([...reversed.keys()], [first!.versionId, second!.versionId])
         assert.strictEqual((yield* health.sample({ target, window, versionIds: [] })).size, 0)
       }))
+
+    if (fixture.anotherWindow !== undefined) {
+      const another = fixture.anotherWindow
+      test("counts only the window asked about, whichever window was asked before", () =>
+        Effect.gen(function*() {
+          const health = yield* HealthSource.HealthSource
+          const versionIds = [...traffic.map((t) => t.versionId), idleVersionId]
+          const turns = [["window", window, traffic], ["anotherWindow", another.window, another.traffic], [
+            "window again",
+            window,
+            traffic
+          ]] as const
+          for (const [label, asked, recorded] of turns) {
+            const samples = yield* health.sample({ target, window: asked, versionIds })
+            assert.sameMembers([...samples.keys()], versionIds, label)
+            for (const { versionId, requests, errors } of recorded) {
+              assert.deepInclude(samples.get(versionId), { requests, errors }, `${versionId} in ${label}`)
+            }
+            assert.deepInclude(samples.get(idleVersionId), { requests: 0, errors: 0 }, `${idleVersionId} in ${label}`)
+          }
+        }))
+    }
   })
 }

@@ -1,8 +1,9 @@
 /**
  * The TrafficRouter contract, run against every adapter: `readActive` returns the Worker's live
  * deployment; `apply` of a split Cloudflare accepts (one or two distinct versions, percentages
- * summing to 100) creates a new deployment that `readActive` then returns; a split it would
- * reject fails with kind `permanent` and changes nothing; an unknown Worker is `not_found`.
+ * summing to 100, 0% and 0.01% included) creates a new deployment that `readActive` then returns;
+ * a split it would reject fails with kind `permanent` and changes nothing; an unknown Worker is
+ * `not_found`.
  *
  * Splits are compared with `TrafficSplit.equals` (order-insensitive), as Cloudflare may reorder.
  *
@@ -25,6 +26,13 @@ export interface Fixture {
    * memory router does not). Leave it out and the suite does not test unknown versions.
    */
   readonly unknownVersionId?: string
+  /**
+   * Whether the adapter refuses the fine percentages Cloudflare refuses: below 0.01 (other than 0)
+   * or with more than two decimals. Cloudflare does (and so does its simulator); the memory router
+   * checks only what core's `TrafficSplit.invalidReason` checks. Leave it out and the suite does
+   * not test them.
+   */
+  readonly refusesFinePercentages?: boolean
 }
 
 const assertSplit = (actual: TrafficSplit.TrafficSplit, expected: TrafficSplit.TrafficSplit) =>
@@ -83,8 +91,11 @@ export const suite = (name: string, makeLayer: () => Layer.Layer<TrafficRouter.T
         const deploymentIds = [(yield* router.readActive(target)).deploymentId]
         for (
           const split of [
+            TrafficSplit.canaryAt(canary, liveVersionId, 0.01),
             TrafficSplit.canaryAt(canary, liveVersionId, 0.25),
             TrafficSplit.canaryAt(canary, other, 50.5),
+            // 0% beside 100%: the version is deployed but serves no traffic (a smoke-test stage)
+            TrafficSplit.canaryAt(canary, liveVersionId, 0),
             TrafficSplit.whole(canary),
             TrafficSplit.whole(liveVersionId)
           ]
@@ -112,6 +123,26 @@ export const suite = (name: string, makeLayer: () => Layer.Layer<TrafficRouter.T
     ]
     for (const [label, split] of invalidSplits) {
       test(`apply of a split with ${label} fails as permanent and changes nothing`, () => assertRefused(split, ["permanent"]))
+    }
+
+    if (fixture.refusesFinePercentages === true) {
+      const fineSplits: ReadonlyArray<readonly [string, TrafficSplit.TrafficSplit]> = [
+        ["a percentage below 0.01", [
+          { versionId: canary, percentage: 1e-11 },
+          { versionId: liveVersionId, percentage: 100 - 1e-11 }
+        ]],
+        ["a percentage with three decimals", [
+          { versionId: canary, percentage: 33.333 },
+          { versionId: liveVersionId, percentage: 66.667 }
+        ]],
+        ["a percentage a float error away from two decimals", [
+          { versionId: canary, percentage: 50.000000000001 },
+          { versionId: liveVersionId, percentage: 49.999999999999 }
+        ]]
+      ]
+      for (const [label, split] of fineSplits) {
+        test(`apply of a split with ${label} fails as permanent and changes nothing`, () => assertRefused(split, ["permanent"]))
+      }
     }
 
     if (fixture.unknownVersionId !== undefined) {
