@@ -53,8 +53,14 @@ export const invalidReason = (split: TrafficSplit): string | undefined => {
   if (split.length < 1 || split.length > 2) return `a deployment has 1 or 2 versions, got ${split.length}`
   if (split.length === 2 && split[0]!.versionId === split[1]!.versionId) return "the two versions must differ"
   if (split.some((share) => share.percentage < 0 || share.percentage > 100)) return "percentages must be between 0 and 100"
-  const sum = round2(split.reduce((total, share) => total + share.percentage, 0))
-  if (sum !== 100) return `percentages must sum to 100, got ${sum}`
+  // As Cloudflare: 0, or at least 0.01 with at most two decimals, exactly (no float tolerance).
+  const fine = split.find((share) =>
+    (share.percentage > 0 && share.percentage < 0.01) || Math.round(share.percentage * 100) / 100 !== share.percentage
+  )
+  if (fine !== undefined) return `percentages are 0 or 0.01 to 100 with at most two decimals, got ${fine.percentage}`
+  // Summed in hundredths: whole numbers, so no float error decides.
+  const hundredths = split.reduce((total, share) => total + Math.round(share.percentage * 100), 0)
+  if (hundredths !== 10_000) return `percentages must sum to 100, got ${hundredths / 100}`
   return undefined
 }
 

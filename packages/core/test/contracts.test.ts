@@ -3,12 +3,13 @@
  * own tests and the demo run on.
  */
 import { Layer } from "effect"
-import { EventStore, HealthSource, Outbox, Scheduler, TrafficRouter } from "../src/index.ts"
+import { EventStore, HealthSource, Outbox, Scheduler, Sessions, TrafficRouter } from "../src/index.ts"
 import {
   EventStoreContract,
   HealthSourceContract,
   OutboxContract,
   SchedulerContract,
+  SessionsContract,
   TrafficRouterContract
 } from "./contracts/index.ts"
 
@@ -21,7 +22,7 @@ const target = { accountId: "account-1", scriptName: "checkout" }
 TrafficRouterContract.suite(
   "memory",
   () => TrafficRouter.layerMemory([{ ...target, liveVersionId: "version-stable" }]),
-  { target, liveVersionId: "version-stable", versionIds: ["version-canary", "version-next"] }
+  { target, liveVersionId: "version-stable", versionIds: ["version-canary", "version-next"], refusesFinePercentages: true }
 )
 
 const traffic = [
@@ -36,3 +37,5 @@ HealthSourceContract.suite(
 )
 
 OutboxContract.suite("memory", () => Outbox.layerMemory.pipe(Layer.provideMerge(EventStore.layerMemory)))
+
+SessionsContract.suite("memory", () => Sessions.layerMemory)
