@@ -783,6 +783,49 @@ describe("ReleaseDecider", () => {
 
         it("a healthy check records HealthChecked with no failures", () =>
           given(stepping).when(recordHealthCheck(0, 0, healthy)).then([healthChecked(0, 0, "healthy", 0)]))
+        it("a sample no one can judge (NaN) is inconclusive with its reason, and is not stored as a measurement", () =>
+          given(stepping).when(recordHealthCheck(0, 0, { requests: Number.NaN, errors: 0 })).then([
+            {
+              ...healthChecked(0, 0, "inconclusive", 0),
+              canary: null,
+              reasons: ["analytics returned an invalid canary sample (requests NaN)"]
+            }
+          ]))
+        it("the first inconclusive window is recorded alone; the next one, leaving two intervals unjudged, says the step is held (Stalled, once)", () => {
+          const quietFirst: History = [...stepping, healthChecked(0, 0, "inconclusive", 0)]
+          given(stepping).when(recordHealthCheck(0, 0, quiet)).then([healthChecked(0, 0, "inconclusive", 0)])
+          // asked again from the unjudged start, widened to the next boundary
+          const widened = { start: windowOf(0, 0).start, end: windowOf(0, 1).end }
+          given(quietFirst).when({ ...recordHealthCheck(0, 1, quiet), window: widened }).then([
+            { ...healthChecked(0, 1, "inconclusive", 0), window: widened },
+            {
+              _tag: "Stalled",
+              cause: "no_data",
+              stepIndex: 0,
+              since: windowOf(0, 0).start,
+              reason: "held at step 1: no judged health data since 2023-11-14T22:15:20.000Z (requests 40 < minRequests (100)); the soak counts only judged time",
+              actor: system,
+              at: checkedAt(0, 1)
+            }
+          ])
+          const stalled: History = [
+            ...quietFirst,
+            { ...healthChecked(0, 1, "inconclusive", 0), window: widened },
+            {
+              _tag: "Stalled",
+              cause: "no_data",
+              stepIndex: 0,
+              since: windowOf(0, 0).start,
+              reason: "held",
+              actor: system,
+              at: checkedAt(0, 1)
+            }
+          ]
+          const wider = { start: windowOf(0, 0).start, end: windowOf(0, 2).end }
+          given(stalled).when({ ...recordHealthCheck(0, 2, quiet), window: wider }).then([
+            { ...healthChecked(0, 2, "inconclusive", 0), window: wider }
+          ])
+        })
         it("a first unhealthy check counts one failure and does nothing else", () =>
           given(steppingHealthy).when(recordHealthCheck(0, 1, failing)).then([healthChecked(0, 1, "unhealthy", 1)]))
         it("three unhealthy checks in a row roll back", () =>
