@@ -19,7 +19,7 @@ import {
   WorkersTrafficRouter
 } from "@canaryroll/cloudflare"
 import type { EventStore, HealthSource, Outbox, Scheduler, TrafficRouter } from "@canaryroll/core"
-import { type Channels, type NotificationStore, Notifier, SecretSealer } from "@canaryroll/notifier"
+import { type Channels, type NotificationStore, Notifier, Redaction, SecretSealer } from "@canaryroll/notifier"
 import * as Postgres from "@canaryroll/postgres"
 import { NodeHttpServer } from "@effect/platform-node"
 import { ByteSize, Cause, Effect, Layer, Option } from "effect"
@@ -27,6 +27,7 @@ import { FetchHttpClient, HttpIncomingMessage, HttpRouter, HttpServerRequest, Ht
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
+import { HttpBody } from "effect/http"
 import { createServer } from "node:http"
 import { Api } from "./api/Api.ts"
 import * as RequestErrors from "./api/RequestErrors.ts"
@@ -67,6 +68,17 @@ const describeStatus = (status: number, method: string, url: string) => {
   }
 }
 
+/**
+ * An error's message may quote a URL (a Cloudflare or a channel error repeating what it was
+ * called with): none leaves with its path, query or user info (`Redaction.text`).
+ */
+const redactErrorBody = (response: HttpServerResponse.HttpServerResponse) => {
+  if (response.status < 400 || response.body._tag !== "Uint8Array" || !isJson(response)) return response
+  const text = response.body.text ?? new TextDecoder().decode(response.body.body)
+  const redacted = Redaction.text(text)
+  return redacted === text ? response : HttpServerResponse.setBody(response, HttpBody.text(redacted, response.body.contentType))
+}
+
 /** Applied to every route: body limit, JSON error bodies, storage failures as 503. */
 export const layerErrorBodies = HttpRouter.middleware((httpEffect) =>
   Effect.gen(function*() {
@@ -103,19 +115,19 @@ export const layerErrorBodies = HttpRouter.middleware((httpEffect) =>
         }
         if (Storage.isStorageFailure(defect) || Storage.isStorageFailure(failure)) {
           return Effect.as(
-            Effect.logWarning("storage unavailable while serving a request", Cause.pretty(cause)),
+            Effect.logWarning("storage unavailable while serving a request", Redaction.text(Cause.pretty(cause))),
             errorResponse(503, "unavailable", "the database is unavailable; try again shortly")
           )
         }
         if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
         return Effect.as(
-          Effect.logError(`request ${request.method} ${request.url.split("?")[0]} failed`, Cause.pretty(cause)),
+          Effect.logError(`request ${request.method} ${request.url.split("?")[0]} failed`, Redaction.text(Cause.pretty(cause))),
           errorResponse(500, "internal", "the server failed to handle the request; it was logged")
         )
       })
     )
     if (response.status >= 400 && !isJson(response)) return describeStatus(response.status, request.method, request.url)
-    return response
+    return redactErrorBody(response)
   }), { global: true })
 
 /** The API's routes; needs the services listed in `layerServices`. */

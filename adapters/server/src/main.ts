@@ -88,7 +88,7 @@ const program = Effect.gen(function*() {
     // checkpoint, the delivery key and the claims' leases keep each message sent once.
     notifications: {
       deliver: true,
-      // A sandbox runs on someone's machine: its webhooks may well point at localhost.
+      // A sandbox runs on someone's machine: its webhooks and SMTP servers may well be on localhost.
       sender: { allowPrivateAddresses: settings.allowPrivateWebhooks ?? sandbox }
     }
   })
@@ -97,6 +97,12 @@ const program = Effect.gen(function*() {
   const running = yield* Layer.build(Layer.mergeAll(http, loop).pipe(Layer.provideMerge(services)))
   const address = HttpServer.formatAddress(Context.get(running, HttpServer.HttpServer).address)
   yield* Effect.logInfo(`CanaryRoll is listening on ${address} (public URL ${publicUrl})`)
+  if (settings.allowPrivateWebhooks ?? sandbox) {
+    const why = settings.allowPrivateWebhooks === undefined ? "sandbox" : "CANARYROLL_ALLOW_PRIVATE_WEBHOOKS=true"
+    yield* Effect.logWarning(
+      `private addresses allowed for notifications (${why}): webhooks and email may reach loopback, the local network and cloud metadata`
+    )
+  }
   if (settings.scheduler) {
     const scheduler = Context.get(running, Postgres.SchedulerLoop.SchedulerLoop)
     yield* Effect.logInfo(`scheduler ${scheduler.owner} is stepping releases`)

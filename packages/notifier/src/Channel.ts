@@ -10,14 +10,15 @@
  * This module validates what people send (`ChannelInput`, `ChannelPatch`: Schemas the HTTP API
  * can reuse, failing with `ChannelInvalid` naming each field), turns it into the stored record
  * with every secret sealed (`seal`), opens a record for sending (`open`), and shows a record
- * without its secrets (`view`): a URL as its scheme and host followed by `…`, a password as set
- * or not, a signing secret not at all.
+ * without its secrets (`view`): a URL as its scheme and host followed by `…` (`Redaction.url`), a
+ * password as set or not, a signing secret not at all.
  *
  * @since 0.1.0
  */
 import { ValidationError } from "@canaryroll/core"
 import { Clock, Effect, Redacted, Result, Schema } from "effect"
 import * as NotificationEvent from "./NotificationEvent.ts"
+import * as Redaction from "./Redaction.ts"
 import type * as NotificationStore from "./NotificationStore.ts"
 import * as SecretSealer from "./SecretSealer.ts"
 import * as WebhookSignature from "./WebhookSignature.ts"
@@ -162,16 +163,6 @@ export type EmailSettings = typeof EmailSettings.Type
 /** A URL kind's stored settings: how the URL is shown. */
 export const UrlSettings = Schema.Struct({ url: Schema.String })
 
-/** `https://hooks.slack.com/…`: enough to recognise a URL, nothing of its path or query, which hold the credential. */
-export const redactUrl = (text: string): string => {
-  try {
-    const url = new URL(text)
-    return `${url.protocol}//${url.host}/…`
-  } catch {
-    return "…"
-  }
-}
-
 /** A channel as shown to people: no secret, only whether it is set. */
 export type ConfigView =
   | { readonly kind: "slack" | "discord" | "google_chat"; readonly url: string }
@@ -250,7 +241,7 @@ export const seal = Effect.fnUntraced(function*(
     case "discord":
     case "google_chat":
       return {
-        settings: { url: redactUrl(config.url) },
+        settings: { url: Redaction.url(config.url) },
         secrets: { url: yield* sealAs("url", config.url) },
         generatedSigningSecret: null
       } satisfies Sealed as Sealed
@@ -275,7 +266,7 @@ export const seal = Effect.fnUntraced(function*(
           JSON.stringify({ secret: replaced, expiresAt: (yield* Clock.currentTimeMillis) + previousSecretTtlMs })
         )
       return {
-        settings: { url: redactUrl(config.url) },
+        settings: { url: Redaction.url(config.url) },
         secrets: {
           url: yield* sealAs("url", config.url),
           secret: unchanged ? stored : yield* sealAs("secret", config.secret ?? generated!),

@@ -27,6 +27,7 @@ import * as crypto from "node:crypto"
 import * as Notification from "./Notification.ts"
 import * as NotificationEvent from "./NotificationEvent.ts"
 import * as NotificationStore from "./NotificationStore.ts"
+import * as Redaction from "./Redaction.ts"
 
 export interface Options {
   /** The server's public URL, for links to release pages. */
@@ -191,13 +192,13 @@ export const make = (options: Options): Effect.Effect<
           suspect = { position: event.position, failures }
           yield* Effect.logError(
             `notifier: recording deliveries for event ${event.id} failed (${failures} of ${maxEventFailures}), retrying`,
-            exit.cause
+            Redaction.text(Cause.pretty(exit.cause))
           )
           return 0
         }
         yield* Effect.logError(
           `notifier: recording deliveries for event ${event.id} failed ${failures} times; skipped, nobody is told about it`,
-          exit.cause
+          Redaction.text(Cause.pretty(exit.cause))
         )
       } else if (Exit.isFailure(exit)) {
         return yield* Effect.failCause(exit.cause)
@@ -209,17 +210,20 @@ export const make = (options: Options): Effect.Effect<
     })
 
     const step = Effect.suspend(() => isolating > 0 ? isolated : runOnce).pipe(
-      Effect.catch((error) => Effect.logWarning(`notifier: recording deliveries failed, retrying: ${error.message}`).pipe(Effect.as(0))),
+      Effect.catch((error) => Effect.logWarning(`notifier: recording deliveries failed, retrying: ${Redaction.text(error.message)}`).pipe(Effect.as(0))),
       Effect.catchCause((cause) =>
         Cause.hasInterruptsOnly(cause)
           ? Effect.failCause(cause)
           : Effect.gen(function*() {
             if (isolating === 0) {
-              yield* Effect.logError("notifier: recording deliveries failed; handling the batch one event at a time", cause)
+              yield* Effect.logError(
+                "notifier: recording deliveries failed; handling the batch one event at a time",
+                Redaction.text(Cause.pretty(cause))
+              )
               isolating = batchSize
             } else {
               // reading the event itself failed: nothing to skip past, as its position is unknown
-              yield* Effect.logError("notifier: reading the next event failed, retrying", cause)
+              yield* Effect.logError("notifier: reading the next event failed, retrying", Redaction.text(Cause.pretty(cause)))
             }
             return 0
           })

@@ -13,13 +13,15 @@
  * Every attempt ends recorded: a defect (a throw while opening the channel or rendering) is a
  * temporary failure with its cause as the error, and a delivery whose claims already exceed the
  * policy's `maxAttempts` (senders that died mid-attempt) is failed without sending. Either way a
- * delivery ends, and never holds its channel for ever.
+ * delivery ends, and never holds its channel for ever. Errors are recorded and logged redacted
+ * (`Redaction`): a defect's text may quote a channel's URL.
  *
  * @since 0.1.0
  */
 import { Cause, Clock, Duration, Effect, FiberSet, Option, Random } from "effect"
 import * as ChannelSender from "./ChannelSender.ts"
 import * as NotificationStore from "./NotificationStore.ts"
+import * as Redaction from "./Redaction.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 
 export interface Options {
@@ -123,12 +125,12 @@ export const make = (options: Options = {}): Effect.Effect<
       attempt(delivery).pipe(
         Effect.catch((error) =>
           // The lease runs out and the delivery is tried again: nothing is lost.
-          Effect.logWarning(`notifier: could not record delivery ${delivery.id}: ${error.message}`)
+          Effect.logWarning(`notifier: could not record delivery ${delivery.id}: ${Redaction.text(error.message)}`)
         ),
         Effect.catchCause((cause) =>
           Cause.hasInterruptsOnly(cause)
             ? Effect.failCause(cause)
-            : Effect.logError(`notifier: could not record delivery ${delivery.id}`, cause)
+            : Effect.logError(`notifier: could not record delivery ${delivery.id}`, Redaction.text(Cause.pretty(cause)))
         )
       )
 
@@ -139,9 +141,11 @@ export const make = (options: Options = {}): Effect.Effect<
         const claimed = free > 0
           ? yield* claim(free).pipe(
             Effect.catch((error) =>
-              Effect.logWarning(`notifier: claiming deliveries failed, retrying: ${error.message}`).pipe(Effect.as([]))
+              Effect.logWarning(`notifier: claiming deliveries failed, retrying: ${Redaction.text(error.message)}`).pipe(Effect.as([]))
             ),
-            Effect.catchCause((cause) => Effect.logError("notifier: claiming deliveries failed", cause).pipe(Effect.as([])))
+            Effect.catchCause((cause) =>
+              Effect.logError("notifier: claiming deliveries failed", Redaction.text(Cause.pretty(cause))).pipe(Effect.as([]))
+            )
           )
           : []
         for (const delivery of claimed) yield* FiberSet.run(inFlight, logged(delivery))

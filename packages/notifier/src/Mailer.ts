@@ -5,6 +5,10 @@
  * than a handshake), closed when the send ends or is interrupted, with every nodemailer timeout
  * set to the attempt's.
  *
+ * It connects to the address it is given (`Server.address`: the one the sender resolved and
+ * checked, see `PublicAddress`), never resolving the host itself, and keeps the host name for TLS
+ * (SNI and the certificate check).
+ *
  * Retrying follows SMTP's reply classes: a 4xx reply is temporary, a 5xx reply permanent (an
  * unknown recipient, a refused login, a rejected message), and a failure without a reply
  * (connection refused, TLS, a timeout) temporary.
@@ -12,8 +16,10 @@
  * @since 0.1.0
  */
 import { Context, Effect, Layer, Redacted, Schema } from "effect"
+import { isIP } from "node:net"
 import * as nodemailer from "nodemailer"
 import type * as Channel from "./Channel.ts"
+import * as PublicAddress from "./PublicAddress.ts"
 
 export interface Email {
   readonly from: string
@@ -27,6 +33,8 @@ export interface Email {
 export interface Server {
   readonly settings: Channel.EmailSettings
   readonly password: Redacted.Redacted<string> | null
+  /** The IP address to connect to: `settings.host` as resolved and checked by the sender. */
+  readonly address: string
 }
 
 export class MailFailed extends Schema.TaggedError<MailFailed>()("MailFailed", {
@@ -63,9 +71,13 @@ export const classify = (cause: unknown): MailFailed => {
 export const makeSmtp: Mailer["Service"] = Mailer.of({
   send: (server, email, { timeoutMs }) =>
     Effect.acquireUseRelease(
-      Effect.sync(() =>
-        nodemailer.createTransport({
-          host: server.settings.host,
+      Effect.sync(() => {
+        // The certificate is checked against the name people gave, not the address connected to.
+        const host = PublicAddress.canonicalHost(server.settings.host) ?? server.settings.host
+        const servername = isIP(host) === 0 ? host : undefined
+        return nodemailer.createTransport({
+          host: server.address,
+          ...(servername === undefined ? {} : { servername, tls: { servername } }),
           port: server.settings.port,
           secure: server.settings.security === "tls",
           requireTLS: server.settings.security === "starttls",
@@ -77,7 +89,7 @@ export const makeSmtp: Mailer["Service"] = Mailer.of({
           greetingTimeout: timeoutMs,
           socketTimeout: timeoutMs
         })
-      ),
+      }),
       (transport) =>
         Effect.tryPromise({
           try: () =>

@@ -6,15 +6,15 @@
  * leases keep each message delivered (at least) once.
  *
  * It needs the core's `Outbox` and `EventStore`, a `NotificationStore` (memory, or
- * `PgNotifications` from `@canaryroll/postgres`), a `SecretSealer` (the server's `SecretBox`
- * fits), and an `HttpClient` (`FetchHttpClient.layer`). Email goes through nodemailer
- * (`Mailer.layerSmtp`) unless a `Mailer` is given with `layerWith`.
+ * `PgNotifications` from `@canaryroll/postgres`) and a `SecretSealer` (the server's `SecretBox`
+ * fits). HTTP goes out through Node's `http`/`https` (each attempt connects only to the addresses
+ * it checked, see `ChannelSender`); email through nodemailer (`Mailer.layerSmtp`) unless a
+ * `Mailer` is given with `layerWith`.
  *
  * @since 0.1.0
  */
 import type { EventStore, Outbox } from "@canaryroll/core"
 import { Effect, Layer } from "effect"
-import type { HttpClient } from "effect/http"
 import * as Channels from "./Channels.ts"
 import * as ChannelSender from "./ChannelSender.ts"
 import * as DeliveryRecorder from "./DeliveryRecorder.ts"
@@ -58,7 +58,6 @@ export const layerWith = (
   | EventStore.EventStore
   | NotificationStore.NotificationStore
   | SecretSealer.SecretSealer
-  | HttpClient.HttpClient
   | Mailer.Mailer
 > => {
   const channels = Channels.layer({ baseUrl: options.baseUrl })
@@ -76,5 +75,4 @@ export const layer = (
   | EventStore.EventStore
   | NotificationStore.NotificationStore
   | SecretSealer.SecretSealer
-  | HttpClient.HttpClient
 > => layerWith(options).pipe(Layer.provide(Mailer.layerSmtp))

@@ -15,9 +15,13 @@
  * - After `maxAttempts` attempts (8 by default: about 20 minutes of backoff at most), the
  *   delivery fails with its last error.
  *
+ * The error `decide` records is redacted (`Redaction.text`): whoever reads a delivery (any member
+ * of the team) sees no URL's path, query or user info in it, whatever the attempt reported.
+ *
  * @since 0.1.0
  */
 import type * as NotificationStore from "./NotificationStore.ts"
+import * as Redaction from "./Redaction.ts"
 
 export interface Policy {
   readonly maxAttempts: number
@@ -88,7 +92,7 @@ export const retryDelayMs = (policy: Policy, attempt: number, retryAfterMs: numb
     : Math.max(backoff, Math.ceil(Math.min(retryAfterMs, policy.maxRetryAfterMs) * (1 + random * 0.1)))
 }
 
-/** What to record after attempt number `attempts` (counted from 1) ended with `result` at `now`. */
+/** What to record after attempt number `attempts` (counted from 1) ended with `result` at `now`; its error redacted. */
 export const decide = (
   policy: Policy,
   options: { readonly attempts: number; readonly result: AttemptResult; readonly now: number; readonly random: number }
@@ -98,16 +102,18 @@ export const decide = (
     case "Sent":
       return { _tag: "Delivered", at: now, statusCode: result.statusCode }
     case "Permanent":
-      return { _tag: "Failed", at: now, error: result.error, statusCode: result.statusCode }
-    case "Temporary":
+      return { _tag: "Failed", at: now, error: Redaction.text(result.error), statusCode: result.statusCode }
+    case "Temporary": {
+      const error = Redaction.text(result.error)
       return attempts >= policy.maxAttempts
-        ? { _tag: "Failed", at: now, error: `gave up after ${attempts} attempts: ${result.error}`, statusCode: result.statusCode }
+        ? { _tag: "Failed", at: now, error: `gave up after ${attempts} attempts: ${error}`, statusCode: result.statusCode }
         : {
           _tag: "Retry",
           at: now,
           nextAttemptAt: now + retryDelayMs(policy, attempts, result.retryAfterMs, random),
-          error: result.error,
+          error,
           statusCode: result.statusCode
         }
+    }
   }
 }

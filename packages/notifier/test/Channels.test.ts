@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option, Redacted, Result } from "effect"
-import { Channel, Channels, NotificationStore, SecretSealer } from "../src/index.ts"
+import { Channel, Channels, NotificationStore, Redaction, SecretSealer } from "../src/index.ts"
 import * as Pipeline from "./support/Pipeline.ts"
 
 const slackUrl = "https://hooks.slack.com/services/T000/B000/secret-token-123"
@@ -179,7 +179,7 @@ describe("Channel input", () => {
   })
 
   it("redacts a URL to its scheme and host", () => {
-    assert.strictEqual(Channel.redactUrl(slackUrl), "https://hooks.slack.com/…")
-    assert.strictEqual(Channel.redactUrl("http://127.0.0.1:8080/x?token=y"), "http://127.0.0.1:8080/…")
+    assert.strictEqual(Redaction.url(slackUrl), "https://hooks.slack.com/…")
+    assert.strictEqual(Redaction.url("http://127.0.0.1:8080/x?token=y"), "http://127.0.0.1:8080/…")
   })
 })

@@ -4,59 +4,13 @@
  * retried.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Queue } from "effect"
-import { simpleParser, type ParsedMail } from "mailparser"
-import type { AddressInfo } from "node:net"
-import { SMTPServer } from "smtp-server"
+import { Effect } from "effect"
 import { Channels, NotificationStore } from "../src/index.ts"
 import * as Pipeline from "./support/Pipeline.ts"
 import * as Releases from "./support/Releases.ts"
+import * as SmtpServer from "./support/SmtpServer.ts"
 
-interface Received {
-  readonly from: string
-  readonly to: ReadonlyArray<string>
-  readonly user: string | null
-  readonly mail: ParsedMail
-}
-
-/** An SMTP server for the scope; `reject` answers DATA with an SMTP error instead of accepting. */
-const smtpServer = (options: { readonly reject?: { readonly code: number; readonly message: string } } = {}) =>
-  Effect.gen(function*() {
-    const queue = yield* Queue.unbounded<Received>()
-    const server = yield* Effect.acquireRelease(
-      Effect.callback<SMTPServer>((resume) => {
-        const server = new SMTPServer({
-          authOptional: true,
-          allowInsecureAuth: true,
-          disabledCommands: ["STARTTLS"],
-          onAuth: (auth, _session, callback) =>
-            auth.username === "mailer" && auth.password === "s3cret"
-              ? callback(null, { user: auth.username })
-              : callback(new Error("Invalid username or password")),
-          onData: (stream, session, callback) => {
-            simpleParser(stream).then((mail) => {
-              if (options.reject !== undefined) {
-                const error = new Error(options.reject.message) as Error & { responseCode: number }
-                error.responseCode = options.reject.code
-                return callback(error)
-              }
-              Queue.offerUnsafe(queue, {
-                from: session.envelope.mailFrom === false ? "" : session.envelope.mailFrom.address,
-                to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-                user: typeof session.user === "string" ? session.user : null,
-                mail
-              })
-              callback()
-            }, callback)
-          }
-        })
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-      }),
-      (server) => Effect.callback<void>((resume) => server.close(() => resume(Effect.void)))
-    )
-    const { port } = server.server.address() as AddressInfo
-    return { port, next: Queue.take(queue) }
-  })
+const smtpServer = SmtpServer.make
 
 const emailChannel = (port: number, credentials: { username?: string; password?: string } = {}) =>
   Effect.flatMap(Channels.Channels, (channels) =>

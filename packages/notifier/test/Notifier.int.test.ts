@@ -5,7 +5,6 @@
 import { EventStore, Outbox } from "@canaryroll/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Layer, Redacted } from "effect"
-import { FetchHttpClient } from "effect/http"
 import { Channels, Mailer, NotificationStore, Notifier, WebhookSignature } from "../src/index.ts"
 import * as AesGcmSealer from "./support/AesGcmSealer.ts"
 import * as Pipeline from "./support/Pipeline.ts"
@@ -22,7 +21,6 @@ const process = Notifier.layerWith({
     Outbox.layerMemory.pipe(Layer.provideMerge(EventStore.layerMemory)),
     NotificationStore.layerMemory,
     AesGcmSealer.layer(),
-    FetchHttpClient.layer,
     Mailer.layerSmtp
   ))
 )

@@ -1,12 +1,11 @@
 /**
  * The notifier as a server process wires it, on memory ports, for tests: the event store and
- * outbox of the core, the memory NotificationStore, an AES-256-GCM sealer, real HTTP (fetch) and
+ * outbox of the core, the memory NotificationStore, an AES-256-GCM sealer, real HTTP (node:http) and
  * real SMTP (nodemailer). Tests drive the recorder and the worker step by step (`runOnce`,
  * `runDue`) under `TestClock`, or run them for real.
  */
 import { EventStore, Outbox, type ReleaseEvent } from "@canaryroll/core"
 import { Effect, Layer } from "effect"
-import { FetchHttpClient } from "effect/http"
 import {
   Channels,
   ChannelSender,
@@ -24,7 +23,7 @@ export interface Options {
   readonly timeout?: ChannelSender.Options["timeout"]
   /** Default `true`: the tests' receivers listen on loopback. */
   readonly allowPrivateAddresses?: boolean
-  /** How hosts resolve for the public-address check (when private addresses are not allowed). */
+  /** How hosts resolve (once per attempt; the addresses it answers are the ones connected to). */
   readonly lookup?: ChannelSender.Options["lookup"]
 }
 
@@ -43,7 +42,7 @@ export const layer = (options: Options = {}) => {
     allowPrivateAddresses: options.allowPrivateAddresses ?? true,
     lookup: options.lookup
   }).pipe(
-    Layer.provide([FetchHttpClient.layer, Mailer.layerSmtp])
+    Layer.provide(Mailer.layerSmtp)
   )
   return Channels.layer({ baseUrl }).pipe(Layer.provideMerge(sender), Layer.provideMerge(storage()))
 }
