@@ -432,6 +432,22 @@ export const migrations = Migrator.fromRecord({
       ON notification_deliveries (team_id, created_at DESC, sequence DESC, id DESC)`
     yield* sql`CREATE INDEX notification_deliveries_channel
       ON notification_deliveries (channel_id, created_at DESC, sequence DESC, id DESC)`
+  }),
+  "0010_sessions": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // What a person sees of their sessions (see PgSessions and core's Sessions port): a public id
+    // that opens nothing (the cookie's secret is only ever stored as `id_hash`), when it was last
+    // used and what browser started it. Sessions from before get an id and their start as their
+    // last use. The defaults let a server of the previous version, still running beside a new one
+    // during an upgrade, go on starting sessions.
+    yield* sql`
+      ALTER TABLE sessions
+        ADD COLUMN id text NOT NULL DEFAULT ('ses_' || replace(gen_random_uuid()::text, '-', '')),
+        ADD COLUMN last_seen_at timestamptz,
+        ADD COLUMN user_agent text`
+    yield* sql`UPDATE sessions SET last_seen_at = created_at`
+    yield* sql`ALTER TABLE sessions ALTER COLUMN last_seen_at SET DEFAULT now(), ALTER COLUMN last_seen_at SET NOT NULL`
+    yield* sql`CREATE UNIQUE INDEX sessions_id ON sessions (id)`
   })
 })
 

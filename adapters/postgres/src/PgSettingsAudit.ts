@@ -1,9 +1,9 @@
 /**
  * PgSettingsAudit: audit entries for changes to a team's settings (members, invitations, tokens,
- * Cloudflare credentials, Workers, plans). Releases are event-sourced and their audit entries are
- * folded from events (PgReadModels); settings are plain rows, so whoever changes one records the
- * change here in the same transaction. Both kinds share `audit_log`, one log per team, read by
- * PgAuditLog with the same filters and cursor.
+ * Cloudflare credentials, Workers, plans) and to its members' sessions. Releases are
+ * event-sourced and their audit entries are folded from events (PgReadModels); settings are
+ * plain rows, so whoever changes one records the change here in the same transaction. Both
+ * kinds share `audit_log`, one log per team, read by PgAuditLog with the same filters and cursor.
  *
  * A settings entry has no release, and its `position` comes from the sequence
  * `settings_audit_positions`, which starts at 2^62: never an event's position (see migration 0006_teams).
@@ -36,7 +36,12 @@ export const changeTypes = [
   "PlanDeleted",
   "NotificationChannelCreated",
   "NotificationChannelUpdated",
-  "NotificationChannelDeleted"
+  "NotificationChannelDeleted",
+  // A member's sessions: their password changed (their other sessions ended), they logged out
+  // everywhere, or an admin of the team ended their sessions.
+  "PasswordChanged",
+  "SessionsEnded",
+  "MemberSessionsEnded"
 ] as const
 
 export type ChangeType = typeof changeTypes[number]
