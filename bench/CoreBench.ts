@@ -2,7 +2,7 @@
  * The core's benchmarks: folding a long stream, decoding stored events, decide + evolve, and a
  * simulated 2-hour release through the orchestrator and the memory harness.
  */
-import { Actor, NextAction, Plan, Release, ReleaseCommand, ReleaseDecider, ReleaseEvent } from "@canaryroll/core"
+import { Actor, NextAction, Plan, Release, ReleaseCommand, ReleaseDecider, ReleaseEvent, type TrafficSplit } from "@canaryroll/core"
 import { Harness } from "@canaryroll/memory"
 import { Effect, Schema } from "effect"
 import { TestClock } from "effect/testing"
@@ -45,22 +45,22 @@ export const run = async (samples: (full: number) => number) => {
     })
     apply({ _tag: "Start", liveDeployment: { deploymentId: "d1", split: [{ versionId: "v1", percentage: 100 }] }, actor, now: t0 })
     let deployments = 1
+    let live: TrafficSplit.ActiveDeployment = { deploymentId: "d1", split: [{ versionId: "v1", percentage: 100 }] }
     while (events.length < size && !Release.isTerminal(state)) {
       const action = NextAction.nextAction(state, t0)
       if (action._tag === "Wait") break
       const now = action.at
       switch (action._tag) {
         case "ShiftTraffic":
-          apply({
-            _tag: "RecordTrafficShift", stepIndex: action.stepIndex, reusedExisting: false, actor, now,
-            deployment: { deploymentId: `d${++deployments}`, split: action.split }
-          })
+          live = { deploymentId: `d${++deployments}`, split: action.split }
+          apply({ _tag: "RecordTrafficShift", stepIndex: action.stepIndex, reusedExisting: false, actor, now, deployment: live })
           break
         case "CheckHealth":
           apply({ _tag: "RecordHealthCheck", window: { start: action.window.start, end: now }, canary: healthy, stable: healthy, actor, now })
           break
         case "Advance":
-          apply({ _tag: "Advance", fromStep: action.fromStep, actor, now })
+          // completing reads the live deployment first
+          apply({ _tag: "Advance", fromStep: action.fromStep, liveDeployment: live, actor, now })
           break
         case "ApplyRollback":
           throw new Error("a healthy benchmark release never rolls back")
