@@ -52,6 +52,35 @@ describe("NotificationEvent", () => {
   })
 })
 
+describe("release.stalled", () => {
+  const stalled = (cause: ReleaseEvent.StallCause, reason: string): ReleaseEvent.ReleaseEvent => ({
+    _tag: "Stalled",
+    cause,
+    stepIndex: 0,
+    since: rolledBack[3]!.at,
+    reason,
+    actor: Actor.system,
+    at: rolledBack[3]!.at + 180_000
+  })
+  const held = (event: ReleaseEvent.ReleaseEvent) => notificationAt([...rolledBack.slice(0, 4), event], 4)!
+
+  it("a step held for lack of health data is said once, with its reason, to channels subscribed to release.stalled", () => {
+    const notification = held(stalled("no_data", "held at step 1: no judged health data since 2026-01-01T10:02:00.000Z (analytics unavailable: timeout); the soak counts only judged time"))
+    assert.strictEqual(notification.name, "release.stalled")
+    assert.strictEqual(notification.title, "Release of checkout-api held: no health data at 10%")
+    assert.strictEqual(notification.outcome, "warning")
+    assert.match(notification.reason ?? "", /^held at step 1: no judged health data since/)
+    assert.include(NotificationEvent.names, "release.stalled")
+  })
+
+  it("a rollback Cloudflare keeps failing is said once as pending, never as failed", () => {
+    const notification = held(stalled("cloudflare_unreachable", "rollback pending: Cloudflare unreachable since 2026-01-01T10:02:00.000Z (3 attempts, retried with backoff): 503"))
+    assert.strictEqual(notification.name, "release.stalled")
+    assert.strictEqual(notification.title, "Rollback of checkout-api pending: Cloudflare unreachable")
+    assert.match(SlackMessage.render(notification).text, /Rollback of checkout-api pending/)
+  })
+})
+
 describe("Notification", () => {
   it("says the Worker, the versions, the step, the measured error rate against the limit, the reason and who acted", () => {
     assert.strictEqual(rollbackStarted.name, "release.rolled_back")
