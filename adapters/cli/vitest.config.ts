@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url"
 import { defineProject } from "vitest/config"
 
 export default defineProject({
@@ -5,6 +6,9 @@ export default defineProject({
     include: ["test/**/*.test.ts"],
     // The command against a real server, on the real clock: vitest.processes.config.ts.
     exclude: ["test/processes/**", "**/node_modules/**"],
+    // One embedded Postgres for the run (or DATABASE_URL), for the commands that run against the
+    // database themselves (`admin create`); see @canaryroll/postgres/test-database.
+    globalSetup: [fileURLToPath(import.meta.resolve("@canaryroll/postgres/test-database/global-setup"))],
     testTimeout: 30_000
   }
 })

@@ -7,9 +7,16 @@
  * 403 names the role needed); a server that cannot be reached or answers something unreadable is
  * an error of its own, so callers can tell "the server said no" from "no answer".
  *
+ * A call that changes a release (create, start, advance, pause, resume, roll back, cancel) is safe
+ * to send again, and is sent again when no answer came back or the server was restarting (no
+ * answer, 502, 503, 504, or `409 idempotency_key_in_flight`), a few times with growing pauses
+ * (`retryDelays`). Each call carries an `Idempotency-Key` of its own, the same on each of its
+ * attempts, so the server carries it out once and answers the retries with the first answer.
+ * Reads are not retried here (`ReleaseWatch` waits out a restarting server its own way).
+ *
  * @since 0.1.0
  */
-import { Effect, Redacted, Schema } from "effect"
+import { type Duration, Effect, Redacted, Schedule, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import * as ApiShapes from "./ApiShapes.ts"
 
@@ -21,7 +28,17 @@ export interface Connection {
   readonly team: string
   /** Extra headers on every call (Cloudflare Access service tokens in front of the server). */
   readonly headers?: Readonly<Record<string, string>>
+  /** How a call that changes a release is sent again (default: 3 more times, after 1 s, 2 s and 4 s). */
+  readonly retry?: Retry
 }
+
+/** `times` more attempts at most, the first after `firstDelay`, each next one twice as long after. */
+export interface Retry {
+  readonly times: number
+  readonly firstDelay: Duration.Input
+}
+
+export const defaultRetry: Retry = { times: 3, firstDelay: "1 second" }
 
 /** The server answered with an error status. */
 export class ApiRefused extends Schema.TaggedError<ApiRefused>()("ApiRefused", {
@@ -43,6 +60,22 @@ export class ServerUnreachable extends Schema.TaggedError<ServerUnreachable>()("
 
 export type ApiError = ApiRefused | ServerUnreachable
 
+/** Statuses a server or its proxy answers while it restarts or is replaced. */
+const transientStatuses: ReadonlySet<number> = new Set([502, 503, 504])
+
+/** Worth asking again: no answer at all, or a gateway's or an unavailable server's status. */
+export const isTransient = (error: ApiError): boolean =>
+  error._tag === "ServerUnreachable"
+    ? error.status === undefined || transientStatuses.has(error.status)
+    : transientStatuses.has(error.status)
+
+/**
+ * Worth sending a call that changes a release again, with its key: no answer or a restarting
+ * server, or the server still carrying out the first attempt.
+ */
+export const isRetryable = (error: ApiError): boolean =>
+  isTransient(error) || (error._tag === "ApiRefused" && error.status === 409 && error.code === "idempotency_key_in_flight")
+
 /** A decoded answer and the JSON it came from. */
 export interface Answer<A> {
   readonly value: A
@@ -50,6 +83,13 @@ export interface Answer<A> {
 }
 
 export type ReleaseAction = "start" | "advance" | "pause" | "resume" | "rollback" | "cancel"
+
+export interface ActOptions {
+  /** Recorded by pause, rollback and cancel. */
+  readonly reason?: string | undefined
+  /** `advance`: the step it moves on from (the release's `currentStep` as the caller saw it); required there. */
+  readonly fromStep?: number | undefined
+}
 
 export interface CreateRelease {
   readonly workerId: string
@@ -90,14 +130,16 @@ export const make = Effect.fnUntraced(function*(connection: Connection) {
     method: "GET" | "POST" | "DELETE",
     path: string,
     schema: S,
-    body?: unknown
+    body?: unknown,
+    headers: Readonly<Record<string, string>> = {}
   ): Effect.Effect<Answer<S["Type"]>, ApiError, S["DecodingServices"]> =>
     Effect.gen(function*() {
       const url = `${base}${path}`
       let request = HttpClientRequest.make(method)(url).pipe(
         HttpClientRequest.bearerToken(Redacted.value(connection.token)),
         HttpClientRequest.acceptJson,
-        HttpClientRequest.setHeaders(connection.headers ?? {})
+        HttpClientRequest.setHeaders(connection.headers ?? {}),
+        HttpClientRequest.setHeaders(headers)
       )
       if (body !== undefined) request = HttpClientRequest.bodyJsonUnsafe(request, body)
       const unreachable = (message: string, status?: number) =>
@@ -133,11 +175,22 @@ export const make = Effect.fnUntraced(function*(connection: Connection) {
       return { value, json }
     })
 
+  const retry = connection.retry ?? defaultRetry
+  const retrySchedule = Schedule.exponential(retry.firstDelay).pipe(Schedule.upTo({ times: retry.times }))
+
+  /** A call that changes a release: its own Idempotency-Key, sent again on no answer (see the module doc). */
+  const change = <S extends Schema.Top>(path: string, schema: S, body: unknown) => {
+    const key = crypto.randomUUID()
+    return call("POST", path, schema, body, { "Idempotency-Key": key }).pipe(
+      Effect.retry({ schedule: retrySchedule, while: isRetryable })
+    )
+  }
+
   const deployments = `${team}/deployments`
   return {
     connection,
     createRelease: (input: CreateRelease) =>
-      call("POST", `${deployments}/workers/${encodeURIComponent(input.workerId)}/deployments`, ApiShapes.Deployment, {
+      change(`${deployments}/workers/${encodeURIComponent(input.workerId)}/deployments`, ApiShapes.Deployment, {
         versionId: input.versionId,
         ...(input.planId === undefined ? {} : { planId: input.planId }),
         ...(input.autoAdvance === undefined ? {} : { autoAdvance: input.autoAdvance }),
@@ -147,8 +200,11 @@ export const make = Effect.fnUntraced(function*(connection: Connection) {
     release: (id: string) => call("GET", `${deployments}/${encodeURIComponent(id)}`, ApiShapes.Deployment),
     events: (id: string) => call("GET", `${deployments}/${encodeURIComponent(id)}/events`, Schema.Array(ApiShapes.DeploymentEvent)),
     preflight: (id: string) => call("GET", `${deployments}/${encodeURIComponent(id)}/preflight`, ApiShapes.Preflight),
-    act: (action: ReleaseAction, id: string, reason?: string) =>
-      call("POST", `${deployments}/${encodeURIComponent(id)}/${action}`, ApiShapes.Deployment, reason === undefined ? {} : { reason }),
+    act: (action: ReleaseAction, id: string, options: ActOptions = {}) =>
+      change(`${deployments}/${encodeURIComponent(id)}/${action}`, ApiShapes.Deployment, {
+        ...(options.fromStep === undefined ? {} : { fromStep: options.fromStep }),
+        ...(options.reason === undefined ? {} : { reason: options.reason })
+      }),
     releases: (filter: ListReleases) =>
       call("GET", `${deployments}${query({ ...filter })}`, ApiShapes.DeploymentPage),
     plans: () => call("GET", `${team}/plans`, Schema.Array(ApiShapes.Plan)),

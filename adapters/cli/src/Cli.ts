@@ -27,6 +27,7 @@ export const command = root.pipe(
     TeamCommands.audit,
     LocalCommands.serve,
     LocalCommands.migrate,
+    LocalCommands.admin,
     LocalCommands.sim
   ])
 )

@@ -117,15 +117,39 @@ const status = Command.make(
   })
 ).pipe(Command.withDescription("Show a release: status, step, soak time left, last health check"))
 
-const actionCommand = (action: CanaryRollApi.ReleaseAction, description: string) =>
+const actionCommand = (action: Exclude<CanaryRollApi.ReleaseAction, "advance">, description: string) =>
   Command.make(
     action,
     { id: releaseId, reason },
     Effect.fn(function*({ id, reason }) {
       const api = yield* connect
-      yield* show(api, yield* api.act(action, id, Option.getOrUndefined(reason)))
+      yield* show(api, yield* api.act(action, id, { reason: Option.getOrUndefined(reason) }))
     })
   ).pipe(Command.withDescription(description))
+
+/**
+ * An advance names the step it moves on from, so that sending it twice (a retry, a second
+ * terminal) cannot move the release two steps: `--from-step`, or the step the release is at when
+ * the command reads it.
+ */
+const advance = Command.make(
+  "advance",
+  {
+    id: releaseId,
+    fromStep: Flag.Int("from-step").pipe(
+      Flag.withDescription(
+        "The step to move on from, counted as the API does (currentStep in --json; 0 is the first); default: the step it is at when read"
+      ),
+      Flag.optional
+    ),
+    reason
+  },
+  Effect.fn(function*({ id, fromStep, reason }) {
+    const api = yield* connect
+    const from = Option.isSome(fromStep) ? fromStep.value : (yield* api.release(id)).value.currentStep
+    yield* show(api, yield* api.act("advance", id, { fromStep: from, reason: Option.getOrUndefined(reason) }))
+  })
+).pipe(Command.withDescription("Promote a release to its next step now"))
 
 /**
  * Live progress: rewrites one line on a terminal; elsewhere (CI logs) prints a line when it
@@ -245,7 +269,7 @@ export const release = Command.make("release").pipe(
     create,
     actionCommand("start", "Start a pending release: its first step goes live"),
     status,
-    actionCommand("advance", "Promote a release to its next step now"),
+    advance,
     actionCommand("pause", "Pause a release where it is"),
     actionCommand("resume", "Resume a paused release"),
     actionCommand("rollback", "Roll a release back: the stable version serves 100%"),

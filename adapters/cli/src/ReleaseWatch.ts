@@ -11,7 +11,7 @@
  */
 import { Clock, Duration, Effect, Schema } from "effect"
 import * as ApiShapes from "./ApiShapes.ts"
-import type * as CanaryRollApi from "./CanaryRollApi.ts"
+import * as CanaryRollApi from "./CanaryRollApi.ts"
 import * as ReleaseProgress from "./ReleaseProgress.ts"
 
 /** The deadline passed before the release finished; it carries on without us. */
@@ -33,14 +33,8 @@ export interface Options {
   readonly onUnavailable?: (error: CanaryRollApi.ApiError) => Effect.Effect<void>
 }
 
-/** Statuses a server or its proxy answers while it restarts or is replaced. */
-const transientStatuses: ReadonlySet<number> = new Set([502, 503, 504])
-
 /** Worth asking again: no answer at all, or a gateway's or an unavailable server's status. */
-export const isTransient = (error: CanaryRollApi.ApiError): boolean =>
-  error._tag === "ServerUnreachable"
-    ? error.status === undefined || transientStatuses.has(error.status)
-    : transientStatuses.has(error.status)
+export const isTransient = CanaryRollApi.isTransient
 
 const describe = (error: CanaryRollApi.ApiError) =>
   error._tag === "ApiRefused" ? `${error.message} (${error.status} ${error.code})` : error.message

@@ -433,6 +433,49 @@ export const migrations = Migrator.fromRecord({
     yield* sql`CREATE INDEX notification_deliveries_channel
       ON notification_deliveries (channel_id, created_at DESC, sequence DESC, id DESC)`
   }),
+  "0008_login_throttle": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // The log-in throttle's counters (see PgLoginThrottle and the server's LoginThrottle port),
+    // shared by every server process. `key` is a SHA-256 (base64url) of what is counted (a client
+    // address, an account, an account from an address), so the table holds no email and no
+    // address. Times are the server's clock, written as given. A row may be deleted once
+    // `forget_at` has passed: it then counts for nothing.
+    yield* sql`
+      CREATE TABLE login_throttle (
+        key text PRIMARY KEY,
+        failures integer NOT NULL CHECK (failures >= 0),
+        last_failure_at timestamptz NOT NULL,
+        in_flight integer NOT NULL CHECK (in_flight >= 0),
+        in_flight_until timestamptz NOT NULL,
+        forget_at timestamptz NOT NULL
+      )`
+    yield* sql`CREATE INDEX login_throttle_forget ON login_throttle (forget_at)`
+  }),
+  "0009_idempotency_keys": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // The requests sent with an `Idempotency-Key` (see PgIdempotencyKeys and the server's
+    // IdempotencyKeys port): per team and key, the request's fingerprint and, once it finished,
+    // the response to replay. A row is in flight (`locked_until`, no response) or completed
+    // (a response, no lock). Times are the server's clock, written as given; a row may be deleted
+    // once `expires_at` has passed. No reference to `teams`: the port knows nothing of where
+    // teams live, and a key is gone within a day anyway.
+    yield* sql`
+      CREATE TABLE idempotency_keys (
+        team_id text NOT NULL,
+        key text NOT NULL,
+        fingerprint text NOT NULL,
+        claim_id text NOT NULL,
+        status integer CHECK (status BETWEEN 100 AND 599),
+        body text,
+        locked_until timestamptz,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (team_id, key),
+        CHECK ((status IS NULL) = (body IS NULL)),
+        CHECK ((status IS NULL) = (locked_until IS NOT NULL))
+      )`
+    yield* sql`CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at)`
+  }),
   "0010_sessions": Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     // What a person sees of their sessions (see PgSessions and core's Sessions port): a public id

@@ -25,6 +25,8 @@ export { EmbeddedPostgres, Migrations, PgEventStore, PgOutbox }
 export { PgScheduler, SchedulerLoop }
 export { PgAuditLog, PgReadModels, PgReleaseSummaries, PgSettingsAudit }
 export * as PgNotifications from "./PgNotifications.ts"
+export * as PgLoginThrottle from "./PgLoginThrottle.ts"
+export * as PgIdempotencyKeys from "./PgIdempotencyKeys.ts"
 export * as PgReadiness from "./PgReadiness.ts"
 export * as PgSessions from "./PgSessions.ts"
 

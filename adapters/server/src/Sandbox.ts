@@ -8,6 +8,8 @@
  * its Workers and plan are kept; the simulator is re-created with the same account id, the
  * sandbox credentials point at it, the admin gets a fresh password and a new token is issued.
  *
+ * The admin password and the token are written to `sandbox.json` (mode 0600), never printed.
+ *
  * @since 0.1.0
  */
 import * as Simulator from "@canaryroll/cloudflare/simulator"
@@ -15,6 +17,8 @@ import { Actor, Plan } from "@canaryroll/core"
 import { PgSettingsAudit } from "@canaryroll/postgres"
 import { Clock, Effect, Option, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
 import * as PasswordHash from "./security/PasswordHash.ts"
 import type { ServerConfig } from "./ServerConfig.ts"
 import * as Accounts from "./store/Accounts.ts"
@@ -191,28 +195,54 @@ export const seed = Effect.fnUntraced(function*(
   }).pipe(sql.withTransaction)
 })
 
-/** What `pnpm start` prints for a person. */
+/** `text` as one shell word (single-quoted unless it needs no quoting). */
+const shellWord = (text: string) => /^[\w./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`
+
+/**
+ * What `pnpm start` prints for a person. Never the admin password or the deploy token: a
+ * terminal's output ends up in scrollback, screen shares and CI logs. Both are in `file`
+ * (readable by its owner only), and the commands read the token from there.
+ */
 export const describe = (details: SandboxDetails, file: string) => {
   const worker = details.workers[0]!
   const base = `${details.url}/api/teams/${details.teamSlug}`
+  const read = (field: keyof SandboxDetails) =>
+    `node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).${field}' ${shellWord(file)}`
   return [
     `CanaryRoll sandbox (simulated Cloudflare account ${details.accountId}) is running at ${details.url}`,
     ``,
     `  API docs       ${details.url}/api/docs`,
     `  Team           ${details.teamSlug} (${details.teamId})`,
-    `  Admin          ${details.adminEmail} / ${details.adminPassword}`,
-    `  Deploy token   ${details.teamToken}`,
+    `  Admin          ${details.adminEmail} (password: "adminPassword" in ${file})`,
+    `  Deploy token   "teamToken" in ${file}`,
     ...details.workers.map((w) =>
       `  Worker         ${w.scriptName} (${w.workerId}): good ${w.goodVersionId}, bad ${w.badVersionId}`
     ),
     ``,
     `Try a release (the demo plan takes about a minute; the bad version is rolled back):`,
     ``,
+    `  TOKEN=$(${read("teamToken")})`,
     `  curl -s -X POST ${base}/deployments/workers/${worker.workerId}/deployments \\`,
-    `    -H "Authorization: Bearer ${details.teamToken}" -H "Content-Type: application/json" \\`,
+    `    -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\`,
     `    -d '{"versionId":"${worker.goodVersionId}"}'`,
-    `  curl -s -X POST ${base}/deployments/<id>/start -H "Authorization: Bearer ${details.teamToken}"`,
+    `  curl -s -X POST ${base}/deployments/<id>/start -H "Authorization: Bearer $TOKEN"`,
     ``,
-    `These details are in ${file}.`
+    `These details are in ${file}, readable only by you (it holds the admin password and the deploy token).`
   ].join("\n")
 }
+
+/**
+ * Writes the details to `file` with mode 0600. A file left from an earlier run keeps its mode
+ * when it is opened, so it is narrowed to 0600 before the secrets are written into it.
+ */
+export const writeDetails = (file: string, details: SandboxDetails) =>
+  Effect.promise(async () => {
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+    const handle = await fs.open(file, "w", 0o600)
+    try {
+      await handle.chmod(0o600)
+      await handle.writeFile(`${JSON.stringify(details, null, 2)}\n`)
+    } finally {
+      await handle.close()
+    }
+  })

@@ -6,6 +6,7 @@
  */
 import { Credentials } from "@canaryroll/cloudflare"
 import { Context, Layer } from "effect"
+import * as ClientAddress from "./security/ClientAddress.ts"
 import * as LoginThrottle from "./security/LoginThrottle.ts"
 import * as PasswordHash from "./security/PasswordHash.ts"
 
@@ -19,9 +20,18 @@ export interface ServerConfig {
   readonly invitationTtlMs: number
   /** Request bodies larger than this are refused with 413. */
   readonly maxBodyBytes: number
-  /** Failed log-ins per email before refusing more (429), and the window they count in. */
+  /** How failed log-ins and sign-ups slow further attempts (429 with Retry-After; never a lock-out). */
   readonly loginThrottle: LoginThrottle.Options
+  /**
+   * The proxies whose `X-Forwarded-For` names the client (`CANARYROLL_TRUSTED_PROXIES`); from
+   * anyone else the header is ignored and the socket's peer is the client.
+   */
+  readonly trustedProxies: ClientAddress.TrustedProxies
+  /** `open`: anyone may sign up; `invite-only`: only with a valid invitation (`CANARYROLL_SIGNUP`). */
+  readonly signup: Signup
 }
+
+export type Signup = "open" | "invite-only"
 
 export class CurrentServerConfig extends Context.Service<CurrentServerConfig, ServerConfig>()(
   "@canaryroll/server/ServerConfig"
@@ -34,7 +44,9 @@ export const defaults: ServerConfig = {
   sessionTtlMs: 14 * 24 * 60 * 60 * 1000,
   invitationTtlMs: 7 * 24 * 60 * 60 * 1000,
   maxBodyBytes: 64 * 1024,
-  loginThrottle: LoginThrottle.defaults
+  loginThrottle: LoginThrottle.defaults,
+  trustedProxies: [],
+  signup: "open"
 }
 
 export const layer = (config: Partial<ServerConfig> = {}) =>

@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+export * as AdminAccount from "./AdminAccount.ts"
 export { Api } from "./api/Api.ts"
 export * as ApiToken from "./security/ApiToken.ts"
 export * as PasswordHash from "./security/PasswordHash.ts"

@@ -2,7 +2,8 @@
  * `pnpm start`: the reference server. Embedded PostgreSQL unless `DATABASE_URL` is set, the HTTP
  * API, and the scheduler loop that steps releases. With no real Cloudflare credentials saved (or
  * `CANARYROLL_SANDBOX=true`), it runs the sandbox: the Cloudflare simulator in-process and a demo
- * team, whose details it prints and writes to `.canaryroll/sandbox.json`.
+ * team, whose details it writes to `.canaryroll/sandbox.json` (mode 0600) and prints, less the
+ * admin password and the team token.
  *
  * Every setting comes from the environment; docs/operations.md lists them. The program is exported
  * (`main`) for `canaryroll serve`; it runs by itself only when this file is the entry point.
@@ -15,10 +16,10 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Config, Console, Context, Effect, Layer, Option, References, SubscriptionRef } from "effect"
 import { HttpServer } from "effect/http"
 import { SqlClient } from "effect/sql"
-import * as fs from "node:fs/promises"
 import * as net from "node:net"
 import * as path from "node:path"
 import * as Sandbox from "./Sandbox.ts"
+import * as ClientAddress from "./security/ClientAddress.ts"
 import * as Server from "./Server.ts"
 import * as ServerConfig from "./ServerConfig.ts"
 import * as CloudflareAccounts from "./store/CloudflareAccounts.ts"
@@ -40,7 +41,9 @@ const Settings = Config.all({
   allowPrivateWebhooks: Config.Boolean("CANARYROLL_ALLOW_PRIVATE_WEBHOOKS").pipe(
     Config.option,
     Config.map(Option.getOrUndefined)
-  )
+  ),
+  trustedProxies: Config.String("CANARYROLL_TRUSTED_PROXIES").pipe(Config.withDefault("")),
+  signup: Config.Literals(["open", "invite-only"], "CANARYROLL_SIGNUP").pipe(Config.withDefault("open" as const))
 })
 
 const freePort = (host: string) =>
@@ -57,6 +60,9 @@ const freePort = (host: string) =>
 
 const program = Effect.gen(function*() {
   const settings = yield* Settings
+  const trustedProxies = yield* Effect.fromResult(ClientAddress.parseTrustedProxies(settings.trustedProxies)).pipe(
+    Effect.mapError((message) => new Error(message))
+  )
   const dataDirectory = path.resolve(settings.dataDirectory)
   // The database first (migrated): whether to run the sandbox depends on what it holds.
   const client = yield* Layer.build(
@@ -77,7 +83,9 @@ const program = Effect.gen(function*() {
     publicUrl,
     // Even in the sandbox: a token someone saves is a real one, checked against Cloudflare. Only
     // the seeded sandbox account points at the simulator (its row stores the simulator's URL).
-    cloudflareBaseUrl: settings.cloudflareBaseUrl
+    cloudflareBaseUrl: settings.cloudflareBaseUrl,
+    trustedProxies,
+    signup: settings.signup
   }
   const services = Server.layerServices({
     client: Layer.succeedContext(client),
@@ -114,10 +122,8 @@ const program = Effect.gen(function*() {
   if (simulator !== undefined) {
     const details = yield* Sandbox.seed(config, simulator).pipe(Effect.provideContext(running))
     const file = path.join(dataDirectory, "sandbox.json")
-    yield* Effect.promise(async () => {
-      await fs.mkdir(dataDirectory, { recursive: true })
-      await fs.writeFile(file, `${JSON.stringify(details, null, 2)}\n`, { mode: 0o600 })
-    })
+    // 0600, even over a file an earlier run left with a wider mode.
+    yield* Sandbox.writeDetails(file, details)
     yield* Console.log(Sandbox.describe(details, path.relative(process.cwd(), file) || file))
   }
   return yield* Effect.never

@@ -462,8 +462,19 @@ const ownUserToken = (world: WorldShape, caller: Caller) =>
     return issued.id as string
   })
 
+/**
+ * A person of their own, signed in: who a session caller's "log out everywhere" is sent as, since
+ * ending every session of the caller would end the one the matrix goes on using.
+ */
+const standIn = (world: WorldShape) =>
+  Effect.map(TestTeam.signUp(world.server, `stand-in-${world.next()}@elsewhere.example`), (person) => {
+    world.secrets.add(person.cookie.split("=")[1]!)
+    return { cookie: person.cookie }
+  })
+
 const cases: Record<string, Case> = {
   "health.health": { request: () => just({ params: {} }) },
+  "health.ready": { request: () => just({ params: {} }) },
   "auth.signup": {
     request: (world) => just({ params: {}, body: { email: `newcomer-${world.next()}@elsewhere.example`, name: "Newcomer", password } })
   },
@@ -486,6 +497,22 @@ const cases: Record<string, Case> = {
   "me.revokeUserToken": {
     usersOnly: true,
     request: (world, caller) => Effect.map(ownUserToken(world, caller), (tokenId) => ({ params: { tokenId } }))
+  },
+  "me.changePassword": {
+    usersOnly: true,
+    // To the same password: the matrix's people go on logging in with it. A session caller keeps
+    // the session it sends; the other sessions it ends are none the matrix uses.
+    request: () => just({ params: {}, body: { currentPassword: password, newPassword: password } })
+  },
+  "me.listSessions": { usersOnly: true, request: () => just({ params: {} }) },
+  "me.endSessions": {
+    usersOnly: true,
+    // A user-token caller ends its person's sessions (none the matrix uses); a session caller is
+    // stood in for by a person of its own (see `standIn`).
+    request: (world, caller) =>
+      caller.spec.kind === "user" && caller.credentials.cookie !== undefined
+        ? Effect.map(standIn(world), (credentials) => ({ params: {}, credentials }))
+        : just({ params: {} })
   },
   "me.listTeams": { request: () => just({ params: {} }) },
   "me.createTeam": {
@@ -519,6 +546,10 @@ const cases: Record<string, Case> = {
     // Any member may leave, so the endpoint asks for read_only; removing someone else (always the
     // case here: the member removed is a fresh one) needs admin, checked in the handler.
     effectiveRole: "admin",
+    request: (world) => Effect.map(freshMember(world), (userId) => ({ params: teamA(world, { userId }) })),
+    foreign: (world) => Effect.map(freshMember(world), (userId) => ({ params: teamB(world, { userId }) }))
+  },
+  "teams.endMemberSessions": {
     request: (world) => Effect.map(freshMember(world), (userId) => ({ params: teamA(world, { userId }) })),
     foreign: (world) => Effect.map(freshMember(world), (userId) => ({ params: teamB(world, { userId }) }))
   },
@@ -641,8 +672,8 @@ const cases: Record<string, Case> = {
     foreign: (world) => Effect.map(freshRelease(world, "pending"), (id) => ({ params: teamB(world, { id }) }))
   },
   "deployments.advance": {
-    request: (world) => Effect.sync(() => ({ params: teamA(world, { id: world.advanceable.pop()! }) })),
-    foreign: (world) => Effect.map(freshRelease(world, "in_progress"), (id) => ({ params: teamB(world, { id }) }))
+    request: (world) => Effect.sync(() => ({ params: teamA(world, { id: world.advanceable.pop()! }), body: { fromStep: 0 } })),
+    foreign: (world) => Effect.map(freshRelease(world, "in_progress"), (id) => ({ params: teamB(world, { id }), body: { fromStep: 0 } }))
   },
   "deployments.pause": {
     request: (world) => Effect.map(freshRelease(world, "in_progress"), (id) => ({ params: teamA(world, { id }) })),
@@ -775,7 +806,7 @@ layer(Layer.effect(World, setUp), { timeout: "120 seconds" })("authorization mat
       // The matrix's premise about the API: a new endpoint without credentials is one to review here.
       assert.deepStrictEqual(
         endpoints.filter((endpoint) => !endpoint.authenticated).map((endpoint) => endpoint.key),
-        ["health.health", "auth.signup", "auth.login", "auth.logout"]
+        ["health.health", "health.ready", "auth.signup", "auth.login", "auth.logout"]
       )
     }))
 

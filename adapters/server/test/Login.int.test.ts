@@ -1,8 +1,7 @@
 /**
- * Log-in over HTTP: the session cookie's attributes, log-out ending the session, and password
- * guessing slowed down: ten failures for an email within 15 minutes refuse further attempts
- * (even with the right password) until the window has passed; a success clears the count.
- * And a token's last use, as the token list shows it.
+ * Log-in over HTTP: the session cookie's attributes and log-out ending the session, and a
+ * token's last use, as the token list shows it. Password guessing is slowed down without
+ * locking anyone out: Throttling.int.test.ts.
  */
 import * as TestDatabase from "@canaryroll/postgres/test-database"
 import { assert, describe, it } from "@effect/vitest"
@@ -30,26 +29,6 @@ describe("log-in", () => {
       TestTeam.expectStatus(yield* server.client.request("POST", "/api/auth/logout", { cookie: session }), 204, "log out")
       const after = yield* server.client.request("GET", "/api/me", { cookie: session })
       TestTeam.expectStatus(after, 401, "the ended session")
-    }).pipe(Effect.scoped))
-
-  it.effect("ten failures lock the email for 15 minutes; a success clears the count", () =>
-    Effect.gen(function*() {
-      const server = yield* TestServer.start(database)
-      yield* TestTeam.signUp(server, "bo@example.com")
-      const attempt = (email: string, guess: string) =>
-        server.client.request("POST", "/api/auth/login", { body: { email, password: guess } })
-      for (let n = 0; n < 9; n++) TestTeam.expectStatus(yield* attempt("bo@example.com", `wrong guess ${n}`), 401, "a wrong guess")
-      TestTeam.expectStatus(yield* attempt("bo@example.com", password), 200, "the right password before the limit")
-      // The success cleared the count: nine more failures are not yet a lock-out.
-      for (let n = 0; n < 9; n++) TestTeam.expectStatus(yield* attempt("bo@example.com", `again ${n}`), 401, "a wrong guess")
-      TestTeam.expectStatus(yield* attempt("bo@example.com", "the tenth"), 401, "the tenth failure")
-      const locked = yield* attempt("bo@example.com", password)
-      TestTeam.expectStatus(locked, 429, "locked, even with the right password")
-      assert.strictEqual(locked.body.error, "too_many_attempts")
-      assert.match(locked.body.message, /try again in 15 minutes/)
-      TestTeam.expectStatus(yield* attempt("nobody@example.com", "x".repeat(12)), 401, "other emails are not locked")
-      yield* TestClock.adjust("15 minutes")
-      TestTeam.expectStatus(yield* attempt("bo@example.com", password), 200, "the window has passed")
     }).pipe(Effect.scoped))
 
   it.effect("a team token's last use is stamped, to the minute", () =>

@@ -54,8 +54,12 @@ describe("the OpenAPI document", () => {
         assert.strictEqual(page.status, 200, path)
         assert.include(page.headers.get("content-type") ?? "", "text/html")
         assert.include(page.headers.get("content-security-policy") ?? "", "default-src 'none'")
-        // The page holds no data: it reads the API with the session cookie.
-        assert.include(String(page.body), path.startsWith("/teams") ? "/api/teams/" : "/api/invitations/accept")
+        // The page holds no data: its script (a file, see WebSecurity.int.test.ts) reads the API with the session cookie.
+        const script = /<script src="(\/assets\/(?:release|invitation)\.js)"/.exec(String(page.body))?.[1]
+        assert.isDefined(script, path)
+        const code = yield* server.client.request("GET", script!)
+        assert.strictEqual(code.status, 200, script)
+        assert.include(String(code.body), path.startsWith("/teams") ? "/api/teams/" : "/api/invitations/accept")
       }
     }).pipe(Effect.scoped))
 })

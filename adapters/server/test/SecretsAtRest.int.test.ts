@@ -137,7 +137,10 @@ describe("secrets at rest", () => {
         ...asAdmin,
         body: { apiToken: refusedToken }
       })
-      assert.isAtLeast(refused.status, 400, JSON.stringify(refused.body))
+      // docs/api.md: a Cloudflare token that is refused is a 400 naming the field.
+      assert.strictEqual(refused.status, 400, JSON.stringify(refused.body))
+      assert.strictEqual(refused.body.error, "invalid_request")
+      assert.match(refused.body.message, /^apiToken: Cloudflare refuses the token/)
       assert.notInclude(JSON.stringify(refused.body), refusedToken)
 
       // Team B, created by dev, with its own Cloudflare account, token and Worker. Team A's account

@@ -173,6 +173,15 @@ describe("releases", () => {
     const status = await cli("release", "status", pending.id)
     assert.include(status.stdout, "pending")
     assert.include(status.stdout, `${server.details.url}/teams/demo/deployments/${pending.id}`)
+    // advance names the step it moves on from: the one it reads (0 here; a pending release cannot
+    // advance), or --from-step; a step it is not at is refused (409), never a missing field (400).
+    const advancePending = await cli("release", "advance", pending.id)
+    assert.strictEqual(advancePending.code, ExitCode.error)
+    assert.include(advancePending.stderr, "(409 invalid_state)")
+    const advanceStale = await cli("release", "advance", pending.id, "--from-step", "2")
+    assert.strictEqual(advanceStale.code, ExitCode.error)
+    assert.include(advanceStale.stderr, "fromStep 2 is not the deployment's current step")
+    assert.include(advanceStale.stderr, "(409 invalid_state)")
     const cancelled = await cli("release", "cancel", pending.id, "--reason", "changed my mind", "--json")
     assert.strictEqual(json(cancelled.stdout).status, "cancelled")
     const waitCancelled = await cli("release", "wait", pending.id)

@@ -40,6 +40,8 @@ export type Caller =
     readonly name: string
     /** The user token used, if any (absent for a session). */
     readonly userTokenId: string | null
+    /** The session used, if any (absent for a user token): its public id. */
+    readonly sessionId: string | null
   }
   | {
     readonly _tag: "TeamToken"

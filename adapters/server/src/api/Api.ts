@@ -16,7 +16,19 @@ import { Channel } from "@canaryroll/notifier"
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { Authentication, RequiredRole, Role, TeamAccess } from "./Access.ts"
-import { BadGateway, BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unavailable } from "./ApiError.ts"
+import { Idempotency } from "./Idempotency.ts"
+import {
+  BadGateway,
+  BadRequest,
+  Conflict,
+  Forbidden,
+  NotFound,
+  NotReady,
+  ReadinessCheck,
+  TooManyRequests,
+  Unauthorized,
+  Unavailable
+} from "./ApiError.ts"
 import { RequestErrors } from "./RequestErrors.ts"
 import * as S from "./Schemas.ts"
 
@@ -25,7 +37,7 @@ const NoContent = HttpApiSchema.NoContent
 
 const teamParam = { team: Schema.String }
 const Password = Schema.String
-const Reason = Schema.Struct({ reason: Schema.optional(Schema.String.check(Schema.isMaxLength(1000))) })
+const Reason = Schema.Struct({ reason: Schema.optional(S.Text(1000)) })
 /** Requests that act on a release take an optional `reason`; an empty body (read as `null`) is fine. */
 const OptionalReason = [Reason, Schema.Null] as const
 
@@ -33,9 +45,18 @@ const OptionalReason = [Reason, Schema.Null] as const
 export class AuthGroup extends HttpApiGroup.make("auth")
   .add(
     HttpApiEndpoint.post("signup", "/signup", {
-      payload: Schema.Struct({ email: S.Email, name: S.Name, password: Password }),
+      payload: Schema.Struct({
+        email: S.Email,
+        name: S.Name,
+        password: Password,
+        /**
+         * An invitation's token: the new account joins its team. Required when the server's
+         * sign-up is invite-only (`CANARYROLL_SIGNUP=invite-only`).
+         */
+        invitationToken: Schema.optional(Schema.String.check(Schema.isMaxLength(200)))
+      }),
       success: created(Schema.Struct({ user: S.User })),
-      error: [BadRequest, Conflict]
+      error: [BadRequest, Conflict, Forbidden, TooManyRequests]
     }),
     HttpApiEndpoint.post("login", "/login", {
       payload: Schema.Struct({ email: Schema.String.check(Schema.isMaxLength(254)), password: Password }),
@@ -48,8 +69,19 @@ export class AuthGroup extends HttpApiGroup.make("auth")
   .annotateMerge(OpenApi.annotations({ title: "Accounts", description: "Sign up, log in and out (session cookie)." }))
 {}
 
+/**
+ * `/api/health`: the process answers (liveness). `/api/ready`: it can serve (readiness): the
+ * database answers, its migrations are current and the secret key opens the sealed secrets;
+ * otherwise 503 with the check that failed.
+ */
 export class HealthGroup extends HttpApiGroup.make("health")
-  .add(HttpApiEndpoint.get("health", "/api/health", { success: Schema.Struct({ ok: Schema.Boolean }) }))
+  .add(
+    HttpApiEndpoint.get("health", "/api/health", { success: Schema.Struct({ ok: Schema.Boolean }) }),
+    HttpApiEndpoint.get("ready", "/api/ready", {
+      success: Schema.Struct({ ok: Schema.Boolean, checks: Schema.Array(ReadinessCheck) }),
+      error: NotReady
+    })
+  )
 {}
 
 /** The caller's own account, user tokens and teams. */
@@ -70,6 +102,15 @@ export class MeGroup extends HttpApiGroup.make("me")
       success: NoContent,
       error: [Forbidden, NotFound]
     }),
+    /** Ends every other session of the caller (user tokens are kept: revoke them in the list). */
+    HttpApiEndpoint.post("changePassword", "/me/password", {
+      payload: Schema.Struct({ currentPassword: Password, newPassword: Password }),
+      success: Schema.Struct({ endedSessions: Schema.Number }),
+      error: [BadRequest, Forbidden, TooManyRequests]
+    }),
+    HttpApiEndpoint.get("listSessions", "/me/sessions", { success: Schema.Array(S.Session), error: Forbidden }),
+    /** Log out everywhere: every session of the caller ends, the one the request came with too. */
+    HttpApiEndpoint.delete("endSessions", "/me/sessions", { success: NoContent, error: Forbidden }),
     HttpApiEndpoint.get("listTeams", "/teams", { success: Schema.Array(S.Team) }),
     HttpApiEndpoint.post("createTeam", "/teams", {
       payload: Schema.Struct({ name: S.Name, slug: S.Slug }),
@@ -116,6 +157,11 @@ export class TeamsGroup extends HttpApiGroup.make("teams")
       params: { ...teamParam, userId: Schema.String },
       success: NoContent,
       error: [Conflict]
+    })),
+    /** Signs a member out everywhere (their sessions end; their user tokens are kept). */
+    admin(HttpApiEndpoint.delete("endMemberSessions", "/members/:userId/sessions", {
+      params: { ...teamParam, userId: Schema.String },
+      success: NoContent
     })),
     admin(HttpApiEndpoint.get("listInvitations", "/invitations", { params: teamParam, success: Schema.Array(S.Invitation) })),
     admin(HttpApiEndpoint.post("createInvitation", "/invitations", {
@@ -251,6 +297,19 @@ const act = <const Name extends string>(name: Name, path: `/${string}`) =>
     error: [Conflict, BadGateway, Unavailable]
   }))
 
+/**
+ * An advance names the step it moves on from: the deployment's `currentStep` as the caller saw
+ * it. A retried request, or a click on a page that is out of date, cannot move the release twice:
+ * a `fromStep` that is not the current step is `409 invalid_state`. Required: a request without
+ * it is 400 naming it (`reason` is accepted, as on the other actions, and not recorded).
+ */
+export const fromStepRequired = "is required: the step the deployment is at as you saw it (its currentStep)"
+
+const AdvanceRequest = Schema.Struct({
+  fromStep: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotateKey({ messageMissingKey: fromStepRequired }),
+  ...Reason.fields
+})
+
 export class DeploymentsGroup extends HttpApiGroup.make("deployments")
   .add(
     deploy(HttpApiEndpoint.post("createDeployment", "/workers/:workerId/deployments", {
@@ -260,8 +319,9 @@ export class DeploymentsGroup extends HttpApiGroup.make("deployments")
         /** A plan id or slug; the Worker's default plan when absent. */
         planId: Schema.optional(Schema.NullOr(Schema.String)),
         autoAdvance: Schema.optional(Schema.NullOr(Schema.Boolean)),
-        name: Schema.optional(Schema.NullOr(Schema.String.check(Schema.isMaxLength(200)))),
-        ticketUrl: Schema.optional(Schema.NullOr(Schema.String.check(Schema.isMaxLength(2000))))
+        name: Schema.optional(Schema.NullOr(S.Text(200))),
+        /** An absolute `https:` or `http:` URL: the release page links to it. */
+        ticketUrl: Schema.optional(Schema.NullOr(S.HttpUrl(2000)))
       }),
       success: created(S.Deployment),
       error: [BadRequest, BadGateway, Unavailable]
@@ -289,12 +349,20 @@ export class DeploymentsGroup extends HttpApiGroup.make("deployments")
       success: Schema.Array(S.DeploymentEvent)
     })),
     act("start", "/:id/start"),
-    act("advance", "/:id/advance"),
+    deploy(HttpApiEndpoint.post("advance", "/:id/advance", {
+      params: deploymentParams,
+      // An empty body is read as null: the handler refuses it naming fromStep (a schema's own
+      // message would name the body).
+      payload: [AdvanceRequest, Schema.Null],
+      success: S.Deployment,
+      error: [BadRequest, Conflict, BadGateway, Unavailable]
+    })),
     act("pause", "/:id/pause"),
     act("resume", "/:id/resume"),
     act("rollback", "/:id/rollback"),
     act("cancel", "/:id/cancel")
   )
+  .middleware(Idempotency)
   .middleware(TeamAccess)
   .middleware(Authentication)
   .prefix("/api/teams/:team/deployments")

@@ -29,6 +29,9 @@ export class Conflict extends Schema.Error<Conflict>("Conflict")(fields, { httpA
 /** 413: the request body is larger than the server accepts. */
 export class PayloadTooLarge extends Schema.Error<PayloadTooLarge>("PayloadTooLarge")(fields, { httpApiStatus: 413 }) {}
 
+/** 422: the request is well-formed but cannot be taken as it is (an `Idempotency-Key` reused for another request). */
+export class UnprocessableContent extends Schema.Error<UnprocessableContent>("UnprocessableContent")(fields, { httpApiStatus: 422 }) {}
+
 /** 429: too many attempts (log-ins). */
 export class TooManyRequests extends Schema.Error<TooManyRequests>("TooManyRequests")(fields, { httpApiStatus: 429 }) {}
 
@@ -37,6 +40,19 @@ export class BadGateway extends Schema.Error<BadGateway>("BadGateway")(fields, {
 
 /** 503: a dependency (the database, Cloudflare) is unavailable for now; retrying later may work. */
 export class Unavailable extends Schema.Error<Unavailable>("Unavailable")(fields, { httpApiStatus: 503 }) {}
+
+/** One check of `/api/ready`: what was checked, whether it passed, and what was found. */
+export const ReadinessCheck = Schema.Struct({
+  name: Schema.Literals(["database", "migrations", "secrets"]),
+  ok: Schema.Boolean,
+  message: Schema.String
+})
+export type ReadinessCheck = typeof ReadinessCheck.Type
+
+/** 503 from `/api/ready`: the server runs but cannot serve yet; `checks` says which check failed. */
+export class NotReady extends Schema.Error<NotReady>("NotReady")({ ...fields, checks: Schema.Array(ReadinessCheck) }, {
+  httpApiStatus: 503
+}) {}
 
 /** 404 for a thing of the current team (or of a team the caller may not see). */
 export const notFound = (what: string, id: string) =>

@@ -10,6 +10,24 @@ import { Channel, NotificationEvent } from "@canaryroll/notifier"
 import { Schema } from "effect"
 import { Role } from "./Access.ts"
 
+/**
+ * Postgres cannot store U+0000 in a text column (it would refuse the statement, and the request
+ * would end as a 503): every string a person sends is refused with it, as a 400 naming the field.
+ * The server's request guard (`RequestErrors.nulField`) applies the same rule to every string of
+ * every request; the schemas below say it where a field is defined.
+ */
+export const nulMessage = "must not contain the NUL character (\\u0000)"
+
+const hasNul = (value: string) => value.includes("\u0000")
+
+/** A string without NUL, at most `max` characters. */
+export const Text = (max: number) =>
+  Schema.String.check(
+    Schema.makeFilter((value: string) =>
+      hasNul(value) ? nulMessage : value.length > max ? `must be at most ${max} characters` : undefined
+    )
+  )
+
 const trimmed = (field: string, max: number) =>
   Schema.String.check(
     Schema.makeFilter((value: string) =>
@@ -17,6 +35,8 @@ const trimmed = (field: string, max: number) =>
         ? `${field} must not be empty`
         : value.length > max
         ? `${field} must be at most ${max} characters`
+        : hasNul(value)
+        ? nulMessage
         : undefined
     )
   )
@@ -36,9 +56,38 @@ export const Slug = Schema.String.check(
 
 export const Email = Schema.String.check(
   Schema.makeFilter((value: string) =>
-    value.length <= 254 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value) ? undefined : `must be an email address, got ${JSON.stringify(value.slice(0, 60))}`
+    value.length <= 254 && /^[^\s@\u0000]+@[^\s@\u0000]+\.[^\s@\u0000]+$/.test(value)
+      ? undefined
+      : `must be an email address, got ${JSON.stringify(value.slice(0, 60))}`
   )
 )
+
+/**
+ * Whether a URL someone gave may become a link: it parses, and its scheme is `https:` or
+ * `http:`. Anything else (`javascript:`, `data:`, `vbscript:`, a relative path) is text at best.
+ * The release page applies the same rule when it renders a stored URL (pages/Pages.ts).
+ */
+export const isHttpUrl = (value: string): boolean => {
+  if (hasNul(value)) return false
+  try {
+    const url = new URL(value)
+    return url.protocol === "https:" || url.protocol === "http:"
+  } catch {
+    return false
+  }
+}
+
+/** A link a person gives (a release's `ticketUrl`): an absolute `https:` or `http:` URL. */
+export const HttpUrl = (max: number) =>
+  Schema.String.check(
+    Schema.makeFilter((value: string) =>
+      value.length > max
+        ? `must be at most ${max} characters`
+        : isHttpUrl(value)
+        ? undefined
+        : `must be an absolute https: or http: URL, got ${JSON.stringify(value.slice(0, 60))}`
+    )
+  )
 
 const IsoTime = Schema.String
 const NullableIsoTime = Schema.NullOr(Schema.String)
@@ -70,6 +119,19 @@ export const Member = Schema.Struct({
 })
 
 export type Member = typeof Member.Type
+
+/** A signed-in session as its person sees it on the account page: never its secret. */
+export const Session = Schema.Struct({
+  id: Schema.String,
+  createdAt: IsoTime,
+  lastSeenAt: IsoTime,
+  expiresAt: IsoTime,
+  /** The browser that started it, as it said (`User-Agent`), if it did. */
+  userAgent: Schema.NullOr(Schema.String),
+  /** Whether this is the session the request came with. */
+  current: Schema.Boolean
+})
+export type Session = typeof Session.Type
 
 export const Invitation = Schema.Struct({
   id: Schema.String,

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Actor } from "@canaryroll/core"
+import { Actor, Sessions } from "@canaryroll/core"
 import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
 import { HttpRouter, HttpServerRequest } from "effect/http"
 import { SqlClient } from "effect/sql"
@@ -53,13 +53,21 @@ const callerOfToken = Effect.fnUntraced(function*(token: Redacted.Redacted<strin
   const found = yield* Accounts.userByToken(token, at)
   if (Option.isNone(found)) return yield* unauthorized("the user token is unknown or was revoked")
   const { user, tokenId } = found.value
-  return { _tag: "User", userId: user.id, email: user.email, name: user.name, userTokenId: tokenId } satisfies Caller as Caller
+  return {
+    _tag: "User",
+    userId: user.id,
+    email: user.email,
+    name: user.name,
+    userTokenId: tokenId,
+    sessionId: null
+  } satisfies Caller as Caller
 })
 
 export const layerAuthentication = Layer.effect(
   Authentication,
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const sessions = yield* Sessions.Sessions
     const withSql = Effect.provideService(SqlClient.SqlClient, sql)
     return Authentication.of({
       bearer: (httpEffect, { credential }) =>
@@ -85,15 +93,20 @@ export const layerAuthentication = Layer.effect(
             }
             return yield* unauthorized("no credentials: send `Authorization: Bearer <token>` or sign in")
           }
-          const found = yield* Accounts.userBySession(credential, yield* now).pipe(withSql, Storage.orDie)
+          const found = yield* Accounts.userBySession(credential, yield* now).pipe(
+            withSql,
+            Effect.provideService(Sessions.Sessions, sessions),
+            Storage.orDie
+          )
           if (Option.isNone(found)) return yield* unauthorized("the session expired or was ended: sign in again")
-          const { user } = found.value
+          const { user, sessionId } = found.value
           return yield* Effect.provideService(httpEffect, CurrentCaller, {
             _tag: "User",
             userId: user.id,
             email: user.email,
             name: user.name,
-            userTokenId: null
+            userTokenId: null,
+            sessionId
           })
         })
     })

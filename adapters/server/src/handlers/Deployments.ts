@@ -7,6 +7,14 @@
  * At most one release per Worker is in progress or paused: starting (or resuming) one takes a
  * per-Worker advisory lock for the check and the start, so two concurrent starts cannot both pass.
  *
+ * A person's request is safe to send twice. An advance names the step it moves on from
+ * (`fromStep`), and one that does not name the current step is refused (409 `invalid_state`,
+ * naming where the release is), so a retried or out-of-date advance never moves the release a
+ * second step; the other actions are "already done" when repeated. A request with an
+ * `Idempotency-Key` is answered once and replayed after (the `Idempotency` middleware). The
+ * handlers that change things are uninterruptible: a client hanging up does not stop a request
+ * half-way, so its answer is there for the retry.
+ *
  * @since 0.1.0
  */
 import { ApiBudget, type WorkersApi } from "@canaryroll/cloudflare"
@@ -25,7 +33,7 @@ import { Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { SqlClient } from "effect/sql"
 import { CurrentTeam } from "../api/Access.ts"
-import { Api } from "../api/Api.ts"
+import { Api, fromStepRequired } from "../api/Api.ts"
 import { BadRequest, Conflict, invalidField, notFound, Unavailable } from "../api/ApiError.ts"
 import type * as S from "../api/Schemas.ts"
 import { SecretBox } from "../security/SecretBox.ts"
@@ -58,7 +66,20 @@ export const toDeployment = (summary: ReleaseSummary.ReleaseSummary): S.Deployme
   updatedAt: summary.updatedAt
 })
 
-const rejected = (error: ReleaseDecider.ReleaseRejected) => new Conflict({ error: error.code, message: error.message })
+/**
+ * The decider's rejection, as the API answers it. `stale_step` (an advance from a step the release
+ * has not reached) is the API's `invalid_state`, like an advance from a step it has left.
+ */
+const rejected = (error: ReleaseDecider.ReleaseRejected) =>
+  new Conflict({ error: error.code === "stale_step" ? "invalid_state" : error.code, message: error.message })
+
+/** An advance whose `fromStep` is not where the release is: says where it is. */
+const staleStep = (release: ReleaseSummary.ReleaseSummary, fromStep: number) =>
+  new Conflict({
+    error: "invalid_state",
+    message: `fromStep ${fromStep} is not the deployment's current step: it is at step ${release.currentStep} (${release.currentPercentage}%) ` +
+      `and ${release.status.replace("_", " ")}; read it again and send fromStep ${release.currentStep} to advance from there`
+  })
 
 const busy = (error: Orchestrator.ReleaseBusy) => new Unavailable({ error: "release_busy", message: error.message })
 
@@ -129,10 +150,18 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
           : Effect.die(new Error(`release ${releaseId} has events but no summary row`)))
 
     const act = (verb: PersonVerb) =>
-    ({ params, payload }: { readonly params: { readonly id: string }; readonly payload: { readonly reason?: string | undefined } | null }) =>
+    ({ params, payload }: {
+      readonly params: { readonly id: string }
+      readonly payload: { readonly reason?: string | undefined; readonly fromStep?: number | undefined } | null
+    }) =>
       Effect.gen(function*() {
         const { team, actor } = yield* CurrentTeam
+        // An advance with an empty body (read as null) is refused here, naming the field.
+        if (verb === "advance" && payload?.fromStep === undefined) return yield* invalidField("fromStep", fromStepRequired)
         const release = yield* findRelease(team.id, params.id)
+        // The step the caller saw; the current one for the other verbs (unused by them).
+        const fromStep = payload?.fromStep ?? release.currentStep
+        if (verb === "advance" && fromStep !== release.currentStep) return yield* staleStep(release, fromStep)
         // The decider takes Start on a finished release as already done (re-sending a command is
         // harmless), so the orchestrator would answer 200 and re-schedule the release. A person
         // starting a finished release is told it is finished instead, and nothing is touched.
@@ -144,7 +173,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
         }
         // A blank reason is no reason: the release then records its own ("paused by …").
         const reason = payload?.reason?.trim() || undefined
-        const request = requestOf(verb, actor, reason, release.currentStep)
+        const request = requestOf(verb, actor, reason, fromStep)
         const execute = Orchestrator.execute(release.id, request).pipe(
           Effect.catchTag("ReleaseRejected", (error) => Effect.fail(rejected(error))),
           Effect.catchTag("ReleaseBusy", (error) => Effect.fail(busy(error))),
@@ -168,6 +197,9 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
         }
         return yield* current(release.id)
       }).pipe(provide)
+
+    // Requests that change things run to the end even if the client hangs up (see the module doc).
+    const changes = { uninterruptible: true }
 
     return handlers
       .handle("createDeployment", ({ params, payload }) =>
@@ -212,7 +244,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
           )
           }))
           return yield* current(releaseId)
-        }).pipe(provide))
+        }).pipe(provide), changes)
       .handle("listDeployments", ({ query }) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
@@ -316,10 +348,10 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
           )
           return { passed: checks.every((entry) => entry.passed), checks }
         }).pipe(provide))
-      .handle("start", act("start"))
-      .handle("advance", act("advance"))
-      .handle("pause", act("pause"))
-      .handle("resume", act("resume"))
-      .handle("rollback", act("rollback"))
-      .handle("cancel", act("cancel"))
+      .handle("start", act("start"), changes)
+      .handle("advance", act("advance"), changes)
+      .handle("pause", act("pause"), changes)
+      .handle("resume", act("resume"), changes)
+      .handle("rollback", act("rollback"), changes)
+      .handle("cancel", act("cancel"), changes)
   }))

@@ -15,7 +15,9 @@ export const unavailableTags = [
   "SchedulerUnavailable",
   "ReadModelUnavailable",
   "OutboxUnavailable",
-  "NotificationStoreUnavailable"
+  "NotificationStoreUnavailable",
+  "SessionsUnavailable",
+  "LoginThrottleUnavailable"
 ] as const
 
 type UnavailableTag = typeof unavailableTags[number]

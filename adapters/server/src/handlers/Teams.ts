@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { WorkersApi } from "@canaryroll/cloudflare"
+import { Sessions } from "@canaryroll/core"
 import { Effect, Option, Redacted } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { SqlClient } from "effect/sql"
@@ -13,6 +14,7 @@ import { Api } from "../api/Api.ts"
 import { BadRequest, Conflict, Forbidden, invalidField, notFound } from "../api/ApiError.ts"
 import { SecretBox } from "../security/SecretBox.ts"
 import { CurrentServerConfig } from "../ServerConfig.ts"
+import * as Accounts from "../store/Accounts.ts"
 import * as CloudflareAccounts from "../store/CloudflareAccounts.ts"
 import * as Teams from "../store/Teams.ts"
 import * as Workers from "../store/Workers.ts"
@@ -25,6 +27,7 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
     const box = yield* SecretBox
     const config = yield* CurrentServerConfig
     const workersApi = yield* WorkersApi.WorkersApi
+    const sessions = yield* Sessions.Sessions
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(Effect.provideService(SqlClient.SqlClient, sql), Effect.provideService(SecretBox, box), Storage.orDie)
 
@@ -108,6 +111,24 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
               at,
               sentence: (who) => self ? `${who} left the team` : `${who} removed ${current.value.email} from the team`,
               details: { userId: params.userId, email: current.value.email, role: current.value.role }
+            })
+          }))
+        }).pipe(provide))
+      .handle("endMemberSessions", ({ params }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          const at = yield* now
+          yield* transaction(Effect.gen(function*() {
+            // Only a member of this team: anyone else is a 404, as for any id the team does not have.
+            const member = yield* Teams.member(team.id, params.userId)
+            if (Option.isNone(member)) return yield* notFound("member", params.userId)
+            const ended = yield* Accounts.endSessions(params.userId, at).pipe(Effect.provideService(Sessions.Sessions, sessions))
+            yield* audit({
+              type: "MemberSessionsEnded",
+              at,
+              sentence: (who) =>
+                `${who} signed ${member.value.email} out everywhere; ${ended} session${ended === 1 ? "" : "s"} ended`,
+              details: { userId: params.userId, email: member.value.email, endedSessions: ended }
             })
           }))
         }).pipe(provide))

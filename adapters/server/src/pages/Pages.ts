@@ -1,43 +1,62 @@
 /**
  * The two pages links point people at: a release's page (`/teams/{team}/deployments/{id}`, the
  * link the GitHub Action prints and notifications carry) and the invitation page
- * (`/invitations/accept?token=…`). Each is one static HTML document whose script calls the API
+ * (`/invitations/accept?token=…`). Each is one static HTML document whose scripts call the API
  * with the session cookie (same origin), so the pages hold no data and need no server-side
- * templating: everything shown goes through `textContent`, never HTML.
+ * templating: everything shown goes through `textContent`, never HTML, and a URL becomes a link
+ * only when it is `https:` or `http:` (a stored `javascript:` ticket URL is shown as text).
+ *
+ * The scripts and the stylesheet are files under `/assets/`: the pages' Content-Security-Policy
+ * (`csp`) allows scripts and styles from `'self'` only, no inline code, no `'unsafe-inline'`, so
+ * text that slipped into a page could not run. The server's outer middleware gives every HTML
+ * answer that has no policy of its own this one (Server.ts).
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 
-const securityHeaders = {
-  "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "cache-control": "no-store"
-}
+/** The policy of every page: nothing but this server's own files, no inline script or style, no framing. */
+export const csp = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'"
+].join("; ")
 
-const page = (title: string, script: string) =>
-  `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · CanaryRoll</title>
-<style>
-body { font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1d1d1f; }
+/**
+ * The headers of every HTML answer. `Referrer-Policy: same-origin`, not `no-referrer`: with
+ * `no-referrer` a browser may send `Origin: null` on the pages' own POSTs, which the CSRF check
+ * (security/RequestOrigin.ts) would refuse; `same-origin` still tells other sites nothing.
+ */
+export const htmlHeaders = (policy: string = csp) => ({
+  "content-security-policy": policy,
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "same-origin",
+  "cache-control": "no-store"
+})
+
+const stylesheet = `body { font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1d1d1f; }
 h1 { font-size: 1.4rem; } .muted { color: #666; } .status { font-weight: 600; }
 table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #eee; }
 button { margin-right: .5rem; } form { margin: 1rem 0; } input { margin: .25rem 0; display: block; }
-.error { color: #b00020; }
-</style>
-</head>
-<body>
-<main id="main"><p class="muted">Loading…</p></main>
-<script>
-"use strict";
+.error { color: #b00020; } .ticket { display: block; margin: .5rem 0; }
+`
+
+/** What both pages share: the DOM helpers, the API call, the sign-in form, the link rule. */
+const commonScript = `"use strict";
 const main = document.getElementById("main");
 const el = (tag, text, className) => { const node = document.createElement(tag); if (text !== undefined) node.textContent = text; if (className) node.className = className; return node; };
+/** The URL when it may be a link (absolute https: or http:), else undefined: anything else is shown as text. */
+const safeHref = (value) => {
+  if (typeof value !== "string") return undefined;
+  try { const url = new URL(value); return url.protocol === "https:" || url.protocol === "http:" ? url.href : undefined; } catch { return undefined; }
+};
 const api = async (method, path, body) => {
   const response = await fetch(path, { method, credentials: "same-origin", headers: body === undefined ? {} : { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
   const json = response.status === 204 ? null : await response.json().catch(() => null);
@@ -53,13 +72,9 @@ const signIn = (then) => {
     const result = await api("POST", "/api/auth/login", { email: email.value, password: password.value });
     if (result.status === 200) then(); else problem.textContent = result.json?.message ?? "could not sign in"; };
 };
-${script}
-</script>
-</body>
-</html>
 `
 
-const releaseScript = `
+const releaseScript = `"use strict";
 const [, , team, , id] = location.pathname.split("/").map(decodeURIComponent);
 const base = "/api/teams/" + encodeURIComponent(team) + "/deployments/" + encodeURIComponent(id);
 const render = async () => {
@@ -72,11 +87,15 @@ const render = async () => {
   main.append(el("h1", (d.name ?? "Release") + " · " + d.cfVersionId));
   main.append(el("p", d.status.replace("_", " ") + " · step " + (d.currentStep + 1) + " of " + d.stepsSnapshot.length + " · " + d.currentPercentage + "% of traffic on the new version", "status"));
   if (d.statusReason) main.append(el("p", d.statusReason, "muted"));
-  if (d.ticketUrl) { const link = el("a", d.ticketUrl); link.href = d.ticketUrl; main.append(link); }
+  if (d.ticketUrl) {
+    const href = safeHref(d.ticketUrl);
+    if (href === undefined) main.append(el("span", "Ticket: " + d.ticketUrl, "ticket muted"));
+    else { const link = el("a", d.ticketUrl, "ticket"); link.href = href; link.rel = "noopener noreferrer"; main.append(link); }
+  }
   const actions = el("p");
   for (const verb of ["advance", "pause", "resume", "rollback", "cancel"]) {
     const button = el("button", verb);
-    button.onclick = async () => { const result = await api("POST", base + "/" + verb); if (result.status !== 200) alert(result.json?.message ?? verb + " failed"); render(); };
+    button.onclick = async () => { const result = await api("POST", base + "/" + verb, verb === "advance" ? { fromStep: d.currentStep } : undefined); if (result.status !== 200) alert(result.json?.message ?? verb + " failed"); render(); };
     actions.append(button);
   }
   if (!["completed", "rolled_back", "failed", "cancelled"].includes(d.status)) main.append(actions);
@@ -91,7 +110,7 @@ const render = async () => {
 render(); setInterval(render, 5000);
 `
 
-const invitationScript = `
+const invitationScript = `"use strict";
 const token = new URLSearchParams(location.search).get("token") ?? "";
 const render = async () => {
   const me = await api("GET", "/api/me");
@@ -108,10 +127,45 @@ const render = async () => {
 render();
 `
 
-const html = (title: string, script: string) =>
-  HttpServerResponse.text(page(title, script), { contentType: "text/html; charset=utf-8", headers: securityHeaders })
+/** The pages' files, by path: served as they are, with their content type. */
+export const assets: Readonly<Record<`/assets/${string}`, { readonly contentType: string; readonly body: string }>> = {
+  "/assets/pages.css": { contentType: "text/css; charset=utf-8", body: stylesheet },
+  "/assets/common.js": { contentType: "text/javascript; charset=utf-8", body: commonScript },
+  "/assets/release.js": { contentType: "text/javascript; charset=utf-8", body: releaseScript },
+  "/assets/invitation.js": { contentType: "text/javascript; charset=utf-8", body: invitationScript }
+}
 
-export const layer = Layer.mergeAll(
-  HttpRouter.add("GET", "/teams/:team/deployments/:id", Effect.succeed(html("Release", releaseScript))),
-  HttpRouter.add("GET", "/invitations/accept", Effect.succeed(html("Invitation", invitationScript)))
-)
+const page = (title: string, script: keyof typeof assets) =>
+  `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · CanaryRoll</title>
+<link rel="stylesheet" href="/assets/pages.css">
+<script src="/assets/common.js" defer></script>
+<script src="${script}" defer></script>
+</head>
+<body>
+<main id="main"><p class="muted">Loading…</p></main>
+</body>
+</html>
+`
+
+const html = (title: string, script: keyof typeof assets) =>
+  HttpServerResponse.text(page(title, script), { contentType: "text/html; charset=utf-8", headers: htmlHeaders() })
+
+const asset = ({ body, contentType }: { readonly contentType: string; readonly body: string }) =>
+  HttpServerResponse.text(body, {
+    contentType,
+    headers: { "x-content-type-options": "nosniff", "cache-control": "no-cache" }
+  })
+
+/** Every route of the pages: what `layer` serves, and what `405`'s `Allow` is built from. */
+export const routes: ReadonlyArray<{ readonly method: "GET"; readonly path: `/${string}`; readonly response: HttpServerResponse.HttpServerResponse }> = [
+  { method: "GET", path: "/teams/:team/deployments/:id", response: html("Release", "/assets/release.js") },
+  { method: "GET", path: "/invitations/accept", response: html("Invitation", "/assets/invitation.js") },
+  ...Object.entries(assets).map(([path, file]) => ({ method: "GET" as const, path: path as `/${string}`, response: asset(file) }))
+]
+
+export const layer = HttpRouter.addAll(routes.map((route) => HttpRouter.route(route.method, route.path, Effect.succeed(route.response))))

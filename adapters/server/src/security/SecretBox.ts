@@ -156,6 +156,12 @@ const readEnvelope = (sealed: string): Result.Result<Buffer, SecretUndecryptable
   return Result.succeed(envelope)
 }
 
+/** The id of the key `sealed` was encrypted with (as `currentKeyId` shows ids), if it is one of ours. */
+export const keyIdOfSealed = (sealed: string): Option.Option<string> => {
+  const envelope = readEnvelope(sealed)
+  return Result.isSuccess(envelope) ? Option.some(showId(envelope.success.subarray(1, headerLength))) : Option.none()
+}
+
 /**
  * A box over `keys`. Fails if a key is not 32 bytes. Every key's id must differ (a 1 in 2^32
  * accident, reported rather than ignored).

@@ -1,10 +1,12 @@
 /**
  * People: users, their dashboard sessions and their personal API tokens (`cru_…`). Passwords are
- * stored as scrypt hashes (PasswordHash); session ids and tokens only as SHA-256 hashes, so a
- * copy of the database lets nobody in.
+ * stored as scrypt hashes (PasswordHash); session secrets and tokens only as SHA-256 hashes, so a
+ * copy of the database lets nobody in. Sessions are kept by the Sessions port (core), which
+ * never sees a session's secret, only its hash.
  *
  * @since 0.1.0
  */
+import { Sessions } from "@canaryroll/core"
 import { Effect, Option, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import * as ApiToken from "../security/ApiToken.ts"
@@ -63,26 +65,64 @@ export const updatePasswordHash = Effect.fnUntraced(function*(userId: string, pa
   yield* sql`UPDATE users SET password_hash = ${passwordHash} WHERE id = ${userId}`
 })
 
-/** A new session; the returned secret goes in the cookie and is never stored. */
-export const createSession = Effect.fnUntraced(function*(userId: string, expiresAt: Date) {
-  const sql = yield* SqlClient.SqlClient
+/** Where a session's User-Agent is cut: enough to tell browsers apart on the account page. */
+const userAgentLength = 256
+
+/** A `User-Agent` header as a session keeps it: control characters dropped, cut to a bounded length. */
+export const sessionUserAgent = (header: string | undefined): string | null => {
+  const cleaned = (header ?? "").replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, userAgentLength)
+  return cleaned === "" ? null : cleaned
+}
+
+/**
+ * Starts a session (the Sessions port); the returned secret goes in the cookie and is never
+ * stored, only its hash.
+ */
+export const createSession = Effect.fnUntraced(function*(input: {
+  readonly userId: string
+  readonly now: Date
+  readonly expiresAt: Date
+  readonly userAgent: string | null
+}) {
+  const sessions = yield* Sessions.Sessions
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")
-  yield* sql`INSERT INTO sessions (id_hash, user_id, expires_at) VALUES (${ApiToken.hash(secret)}, ${userId}, ${expiresAt})`
+  yield* sessions.create({
+    id: newId("ses"),
+    secretHash: ApiToken.hash(Redacted.make(secret)),
+    userId: input.userId,
+    expiresAt: input.expiresAt.getTime(),
+    userAgent: input.userAgent
+  }, input.now.getTime())
   return Redacted.make(secret)
 })
 
-/** The user a live session belongs to. */
+/** The user a live session belongs to, and the session (its last use stamped). */
 export const userBySession = Effect.fnUntraced(function*(secret: Redacted.Redacted<string>, now: Date) {
-  const sql = yield* SqlClient.SqlClient
-  const rows = yield* sql<UserRow>`
-    SELECT users.* FROM sessions JOIN users ON users.id = sessions.user_id
-    WHERE sessions.id_hash = ${ApiToken.hash(secret)} AND sessions.expires_at > ${now}`
-  return Option.map(Option.fromNullishOr(rows[0]), toUser)
+  const sessions = yield* Sessions.Sessions
+  const session = yield* sessions.touch(ApiToken.hash(secret), now.getTime())
+  if (Option.isNone(session)) return Option.none<StoredUser & { readonly sessionId: string }>()
+  const user = yield* userById(session.value.userId)
+  return Option.map(user, (user) => ({ ...user, sessionId: session.value.id }))
 })
 
 export const deleteSession = Effect.fnUntraced(function*(secret: Redacted.Redacted<string>) {
-  const sql = yield* SqlClient.SqlClient
-  yield* sql`DELETE FROM sessions WHERE id_hash = ${ApiToken.hash(secret)}`
+  const sessions = yield* Sessions.Sessions
+  yield* sessions.end(ApiToken.hash(secret))
+})
+
+/**
+ * Ends every session of the person but the one whose id is `keep` (the caller's own, when they
+ * change their password); returns how many live sessions ended.
+ */
+export const endSessions = Effect.fnUntraced(function*(userId: string, now: Date, keep?: string | null) {
+  const sessions = yield* Sessions.Sessions
+  return yield* sessions.endAll(userId, { now: now.getTime(), except: keep ?? undefined })
+})
+
+/** The person's live sessions, the most recently started first. */
+export const listSessions = Effect.fnUntraced(function*(userId: string, now: Date) {
+  const sessions = yield* Sessions.Sessions
+  return yield* sessions.list(userId, now.getTime())
 })
 
 interface UserTokenRow {

@@ -36,7 +36,8 @@ const toAccount = (row: AccountRow): S.CloudflareAccount => ({
   updatedAt: row.updated_at.toISOString()
 })
 
-const associatedData = (rowId: string) => `cloudflare_credentials:${rowId}`
+/** What binds a sealed API token to its row: a sealed token copied to another row does not open there. */
+export const associatedData = (rowId: string) => `cloudflare_credentials:${rowId}`
 
 /** `abcd…wxyz`: enough to tell tokens apart. */
 export const displayToken = (token: Redacted.Redacted<string>) => {

@@ -19,6 +19,7 @@ import type * as TestDatabase from "@canaryroll/postgres/test-database"
 import { Clock, Context, Effect, Layer, type Scope } from "effect"
 import { FetchHttpClient, HttpServer } from "effect/http"
 import { TestClock } from "effect/testing"
+import * as LoginThrottle from "../../src/security/LoginThrottle.ts"
 import * as PasswordHash from "../../src/security/PasswordHash.ts"
 import * as SecretBox from "../../src/security/SecretBox.ts"
 import * as Server from "../../src/Server.ts"
@@ -83,6 +84,15 @@ export interface StartOptions {
   readonly deliveries?: "manual" | "background"
   /** Cloudflare's rate limits as the server's budgets see them (Cloudflare's own by default). */
   readonly cloudflareLimits?: ApiBudget.Limits
+  /** Server settings over the tests' own (trusted proxies, sign-up mode, …). */
+  readonly config?: Partial<ServerConfig.ServerConfig>
+  /**
+   * The database schema to use (`database.schema`), instead of a fresh one: two servers started
+   * with the same schema are two processes on one database.
+   */
+  readonly schema?: string
+  /** The server's secret box (one over `secretKey` by default): a server started with another key. */
+  readonly secrets?: Layer.Layer<SecretBox.SecretBox, unknown>
 }
 
 /** Starts a server on a fresh schema of `database`; everything stops with the scope. */
@@ -101,11 +111,18 @@ export const start = (
     )
     const seeded = Simulator.seed(simulator)
     const services = Server.layerServices({
-      client: database.freshSchema(),
+      client: options.schema === undefined ? database.freshSchema() : database.schema(options.schema),
       schedulerClock: "effect",
       ...(options.cloudflareLimits === undefined ? {} : { cloudflareLimits: options.cloudflareLimits }),
-      secrets: SecretBox.layerFromKey(secretKey),
-      config: { cloudflareBaseUrl: simulator.baseUrl, passwordParameters: PasswordHash.testParameters, publicUrl: "http://canaryroll.test" },
+      secrets: options.secrets ?? SecretBox.layerFromKey(secretKey),
+      config: {
+        cloudflareBaseUrl: simulator.baseUrl,
+        passwordParameters: PasswordHash.testParameters,
+        publicUrl: "http://canaryroll.test",
+        // Every test signs its people up from 127.0.0.1; the sign-up throttle's own tests set it back.
+        loginThrottle: { ...LoginThrottle.defaults, signup: { ...LoginThrottle.defaults.signup, freeFailures: 1_000 } },
+        ...options.config
+      },
       // The tests' receivers listen on loopback, a private address.
       notifications: options.deliveries === "background"
         ? {

@@ -1,0 +1,32 @@
+/**
+ * Handlers of the `health` group: `/api/health` says the process answers (liveness);
+ * `/api/ready` says it can serve (readiness, see `Readiness.ts`), or answers 503 naming the check
+ * that failed. Neither needs credentials, and neither says more than which check failed and why.
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { SqlClient } from "effect/sql"
+import { Api } from "../api/Api.ts"
+import { NotReady } from "../api/ApiError.ts"
+import * as Readiness from "../Readiness.ts"
+import { SecretBox } from "../security/SecretBox.ts"
+
+export const layer = HttpApiBuilder.group(Api, "health", (handlers) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const box = yield* SecretBox
+    return handlers
+      .handle("health", () => Effect.succeed({ ok: true }))
+      .handle("ready", () =>
+        Readiness.check.pipe(
+          Effect.provideService(SqlClient.SqlClient, sql),
+          Effect.provideService(SecretBox, box),
+          Effect.flatMap((readiness) =>
+            readiness.ok
+              ? Effect.succeed(readiness)
+              : Effect.fail(new NotReady({ error: "not_ready", message: Readiness.summary(readiness), checks: readiness.checks }))
+          )
+        ))
+  }))
