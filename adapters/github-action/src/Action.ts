@@ -5,6 +5,10 @@
  * so a later step sees `release-id` even when this one fails; the job summary is written at the
  * end, whatever happened.
  *
+ * Creating and starting go through the CLI's API client: each request carries an
+ * `Idempotency-Key` and is sent again with it when no answer comes back, so a dropped connection
+ * never creates a second release or starts it twice.
+ *
  * The step fails (exit 1, with an error annotation) on bad input, a refused call, a failed
  * preflight, and — when waiting — a release that is rolled back, fails, is cancelled, or does not
  * finish within `wait-timeout`.
