@@ -53,7 +53,10 @@ describe("settings and usage", () => {
 
   it("flags win over the environment", async () => {
     const ran = await cli("workers", "--json", "--team", "no-such-team")
-    assert.notStrictEqual(ran.code, 0)
+    // The flag's team, which does not exist: the server's 404 (exit 1, docs/cli.md), not the
+    // environment's team.
+    assert.strictEqual(ran.code, ExitCode.error, ran.stderr)
+    assert.include(ran.stderr, "404")
   })
 })
 
