@@ -1,0 +1,10 @@
+/**
+ * @canaryroll/app: the CanaryRoll application, runtime-neutral. The ports of the directory (people
+ * and sessions, teams, members and invitations, API tokens, Cloudflare accounts, Workers, plans,
+ * the log-in throttle, idempotency keys) and of the read models, each with a memory layer; the
+ * Postgres layers live in `@canaryroll/postgres`, and every layer runs the same contract suite
+ * (`@canaryroll/app/testing`).
+ *
+ * @since 0.2.0
+ */
+export {}
