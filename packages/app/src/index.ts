@@ -7,4 +7,4 @@
  *
  * @since 0.2.0
  */
-export {}
+export * as Storage from "./Storage.ts"
