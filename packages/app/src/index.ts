@@ -8,3 +8,7 @@
  * @since 0.2.0
  */
 export * as Storage from "./Storage.ts"
+export * as AuditLog from "./readmodel/AuditLog.ts"
+export * as Keyset from "./readmodel/Keyset.ts"
+export * as ReleaseProjection from "./readmodel/ReleaseProjection.ts"
+export * as ReleaseSummaries from "./readmodel/ReleaseSummaries.ts"

@@ -1,1 +1,11 @@
-export {}
+/**
+ * `@canaryroll/app/testing`: one contract suite per port of the application. An adapter's test
+ * file runs the suite of each port it implements, e.g.
+ * `AuditLogContract.suite("postgres", () => freshPgLayer())`; `makeLayer` is called once per
+ * test, so every test starts from an empty adapter.
+ *
+ * @since 0.2.0
+ */
+export * as AuditLogContract from "./AuditLogContract.ts"
+export * as ReleaseHistories from "./ReleaseHistories.ts"
+export * as ReleaseSummariesContract from "./ReleaseSummariesContract.ts"
