@@ -23,100 +23,20 @@ import type * as NotificationStore from "./NotificationStore.ts"
 import * as SecretSealer from "./SecretSealer.ts"
 import * as WebhookSignature from "./WebhookSignature.ts"
 
-export const Kind = Schema.Literals(["slack", "discord", "google_chat", "email", "webhook"])
-export type Kind = typeof Kind.Type
-
-/** `tls`: TLS from the first byte (usually port 465); `starttls`: upgrade required (587); `none`: plain (tests, relays on localhost). */
-export const EmailSecurity = Schema.Literals(["tls", "starttls", "none"])
-export type EmailSecurity = typeof EmailSecurity.Type
-
-export const maxRecipients = 50
-
-const check = <A>(test: (value: A) => boolean, message: (value: A) => string) =>
-  Schema.makeFilter((value: A) => test(value) ? undefined : message(value))
-
-const Name = Schema.String.check(
-  check((s: string) => s.trim().length >= 1 && s.length <= 100, (s) => `must be 1 to 100 characters, got ${s.length}`)
-)
-
-const isHttpUrl = (text: string): boolean => {
-  if (text.length > 2048) return false
-  try {
-    const url = new URL(text)
-    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== ""
-  } catch {
-    return false
-  }
-}
-
-const Url = Schema.String.check(check(isHttpUrl, () => "must be an http(s) URL of at most 2048 characters"))
-
-const Events = Schema.Array(NotificationEvent.EventName).check(
-  check((events: ReadonlyArray<string>) => events.length >= 1, () => "must name at least one event"),
-  check((events: ReadonlyArray<string>) => new Set(events).size === events.length, () => "must not repeat an event")
-)
-
-const EmailAddress = Schema.String.check(
-  check((s: string) => s.length <= 254 && /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/.test(s), () => "must be an email address")
-)
-
-const Host = Schema.String.check(
-  check((s: string) => s.length >= 1 && s.length <= 253 && /^[A-Za-z0-9.:[\]-]+$/.test(s), () => "must be a host name or address")
-)
-
-const Port = Schema.Int.check(check((n: number) => n >= 1 && n <= 65535, (n) => `must be between 1 and 65535, got ${n}`))
-
-const SigningSecret = Schema.String.check(
-  check((s: string) => s.length >= 16 && s.length <= 256, () => "must be 16 to 256 characters")
-)
-
-export const SlackConfig = Schema.Struct({ kind: Schema.Literal("slack"), url: Url })
-export const DiscordConfig = Schema.Struct({ kind: Schema.Literal("discord"), url: Url })
-export const GoogleChatConfig = Schema.Struct({ kind: Schema.Literal("google_chat"), url: Url })
-export const WebhookConfig = Schema.Struct({
-  kind: Schema.Literal("webhook"),
-  url: Url,
-  /** Absent: a new channel gets a generated one; an update keeps the current one. */
-  secret: Schema.optionalKey(SigningSecret)
-})
-export const EmailConfig = Schema.Struct({
-  kind: Schema.Literal("email"),
-  host: Host,
-  port: Port,
-  security: EmailSecurity,
-  from: EmailAddress,
-  to: Schema.Array(EmailAddress).check(
-    check((to: ReadonlyArray<string>) => to.length >= 1 && to.length <= maxRecipients, () => `must list 1 to ${maxRecipients} recipients`)
-  ),
-  username: Schema.optionalKey(Schema.NullOr(Schema.String.check(check((s: string) => s.length <= 256, () => "too long")))),
-  /** Absent on an update: the current password is kept; `null`: none. */
-  password: Schema.optionalKey(Schema.NullOr(Schema.String.check(check((s: string) => s.length <= 1024, () => "too long"))))
-})
-
-export const ChannelConfig = Schema.Union([SlackConfig, DiscordConfig, GoogleChatConfig, WebhookConfig, EmailConfig]).pipe(
-  Schema.toTaggedUnion("kind")
-)
-export type ChannelConfig = typeof ChannelConfig.Type
-
-/** What creating a channel takes. */
-export const ChannelInput = Schema.Struct({
-  name: Name,
-  events: Events,
-  enabled: Schema.optionalKey(Schema.Boolean),
-  config: ChannelConfig
-})
-export type ChannelInput = typeof ChannelInput.Type
-
-/** What updating a channel takes: only what changes. `config` must keep the channel's kind. */
-export const ChannelPatch = Schema.Struct({
-  name: Schema.optionalKey(Name),
-  events: Schema.optionalKey(Events),
-  enabled: Schema.optionalKey(Schema.Boolean),
-  config: Schema.optionalKey(ChannelConfig),
-  /** A new generated signing secret for a `webhook` channel, returned once. */
-  rotateSigningSecret: Schema.optionalKey(Schema.Boolean)
-})
-export type ChannelPatch = typeof ChannelPatch.Type
+export {
+  ChannelConfig,
+  ChannelInput,
+  ChannelPatch,
+  DiscordConfig,
+  EmailConfig,
+  EmailSecurity,
+  GoogleChatConfig,
+  Kind,
+  maxRecipients,
+  SlackConfig,
+  WebhookConfig
+} from "./ChannelConfig.ts"
+import { type ChannelConfig, ChannelInput, ChannelPatch, EmailSecurity, type Kind } from "./ChannelConfig.ts"
 
 /** The input failed validation; `issues` name each offending field. */
 export class ChannelInvalid extends Schema.TaggedError<ChannelInvalid>()("ChannelInvalid", {

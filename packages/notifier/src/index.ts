@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 export * as Channel from "./Channel.ts"
+export * as ChannelConfig from "./ChannelConfig.ts"
 export * as Channels from "./Channels.ts"
 export * as ChannelSender from "./ChannelSender.ts"
 export * as DeliveryRecorder from "./DeliveryRecorder.ts"

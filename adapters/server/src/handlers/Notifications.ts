@@ -17,13 +17,13 @@ import { HttpApiBuilder } from "effect/http-api"
 import { SqlClient, type SqlError } from "effect/sql"
 import { CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
-import { BadRequest, notFound } from "../api/ApiError.ts"
+import { BadRequest, type NotFound, notFound } from "../api/ApiError.ts"
 import * as Storage from "./Storage.ts"
 import { audit, now, transaction } from "./TeamSettings.ts"
 
 /** The notifier's errors as the API answers them: 404, or 400 naming each field. (A store that is
  * down is a storage failure, answered 503 by the server's outermost middleware; see Storage.ts.) */
-const answer = (error: Channel.ChannelNotFound | Channel.ChannelInvalid) => {
+const answer = (error: Channel.ChannelNotFound | Channel.ChannelInvalid): Effect.Effect<never, NotFound | BadRequest> => {
   switch (error._tag) {
     case "ChannelNotFound":
       return Effect.fail(notFound("notification channel", error.channelId))
