@@ -28,7 +28,11 @@ export * as PgNotifications from "./PgNotifications.ts"
 export * as PgLoginThrottle from "./PgLoginThrottle.ts"
 export * as PgIdempotencyKeys from "./PgIdempotencyKeys.ts"
 export * as PgReadiness from "./PgReadiness.ts"
-export * as PgSessions from "./PgSessions.ts"
+export * as PgApiTokens from "./directory/PgApiTokens.ts"
+export * as PgPeople from "./directory/PgPeople.ts"
+export * as PgSessions from "./directory/PgSessions.ts"
+export * as PgTeams from "./directory/PgTeams.ts"
+export * as PgTransactions from "./directory/PgTransactions.ts"
 
 export interface Options {
   /** The embedded server, used only when `DATABASE_URL` is not set. */

@@ -1,5 +1,5 @@
 /**
- * PgSessions: core's Sessions port on the `sessions` table (migrations `0006_teams` and
+ * PgSessions: the application's Sessions port on the `sessions` table (migrations `0006_teams` and
  * `0010_sessions`), so a session started on one server process is known to every other, and a
  * session ended anywhere is ended everywhere.
  *
@@ -11,13 +11,10 @@
  *
  * @since 0.1.0
  */
-import { Sessions } from "@canaryroll/core"
+import { Sessions } from "@canaryroll/app"
 import { Effect, Layer, Option } from "effect"
-import { SqlClient, type SqlError } from "effect/sql"
-import * as PgEventStore from "./PgEventStore.ts"
-
-const unavailable = (error: SqlError.SqlError) =>
-  new Sessions.SessionsUnavailable({ message: PgEventStore.describeSqlError(error) })
+import { SqlClient } from "effect/sql"
+import { unavailable } from "./PgTransactions.ts"
 
 interface SessionRow {
   readonly id: string
