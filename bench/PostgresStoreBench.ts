@@ -191,7 +191,11 @@ const loadAuditLog = (rows: number) =>
   })
 
 /** Pages walked one after another from the newest (keyset all the way down), starting over at the end. */
-const pageWalk = (log: typeof PgAuditLog.PgAuditLog.Service, query: PgAuditLog.Query, pages: number) =>
+/** The audit log's port (`AuditLog` of `@canaryroll/app`) as `PgAuditLog` makes it, and its query. */
+type AuditLogService = Effect.Success<typeof PgAuditLog.make>
+type AuditLogQuery = Parameters<AuditLogService["page"]>[0]
+
+const pageWalk = (log: AuditLogService, query: AuditLogQuery, pages: number) =>
   Effect.gen(function*() {
     const timings: Array<number> = []
     let cursor: string | undefined
@@ -269,7 +273,7 @@ export const run = async (samples: (full: number) => number) => {
     }))
     const log = yield* PgAuditLog.make.pipe(provide)
     const size = auditRows >= 1_000_000 ? "1m" : `${auditRows / 1000}k`
-    const queries: ReadonlyArray<[string, PgAuditLog.Query]> = [
+    const queries: ReadonlyArray<[string, AuditLogQuery]> = [
       [`audit_page.team_and_type_${size}`, { teamId: "team_7", types: ["Promoted"], limit: 50 }],
       [`audit_page.team_and_3_types_${size}`, { teamId: "team_7", types: ["Paused", "Resumed", "RollbackStarted"], limit: 50 }],
       [`audit_page.team_${size}`, { teamId: "team_7", limit: 50 }]

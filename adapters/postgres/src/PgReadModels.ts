@@ -25,25 +25,17 @@
  *
  * @since 0.1.0
  */
-import { AuditEntry, EventStore, ReleaseEvent, ReleaseSummary } from "@canaryroll/core"
+import { Storage } from "@canaryroll/app"
+import { AuditEntry, EventStore, ReleaseSummary } from "@canaryroll/core"
 import { PgTypes } from "@effect/sql-pg"
-import { Effect, Result, Schema } from "effect"
+import { Effect } from "effect"
 import { SqlClient, type SqlError, type Statement } from "effect/sql"
+import * as PgAuditRow from "./PgAuditRow.ts"
 import * as PgEventStore from "./PgEventStore.ts"
 
-/** A read model could not be read: the database failed or is unreachable; callers may retry. */
-export class ReadModelUnavailable extends Schema.TaggedError<ReadModelUnavailable>()("ReadModelUnavailable", {
-  message: Schema.String
-}) {}
-
-/** A query the read models cannot answer as asked; `field` names the offending input. */
-export class InvalidQuery extends Schema.TaggedError<InvalidQuery>()("InvalidQuery", {
-  field: Schema.String,
-  message: Schema.String
-}) {}
-
+/** The read models' storage failing, as every port of `@canaryroll/app` says it. */
 export const unavailable = (error: SqlError.SqlError) =>
-  new ReadModelUnavailable({ message: PgEventStore.describeSqlError(error) })
+  new Storage.StorageUnavailable({ message: PgEventStore.describeSqlError(error) })
 
 /** Where one release's folds stand: the stream version and global position of the last event folded. */
 interface Folded {
@@ -64,19 +56,13 @@ interface SummaryRow {
   readonly audit_context: AuditEntry.Context
 }
 
+/** A release event's audit entry and the position it takes (its event's). */
 interface AuditRow {
   readonly entry: AuditEntry.AuditEntry
   readonly position: number
 }
 
-const encodeDetails = Schema.encodeSync(ReleaseEvent.ReleaseEvent)
-
-/**
- * One array parameter of a known element type. The driver infers an array's type from its
- * elements, which fails for an all-null column (a batch of creations has no step index) and for
- * numbers that mix integers and fractions (percentages).
- */
-const column = (oid: number, values: ReadonlyArray<unknown>) => Result.getOrThrow(PgTypes.array(values, oid))
+const column = PgAuditRow.array
 
 /** Folds `events` (one stream, in version order) from `folded`, collecting the audit rows. */
 const fold = (folded: Folded, events: ReadonlyArray<EventStore.RecordedEvent>, audit: Array<AuditRow>): Folded => {
@@ -106,29 +92,8 @@ const byStream = (recorded: ReadonlyArray<EventStore.RecordedEvent>) => {
 }
 
 /** An INSERT of audit rows, for a `WITH`; `when` guards it (a fragment of SQL that must hold). */
-const insertAudit = (sql: SqlClient.SqlClient, audit: ReadonlyArray<AuditRow>, when: Statement.Fragment) => {
-  const entries = audit.map((row) => row.entry)
-  return sql`
-    INSERT INTO audit_log (id, position, team_id, release_id, worker_id, actor_kind, actor_id, type, at,
-      step_index, percentage, sentence, details)
-    SELECT * FROM unnest(
-      ${column(PgTypes.OID.text, entries.map((e) => e.id))},
-      ${column(PgTypes.OID.int8, audit.map((row) => BigInt(row.position)))},
-      ${column(PgTypes.OID.text, entries.map((e) => e.teamId))},
-      ${column(PgTypes.OID.text, entries.map((e) => e.releaseId))},
-      ${column(PgTypes.OID.text, entries.map((e) => e.workerId))},
-      ${column(PgTypes.OID.text, entries.map((e) => e.actor._tag))},
-      ${column(PgTypes.OID.text, entries.map((e) => e.actor._tag === "System" ? null : e.actor.id))},
-      ${column(PgTypes.OID.text, entries.map((e) => e.type))},
-      ${column(PgTypes.OID.timestamptz, entries.map((e) => new Date(e.at)))},
-      ${column(PgTypes.OID.int4, entries.map((e) => e.stepIndex))},
-      ${column(PgTypes.OID.float8, entries.map((e) => e.percentage))},
-      ${column(PgTypes.OID.text, entries.map((e) => e.sentence))},
-      ${column(PgTypes.OID.jsonb, entries.map((e) => encodeDetails(e.details)))}
-    )
-    WHERE ${when}
-    ON CONFLICT (id) DO NOTHING`
-}
+const insertAudit = (sql: SqlClient.SqlClient, audit: ReadonlyArray<AuditRow>, when: Statement.Fragment) =>
+  PgAuditRow.insert(sql, audit.map((row) => PgAuditRow.encode(row.entry, BigInt(row.position))), { when })
 
 /**
  * Writes the audit rows and the summaries in one statement (fewer round trips inside the
@@ -260,24 +225,17 @@ const remember = (folds: Map<string, Folded>, releaseId: string, folded: Folded)
  */
 const inCallArguments = (sql: SqlClient.SqlClient, before: Folded, after: Folded, audit: ReadonlyArray<AuditRow>) => {
   const summary = after.summary!
-  const entries = audit.map((row) => row.entry)
   return sql`summary_folded_on => ${BigInt(before.position)}, summary_team_id => ${summary.teamId},
     summary_worker_id => ${summary.workerId}, summary_status => ${summary.status},
     summary_created_at => ${new Date(summary.createdAt)}, summary_updated_at => ${new Date(summary.updatedAt)},
     summary_summary => ${PgTypes.jsonb(summary)}, summary_audit_context => ${PgTypes.jsonb(after.context)},
-    audit_event => ${column(PgTypes.OID.int4, audit.map((row) => row.position))},
-    audit_id => ${column(PgTypes.OID.text, entries.map((e) => e.id))},
-    audit_team_id => ${column(PgTypes.OID.text, entries.map((e) => e.teamId))},
-    audit_release_id => ${column(PgTypes.OID.text, entries.map((e) => e.releaseId))},
-    audit_worker_id => ${column(PgTypes.OID.text, entries.map((e) => e.workerId))},
-    audit_actor_kind => ${column(PgTypes.OID.text, entries.map((e) => e.actor._tag))},
-    audit_actor_id => ${column(PgTypes.OID.text, entries.map((e) => e.actor._tag === "System" ? null : e.actor.id))},
-    audit_type => ${column(PgTypes.OID.text, entries.map((e) => e.type))},
-    audit_at => ${column(PgTypes.OID.timestamptz, entries.map((e) => new Date(e.at)))},
-    audit_step_index => ${column(PgTypes.OID.int4, entries.map((e) => e.stepIndex))},
-    audit_percentage => ${column(PgTypes.OID.float8, entries.map((e) => e.percentage))},
-    audit_sentence => ${column(PgTypes.OID.text, entries.map((e) => e.sentence))},
-    audit_details => ${column(PgTypes.OID.jsonb, entries.map((e) => encodeDetails(e.details)))}`
+    ${
+    PgAuditRow.callArguments(
+      sql,
+      audit.map((row) => PgAuditRow.encode(row.entry, BigInt(row.position))),
+      audit.map((row) => row.position)
+    )
+  }`
 }
 
 /**

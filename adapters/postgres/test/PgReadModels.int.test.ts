@@ -8,9 +8,10 @@ import { Actor, AuditEntry, EventStore, type ReleaseEvent, ReleaseSummary } from
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option } from "effect"
 import { SqlClient, Statement } from "effect/sql"
+import { AuditLog, Keyset, ReleaseSummaries } from "@canaryroll/app"
+import { ReleaseHistories } from "@canaryroll/app/testing"
 import { layerPorts, Migrations, PgAuditLog, PgEventStore, PgReadModels, PgReleaseSummaries } from "../src/index.ts"
 import * as TestDatabase from "./database/TestDatabase.ts"
-import * as ReleaseHistories from "./support/ReleaseHistories.ts"
 
 const database = TestDatabase.forFile()
 
@@ -49,8 +50,8 @@ const byStream = (recorded: ReadonlyArray<EventStore.RecordedEvent>) => {
 /** The release's audit entries, oldest first, through the query service. */
 const auditOf = (teamId: string, releaseId: string) =>
   Effect.gen(function*() {
-    const log = yield* PgAuditLog.PgAuditLog
-    const page = yield* log.page({ teamId, releaseId, limit: PgAuditLog.maxLimit })
+    const log = yield* AuditLog.AuditLog
+    const page = yield* log.page({ teamId, releaseId, limit: Keyset.maxLimit })
     assert.isNull(page.nextCursor, "a test release fits one page")
     return [...page.entries].reverse()
   })
@@ -59,11 +60,11 @@ const auditOf = (teamId: string, releaseId: string) =>
 const assertFoldsOfStreams = (streamIds: Iterable<string>) =>
   Effect.gen(function*() {
     const store = yield* EventStore.EventStore
-    const summaries = yield* PgReleaseSummaries.PgReleaseSummaries
+    const summaries = yield* ReleaseSummaries.ReleaseSummaries
     for (const streamId of streamIds) {
       const stream = yield* store.readStream(streamId)
       const expected = ReleaseSummary.project(stream.map((recorded) => recorded.event))!
-      assert.deepStrictEqual(yield* summaries.byId(streamId), Option.some(expected), streamId)
+      assert.deepStrictEqual(yield* summaries.get(expected.teamId, streamId), Option.some(expected), streamId)
       assert.deepStrictEqual(yield* auditOf(expected.teamId, streamId), [...AuditEntry.project(stream)], streamId)
     }
   })

@@ -26,6 +26,7 @@ import {
 import type { EventStore, HealthSource, Outbox, Scheduler, Sessions, TrafficRouter } from "@canaryroll/core"
 import { type Channels, type NotificationStore, Notifier, Redaction, SecretSealer } from "@canaryroll/notifier"
 import * as Postgres from "@canaryroll/postgres"
+import type { AuditLog, ReleaseSummaries } from "@canaryroll/app"
 import { NodeHttpServer } from "@effect/platform-node"
 import { ByteSize, Cause, Effect, Layer, Option } from "effect"
 import {
@@ -41,7 +42,6 @@ import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
 import { HttpBody } from "effect/http"
 import { createServer } from "node:http"
-import { storageRetryAfterSeconds } from "@canaryroll/api/ApiError"
 import { Api } from "./api/Api.ts"
 import * as RequestErrors from "./api/RequestErrors.ts"
 import * as Docs from "./pages/Docs.ts"
@@ -50,7 +50,6 @@ import * as Readiness from "./Readiness.ts"
 import * as RequestBudget from "./RequestBudget.ts"
 import * as Routes from "./Routes.ts"
 import * as Access from "./handlers/Access.ts"
-import * as Availability from "./handlers/Availability.ts"
 import * as Accounts from "./handlers/Accounts.ts"
 import * as Audit from "./handlers/Audit.ts"
 import * as Deployments from "./handlers/Deployments.ts"
@@ -229,10 +228,7 @@ export const layerErrorBodies = HttpRouter.middleware((httpEffect) =>
         if (Storage.isStorageFailure(defect) || Storage.isStorageFailure(failure)) {
           return Effect.as(
             Effect.logWarning("storage unavailable while serving a request", Redaction.text(Cause.pretty(cause))),
-            // As the API declares its StorageUnavailable: a client knows when to ask again.
-            errorResponse(503, "unavailable", "the database is unavailable; try again shortly", {
-              "retry-after": String(storageRetryAfterSeconds)
-            })
+            errorResponse(503, "unavailable", "the database is unavailable; try again shortly")
           )
         }
         if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
@@ -259,13 +255,7 @@ export const layerRoutes = HttpApiBuilder.layer(Api, { openapiPath }).pipe(
     Audit.layer,
     Notifications.layer
   ]),
-  Layer.provide([
-    Access.layerAuthentication,
-    Access.layerTeamAccess,
-    RequestErrors.layer,
-    Idempotency.layer,
-    Availability.layer
-  ]),
+  Layer.provide([Access.layerAuthentication, Access.layerTeamAccess, RequestErrors.layer, Idempotency.layer]),
   Layer.merge(Docs.layer(Api)),
   Layer.merge(Pages.layer),
   Layer.merge(layerErrorBodies)
@@ -301,8 +291,8 @@ export type Services =
   | Outbox.Outbox
   | Scheduler.Scheduler
   | Postgres.PgScheduler.PgScheduler
-  | Postgres.PgReleaseSummaries.PgReleaseSummaries
-  | Postgres.PgAuditLog.PgAuditLog
+  | ReleaseSummaries.ReleaseSummaries
+  | AuditLog.AuditLog
   | PgClient.PgClient
   | SqlClient.SqlClient
   | SecretBox.SecretBox
@@ -325,6 +315,7 @@ export const layerServices = (options: Options = {}): Layer.Layer<Services, unkn
   const storage = Layer.mergeAll(
     Postgres.layerPorts(),
     Postgres.PgScheduler.layer({ clock: options.schedulerClock ?? "database" }),
+    // The read-model ports of @canaryroll/app on the rows the event store's hook keeps.
     Postgres.PgReleaseSummaries.layer,
     Postgres.PgAuditLog.layer,
     Postgres.PgSessions.layer,

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { PgAuditLog } from "@canaryroll/postgres"
+import { AuditLog } from "@canaryroll/app"
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { CurrentTeam } from "../api/Access.ts"
@@ -15,7 +15,7 @@ import type * as S from "../api/Schemas.ts"
 type AuditEntryView = typeof S.AuditEntry.Type
 
 /** An entry as the API shows it: the event's facts without its tag, actor and time (shown beside). */
-export const auditEntryView = (entry: PgAuditLog.Entry): AuditEntryView => {
+export const auditEntryView = (entry: AuditLog.Entry): AuditEntryView => {
   const { _tag, actor: _actor, at: _at, ...facts } = entry.details as Record<string, unknown>
   const actor = entry.actor
   return {
@@ -34,7 +34,7 @@ export const auditEntryView = (entry: PgAuditLog.Entry): AuditEntryView => {
   }
 }
 
-const parseActor = (value: string): Effect.Effect<PgAuditLog.ActorFilter, BadRequest> => {
+const parseActor = (value: string): Effect.Effect<AuditLog.ActorFilter, BadRequest> => {
   if (value === "system") return Effect.succeed({ _tag: "System" })
   const match = /^(user|token):(.+)$/.exec(value)
   if (match === null) return Effect.fail(invalidField("actor", `must be user:<id>, token:<id> or system, got ${JSON.stringify(value)}`))
@@ -49,7 +49,7 @@ const parseTime = (field: string, value: string | undefined): Effect.Effect<numb
 
 export const layer = HttpApiBuilder.group(Api, "audit", (handlers) =>
   Effect.gen(function*() {
-    const log = yield* PgAuditLog.PgAuditLog
+    const log = yield* AuditLog.AuditLog
     return handlers.handle("auditLog", ({ query }) =>
       Effect.gen(function*() {
         const { team } = yield* CurrentTeam
@@ -59,14 +59,15 @@ export const layer = HttpApiBuilder.group(Api, "audit", (handlers) =>
           teamId: team.id,
           releaseId: query.deploymentId,
           actor,
-          types: types as PgAuditLog.Query["types"],
+          // Unknown types are refused by the port, naming the field.
+          types: types as AuditLog.Query["types"],
           from: yield* parseTime("from", query.from),
           to: yield* parseTime("to", query.to),
           limit: query.limit,
           cursor: query.cursor
         }).pipe(
           Effect.catchTag("InvalidQuery", (error) => Effect.fail(invalidField(error.field === "types" ? "type" : error.field, error.message))),
-          Effect.catchTag("ReadModelUnavailable", (error) => Effect.die(error))
+          Effect.catchTag("StorageUnavailable", (error) => Effect.die(error))
         )
         return { entries: page.entries.map(auditEntryView), nextCursor: page.nextCursor }
       }))

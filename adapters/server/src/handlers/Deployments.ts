@@ -28,7 +28,7 @@ import {
   TrafficRouter,
   TrafficSplit
 } from "@canaryroll/core"
-import { PgAuditLog, PgReleaseSummaries } from "@canaryroll/postgres"
+import { AuditLog, Keyset, ReleaseSummaries } from "@canaryroll/app"
 import { Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { SqlClient } from "effect/sql"
@@ -115,8 +115,8 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
     const box = yield* SecretBox
     // People's Cloudflare reads spend the requests' share, never the orchestrator's.
     const budget = yield* RequestBudget
-    const summaries = yield* PgReleaseSummaries.PgReleaseSummaries
-    const auditLog = yield* PgAuditLog.PgAuditLog
+    const summaries = yield* ReleaseSummaries.ReleaseSummaries
+    const auditLog = yield* AuditLog.AuditLog
     const store = yield* EventStore.EventStore
     const scheduler = yield* Scheduler.Scheduler
     const router = yield* TrafficRouter.TrafficRouter
@@ -135,16 +135,16 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
 
     /** The release, if it belongs to the current team (another team's is as good as missing). */
     const findRelease = (teamId: string, releaseId: string) =>
-      Effect.flatMap(summaries.byId(releaseId), (summary) =>
-        Option.isSome(summary) && summary.value.teamId === teamId
+      Effect.flatMap(summaries.get(teamId, releaseId), (summary) =>
+        Option.isSome(summary)
           ? Effect.succeed(summary.value)
           : Effect.fail(
             notFound("deployment", releaseId)
           ))
 
     /** The release as it stands after a change this request made (so it exists). */
-    const current = (releaseId: string) =>
-      Effect.flatMap(summaries.byId(releaseId), (summary) =>
+    const current = (teamId: string, releaseId: string) =>
+      Effect.flatMap(summaries.get(teamId, releaseId), (summary) =>
         Option.isSome(summary)
           ? Effect.succeed(toDeployment(summary.value))
           : Effect.die(new Error(`release ${releaseId} has events but no summary row`)))
@@ -195,7 +195,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
         } else {
           yield* execute
         }
-        return yield* current(release.id)
+        return yield* current(team.id, release.id)
       }).pipe(provide)
 
     // Requests that change things run to the end even if the client hangs up (see the module doc).
@@ -243,7 +243,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
             Effect.catchTag("ReleaseBusy", (error) => Effect.fail(busy(error)))
           )
           }))
-          return yield* current(releaseId)
+          return yield* current(team.id, releaseId)
         }).pipe(provide), changes)
       .handle("listDeployments", ({ query }) =>
         Effect.gen(function*() {
@@ -269,10 +269,10 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
           const release = yield* findRelease(team.id, params.id)
-          const entries: Array<PgAuditLog.Entry> = []
+          const entries: Array<AuditLog.Entry> = []
           let cursor: string | undefined
           do {
-            const page = yield* auditLog.page({ teamId: team.id, releaseId: release.id, limit: PgAuditLog.maxLimit, cursor }).pipe(
+            const page = yield* auditLog.page({ teamId: team.id, releaseId: release.id, limit: Keyset.maxLimit, cursor }).pipe(
               Effect.catchTag("InvalidQuery", (error) => Effect.die(error))
             )
             entries.push(...page.entries)

@@ -17,7 +17,9 @@ export const unavailableTags = [
   "OutboxUnavailable",
   "NotificationStoreUnavailable",
   "SessionsUnavailable",
-  "LoginThrottleUnavailable"
+  "LoginThrottleUnavailable",
+  // Every port of @canaryroll/app.
+  "StorageUnavailable"
 ] as const
 
 type UnavailableTag = typeof unavailableTags[number]
