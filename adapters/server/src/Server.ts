@@ -42,6 +42,7 @@ import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
 import { HttpBody } from "effect/http"
 import { createServer } from "node:http"
+import { storageRetryAfterSeconds } from "@canaryroll/api/ApiError"
 import { Api } from "./api/Api.ts"
 import * as RequestErrors from "./api/RequestErrors.ts"
 import * as Docs from "./pages/Docs.ts"
@@ -50,6 +51,7 @@ import * as Readiness from "./Readiness.ts"
 import * as RequestBudget from "./RequestBudget.ts"
 import * as Routes from "./Routes.ts"
 import * as Access from "./handlers/Access.ts"
+import * as Availability from "./handlers/Availability.ts"
 import * as Accounts from "./handlers/Accounts.ts"
 import * as Audit from "./handlers/Audit.ts"
 import * as Deployments from "./handlers/Deployments.ts"
@@ -228,7 +230,10 @@ export const layerErrorBodies = HttpRouter.middleware((httpEffect) =>
         if (Storage.isStorageFailure(defect) || Storage.isStorageFailure(failure)) {
           return Effect.as(
             Effect.logWarning("storage unavailable while serving a request", Redaction.text(Cause.pretty(cause))),
-            errorResponse(503, "unavailable", "the database is unavailable; try again shortly")
+            // As the API declares its StorageUnavailable: a client knows when to ask again.
+            errorResponse(503, "unavailable", "the database is unavailable; try again shortly", {
+              "retry-after": String(storageRetryAfterSeconds)
+            })
           )
         }
         if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
@@ -255,7 +260,13 @@ export const layerRoutes = HttpApiBuilder.layer(Api, { openapiPath }).pipe(
     Audit.layer,
     Notifications.layer
   ]),
-  Layer.provide([Access.layerAuthentication, Access.layerTeamAccess, RequestErrors.layer, Idempotency.layer]),
+  Layer.provide([
+    Access.layerAuthentication,
+    Access.layerTeamAccess,
+    RequestErrors.layer,
+    Idempotency.layer,
+    Availability.layer
+  ]),
   Layer.merge(Docs.layer(Api)),
   Layer.merge(Pages.layer),
   Layer.merge(layerErrorBodies)
