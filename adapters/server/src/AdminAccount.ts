@@ -5,17 +5,20 @@
  * email and slug are checked as the API checks them, the password must meet the policy, the team
  * starts with the standard plan, and its audit log records who created it.
  *
+ * `make` works over the directory's ports (`People`, `Teams`, `Plans`, `Transactions`); `create`
+ * runs it on the Postgres layers of the database in context, as `canaryroll admin create` does.
+ *
  * @since 0.1.0
  */
+import { People, Storage, Teams } from "@canaryroll/app"
 import { Actor } from "@canaryroll/core"
+import * as Postgres from "@canaryroll/postgres"
 import { PgSettingsAudit } from "@canaryroll/postgres"
-import { Clock, Effect, Option, Redacted, Schema } from "effect"
-import { SqlClient } from "effect/sql"
+import { Clock, Effect, Layer, Redacted, Schema } from "effect"
 import * as S from "./api/Schemas.ts"
+import * as Views from "./handlers/Views.ts"
 import * as PasswordHash from "./security/PasswordHash.ts"
-import * as Accounts from "./store/Accounts.ts"
 import * as Plans from "./store/Plans.ts"
-import * as Teams from "./store/Teams.ts"
 
 export interface Input {
   readonly email: string
@@ -41,8 +44,10 @@ const checked = <A>(schema: Schema.Codec<A, string>, field: string, value: strin
   )
 
 /** Creates the person and the team, in one transaction: both or neither. */
-export const create = Effect.fnUntraced(function*(input: Input, passwordParameters: PasswordHash.Parameters = PasswordHash.current) {
-  const sql = yield* SqlClient.SqlClient
+export const make = Effect.fnUntraced(function*(input: Input, passwordParameters: PasswordHash.Parameters = PasswordHash.current) {
+  const people = yield* People.People
+  const teams = yield* Teams.Teams
+  const transactions = yield* Storage.Transactions
   const email = yield* checked(S.Email, "email", input.email.trim())
   const name = yield* checked(S.Name, "name", input.name)
   const teamSlug = yield* checked(S.Slug, "team slug", input.teamSlug)
@@ -51,26 +56,35 @@ export const create = Effect.fnUntraced(function*(input: Input, passwordParamete
     Effect.mapError((rejected) => new AdminNotCreated({ message: rejected.message }))
   )
   const passwordHash = yield* PasswordHash.hash(password, passwordParameters)
-  const at = new Date(yield* Clock.currentTimeMillis)
+  const at = yield* Clock.currentTimeMillis
   return yield* Effect.gen(function*() {
-    const user = yield* Accounts.createUser({ email, name, passwordHash, now: at })
-    if (Option.isNone(user)) {
-      return yield* new AdminNotCreated({ message: `email: an account for ${email} already exists` })
-    }
-    const person = user.value.user
-    const team = yield* Teams.createTeam({ name: teamName, slug: teamSlug, adminUserId: person.id, now: at })
-    if (Option.isNone(team)) {
-      return yield* new AdminNotCreated({ message: `team slug: the team slug ${JSON.stringify(teamSlug)} is taken` })
-    }
-    yield* Plans.createPlan({ teamId: team.value.id, ...Plans.standard, now: at })
+    const { person } = yield* people.create({ email, name, passwordHash, now: at }).pipe(
+      Effect.catchTag("EmailTaken", () => Effect.fail(new AdminNotCreated({ message: `email: an account for ${email} already exists` })))
+    )
+    const team = yield* teams.create({ name: teamName, slug: teamSlug, adminUserId: person.id, now: at }).pipe(
+      Effect.catchTag("SlugTaken", () =>
+        Effect.fail(new AdminNotCreated({ message: `team slug: the team slug ${JSON.stringify(teamSlug)} is taken` })))
+    )
+    yield* Plans.createPlan({ teamId: team.id, ...Plans.standard, now: new Date(at) })
     yield* PgSettingsAudit.record({
-      teamId: team.value.id,
+      teamId: team.id,
       type: "TeamCreated",
       actor: Actor.user(person.id, person.email),
-      at: at.getTime(),
-      sentence: `${person.email} created the team ${team.value.name} (${team.value.slug}) from the command line`,
-      details: { slug: team.value.slug, name: team.value.name, via: "canaryroll admin create" }
+      at,
+      sentence: `${person.email} created the team ${team.name} (${team.slug}) from the command line`,
+      details: { slug: team.slug, name: team.name, via: "canaryroll admin create" }
     })
-    return { user: person, team: Teams.view(team.value, "admin") } satisfies Created
-  }).pipe(sql.withTransaction)
+    return { user: Views.user(person), team: Views.team(team, "admin") } satisfies Created
+  }).pipe(transactions.atomically)
 })
+
+/** The directory's Postgres layers `make` needs, on the database in context. */
+export const layerPostgres = Layer.mergeAll(
+  Postgres.PgPeople.layer,
+  Postgres.PgTeams.layer,
+  Postgres.PgTransactions.layer
+)
+
+/** `make` on the database in context (`canaryroll admin create`). */
+export const create = (input: Input, passwordParameters: PasswordHash.Parameters = PasswordHash.current) =>
+  make(input, passwordParameters).pipe(Effect.provide(layerPostgres))

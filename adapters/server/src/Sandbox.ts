@@ -13,18 +13,18 @@
  * @since 0.1.0
  */
 import * as Simulator from "@canaryroll/cloudflare/simulator"
+import { ApiTokens, People, Teams } from "@canaryroll/app"
 import { Actor, Plan } from "@canaryroll/core"
 import { PgSettingsAudit } from "@canaryroll/postgres"
 import { Clock, Effect, Option, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import * as ApiToken from "./security/ApiToken.ts"
 import * as PasswordHash from "./security/PasswordHash.ts"
 import type { ServerConfig } from "./ServerConfig.ts"
-import * as Accounts from "./store/Accounts.ts"
 import * as CloudflareAccounts from "./store/CloudflareAccounts.ts"
 import * as Plans from "./store/Plans.ts"
-import * as Teams from "./store/Teams.ts"
 import * as Workers from "./store/Workers.ts"
 
 export const teamSlug = "demo"
@@ -99,27 +99,30 @@ export const seed = Effect.fnUntraced(function*(
   const now = new Date(yield* Clock.currentTimeMillis)
   const adminPassword = randomPassword()
   const passwordHash = yield* PasswordHash.hash(Redacted.make(adminPassword), config.passwordParameters)
+  const people = yield* People.People
+  const teams = yield* Teams.Teams
+  const tokens = yield* ApiTokens.ApiTokens
   return yield* Effect.gen(function*() {
-    let admin = yield* Accounts.userByEmail(adminEmail)
-    if (Option.isNone(admin)) {
-      admin = yield* Accounts.createUser({ email: adminEmail, name: "Sandbox admin", passwordHash, now })
-    } else {
-      yield* Accounts.updatePasswordHash(admin.value.user.id, passwordHash)
-    }
-    const adminId = Option.getOrThrow(admin).user.id
+    const existing = yield* people.byEmail(adminEmail)
+    if (Option.isSome(existing)) yield* people.updatePasswordHash(existing.value.person.id, passwordHash)
+    const admin = Option.isSome(existing)
+      ? existing.value
+      : yield* people.create({ email: adminEmail, name: "Sandbox admin", passwordHash, now: now.getTime() })
+    const adminId = admin.person.id
     const actor = Actor.user(adminId, adminEmail)
     const audit = (type: PgSettingsAudit.ChangeType, teamId: string, sentence: string, details: Record<string, unknown>) =>
       PgSettingsAudit.record({ teamId, type, actor, at: now.getTime(), sentence, details })
 
-    let team = yield* Teams.teamByRef(teamSlug)
+    let team = yield* teams.byRef(teamSlug)
     if (Option.isNone(team)) {
-      team = yield* Teams.createTeam({ name: "CanaryRoll demo", slug: teamSlug, adminUserId: adminId, now })
+      team = Option.some(yield* teams.create({ name: "CanaryRoll demo", slug: teamSlug, adminUserId: adminId, now: now.getTime() }))
       const teamId = Option.getOrThrow(team).id
       yield* Plans.createPlan({ teamId, ...Plans.standard, now })
       yield* audit("TeamCreated", teamId, `${adminEmail} created the team CanaryRoll demo (demo)`, { slug: teamSlug })
     }
     const teamId = Option.getOrThrow(team).id
-    yield* Teams.addMember(teamId, adminId, "admin", now)
+    // Back in the team if someone removed them (already a member: nothing to do).
+    yield* teams.addMember(teamId, adminId, "admin", now.getTime()).pipe(Effect.catchTag("AlreadyMember", () => Effect.void))
 
     let plan = yield* Plans.planByRef(teamId, "demo")
     if (Option.isNone(plan)) {
@@ -175,7 +178,17 @@ export const seed = Effect.fnUntraced(function*(
       })
     }
 
-    const token = yield* Teams.createTeamToken({ teamId, name: "sandbox deploy", role: "deploy", createdBy: adminEmail, now })
+    const minted = yield* ApiToken.issue("team")
+    const created = yield* tokens.createTeamToken({
+      teamId,
+      name: "sandbox deploy",
+      role: "deploy",
+      createdBy: adminEmail,
+      hash: minted.hash,
+      display: minted.display,
+      now: now.getTime()
+    })
+    const token = { ...created, token: Redacted.value(minted.token) }
     yield* audit("TeamTokenCreated", teamId, `${adminEmail} created the team token sandbox deploy (deploy, ${token.display})`, {
       tokenId: token.id,
       display: token.display,

@@ -23,7 +23,8 @@ import {
   type WorkersApi,
   WorkersTrafficRouter
 } from "@canaryroll/cloudflare"
-import type { EventStore, HealthSource, Outbox, Scheduler, Sessions, TrafficRouter } from "@canaryroll/core"
+import type { EventStore, HealthSource, Outbox, Scheduler, TrafficRouter } from "@canaryroll/core"
+import type { ApiTokens, People, Sessions, Storage as AppStorage, Teams as TeamsPort } from "@canaryroll/app"
 import { type Channels, type NotificationStore, Notifier, Redaction, SecretSealer } from "@canaryroll/notifier"
 import * as Postgres from "@canaryroll/postgres"
 import type { AuditLog, ReleaseSummaries } from "@canaryroll/app"
@@ -317,6 +318,10 @@ export type Services =
   | Channels.Channels
   | NotificationStore.NotificationStore
   | Sessions.Sessions
+  | People.People
+  | TeamsPort.Teams
+  | ApiTokens.ApiTokens
+  | AppStorage.Transactions
   | LoginThrottle.LoginThrottle
   | IdempotencyKeys.IdempotencyKeys
 
@@ -329,7 +334,12 @@ export const layerServices = (options: Options = {}): Layer.Layer<Services, unkn
     // The read-model ports of @canaryroll/app on the rows the event store's hook keeps.
     Postgres.PgReleaseSummaries.layer,
     Postgres.PgAuditLog.layer,
+    // People, sessions, teams and tokens (@canaryroll/app's directory ports).
+    Postgres.PgPeople.layer,
     Postgres.PgSessions.layer,
+    Postgres.PgTeams.layer,
+    Postgres.PgApiTokens.layer,
+    Postgres.PgTransactions.layer,
     IdempotencyKeys.layerPostgres()
   ).pipe(Layer.provide(Postgres.Migrations.layer), Layer.provideMerge(client))
   const secrets = options.secrets ?? SecretBox.layerFromEnvOrFile({ dataDirectory: options.dataDirectory })

@@ -7,10 +7,10 @@
  *
  * @since 0.1.0
  */
-import { Actor, Sessions } from "@canaryroll/core"
+import { ApiTokens, People, Sessions, Teams } from "@canaryroll/app"
+import { Actor } from "@canaryroll/core"
 import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
 import { HttpRouter, HttpServerRequest } from "effect/http"
-import { SqlClient } from "effect/sql"
 import {
   Authentication,
   type Caller,
@@ -22,16 +22,15 @@ import {
 } from "../api/Access.ts"
 import { Forbidden, NotFound, Unauthorized } from "../api/ApiError.ts"
 import * as ApiToken from "../security/ApiToken.ts"
-import * as Accounts from "../store/Accounts.ts"
-import * as Teams from "../store/Teams.ts"
 import * as Storage from "./Storage.ts"
 
 const unauthorized = (message: string) => new Unauthorized({ error: "unauthorized", message })
 
-const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
+const now = Clock.currentTimeMillis
 
 /** Who a bearer token belongs to, or why it does not count. */
 const callerOfToken = Effect.fnUntraced(function*(token: Redacted.Redacted<string>) {
+  const tokens = yield* ApiTokens.ApiTokens
   const kind = ApiToken.kindOf(token)
   if (Option.isNone(kind)) {
     return yield* unauthorized(
@@ -40,25 +39,27 @@ const callerOfToken = Effect.fnUntraced(function*(token: Redacted.Redacted<strin
   }
   const at = yield* now
   if (kind.value === "team") {
-    const row = yield* Teams.teamTokenByValue(token, at)
-    if (Option.isNone(row)) return yield* unauthorized("the team token is unknown or was revoked")
+    const found = yield* tokens.teamTokenByHash(ApiToken.hash(token), at)
+    if (Option.isNone(found)) return yield* unauthorized("the team token is unknown or was revoked")
     return {
       _tag: "TeamToken",
-      tokenId: row.value.id,
-      teamId: row.value.team_id,
-      role: row.value.role,
-      name: row.value.name
+      tokenId: found.value.id,
+      teamId: found.value.teamId,
+      role: found.value.role,
+      name: found.value.name
     } satisfies Caller as Caller
   }
-  const found = yield* Accounts.userByToken(token, at)
-  if (Option.isNone(found)) return yield* unauthorized("the user token is unknown or was revoked")
-  const { user, tokenId } = found.value
+  const found = yield* tokens.userTokenByHash(ApiToken.hash(token), at)
+  const person = Option.isNone(found)
+    ? Option.none()
+    : Option.map(yield* (yield* People.People).byId(found.value.userId), (account) => account.person)
+  if (Option.isNone(found) || Option.isNone(person)) return yield* unauthorized("the user token is unknown or was revoked")
   return {
     _tag: "User",
-    userId: user.id,
-    email: user.email,
-    name: user.name,
-    userTokenId: tokenId,
+    userId: person.value.id,
+    email: person.value.email,
+    name: person.value.name,
+    userTokenId: found.value.id,
     sessionId: null
   } satisfies Caller as Caller
 })
@@ -66,16 +67,18 @@ const callerOfToken = Effect.fnUntraced(function*(token: Redacted.Redacted<strin
 export const layerAuthentication = Layer.effect(
   Authentication,
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const sessions = yield* Sessions.Sessions
-    const withSql = Effect.provideService(SqlClient.SqlClient, sql)
+    const people = yield* People.People
+    const tokens = yield* ApiTokens.ApiTokens
+    const withPorts = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      effect.pipe(Effect.provideService(People.People, people), Effect.provideService(ApiTokens.ApiTokens, tokens))
     return Authentication.of({
       bearer: (httpEffect, { credential }) =>
         Effect.gen(function*() {
           if (Redacted.value(credential) === "") {
             return yield* unauthorized("no credentials: send `Authorization: Bearer <token>` or sign in")
           }
-          const caller = yield* callerOfToken(credential).pipe(withSql, Storage.orDie)
+          const caller = yield* callerOfToken(credential).pipe(withPorts, Storage.orDie)
           return yield* Effect.provideService(httpEffect, CurrentCaller, caller)
         }),
       session: (httpEffect, { credential }) =>
@@ -89,22 +92,24 @@ export const layerAuthentication = Layer.effect(
               if (!/^bearer\s+/i.test(authorization)) {
                 return yield* unauthorized("the Authorization header must be `Bearer <token>`")
               }
-              yield* callerOfToken(Redacted.make(token)).pipe(withSql, Storage.orDie)
+              yield* callerOfToken(Redacted.make(token)).pipe(withPorts, Storage.orDie)
             }
             return yield* unauthorized("no credentials: send `Authorization: Bearer <token>` or sign in")
           }
-          const found = yield* Accounts.userBySession(credential, yield* now).pipe(
-            withSql,
-            Effect.provideService(Sessions.Sessions, sessions),
-            Storage.orDie
-          )
+          // The person a live session belongs to (its last use stamped).
+          const found = yield* Effect.gen(function*() {
+            const session = yield* sessions.touch(ApiToken.hash(credential), yield* now)
+            if (Option.isNone(session)) return Option.none()
+            const account = yield* people.byId(session.value.userId)
+            return Option.map(account, (account) => ({ person: account.person, sessionId: session.value.id }))
+          }).pipe(Storage.orDie)
           if (Option.isNone(found)) return yield* unauthorized("the session expired or was ended: sign in again")
-          const { user, sessionId } = found.value
+          const { person, sessionId } = found.value
           return yield* Effect.provideService(httpEffect, CurrentCaller, {
             _tag: "User",
-            userId: user.id,
-            email: user.email,
-            name: user.name,
+            userId: person.id,
+            email: person.email,
+            name: person.name,
             userTokenId: null,
             sessionId
           })
@@ -120,19 +125,19 @@ export const actorOf = (caller: Caller): Actor.Actor =>
 export const layerTeamAccess = Layer.effect(
   TeamAccess,
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const teams = yield* Teams.Teams
     return TeamAccess.of((httpEffect, { endpoint }) =>
       Effect.gen(function*() {
         const caller = yield* CurrentCaller
         const params = yield* HttpRouter.params
         const ref = params.team ?? ""
-        const team = yield* Teams.teamByRef(ref)
+        const team = yield* teams.byRef(ref)
         // Not a member: the same answer as for a team that does not exist.
         const notFound = new NotFound({ error: "not_found", message: `team ${JSON.stringify(ref)} was not found` })
         if (Option.isNone(team)) return yield* notFound
         const role = caller._tag === "TeamToken"
           ? caller.teamId === team.value.id ? Option.some(caller.role) : Option.none()
-          : yield* Teams.roleOf(team.value.id, caller.userId)
+          : yield* teams.roleOf(team.value.id, caller.userId)
         if (Option.isNone(role)) return yield* notFound
         const needed = Option.getOrElse(Context.getOption(endpoint.annotations, RequiredRole), () => "admin" as const)
         if (!includes(role.value, needed)) {
@@ -147,10 +152,7 @@ export const layerTeamAccess = Layer.effect(
           role: role.value,
           actor: actorOf(caller)
         })
-      }).pipe(
-        Effect.provideService(SqlClient.SqlClient, sql),
-        Storage.orDie
-      )
+      }).pipe(Storage.orDie)
     )
   })
 )

@@ -5,8 +5,10 @@
  *
  * @since 0.1.0
  */
+import { ApiTokens, People, Sessions, Storage as AppStorage, Teams } from "@canaryroll/app"
+import * as SessionSecret from "@canaryroll/app/SessionSecret"
 import { PgSettingsAudit } from "@canaryroll/postgres"
-import { Actor, Sessions } from "@canaryroll/core"
+import { Actor } from "@canaryroll/core"
 import { Clock, Effect, Exit, Option, Redacted } from "effect"
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiSecurity } from "effect/http-api"
@@ -14,16 +16,15 @@ import { SqlClient } from "effect/sql"
 import { type Caller, CurrentCaller, sessionCookie } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
 import { BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized } from "../api/ApiError.ts"
+import * as ApiToken from "../security/ApiToken.ts"
 import * as ClientAddress from "../security/ClientAddress.ts"
 import * as LoginThrottle from "../security/LoginThrottle.ts"
 import * as PasswordHash from "../security/PasswordHash.ts"
 import { CurrentServerConfig } from "../ServerConfig.ts"
-import * as Accounts from "../store/Accounts.ts"
 import * as Plans from "../store/Plans.ts"
-import * as Teams from "../store/Teams.ts"
 import * as Storage from "./Storage.ts"
+import * as Views from "./Views.ts"
 
-const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 const session = HttpApiSecurity.apiKey({ key: sessionCookie, in: "cookie" })
 
 const setSessionCookie = (secret: Redacted.Redacted<string>, expiresAt: Date) =>
@@ -67,48 +68,59 @@ const mustWait = (waitMs: number, what: string) =>
     })
   })
 
+/** Where a session's User-Agent is cut: enough to tell browsers apart on the account page. */
+const userAgentLength = 256
+
+/** A `User-Agent` header as a session keeps it: control characters dropped, cut to a bounded length. */
+export const sessionUserAgent = (header: string | undefined): string | null => {
+  const cleaned = (header ?? "").replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, userAgentLength)
+  return cleaned === "" ? null : cleaned
+}
+
 /**
- * Joins the signed-in or just-created person to the team of a pending invitation (locked by
- * `Teams.pendingInvitation`), in the caller's transaction: checks it is still pending and meant
- * for their email, adds the membership, marks it accepted and records it in the team's audit log.
+ * Joins the signed-in or just-created person to the team of a pending invitation, in the
+ * caller's transaction: the Teams port checks it is still pending and meant for their email,
+ * adds the membership and marks it accepted; the team's audit log records it.
  */
 const joinByInvitation = (
   token: string,
   person: { readonly userId: string; readonly email: string },
-  at: Date,
+  at: number,
   as: "signed in" | "signing up"
 ) =>
   Effect.gen(function*() {
-    const found = yield* Teams.pendingInvitation(token, at)
-    const gone = new NotFound({ error: "not_found", message: "token: no such invitation" })
-    if (Option.isNone(found)) return yield* gone
-    const { row, view } = found.value
-    if (view.status !== "pending") {
-      return yield* new Conflict({ error: `invitation_${view.status}`, message: `token: the invitation is ${view.status}` })
-    }
-    if (row.email.toLowerCase() !== person.email.toLowerCase()) {
-      return yield* new Forbidden({
-        error: "invitation_for_someone_else",
-        message: `token: the invitation is for ${row.email}; you are ${as} as ${person.email}`
-      })
-    }
-    const invitedTo = yield* Teams.teamByRef(row.team_id)
-    if (Option.isNone(invitedTo)) return yield* gone
-    const team = invitedTo.value
-    const added = yield* Teams.addMember(row.team_id, person.userId, row.role, at)
-    if (!added) {
-      return yield* new Conflict({ error: "already_member", message: `you already belong to the team ${team.slug}` })
-    }
-    yield* Teams.markInvitationAccepted(row.id, at)
+    const teams = yield* Teams.Teams
+    const joined = yield* teams.acceptInvitation({ tokenHash: ApiToken.hash(token), userId: person.userId, email: person.email, now: at })
+      .pipe(Effect.catchTags({
+        InvitationNotFound: () => Effect.fail(new NotFound({ error: "not_found", message: "token: no such invitation" })),
+        InvitationNotPending: ({ status }) =>
+          Effect.fail(new Conflict({ error: `invitation_${status}`, message: `token: the invitation is ${status}` })),
+        InvitationForSomeoneElse: ({ email }) =>
+          Effect.fail(
+            new Forbidden({
+              error: "invitation_for_someone_else",
+              message: `token: the invitation is for ${email}; you are ${as} as ${person.email}`
+            })
+          ),
+        AlreadyMember: ({ teamId }) =>
+          Effect.flatMap(teams.byRef(teamId), (team) =>
+            Effect.fail(
+              new Conflict({
+                error: "already_member",
+                message: `you already belong to the team ${Option.match(team, { onNone: () => teamId, onSome: (team) => team.slug })}`
+              })
+            ))
+      }))
+    const { invitation, team } = joined
     yield* PgSettingsAudit.record({
-      teamId: row.team_id,
+      teamId: team.id,
       type: "InvitationAccepted",
       actor: Actor.user(person.userId, person.email),
-      at: at.getTime(),
-      sentence: `${person.email} accepted the invitation and joined as ${row.role}`,
-      details: { invitationId: row.id, userId: person.userId, role: row.role }
+      at,
+      sentence: `${person.email} accepted the invitation and joined as ${invitation.role}`,
+      details: { invitationId: invitation.id, userId: person.userId, role: invitation.role }
     })
-    return Teams.view(team, row.role)
+    return Views.team(team, invitation.role)
   })
 
 export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
@@ -116,15 +128,31 @@ export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
     const sql = yield* SqlClient.SqlClient
     const config = yield* CurrentServerConfig
     const sessions = yield* Sessions.Sessions
+    const people = yield* People.People
+    const teams = yield* Teams.Teams
+    const transactions = yield* AppStorage.Transactions
+    const withPorts = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      effect.pipe(
+        Effect.provideService(SqlClient.SqlClient, sql),
+        Effect.provideService(Teams.Teams, teams),
+        Storage.orDie
+      )
+    /** Starts a session; its secret goes in the cookie and is never stored, only its hash. */
     const startSession = (userId: string) =>
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
-        const at = yield* now
-        const expiresAt = new Date(at.getTime() + config.sessionTtlMs)
-        const userAgent = Accounts.sessionUserAgent(request.headers["user-agent"])
-        const secret = yield* Accounts.createSession({ userId, now: at, expiresAt, userAgent })
-        yield* setSessionCookie(secret, expiresAt)
-      }).pipe(Effect.provideService(Sessions.Sessions, sessions))
+        const at = yield* Clock.currentTimeMillis
+        const expiresAt = at + config.sessionTtlMs
+        const issued = yield* SessionSecret.issue
+        yield* sessions.create({
+          id: People.newId("ses"),
+          secretHash: issued.hash,
+          userId,
+          expiresAt,
+          userAgent: sessionUserAgent(request.headers["user-agent"])
+        }, at)
+        yield* setSessionCookie(issued.secret, new Date(expiresAt))
+      })
     return handlers
       .handle("signup", ({ payload }) =>
         Effect.gen(function*() {
@@ -142,13 +170,15 @@ export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
           const email = payload.email.trim()
           const signUp = Effect.gen(function*() {
             const passwordHash = yield* PasswordHash.hash(password, config.passwordParameters)
-            const at = yield* now
+            const at = yield* Clock.currentTimeMillis
             return yield* Effect.gen(function*() {
-              const created = yield* Accounts.createUser({ email, name: payload.name, passwordHash, now: at })
-              if (Option.isNone(created)) {
-                return yield* new Conflict({ error: "email_taken", message: `email: an account for ${email} already exists; log in instead` })
-              }
-              const user = created.value.user
+              const created = yield* people.create({ email, name: payload.name, passwordHash, now: at }).pipe(
+                Effect.catchTag("EmailTaken", () =>
+                  Effect.fail(
+                    new Conflict({ error: "email_taken", message: `email: an account for ${email} already exists; log in instead` })
+                  ))
+              )
+              const user = created.person
               if (token !== undefined) {
                 yield* joinByInvitation(token, { userId: user.id, email: user.email }, at, "signing up").pipe(
                   // Without a valid invitation nothing is created: the transaction rolls back.
@@ -162,8 +192,8 @@ export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
                   )
                 )
               }
-              return user
-            }).pipe(sql.withTransaction)
+              return Views.user(user)
+            }).pipe(transactions.atomically)
           })
           // An invited sign-up is not throttled: the invitation is the proof. Others count per
           // client address, whether or not the email was taken (so sign-up cannot probe emails fast).
@@ -174,7 +204,7 @@ export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
           ).pipe(Effect.catchTag("MustWait", (refused) => mustWait(refused.waitMs, "sign-ups")))
           yield* startSession(user.id)
           return { user }
-        }).pipe(Effect.provideService(SqlClient.SqlClient, sql), Storage.orDie))
+        }).pipe(withPorts))
       .handle("login", ({ payload }) =>
         Effect.gen(function*() {
           const password = Redacted.make(payload.password)
@@ -183,7 +213,7 @@ export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
           // Only a checked password counts: a wrong one is counted, a right one clears the account's
           // counters, and anything else (the database failing: our 503) counts for nothing.
           const check = Effect.gen(function*() {
-            const found = yield* Accounts.userByEmail(email)
+            const found = yield* people.byEmail(email)
             if (Option.isNone(found)) {
               // The same work as a real check, so timing does not tell which emails have accounts.
               yield* PasswordHash.verifyWithoutAccount(password)
@@ -202,20 +232,20 @@ export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
           }
           const found = checked.value
           if (PasswordHash.needsRehash(found.passwordHash, config.passwordParameters)) {
-            yield* Accounts.updatePasswordHash(found.user.id, yield* PasswordHash.hash(password, config.passwordParameters))
+            yield* people.updatePasswordHash(found.person.id, yield* PasswordHash.hash(password, config.passwordParameters))
           }
-          yield* startSession(found.user.id)
-          return { user: found.user }
-        }).pipe(Effect.provideService(SqlClient.SqlClient, sql), Storage.orDie))
+          yield* startSession(found.person.id)
+          return { user: Views.user(found.person) }
+        }).pipe(withPorts))
       .handle("logout", () =>
         Effect.gen(function*() {
           const request = yield* HttpServerRequest.HttpServerRequest
           const secret = request.cookies[sessionCookie]
           if (secret !== undefined && secret !== "") {
-            yield* Accounts.deleteSession(Redacted.make(secret)).pipe(Effect.provideService(Sessions.Sessions, sessions))
+            yield* sessions.end(SessionSecret.hash(Redacted.make(secret)))
           }
           yield* HttpApiBuilder.securitySetCookie(session, "", { path: "/", expires: new Date(0), sameSite: "strict" })
-        }).pipe(Effect.provideService(SqlClient.SqlClient, sql), Storage.orDie))
+        }).pipe(withPorts))
   }))
 
 /**
@@ -226,17 +256,18 @@ const auditForPerson = Effect.fnUntraced(function*(
   person: { readonly userId: string; readonly email: string },
   change: {
     readonly type: PgSettingsAudit.ChangeType
-    readonly at: Date
+    readonly at: number
     readonly sentence: string
     readonly details: Readonly<Record<string, unknown>>
   }
 ) {
-  for (const team of yield* Teams.teamsOfUser(person.userId)) {
+  const teams = yield* Teams.Teams
+  for (const { team } of yield* teams.teamsOf(person.userId)) {
     yield* PgSettingsAudit.record({
       teamId: team.id,
       type: change.type,
       actor: Actor.user(person.userId, person.email),
-      at: change.at.getTime(),
+      at: change.at,
       sentence: change.sentence,
       details: change.details
     })
@@ -250,10 +281,14 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
     const sql = yield* SqlClient.SqlClient
     const config = yield* CurrentServerConfig
     const sessions = yield* Sessions.Sessions
+    const people = yield* People.People
+    const teams = yield* Teams.Teams
+    const tokens = yield* ApiTokens.ApiTokens
+    const transactions = yield* AppStorage.Transactions
     const withSql = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(
         Effect.provideService(SqlClient.SqlClient, sql),
-        Effect.provideService(Sessions.Sessions, sessions),
+        Effect.provideService(Teams.Teams, teams),
         Storage.orDie
       )
     return handlers
@@ -267,7 +302,7 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
           // A wrong current password counts as a failed log-in to the account, from this address:
           // a stolen session cannot guess its way to the password faster than the log-in page can.
           const check = Effect.gen(function*() {
-            const found = yield* Accounts.userById(caller.userId)
+            const found = yield* people.byId(caller.userId)
             if (Option.isNone(found)) return false
             return yield* PasswordHash.verify(current, found.value.passwordHash).pipe(Effect.orElseSucceed(() => false))
           })
@@ -279,13 +314,13 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
           ).pipe(Effect.catchTag("MustWait", (refused) => mustWait(refused.waitMs, "wrong passwords")))
           if (!ok) return yield* new Forbidden({ error: "wrong_password", message: "currentPassword: the current password is wrong" })
           const passwordHash = yield* PasswordHash.hash(newPassword, config.passwordParameters)
-          const at = yield* now
+          const at = yield* Clock.currentTimeMillis
           // The person's other sessions end with the old password: whoever else held one is out.
           // The session making the change goes on; user tokens are kept (they are listed and
           // revoked on their own).
           const endedSessions = yield* Effect.gen(function*() {
-            yield* Accounts.updatePasswordHash(caller.userId, passwordHash)
-            const ended = yield* Accounts.endSessions(caller.userId, at, caller.sessionId)
+            yield* people.updatePasswordHash(caller.userId, passwordHash)
+            const ended = yield* sessions.endAll(caller.userId, { now: at, except: caller.sessionId ?? undefined })
             yield* auditForPerson(caller, {
               type: "PasswordChanged",
               at,
@@ -293,15 +328,15 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
               details: { userId: caller.userId, endedSessions: ended }
             })
             return ended
-          }).pipe(sql.withTransaction)
+          }).pipe(transactions.atomically)
           return { endedSessions }
         }).pipe(withSql))
       .handle("listSessions", () =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
-          const sessions = yield* Accounts.listSessions(caller.userId, yield* now)
+          const live = yield* sessions.list(caller.userId, yield* Clock.currentTimeMillis)
           const iso = (ms: number) => new Date(ms).toISOString()
-          return sessions.map((session) => ({
+          return live.map((session) => ({
             id: session.id,
             createdAt: iso(session.createdAt),
             lastSeenAt: iso(session.lastSeenAt),
@@ -313,16 +348,16 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
       .handle("endSessions", () =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
-          const at = yield* now
+          const at = yield* Clock.currentTimeMillis
           yield* Effect.gen(function*() {
-            const ended = yield* Accounts.endSessions(caller.userId, at)
+            const ended = yield* sessions.endAll(caller.userId, { now: at })
             yield* auditForPerson(caller, {
               type: "SessionsEnded",
               at,
               sentence: `${caller.email} logged out everywhere; ${sessionsWord(ended)} ended`,
               details: { userId: caller.userId, endedSessions: ended }
             })
-          }).pipe(sql.withTransaction)
+          }).pipe(transactions.atomically)
           // The session the request came with ended too: its cookie goes.
           if (caller.sessionId !== null) {
             yield* HttpApiBuilder.securitySetCookie(session, "", { path: "/", expires: new Date(0), sameSite: "strict" })
@@ -331,16 +366,20 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
       .handle("me", () =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
-          const user = yield* Accounts.userById(caller.userId)
-          if (Option.isNone(user)) {
+          const account = yield* people.byId(caller.userId)
+          if (Option.isNone(account)) {
             return yield* new Forbidden({ error: "user_required", message: "the account no longer exists" })
           }
-          return { user: user.value.user, teams: yield* Teams.teamsOfUser(caller.userId) }
+          const memberships = yield* teams.teamsOf(caller.userId)
+          return {
+            user: Views.user(account.value.person),
+            teams: memberships.map(({ role, team }) => Views.team(team, role))
+          }
         }).pipe(withSql))
       .handle("listUserTokens", () =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
-          return yield* Accounts.listUserTokens(caller.userId)
+          return (yield* tokens.userTokens(caller.userId)).map(Views.userToken)
         }).pipe(withSql))
       .handle("createUserToken", ({ payload }) =>
         Effect.gen(function*() {
@@ -352,52 +391,63 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
               message: "creating a user token needs a signed-in session, not a user token"
             })
           }
-          return yield* Accounts.createUserToken(caller.userId, payload.name, yield* now)
+          const issued = yield* ApiToken.issue("user")
+          const created = yield* tokens.createUserToken({
+            userId: caller.userId,
+            name: payload.name,
+            hash: issued.hash,
+            display: issued.display,
+            now: yield* Clock.currentTimeMillis
+          })
+          return { ...Views.userToken(created), token: Redacted.value(issued.token) }
         }).pipe(withSql))
       .handle("revokeUserToken", ({ params }) =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
-          const revoked = yield* Accounts.revokeUserToken(caller.userId, params.tokenId, yield* now)
-          if (!revoked) {
+          const revoked = yield* tokens.revokeUserToken(caller.userId, params.tokenId, yield* Clock.currentTimeMillis)
+          if (Option.isNone(revoked)) {
             return yield* new NotFound({ error: "not_found", message: `user token ${JSON.stringify(params.tokenId)} was not found` })
           }
         }).pipe(withSql))
       .handle("listTeams", () =>
         Effect.gen(function*() {
           const caller = yield* CurrentCaller
-          if (caller._tag === "User") return yield* Teams.teamsOfUser(caller.userId)
-          const team = yield* Teams.teamByRef(caller.teamId)
-          return Option.match(team, { onNone: () => [], onSome: (team) => [Teams.view(team, caller.role)] })
+          if (caller._tag === "User") {
+            return (yield* teams.teamsOf(caller.userId)).map(({ role, team }) => Views.team(team, role))
+          }
+          const team = yield* teams.byRef(caller.teamId)
+          return Option.match(team, { onNone: () => [], onSome: (team) => [Views.team(team, caller.role)] })
         }).pipe(withSql))
       .handle("createTeam", ({ payload }) =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
-          const at = yield* now
+          const at = yield* Clock.currentTimeMillis
           const actor = Actor.user(caller.userId, caller.email)
           return yield* Effect.gen(function*() {
-            const team = yield* Teams.createTeam({ name: payload.name, slug: payload.slug, adminUserId: caller.userId, now: at })
-            if (Option.isNone(team)) {
-              return yield* new Conflict({ error: "slug_taken", message: `slug: the team slug ${JSON.stringify(payload.slug)} is taken` })
-            }
-            const teamId = team.value.id
-            yield* Plans.createPlan({ teamId, ...Plans.standard, now: at })
+            const team = yield* teams.create({ name: payload.name, slug: payload.slug, adminUserId: caller.userId, now: at }).pipe(
+              Effect.catchTag("SlugTaken", () =>
+                Effect.fail(
+                  new Conflict({ error: "slug_taken", message: `slug: the team slug ${JSON.stringify(payload.slug)} is taken` })
+                ))
+            )
+            yield* Plans.createPlan({ teamId: team.id, ...Plans.standard, now: new Date(at) })
             yield* PgSettingsAudit.record({
-              teamId,
+              teamId: team.id,
               type: "TeamCreated",
               actor,
-              at: at.getTime(),
-              sentence: `${caller.email} created the team ${team.value.name} (${team.value.slug})`,
-              details: { slug: team.value.slug, name: team.value.name }
+              at,
+              sentence: `${caller.email} created the team ${team.name} (${team.slug})`,
+              details: { slug: team.slug, name: team.name }
             })
-            return Teams.view(team.value, "admin")
-          }).pipe(sql.withTransaction)
+            return Views.team(team, "admin")
+          }).pipe(transactions.atomically)
         }).pipe(withSql))
       .handle("acceptInvitation", ({ payload }) =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
-          const at = yield* now
+          const at = yield* Clock.currentTimeMillis
           return yield* joinByInvitation(payload.token, { userId: caller.userId, email: caller.email }, at, "signed in").pipe(
-            sql.withTransaction
+            transactions.atomically
           )
         }).pipe(withSql))
   }))

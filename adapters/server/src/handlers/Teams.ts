@@ -4,22 +4,23 @@
  *
  * @since 0.1.0
  */
+import { ApiTokens, Sessions, Storage as AppStorage, Teams } from "@canaryroll/app"
 import { WorkersApi } from "@canaryroll/cloudflare"
-import { Sessions } from "@canaryroll/core"
 import { Effect, Option, Redacted } from "effect"
+import { Base64Url } from "effect/encoding"
 import { HttpApiBuilder } from "effect/http-api"
 import { SqlClient } from "effect/sql"
 import { CurrentCaller, CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
 import { BadRequest, Conflict, Forbidden, invalidField, notFound } from "../api/ApiError.ts"
+import * as ApiToken from "../security/ApiToken.ts"
 import { SecretBox } from "../security/SecretBox.ts"
 import { CurrentServerConfig } from "../ServerConfig.ts"
-import * as Accounts from "../store/Accounts.ts"
 import * as CloudflareAccounts from "../store/CloudflareAccounts.ts"
-import * as Teams from "../store/Teams.ts"
 import * as Workers from "../store/Workers.ts"
 import * as Storage from "./Storage.ts"
 import { audit, cloudflareError, now, transaction } from "./TeamSettings.ts"
+import * as Views from "./Views.ts"
 
 export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
   Effect.gen(function*() {
@@ -28,64 +29,70 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
     const config = yield* CurrentServerConfig
     const workersApi = yield* WorkersApi.WorkersApi
     const sessions = yield* Sessions.Sessions
+    const teams = yield* Teams.Teams
+    const tokens = yield* ApiTokens.ApiTokens
+    const transactions = yield* AppStorage.Transactions
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(Effect.provideService(SqlClient.SqlClient, sql), Effect.provideService(SecretBox, box), Storage.orDie)
+    const epochNow = Effect.map(now, (at) => at.getTime())
 
-    /** Checks that removing or demoting `userId` leaves the team an admin. */
-    const keepAnAdmin = (teamId: string, userId: string, currentRole: string, what: string) =>
-      Effect.gen(function*() {
-        if (currentRole !== "admin") return
-        if ((yield* Teams.adminCount(teamId)) <= 1) {
-          return yield* new Conflict({
-            error: "last_admin",
-            message: `${what}: ${userId} is the team's last admin; make someone else admin first`
-          })
-        }
-      })
+    /** The port's last-admin refusal, naming the field that asked for it. */
+    const lastAdmin = (what: string) => (refused: Teams.LastAdmin) =>
+      Effect.fail(
+        new Conflict({
+          error: "last_admin",
+          message: `${what}: ${refused.userId} is the team's last admin; make someone else admin first`
+        })
+      )
 
     return handlers
       .handle("getTeam", () =>
         Effect.gen(function*() {
           const { team, role } = yield* CurrentTeam
-          const stored = yield* Teams.teamByRef(team.id)
+          const stored = yield* teams.byRef(team.id)
           // The middleware found it a moment ago: gone now means it was deleted meanwhile.
           if (Option.isNone(stored)) return yield* notFound("team", team.slug)
-          return Teams.view(stored.value, role)
+          return Views.team(stored.value, role)
         }).pipe(provide))
       .handle("updateTeam", ({ payload }) =>
         Effect.gen(function*() {
           const { team, role } = yield* CurrentTeam
           const at = yield* now
-          return yield* transaction(Effect.gen(function*() {
-            const renamed = yield* Teams.renameTeam(team.id, payload.name)
+          return yield* transactions.atomically(Effect.gen(function*() {
+            const found = yield* teams.rename(team.id, payload.name)
+            if (Option.isNone(found)) return yield* notFound("team", team.slug)
+            const renamed = found.value
             yield* audit({
               type: "TeamUpdated",
               at,
               sentence: (who) => `${who} renamed the team from ${team.name} to ${renamed.name}`,
               details: { from: team.name, to: renamed.name }
             })
-            return Teams.view(renamed, role)
+            return Views.team(renamed, role)
           }))
         }).pipe(provide))
-      .handle("listMembers", () => CurrentTeam.use(({ team }) => Teams.listMembers(team.id)).pipe(provide))
+      .handle("listMembers", () =>
+        CurrentTeam.use(({ team }) => Effect.map(teams.members(team.id), (members) => members.map(Views.member))).pipe(provide))
       .handle("updateMember", ({ params, payload }) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
           const at = yield* now
-          return yield* transaction(Effect.gen(function*() {
-            yield* Teams.lockMemberships(team.id)
-            const current = yield* Teams.member(team.id, params.userId)
-            if (Option.isNone(current)) return yield* notFound("member", params.userId)
-            if (current.value.role === payload.role) return current.value
-            if (payload.role !== "admin") yield* keepAnAdmin(team.id, params.userId, current.value.role, "role")
-            yield* Teams.setRole(team.id, params.userId, payload.role)
+          return yield* transactions.atomically(Effect.gen(function*() {
+            // The port checks the last admin and changes the role as one step (a lock on Postgres).
+            const { after, before } = yield* teams.changeRole(team.id, params.userId, payload.role).pipe(
+              Effect.catchTags({
+                MemberNotFound: () => notFound("member", params.userId),
+                LastAdmin: lastAdmin("role")
+              })
+            )
+            if (before.role === after.role) return Views.member(after)
             yield* audit({
               type: "MemberRoleChanged",
               at,
-              sentence: (who) => `${who} changed ${current.value.email}'s role from ${current.value.role} to ${payload.role}`,
-              details: { userId: params.userId, email: current.value.email, from: current.value.role, to: payload.role }
+              sentence: (who) => `${who} changed ${before.email}'s role from ${before.role} to ${after.role}`,
+              details: { userId: params.userId, email: before.email, from: before.role, to: after.role }
             })
-            return { ...current.value, role: payload.role }
+            return Views.member(after)
           }))
         }).pipe(provide))
       .handle("removeMember", ({ params }) =>
@@ -100,17 +107,18 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
             })
           }
           const at = yield* now
-          yield* transaction(Effect.gen(function*() {
-            yield* Teams.lockMemberships(team.id)
-            const current = yield* Teams.member(team.id, params.userId)
-            if (Option.isNone(current)) return yield* notFound("member", params.userId)
-            yield* keepAnAdmin(team.id, params.userId, current.value.role, "userId")
-            yield* Teams.removeMember(team.id, params.userId)
+          yield* transactions.atomically(Effect.gen(function*() {
+            const removed = yield* teams.removeMember(team.id, params.userId).pipe(
+              Effect.catchTags({
+                MemberNotFound: () => notFound("member", params.userId),
+                LastAdmin: lastAdmin("userId")
+              })
+            )
             yield* audit({
               type: "MemberRemoved",
               at,
-              sentence: (who) => self ? `${who} left the team` : `${who} removed ${current.value.email} from the team`,
-              details: { userId: params.userId, email: current.value.email, role: current.value.role }
+              sentence: (who) => self ? `${who} left the team` : `${who} removed ${removed.email} from the team`,
+              details: { userId: params.userId, email: removed.email, role: removed.role }
             })
           }))
         }).pipe(provide))
@@ -118,11 +126,11 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
           const at = yield* now
-          yield* transaction(Effect.gen(function*() {
+          yield* transactions.atomically(Effect.gen(function*() {
             // Only a member of this team: anyone else is a 404, as for any id the team does not have.
-            const member = yield* Teams.member(team.id, params.userId)
+            const member = yield* teams.member(team.id, params.userId)
             if (Option.isNone(member)) return yield* notFound("member", params.userId)
-            const ended = yield* Accounts.endSessions(params.userId, at).pipe(Effect.provideService(Sessions.Sessions, sessions))
+            const ended = yield* sessions.endAll(params.userId, { now: at.getTime() })
             yield* audit({
               type: "MemberSessionsEnded",
               at,
@@ -135,25 +143,29 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
       .handle("listInvitations", () =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
-          return yield* Teams.listInvitations(team.id, yield* now)
+          const at = yield* epochNow
+          return (yield* teams.invitations(team.id)).map((invitation) => Views.invitation(invitation, at))
         }).pipe(provide))
       .handle("createInvitation", ({ payload }) =>
         Effect.gen(function*() {
           const { team, actor } = yield* CurrentTeam
           const at = yield* now
-          return yield* transaction(Effect.gen(function*() {
-            const members = yield* Teams.listMembers(team.id)
-            if (members.some((member) => member.email.toLowerCase() === payload.email.toLowerCase())) {
-              return yield* new Conflict({ error: "already_member", message: `email: ${payload.email} already belongs to the team` })
-            }
-            const { invitation, token } = yield* Teams.createInvitation({
+          return yield* transactions.atomically(Effect.gen(function*() {
+            // The secret is shown once, in the accept link; the port keeps only its hash.
+            const token = `cri_${Base64Url.encode(crypto.getRandomValues(new Uint8Array(24)))}`
+            const invited = yield* teams.invite({
               teamId: team.id,
               email: payload.email,
               role: payload.role,
               invitedBy: actor._tag === "System" ? "system" : actor.name,
-              now: at,
-              expiresAt: new Date(at.getTime() + config.invitationTtlMs)
-            })
+              tokenHash: ApiToken.hash(token),
+              now: at.getTime(),
+              expiresAt: at.getTime() + config.invitationTtlMs
+            }).pipe(
+              Effect.catchTag("AlreadyMember", () =>
+                Effect.fail(new Conflict({ error: "already_member", message: `email: ${payload.email} already belongs to the team` })))
+            )
+            const invitation = Views.invitation(invited, at.getTime())
             yield* audit({
               type: "InvitationCreated",
               at,
@@ -168,8 +180,8 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
           const at = yield* now
-          yield* transaction(Effect.gen(function*() {
-            const revoked = yield* Teams.revokeInvitation(team.id, params.invitationId, at)
+          yield* transactions.atomically(Effect.gen(function*() {
+            const revoked = yield* teams.revokeInvitation(team.id, params.invitationId, at.getTime())
             if (Option.isNone(revoked)) return yield* notFound("invitation", params.invitationId)
             yield* audit({
               type: "InvitationRevoked",
@@ -179,19 +191,26 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
             })
           }))
         }).pipe(provide))
-      .handle("listTokens", () => CurrentTeam.use(({ team }) => Teams.listTeamTokens(team.id)).pipe(provide))
+      .handle("listTokens", () =>
+        CurrentTeam.use(({ team }) => Effect.map(tokens.teamTokens(team.id), (listed) => listed.map(Views.teamToken))).pipe(
+          provide
+        ))
       .handle("createToken", ({ payload }) =>
         Effect.gen(function*() {
           const { team, actor } = yield* CurrentTeam
           const at = yield* now
-          return yield* transaction(Effect.gen(function*() {
-            const issued = yield* Teams.createTeamToken({
+          return yield* transactions.atomically(Effect.gen(function*() {
+            const minted = yield* ApiToken.issue("team")
+            const created = yield* tokens.createTeamToken({
               teamId: team.id,
               name: payload.name,
               role: payload.role,
               createdBy: actor._tag === "System" ? "system" : actor.name,
-              now: at
+              hash: minted.hash,
+              display: minted.display,
+              now: at.getTime()
             })
+            const issued = { ...Views.teamToken(created), token: Redacted.value(minted.token) }
             yield* audit({
               type: "TeamTokenCreated",
               at,
@@ -205,8 +224,8 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
           const at = yield* now
-          yield* transaction(Effect.gen(function*() {
-            const revoked = yield* Teams.revokeTeamToken(team.id, params.tokenId, at)
+          yield* transactions.atomically(Effect.gen(function*() {
+            const revoked = yield* tokens.revokeTeamToken(team.id, params.tokenId, at.getTime())
             if (Option.isNone(revoked)) return yield* notFound("team token", params.tokenId)
             yield* audit({
               type: "TeamTokenRevoked",
