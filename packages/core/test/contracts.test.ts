@@ -3,13 +3,12 @@
  * own tests and the demo run on.
  */
 import { Layer } from "effect"
-import { EventStore, HealthSource, Outbox, Scheduler, Sessions, TrafficRouter } from "../src/index.ts"
+import { EventStore, HealthSource, Outbox, Scheduler, TrafficRouter } from "../src/index.ts"
 import {
   EventStoreContract,
   HealthSourceContract,
   OutboxContract,
   SchedulerContract,
-  SessionsContract,
   TrafficRouterContract
 } from "./contracts/index.ts"
 
@@ -37,5 +36,3 @@ HealthSourceContract.suite(
 )
 
 OutboxContract.suite("memory", () => Outbox.layerMemory.pipe(Layer.provideMerge(EventStore.layerMemory)))
-
-SessionsContract.suite("memory", () => Sessions.layerMemory)
