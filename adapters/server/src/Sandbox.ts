@@ -13,7 +13,7 @@
  * @since 0.1.0
  */
 import * as Simulator from "@canaryroll/cloudflare/simulator"
-import { ApiTokens, People, Teams } from "@canaryroll/app"
+import { ApiTokens, CloudflareAccounts as CloudflareAccountsPort, People, Plans, Teams, Workers } from "@canaryroll/app"
 import { Actor, Plan } from "@canaryroll/core"
 import { PgSettingsAudit } from "@canaryroll/postgres"
 import { Clock, Effect, Option, Redacted } from "effect"
@@ -24,8 +24,6 @@ import * as ApiToken from "./security/ApiToken.ts"
 import * as PasswordHash from "./security/PasswordHash.ts"
 import type { ServerConfig } from "./ServerConfig.ts"
 import * as CloudflareAccounts from "./store/CloudflareAccounts.ts"
-import * as Plans from "./store/Plans.ts"
-import * as Workers from "./store/Workers.ts"
 
 export const teamSlug = "demo"
 export const adminEmail = "admin@canaryroll.dev"
@@ -73,14 +71,12 @@ export interface SandboxDetails {
 
 /** Starts the simulator, reusing the account id of earlier sandbox credentials if there are any. */
 export const startSimulator = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const earlier = yield* sql<{ account_id: string }>`
-    SELECT account_id FROM cloudflare_credentials WHERE sandbox ORDER BY updated_at DESC LIMIT 1`
+  const earlier = yield* CloudflareAccountsPort.CloudflareAccounts.use((accounts) => accounts.latestSandbox)
   const simulator = yield* Effect.acquireRelease(
     Effect.promise(() => Simulator.start({ analyticsDelayMs })),
     (simulator) => Effect.promise(() => simulator.close())
   )
-  const seeded = Simulator.seed(simulator, earlier[0] === undefined ? {} : { accountId: earlier[0].account_id })
+  const seeded = Simulator.seed(simulator, Option.isNone(earlier) ? {} : { accountId: earlier.value.accountId })
   // Enough traffic that even the first 10% step sees enough requests for a verdict every 10 s.
   for (const script of seeded.scripts) {
     simulator.setRequestRate({ accountId: seeded.accountId, scriptName: script.name, requestsPerMinute: 1_200 })
@@ -117,28 +113,31 @@ export const seed = Effect.fnUntraced(function*(
     if (Option.isNone(team)) {
       team = Option.some(yield* teams.create({ name: "CanaryRoll demo", slug: teamSlug, adminUserId: adminId, now: now.getTime() }))
       const teamId = Option.getOrThrow(team).id
-      yield* Plans.createPlan({ teamId, ...Plans.standard, now })
+      yield* Plans.createStandard(teamId, now.getTime())
       yield* audit("TeamCreated", teamId, `${adminEmail} created the team CanaryRoll demo (demo)`, { slug: teamSlug })
     }
     const teamId = Option.getOrThrow(team).id
     // Back in the team if someone removed them (already a member: nothing to do).
     yield* teams.addMember(teamId, adminId, "admin", now.getTime()).pipe(Effect.catchTag("AlreadyMember", () => Effect.void))
 
-    let plan = yield* Plans.planByRef(teamId, "demo")
+    const plans = yield* Plans.Plans
+    let plan = yield* plans.find(teamId, "demo")
     if (Option.isNone(plan)) {
-      plan = yield* Plans.createPlan({ teamId, slug: "demo", name: "Demo (about a minute)", plan: demoPlan, now })
+      plan = Option.some(
+        yield* Effect.orDie(plans.create({ teamId, slug: "demo", name: "Demo (about a minute)", plan: demoPlan, now: now.getTime() }))
+      )
       yield* audit("PlanCreated", teamId, `${adminEmail} created the plan Demo (10% → 50% → 100%)`, { slug: "demo" })
     }
-    const planId = Option.getOrThrow(plan).view.id
+    const planId = Option.getOrThrow(plan).id
 
-    yield* CloudflareAccounts.save({
+    yield* Effect.orDie(CloudflareAccounts.save({
       teamId,
       accountId: seeded.accountId,
       apiToken: Redacted.make(seeded.apiToken),
       baseUrl: simulator.baseUrl,
       sandbox: true,
       now
-    })
+    }))
     yield* audit(
       "CloudflareCredentialsSaved",
       teamId,
@@ -147,21 +146,20 @@ export const seed = Effect.fnUntraced(function*(
     )
 
     const workers: Array<SandboxWorker> = []
-    const registered = yield* Workers.listWorkers(teamId)
+    const workersPort = yield* Workers.Workers
+    const registered = yield* workersPort.list(teamId)
     for (const script of seeded.scripts) {
       const existing = registered.find((worker) =>
         worker.accountId === seeded.accountId && worker.scriptName === script.name
       )
-      const worker = existing ?? Option.getOrThrow(
-        yield* Workers.registerWorker({
-          teamId,
-          accountId: seeded.accountId,
-          scriptName: script.name,
-          defaultPlanId: planId,
-          healthPolicy: null,
-          now
-        })
-      )
+      const worker = existing ?? (yield* Effect.orDie(workersPort.register({
+        teamId,
+        accountId: seeded.accountId,
+        scriptName: script.name,
+        defaultPlanId: planId,
+        healthPolicy: null,
+        now: now.getTime()
+      })))
       if (existing === undefined) {
         yield* audit("WorkerRegistered", teamId, `${adminEmail} registered the Worker ${script.name}`, { workerId: worker.id })
       }

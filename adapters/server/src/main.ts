@@ -10,6 +10,7 @@
  *
  * @since 0.1.0
  */
+import { CloudflareAccounts } from "@canaryroll/app"
 import { Credentials } from "@canaryroll/cloudflare"
 import * as Postgres from "@canaryroll/postgres"
 import { NodeRuntime } from "@effect/platform-node"
@@ -22,7 +23,6 @@ import * as Sandbox from "./Sandbox.ts"
 import * as ClientAddress from "./security/ClientAddress.ts"
 import * as Server from "./Server.ts"
 import * as ServerConfig from "./ServerConfig.ts"
-import * as CloudflareAccounts from "./store/CloudflareAccounts.ts"
 
 const logLevels = { debug: "Debug", info: "Info", warning: "Warn", warn: "Warn", error: "Error" } as const
 
@@ -71,9 +71,11 @@ const program = Effect.gen(function*() {
     )
   )
   const sql = Context.get(client, SqlClient.SqlClient)
-  const sandbox = settings.sandbox === "true" ||
-    (settings.sandbox === "auto" && !(yield* CloudflareAccounts.anyReal.pipe(Effect.provideService(SqlClient.SqlClient, sql))))
-  const simulator = sandbox ? yield* Sandbox.startSimulator.pipe(Effect.provideService(SqlClient.SqlClient, sql)) : undefined
+  const accounts = yield* Postgres.PgCloudflareAccounts.make.pipe(Effect.provideService(SqlClient.SqlClient, sql))
+  const sandbox = settings.sandbox === "true" || (settings.sandbox === "auto" && !(yield* accounts.anyReal))
+  const simulator = sandbox
+    ? yield* Sandbox.startSimulator.pipe(Effect.provideService(CloudflareAccounts.CloudflareAccounts, accounts))
+    : undefined
   // PORT=0 asks for any free port: pick it now, so that the public URL (in links and in what the
   // sandbox prints) names the port the server will really listen on.
   const port = settings.port === 0 ? yield* freePort(settings.host) : settings.port

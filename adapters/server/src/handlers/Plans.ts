@@ -1,9 +1,11 @@
 /**
- * Handlers of the `plans` group. Plans are validated by the core's schema as the request is
- * decoded (a bad step names its field: `steps[1].percentage: …`).
+ * Handlers of the `plans` group, over the `Plans` port (`@canaryroll/app`). Plans are validated by
+ * the core's schema as the request is decoded (a bad step names its field: `steps[1].percentage:
+ * …`). Each change and its settings-audit entry are one `Transactions.atomically`.
  *
  * @since 0.1.0
  */
+import { Plans, Storage as AppStorage } from "@canaryroll/app"
 import { Plan } from "@canaryroll/core"
 import { Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
@@ -11,9 +13,9 @@ import { SqlClient } from "effect/sql"
 import { CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
 import { Conflict, NotFound } from "../api/ApiError.ts"
-import * as Plans from "../store/Plans.ts"
+import * as PlanViews from "../store/Plans.ts"
 import * as Storage from "./Storage.ts"
-import { audit, now, transaction } from "./TeamSettings.ts"
+import { audit, now } from "./TeamSettings.ts"
 
 const defaultHealth = Plan.make({ steps: [{ percentage: 100, waitSeconds: 0 }] }).health
 
@@ -24,22 +26,28 @@ const planOf = (input: { readonly steps: Plan.Plan["steps"]; readonly health?: P
 
 const describeSteps = (plan: Plan.Plan) => plan.steps.map((step) => `${step.percentage}%`).join(" → ")
 
-export const findPlan = Effect.fnUntraced(function*(teamId: string, ref: string, field = "plan") {
-  const found = yield* Plans.planByRef(teamId, ref)
-  if (Option.isNone(found)) {
-    return yield* new NotFound({ error: "not_found", message: `${field}: plan ${JSON.stringify(ref)} was not found in this team` })
-  }
-  return found.value
-})
+const planNotFound = (ref: string, field = "plan") =>
+  new NotFound({ error: "not_found", message: `${field}: plan ${JSON.stringify(ref)} was not found in this team` })
+
+export const findPlan = (teamId: string, ref: string, field = "plan") =>
+  Plans.Plans.use((plans) => plans.find(teamId, ref)).pipe(
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.fail(planNotFound(ref, field)),
+      onSome: (plan) => Effect.succeed(PlanViews.toStoredPlan(plan))
+    }))
+  )
 
 export const layer = HttpApiBuilder.group(Api, "plans", (handlers) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const plans = yield* Plans.Plans
+    const transactions = yield* AppStorage.Transactions
+    // The settings audit is still written with SQL (see TeamSettings.audit); it joins the transaction.
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(Effect.provideService(SqlClient.SqlClient, sql), Storage.orDie)
     return handlers
       .handle("listPlans", () =>
-        CurrentTeam.use(({ team }) => Effect.map(Plans.listPlans(team.id), (plans) => plans.map((plan) => plan.view))).pipe(provide))
+        CurrentTeam.use(({ team }) => Effect.map(plans.list(team.id), (all) => all.map(PlanViews.toView))).pipe(provide))
       .handle("getPlan", ({ params }) =>
         CurrentTeam.use(({ team }) => Effect.map(findPlan(team.id, params.plan), (plan) => plan.view)).pipe(provide))
       .handle("createPlan", ({ payload }) =>
@@ -47,18 +55,21 @@ export const layer = HttpApiBuilder.group(Api, "plans", (handlers) =>
           const { team } = yield* CurrentTeam
           const at = yield* now
           const plan = planOf(payload)
-          return yield* transaction(Effect.gen(function*() {
-            const created = yield* Plans.createPlan({ teamId: team.id, slug: payload.slug, name: payload.name, plan, now: at })
-            if (Option.isNone(created)) {
-              return yield* new Conflict({ error: "slug_taken", message: `slug: the team already has a plan ${JSON.stringify(payload.slug)}` })
-            }
+          return yield* transactions.atomically(Effect.gen(function*() {
+            const created = yield* plans.create({ teamId: team.id, slug: payload.slug, name: payload.name, plan, now: at.getTime() }).pipe(
+              Effect.map(PlanViews.toView),
+              Effect.catchTag("PlanSlugTaken", () =>
+                Effect.fail(
+                  new Conflict({ error: "slug_taken", message: `slug: the team already has a plan ${JSON.stringify(payload.slug)}` })
+                ))
+            )
             yield* audit({
               type: "PlanCreated",
               at,
               sentence: (who) => `${who} created the plan ${payload.name} (${describeSteps(plan)})`,
-              details: { planId: created.value.view.id, slug: payload.slug, plan: created.value.view }
+              details: { planId: created.id, slug: payload.slug, plan: created }
             })
-            return created.value.view
+            return created
           }))
         }).pipe(provide))
       .handle("updatePlan", ({ params, payload }) =>
@@ -66,31 +77,40 @@ export const layer = HttpApiBuilder.group(Api, "plans", (handlers) =>
           const { team } = yield* CurrentTeam
           const at = yield* now
           const plan = planOf(payload)
-          return yield* transaction(Effect.gen(function*() {
+          return yield* transactions.atomically(Effect.gen(function*() {
             const current = yield* findPlan(team.id, params.plan)
-            const updated = yield* Plans.updatePlan({ planId: current.view.id, name: payload.name, plan, now: at })
+            const updated = yield* plans.update({ teamId: team.id, planId: current.view.id, name: payload.name, plan, now: at.getTime() })
+              .pipe(
+                Effect.map(PlanViews.toView),
+                Effect.catchTag("PlanNotFound", () => Effect.fail(planNotFound(params.plan)))
+              )
             yield* audit({
               type: "PlanUpdated",
               at,
-              sentence: (who) => `${who} changed the plan ${updated.view.name} to ${describeSteps(plan)}`,
-              details: { planId: current.view.id, before: current.view, after: updated.view }
+              sentence: (who) => `${who} changed the plan ${updated.name} to ${describeSteps(plan)}`,
+              details: { planId: current.view.id, before: current.view, after: updated }
             })
-            return updated.view
+            return updated
           }))
         }).pipe(provide))
       .handle("deletePlan", ({ params }) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
           const at = yield* now
-          yield* transaction(Effect.gen(function*() {
+          yield* transactions.atomically(Effect.gen(function*() {
             const current = yield* findPlan(team.id, params.plan)
-            const result = yield* Plans.deletePlan(current.view.id)
-            if (!result.deleted) {
-              return yield* new Conflict({
-                error: "plan_in_use",
-                message: `plan: ${current.view.slug} is the default plan of ${result.usedBy.join(", ")}; change their default first`
+            yield* plans.remove(team.id, current.view.id).pipe(
+              Effect.catchTags({
+                PlanNotFound: () => Effect.fail(planNotFound(params.plan)),
+                PlanInUse: (error) =>
+                  Effect.fail(
+                    new Conflict({
+                      error: "plan_in_use",
+                      message: `plan: ${current.view.slug} is the default plan of ${error.scriptNames.join(", ")}; change their default first`
+                    })
+                  )
               })
-            }
+            )
             yield* audit({
               type: "PlanDeleted",
               at,

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import { CloudflareAccounts as CloudflareAccountsPort } from "@canaryroll/app"
 import { type ApiBudget, Credentials, WorkersApi } from "@canaryroll/cloudflare"
 import { Actor, type TrafficRouter } from "@canaryroll/core"
 import { PgSettingsAudit } from "@canaryroll/postgres"
@@ -61,14 +62,14 @@ export const cloudflareError = (error: TrafficRouter.TrafficRouterError) => {
 export const withTeamCloudflare = <A, E, R>(
   teamId: string,
   use: (api: typeof WorkersApi.WorkersApi.Service) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R | SqlClient.SqlClient | SecretBox | ApiBudget.ApiBudget> =>
+): Effect.Effect<A, E, R | SecretBox | ApiBudget.ApiBudget | CloudflareAccountsPort.CloudflareAccounts> =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const accounts = yield* CloudflareAccountsPort.CloudflareAccounts
     const box = yield* SecretBox
     const credentials = Credentials.CloudflareCredentials.of({
       forAccount: (accountId) =>
         CloudflareAccounts.forTeamAccount(teamId, accountId).pipe(
-          Effect.provideService(SqlClient.SqlClient, sql),
+          Effect.provideService(CloudflareAccountsPort.CloudflareAccounts, accounts),
           Effect.provideService(SecretBox, box),
           Effect.mapError((error) =>
             new Credentials.CredentialsMissing({ accountId, message: `the team's credentials are unusable: ${error.message}` })

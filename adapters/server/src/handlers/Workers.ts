@@ -1,10 +1,13 @@
 /**
  * Handlers of the `workers` group: registering Workers (by Cloudflare account and script name),
  * their default plan and health policy, and what Cloudflare says about them (versions, the live
- * deployment), read with the team's own token.
+ * deployment), read with the team's own token. Storage is the `Workers`, `Plans` and
+ * `CloudflareAccounts` ports (`@canaryroll/app`); each change and its settings-audit entry are one
+ * `Transactions.atomically`.
  *
  * @since 0.1.0
  */
+import { CloudflareAccounts, Plans, Storage as AppStorage, Workers } from "@canaryroll/app"
 import { ApiBudget } from "@canaryroll/cloudflare"
 import { Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
@@ -13,35 +16,53 @@ import { CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
 import { BadRequest, Conflict, invalidField, notFound } from "../api/ApiError.ts"
 import { SecretBox } from "../security/SecretBox.ts"
-import * as CloudflareAccounts from "../store/CloudflareAccounts.ts"
-import * as Plans from "../store/Plans.ts"
-import * as Workers from "../store/Workers.ts"
+import * as PlanViews from "../store/Plans.ts"
+import * as WorkerViews from "../store/Workers.ts"
 import { RequestBudget } from "../RequestBudget.ts"
 import * as Storage from "./Storage.ts"
-import { audit, cloudflareError, now, transaction, withTeamCloudflare } from "./TeamSettings.ts"
+import { audit, cloudflareError, now, withTeamCloudflare } from "./TeamSettings.ts"
 
-export const findWorker = Effect.fnUntraced(function*(teamId: string, workerId: string) {
-  const found = yield* Workers.workerById(teamId, workerId)
-  if (Option.isNone(found)) {
-    return yield* notFound("Worker", workerId)
-  }
-  return found.value
-})
+// The ports and their failure, so that modules using these functions can name them in their types.
+export type {
+  CloudflareAccounts as CloudflareAccountsPort,
+  Plans as PlansPort,
+  Storage as StoragePort,
+  Workers as WorkersPort
+} from "@canaryroll/app"
+
+/** The team's Worker, as the API shows it; another team's is as good as missing (404). */
+export const findWorker = (teamId: string, workerId: string) =>
+  Workers.Workers.use((workers) => workers.find(teamId, workerId)).pipe(
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.fail(notFound("Worker", workerId)),
+      onSome: (worker) => Effect.succeed(WorkerViews.toView(worker))
+    }))
+  )
+
+const unknownPlan = (field: string, ref: string) => invalidField(field, `plan ${JSON.stringify(ref)} was not found in this team`)
 
 /** A plan named in a request body: unknown is a bad request (the field is wrong), not a 404. */
 export const planField = (teamId: string, ref: string, field: string) =>
-  Effect.flatMap(
-    Plans.planByRef(teamId, ref),
-    Option.match({
-      onNone: () => Effect.fail(invalidField(field, `plan ${JSON.stringify(ref)} was not found in this team`)),
-      onSome: Effect.succeed
-    })
+  Plans.Plans.use((plans) => plans.find(teamId, ref)).pipe(
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.fail(unknownPlan(field, ref)),
+      onSome: (plan) => Effect.succeed(PlanViews.toStoredPlan(plan))
+    }))
   )
+
+const notConnected = (accountId: string) =>
+  new BadRequest({
+    error: "invalid_request",
+    message: `accountId: the team has no Cloudflare credentials for account ${accountId}; save them first`
+  })
 
 export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const box = yield* SecretBox
+    const workers = yield* Workers.Workers
+    const accounts = yield* CloudflareAccounts.CloudflareAccounts
+    const transactions = yield* AppStorage.Transactions
     // People's Cloudflare reads spend the requests' share, never the orchestrator's.
     const budget = yield* RequestBudget
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -52,61 +73,73 @@ export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
         Storage.orDie
       )
     return handlers
-      .handle("listWorkers", () => CurrentTeam.use(({ team }) => Workers.listWorkers(team.id)).pipe(provide))
+      .handle("listWorkers", () =>
+        CurrentTeam.use(({ team }) => Effect.map(workers.list(team.id), (all) => all.map(WorkerViews.toView))).pipe(provide))
       .handle("getWorker", ({ params }) => CurrentTeam.use(({ team }) => findWorker(team.id, params.workerId)).pipe(provide))
       .handle("registerWorker", ({ payload }) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
           const at = yield* now
-          return yield* transaction(Effect.gen(function*() {
-            // Not while the account's credentials are being removed.
-            yield* Storage.lock(sql, `canaryroll/cloudflare-account/${payload.accountId}`)
-            const accounts = yield* CloudflareAccounts.list(team.id)
-            if (!accounts.some((account) => account.accountId === payload.accountId)) {
-              return yield* new BadRequest({
-                error: "invalid_request",
-                message: `accountId: the team has no Cloudflare credentials for account ${payload.accountId}; save them first`
-              })
+          return yield* transactions.atomically(Effect.gen(function*() {
+            if (Option.isNone(yield* accounts.find(team.id, payload.accountId))) {
+              return yield* notConnected(payload.accountId)
             }
-            const plan = yield* planField(team.id, payload.defaultPlanId ?? Plans.standard.slug, "defaultPlanId")
-            const registered = yield* Workers.registerWorker({
+            const defaultPlan = payload.defaultPlanId ?? Plans.standard.slug
+            const plan = yield* planField(team.id, defaultPlan, "defaultPlanId")
+            // The port checks the account and the plan again, in the step that inserts: either
+            // may have gone meanwhile.
+            const registered = yield* workers.register({
               teamId: team.id,
               accountId: payload.accountId,
               scriptName: payload.scriptName,
               defaultPlanId: plan.view.id,
               healthPolicy: payload.healthPolicy ?? null,
-              now: at
-            })
-            if (Option.isNone(registered)) {
-              return yield* new Conflict({
-                error: "worker_exists",
-                message: `scriptName: ${payload.scriptName} in account ${payload.accountId} is already registered`
+              now: at.getTime()
+            }).pipe(
+              Effect.map(WorkerViews.toView),
+              Effect.catchTags({
+                WorkerExists: () =>
+                  Effect.fail(
+                    new Conflict({
+                      error: "worker_exists",
+                      message: `scriptName: ${payload.scriptName} in account ${payload.accountId} is already registered`
+                    })
+                  ),
+                CloudflareAccountNotConnected: () => Effect.fail(notConnected(payload.accountId)),
+                PlanNotFound: () => Effect.fail(unknownPlan("defaultPlanId", defaultPlan))
               })
-            }
+            )
             yield* audit({
               type: "WorkerRegistered",
               at,
-              workerId: registered.value.id,
+              workerId: registered.id,
               sentence: (who) => `${who} registered the Worker ${payload.scriptName} with the plan ${plan.view.name}`,
-              details: { worker: registered.value }
+              details: { worker: registered }
             })
-            return registered.value
+            return registered
           }))
         }).pipe(provide))
       .handle("updateWorker", ({ params, payload }) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
           const at = yield* now
-          return yield* transaction(Effect.gen(function*() {
+          return yield* transactions.atomically(Effect.gen(function*() {
             const current = yield* findWorker(team.id, params.workerId)
             const planId = payload.defaultPlanId === undefined
               ? current.defaultPlanId
               : (yield* planField(team.id, payload.defaultPlanId, "defaultPlanId")).view.id
-            const updated = yield* Workers.updateWorker({
+            const updated = yield* workers.update({
+              teamId: team.id,
               workerId: current.id,
               defaultPlanId: planId,
               healthPolicy: payload.healthPolicy === undefined ? current.healthPolicy : payload.healthPolicy
-            })
+            }).pipe(
+              Effect.map(WorkerViews.toView),
+              Effect.catchTags({
+                WorkerNotFound: () => Effect.fail(notFound("Worker", params.workerId)),
+                PlanNotFound: () => Effect.fail(unknownPlan("defaultPlanId", payload.defaultPlanId ?? planId))
+              })
+            )
             yield* audit({
               type: "WorkerUpdated",
               at,
@@ -121,11 +154,11 @@ export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
           const at = yield* now
-          yield* transaction(Effect.gen(function*() {
+          yield* transactions.atomically(Effect.gen(function*() {
             // Not while a release of it is being created or started.
             yield* Storage.lock(sql, `canaryroll/worker/${params.workerId}`)
             const current = yield* findWorker(team.id, params.workerId)
-            const unfinished = yield* Workers.unfinishedReleases(team.id, current.id)
+            const unfinished = yield* WorkerViews.unfinishedReleases(team.id, current.id)
             if (unfinished.length > 0) {
               return yield* new Conflict({
                 error: "worker_busy",
@@ -134,7 +167,9 @@ export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
                 }); cancel or finish them first`
               })
             }
-            yield* Workers.removeWorker(current.id)
+            yield* workers.remove(team.id, current.id).pipe(
+              Effect.catchTag("WorkerNotFound", () => Effect.fail(notFound("Worker", params.workerId)))
+            )
             yield* audit({
               type: "WorkerRemoved",
               at,

@@ -1,95 +1,36 @@
 /**
- * The Workers a team registered: a Cloudflare account and script name, a Worker tag (the
- * `workerId` clients use), a default plan and an optional health policy that replaces the plan's.
+ * What remains of the server's Worker store: the API's view of a registered Worker, over the
+ * `Workers` port (`@canaryroll/app`), for the callers that have not moved to the port yet (a
+ * Cloudflare account's removal lists the Workers in it); and the unfinished releases of a Worker
+ * (see `unfinishedReleases`).
  *
  * @since 0.1.0
  */
-import { Plan } from "@canaryroll/core"
-import { Effect, Option, Schema } from "effect"
+import { Workers } from "@canaryroll/app"
+import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import type * as S from "../api/Schemas.ts"
-import { newId } from "./Accounts.ts"
 
-interface WorkerRow {
-  readonly id: string
-  readonly team_id: string
-  readonly account_id: string
-  readonly script_name: string
-  readonly default_plan_id: string
-  readonly health_policy: unknown
-  readonly created_at: Date
-}
+// The ports and their failure, so that modules using these functions can name them in their types.
+export type { Storage, Workers as Port } from "@canaryroll/app"
 
-const decodePolicy = Schema.decodeUnknownSync(Plan.HealthPolicy)
-const encodePolicy = Schema.encodeSync(Plan.HealthPolicy)
-
-const toWorker = (row: WorkerRow): S.Worker => ({
-  id: row.id,
-  accountId: row.account_id,
-  scriptName: row.script_name,
-  defaultPlanId: row.default_plan_id,
-  healthPolicy: row.health_policy === null ? null : decodePolicy(row.health_policy),
-  createdAt: row.created_at.toISOString()
+export const toView = (worker: Workers.Worker): S.Worker => ({
+  id: worker.id,
+  accountId: worker.accountId,
+  scriptName: worker.scriptName,
+  defaultPlanId: worker.defaultPlanId,
+  healthPolicy: worker.healthPolicy,
+  createdAt: new Date(worker.createdAt).toISOString()
 })
 
-const policyJson = (policy: Plan.HealthPolicy | null) => policy === null ? null : JSON.stringify(encodePolicy(policy))
+export const workersInAccount = (teamId: string, accountId: string) =>
+  Workers.Workers.use((workers) => Effect.map(workers.inAccount(teamId, accountId), (all) => all.map(toView)))
 
-/** Registers a Worker; `None` when the team already registered this script in this account. */
-export const registerWorker = Effect.fnUntraced(function*(input: {
-  readonly teamId: string
-  readonly accountId: string
-  readonly scriptName: string
-  readonly defaultPlanId: string
-  readonly healthPolicy: Plan.HealthPolicy | null
-  readonly now: Date
-}) {
-  const sql = yield* SqlClient.SqlClient
-  // A short tag: it ends up in URLs, CI configuration and release pages.
-  const id = `wrk_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`
-  const rows = yield* sql<WorkerRow>`
-    INSERT INTO workers (id, team_id, account_id, script_name, default_plan_id, health_policy, created_at)
-    VALUES (${id}, ${input.teamId}, ${input.accountId}, ${input.scriptName}, ${input.defaultPlanId},
-      ${policyJson(input.healthPolicy)}::jsonb, ${input.now})
-    ON CONFLICT (team_id, account_id, script_name) DO NOTHING RETURNING *`
-  return Option.map(Option.fromNullishOr(rows[0]), toWorker)
-})
-
-export const listWorkers = Effect.fnUntraced(function*(teamId: string) {
-  const sql = yield* SqlClient.SqlClient
-  const rows = yield* sql<WorkerRow>`SELECT * FROM workers WHERE team_id = ${teamId} ORDER BY created_at, id`
-  return rows.map(toWorker)
-})
-
-export const workerById = Effect.fnUntraced(function*(teamId: string, workerId: string) {
-  const sql = yield* SqlClient.SqlClient
-  const rows = yield* sql<WorkerRow>`SELECT * FROM workers WHERE team_id = ${teamId} AND id = ${workerId}`
-  return Option.map(Option.fromNullishOr(rows[0]), toWorker)
-})
-
-export const workersInAccount = Effect.fnUntraced(function*(teamId: string, accountId: string) {
-  const sql = yield* SqlClient.SqlClient
-  const rows = yield* sql<WorkerRow>`SELECT * FROM workers WHERE team_id = ${teamId} AND account_id = ${accountId}`
-  return rows.map(toWorker)
-})
-
-export const updateWorker = Effect.fnUntraced(function*(input: {
-  readonly workerId: string
-  readonly defaultPlanId: string
-  readonly healthPolicy: Plan.HealthPolicy | null
-}) {
-  const sql = yield* SqlClient.SqlClient
-  const rows = yield* sql<WorkerRow>`
-    UPDATE workers SET default_plan_id = ${input.defaultPlanId}, health_policy = ${policyJson(input.healthPolicy)}::jsonb
-    WHERE id = ${input.workerId} RETURNING *`
-  return toWorker(rows[0]!)
-})
-
-export const removeWorker = Effect.fnUntraced(function*(workerId: string) {
-  const sql = yield* SqlClient.SqlClient
-  yield* sql`DELETE FROM workers WHERE id = ${workerId}`
-})
-
-/** Releases of the Worker that are not finished (pending, in progress or paused). */
+/**
+ * Releases of the Worker that are not finished (pending, in progress or paused), oldest first.
+ * This read stays here with the per-Worker advisory lock it is checked under (one release per
+ * Worker, see `handlers/Deployments.ts`) until that rule moves behind a port of its own.
+ */
 export const unfinishedReleases = Effect.fnUntraced(function*(teamId: string, workerId: string) {
   const sql = yield* SqlClient.SqlClient
   return yield* sql<{ release_id: string; status: string }>`

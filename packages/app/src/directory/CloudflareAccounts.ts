@@ -12,7 +12,8 @@
  * - `remove` refuses an account the team's Workers are registered in (`CloudflareAccountInUse`,
  *   naming them), checked in the same step as the delete.
  * - `forAccount` is the credentials lookup of the orchestrator: whichever team connected it.
- * - `anyReal`: whether any team connected an account that is not the sandbox's simulated one.
+ * - `anyReal`: whether any team connected an account that is not the sandbox's simulated one;
+ *   `latestSandbox`: the simulated one saved last.
  *
  * Layers: `layerMemory` (over `MemoryDirectory`'s tables) and `PgCloudflareAccounts.layer` in
  * `@canaryroll/postgres`.
@@ -86,6 +87,8 @@ export class CloudflareAccounts extends Context.Service<CloudflareAccounts, {
   ) => Effect.Effect<CloudflareAccount, CloudflareAccountNotFound | CloudflareAccountInUse | StorageUnavailable>
   /** Whether any team connected a real (not sandbox) account. */
   readonly anyReal: Effect.Effect<boolean, StorageUnavailable>
+  /** The sandbox's simulated account saved last, if any (a restarted sandbox keeps its account id). */
+  readonly latestSandbox: Effect.Effect<Option.Option<CloudflareAccount>, StorageUnavailable>
 }>()("@canaryroll/app/CloudflareAccounts") {}
 
 export const newAccountRowId = () => `cfa_${crypto.randomUUID().replaceAll("-", "")}`
@@ -143,7 +146,12 @@ export const makeMemory = Effect.gen(function*() {
         yield* recordUndo(() => accounts.set(accountId, current.value))
         return current.value
       }),
-    anyReal: Effect.sync(() => [...accounts.values()].some((account) => !account.sandbox))
+    anyReal: Effect.sync(() => [...accounts.values()].some((account) => !account.sandbox)),
+    latestSandbox: Effect.sync(() =>
+      Option.fromNullishOr(
+        [...accounts.values()].filter((account) => account.sandbox).sort((left, right) => right.updatedAt - left.updatedAt)[0]
+      )
+    )
   })
 })
 

@@ -137,15 +137,26 @@ export const suite = (name: string, makeLayer: MakeLayer) => {
         yield* connect(other, "acc-6")
       }))
 
-    test("anyReal: only accounts that are not the sandbox's count", () =>
+    test("anyReal: only accounts that are not the sandbox's count; latestSandbox: the simulated one saved last", () =>
       Effect.gen(function*() {
         const accounts = yield* CloudflareAccounts.CloudflareAccounts
         const teamId = yield* NewTeam.make
         assert.isFalse(yield* accounts.anyReal)
+        assert.isTrue(Option.isNone(yield* accounts.latestSandbox))
         yield* connect(teamId, "acc-sandbox", { sandbox: true })
         assert.isFalse(yield* accounts.anyReal)
         yield* connect(teamId, "acc-7")
         assert.isTrue(yield* accounts.anyReal)
+        const later = yield* accounts.save({
+          teamId,
+          accountId: "acc-sandbox-2",
+          seal: sealFor("sim"),
+          tokenDisplay: "…",
+          baseUrl: "http://127.0.0.1:8787/client/v4",
+          sandbox: true,
+          now: t0 + 1_000
+        })
+        assert.deepStrictEqual(yield* accounts.latestSandbox, Option.some(later))
       }))
 
     test("writes made in a failed transaction are undone", () =>

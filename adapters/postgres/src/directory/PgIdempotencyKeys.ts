@@ -1,9 +1,7 @@
 /**
- * PgIdempotencyKeys: the server's IdempotencyKeys port (`@canaryroll/server`'s
- * `IdempotencyKeys`, whose module doc is the contract) on `idempotency_keys` (migration
- * `0009_idempotency_keys`), so a retry that reaches another server process still finds the key.
- * This package cannot import the server, so the operations here are the port's, failing with
- * `SqlError`; the server's `IdempotencyKeys.layerPostgres` maps that to the port's error.
+ * PgIdempotencyKeys: the application's IdempotencyKeys port (whose module doc is the contract)
+ * on `idempotency_keys` (migration `0009_idempotency_keys`), so a retry that reaches another
+ * server process still finds the key. SQL failures are `Storage.StorageUnavailable`.
  *
  * - A claim is one transaction: an `INSERT … ON CONFLICT DO UPDATE … WHERE` that takes a new,
  *   expired or abandoned key in one statement (two requests racing for a key: one inserts, the
@@ -17,44 +15,12 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
-import { SqlClient, type SqlError } from "effect/sql"
+import { IdempotencyKeys } from "@canaryroll/app"
+import { Effect, Layer } from "effect"
+import { SqlClient } from "effect/sql"
+import { orUnavailable } from "./PgStorageErrors.ts"
 
-export interface Options {
-  /** How long a key is kept after its first use. */
-  readonly retentionMs: number
-  /** How long a running request holds its key before it is taken for dead. */
-  readonly leaseMs: number
-}
-
-export interface KeyRequest {
-  readonly teamId: string
-  readonly key: string
-  readonly fingerprint: string
-}
-
-export interface Holder {
-  readonly teamId: string
-  readonly key: string
-  readonly claimId: string
-}
-
-export interface StoredResponse {
-  readonly status: number
-  readonly body: string
-}
-
-export type Claimed =
-  | { readonly _tag: "Acquired"; readonly claimId: string }
-  | { readonly _tag: "Replay"; readonly response: StoredResponse }
-  | { readonly _tag: "InFlight" }
-  | { readonly _tag: "Mismatch" }
-
-export interface Store {
-  readonly claim: (request: KeyRequest, now: number) => Effect.Effect<Claimed, SqlError.SqlError>
-  readonly complete: (holder: Holder, response: StoredResponse) => Effect.Effect<void, SqlError.SqlError>
-  readonly release: (holder: Holder) => Effect.Effect<void, SqlError.SqlError>
-}
+type Claimed = IdempotencyKeys.Claimed
 
 interface KeyRow {
   readonly fingerprint: string
@@ -71,14 +37,18 @@ const classify = (row: KeyRow, fingerprint: string): Claimed => {
   return row.status === null || row.body === null ? inFlight : { _tag: "Replay", response: { status: row.status, body: row.body } }
 }
 
-/** The store over the `SqlClient` in context; run `Migrations` first. */
-export const make = (options: Options): Effect.Effect<Store, never, SqlClient.SqlClient> =>
+/** The port over the `SqlClient` in context; run `Migrations` first. */
+export const make = (
+  options: IdempotencyKeys.Options = {}
+): Effect.Effect<IdempotencyKeys.IdempotencyKeys["Service"], never, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const at = (ms: number) => new Date(ms)
+    const retentionMs = options.retentionMs ?? IdempotencyKeys.retentionMs
+    const leaseMs = options.leaseMs ?? IdempotencyKeys.leaseMs
 
-    const claim = (request: KeyRequest, now: number) =>
-      Effect.gen(function*() {
+    const claim = (request: IdempotencyKeys.KeyRequest, now: number) =>
+      orUnavailable(Effect.gen(function*() {
         yield* sql`
           DELETE FROM idempotency_keys WHERE (team_id, key) IN (
             SELECT team_id, key FROM idempotency_keys WHERE expires_at <= ${at(now)}
@@ -87,7 +57,7 @@ export const make = (options: Options): Effect.Effect<Store, never, SqlClient.Sq
         const taken = yield* sql<{ readonly claim_id: string }>`
           INSERT INTO idempotency_keys (team_id, key, fingerprint, claim_id, status, body, locked_until, created_at, expires_at)
           VALUES (${request.teamId}, ${request.key}, ${request.fingerprint}, ${claimId}, NULL, NULL,
-            ${at(now + options.leaseMs)}, ${at(now)}, ${at(now + options.retentionMs)})
+            ${at(now + leaseMs)}, ${at(now)}, ${at(now + retentionMs)})
           ON CONFLICT (team_id, key) DO UPDATE SET
             fingerprint = excluded.fingerprint, claim_id = excluded.claim_id, status = NULL, body = NULL,
             locked_until = excluded.locked_until, created_at = excluded.created_at, expires_at = excluded.expires_at
@@ -101,17 +71,22 @@ export const make = (options: Options): Effect.Effect<Store, never, SqlClient.Sq
         // The row conflicted and is locked by the statement above, so it is there; were it not,
         // the key would be free again, which a retry finds out.
         return rows[0] === undefined ? inFlight : classify(rows[0], request.fingerprint)
-      }).pipe(sql.withTransaction)
+      }).pipe(sql.withTransaction))
 
-    const complete = (holder: Holder, response: StoredResponse) =>
-      Effect.asVoid(sql`
+    const complete = (holder: IdempotencyKeys.Holder, response: IdempotencyKeys.StoredResponse) =>
+      orUnavailable(Effect.asVoid(sql`
         UPDATE idempotency_keys SET status = ${response.status}, body = ${response.body}, locked_until = NULL
-        WHERE team_id = ${holder.teamId} AND key = ${holder.key} AND claim_id = ${holder.claimId} AND status IS NULL`)
+        WHERE team_id = ${holder.teamId} AND key = ${holder.key} AND claim_id = ${holder.claimId} AND status IS NULL`))
 
-    const release = (holder: Holder) =>
-      Effect.asVoid(sql`
+    const release = (holder: IdempotencyKeys.Holder) =>
+      orUnavailable(Effect.asVoid(sql`
         DELETE FROM idempotency_keys
-        WHERE team_id = ${holder.teamId} AND key = ${holder.key} AND claim_id = ${holder.claimId} AND status IS NULL`)
+        WHERE team_id = ${holder.teamId} AND key = ${holder.key} AND claim_id = ${holder.claimId} AND status IS NULL`))
 
-    return { claim, complete, release } satisfies Store
+    return IdempotencyKeys.IdempotencyKeys.of({ claim, complete, release })
   })
+
+export const layer = (
+  options: IdempotencyKeys.Options = {}
+): Layer.Layer<IdempotencyKeys.IdempotencyKeys, never, SqlClient.SqlClient> =>
+  Layer.effect(IdempotencyKeys.IdempotencyKeys, make(options))

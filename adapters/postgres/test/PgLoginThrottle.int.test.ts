@@ -1,24 +1,21 @@
 /**
- * The LoginThrottle contract on both layers: in memory, and in Postgres (a new, migrated schema
- * per test). Then what only a shared store can show: two layers on one database (two server
- * processes) count the same failures, and admit no more parallel attempts than one would.
+ * PgLoginThrottle beyond the contract (which runs in `PgDirectory.int.test.ts`): what only a
+ * shared store can show. Two layers on one database (two server processes) count the same
+ * failures, and admit no more parallel attempts than one would.
  */
-import * as Postgres from "@canaryroll/postgres"
-import * as TestDatabase from "@canaryroll/postgres/test-database"
+import { LoginThrottle } from "@canaryroll/app"
+import { LoginThrottleContract } from "@canaryroll/app/testing"
+import * as PgLoginThrottle from "../src/directory/PgLoginThrottle.ts"
+import * as Migrations from "../src/Migrations.ts"
+import * as TestDatabase from "./database/TestDatabase.ts"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
-import * as LoginThrottle from "../src/security/LoginThrottle.ts"
-import * as LoginThrottleContract from "./contracts/LoginThrottleContract.ts"
 
 const database = TestDatabase.forFile()
 
 const onSchema = (client: Layer.Layer<any, any>, options: LoginThrottle.Options) =>
-  LoginThrottle.layerPostgres(options).pipe(Layer.provide(Postgres.Migrations.layer), Layer.provideMerge(client))
-
-LoginThrottleContract.suite("memory", LoginThrottle.layerMemory)
-
-LoginThrottleContract.suite("postgres", (options) => onSchema(database.freshSchema(), options))
+  PgLoginThrottle.layer(options).pipe(Layer.provide(Migrations.layer), Layer.provideMerge(client))
 
 describe("LoginThrottle on one database, from two processes", () => {
   let schemas = 0

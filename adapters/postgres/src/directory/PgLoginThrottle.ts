@@ -1,8 +1,9 @@
 /**
- * PgLoginThrottle: the server's log-in throttle counters on `login_throttle` (migration
- * `0008_login_throttle`), so that every server process on the database counts the same failures.
- * The rule that reads and writes them (free failures, doubling waits, leases) is the server's
- * `LoginThrottle` port; this module only makes each read-and-write atomic:
+ * PgLoginThrottle: the application's LoginThrottle port with its counters on `login_throttle`
+ * (migration `0008_login_throttle`), so that every server process on the database counts the same
+ * failures. The rule that reads and writes them (free failures, doubling waits, leases) is the
+ * port's own (`LoginThrottle.make` over a `Store`); this module only makes each read-and-write
+ * atomic:
  *
  * - `modify` runs in one transaction: it makes sure a row exists for each key (`INSERT … ON
  *   CONFLICT DO NOTHING`), locks them in key order (`SELECT … FOR UPDATE`; one order for everyone,
@@ -15,29 +16,13 @@
  *
  * @since 0.1.0
  */
+import { LoginThrottle } from "@canaryroll/app"
 import { PgTypes } from "@effect/sql-pg"
-import { Effect, Result } from "effect"
-import { SqlClient, type SqlError } from "effect/sql"
-import * as PgEventStore from "./PgEventStore.ts"
+import { Effect, Layer, Result } from "effect"
+import { SqlClient } from "effect/sql"
+import { orUnavailable } from "./PgStorageErrors.ts"
 
-/** One counter, as the server's LoginThrottle keeps it. Times in epoch milliseconds (0: none). */
-export interface Counter {
-  readonly failures: number
-  readonly lastFailureAt: number
-  readonly inFlight: number
-  readonly inFlightUntil: number
-  /** After this the row counts for nothing and may be deleted. */
-  readonly forgetAt: number
-}
-
-/**
- * What `decide` returns: its result, and the new counter of each key it changes (`undefined`:
- * delete it); keys it leaves out stay as they were.
- */
-export interface Decision<A> {
-  readonly result: A
-  readonly writes: ReadonlyMap<string, Counter | undefined>
-}
+type Counter = LoginThrottle.Counter
 
 interface Row {
   readonly key: string
@@ -57,17 +42,16 @@ const textArray = (values: ReadonlyArray<string>) => Result.getOrThrow(PgTypes.a
 /** Forgotten rows are deleted once every this many `modify` calls. */
 const sweepEvery = 100
 
-export const describe = PgEventStore.describeSqlError
-
-export const make = Effect.gen(function*() {
+/** The counters' store, over the `SqlClient` in context; run `Migrations` first. */
+export const makeStore: Effect.Effect<LoginThrottle.Store, never, SqlClient.SqlClient> = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   let calls = 0
   const modify = <A>(
     keys: ReadonlyArray<string>,
     now: number,
-    decide: (counters: ReadonlyMap<string, Counter>) => Decision<A>
-  ): Effect.Effect<A, SqlError.SqlError> =>
-    Effect.gen(function*() {
+    decide: (counters: ReadonlyMap<string, Counter>) => LoginThrottle.Decision<A>
+  ) =>
+    orUnavailable(Effect.gen(function*() {
       const sorted = [...new Set(keys)].sort()
       if (++calls % sweepEvery === 0) yield* sql`DELETE FROM login_throttle WHERE forget_at <= ${new Date(now)}`
       yield* sql`
@@ -103,6 +87,12 @@ export const make = Effect.gen(function*() {
           WHERE key = ${key}`
       }
       return result
-    }).pipe(sql.withTransaction)
+    }).pipe(sql.withTransaction))
   return { modify }
 })
+
+/** The port, shared by every process on the database. */
+export const layer = (
+  options: LoginThrottle.Options = LoginThrottle.defaults
+): Layer.Layer<LoginThrottle.LoginThrottle, never, SqlClient.SqlClient> =>
+  Layer.effect(LoginThrottle.LoginThrottle, Effect.map(makeStore, (store) => LoginThrottle.make(store, options)))
