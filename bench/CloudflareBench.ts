@@ -3,7 +3,7 @@
  * benchmark), and what one release costs in Cloudflare calls (targets: at most 2 REST mutations
  * per step, one analytics query per account per check interval however many releases run).
  */
-import { Actor, EventStore, Orchestrator, Plan, Scheduler } from "@canaryroll/core"
+import { ActiveReleases, Actor, EventStore, Orchestrator, Plan, Scheduler } from "@canaryroll/core"
 import { AnalyticsHealthSource, ApiBudget, Credentials, WorkersTrafficRouter } from "@canaryroll/cloudflare"
 import { type Simulator, start } from "@canaryroll/cloudflare/simulator"
 import { SimulatedTime } from "@canaryroll/memory"
@@ -88,7 +88,8 @@ const callsPerRelease = (releases: number) =>
       WorkersTrafficRouter.layer(),
       AnalyticsHealthSource.layer(),
       EventStore.layerMemory,
-      Scheduler.layerMemory
+      Scheduler.layerMemory,
+      ActiveReleases.layerMemory
     ).pipe(Layer.provide([
       Credentials.layerStatic({ apiToken: token.value, baseUrl: sim.baseUrl }),
       ApiBudget.layer(),

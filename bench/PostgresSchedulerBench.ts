@@ -15,7 +15,7 @@
  * PostgreSQL without fsync (`durable: false`), or `DATABASE_URL`; each system gets a database of
  * its own, created for the run and dropped after it.
  */
-import { Actor, EventStore, HealthSource, Orchestrator, Plan, Scheduler, TrafficRouter } from "@canaryroll/core"
+import { ActiveReleases, Actor, EventStore, HealthSource, Orchestrator, Plan, Scheduler, TrafficRouter } from "@canaryroll/core"
 import { layerPorts, Migrations, PgScheduler, SchedulerLoop } from "@canaryroll/postgres"
 import { Deferred, Effect, Exit, Layer, Redacted, References, Scope, SubscriptionRef } from "effect"
 import { SqlClient } from "effect/sql"
@@ -72,7 +72,8 @@ const probedPorts = Effect.gen(function*() {
     ports: Layer.mergeAll(
       Layer.succeed(EventStore.EventStore, probe),
       TrafficRouter.layerMemory([]),
-      HealthSource.layerMemory(new Map())
+      HealthSource.layerMemory(new Map()),
+      ActiveReleases.layerMemory
     ),
     /** Resolves with the `performance.now()` at which the release's step started. */
     expect: (releaseId: string) => {

@@ -13,6 +13,7 @@
  * @since 0.1.0
  */
 import {
+  ActiveReleases,
   Actor,
   AuditEntry,
   EventStore,
@@ -71,6 +72,8 @@ export type HarnessError =
   | EventStore.EventStoreUnavailable
   | Scheduler.SchedulerUnavailable
   | Orchestrator.ReleaseBusy
+  | ActiveReleases.WorkerBusy
+  | ActiveReleases.ActiveReleasesUnavailable
   | import("@canaryroll/core").ReleaseDecider.ReleaseRejected
   | TrafficRouter.TrafficRouterError
 
@@ -79,7 +82,8 @@ const make = Effect.gen(function*() {
   const context = Context.make(TrafficRouter.TrafficRouter, fleet.router).pipe(
     Context.add(HealthSource.HealthSource, fleet.health),
     Context.add(EventStore.EventStore, yield* EventStore.makeMemory),
-    Context.add(Scheduler.Scheduler, yield* Scheduler.makeMemory)
+    Context.add(Scheduler.Scheduler, yield* Scheduler.makeMemory),
+    Context.add(ActiveReleases.ActiveReleases, yield* ActiveReleases.makeMemory)
   )
   const run = <A, E>(effect: Effect.Effect<A, E, Orchestrator.Services>) => Effect.provideContext(effect, context)
   const store = Context.get(context, EventStore.EventStore)
@@ -135,7 +139,13 @@ const make = Effect.gen(function*() {
  * elsewhere add `TestClock.layer()`).
  */
 export const layer: Layer.Layer<
-  Harness | EventStore.EventStore | Scheduler.Scheduler | TrafficRouter.TrafficRouter | HealthSource.HealthSource | Outbox.Outbox
+  | Harness
+  | EventStore.EventStore
+  | Scheduler.Scheduler
+  | TrafficRouter.TrafficRouter
+  | HealthSource.HealthSource
+  | ActiveReleases.ActiveReleases
+  | Outbox.Outbox
 > = Layer.effectContext(
   Effect.gen(function*() {
     const { harness, context } = yield* make

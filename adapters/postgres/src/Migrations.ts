@@ -491,6 +491,23 @@ export const migrations = Migrator.fromRecord({
     yield* sql`UPDATE sessions SET last_seen_at = created_at`
     yield* sql`ALTER TABLE sessions ALTER COLUMN last_seen_at SET DEFAULT now(), ALTER COLUMN last_seen_at SET NOT NULL`
     yield* sql`CREATE UNIQUE INDEX sessions_id ON sessions (id)`
+  }),
+  "0014_active_releases": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // The ActiveReleases port (PgActiveReleases): the release holding each Worker, at most one.
+    // Releases in progress or paused when this migration runs hold their Worker from now on.
+    yield* sql`
+      CREATE TABLE active_releases (
+        worker_id text PRIMARY KEY,
+        release_id text NOT NULL,
+        since timestamptz NOT NULL
+      )`
+    yield* sql`
+      INSERT INTO active_releases (worker_id, release_id, since)
+      SELECT DISTINCT ON (worker_id) worker_id, release_id, updated_at
+      FROM release_summaries WHERE status IN ('in_progress', 'paused')
+      ORDER BY worker_id, created_at
+      ON CONFLICT DO NOTHING`
   })
 })
 

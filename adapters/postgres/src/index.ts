@@ -6,12 +6,13 @@
  *
  * @since 0.1.0
  */
-import type { EventStore, Outbox } from "@canaryroll/core"
+import type { ActiveReleases, EventStore, Outbox } from "@canaryroll/core"
 import { PgClient } from "@effect/sql-pg"
 import { Config, Effect, Layer, Option, Redacted } from "effect"
 import type { Migrator, SqlClient, SqlError } from "effect/sql"
 import * as EmbeddedPostgres from "./EmbeddedPostgres.ts"
 import * as Migrations from "./Migrations.ts"
+import * as PgActiveReleases from "./PgActiveReleases.ts"
 import * as PgAuditLog from "./PgAuditLog.ts"
 import * as PgEventStore from "./PgEventStore.ts"
 import * as PgOutbox from "./PgOutbox.ts"
@@ -21,12 +22,15 @@ import * as PgScheduler from "./PgScheduler.ts"
 import * as PgSettingsAudit from "./PgSettingsAudit.ts"
 import * as SchedulerLoop from "./SchedulerLoop.ts"
 
-export { EmbeddedPostgres, Migrations, PgEventStore, PgOutbox }
+export { EmbeddedPostgres, Migrations, PgActiveReleases, PgEventStore, PgOutbox }
 export { PgScheduler, SchedulerLoop }
 export { PgAuditLog, PgReadModels, PgReleaseSummaries, PgSettingsAudit }
 export * as PgNotifications from "./PgNotifications.ts"
-export * as PgLoginThrottle from "./PgLoginThrottle.ts"
-export * as PgIdempotencyKeys from "./PgIdempotencyKeys.ts"
+export * as PgLoginThrottle from "./directory/PgLoginThrottle.ts"
+export * as PgIdempotencyKeys from "./directory/PgIdempotencyKeys.ts"
+export * as PgCloudflareAccounts from "./directory/PgCloudflareAccounts.ts"
+export * as PgPlans from "./directory/PgPlans.ts"
+export * as PgWorkers from "./directory/PgWorkers.ts"
 export * as PgReadiness from "./PgReadiness.ts"
 export * as PgApiTokens from "./directory/PgApiTokens.ts"
 export * as PgPeople from "./directory/PgPeople.ts"
@@ -67,13 +71,22 @@ export const layerClient = (options: Options = {}) =>
   }))
 
 /**
- * The EventStore (keeping the release summaries and the audit log, then `onAppend`) and the
- * Outbox over the `SqlClient` in context, built after migrating it.
+ * The EventStore (keeping the release summaries and the audit log, then `onAppend`), the Outbox
+ * and ActiveReleases (one release per Worker) over the `SqlClient` in context, built after
+ * migrating it.
  */
 export const layerPorts = (
   options: Pick<Options, "onAppend"> = {}
-): Layer.Layer<EventStore.EventStore | Outbox.Outbox, Migrator.MigrationError | SqlError.SqlError, SqlClient.SqlClient> =>
-  Layer.mergeAll(PgEventStore.layer({ onAppend: PgReadModels.appendHook(options.onAppend) }), PgOutbox.layer).pipe(
+): Layer.Layer<
+  EventStore.EventStore | Outbox.Outbox | ActiveReleases.ActiveReleases,
+  Migrator.MigrationError | SqlError.SqlError,
+  SqlClient.SqlClient
+> =>
+  Layer.mergeAll(
+    PgEventStore.layer({ onAppend: PgReadModels.appendHook(options.onAppend) }),
+    PgOutbox.layer,
+    PgActiveReleases.layer
+  ).pipe(
     Layer.provide(Migrations.layer)
   )
 
@@ -82,6 +95,6 @@ export const layerPorts = (
  * clients stay available for read models built on top.
  */
 export const layer = (options: Options = {}): Layer.Layer<
-  EventStore.EventStore | Outbox.Outbox | PgClient.PgClient | SqlClient.SqlClient,
+  EventStore.EventStore | Outbox.Outbox | ActiveReleases.ActiveReleases | PgClient.PgClient | SqlClient.SqlClient,
   Migrator.MigrationError | SqlError.SqlError | Config.ConfigError | EmbeddedPostgres.EmbeddedPostgresError
 > => layerPorts(options).pipe(Layer.provideMerge(layerClient(options)))

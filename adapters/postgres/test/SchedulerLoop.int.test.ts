@@ -4,7 +4,7 @@
  * is then unscheduled): what is under test is when and how often the loop steps, not the step.
  * Waits are on observed events (a step starting, the loop's state), never on sleeps.
  */
-import { EventStore, HealthSource, Scheduler, TrafficRouter } from "@canaryroll/core"
+import { ActiveReleases, EventStore, HealthSource, Scheduler, TrafficRouter } from "@canaryroll/core"
 import { PgClient } from "@effect/sql-pg"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Deferred, Effect, Exit, Fiber, Layer, Option, References, Scope, Stream, SubscriptionRef } from "effect"
@@ -57,7 +57,8 @@ const probedPorts = (during: (releaseId: string) => Effect.Effect<void, EventSto
     const ports = Layer.mergeAll(
       Layer.succeed(EventStore.EventStore, probed),
       TrafficRouter.layerMemory([]),
-      HealthSource.layerMemory(new Map())
+      HealthSource.layerMemory(new Map()),
+      ActiveReleases.layerMemory
     )
     return { steps, ports }
   })

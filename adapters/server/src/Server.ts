@@ -23,11 +23,12 @@ import {
   type WorkersApi,
   WorkersTrafficRouter
 } from "@canaryroll/cloudflare"
-import type { EventStore, HealthSource, Outbox, Scheduler, TrafficRouter } from "@canaryroll/core"
+import type { ActiveReleases, EventStore, HealthSource, Outbox, Scheduler, TrafficRouter } from "@canaryroll/core"
 import type { ApiTokens, People, Sessions, Storage as AppStorage, Teams as TeamsPort } from "@canaryroll/app"
 import { type Channels, type NotificationStore, Notifier, Redaction, SecretSealer } from "@canaryroll/notifier"
 import * as Postgres from "@canaryroll/postgres"
 import type { AuditLog, ReleaseSummaries } from "@canaryroll/app"
+import type { CloudflareAccounts as CloudflareAccountsPort, Plans as PlansPort, Workers as WorkersPort } from "@canaryroll/app"
 import { NodeHttpServer } from "@effect/platform-node"
 import { ByteSize, Cause, Effect, Layer, Option } from "effect"
 import {
@@ -300,6 +301,7 @@ export interface Options {
 
 export type Services =
   | EventStore.EventStore
+  | ActiveReleases.ActiveReleases
   | Outbox.Outbox
   | Scheduler.Scheduler
   | Postgres.PgScheduler.PgScheduler
@@ -324,6 +326,9 @@ export type Services =
   | AppStorage.Transactions
   | LoginThrottle.LoginThrottle
   | IdempotencyKeys.IdempotencyKeys
+  | CloudflareAccountsPort.CloudflareAccounts
+  | WorkersPort.Workers
+  | PlansPort.Plans
 
 /** Storage, secrets, Cloudflare and notifications: what the routes and the scheduler loop run on. */
 export const layerServices = (options: Options = {}): Layer.Layer<Services, unknown> => {
@@ -340,7 +345,10 @@ export const layerServices = (options: Options = {}): Layer.Layer<Services, unkn
     Postgres.PgTeams.layer,
     Postgres.PgApiTokens.layer,
     Postgres.PgTransactions.layer,
-    IdempotencyKeys.layerPostgres()
+    Postgres.PgIdempotencyKeys.layer(),
+    Postgres.PgCloudflareAccounts.layer,
+    Postgres.PgWorkers.layer,
+    Postgres.PgPlans.layer
   ).pipe(Layer.provide(Postgres.Migrations.layer), Layer.provideMerge(client))
   const secrets = options.secrets ?? SecretBox.layerFromEnvOrFile({ dataDirectory: options.dataDirectory })
   const limits = options.cloudflareLimits ?? ApiBudget.cloudflareLimits
@@ -362,7 +370,7 @@ export const layerServices = (options: Options = {}): Layer.Layer<Services, unkn
     )
   // Log-in counters in the database: every process on it counts the same failures.
   const loginThrottle = Layer.unwrap(Effect.map(ServerConfig.CurrentServerConfig, (config) =>
-    LoginThrottle.layerPostgres(config.loginThrottle)))
+    Postgres.PgLoginThrottle.layer(config.loginThrottle)))
   // Said once at start-up: a secret key that cannot open the stored secrets (see Readiness).
   return Layer.mergeAll(cloudflare, notifications, loginThrottle, Readiness.layerStartupReport).pipe(
     Layer.provideMerge(Layer.merge(storage, secrets)),

@@ -3,7 +3,7 @@
  * the real SDK, GraphQL analytics, simulated time. Also counts what a release costs in
  * Cloudflare calls: REST mutations per step, and analytics queries per account per interval.
  */
-import { Actor, EventStore, Orchestrator, Plan, Release, Scheduler, TrafficSplit } from "@canaryroll/core"
+import { ActiveReleases, Actor, EventStore, Orchestrator, Plan, Release, Scheduler, TrafficSplit } from "@canaryroll/core"
 import { SimulatedTime } from "@canaryroll/memory"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Layer } from "effect"
@@ -45,7 +45,8 @@ const cloudflareWorld = (scripts: ReadonlyArray<string>, canaryErrorRate: number
       WorkersTrafficRouter.layer(),
       AnalyticsHealthSource.layer(),
       EventStore.layerMemory,
-      Scheduler.layerMemory
+      Scheduler.layerMemory,
+      ActiveReleases.layerMemory
     ).pipe(
       Layer.provide([
         Credentials.layerStatic({ apiToken: token.value, baseUrl: sim.baseUrl }),

@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import { Clock, Effect, Fiber, Schema } from "effect"
+import { ActiveReleases, type ActiveReleasesUnavailable } from "./ActiveReleases.ts"
 import * as Actor from "./Actor.ts"
 import { EventStore, type EventStoreUnavailable, type RecordedEvent } from "./EventStore.ts"
 import { HealthSource } from "./HealthSource.ts"
@@ -20,8 +21,14 @@ import { defaultLeaseMs, Scheduler, type SchedulerUnavailable } from "./Schedule
 import { TrafficRouter, type TrafficRouterError, type WorkerTarget } from "./TrafficRouter.ts"
 import * as TrafficSplit from "./TrafficSplit.ts"
 
-export type Services = EventStore | Scheduler | TrafficRouter | HealthSource
-export type Infrastructure = EventStoreUnavailable | SchedulerUnavailable
+export type Services = EventStore | Scheduler | TrafficRouter | HealthSource | ActiveReleases
+export type Infrastructure = EventStoreUnavailable | SchedulerUnavailable | ActiveReleasesUnavailable
+
+/**
+ * A claim on a Worker by a release still `pending` this long is taken for a start that died
+ * half-way (the claim is made before the start is recorded), and may be taken over.
+ */
+export const abandonedClaimMs = 2 * 60_000
 
 /** How long a release waits after a step whose outcome the decider refused, before trying again. */
 export const rejectedStepBackoffMs = 30_000
@@ -73,6 +80,30 @@ const reschedule = Effect.fnUntraced(function*(
   else yield* scheduler.schedule(releaseId, dueAt ?? now, owner)
 })
 
+const freeWorker = Effect.fnUntraced(function*(release: Release.Release) {
+  const active = yield* ActiveReleases
+  yield* active.free(release.workerId, release.releaseId)
+})
+
+/**
+ * Claims the release's Worker: at most one release is in progress or paused per Worker. A holder
+ * that ended, no longer exists, or is a start that died half-way (pending for longer than
+ * `abandonedClaimMs`) is replaced; any other holder makes this a `WorkerBusy`.
+ */
+const claimWorker = Effect.fnUntraced(function*(release: Release.Release, now: number) {
+  const active = yield* ActiveReleases
+  yield* active.claim(release.workerId, release.releaseId, now).pipe(
+    Effect.catchTag("WorkerBusy", (busy) =>
+      Effect.gen(function*() {
+        const holder = (yield* load(busy.holder)).state
+        const abandoned = !Release.exists(holder) || Release.isTerminal(holder) ||
+          (holder.status === "pending" && now - busy.since > abandonedClaimMs)
+        if (!abandoned) return yield* busy
+        yield* active.claim(release.workerId, release.releaseId, now, { replacing: busy.holder })
+      }))
+  )
+})
+
 /**
  * Runs `attempt` against freshly loaded state and appends what it decides; on a version conflict
  * the whole attempt, side effect included, is recomputed from the newer events.
@@ -99,6 +130,11 @@ const decideAndAppend = <E, R>(
         if (appended === undefined) continue
       }
       const state = Release.fold(events, loaded.state)
+      // A release that ended gives its Worker back (if this fails, the ended holder is replaced
+      // by the next release that claims the Worker).
+      if (events.length > 0 && Release.isTerminal(state) && Release.exists(state)) {
+        yield* freeWorker(state)
+      }
       // A person's request that changed nothing leaves the schedule as it is: a no-op on a
       // terminal release must not put it back on the scheduler.
       if (events.length > 0 || owner !== undefined) yield* reschedule(releaseId, state, now, owner)
@@ -135,11 +171,34 @@ const completes = (release: Release.Release, fromStep: number): boolean =>
 /** Carries out a person's request and returns the release as it now stands. */
 export const execute = Effect.fnUntraced(function*(releaseId: string, request: PersonRequest) {
   const router = yield* TrafficRouter
+  // Starting (or resuming) holds the Worker: claimed before the command, given back if the
+  // release did not start after all.
+  if (request._tag === "Start" || request._tag === "Resume") {
+    const { state: before } = yield* load(releaseId)
+    const holds = Release.exists(before) &&
+      (request._tag === "Start" ? before.status === "pending" : before.status === "paused")
+    if (holds && Release.exists(before)) {
+      yield* claimWorker(before, yield* Clock.currentTimeMillis)
+      return yield* carryOut(releaseId, request, router, 0).pipe(
+        Effect.tapError(() =>
+          Effect.gen(function*() {
+            const { state: after } = yield* load(releaseId)
+            if (request._tag === "Start" && Release.exists(after) && after.status === "pending") yield* freeWorker(after)
+          }).pipe(Effect.ignore)
+        )
+      )
+    }
+  }
   // "Advance from the step I am looking at": fixed once, so that a conflict's recomputation or a
   // retried request never advances a step the person did not see.
   const fromStep = request._tag === "Advance"
     ? request.fromStep ?? (yield* Effect.map(load(releaseId), ({ state }) => Release.exists(state) ? Release.stepIndex(state) : 0))
     : 0
+  return yield* carryOut(releaseId, request, router, fromStep)
+})
+
+const carryOut = (releaseId: string, request: PersonRequest, router: TrafficRouter["Service"], fromStep: number) =>
+  Effect.gen(function*() {
   const { state } = yield* decideAndAppend(releaseId, (loaded, now) =>
     Effect.gen(function*(): Effect.fn.Return<Command.ReleaseCommand, TrafficRouterError> {
       const { actor } = request
@@ -170,6 +229,7 @@ export const execute = Effect.fnUntraced(function*(releaseId: string, request: P
           return { _tag: "Cancel", reason: request.reason ?? null, actor, now }
       }
     }))
+  // The request was decided against an existing release (a missing one is rejected): a Release.
   return state as Release.Release
 })
 

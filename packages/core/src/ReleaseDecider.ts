@@ -318,9 +318,14 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
 
   switch (command._tag) {
     case "Start": {
-      if (phase._tag !== "Pending") {
-        return phase._tag === "Ended" && phase.outcome === "cancelled" ? notAllowed(release, "start") : alreadyDone
+      // A release that ended is finished: starting it again is refused, whatever the outcome
+      // (a new release is a new stream). Started and not ended: already done.
+      if (phase._tag === "Ended") {
+        return phase.run === null
+          ? notAllowed(release, "start")
+          : reject("invalid_state", `cannot start: ${statusSentence(release)}; create a new release to release again`)
       }
+      if (phase._tag !== "Pending") return alreadyDone
       const split = command.liveDeployment.split.filter((share) => share.percentage > 0)
       if (split.length !== 1) {
         return reject(

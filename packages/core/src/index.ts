@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+export * as ActiveReleases from "./ActiveReleases.ts"
 export * as Actor from "./Actor.ts"
 export * as AuditEntry from "./AuditEntry.ts"
 export * as EventStore from "./EventStore.ts"

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option } from "effect"
 import { TestClock } from "effect/testing"
 import {
+  ActiveReleases,
   Actor,
   EventStore,
   HealthSource,
@@ -39,6 +40,7 @@ const ports = (router: TrafficRouter.TrafficRouter["Service"], store = EventStor
   Layer.mergeAll(
     store,
     Scheduler.layerMemory,
+    ActiveReleases.layerMemory,
     Layer.succeed(TrafficRouter.TrafficRouter, router),
     HealthSource.layerMemory(new Map([["v2", { requests: 100, errors: 0 }], ["v1", { requests: 900, errors: 0 }]]))
   )
@@ -231,6 +233,84 @@ describe("Orchestrator: the schedule", () => {
           yield* Orchestrator.execute("rel_1", request).pipe(Effect.ignore)
           assert.isTrue(Option.isNone(yield* scheduler.nextDueAt), `${request._tag} put the terminal release back on the scheduler`)
         }
+      }).pipe(Effect.provide(ports(memory.router)))
+    }))
+})
+
+describe("Orchestrator: one release per Worker (ActiveReleases)", () => {
+  it.effect("a second release of a Worker cannot start while the first is in progress or paused; it can once the first ended", () =>
+    Effect.gen(function*() {
+      const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
+      yield* Effect.gen(function*() {
+        yield* create("rel_1")
+        yield* create("rel_2")
+        yield* Orchestrator.execute("rel_1", { _tag: "Start", actor: person })
+        const busy = yield* Effect.flip(Orchestrator.execute("rel_2", { _tag: "Start", actor: person }))
+        assert.strictEqual(busy._tag, "WorkerBusy")
+        assert.strictEqual((yield* Orchestrator.load("rel_2")).state.status, "pending")
+
+        yield* Orchestrator.execute("rel_1", { _tag: "Pause", actor: person })
+        assert.strictEqual((yield* Effect.flip(Orchestrator.execute("rel_2", { _tag: "Start", actor: person })))._tag, "WorkerBusy")
+
+        yield* Orchestrator.execute("rel_1", { _tag: "Rollback", actor: person })
+        yield* Orchestrator.runDue() // the rollback ends rel_1, which frees the Worker
+        assert.strictEqual((yield* Orchestrator.load("rel_1")).state.status, "rolled_back")
+        const started = yield* Orchestrator.execute("rel_2", { _tag: "Start", actor: person })
+        assert.strictEqual(started.status, "in_progress")
+      }).pipe(Effect.provide(ports(memory.router)))
+    }))
+
+  it.effect("32 pending releases of one Worker started at once: exactly one starts, the others are WorkerBusy", () =>
+    Effect.gen(function*() {
+      const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
+      const ids = Array.from({ length: 32 }, (_, i) => `rel_${i}`)
+      const outcomes = yield* Effect.gen(function*() {
+        yield* Effect.forEach(ids, create)
+        return yield* Effect.forEach(
+          ids,
+          (releaseId) => Effect.result(Orchestrator.execute(releaseId, { _tag: "Start", actor: person })),
+          { concurrency: "unbounded" }
+        )
+      }).pipe(Effect.provide(ports(memory.router)))
+      assert.strictEqual(outcomes.filter((outcome) => outcome._tag === "Success").length, 1)
+      for (const outcome of outcomes) {
+        if (outcome._tag === "Failure") assert.strictEqual(outcome.failure._tag, "WorkerBusy")
+      }
+    }))
+
+  it.effect("a refused start gives the Worker back; a start that died half-way is taken over after abandonedClaimMs", () =>
+    Effect.gen(function*() {
+      const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v2" }])
+      yield* Effect.gen(function*() {
+        yield* create("rel_1")
+        yield* create("rel_2")
+        // v2 already serves 100%: the decider refuses the start, and the claim is given back
+        const refused = yield* Effect.flip(Orchestrator.execute("rel_1", { _tag: "Start", actor: person }))
+        assert.strictEqual(refused._tag, "ReleaseRejected")
+        const active = yield* ActiveReleases.ActiveReleases
+        assert.isTrue(Option.isNone(yield* active.holder("wkr")))
+
+        // a process claimed for rel_1 and died before recording the start
+        yield* active.claim("wkr", "rel_1", 0)
+        memory.deployOutOfBand(target, [{ versionId: "v1", percentage: 100 }])
+        assert.strictEqual((yield* Effect.flip(Orchestrator.execute("rel_2", { _tag: "Start", actor: person })))._tag, "WorkerBusy")
+        yield* TestClock.adjust(Orchestrator.abandonedClaimMs + 1)
+        const started = yield* Orchestrator.execute("rel_2", { _tag: "Start", actor: person })
+        assert.strictEqual(started.status, "in_progress")
+      }).pipe(Effect.provide(ports(memory.router)))
+    }))
+
+  it.effect("starting a finished release is refused by the decider (create a new release)", () =>
+    Effect.gen(function*() {
+      const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
+      yield* Effect.gen(function*() {
+        yield* create("rel_1")
+        yield* Orchestrator.execute("rel_1", { _tag: "Start", actor: person })
+        yield* Orchestrator.execute("rel_1", { _tag: "Rollback", actor: person })
+        yield* Orchestrator.runDue()
+        const refused = yield* Effect.flip(Orchestrator.execute("rel_1", { _tag: "Start", actor: person }))
+        assert.strictEqual(refused._tag, "ReleaseRejected")
+        assert.match(refused.message, /cannot start: the release was rolled back; create a new release/)
       }).pipe(Effect.provide(ports(memory.router)))
     }))
 })

@@ -1122,7 +1122,8 @@ describe("ReleaseDecider", () => {
 
   describe("completed", () => {
     it("Create again is already done", () => given(completedRelease).when(create()).thenNothing())
-    it("Start again is already done", () => given(completedRelease).when(start()).thenNothing())
+    it("Start is refused: a finished release is not started again (create a new one)", () =>
+      given(completedRelease).when(start()).thenRejects("invalid_state", /^cannot start: the release has completed; create a new release to release again/))
     it("Advance from the last step is already done", () => given(completedRelease).when(advance(2)).thenNothing())
     it("Advance from an earlier step is already done", () => given(completedRelease).when(advance(0)).thenNothing())
     refusesEach(completedRelease, "the release has completed", [
@@ -1140,7 +1141,8 @@ describe("ReleaseDecider", () => {
 
   describe("rolled_back", () => {
     it("Create again is already done", () => given(rolledBackRelease).when(create()).thenNothing())
-    it("Start again is already done", () => given(rolledBackRelease).when(start()).thenNothing())
+    it("Start is refused: a finished release is not started again (create a new one)", () =>
+      given(rolledBackRelease).when(start()).thenRejects("invalid_state", /^cannot start: the release was rolled back; create a new release to release again/))
     it("Rollback again is already done", () => given(rolledBackRelease).when(rollback).thenNothing())
     it("RecordRollback again is already done", () => given(rolledBackRelease).when(recordRollback()).thenNothing())
     refusesEach(rolledBackRelease, "the release was rolled back", [
@@ -1158,7 +1160,8 @@ describe("ReleaseDecider", () => {
 
   describe("failed", () => {
     it("Create again is already done", () => given(failedRelease).when(create()).thenNothing())
-    it("Start again is already done", () => given(failedRelease).when(start()).thenNothing())
+    it("Start is refused: a finished release is not started again (create a new one)", () =>
+      given(failedRelease).when(start()).thenRejects("invalid_state", /^cannot start: the release failed; create a new release to release again/))
     it("RecordRollback is already done: a failed release leaves the stable version at 100%", () =>
       given(failedRelease).when(recordRollback()).thenNothing())
     refusesEach(failedRelease, "the release failed", [

@@ -3,8 +3,9 @@
  * own tests and the demo run on.
  */
 import { Layer } from "effect"
-import { EventStore, HealthSource, Outbox, Scheduler, TrafficRouter } from "../src/index.ts"
+import { ActiveReleases, EventStore, HealthSource, Outbox, Scheduler, TrafficRouter } from "../src/index.ts"
 import {
+  ActiveReleasesContract,
   EventStoreContract,
   HealthSourceContract,
   OutboxContract,
@@ -15,6 +16,8 @@ import {
 EventStoreContract.suite("memory", () => EventStore.layerMemory)
 
 SchedulerContract.suite("memory", () => Scheduler.layerMemory)
+
+ActiveReleasesContract.suite("memory", () => ActiveReleases.layerMemory)
 
 const target = { accountId: "account-1", scriptName: "checkout" }
 

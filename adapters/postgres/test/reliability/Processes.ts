@@ -5,7 +5,7 @@
  */
 import { Actor, Orchestrator, Plan } from "@canaryroll/core"
 // Named so that the exported layers' and effects' types can be written in declarations.
-import type { EventStore, HealthSource, Outbox, ReleaseDecider, Scheduler, TrafficRouter } from "@canaryroll/core"
+import type { ActiveReleases, EventStore, HealthSource, Outbox, ReleaseDecider, Scheduler, TrafficRouter } from "@canaryroll/core"
 import type { WorkersApi } from "@canaryroll/cloudflare"
 import { assert } from "@effect/vitest"
 import { AnalyticsHealthSource, ApiBudget, Credentials, WorkersTrafficRouter } from "@canaryroll/cloudflare"

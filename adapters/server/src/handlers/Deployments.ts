@@ -19,6 +19,7 @@
  */
 import { ApiBudget, type WorkersApi } from "@canaryroll/cloudflare"
 import {
+  ActiveReleases,
   EventStore,
   HealthSource,
   Orchestrator,
@@ -83,12 +84,30 @@ const staleStep = (release: ReleaseSummary.ReleaseSummary, fromStep: number) =>
 
 const busy = (error: Orchestrator.ReleaseBusy) => new Unavailable({ error: "release_busy", message: error.message })
 
-/** Another release of the Worker holding it (in progress or paused), if any. */
-const otherActive = (teamId: string, workerId: string, releaseId: string) =>
-  Effect.map(
-    Workers.unfinishedReleases(teamId, workerId),
-    (rows) => rows.find((row) => row.release_id !== releaseId && row.status !== "pending")
-  )
+/**
+ * Another release holding the Worker (in progress or paused), if any, with its status: the core's
+ * ActiveReleases port says who holds it; the holder's events say how it stands.
+ */
+const otherActive = (workerId: string, releaseId: string) =>
+  Effect.gen(function*() {
+    const active = yield* ActiveReleases.ActiveReleases
+    const holder = yield* active.holder(workerId)
+    if (Option.isNone(holder) || holder.value.releaseId === releaseId) return undefined
+    const { state } = yield* Orchestrator.load(holder.value.releaseId)
+    return state.status === "in_progress" || state.status === "paused"
+      ? { release_id: holder.value.releaseId, status: state.status }
+      : undefined
+  })
+
+/** 409 worker_busy: the Worker is held by another release, named with its status. */
+const workerBusy = (busy: ActiveReleases.WorkerBusy) =>
+  Effect.gen(function*() {
+    const { state } = yield* Orchestrator.load(busy.holder)
+    return yield* new Conflict({
+      error: "worker_busy",
+      message: `another deployment of this Worker is ${state.status} (${busy.holder}); finish, roll back or cancel it first`
+    })
+  })
 
 type PersonVerb = "start" | "advance" | "pause" | "resume" | "rollback" | "cancel"
 
@@ -121,8 +140,10 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
     const scheduler = yield* Scheduler.Scheduler
     const router = yield* TrafficRouter.TrafficRouter
     const health = yield* HealthSource.HealthSource
+    const activeReleases = yield* ActiveReleases.ActiveReleases
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(
+        Effect.provideService(ActiveReleases.ActiveReleases, activeReleases),
         Effect.provideService(SqlClient.SqlClient, sql),
         Effect.provideService(SecretBox, box),
         Effect.provideService(ApiBudget.ApiBudget, budget),
@@ -177,24 +198,11 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
         const execute = Orchestrator.execute(release.id, request).pipe(
           Effect.catchTag("ReleaseRejected", (error) => Effect.fail(rejected(error))),
           Effect.catchTag("ReleaseBusy", (error) => Effect.fail(busy(error))),
-          Effect.catchTag("TrafficRouterError", (error) => Effect.fail(cloudflareError(error)))
+          Effect.catchTag("TrafficRouterError", (error) => Effect.fail(cloudflareError(error))),
+          // One release per Worker: the orchestrator claims the Worker (ActiveReleases) first.
+          Effect.catchTag("WorkerBusy", workerBusy)
         )
-        if ((verb === "start" && release.status === "pending") || (verb === "resume" && release.status === "paused")) {
-          // One release per Worker on Cloudflare at a time: check and act under the Worker's lock.
-          yield* sql.withTransaction(Effect.gen(function*() {
-            yield* Storage.lock(sql, `canaryroll/worker/${release.workerId}`)
-            const other = yield* otherActive(team.id, release.workerId, release.id)
-            if (other !== undefined) {
-              return yield* new Conflict({
-                error: "worker_busy",
-                message: `another deployment of this Worker is ${other.status} (${other.release_id}); finish, roll back or cancel it first`
-              })
-            }
-            yield* execute
-          }))
-        } else {
-          yield* execute
-        }
+        yield* execute
         return yield* current(team.id, release.id)
       }).pipe(provide)
 
@@ -248,13 +256,11 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
       .handle("listDeployments", ({ query }) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
-          const statuses = query.status === undefined
-            ? undefined
-            : query.status.split(",").map((status) => status.trim()).filter((status) => status !== "")
+          // The API's query schema has split and checked the statuses (Schemas.StatusList).
           const page = yield* summaries.list({
             teamId: team.id,
             workerId: query.workerId,
-            statuses: statuses as ReadonlyArray<ReleaseSummary.ReleaseSummary["status"]> | undefined,
+            statuses: query.status,
             limit: query.limit,
             cursor: query.cursor
           }).pipe(
@@ -338,7 +344,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
                 alreadyLive ? `${release.cfVersionId} already serves all traffic` : "the version is not live yet"
               )
             }))
-          const other = yield* otherActive(team.id, worker.id, release.id)
+          const other = yield* otherActive(worker.id, release.id)
           check(
             "no_other_deployment",
             other === undefined,

@@ -13,6 +13,7 @@ export const unavailableTags = [
   "SqlError",
   "EventStoreUnavailable",
   "SchedulerUnavailable",
+  "ActiveReleasesUnavailable",
   "ReadModelUnavailable",
   "OutboxUnavailable",
   "NotificationStoreUnavailable",

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+export * as ActiveReleasesContract from "./ActiveReleasesContract.ts"
 export * as EventStoreContract from "./EventStoreContract.ts"
 export * as HealthSourceContract from "./HealthSourceContract.ts"
 export * as OutboxContract from "./OutboxContract.ts"
