@@ -82,6 +82,7 @@ export const make = Effect.fnUntraced(function*(input: Input, passwordParameters
 export const layerPostgres = Layer.mergeAll(
   Postgres.PgPeople.layer,
   Postgres.PgTeams.layer,
+  Postgres.PgPlans.layer,
   Postgres.PgTransactions.layer
 )
 
