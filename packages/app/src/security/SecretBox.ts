@@ -178,9 +178,8 @@ interface ImportedKey {
 export const make = ({ current, previous = [] }: Keys, keySource = "keys given in code") =>
   Effect.gen(function*() {
     const byId = new Map<string, ImportedKey>()
-    let currentKey: ImportedKey | undefined
-    for (const [index, given] of [current, ...previous].entries()) {
-      const name = index === 0 ? "the current key" : `previous key ${index}`
+    /** Checks and imports one key, in order, so that a failure names the first bad one. */
+    const admit = Effect.fnUntraced(function*(given: Uint8Array, name: string) {
       if (given.length !== keyLength) {
         return yield* new SecretKeyError({ message: `${name} is ${given.length} bytes; keys are ${keyLength} bytes` })
       }
@@ -188,7 +187,8 @@ export const make = ({ current, previous = [] }: Keys, keySource = "keys given i
       const bytes = new Uint8Array(given)
       const id = yield* keyIdOf(bytes)
       const known = byId.get(showId(id))
-      if (known !== undefined && !sameBytes(known.bytes, bytes)) {
+      if (known !== undefined) {
+        if (sameBytes(known.bytes, bytes)) return known
         return yield* new SecretKeyError({
           message: `${name} has the same id as another key (${showId(id)}); replace one`
         })
@@ -197,13 +197,12 @@ export const make = ({ current, previous = [] }: Keys, keySource = "keys given i
       const key = yield* Effect.promise(() =>
         crypto.subtle.importKey("raw", bytes, { name: "AES-GCM" }, false, ["encrypt", "decrypt"])
       )
-      const imported = { id, bytes, key }
-      if (index === 0) currentKey = imported
-      if (known === undefined) byId.set(showId(id), imported)
-    }
-    // The loop's first round always sets it; this narrows the type.
-    if (currentKey === undefined) return yield* Effect.die(new Error("SecretBox.make: no current key"))
-    const { id: currentId, key: encryptionKey } = currentKey
+      const imported: ImportedKey = { id, bytes, key }
+      byId.set(showId(id), imported)
+      return imported
+    })
+    const { id: currentId, key: encryptionKey } = yield* admit(current, "the current key")
+    for (const [index, key] of previous.entries()) yield* admit(key, `previous key ${index + 1}`)
 
     const encrypt = (plaintext: Redacted.Redacted<string>, associatedData?: string) =>
       Effect.gen(function*() {

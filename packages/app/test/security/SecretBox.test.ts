@@ -192,6 +192,22 @@ describe("SecretBox", () => {
       }
     })
 
+    it.effect("takes the keys a runtime hands in, naming where they came from", () =>
+      Effect.gen(function*() {
+        const old = yield* (yield* boxOf(SecretBox.layerFromKey(keyA))).encrypt(cloudflareToken, "row-1")
+        const box = yield* boxOf(SecretBox.layer({ current: keyB, previous: [keyA] }, "the Worker's secrets"))
+        assert.strictEqual(box.keySource, "the Worker's secrets")
+        assert.strictEqual(box.currentKeyId, yield* keyIdOf(keyB))
+        assert.strictEqual(Redacted.value(yield* box.decrypt(old, "row-1")), Redacted.value(cloudflareToken))
+        assert.strictEqual((yield* boxOf(SecretBox.layerFromKey(keyA))).keySource, "keys given in code")
+      }))
+
+    it.effect("accepts the current key listed again as a previous one", () =>
+      Effect.gen(function*() {
+        const box = yield* boxOf(SecretBox.layerFromKey(keyA, [keyB, keyA]))
+        assert.strictEqual(Redacted.value(yield* box.decrypt(yield* box.encrypt(cloudflareToken))), Redacted.value(cloudflareToken))
+      }))
+
     it.effect("refuses keys of the wrong length given in code", () =>
       Effect.gen(function*() {
         const error = yield* boxOf(SecretBox.layerFromKey(randomBytes(16))).pipe(Effect.flip)
