@@ -1,7 +1,10 @@
 /**
- * A client for a CanaryRoll server's HTTP API, as the CLI and the GitHub Action use it: bearer
- * token, JSON in and out, everything under `{apiUrl}/api/teams/{team}`. Every call answers the
- * server's JSON (for `--json`) beside the decoded value.
+ * A client for a CanaryRoll server's HTTP API, as the CLI and the GitHub Action use it:
+ * `HttpApiClient.make(ClientApi, { baseUrl })` over `@canaryroll/api` (so requests are built and
+ * answers read with the server's own definition; releases as `PublicDeployment`, lenient toward
+ * the hosted CanaryRoll and older servers), a bearer token, everything under
+ * `{apiUrl}/api/teams/{team}`. Every call answers the server's JSON (for `--json`) beside the
+ * decoded value.
  *
  * A refusal keeps the server's `{ error, message }` (the message already says what is wrong, and a
  * 403 names the role needed); a server that cannot be reached or answers something unreadable is
@@ -16,9 +19,10 @@
  *
  * @since 0.1.0
  */
-import { type Duration, Effect, Redacted, Schedule, Schema } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
-import * as ApiShapes from "./ApiShapes.ts"
+import { Api, ApiError, type Schemas } from "@canaryroll/api"
+import { Context, type Duration, Effect, Redacted, Schedule, Schema } from "effect"
+import { HttpClient, type HttpClientError, type HttpClientResponse, HttpClientRequest } from "effect/http"
+import { HttpApiClient } from "effect/http-api"
 
 export interface Connection {
   /** The server's base URL, e.g. `https://canaryroll.example.com` (without `/api`). */
@@ -116,105 +120,190 @@ export interface AuditQuery {
 
 const errorBody = Schema.Struct({ error: Schema.optional(Schema.String), message: Schema.optional(Schema.String) })
 
-const query = (params: Readonly<Record<string, string | number | undefined>>) => {
-  const defined = Object.entries(params).filter((entry): entry is [string, string | number] => entry[1] !== undefined)
-  return defined.length === 0 ? "" : `?${new URLSearchParams(defined.map(([key, value]) => [key, String(value)]))}`
+/** What one call (all its attempts) shares with the HTTP client under it: its key, and the last answer. */
+interface CallState {
+  readonly idempotencyKey: string | undefined
+  response: HttpClientResponse.HttpClientResponse | undefined
 }
 
-export const make = Effect.fnUntraced(function*(connection: Connection) {
-  const http = yield* HttpClient.HttpClient
-  const base = `${connection.apiUrl.replace(/\/+$/, "")}/api`
-  const team = `/teams/${encodeURIComponent(connection.team)}`
+const CurrentCall = Context.Reference<CallState | undefined>("@canaryroll/cli/CanaryRollApi/CurrentCall", {
+  defaultValue: () => undefined
+})
 
-  const call = <S extends Schema.Top>(
-    method: "GET" | "POST" | "DELETE",
-    path: string,
-    schema: S,
-    body?: unknown,
-    headers: Readonly<Record<string, string>> = {}
-  ): Effect.Effect<Answer<S["Type"]>, ApiError, S["DecodingServices"]> =>
-    Effect.gen(function*() {
-      const url = `${base}${path}`
-      let request = HttpClientRequest.make(method)(url).pipe(
-        HttpClientRequest.bearerToken(Redacted.value(connection.token)),
-        HttpClientRequest.acceptJson,
-        HttpClientRequest.setHeaders(connection.headers ?? {}),
-        HttpClientRequest.setHeaders(headers)
+const isApiError = (error: unknown): error is { readonly _tag: keyof typeof ApiError.status; readonly error: string; readonly message: string } =>
+  typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string" &&
+  Object.hasOwn(ApiError.status, error._tag)
+
+const defined = <A extends Record<string, unknown>>(fields: A) =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as {
+    [K in keyof A as undefined extends A[K] ? never : K]: A[K]
+  } & { [K in keyof A as undefined extends A[K] ? K : never]?: Exclude<A[K], undefined> }
+
+export const make = Effect.fnUntraced(function*(connection: Connection) {
+  const apiUrl = connection.apiUrl.replace(/\/+$/, "")
+  const team = connection.team
+  const client = yield* HttpApiClient.make(Api.ClientApi, {
+    baseUrl: apiUrl,
+    transformClient: (http) =>
+      http.pipe(
+        HttpClient.mapRequestEffect((request) =>
+          Effect.map(CurrentCall, (call) => {
+            const sent = request.pipe(
+              HttpClientRequest.bearerToken(Redacted.value(connection.token)),
+              HttpClientRequest.acceptJson,
+              HttpClientRequest.setHeaders(connection.headers ?? {})
+            )
+            return call?.idempotencyKey === undefined ? sent : HttpClientRequest.setHeader(sent, "Idempotency-Key", call.idempotencyKey)
+          })
+        ),
+        // Kept for the caller: the JSON for `--json`, and the status of an answer that did not decode.
+        HttpClient.tap((response) =>
+          Effect.map(CurrentCall, (call) => {
+            if (call !== undefined) call.response = response
+          })
+        )
       )
-      if (body !== undefined) request = HttpClientRequest.bodyJsonUnsafe(request, body)
+  })
+
+  /** Runs one request of `client`, as an `Answer` or an `ApiError`. */
+  const call = <A, E>(method: string, path: string, request: Effect.Effect<A, E>): Effect.Effect<Answer<A>, ApiError> =>
+    Effect.flatMap(CurrentCall, (outer) => {
+      const state: CallState = { idempotencyKey: outer?.idempotencyKey, response: undefined }
+      const url = `${apiUrl}/api${path}`
       const unreachable = (message: string, status?: number) =>
         new ServerUnreachable(status === undefined ? { url, message } : { url, message, status })
-      const response = yield* http.execute(request).pipe(
-        Effect.mapError((error) => unreachable(error.message))
-      )
-      const text = yield* response.text.pipe(Effect.mapError((error) => unreachable(error.message)))
-      let json: unknown
-      try {
-        json = text === "" ? null : JSON.parse(text)
-      } catch {
-        // A proxy's or load balancer's HTML page: not our server speaking.
-        return yield* unreachable(
-          `${method} ${url} answered ${response.status} with something that is not JSON: ${text.slice(0, 120)}`,
-          response.status
-        )
-      }
-      if (response.status >= 400) {
-        const parsed = Schema.decodeUnknownOption(errorBody)(json)
-        const fields = parsed._tag === "Some" ? parsed.value : {}
-        return yield* new ApiRefused({
-          method,
-          path,
-          status: response.status,
-          code: fields.error ?? `http_${response.status}`,
-          message: fields.message ?? fields.error ?? `${method} ${path} answered ${response.status}`
+      const failed = (error: E | HttpClientError.HttpClientError): Effect.Effect<never, ApiError> =>
+        Effect.gen(function*() {
+          const response = state.response
+          // The server's own refusal, decoded by the API's schemas.
+          if (isApiError(error)) {
+            return yield* new ApiRefused({
+              method,
+              path,
+              status: response?.status ?? ApiError.status[error._tag],
+              code: error.error,
+              message: error.message
+            })
+          }
+          const reason = error instanceof Error ? error.message : String(error)
+          if (response === undefined) return yield* unreachable(reason)
+          const text = yield* Effect.orElseSucceed(response.text, () => "")
+          let json: unknown
+          try {
+            json = text === "" ? null : JSON.parse(text)
+          } catch {
+            // A proxy's or load balancer's HTML page: not our server speaking.
+            return yield* unreachable(
+              `${method} ${url} answered ${response.status} with something that is not JSON: ${text.slice(0, 120)}`,
+              response.status
+            )
+          }
+          if (response.status >= 400) {
+            // A status the API does not declare (a proxy's JSON 502, an older server's refusal).
+            const parsed = Schema.decodeUnknownOption(errorBody)(json)
+            const fields = parsed._tag === "Some" ? parsed.value : {}
+            return yield* new ApiRefused({
+              method,
+              path,
+              status: response.status,
+              code: fields.error ?? `http_${response.status}`,
+              message: fields.message ?? fields.error ?? `${method} ${path} answered ${response.status}`
+            })
+          }
+          return yield* unreachable(`${method} ${url} answered something unexpected: ${reason}`, response.status)
         })
-      }
-      const value = yield* Schema.decodeUnknownEffect(schema)(json).pipe(
-        Effect.mapError((error) => unreachable(`${method} ${url} answered something unexpected: ${error.message}`, response.status))
+      return request.pipe(
+        Effect.flatMap((value) =>
+          Effect.map(
+            state.response === undefined ? Effect.succeed(null) : Effect.orElseSucceed(state.response.json, () => null),
+            (json): Answer<A> => ({ value, json })
+          )
+        ),
+        Effect.catch(failed),
+        Effect.provideService(CurrentCall, state)
       )
-      return { value, json }
     })
 
   const retry = connection.retry ?? defaultRetry
   const retrySchedule = Schedule.exponential(retry.firstDelay).pipe(Schedule.upTo({ times: retry.times }))
 
   /** A call that changes a release: its own Idempotency-Key, sent again on no answer (see the module doc). */
-  const change = <S extends Schema.Top>(path: string, schema: S, body: unknown) => {
-    const key = crypto.randomUUID()
-    return call("POST", path, schema, body, { "Idempotency-Key": key }).pipe(
-      Effect.retry({ schedule: retrySchedule, while: isRetryable })
+  const change = <A>(answer: Effect.Effect<Answer<A>, ApiError>) =>
+    answer.pipe(
+      Effect.retry({ schedule: retrySchedule, while: isRetryable }),
+      Effect.provideService(CurrentCall, { idempotencyKey: crypto.randomUUID(), response: undefined })
     )
+
+  const deployments = `/teams/${encodeURIComponent(team)}/deployments`
+  const teamPath = `/teams/${encodeURIComponent(team)}`
+  const act = (action: ReleaseAction, id: string, options: ActOptions = {}) => {
+    const params = { team, id }
+    const path = `${deployments}/${encodeURIComponent(id)}/${action}`
+    const reason = defined({ reason: options.reason })
+    switch (action) {
+      case "advance":
+        return change(call("POST", path, client.deployments.advance({
+          params,
+          // Without fromStep the server answers 400 naming it: sent as the caller gave it.
+          payload: { ...reason, ...(options.fromStep === undefined ? {} : { fromStep: options.fromStep }) } as {
+            readonly fromStep: number
+            readonly reason?: string
+          }
+        })))
+      case "start":
+        return change(call("POST", path, client.deployments.start({ params, payload: reason })))
+      case "pause":
+        return change(call("POST", path, client.deployments.pause({ params, payload: reason })))
+      case "resume":
+        return change(call("POST", path, client.deployments.resume({ params, payload: reason })))
+      case "rollback":
+        return change(call("POST", path, client.deployments.rollback({ params, payload: reason })))
+      case "cancel":
+        return change(call("POST", path, client.deployments.cancel({ params, payload: reason })))
+    }
   }
 
-  const deployments = `${team}/deployments`
   return {
     connection,
     createRelease: (input: CreateRelease) =>
-      change(`${deployments}/workers/${encodeURIComponent(input.workerId)}/deployments`, ApiShapes.Deployment, {
-        versionId: input.versionId,
-        ...(input.planId === undefined ? {} : { planId: input.planId }),
-        ...(input.autoAdvance === undefined ? {} : { autoAdvance: input.autoAdvance }),
-        ...(input.name === undefined ? {} : { name: input.name }),
-        ...(input.ticketUrl === undefined ? {} : { ticketUrl: input.ticketUrl })
-      }),
-    release: (id: string) => call("GET", `${deployments}/${encodeURIComponent(id)}`, ApiShapes.Deployment),
-    events: (id: string) => call("GET", `${deployments}/${encodeURIComponent(id)}/events`, Schema.Array(ApiShapes.DeploymentEvent)),
-    preflight: (id: string) => call("GET", `${deployments}/${encodeURIComponent(id)}/preflight`, ApiShapes.Preflight),
-    act: (action: ReleaseAction, id: string, options: ActOptions = {}) =>
-      change(`${deployments}/${encodeURIComponent(id)}/${action}`, ApiShapes.Deployment, {
-        ...(options.fromStep === undefined ? {} : { fromStep: options.fromStep }),
-        ...(options.reason === undefined ? {} : { reason: options.reason })
-      }),
+      change(call(
+        "POST",
+        `${deployments}/workers/${encodeURIComponent(input.workerId)}/deployments`,
+        client.deployments.createDeployment({
+          params: { team, workerId: input.workerId },
+          payload: defined({
+            versionId: input.versionId,
+            planId: input.planId,
+            autoAdvance: input.autoAdvance,
+            name: input.name,
+            ticketUrl: input.ticketUrl
+          })
+        })
+      )),
+    release: (id: string) =>
+      call("GET", `${deployments}/${encodeURIComponent(id)}`, client.deployments.getDeployment({ params: { team, id } })),
+    events: (id: string) =>
+      call("GET", `${deployments}/${encodeURIComponent(id)}/events`, client.deployments.deploymentEvents({ params: { team, id } })),
+    preflight: (id: string) =>
+      call("GET", `${deployments}/${encodeURIComponent(id)}/preflight`, client.deployments.preflight({ params: { team, id } })),
+    act,
     releases: (filter: ListReleases) =>
-      call("GET", `${deployments}${query({ ...filter })}`, ApiShapes.DeploymentPage),
-    plans: () => call("GET", `${team}/plans`, Schema.Array(ApiShapes.Plan)),
-    workers: () => call("GET", `${team}/workers`, Schema.Array(ApiShapes.Worker)),
-    tokens: () => call("GET", `${team}/tokens`, Schema.Array(ApiShapes.TeamToken)),
-    createToken: (name: string, role: string) => call("POST", `${team}/tokens`, ApiShapes.IssuedTeamToken, { name, role }),
-    revokeToken: (id: string) => call("DELETE", `${team}/tokens/${encodeURIComponent(id)}`, Schema.Unknown),
-    audit: (filter: AuditQuery) => call("GET", `${team}/audit${query({ ...filter })}`, ApiShapes.AuditPage),
-    releaseUrl: (id: string) => ApiShapes.releaseUrl(connection.apiUrl, connection.team, id)
+      call("GET", deployments, client.deployments.listDeployments({ params: { team }, query: defined({ ...filter }) })),
+    plans: () => call("GET", `${teamPath}/plans`, client.plans.listPlans({ params: { team } })),
+    workers: () => call("GET", `${teamPath}/workers`, client.workers.listWorkers({ params: { team } })),
+    tokens: () => call("GET", `${teamPath}/tokens`, client.teams.listTokens({ params: { team } })),
+    createToken: (name: string, role: Schemas.TeamToken["role"]) =>
+      call("POST", `${teamPath}/tokens`, client.teams.createToken({ params: { team }, payload: { name, role } })),
+    revokeToken: (id: string) =>
+      call("DELETE", `${teamPath}/tokens/${encodeURIComponent(id)}`, client.teams.revokeToken({ params: { team, tokenId: id } })),
+    audit: (filter: AuditQuery) =>
+      call("GET", `${teamPath}/audit`, client.audit.auditLog({ params: { team }, query: defined({ ...filter }) })),
+    releaseUrl: (id: string) => releaseUrl(apiUrl, team, id)
   }
 })
+
+/** The page people open for a release (the same link the server puts in notifications). */
+export const releaseUrl = (apiUrl: string, team: string, releaseId: string) =>
+  `${apiUrl.replace(/\/+$/, "")}/teams/${encodeURIComponent(team)}/deployments/${encodeURIComponent(releaseId)}`
 
 export type CanaryRollApi = Effect.Success<ReturnType<typeof make>>

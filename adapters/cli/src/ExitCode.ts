@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { Data } from "effect"
-import type * as ApiShapes from "./ApiShapes.ts"
+import type { Schemas } from "@canaryroll/api"
 import type * as CanaryRollApi from "./CanaryRollApi.ts"
 
 export const ExitCode = {
@@ -31,7 +31,7 @@ export const ExitCode = {
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
 /** The code for a release that finished (or is still running: success, nothing went wrong yet). */
-export const ofStatus = (status: ApiShapes.Status): ExitCode => {
+export const ofStatus = (status: Schemas.Status): ExitCode => {
   switch (status) {
     case "rolled_back":
       return ExitCode.rolledBack

@@ -7,7 +7,7 @@
  */
 import { Clock, Duration, Effect, Option } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
-import type * as ApiShapes from "./ApiShapes.ts"
+import type { Schemas } from "@canaryroll/api"
 import type * as CanaryRollApi from "./CanaryRollApi.ts"
 import { CommandFailed, ExitCode } from "./ExitCode.ts"
 import * as ExitCodes from "./ExitCode.ts"
@@ -50,7 +50,7 @@ const durationFlag = (name: string, fallback: string, description: string, minim
     )
   )
 
-const describeRelease = (api: CanaryRollApi.CanaryRollApi, release: ApiShapes.Deployment) => {
+const describeRelease = (api: CanaryRollApi.CanaryRollApi, release: Schemas.PublicDeployment) => {
   const steps = release.stepsSnapshot.map((step) => `${step.percentage}%`).join(" → ")
   return [
     `Release ${release.id} · ${release.status.replace("_", " ")}`,
@@ -65,7 +65,7 @@ const describeRelease = (api: CanaryRollApi.CanaryRollApi, release: ApiShapes.De
 }
 
 /** Prints a release as JSON or text, then what to do next for people. */
-const show = (api: CanaryRollApi.CanaryRollApi, answer: CanaryRollApi.Answer<ApiShapes.Deployment>, next: ReadonlyArray<string> = []) =>
+const show = (api: CanaryRollApi.CanaryRollApi, answer: CanaryRollApi.Answer<Schemas.PublicDeployment>, next: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
     if (yield* wantsJson) return yield* Output.json(answer.json)
     yield* Output.lines(...describeRelease(api, answer.value), ...(next.length === 0 ? [] : ["", ...next]))

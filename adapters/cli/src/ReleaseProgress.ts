@@ -5,10 +5,10 @@
  *
  * @since 0.1.0
  */
-import type * as ApiShapes from "./ApiShapes.ts"
+import type { Schemas } from "@canaryroll/api"
 
 export interface ReleaseProgress {
-  readonly status: ApiShapes.Status
+  readonly status: Schemas.Status
   /** 1-based, as people count steps. */
   readonly step: number
   readonly steps: number
@@ -24,8 +24,8 @@ const stringList = (value: unknown): ReadonlyArray<string> =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : []
 
 export const of = (
-  release: ApiShapes.Deployment,
-  events: ReadonlyArray<ApiShapes.DeploymentEvent>,
+  release: Schemas.PublicDeployment,
+  events: ReadonlyArray<Schemas.DeploymentEvent>,
   now: number
 ): ReleaseProgress => {
   const stepIndex = Math.min(release.currentStep, Math.max(0, release.stepsSnapshot.length - 1))

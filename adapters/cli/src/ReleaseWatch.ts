@@ -10,7 +10,7 @@
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Schema } from "effect"
-import * as ApiShapes from "./ApiShapes.ts"
+import { Schemas } from "@canaryroll/api"
 import * as CanaryRollApi from "./CanaryRollApi.ts"
 import * as ReleaseProgress from "./ReleaseProgress.ts"
 
@@ -18,7 +18,7 @@ import * as ReleaseProgress from "./ReleaseProgress.ts"
 export class WaitTimedOut extends Schema.TaggedError<WaitTimedOut>()("WaitTimedOut", {
   releaseId: Schema.String,
   /** The last status read; null when the server never answered. */
-  status: Schema.NullOr(ApiShapes.Status),
+  status: Schema.NullOr(Schemas.Status),
   waitedSeconds: Schema.Number,
   /** Why the last poll got no answer, when it did not. */
   unavailable: Schema.NullOr(Schema.String)
@@ -28,7 +28,7 @@ export interface Options {
   readonly pollInterval: Duration.Input
   readonly timeout: Duration.Input
   /** Called after every poll that got an answer. */
-  readonly onProgress?: (progress: ReleaseProgress.ReleaseProgress, release: ApiShapes.Deployment) => Effect.Effect<void>
+  readonly onProgress?: (progress: ReleaseProgress.ReleaseProgress, release: Schemas.PublicDeployment) => Effect.Effect<void>
   /** Called when the server stops answering (once, until it answers again); the wait goes on. */
   readonly onUnavailable?: (error: CanaryRollApi.ApiError) => Effect.Effect<void>
 }
@@ -53,7 +53,7 @@ export const untilFinished = Effect.fnUntraced(function*(
     const events = options.onProgress === undefined ? [] : (yield* api.events(releaseId)).value
     return { release, events }
   })
-  let status: ApiShapes.Status | null = null
+  let status: Schemas.Status | null = null
   let unavailable: CanaryRollApi.ApiError | undefined
   while (true) {
     const polled = yield* Effect.result(poll)
@@ -69,7 +69,7 @@ export const untilFinished = Effect.fnUntraced(function*(
       if (options.onProgress !== undefined) {
         yield* options.onProgress(ReleaseProgress.of(release.value, events, now), release.value)
       }
-      if (ApiShapes.isTerminal(release.value.status)) return release
+      if (Schemas.isTerminal(release.value.status)) return release
     }
     if (now >= deadline) {
       return yield* new WaitTimedOut({

@@ -6,7 +6,6 @@
  *
  * @since 0.1.0
  */
-export * as ApiShapes from "./ApiShapes.ts"
 export * as CanaryRollApi from "./CanaryRollApi.ts"
 export * as ExitCode from "./ExitCode.ts"
 export * as ReleaseProgress from "./ReleaseProgress.ts"

@@ -10,7 +10,7 @@ import { Cause, Effect, Exit, Option, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import type * as ApiShapes from "../src/ApiShapes.ts"
+import type { Schemas } from "@canaryroll/api"
 import * as CanaryRollApi from "../src/CanaryRollApi.ts"
 
 type Answer = { readonly status: number; readonly json: unknown } | "drop"
@@ -22,7 +22,7 @@ interface Seen {
   readonly body: string
 }
 
-const release: ApiShapes.Deployment = {
+const release: Schemas.PublicDeployment = {
   id: "dep_1", workerId: "wrk_1", teamId: "team_1", planId: "plan_1", cfVersionId: "v2", cfPreviousVersionId: "v1",
   status: "in_progress", currentStep: 1, autoAdvance: false, name: null, ticketUrl: null,
   stepsSnapshot: [{ percentage: 10, waitSeconds: 20 }, { percentage: 50, waitSeconds: 20 }, { percentage: 100, waitSeconds: 20 }],

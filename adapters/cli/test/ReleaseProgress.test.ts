@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import type * as ApiShapes from "../src/ApiShapes.ts"
+import type { Schemas } from "@canaryroll/api"
 import * as ReleaseProgress from "../src/ReleaseProgress.ts"
 
 const t0 = Date.parse("2026-11-26T10:00:00Z")
 const at = (seconds: number) => new Date(t0 + seconds * 1000).toISOString()
 
-const release = (overrides: Partial<ApiShapes.Deployment> = {}): ApiShapes.Deployment => ({
+const release = (overrides: Partial<Schemas.PublicDeployment> = {}): Schemas.PublicDeployment => ({
   id: "dep_1",
   workerId: "wrk_1",
   teamId: "team_1",

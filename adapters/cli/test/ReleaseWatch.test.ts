@@ -9,20 +9,20 @@ import { FetchHttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import type * as ApiShapes from "../src/ApiShapes.ts"
+import type { Schemas } from "@canaryroll/api"
 import * as CanaryRollApi from "../src/CanaryRollApi.ts"
 import * as ReleaseWatch from "../src/ReleaseWatch.ts"
 
 /** One answer to `GET …/deployments/dep_1`: JSON, some other text, or a dropped connection. */
 type Answer = { readonly status: number; readonly json: unknown } | { readonly status: number; readonly text: string } | "drop"
 
-const release = (status: ApiShapes.Status): ApiShapes.Deployment => ({
+const release = (status: Schemas.Status): Schemas.PublicDeployment => ({
   id: "dep_1", workerId: "wrk_1", teamId: "team_1", planId: "plan_1", cfVersionId: "v2", cfPreviousVersionId: "v1",
   status, currentStep: 0, autoAdvance: true, name: null, ticketUrl: null,
   stepsSnapshot: [{ percentage: 10, waitSeconds: 20 }, { percentage: 100, waitSeconds: 20 }],
   startedAt: "2026-11-26T10:00:00.000Z", completedAt: null, createdAt: "2026-11-26T10:00:00.000Z"
 })
-const ok = (status: ApiShapes.Status): Answer => ({ status: 200, json: release(status) })
+const ok = (status: Schemas.Status): Answer => ({ status: 200, json: release(status) })
 const unavailable: Answer = { status: 503, json: { error: "unavailable", message: "The server is shutting down" } }
 const badGateway: Answer = { status: 502, text: "<html><body>502 Bad Gateway</body></html>" }
 const gatewayTimeout: Answer = { status: 504, json: { error: "gateway_timeout" } }
@@ -59,9 +59,9 @@ const scriptedServer = (answers: ReadonlyArray<Answer>) =>
   )
 
 interface Watched {
-  readonly exit: Exit.Exit<CanaryRollApi.Answer<ApiShapes.Deployment>, ReleaseWatch.WaitTimedOut | CanaryRollApi.ApiError>
+  readonly exit: Exit.Exit<CanaryRollApi.Answer<Schemas.PublicDeployment>, ReleaseWatch.WaitTimedOut | CanaryRollApi.ApiError>
   readonly requests: ReadonlyArray<string>
-  readonly progress: ReadonlyArray<ApiShapes.Status>
+  readonly progress: ReadonlyArray<Schemas.Status>
   readonly outages: ReadonlyArray<string>
   readonly virtualSeconds: number
 }
@@ -74,7 +74,7 @@ const watch = (answers: ReadonlyArray<Answer>, timeout: Duration.Input) =>
   Effect.gen(function*() {
     const { requests, url } = yield* scriptedServer(answers)
     const api = yield* CanaryRollApi.make({ apiUrl: url, token: Redacted.make("crt_test"), team: "demo" })
-    const progress: Array<ApiShapes.Status> = []
+    const progress: Array<Schemas.Status> = []
     const outages: Array<string> = []
     const fiber = yield* ReleaseWatch.untilFinished(api, "dep_1", {
       pollInterval: "1 second",

@@ -163,6 +163,34 @@ function memoizeIdempotent(f) {
   };
 }
 
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Context.js
+var Context_exports = {};
+__export(Context_exports, {
+  Reference: () => Reference,
+  Service: () => Service,
+  ServiceTypeId: () => ServiceTypeId,
+  add: () => add,
+  addOrOmit: () => addOrOmit,
+  addUnsafe: () => addUnsafe,
+  empty: () => empty,
+  get: () => get,
+  getOption: () => getOption,
+  getOrElse: () => getOrElse2,
+  getOrUndefined: () => getOrUndefined2,
+  getOrUndefinedUnsafe: () => getOrUndefinedUnsafe,
+  getUnsafe: () => getUnsafe,
+  hasSameCache: () => hasSameCache,
+  isContext: () => isContext,
+  isKey: () => isKey,
+  isReference: () => isReference,
+  make: () => make5,
+  makeUnsafe: () => makeUnsafe,
+  merge: () => merge,
+  mergeAll: () => mergeAll,
+  omit: () => omit,
+  pick: () => pick
+});
+
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/equal.js
 var getAllObjectKeys = (obj) => {
   const keys3 = new Set(Reflect.ownKeys(obj));
@@ -519,18 +547,18 @@ function compareHashed(self, that, hashOf, equivalent) {
   let remaining = 0;
   for (const item of that) {
     const h = hashOf(item);
-    const group = groups.get(h);
-    if (group) group.push(item);
+    const group2 = groups.get(h);
+    if (group2) group2.push(item);
     else groups.set(h, [item]);
     remaining++;
   }
   outer: for (const item of self) {
-    const group = groups.get(hashOf(item));
-    if (group) {
-      for (let i = 0; i < group.length; i++) {
-        if (equivalent(item, group[i])) {
-          group[i] = group[group.length - 1];
-          group.pop();
+    const group2 = groups.get(hashOf(item));
+    if (group2) {
+      for (let i = 0; i < group2.length; i++) {
+        if (equivalent(item, group2[i])) {
+          group2[i] = group2[group2.length - 1];
+          group2.pop();
           remaining--;
           continue outer;
         }
@@ -581,8 +609,8 @@ var emptyContext = {
 };
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Formatter.js
-function format(input, options3) {
-  const space = options3?.space ?? 0;
+function format(input, options4) {
+  const space = options4?.space ?? 0;
   const ancestors = /* @__PURE__ */ new WeakSet();
   const gap = !space ? "" : typeof space === "number" ? " ".repeat(space) : space;
   const ind = (d) => gap.repeat(d);
@@ -621,7 +649,7 @@ ${ind(d + 1)}${v.map((x) => recur2(x, d + 1)).join(",\n" + ind(d + 1))}
 ${ind(d)}]`;
       } else if (v instanceof Date) {
         output = formatDate(v);
-      } else if (!options3?.ignoreToString && hasProperty(v, "toString") && typeof v["toString"] === "function" && v["toString"] !== Object.prototype.toString && v["toString"] !== Array.prototype.toString) {
+      } else if (!options4?.ignoreToString && hasProperty(v, "toString") && typeof v["toString"] === "function" && v["toString"] !== Object.prototype.toString && v["toString"] !== Array.prototype.toString) {
         const s = safeToString(v);
         output = v instanceof Error && v.cause !== void 0 ? `${s} (cause: ${recur2(v.cause, d)})` : s;
       } else if (Symbol.iterator in v) {
@@ -674,7 +702,7 @@ function safeGet(input, key5) {
     return "[property access threw]";
   }
 }
-function formatJson(input, options3) {
+function formatJson(input, options4) {
   const ancestors = [];
   const sources = /* @__PURE__ */ new WeakMap();
   return JSON.stringify(input, function(key5, value3) {
@@ -708,7 +736,7 @@ function formatJson(input, options3) {
     sources.set(view, current);
     ancestors.push(view);
     return view;
-  }, options3?.space) ?? "null";
+  }, options4?.space) ?? "null";
 }
 function hasGetter(object) {
   for (const key5 of Object.getOwnPropertyNames(object)) {
@@ -1011,26 +1039,26 @@ var ReasonBase = class {
   [CauseReasonTypeId];
   annotations;
   _tag;
-  constructor(_tag, annotations, originalError) {
+  constructor(_tag, annotations2, originalError) {
     this[CauseReasonTypeId] = CauseReasonTypeId;
     this._tag = _tag;
-    if (annotations !== constEmptyAnnotations && typeof originalError === "object" && originalError !== null && annotations.size > 0) {
+    if (annotations2 !== constEmptyAnnotations && typeof originalError === "object" && originalError !== null && annotations2.size > 0) {
       const prevAnnotations = annotationsMap.get(originalError);
       if (prevAnnotations) {
-        annotations = new Map([...prevAnnotations, ...annotations]);
+        annotations2 = new Map([...prevAnnotations, ...annotations2]);
       }
-      annotationsMap.set(originalError, annotations);
+      annotationsMap.set(originalError, annotations2);
     }
-    this.annotations = annotations;
+    this.annotations = annotations2;
   }
-  annotate(annotations, options3) {
-    if (annotations.mapUnsafe.size === 0) return this;
+  annotate(annotations2, options4) {
+    if (annotations2.mapUnsafe.size === 0) return this;
     const newAnnotations = new Map(this.annotations);
-    annotations.mapUnsafe.forEach((value3, key5) => {
-      if (options3?.overwrite !== true && newAnnotations.has(key5)) return;
+    annotations2.mapUnsafe.forEach((value3, key5) => {
+      if (options4?.overwrite !== true && newAnnotations.has(key5)) return;
       newAnnotations.set(key5, value3);
     });
-    if (options3?.overwrite !== true && newAnnotations.size === this.annotations.size) return this;
+    if (options4?.overwrite !== true && newAnnotations.size === this.annotations.size) return this;
     const self = Object.assign(Object.create(Object.getPrototypeOf(this)), this);
     self.annotations = newAnnotations;
     return self;
@@ -1047,8 +1075,8 @@ var ReasonBase = class {
 };
 var constEmptyAnnotations = /* @__PURE__ */ new Map();
 var Fail = class extends ReasonBase {
-  constructor(error2, annotations = constEmptyAnnotations) {
-    super("Fail", annotations, error2);
+  constructor(error2, annotations2 = constEmptyAnnotations) {
+    super("Fail", annotations2, error2);
     this.error = error2;
   }
   toString() {
@@ -1106,8 +1134,8 @@ var causeAddInterrupts = (self, interrupts) => {
 var causeEmpty = /* @__PURE__ */ new CauseImpl([]);
 var causeFail = (error2) => new CauseImpl([new Fail(error2)]);
 var Die = class extends ReasonBase {
-  constructor(defect, annotations = constEmptyAnnotations) {
-    super("Die", annotations, defect);
+  constructor(defect, annotations2 = constEmptyAnnotations) {
+    super("Die", annotations2, defect);
     this.defect = defect;
   }
   toString() {
@@ -1127,9 +1155,9 @@ var Die = class extends ReasonBase {
   }
 };
 var causeDie = (defect) => new CauseImpl([new Die(defect)]);
-var causeAnnotate = /* @__PURE__ */ dual((args2) => isCause(args2[0]), (self, annotations, options3) => {
-  if (annotations.mapUnsafe.size === 0) return self;
-  return new CauseImpl(self.reasons.map((f) => f.annotate(annotations, options3)));
+var causeAnnotate = /* @__PURE__ */ dual((args2) => isCause(args2[0]), (self, annotations2, options4) => {
+  if (annotations2.mapUnsafe.size === 0) return self;
+  return new CauseImpl(self.reasons.map((f) => f.annotate(annotations2, options4)));
 });
 var isFailReason = (self) => self._tag === "Fail";
 var isDieReason = (self) => self._tag === "Die";
@@ -1137,53 +1165,53 @@ var isInterruptReason = (self) => self._tag === "Interrupt";
 function defaultEvaluate(_fiber) {
   return exitDie(`Effect.evaluate: Not implemented`);
 }
-var makePrimitiveProto = (options3) => ({
+var makePrimitiveProto = (options4) => ({
   ...EffectProto,
-  [identifier]: options3.op,
-  [evaluate]: options3[evaluate] ?? defaultEvaluate,
-  [contA]: options3[contA],
-  [contE]: options3[contE],
-  [contAll]: options3[contAll]
+  [identifier]: options4.op,
+  [evaluate]: options4[evaluate] ?? defaultEvaluate,
+  [contA]: options4[contA],
+  [contE]: options4[contE],
+  [contAll]: options4[contAll]
 });
-var makePrimitive = (options3) => {
-  const Proto11 = makePrimitiveProto(options3);
+var makePrimitive = (options4) => {
+  const Proto17 = makePrimitiveProto(options4);
   const PrimitiveImpl = function(value3) {
     this[args] = value3;
   };
-  PrimitiveImpl.prototype = Proto11;
+  PrimitiveImpl.prototype = Proto17;
   return function(value3) {
     return new PrimitiveImpl(value3);
   };
 };
-var makeExit = (options3) => {
-  const Proto11 = {
+var makeExit = (options4) => {
+  const Proto17 = {
     [ExitTypeId]: ExitTypeId,
-    _tag: options3.op,
-    get [options3.prop]() {
+    _tag: options4.op,
+    get [options4.prop]() {
       return this[args];
     },
-    ...makePrimitiveProto(options3),
+    ...makePrimitiveProto(options4),
     toString() {
-      return `${options3.op}(${format(this[args])})`;
+      return `${options4.op}(${format(this[args])})`;
     },
     toJSON() {
       return {
         _id: "Exit",
-        _tag: options3.op,
-        [options3.prop]: this[args]
+        _tag: options4.op,
+        [options4.prop]: this[args]
       };
     },
     [symbol2](that) {
       return isExit(that) && that._tag === this._tag && equals(this[args], that[args]);
     },
     [symbol]() {
-      return combine(string(options3.op), hash(this[args]));
+      return combine(string(options4.op), hash(this[args]));
     }
   };
   const ExitPrimitive = function(value3) {
     this[args] = value3;
   };
-  ExitPrimitive.prototype = Proto11;
+  ExitPrimitive.prototype = Proto17;
   return function(value3) {
     return new ExitPrimitive(value3);
   };
@@ -1323,15 +1351,15 @@ var done = (value3) => {
 };
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Effectable.js
-var Prototype2 = (options3) => makePrimitiveProto({
-  op: options3.label,
-  [evaluate]: options3.evaluate
+var Prototype2 = (options4) => makePrimitiveProto({
+  op: options4.label,
+  [evaluate]: options4.evaluate
 });
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Combiner.js
-function make(combine3) {
+function make(combine4) {
   return {
-    combine: combine3
+    combine: combine4
   };
 }
 function min(order) {
@@ -1342,14 +1370,14 @@ function max(order) {
 }
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Reducer.js
-function make2(combine3, initialValue, combineAll) {
+function make2(combine4, initialValue, combineAll) {
   return {
-    combine: combine3,
+    combine: combine4,
     initialValue,
     combineAll: combineAll ?? ((collection) => {
       let out = initialValue;
       for (const value3 of collection) {
-        out = combine3(out, value3);
+        out = combine4(out, value3);
       }
       return out;
     })
@@ -1384,14 +1412,14 @@ function Array_(item) {
 }
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/doNotation.js
-var let_ = (map12) => dual(3, (self, name, f) => map12(self, (a) => ({
+var let_ = (map14) => dual(3, (self, name, f) => map14(self, (a) => ({
   ...a,
   [name]: f(a)
 })));
-var bindTo = (map12) => dual(2, (self, name) => map12(self, (a) => ({
+var bindTo = (map14) => dual(2, (self, name) => map14(self, (a) => ({
   [name]: a
 })));
-var bind = (map12, flatMap7) => dual(3, (self, name, f) => flatMap7(self, (a) => map12(f(a), (b) => ({
+var bind = (map14, flatMap7) => dual(3, (self, name, f) => flatMap7(self, (a) => map14(f(a), (b) => ({
   ...a,
   [name]: b
 }))));
@@ -1528,6 +1556,8 @@ var SuccessImpl = function(success) {
 };
 SuccessImpl.prototype = SuccessProto;
 var succeed = (success) => new SuccessImpl(success);
+var getFailure = (self) => isSuccess(self) ? none : some(self.failure);
+var getSuccess = (self) => isFailure(self) ? none : some(self.success);
 var fromOption = /* @__PURE__ */ dual(2, (self, onNone) => isNone(self) ? fail(onNone()) : succeed(self.value));
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Order.js
@@ -1550,8 +1580,8 @@ var isLessThanOrEqualTo = (O) => dual(2, (self, that) => O(self, that) !== 1);
 var isGreaterThanOrEqualTo = (O) => dual(2, (self, that) => O(self, that) !== -1);
 var min2 = (O) => dual(2, (self, that) => self === that || O(self, that) < 1 ? self : that);
 var max2 = (O) => dual(2, (self, that) => self === that || O(self, that) > -1 ? self : that);
-var clamp = (O) => dual(2, (self, options3) => min2(O)(options3.maximum, max2(O)(options3.minimum, self)));
-var isBetween = (O) => dual(2, (self, options3) => !isLessThan(O)(self, options3.minimum) && !isGreaterThan(O)(self, options3.maximum));
+var clamp = (O) => dual(2, (self, options4) => min2(O)(options4.maximum, max2(O)(options4.minimum, self)));
+var isBetween = (O) => dual(2, (self, options4) => !isLessThan(O)(self, options4.minimum) && !isGreaterThan(O)(self, options4.maximum));
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Option.js
 var none2 = () => none;
@@ -1576,6 +1606,12 @@ var liftThrowable = (f) => (...a) => {
     return none2();
   }
 };
+var getOrThrowWith = /* @__PURE__ */ dual(2, (self, onNone) => {
+  if (isSome2(self)) {
+    return self.value;
+  }
+  throw onNone();
+});
 var map = /* @__PURE__ */ dual(2, (self, f) => isNone2(self) ? none2() : some2(f(self.value)));
 var flatMap = /* @__PURE__ */ dual(2, (self, f) => isNone2(self) ? none2() : f(self.value));
 var flatten = /* @__PURE__ */ flatMap(identity);
@@ -1588,17 +1624,17 @@ var Service = function() {
   }
   const self = KeyClass;
   Object.setPrototypeOf(self, ServiceProto);
-  const init = (key5, options3) => {
+  const init = (key5, options4) => {
     self.key = key5;
-    if (options3?.defaultValue) {
+    if (options4?.defaultValue) {
       self[ReferenceTypeId] = ReferenceTypeId;
-      self.defaultValue = options3.defaultValue;
+      self.defaultValue = options4.defaultValue;
     }
-    if (options3?.make) {
+    if (options4?.make) {
       ;
-      self.make = options3.make;
+      self.make = options4.make;
     }
-    if (options3?.fiberCached) {
+    if (options4?.fiberCached) {
       cacheKeys.add(key5);
     }
     return self;
@@ -1647,22 +1683,22 @@ var makeImpl = (cacheRoot, base, overlay, depth, maxDepth) => {
   self.maxDepth = maxDepth;
   return self;
 };
-var applyOverlays = (map12, overlay) => {
+var applyOverlays = (map14, overlay) => {
   if (!overlay) return;
-  applyOverlays(map12, overlay.parent);
-  map12.set(overlay.key, overlay.value);
+  applyOverlays(map14, overlay.parent);
+  map14.set(overlay.key, overlay.value);
 };
 var flatten2 = (self) => {
   if (self._flat) return self._flat;
   if (!self.overlay) return self._flat = self.base;
-  const map12 = new Map(self.base);
-  applyOverlays(map12, self.overlay);
-  return self._flat = map12;
+  const map14 = new Map(self.base);
+  applyOverlays(map14, self.overlay);
+  return self._flat = map14;
 };
 var withFlat = (self, f) => {
-  const map12 = new Map(self.mapUnsafe);
-  f(map12);
-  return makeImpl(void 0, map12, void 0, 0, self.maxDepth);
+  const map14 = new Map(self.mapUnsafe);
+  f(map14);
+  return makeImpl(void 0, map14, void 0, 0, self.maxDepth);
 };
 var notFound = /* @__PURE__ */ Symbol();
 var lookup = (self, key5) => {
@@ -1679,8 +1715,8 @@ var lookup = (self, key5) => {
   }
   return value3;
 };
-var makeUnsafe = (mapUnsafe, options3) => {
-  const maxDepth = options3?.maxDepth;
+var makeUnsafe = (mapUnsafe, options4) => {
+  const maxDepth = options4?.maxDepth;
   return makeImpl(void 0, mapUnsafe, void 0, 0, Number.isInteger(maxDepth) && maxDepth >= 0 ? maxDepth : 8);
 };
 var Proto = {
@@ -1716,6 +1752,7 @@ var Proto = {
 };
 var hasSameCache = (self, that) => self.cacheRoot === that.cacheRoot;
 var isContext = (u) => hasProperty(u, TypeId3);
+var isKey = (u) => hasProperty(u, ServiceTypeId);
 var isReference = (u) => !!u[ReferenceTypeId];
 var empty = () => emptyContext2;
 var emptyContext2 = /* @__PURE__ */ makeUnsafe(/* @__PURE__ */ new Map());
@@ -1725,10 +1762,10 @@ var addUnsafe = (self, key5, service3) => {
   const impl = self;
   const cacheRoot = cacheKeys.has(key5) ? void 0 : impl.cacheRoot;
   if (impl.depth >= impl.maxDepth) {
-    const map12 = new Map(impl._flat ?? impl.base);
-    if (!impl._flat) applyOverlays(map12, impl.overlay);
-    map12.set(key5, service3);
-    return makeImpl(cacheRoot, map12, void 0, 0, impl.maxDepth);
+    const map14 = new Map(impl._flat ?? impl.base);
+    if (!impl._flat) applyOverlays(map14, impl.overlay);
+    map14.set(key5, service3);
+    return makeImpl(cacheRoot, map14, void 0, 0, impl.maxDepth);
   }
   return makeImpl(cacheRoot, impl.base, {
     key: key5,
@@ -1736,6 +1773,12 @@ var addUnsafe = (self, key5, service3) => {
     parent: impl.overlay
   }, impl.depth + 1, impl.maxDepth);
 };
+var addOrOmit = /* @__PURE__ */ dual(3, (self, key5, service3) => service3._tag === "None" ? omit(key5)(self) : add(self, key5, service3.value));
+var getOrElse2 = /* @__PURE__ */ dual(3, (self, key5, orElse2) => {
+  const value3 = lookup(self, key5.key);
+  if (value3 !== notFound) return value3;
+  return isReference(key5) ? getDefaultValue(key5) : orElse2();
+});
 var getOrUndefined2 = /* @__PURE__ */ dual(2, (self, key5) => getOrUndefinedUnsafe(self, key5.key));
 var getOrUndefinedUnsafe = (self, key5) => {
   const value3 = lookup(self, key5);
@@ -1774,25 +1817,91 @@ var getOption = /* @__PURE__ */ dual(2, (self, service3) => {
 var merge = /* @__PURE__ */ dual(2, (self, that) => {
   if (self.mapUnsafe.size === 0) return that;
   if (that.mapUnsafe.size === 0) return self;
-  return withFlat(self, (map12) => that.mapUnsafe.forEach((value3, key5) => map12.set(key5, value3)));
+  return withFlat(self, (map14) => that.mapUnsafe.forEach((value3, key5) => map14.set(key5, value3)));
 });
 var mergeAll = (...ctxs) => {
-  const map12 = /* @__PURE__ */ new Map();
+  const map14 = /* @__PURE__ */ new Map();
   for (let i = 0; i < ctxs.length; i++) {
     ctxs[i].mapUnsafe.forEach((value3, key5) => {
-      map12.set(key5, value3);
+      map14.set(key5, value3);
     });
   }
-  return makeUnsafe(map12);
+  return makeUnsafe(map14);
 };
+var pick = (...services) => (self) => {
+  if (services.length <= 1) {
+    const map14 = /* @__PURE__ */ new Map();
+    if (services.length === 1) {
+      const key5 = services[0].key;
+      const value3 = lookup(self, key5);
+      if (value3 !== notFound) map14.set(key5, value3);
+    }
+    return makeImpl(void 0, map14, void 0, 0, self.maxDepth);
+  }
+  const keep = new Set(services.map((key5) => key5.key));
+  return withFlat(self, (map14) => map14.forEach((_, key5) => {
+    if (!keep.has(key5)) map14.delete(key5);
+  }));
+};
+var omit = (...keys3) => (self) => withFlat(self, (map14) => {
+  for (let i = 0; i < keys3.length; i++) {
+    map14.delete(keys3[i].key);
+  }
+});
 var Reference = Service;
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/array.js
 var isArrayNonEmpty = (self) => self.length > 0;
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Result.js
+var Result_exports = {};
+__export(Result_exports, {
+  Do: () => Do,
+  all: () => all,
+  andThen: () => andThen,
+  bind: () => bind2,
+  bindTo: () => bindTo2,
+  fail: () => fail2,
+  failVoid: () => failVoid,
+  filterOrFail: () => filterOrFail,
+  flatMap: () => flatMap2,
+  flip: () => flip,
+  fromNullishOr: () => fromNullishOr2,
+  fromOption: () => fromOption2,
+  gen: () => gen,
+  getFailure: () => getFailure2,
+  getOrElse: () => getOrElse3,
+  getOrNull: () => getOrNull2,
+  getOrThrow: () => getOrThrow,
+  getOrThrowWith: () => getOrThrowWith2,
+  getOrUndefined: () => getOrUndefined3,
+  getSuccess: () => getSuccess2,
+  isFailure: () => isFailure2,
+  isResult: () => isResult2,
+  isSuccess: () => isSuccess2,
+  let: () => let_2,
+  liftPredicate: () => liftPredicate,
+  makeEquivalence: () => makeEquivalence,
+  map: () => map2,
+  mapBoth: () => mapBoth,
+  mapError: () => mapError,
+  match: () => match2,
+  merge: () => merge2,
+  orElse: () => orElse,
+  succeed: () => succeed2,
+  succeedNone: () => succeedNone,
+  succeedSome: () => succeedSome,
+  tap: () => tap,
+  transposeMapOption: () => transposeMapOption,
+  transposeOption: () => transposeOption,
+  try: () => try_,
+  void: () => void_
+});
 var succeed2 = succeed;
 var fail2 = fail;
+var void_ = /* @__PURE__ */ succeed2(void 0);
+var failVoid = /* @__PURE__ */ fail2(void 0);
+var fromNullishOr2 = /* @__PURE__ */ dual(2, (self, onNullish) => self == null ? fail2(onNullish(self)) : succeed2(self));
 var fromOption2 = fromOption;
 var try_ = (evaluate2) => {
   if (isFunction(evaluate2)) {
@@ -1812,25 +1921,41 @@ var try_ = (evaluate2) => {
 var isResult2 = isResult;
 var isFailure2 = isFailure;
 var isSuccess2 = isSuccess;
+var getSuccess2 = getSuccess;
+var getFailure2 = getFailure;
+var makeEquivalence = (success, failure) => make3((x, y) => isFailure2(x) ? isFailure2(y) && failure(x.failure, y.failure) : isSuccess2(y) && success(x.success, y.success));
+var mapBoth = /* @__PURE__ */ dual(2, (self, {
+  onFailure,
+  onSuccess
+}) => isFailure2(self) ? fail2(onFailure(self.failure)) : succeed2(onSuccess(self.success)));
 var mapError = /* @__PURE__ */ dual(2, (self, f) => isFailure2(self) ? fail2(f(self.failure)) : self);
 var map2 = /* @__PURE__ */ dual(2, (self, f) => isSuccess2(self) ? succeed2(f(self.success)) : self);
 var match2 = /* @__PURE__ */ dual(2, (self, {
   onFailure,
   onSuccess
 }) => isFailure2(self) ? onFailure(self.failure) : onSuccess(self.success));
+var liftPredicate = /* @__PURE__ */ dual(3, (a, predicate, orFailWith) => predicate(a) ? succeed2(a) : fail2(orFailWith(a)));
+var filterOrFail = /* @__PURE__ */ dual(3, (self, predicate, orFailWith) => flatMap2(self, (a) => predicate(a) ? succeed2(a) : fail2(orFailWith(a))));
 var merge2 = /* @__PURE__ */ match2({
   onFailure: identity,
   onSuccess: identity
 });
-var getOrElse2 = /* @__PURE__ */ dual(2, (self, onFailure) => isFailure2(self) ? onFailure(self.failure) : self.success);
-var getOrThrowWith = /* @__PURE__ */ dual(2, (self, onFailure) => {
+var getOrElse3 = /* @__PURE__ */ dual(2, (self, onFailure) => isFailure2(self) ? onFailure(self.failure) : self.success);
+var getOrNull2 = /* @__PURE__ */ getOrElse3(constNull);
+var getOrUndefined3 = /* @__PURE__ */ getOrElse3(constUndefined);
+var getOrThrowWith2 = /* @__PURE__ */ dual(2, (self, onFailure) => {
   if (isSuccess2(self)) {
     return self.success;
   }
   throw onFailure(self.failure);
 });
-var getOrThrow = /* @__PURE__ */ getOrThrowWith(identity);
+var getOrThrow = /* @__PURE__ */ getOrThrowWith2(identity);
+var orElse = /* @__PURE__ */ dual(2, (self, that) => isFailure2(self) ? that(self.failure) : succeed2(self.success));
 var flatMap2 = /* @__PURE__ */ dual(2, (self, f) => isFailure2(self) ? fail2(self.failure) : f(self.success));
+var andThen = /* @__PURE__ */ dual(2, (self, f) => flatMap2(self, (a) => {
+  const out = isFunction(f) ? f(a) : f;
+  return isResult2(out) ? out : succeed2(out);
+}));
 var all = (input) => {
   if (Symbol.iterator in input) {
     const out2 = [];
@@ -1852,9 +1977,39 @@ var all = (input) => {
   }
   return succeed2(out);
 };
+var flip = (self) => isFailure2(self) ? succeed2(self.failure) : fail2(self.success);
+var gen = (...args2) => {
+  const f = args2.length === 1 ? args2[0] : args2[1].bind(args2[0]);
+  const iterator = f();
+  let state = iterator.next();
+  while (!state.done) {
+    const current = state.value;
+    if (isFailure2(current)) {
+      return current;
+    }
+    state = iterator.next(current.success);
+  }
+  return succeed2(state.value);
+};
+var Do = /* @__PURE__ */ succeed2({});
+var bind2 = /* @__PURE__ */ bind(map2, flatMap2);
+var bindTo2 = /* @__PURE__ */ bindTo(map2);
+var let_2 = /* @__PURE__ */ let_(map2);
+var transposeOption = (self) => {
+  return isNone(self) ? succeedNone : map2(self.value, some);
+};
+var transposeMapOption = /* @__PURE__ */ dual(2, (self, f) => isNone(self) ? succeedNone : map2(f(self.value), some));
+var succeedNone = /* @__PURE__ */ succeed2(none);
+var succeedSome = (a) => succeed2(some(a));
+var tap = /* @__PURE__ */ dual(2, (self, f) => {
+  if (isSuccess2(self)) {
+    f(self.success);
+  }
+  return self;
+});
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Tuple.js
-var makeEquivalence = Tuple;
+var makeEquivalence2 = Tuple;
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Iterable.js
 var findFirst = /* @__PURE__ */ dual(2, (self, f) => {
@@ -1919,7 +2074,7 @@ var isSubrecordBy = (equivalence) => dual(2, (self, that) => {
   }
   return true;
 });
-var makeEquivalence2 = (equivalence) => {
+var makeEquivalence3 = (equivalence) => {
   const is3 = isSubrecordBy(equivalence);
   return (self, that) => is3(self, that) && is3(that, self);
 };
@@ -1927,6 +2082,7 @@ var makeEquivalence2 = (equivalence) => {
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Array.js
 var Array2 = globalThis.Array;
 var fromIterable = (collection) => Array2.isArray(collection) ? collection : Array2.from(collection);
+var ensure = (self) => Array2.isArray(self) ? self : [self];
 var append = /* @__PURE__ */ dual(2, (self, last) => [...self, last]);
 var appendAll = /* @__PURE__ */ dual(2, (self, that) => fromIterable(self).concat(fromIterable(that)));
 var isArray = Array2.isArray;
@@ -1993,7 +2149,7 @@ var partition = /* @__PURE__ */ dual(2, (self, f) => {
   }
   return [passes, fails];
 });
-var makeEquivalence3 = Array_;
+var makeEquivalence4 = Array_;
 var dedupe = (self) => {
   const input = fromIterable(self);
   if (input.length < 2) {
@@ -2130,9 +2286,9 @@ var fromInputUnsafe = (input) => {
       if (input === "-Infinity") {
         return negativeInfinity;
       }
-      const match7 = DURATION_REGEXP.exec(input);
-      if (!match7) break;
-      const [_, valueStr, unit] = match7;
+      const match8 = DURATION_REGEXP.exec(input);
+      if (!match8) break;
+      const [_, valueStr, unit] = match8;
       if (unit === "nano" || unit === "nanos") {
         return nanos(parseNanos(valueStr, bigint1));
       }
@@ -2455,24 +2611,24 @@ var toHrTime = (input) => {
       return nanosToHrTime(roundMillisToNanos(self.value.millis));
   }
 };
-var match3 = /* @__PURE__ */ dual(2, (self, options3) => {
+var match3 = /* @__PURE__ */ dual(2, (self, options4) => {
   switch (self.value._tag) {
     case "Millis":
-      return options3.onMillis(self.value.millis);
+      return options4.onMillis(self.value.millis);
     case "Nanos":
-      return options3.onNanos(self.value.nanos);
+      return options4.onNanos(self.value.nanos);
     case "Infinity":
-      return options3.onInfinity();
+      return options4.onInfinity();
     case "NegativeInfinity":
-      return (options3.onNegativeInfinity ?? options3.onInfinity)();
+      return (options4.onNegativeInfinity ?? options4.onInfinity)();
   }
 });
-var matchPair = /* @__PURE__ */ dual(3, (self, that, options3) => {
-  if (self.value._tag === "Infinity" || self.value._tag === "NegativeInfinity" || that.value._tag === "Infinity" || that.value._tag === "NegativeInfinity") return options3.onInfinity(self, that);
+var matchPair = /* @__PURE__ */ dual(3, (self, that, options4) => {
+  if (self.value._tag === "Infinity" || self.value._tag === "NegativeInfinity" || that.value._tag === "Infinity" || that.value._tag === "NegativeInfinity") return options4.onInfinity(self, that);
   if (self.value._tag === "Millis") {
-    return that.value._tag === "Millis" ? options3.onMillis(self.value.millis, that.value.millis) : options3.onNanos(toNanosUnsafe(self), that.value.nanos);
+    return that.value._tag === "Millis" ? options4.onMillis(self.value.millis, that.value.millis) : options4.onNanos(toNanosUnsafe(self), that.value.nanos);
   } else {
-    return options3.onNanos(self.value.nanos, toNanosUnsafe(that));
+    return options4.onNanos(self.value.nanos, toNanosUnsafe(that));
   }
 });
 var Order = /* @__PURE__ */ make4((self, that) => matchPair(self, that, {
@@ -2682,11 +2838,11 @@ var formatIso = (self) => {
 var DURATION_ISO_REGEXP = /^([+-])?P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?!$)(?:(\d+)(?:[.,](\d{1,9}))?H)?(?:(\d+)(?:[.,](\d{1,9}))?M)?(?:(\d+)(?:[.,](\d{1,9}))?S)?)?$/;
 var parseIsoComponent = (whole, fraction, scale) => (whole === void 0 ? bigint0 : BigInt(whole) * scale) + (fraction === void 0 ? bigint0 : BigInt(fraction.padEnd(9, "0")) * (scale / bigint1e9));
 var fromIso = (input) => {
-  const match7 = DURATION_ISO_REGEXP.exec(input);
-  if (match7 === null) {
+  const match8 = DURATION_ISO_REGEXP.exec(input);
+  if (match8 === null) {
     return none2();
   }
-  const [, sign2, w, d, h, hf, m, mf, s, sf] = match7;
+  const [, sign2, w, d, h, hf, m, mf, s, sf] = match8;
   if (hf !== void 0 && (m !== void 0 || s !== void 0) || mf !== void 0 && s !== void 0) {
     return none2();
   }
@@ -3000,7 +3156,7 @@ var ParentSpan = class extends (/* @__PURE__ */ Service()(ParentSpanKey, {
   fiberCached: true
 })) {
 };
-var make7 = (options3) => options3;
+var make7 = (options4) => options4;
 var DisablePropagation = /* @__PURE__ */ Reference("effect/Tracer/DisablePropagation", {
   defaultValue: constFalse
 });
@@ -3016,7 +3172,7 @@ var Tracer = /* @__PURE__ */ Reference(TracerKey, {
   defaultValue: () => nativeTracer
 });
 var nativeTracer = /* @__PURE__ */ make7({
-  span: (options3) => new NativeSpan(options3)
+  span: (options4) => new NativeSpan(options4)
 });
 var NativeSpan = class {
   _tag = "Span";
@@ -3032,17 +3188,17 @@ var NativeSpan = class {
   _spanId = void 0;
   _attributes = void 0;
   _events = void 0;
-  constructor(options3) {
-    this.name = options3.name;
-    this.parent = options3.parent;
-    this.annotations = options3.annotations;
-    this.links = options3.links;
-    this.startTime = options3.startTime;
-    this.kind = options3.kind;
-    this.sampled = options3.sampled;
+  constructor(options4) {
+    this.name = options4.name;
+    this.parent = options4.parent;
+    this.annotations = options4.annotations;
+    this.links = options4.links;
+    this.startTime = options4.startTime;
+    this.kind = options4.kind;
+    this.sampled = options4.sampled;
     this.status = {
       _tag: "Started",
-      startTime: options3.startTime
+      startTime: options4.startTime
     };
   }
   get traceId() {
@@ -3123,16 +3279,16 @@ var CurrentLogSpans = /* @__PURE__ */ Reference("effect/References/CurrentLogSpa
 });
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/tracer.js
-var addSpanStackTrace = (options3) => {
-  if (options3?.captureStackTrace === false) {
-    return options3;
-  } else if (options3?.captureStackTrace !== void 0 && typeof options3.captureStackTrace !== "boolean") {
-    return options3;
+var addSpanStackTrace = (options4) => {
+  if (options4?.captureStackTrace === false) {
+    return options4;
+  } else if (options4?.captureStackTrace !== void 0 && typeof options4.captureStackTrace !== "boolean") {
+    return options4;
   }
   const limit = getStackTraceLimit();
-  if (limit === 0 && options3?.captureStackTrace !== true) {
+  if (limit === 0 && options4?.captureStackTrace !== true) {
     return {
-      ...options3,
+      ...options4,
       captureStackTrace: false
     };
   }
@@ -3140,7 +3296,7 @@ var addSpanStackTrace = (options3) => {
   const traceError = new Error();
   setStackTraceLimit(limit);
   return {
-    ...options3,
+    ...options4,
     captureStackTrace: spanCleaner(() => traceError.stack)
   };
 };
@@ -3161,8 +3317,8 @@ var spanCleaner = /* @__PURE__ */ makeStackCleaner(3);
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/effect.js
 var Interrupt = class extends ReasonBase {
-  constructor(fiberId3, annotations = constEmptyAnnotations) {
-    super("Interrupt", annotations, "Interrupted");
+  constructor(fiberId3, annotations2 = constEmptyAnnotations) {
+    super("Interrupt", annotations2, "Interrupted");
     this.fiberId = fiberId3;
   }
   toString() {
@@ -3226,16 +3382,16 @@ var causeMap = /* @__PURE__ */ dual(2, (self, f) => {
   return hasFail ? causeFromReasons(failures) : self;
 });
 var causeSquash = (self) => {
-  let die5;
+  let die6;
   for (const reason of self.reasons) {
     if (reason._tag === "Fail") return reason.error;
-    if (reason._tag === "Die") die5 ??= reason;
+    if (reason._tag === "Die") die6 ??= reason;
   }
-  if (die5 !== void 0) return die5.defect;
+  if (die6 !== void 0) return die6.defect;
   if (self.reasons.length > 0) return new globalThis.Error("All fibers interrupted without error");
   return new globalThis.Error("Empty cause");
 };
-var causePrettyErrors = (self, options3) => {
+var causePrettyErrors = (self, options4) => {
   const errors = [];
   const interrupts = [];
   if (self.reasons.length === 0) return errors;
@@ -3247,7 +3403,7 @@ var causePrettyErrors = (self, options3) => {
         interrupts.push(failure);
         continue;
       }
-      errors.push(causePrettyError(failure._tag === "Die" ? failure.defect : failure.error, failure.annotations, options3));
+      errors.push(causePrettyError(failure._tag === "Die" ? failure.defect : failure.error, failure.annotations, options4));
     }
     if (errors.length === 0) {
       const cause = new Error("The fiber was interrupted by:");
@@ -3258,14 +3414,14 @@ var causePrettyErrors = (self, options3) => {
       });
       error2.name = "InterruptError";
       error2.stack = `${error2.name}: ${error2.message}`;
-      errors.push(causePrettyError(error2, interrupts[0].annotations, options3));
+      errors.push(causePrettyError(error2, interrupts[0].annotations, options4));
     }
   } finally {
     if (prevStackLimit !== 0) setStackTraceLimit(prevStackLimit);
   }
   return errors;
 };
-var causePrettyError = (original, annotations, options3, seen = /* @__PURE__ */ new Set()) => {
+var causePrettyError = (original, annotations2, options4, seen = /* @__PURE__ */ new Set()) => {
   const kind = typeof original;
   let error2;
   if (original && kind === "object") {
@@ -3278,12 +3434,12 @@ var causePrettyError = (original, annotations, options3, seen = /* @__PURE__ */ 
       error2.name = original.name;
     }
     if (typeof original.stack === "string") {
-      error2.stack = cleanErrorStack(original.stack, error2, annotations);
+      error2.stack = cleanErrorStack(original.stack, error2, annotations2);
     } else {
       const stack = `${error2.name}: ${error2.message}`;
-      error2.stack = annotations ? addStackAnnotations(stack, annotations) : stack;
+      error2.stack = annotations2 ? addStackAnnotations(stack, annotations2) : stack;
     }
-    if (options3?.includeCauseInStack) {
+    if (options4?.includeCauseInStack) {
       error2.stack = renderPrettyError(error2);
     }
     for (const key5 of Object.keys(original)) {
@@ -3295,7 +3451,7 @@ var causePrettyError = (original, annotations, options3, seen = /* @__PURE__ */ 
   } else {
     error2 = new globalThis.Error(!original ? `Unknown error: ${original}` : kind === "string" ? original : formatJson(original));
     const stack = `${error2.name}: ${error2.message}`;
-    error2.stack = annotations ? addStackAnnotations(stack, annotations) : stack;
+    error2.stack = annotations2 ? addStackAnnotations(stack, annotations2) : stack;
   }
   return error2;
 };
@@ -3311,7 +3467,7 @@ var causePrettyMessage = (u) => {
   return formatJson(u);
 };
 var locationRegExp = /\((.*)\)/g;
-var cleanErrorStack = (stack, error2, annotations) => {
+var cleanErrorStack = (stack, error2, annotations2) => {
   const message = `${error2.name}: ${error2.message}`;
   const lines = (stack.startsWith(message) ? stack.slice(message.length) : stack).split("\n");
   const out = [message];
@@ -3321,10 +3477,10 @@ var cleanErrorStack = (stack, error2, annotations) => {
     }
     out.push(lines[i]);
   }
-  return annotations ? addStackAnnotations(out.join("\n"), annotations) : out.join("\n");
+  return annotations2 ? addStackAnnotations(out.join("\n"), annotations2) : out.join("\n");
 };
-var addStackAnnotations = (stack, annotations) => {
-  const frame = annotations?.get(StackTraceKey.key);
+var addStackAnnotations = (stack, annotations2) => {
+  const frame = annotations2?.get(StackTraceKey.key);
   if (frame) {
     stack = `${stack}
 ${currentStackTrace(frame)}`;
@@ -3349,12 +3505,12 @@ var currentStackTrace = (frame) => {
     const stack = current.stack();
     if (stack) {
       const locationMatchAll = stack.matchAll(locationRegExp);
-      let match7 = false;
+      let match8 = false;
       for (const [, location2] of locationMatchAll) {
-        match7 = true;
+        match8 = true;
         out.push(`    at ${current.name} (${location2})`);
       }
-      if (!match7) {
+      if (!match8) {
         out.push(`    at ${current.name} (${stack.replace(/^at /, "")})`);
       }
     } else {
@@ -3446,7 +3602,7 @@ var FiberImpl = class {
       this._observers.splice(index2, 1);
     }
   }
-  interruptUnsafe(fiberId3, annotations) {
+  interruptUnsafe(fiberId3, annotations2) {
     if (this._exit) {
       return;
     }
@@ -3454,8 +3610,8 @@ var FiberImpl = class {
     if (this.cache.stackFrame) {
       cause = causeAnnotate(cause, make5(StackTraceKey, this.cache.stackFrame));
     }
-    if (annotations) {
-      cause = causeAnnotate(cause, annotations);
+    if (annotations2) {
+      cause = causeAnnotate(cause, annotations2);
     }
     this._interruptedCause = this._interruptedCause ? causeAddInterrupts(this._interruptedCause, cause) : cause;
     if (this.interruptible) {
@@ -3559,7 +3715,7 @@ var FiberImpl = class {
       globalThis[currentFiberTypeId] = prevFiber;
     }
   }
-  getCont(symbol4) {
+  getCont(symbol5) {
     if (this._deferredInterrupt) {
       this._deferredInterrupt = false;
       return deferredInterruptCont;
@@ -3572,11 +3728,11 @@ var FiberImpl = class {
         const cont = all4.call(op, this);
         if (cont) {
           ;
-          cont[symbol4] = cont;
+          cont[symbol5] = cont;
           return cont;
         }
       }
-      if (op[symbol4]) return op;
+      if (op[symbol5]) return op;
     }
   }
   // Passes a success value straight to the next continuation instead of
@@ -3646,9 +3802,9 @@ var fiberMiddleware = {
 };
 var fiberStackAnnotations = (fiber3) => {
   if (!fiber3.cache.stackFrame) return void 0;
-  const annotations = /* @__PURE__ */ new Map();
-  annotations.set(InterruptorStackTrace.key, fiber3.cache.stackFrame);
-  return makeUnsafe(annotations);
+  const annotations2 = /* @__PURE__ */ new Map();
+  annotations2.set(InterruptorStackTrace.key, fiber3.cache.stackFrame);
+  return makeUnsafe(annotations2);
 };
 var fiberInterruptChildren = (fiber3) => {
   if (fiber3._children === void 0 || fiber3._children.size === 0) {
@@ -3696,17 +3852,17 @@ var fiberJoin = (self) => {
   });
 };
 var fiberInterrupt = (self) => withFiber((fiber3) => fiberInterruptAs(self, fiber3.id));
-var fiberInterruptAs = /* @__PURE__ */ dual((args2) => hasProperty(args2[0], FiberTypeId), (self, fiberId3, annotations) => withFiber((parent) => {
+var fiberInterruptAs = /* @__PURE__ */ dual((args2) => hasProperty(args2[0], FiberTypeId), (self, fiberId3, annotations2) => withFiber((parent) => {
   let ann = fiberStackAnnotations(parent);
-  ann = ann && annotations ? merge(ann, annotations) : ann ?? annotations;
+  ann = ann && annotations2 ? merge(ann, annotations2) : ann ?? annotations2;
   self.interruptUnsafe(fiberId3, ann);
   return asVoid(fiberAwait(self));
 }));
 var fiberInterruptAll = (fibers) => withFiber((parent) => {
-  const annotations = fiberStackAnnotations(parent);
+  const annotations2 = fiberStackAnnotations(parent);
   let fiberArr = empty2();
   for (const fiber3 of fibers) {
-    fiber3.interruptUnsafe(parent.id, annotations);
+    fiber3.interruptUnsafe(parent.id, annotations2);
     fiberArr.push(fiber3);
   }
   return asVoid(fiberAwaitAll(fiberArr));
@@ -3735,7 +3891,7 @@ var fromResult = /* @__PURE__ */ match2({
   onFailure: fail3,
   onSuccess: succeed3
 });
-var fromNullishOr2 = (value3) => value3 == null ? fail3(new NoSuchElementError()) : succeed3(value3);
+var fromNullishOr3 = (value3) => value3 == null ? fail3(new NoSuchElementError()) : succeed3(value3);
 var yieldNowWith = /* @__PURE__ */ makePrimitive({
   op: "Yield",
   [evaluate](fiber3) {
@@ -3750,16 +3906,16 @@ var yieldNowWith = /* @__PURE__ */ makePrimitive({
   }
 });
 var yieldNow = /* @__PURE__ */ yieldNowWith(0);
-var succeedSome = (a) => succeed3(some2(a));
-var succeedNone = /* @__PURE__ */ succeed3(/* @__PURE__ */ none2());
-var transposeOption = (self) => isNone2(self) ? succeedNone : map5(self.value, some2);
+var succeedSome2 = (a) => succeed3(some2(a));
+var succeedNone2 = /* @__PURE__ */ succeed3(/* @__PURE__ */ none2());
+var transposeOption2 = (self) => isNone2(self) ? succeedNone2 : map5(self.value, some2);
 var failCauseSync = (evaluate2) => suspend(() => failCause(evaluate2()));
 var die = (defect) => exitDie(defect);
 var failSync = (error2) => suspend(() => fail3(error2()));
-var void_ = /* @__PURE__ */ succeed3(void 0);
-var try_2 = (options3) => {
-  const evaluate2 = typeof options3 === "function" ? options3 : options3.try;
-  const catcher = typeof options3 === "function" ? (cause) => new UnknownError(cause, "An error occurred in Effect.try") : options3.catch;
+var void_2 = /* @__PURE__ */ succeed3(void 0);
+var try_2 = (options4) => {
+  const evaluate2 = typeof options4 === "function" ? options4 : options4.try;
+  const catcher = typeof options4 === "function" ? (cause) => new UnknownError(cause, "An error occurred in Effect.try") : options4.catch;
   return suspend(() => {
     try {
       return succeed3(evaluate2());
@@ -3771,9 +3927,9 @@ var try_2 = (options3) => {
 var promise = (evaluate2) => callbackOptions(function(resume, signal) {
   evaluate2(signal).then((a) => resume(succeed3(a)), (e) => resume(die(e)));
 }, evaluate2.length !== 0);
-var tryPromise = (options3) => {
-  const f = typeof options3 === "function" ? options3 : options3.try;
-  const catcher = typeof options3 === "function" ? (cause) => new UnknownError(cause, "An error occurred in Effect.tryPromise") : options3.catch;
+var tryPromise = (options4) => {
+  const f = typeof options4 === "function" ? options4 : options4.try;
+  const catcher = typeof options4 === "function" ? (cause) => new UnknownError(cause, "An error occurred in Effect.tryPromise") : options4.catch;
   return callbackOptions(function(resume, signal) {
     const failWithCatch = (cause) => suspend(() => {
       try {
@@ -3793,7 +3949,7 @@ var withFiberId = (f) => withFiber((fiber3) => f(fiber3.id));
 var fiber = /* @__PURE__ */ withFiber(succeed3);
 var fiberId = /* @__PURE__ */ withFiberId(succeed3);
 var callbackOptions = /* @__PURE__ */ (function() {
-  const Proto11 = /* @__PURE__ */ makePrimitiveProto({
+  const Proto17 = /* @__PURE__ */ makePrimitiveProto({
     op: "Async",
     [evaluate](fiber3) {
       let resumed = false;
@@ -3828,7 +3984,7 @@ var callbackOptions = /* @__PURE__ */ (function() {
     this.register = register;
     this.withSignal = withSignal;
   };
-  AsyncImpl.prototype = Proto11;
+  AsyncImpl.prototype = Proto17;
   return function(register, withSignal) {
     return new AsyncImpl(register, withSignal);
   };
@@ -3847,13 +4003,13 @@ var asyncFinalizer = /* @__PURE__ */ makePrimitive({
 });
 var callback = (register) => callbackOptions(register, register.length >= 2);
 var never = /* @__PURE__ */ callback(constVoid);
-var gen = (...args2) => {
+var gen2 = (...args2) => {
   if (args2.length === 1) {
     const body2 = args2[0];
     return suspend(() => fromIteratorUnsafe(body2()));
   }
-  const [options3, body] = args2;
-  return suspend(() => fromIteratorUnsafe(body.call(options3.self)));
+  const [options4, body] = args2;
+  return suspend(() => fromIteratorUnsafe(body.call(options4.self)));
 };
 var fnBody = (bodyOrOptions, pipeables) => typeof bodyOrOptions === "function" ? bodyOrOptions : pipeables.shift().bind(bodyOrOptions.self);
 var fnUntraced = (bodyOrOptions, ...pipeables) => {
@@ -3968,7 +4124,7 @@ var fromIteratorEagerUnsafe = (evaluate2) => {
   }
 };
 var fromIteratorUnsafe = /* @__PURE__ */ (function() {
-  const Proto11 = /* @__PURE__ */ makePrimitiveProto({
+  const Proto17 = /* @__PURE__ */ makePrimitiveProto({
     op: "Iterator",
     [contA](value3, fiber3) {
       const iter = this.iterator;
@@ -3992,7 +4148,7 @@ var fromIteratorUnsafe = /* @__PURE__ */ (function() {
     this.iterator = iterator;
     this.initial = initial;
   };
-  IteratorImpl.prototype = Proto11;
+  IteratorImpl.prototype = Proto17;
   return function(iterator, initial) {
     return new IteratorImpl(iterator, initial);
   };
@@ -4048,15 +4204,15 @@ var tapEffectCont = function(value3) {
   return new ContImpl(this.payload, succeedPayload, value3);
 };
 var asSome = (self) => map5(self, some2);
-var flip = (self) => matchEffect(self, {
+var flip2 = (self) => matchEffect(self, {
   onFailure: succeed3,
   onSuccess: fail3
 });
-var andThen = /* @__PURE__ */ dual(2, (self, f) => new ContImpl(self, isEffect(f) ? returnPayload : andThenCont, f));
-var tap = /* @__PURE__ */ dual(2, (self, f) => new ContImpl(self, isEffect(f) ? tapEffectCont : tapCont, f));
+var andThen2 = /* @__PURE__ */ dual(2, (self, f) => new ContImpl(self, isEffect(f) ? returnPayload : andThenCont, f));
+var tap2 = /* @__PURE__ */ dual(2, (self, f) => new ContImpl(self, isEffect(f) ? tapEffectCont : tapCont, f));
 var asVoid = (self) => new ContImpl(self, returnPayload, exitVoid);
 var sandbox = (self) => catchCause(self, fail3);
-var raceAll = (all4, options3) => withFiber((parent) => {
+var raceAll = (all4, options4) => withFiber((parent) => {
   const fibers = /* @__PURE__ */ new Set();
   onExitUnsafe(parent, () => fibers.size === 0 ? void 0 : fiberInterruptAll(fibers));
   return callback((resume) => {
@@ -4077,8 +4233,8 @@ var raceAll = (all4, options3) => withFiber((parent) => {
       const isWinner = !done3;
       done3 = true;
       resume(exit3);
-      if (isWinner && options3?.onWinner) {
-        options3.onWinner({
+      if (isWinner && options4?.onWinner) {
+        options4.onWinner({
           fiber: fiber3,
           index: i,
           parentFiber: parent
@@ -4096,7 +4252,7 @@ var raceAll = (all4, options3) => withFiber((parent) => {
     }
   });
 });
-var raceAllFirst = (all4, options3) => withFiber((parent) => {
+var raceAllFirst = (all4, options4) => withFiber((parent) => {
   const fibers = /* @__PURE__ */ new Set();
   onExitUnsafe(parent, () => fibers.size === 0 ? void 0 : fiberInterruptAll(fibers));
   return callback((resume) => {
@@ -4112,8 +4268,8 @@ var raceAllFirst = (all4, options3) => withFiber((parent) => {
         const isWinner = !done3;
         done3 = true;
         resume(exit3);
-        if (isWinner && options3?.onWinner) {
-          options3.onWinner({
+        if (isWinner && options4?.onWinner) {
+          options4.onWinner({
             fiber: fiber3,
             index: index2,
             parentFiber: parent
@@ -4123,14 +4279,14 @@ var raceAllFirst = (all4, options3) => withFiber((parent) => {
     }
   });
 });
-var race = /* @__PURE__ */ dual((args2) => isEffect(args2[1]), (self, that, options3) => raceAll([self, that], options3));
-var raceFirst = /* @__PURE__ */ dual((args2) => isEffect(args2[1]), (self, that, options3) => raceAllFirst([self, that], options3));
+var race = /* @__PURE__ */ dual((args2) => isEffect(args2[1]), (self, that, options4) => raceAll([self, that], options4));
+var raceFirst = /* @__PURE__ */ dual((args2) => isEffect(args2[1]), (self, that, options4) => raceAllFirst([self, that], options4));
 var flatMap3 = /* @__PURE__ */ dual(2, (self, f) => new ContImpl(self, andThenCont, f));
-var matchCauseEffectEager = /* @__PURE__ */ dual(2, (self, options3) => {
+var matchCauseEffectEager = /* @__PURE__ */ dual(2, (self, options4) => {
   if (effectIsExit(self)) {
-    return self._tag === "Success" ? options3.onSuccess(self.value) : options3.onFailure(self.cause);
+    return self._tag === "Success" ? options4.onSuccess(self.value) : options4.onFailure(self.cause);
   }
-  return matchCauseEffect(self, options3);
+  return matchCauseEffect(self, options4);
 });
 var effectIsExit = (effect2) => effect2[ExitTypeId] !== void 0;
 var flatMapEager = /* @__PURE__ */ dual(2, (self, f) => {
@@ -4143,7 +4299,7 @@ var flatten3 = (self) => flatMap3(self, identity);
 var map5 = /* @__PURE__ */ dual(2, (self, f) => new ContImpl(self, mapCont, f));
 var mapEager = /* @__PURE__ */ dual(2, (self, f) => effectIsExit(self) ? exitMap(self, f) : map5(self, f));
 var mapErrorEager = /* @__PURE__ */ dual(2, (self, f) => effectIsExit(self) ? exitMapError(self, f) : mapError2(self, f));
-var mapBothEager = /* @__PURE__ */ dual(2, (self, options3) => effectIsExit(self) ? exitMapBoth(self, options3) : mapBoth(self, options3));
+var mapBothEager = /* @__PURE__ */ dual(2, (self, options4) => effectIsExit(self) ? exitMapBoth(self, options4) : mapBoth2(self, options4));
 var catchEager = /* @__PURE__ */ dual(2, (self, f) => {
   if (effectIsExit(self)) {
     if (self._tag === "Success") return self;
@@ -4164,9 +4320,9 @@ var exitMapError = /* @__PURE__ */ dual(2, (self, f) => {
   if (self._tag === "Success") return self;
   return exitFailCause(causeMap(self.cause, f));
 });
-var exitMapBoth = /* @__PURE__ */ dual(2, (self, options3) => {
-  if (self._tag === "Success") return exitSucceed(options3.onSuccess(self.value));
-  return exitFailCause(causeMap(self.cause, options3.onFailure));
+var exitMapBoth = /* @__PURE__ */ dual(2, (self, options4) => {
+  if (self._tag === "Success") return exitSucceed(options4.onSuccess(self.value));
+  return exitFailCause(causeMap(self.cause, options4.onFailure));
 });
 var exitZipRight = /* @__PURE__ */ dual(2, (self, that) => exitIsSuccess(self) ? that : self);
 var exitAsVoidAll = (exits) => {
@@ -4198,23 +4354,23 @@ var updateService = /* @__PURE__ */ dual(3, (self, service3, f) => updateContext
   if (prev === next2) return s;
   return add(s, service3, next2);
 }));
-var updateServiceScoped = (service3, update3, options3) => uninterruptible(withFiber((fiber3) => {
+var updateServiceScoped = (service3, update3, options4) => uninterruptible(withFiber((fiber3) => {
   const original = getUnsafe(fiber3.context, service3);
   const updated = update3(original);
   fiber3.setContext(add(fiber3.context, service3, updated));
   return scopeAddFinalizerExit(getUnsafe(fiber3.context, scopeTag), (_) => {
     const currentOption = getOption(fiber3.context, service3);
-    if (isNone2(currentOption)) return void_;
+    if (isNone2(currentOption)) return void_2;
     const current = currentOption.value;
     let next2;
-    if (options3?.reset === void 0) {
-      if (current !== updated) return void_;
+    if (options4?.reset === void 0) {
+      if (current !== updated) return void_2;
       next2 = original;
     } else {
-      next2 = options3.reset(original, updated, current);
+      next2 = options4.reset(original, updated, current);
     }
     fiber3.setContext(add(fiber3.context, service3, next2));
-    return void_;
+    return void_2;
   });
 }));
 var context = () => getContext;
@@ -4233,19 +4389,19 @@ var provideService = function() {
 };
 var provideServiceImpl = (self, service3, implementation) => updateContext(self, add(service3, implementation));
 var provideServiceEffect = /* @__PURE__ */ dual(3, (self, service3, acquire) => flatMap3(acquire, (implementation) => provideService(self, service3, implementation)));
-var zip = /* @__PURE__ */ dual((args2) => isEffect(args2[1]), (self, that, options3) => zipWith(self, that, (a, a2) => [a, a2], options3));
-var zipWith = /* @__PURE__ */ dual((args2) => isEffect(args2[1]), (self, that, f, options3) => options3?.concurrent ? map5(all2([self, that], {
+var zip = /* @__PURE__ */ dual((args2) => isEffect(args2[1]), (self, that, options4) => zipWith(self, that, (a, a2) => [a, a2], options4));
+var zipWith = /* @__PURE__ */ dual((args2) => isEffect(args2[1]), (self, that, f, options4) => options4?.concurrent ? map5(all2([self, that], {
   concurrency: 2
 }), ([a, a2]) => f(a, a2)) : flatMap3(self, (a) => map5(that, (a2) => f(a, a2))));
-var filterOrFail = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, predicate, orFailWith) => filterOrElse(self, predicate, orFailWith ? (a) => fail3(orFailWith(a)) : () => fail3(new NoSuchElementError())));
-var when = /* @__PURE__ */ dual(2, (self, condition) => flatMap3(condition, (pass) => pass ? asSome(self) : succeedNone));
+var filterOrFail2 = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, predicate, orFailWith) => filterOrElse(self, predicate, orFailWith ? (a) => fail3(orFailWith(a)) : () => fail3(new NoSuchElementError())));
+var when = /* @__PURE__ */ dual(2, (self, condition) => flatMap3(condition, (pass) => pass ? asSome(self) : succeedNone2));
 var replicate = /* @__PURE__ */ dual(2, (self, n) => Array.from({
   length: n
 }, () => self));
-var replicateEffect = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, n, options3) => all2(replicate(self, n), options3));
-var forever = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options3) => whileLoop({
+var replicateEffect = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, n, options4) => all2(replicate(self, n), options4));
+var forever = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options4) => whileLoop({
   while: constTrue,
-  body: constant(options3?.disableYield ? self : flatMap3(self, (_) => yieldNow)),
+  body: constant(options4?.disableYield ? self : flatMap3(self, (_) => yieldNow)),
   step: constVoid
 }));
 var catchCause = /* @__PURE__ */ dual(2, (self, f) => new OnFailureImpl(self, f.length !== 1 ? (cause) => f(cause) : f));
@@ -4270,67 +4426,67 @@ var catchCauseFilter = /* @__PURE__ */ dual(3, (self, filter9, f) => catchCause(
 }));
 var catch_ = /* @__PURE__ */ dual(2, (self, f) => catchCauseFilter(self, findRecoverableError, (e) => f(e)));
 var catchNoSuchElement = (self) => matchEffect(self, {
-  onFailure: (error2) => isNoSuchElementError(error2) ? succeedNone : fail3(error2),
-  onSuccess: succeedSome
+  onFailure: (error2) => isNoSuchElementError(error2) ? succeedNone2 : fail3(error2),
+  onSuccess: succeedSome2
 });
 var catchDefect = /* @__PURE__ */ dual(2, (self, f) => catchCauseFilter(self, findDefect, f));
-var tapCause = /* @__PURE__ */ dual(2, (self, f) => catchCause(self, (cause) => andThen(f(cause), failCause(cause))));
-var tapCauseIf = /* @__PURE__ */ dual(3, (self, predicate, f) => catchCauseIf(self, predicate, (cause) => andThen(f(cause), failCause(cause))));
+var tapCause = /* @__PURE__ */ dual(2, (self, f) => catchCause(self, (cause) => andThen2(f(cause), failCause(cause))));
+var tapCauseIf = /* @__PURE__ */ dual(3, (self, predicate, f) => catchCauseIf(self, predicate, (cause) => andThen2(f(cause), failCause(cause))));
 var tapCauseFilter = /* @__PURE__ */ dual(3, (self, filter9, f) => catchCause(self, (cause) => {
   const result3 = filter9(cause);
   if (isFailure2(result3)) {
     return failCause(cause);
   }
-  return andThen(f(result3.success, cause), failCause(cause));
+  return andThen2(f(result3.success, cause), failCause(cause));
 }));
 var tapError = /* @__PURE__ */ dual(2, (self, f) => tapCauseFilter(self, findError, (e) => f(e)));
 var tapErrorTag = /* @__PURE__ */ dual(3, (self, k, f) => {
   const predicate = Array.isArray(k) ? (e) => hasProperty(e, "_tag") && k.includes(e._tag) : isTagged(k);
-  return tapError(self, (error2) => predicate(error2) ? f(error2) : void_);
+  return tapError(self, (error2) => predicate(error2) ? f(error2) : void_2);
 });
 var tapDefect = /* @__PURE__ */ dual(2, (self, f) => tapCauseFilter(self, findDefect, (_) => f(_)));
-var catchIf = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, predicate, f, orElse) => catchCause(self, (cause) => {
+var catchIf = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, predicate, f, orElse2) => catchCause(self, (cause) => {
   const error2 = findRecoverableError(cause);
   if (isFailure2(error2)) return failCause(error2.failure);
   if (!predicate(error2.success)) {
-    return orElse ? orElse(error2.success) : failCause(cause);
+    return orElse2 ? orElse2(error2.success) : failCause(cause);
   }
   return f(error2.success);
 }));
-var catchFilter = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, filter9, f, orElse) => catchCause(self, (cause) => {
+var catchFilter = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, filter9, f, orElse2) => catchCause(self, (cause) => {
   const error2 = findRecoverableError(cause);
   if (isFailure2(error2)) return failCause(error2.failure);
   const result3 = filter9(error2.success);
   if (isFailure2(result3)) {
-    return orElse ? orElse(result3.failure) : failCause(cause);
+    return orElse2 ? orElse2(result3.failure) : failCause(cause);
   }
   return f(result3.success);
 }));
-var catchTag = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, k, f, orElse) => {
+var catchTag = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, k, f, orElse2) => {
   const pred = Array.isArray(k) ? (e) => hasProperty(e, "_tag") && k.includes(e._tag) : isTagged(k);
-  return catchIf(self, pred, f, orElse);
+  return catchIf(self, pred, f, orElse2);
 });
-var catchTags = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, cases, orElse) => {
+var catchTags = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, cases, orElse2) => {
   let keys3;
   return catchFilter(self, (e) => {
     keys3 ??= Object.keys(cases);
     return hasProperty(e, "_tag") && isString(e["_tag"]) && keys3.includes(e["_tag"]) ? succeed2(e) : fail2(e);
-  }, (e) => cases[e["_tag"]](e), orElse);
+  }, (e) => cases[e["_tag"]](e), orElse2);
 });
-var catchReason = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, errorTag, reasonTag, f, orElse) => catchIf(self, (e) => isTagged(e, errorTag) && hasProperty(e, "reason") && (orElse !== void 0 || isTagged(e.reason, reasonTag)), (e) => {
+var catchReason = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, errorTag, reasonTag, f, orElse2) => catchIf(self, (e) => isTagged(e, errorTag) && hasProperty(e, "reason") && (orElse2 !== void 0 || isTagged(e.reason, reasonTag)), (e) => {
   const reason = e.reason;
   if (isTagged(reason, reasonTag)) return f(reason, e);
-  return orElse ? orElse(reason, e) : fail3(e);
+  return orElse2 ? orElse2(reason, e) : fail3(e);
 }));
-var catchReasons = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, errorTag, cases, orElse) => {
+var catchReasons = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, errorTag, cases, orElse2) => {
   let keys3;
-  return catchIf(self, (e) => isTagged(e, errorTag) && hasProperty(e, "reason") && hasProperty(e.reason, "_tag") && isString(e.reason._tag) && (orElse !== void 0 || (keys3 ??= Object.keys(cases)).includes(e.reason._tag)), (e) => {
+  return catchIf(self, (e) => isTagged(e, errorTag) && hasProperty(e, "reason") && hasProperty(e.reason, "_tag") && isString(e.reason._tag) && (orElse2 !== void 0 || (keys3 ??= Object.keys(cases)).includes(e.reason._tag)), (e) => {
     const reason = e.reason;
     keys3 ??= Object.keys(cases);
     if (keys3.includes(reason._tag)) {
       return cases[reason._tag](reason, e);
     }
-    return orElse ? orElse(reason, e) : fail3(e);
+    return orElse2 ? orElse2(reason, e) : fail3(e);
   });
 });
 var unwrapReason = /* @__PURE__ */ dual(2, (self, errorTag) => catchFilter(self, (e) => {
@@ -4340,9 +4496,9 @@ var unwrapReason = /* @__PURE__ */ dual(2, (self, errorTag) => catchFilter(self,
   return fail2(e);
 }, fail3));
 var mapError2 = /* @__PURE__ */ dual(2, (self, f) => catchCause(self, (cause) => failCause(causeMap(cause, f))));
-var mapBoth = /* @__PURE__ */ dual(2, (self, options3) => matchCauseEffect(self, {
-  onFailure: (cause) => failCause(causeMap(cause, options3.onFailure)),
-  onSuccess: (a) => sync(() => options3.onSuccess(a))
+var mapBoth2 = /* @__PURE__ */ dual(2, (self, options4) => matchCauseEffect(self, {
+  onFailure: (cause) => failCause(causeMap(cause, options4.onFailure)),
+  onSuccess: (a) => sync(() => options4.onSuccess(a))
 }));
 var orDie = (self) => catch_(self, die);
 var orElseSucceed = /* @__PURE__ */ dual(2, (self, f) => catch_(self, (error2) => sync(() => f(error2))));
@@ -4362,35 +4518,35 @@ var firstSuccessOf = (effects) => suspend(() => {
 var eventually = (self) => catch_(self, (_) => flatMap3(yieldNow, () => eventually(self)));
 var ignoreCauseLogger = (log3) => log3 === "Unhandled" ? (...message) => withFiber((fiber3) => {
   const level = fiber3.getRef(UnhandledLogLevel);
-  return level === void 0 ? void_ : logWithLevel(level)(...message);
+  return level === void 0 ? void_2 : logWithLevel(level)(...message);
 }) : logWithLevel(log3 === true ? void 0 : log3);
-var ignore = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options3) => {
-  if (!options3?.log) {
+var ignore = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options4) => {
+  if (!options4?.log) {
     return matchEffect(self, {
-      onFailure: (_) => void_,
-      onSuccess: (_) => void_
+      onFailure: (_) => void_2,
+      onSuccess: (_) => void_2
     });
   }
-  const logEffect = ignoreCauseLogger(options3.log);
+  const logEffect = ignoreCauseLogger(options4.log);
   return matchCauseEffect(self, {
     onFailure(cause) {
       const error2 = findRecoverableError(cause);
-      return isFailure2(error2) ? failCause(error2.failure) : options3.message === void 0 ? logEffect(cause) : logEffect(options3.message, cause);
+      return isFailure2(error2) ? failCause(error2.failure) : options4.message === void 0 ? logEffect(cause) : logEffect(options4.message, cause);
     },
-    onSuccess: (_) => void_
+    onSuccess: (_) => void_2
   });
 });
-var ignoreCause = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options3) => {
-  if (!options3?.log) {
+var ignoreCause = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options4) => {
+  if (!options4?.log) {
     return matchCauseEffect(self, {
-      onFailure: (_) => void_,
-      onSuccess: (_) => void_
+      onFailure: (_) => void_2,
+      onSuccess: (_) => void_2
     });
   }
-  const logEffect = ignoreCauseLogger(options3.log);
+  const logEffect = ignoreCauseLogger(options4.log);
   return matchCauseEffect(self, {
-    onFailure: (cause) => options3.message === void 0 ? logEffect(cause) : logEffect(options3.message, cause),
-    onSuccess: (_) => void_
+    onFailure: (cause) => options4.message === void 0 ? logEffect(cause) : logEffect(options4.message, cause),
+    onSuccess: (_) => void_2
   });
 });
 var option = (self) => match4(self, {
@@ -4401,7 +4557,7 @@ var result = (self) => matchEager(self, {
   onFailure: fail2,
   onSuccess: succeed2
 });
-var matchCauseEffect = /* @__PURE__ */ dual(2, (self, options3) => new OnSuccessAndFailureImpl(self, options3.onSuccess.length !== 1 ? (a) => options3.onSuccess(a) : options3.onSuccess, options3.onFailure.length !== 1 ? (cause) => options3.onFailure(cause) : options3.onFailure));
+var matchCauseEffect = /* @__PURE__ */ dual(2, (self, options4) => new OnSuccessAndFailureImpl(self, options4.onSuccess.length !== 1 ? (a) => options4.onSuccess(a) : options4.onSuccess, options4.onFailure.length !== 1 ? (cause) => options4.onFailure(cause) : options4.onFailure));
 var OnSuccessAndFailureProto = /* @__PURE__ */ makePrimitiveProto({
   op: "OnSuccessAndFailure",
   [evaluate]: evaluateCont
@@ -4417,7 +4573,7 @@ var matchSuccess = function(value3, fiber3) {
   return fiber3.succeedWith(continuationMarksStack ? handlers.onSuccess(value3) : internalCall(() => handlers.onSuccess(value3)));
 };
 var makeMatch = (op, onFailure) => {
-  const Proto11 = makePrimitiveProto({
+  const Proto17 = makePrimitiveProto({
     op,
     [evaluate]: evaluateCont,
     [contA]: matchSuccess,
@@ -4427,7 +4583,7 @@ var makeMatch = (op, onFailure) => {
     this[args] = self;
     this.payload = handlers;
   };
-  MatchImpl2.prototype = Proto11;
+  MatchImpl2.prototype = Proto17;
   return MatchImpl2;
 };
 var MatchImpl = /* @__PURE__ */ makeMatch("Match", function(cause, fiber3) {
@@ -4440,30 +4596,30 @@ var MatchCauseImpl = /* @__PURE__ */ makeMatch("MatchCause", function(cause, fib
   const handlers = this.payload;
   return fiber3.succeedWith(continuationMarksStack ? handlers.onFailure(cause) : internalCall(() => handlers.onFailure(cause)));
 });
-var matchCause = /* @__PURE__ */ dual(2, (self, options3) => new MatchCauseImpl(self, options3));
-var matchEffect = /* @__PURE__ */ dual(2, (self, options3) => matchCauseEffect(self, {
+var matchCause = /* @__PURE__ */ dual(2, (self, options4) => new MatchCauseImpl(self, options4));
+var matchEffect = /* @__PURE__ */ dual(2, (self, options4) => matchCauseEffect(self, {
   onFailure: (cause) => {
     const error2 = findRecoverableError(cause);
-    return isFailure2(error2) ? failCause(error2.failure) : options3.onFailure(error2.success);
+    return isFailure2(error2) ? failCause(error2.failure) : options4.onFailure(error2.success);
   },
-  onSuccess: options3.onSuccess
+  onSuccess: options4.onSuccess
 }));
-var match4 = /* @__PURE__ */ dual(2, (self, options3) => new MatchImpl(self, options3));
-var matchEager = /* @__PURE__ */ dual(2, (self, options3) => {
+var match4 = /* @__PURE__ */ dual(2, (self, options4) => new MatchImpl(self, options4));
+var matchEager = /* @__PURE__ */ dual(2, (self, options4) => {
   if (effectIsExit(self)) {
-    if (self._tag === "Success") return exitSucceed(options3.onSuccess(self.value));
+    if (self._tag === "Success") return exitSucceed(options4.onSuccess(self.value));
     const error2 = findRecoverableError(self.cause);
     if (isFailure2(error2)) return exitFailCause(error2.failure);
-    return exitSucceed(options3.onFailure(error2.success));
+    return exitSucceed(options4.onFailure(error2.success));
   }
-  return match4(self, options3);
+  return match4(self, options4);
 });
-var matchCauseEager = /* @__PURE__ */ dual(2, (self, options3) => {
+var matchCauseEager = /* @__PURE__ */ dual(2, (self, options4) => {
   if (effectIsExit(self)) {
-    if (self._tag === "Success") return exitSucceed(options3.onSuccess(self.value));
-    return exitSucceed(options3.onFailure(self.cause));
+    if (self._tag === "Success") return exitSucceed(options4.onSuccess(self.value));
+    return exitSucceed(options4.onFailure(self.cause));
   }
-  return matchCause(self, options3);
+  return matchCause(self, options4);
 });
 var exit = (self) => effectIsExit(self) ? exitSucceed(self) : exitPrimitive(self);
 var exitPrimitive = /* @__PURE__ */ makePrimitive({
@@ -4487,8 +4643,8 @@ var isSuccess3 = /* @__PURE__ */ matchEager({
   onFailure: () => false,
   onSuccess: () => true
 });
-var delay = /* @__PURE__ */ dual(2, (self, duration3) => andThen(sleep(duration3), self));
-var timeoutOrElse = /* @__PURE__ */ dual(2, (self, options3) => flatMap3(timeoutOption(self, options3.duration), (option3) => isNone2(option3) ? options3.orElse() : succeed3(option3.value)));
+var delay = /* @__PURE__ */ dual(2, (self, duration3) => andThen2(sleep(duration3), self));
+var timeoutOrElse = /* @__PURE__ */ dual(2, (self, options4) => flatMap3(timeoutOption(self, options4.duration), (option3) => isNone2(option3) ? options4.orElse() : succeed3(option3.value)));
 var timeoutErrorFromDuration = (duration3) => new TimeoutError(`Operation timed out after '${format2(duration3)}'`);
 var timeout = /* @__PURE__ */ dual(2, (self, duration3) => {
   const decoded = fromInputUnsafe(duration3);
@@ -4507,7 +4663,7 @@ var ScopeCloseableTypeId = "~effect/Scope/Closeable";
 var scopeTag = /* @__PURE__ */ Service("effect/Scope");
 var scopeClose = (self, exit_) => withFiber((fiber3) => {
   fiberEnterUninterruptibleUnsafe(fiber3);
-  return scopeCloseUnsafe(self, exit_) ?? void_;
+  return scopeCloseUnsafe(self, exit_) ?? void_2;
 });
 var scopeCloseUnsafe = (self, exit_) => {
   const state = self.state;
@@ -4570,7 +4726,7 @@ var scopeAddFinalizerExit = (scope3, finalizer) => {
       return finalizer(scope3.state.exit);
     }
     scopeAddFinalizerUnsafe(scope3, {}, finalizer);
-    return void_;
+    return void_2;
   });
 };
 var scopeAddFinalizer = (scope3, finalizer) => scopeAddFinalizerExit(scope3, constant(finalizer));
@@ -4631,12 +4787,12 @@ var scoped = (self) => withFiber((fiber3) => {
 });
 var scopedWith = (f) => suspend(() => {
   const scope3 = scopeMakeUnsafe();
-  return onExit(f(scope3), (exit3) => suspend(() => scopeCloseUnsafe(scope3, exit3) ?? void_));
+  return onExit(f(scope3), (exit3) => suspend(() => scopeCloseUnsafe(scope3, exit3) ?? void_2));
 });
-var acquireRelease = (acquire, release, options3) => contextWith((context3) => uninterruptibleMask((restore) => flatMap3(scope, (scope3) => tap(options3?.interruptible ? restore(acquire) : acquire, (a) => scopeAddFinalizerExit(scope3, (exit3) => provideContext(release(a, exit3), context3))))));
+var acquireRelease = (acquire, release, options4) => contextWith((context3) => uninterruptibleMask((restore) => flatMap3(scope, (scope3) => tap2(options4?.interruptible ? restore(acquire) : acquire, (a) => scopeAddFinalizerExit(scope3, (exit3) => provideContext(release(a, exit3), context3))))));
 var addFinalizer = (finalizer) => flatMap3(scope, (scope3) => contextWith((context3) => scopeAddFinalizerExit(scope3, (exit3) => provideContext(finalizer(exit3), context3))));
 var OnExitImpl = /* @__PURE__ */ (function() {
-  const Proto11 = /* @__PURE__ */ makePrimitiveProto({
+  const Proto17 = /* @__PURE__ */ makePrimitiveProto({
     op: "OnExit",
     [evaluate](fiber3) {
       fiber3._stack.push(this);
@@ -4674,7 +4830,7 @@ var OnExitImpl = /* @__PURE__ */ (function() {
     this.onExit = onExit4;
     this.interruptible = interruptible3;
   };
-  OnExitImpl2.prototype = Proto11;
+  OnExitImpl2.prototype = Proto17;
   return OnExitImpl2;
 })();
 var onExitPrimitive = (effect2, onExit4, interruptible3) => new OnExitImpl(effect2, onExit4, interruptible3);
@@ -4686,13 +4842,13 @@ var onExit = /* @__PURE__ */ dual(2, onExitPrimitive);
 var ensuring = /* @__PURE__ */ dual(2, (self, finalizer) => onExit(self, (_) => finalizer));
 var onExitIf = /* @__PURE__ */ dual(3, (self, predicate, f) => onExit(self, (exit3) => {
   if (!predicate(exit3)) {
-    return void_;
+    return void_2;
   }
   return f(exit3);
 }));
 var onExitFilter = /* @__PURE__ */ dual(3, (self, filter9, f) => onExit(self, (exit3) => {
   const b = filter9(exit3);
-  return isFailure2(b) ? void_ : f(b.success, exit3);
+  return isFailure2(b) ? void_2 : f(b.success, exit3);
 }));
 var onError = /* @__PURE__ */ dual(2, (self, f) => onExitFilter(self, exitFilterCause, f));
 var onErrorIf = /* @__PURE__ */ dual(3, (self, predicate, f) => onExitIf(self, (exit3) => {
@@ -4703,10 +4859,10 @@ var onErrorIf = /* @__PURE__ */ dual(3, (self, predicate, f) => onExitIf(self, (
 }, (exit3) => f(exit3.cause)));
 var onErrorFilter = /* @__PURE__ */ dual(3, (self, filter9, f) => onExit(self, (exit3) => {
   if (exit3._tag !== "Failure") {
-    return void_;
+    return void_2;
   }
   const result3 = filter9(exit3.cause);
-  return isFailure2(result3) ? void_ : f(result3.success, exit3.cause);
+  return isFailure2(result3) ? void_2 : f(result3.success, exit3.cause);
 }));
 var onInterrupt = /* @__PURE__ */ dual(2, (self, finalizer) => onErrorFilter(causeFilterInterruptors, finalizer)(self));
 var acquireUseRelease = (acquire, use, release) => uninterruptibleMask((restore) => flatMap3(acquire, (a) => onExitPrimitive(suspend(() => restore(use(a))), (exit3) => release(a, exit3), true)));
@@ -4805,17 +4961,17 @@ var interruptibleMask = (f) => withFiber((fiber3) => {
   return interrupted ?? effect2;
 });
 var abortSignal = /* @__PURE__ */ map5(/* @__PURE__ */ acquireRelease(/* @__PURE__ */ sync(() => new AbortController()), (controller) => sync(() => controller.abort())), (_) => _.signal);
-var all2 = (arg, options3) => {
+var all2 = (arg, options4) => {
   if (isIterable(arg)) {
-    return options3?.mode === "result" ? forEach(arg, result, options3) : forEach(arg, identity, options3);
-  } else if (options3?.discard) {
-    return options3.mode === "result" ? forEach(Object.values(arg), result, options3) : forEach(Object.values(arg), identity, options3);
+    return options4?.mode === "result" ? forEach(arg, result, options4) : forEach(arg, identity, options4);
+  } else if (options4?.discard) {
+    return options4.mode === "result" ? forEach(Object.values(arg), result, options4) : forEach(Object.values(arg), identity, options4);
   }
-  return suspend(() => map5(forEach(Object.entries(arg), ([key5, effect2]) => map5(options3?.mode === "result" ? result(effect2) : effect2, (value3) => [key5, value3]), {
-    concurrency: options3?.concurrency
+  return suspend(() => map5(forEach(Object.entries(arg), ([key5, effect2]) => map5(options4?.mode === "result" ? result(effect2) : effect2, (value3) => [key5, value3]), {
+    concurrency: options4?.concurrency
   }), Object.fromEntries));
 };
-var partition2 = /* @__PURE__ */ dual((args2) => isIterable(args2[0]) && !isEffect(args2[0]), (elements, f, options3) => map5(forEach(elements, (a, i) => result(f(a, i)), options3), (results2) => partition(results2, identity)));
+var partition2 = /* @__PURE__ */ dual((args2) => isIterable(args2[0]) && !isEffect(args2[0]), (elements, f, options4) => map5(forEach(elements, (a, i) => result(f(a, i)), options4), (results2) => partition(results2, identity)));
 var reduce = /* @__PURE__ */ dual(3, (elements, zero4, f) => {
   const arr = fromIterable(elements);
   if (arr.length === 0) return sync(zero4);
@@ -4832,13 +4988,13 @@ var reduce = /* @__PURE__ */ dual(3, (elements, zero4, f) => {
     }), () => state);
   });
 });
-var validate = /* @__PURE__ */ dual((args2) => isIterable(args2[0]) && !isEffect(args2[0]), (elements, f, options3) => flatMap3(partition2(elements, f, {
-  concurrency: options3?.concurrency
+var validate = /* @__PURE__ */ dual((args2) => isIterable(args2[0]) && !isEffect(args2[0]), (elements, f, options4) => flatMap3(partition2(elements, f, {
+  concurrency: options4?.concurrency
 }), ([passes, fails]) => {
   if (isArrayNonEmpty2(fails)) {
     return fail3(fails);
   }
-  return options3?.discard ? void_ : succeed3(passes);
+  return options4?.discard ? void_2 : succeed3(passes);
 }));
 var findFirst3 = /* @__PURE__ */ dual((args2) => isIterable(args2[0]) && !isEffect(args2[0]), (elements, predicate) => suspend(() => {
   const iterator = elements[Symbol.iterator]();
@@ -4894,17 +5050,17 @@ var whileLoop = /* @__PURE__ */ makePrimitive({
     return exitVoid;
   }
 });
-var forEach = /* @__PURE__ */ dual((args2) => typeof args2[1] === "function", (iterable, f, options3) => suspend(() => {
-  const concurrency = resolveConcurrency(options3?.concurrency);
+var forEach = /* @__PURE__ */ dual((args2) => typeof args2[1] === "function", (iterable, f, options4) => suspend(() => {
+  const concurrency = resolveConcurrency(options4?.concurrency);
   if (concurrency === 1) {
-    return forEachSequential(iterable, f, options3);
+    return forEachSequential(iterable, f, options4);
   }
   const items = fromIterable(iterable);
   let length2 = items.length;
   if (length2 === 0) {
-    return options3?.discard ? void_ : succeed3([]);
+    return options4?.discard ? void_2 : succeed3([]);
   }
-  const out = options3?.discard ? void 0 : new Array(length2);
+  const out = options4?.discard ? void 0 : new Array(length2);
   const eff = forEachConcurrent({
     f,
     out
@@ -4917,8 +5073,8 @@ var head = (self) => flatMap3(self, (elements) => {
   const result3 = elements[Symbol.iterator]().next();
   return result3.done ? fail3(new NoSuchElementError()) : succeed3(result3.value);
 });
-var forEachSequential = (iterable, f, options3) => suspend(() => {
-  const out = options3?.discard ? void 0 : [];
+var forEachSequential = (iterable, f, options4) => suspend(() => {
+  const out = options4?.discard ? void 0 : [];
   const iterator = iterable[Symbol.iterator]();
   let state = iterator.next();
   let index2 = 0;
@@ -4932,10 +5088,10 @@ var forEachSequential = (iterable, f, options3) => suspend(() => {
   }), out);
 });
 var resolveConcurrency = (concurrency) => concurrency === "unbounded" ? Number.POSITIVE_INFINITY : Math.max(1, concurrency ?? 1);
-var iterateEager = () => (options3) => {
-  const onItem = options3.onItem;
-  const step = options3.step;
-  const resumeSequential = (state, items, index2, end, effect2) => flatMap3(exit(effect2), (itemExit) => step(state, items[index2], itemExit, index2) ?? runSequential(state, items, index2 + 1, end) ?? void_);
+var iterateEager = () => (options4) => {
+  const onItem = options4.onItem;
+  const step = options4.step;
+  const resumeSequential = (state, items, index2, end, effect2) => flatMap3(exit(effect2), (itemExit) => step(state, items[index2], itemExit, index2) ?? runSequential(state, items, index2 + 1, end) ?? void_2);
   const runSequential = (state, items, index2 = 0, end = items.length) => {
     for (; index2 < end; index2++) {
       const item = items[index2];
@@ -4949,9 +5105,9 @@ var iterateEager = () => (options3) => {
   };
   return runSequential;
 };
-var iterateConcurrentImpl = (options3) => {
-  const onItem = options3.onItem;
-  const step = options3.step;
+var iterateConcurrentImpl = (options4) => {
+  const onItem = options4.onItem;
+  const step = options4.step;
   return (state, items, opts) => {
     let index2 = 0;
     const end = opts.end ?? items.length;
@@ -4991,7 +5147,7 @@ var iterateConcurrentImpl = (options3) => {
             if (result3) return cb(result3);
             return suspend(() => {
               terminal ??= exitVoid;
-              return flatMap3(fibers ? fiberInterruptAll(fibers) : void_, () => terminal?._tag === "Failure" ? terminal : void_);
+              return flatMap3(fibers ? fiberInterruptAll(fibers) : void_2, () => terminal?._tag === "Failure" ? terminal : void_2);
             });
           });
         } else {
@@ -5026,7 +5182,7 @@ var iterateConcurrentImpl = (options3) => {
                 const eff2 = go();
                 if (eff2) resume(eff2);
               } else if (done3 && fibers.size === 0) {
-                resume(terminal ?? void_);
+                resume(terminal ?? void_2);
               }
             } catch (error2) {
               resume(failDefect(error2));
@@ -5041,8 +5197,8 @@ var iterateConcurrentImpl = (options3) => {
       done3 = true;
       if (terminal) {
         if (fibers && fibers.size > 0) {
-          const annotations = fiberStackAnnotations(parentFiber);
-          fibers.forEach((f) => f.interruptUnsafe(parentFiber.id, annotations));
+          const annotations2 = fiberStackAnnotations(parentFiber);
+          fibers.forEach((f) => f.interruptUnsafe(parentFiber.id, annotations2));
           return;
         }
         if (resume || terminal._tag === "Failure") {
@@ -5052,14 +5208,14 @@ var iterateConcurrentImpl = (options3) => {
         if (!fibers) {
           return exitVoid;
         } else if (fibers.size === 0) {
-          resume(void_);
+          resume(void_2);
         }
       }
     };
     return go();
   };
 };
-var iterateConcurrent = () => (options3) => iterateConcurrentImpl(options3);
+var iterateConcurrent = () => (options4) => iterateConcurrentImpl(options4);
 var forEachConcurrent = /* @__PURE__ */ iterateConcurrentImpl({
   onItem(state, item, index2) {
     return state.f(item, index2);
@@ -5071,19 +5227,19 @@ var forEachConcurrent = /* @__PURE__ */ iterateConcurrentImpl({
     }
   }
 });
-var filterOrElse = /* @__PURE__ */ dual(3, (self, predicate, orElse) => flatMap3(self, (a) => predicate(a) ? succeed3(a) : orElse(a)));
-var filterMapOrElse = /* @__PURE__ */ dual(3, (self, filter9, orElse) => flatMap3(self, (a) => {
+var filterOrElse = /* @__PURE__ */ dual(3, (self, predicate, orElse2) => flatMap3(self, (a) => predicate(a) ? succeed3(a) : orElse2(a)));
+var filterMapOrElse = /* @__PURE__ */ dual(3, (self, filter9, orElse2) => flatMap3(self, (a) => {
   const result3 = filter9(a);
-  return isFailure2(result3) ? orElse(result3.failure) : succeed3(result3.success);
+  return isFailure2(result3) ? orElse2(result3.failure) : succeed3(result3.success);
 }));
 var filterMapOrFail = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, filter9, orFailWith) => filterMapOrElse(self, filter9, orFailWith ? (x) => fail3(orFailWith(x)) : () => fail3(new NoSuchElementError())));
-var filter4 = /* @__PURE__ */ dual((args2) => isIterable(args2[0]) && !isEffect(args2[0]), (elements, predicate, options3) => map5(forEach(elements, (a, i) => {
+var filter4 = /* @__PURE__ */ dual((args2) => isIterable(args2[0]) && !isEffect(args2[0]), (elements, predicate, options4) => map5(forEach(elements, (a, i) => {
   const result3 = predicate(a, i);
   if (typeof result3 === "boolean") {
     return succeed3(result3 ? some2(a) : none2());
   }
   return map5(result3, (keep) => keep ? some2(a) : none2());
-}, options3), getSomes));
+}, options4), getSomes));
 var filterMap = /* @__PURE__ */ dual((args2) => isIterable(args2[0]) && !isEffect(args2[0]), (elements, filter9) => suspend(() => {
   const out = [];
   for (const a of elements) {
@@ -5094,7 +5250,7 @@ var filterMap = /* @__PURE__ */ dual((args2) => isIterable(args2[0]) && !isEffec
   }
   return succeed3(out);
 }));
-var filterMapEffect = /* @__PURE__ */ dual((args2) => isIterable(args2[0]) && !isEffect(args2[0]), (elements, filter9, options3) => suspend(() => {
+var filterMapEffect = /* @__PURE__ */ dual((args2) => isIterable(args2[0]) && !isEffect(args2[0]), (elements, filter9, options4) => suspend(() => {
   const out = [];
   return as(forEach(elements, (a) => map5(filter9(a), (result3) => {
     if (isSuccess2(result3)) {
@@ -5102,16 +5258,16 @@ var filterMapEffect = /* @__PURE__ */ dual((args2) => isIterable(args2[0]) && !i
     }
   }), {
     discard: true,
-    concurrency: options3?.concurrency
+    concurrency: options4?.concurrency
   }), out);
 }));
-var Do = /* @__PURE__ */ succeed3({});
-var bindTo2 = /* @__PURE__ */ bindTo(map5);
-var bind2 = /* @__PURE__ */ bind(map5, flatMap3);
-var let_2 = /* @__PURE__ */ let_(map5);
-var forkChild = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options3) => withFiber((fiber3) => {
+var Do2 = /* @__PURE__ */ succeed3({});
+var bindTo3 = /* @__PURE__ */ bindTo(map5);
+var bind3 = /* @__PURE__ */ bind(map5, flatMap3);
+var let_3 = /* @__PURE__ */ let_(map5);
+var forkChild = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options4) => withFiber((fiber3) => {
   interruptChildrenPatch();
-  return succeed3(forkUnsafe(fiber3, self, options3?.startImmediately, false, options3?.uninterruptible ?? false));
+  return succeed3(forkUnsafe(fiber3, self, options4?.startImmediately, false, options4?.uninterruptible ?? false));
 }));
 var forkUnsafe = (parent, effect2, immediate = false, daemon = false, uninterruptible3 = false) => {
   const parentRuntime = parent;
@@ -5129,14 +5285,14 @@ var forkUnsafe = (parent, effect2, immediate = false, daemon = false, uninterrup
   }
   return child;
 };
-var forkDetach = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options3) => withFiber((fiber3) => succeed3(forkUnsafe(fiber3, self, options3?.startImmediately, true, options3?.uninterruptible))));
+var forkDetach = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options4) => withFiber((fiber3) => succeed3(forkUnsafe(fiber3, self, options4?.startImmediately, true, options4?.uninterruptible))));
 var awaitAllChildren = (self) => withFiber((fiber3) => {
   const initialChildren = fiber3._children && new Set(fiber3._children);
   const isInterruptible = fiber3.interruptible;
   return onExitPrimitive(self, (_) => {
     let children2 = fiber3._children;
     if (children2 === void 0 || children2.size === 0) {
-      return void_;
+      return void_2;
     } else if (initialChildren) {
       children2 = filter2(children2, (child) => !initialChildren.has(child));
     }
@@ -5144,9 +5300,9 @@ var awaitAllChildren = (self) => withFiber((fiber3) => {
     return isInterruptible ? interruptible(awaitChildren) : awaitChildren;
   });
 });
-var fiberScopeFinalizer = (fiber3) => () => withFiber((current) => current === fiber3 ? void_ : fiberInterrupt(fiber3));
-var forkIn = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, scope3, options3) => withFiber((parent) => {
-  const fiber3 = scope3.state._tag === "Closed" ? new FiberImpl(parent.context) : forkUnsafe(parent, self, options3?.startImmediately, true, options3?.uninterruptible);
+var fiberScopeFinalizer = (fiber3) => () => withFiber((current) => current === fiber3 ? void_2 : fiberInterrupt(fiber3));
+var forkIn = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, scope3, options4) => withFiber((parent) => {
+  const fiber3 = scope3.state._tag === "Closed" ? new FiberImpl(parent.context) : forkUnsafe(parent, self, options4?.startImmediately, true, options4?.uninterruptible);
   if (!fiber3._exit) {
     if (scope3.state._tag !== "Closed") {
       scopeAddFinalizerUnsafe(scope3, fiber3, fiberScopeFinalizer(fiber3));
@@ -5157,34 +5313,46 @@ var forkIn = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, scope3, 
   }
   return succeed3(fiber3);
 }));
-var forkScoped = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options3) => flatMap3(scope, (scope3) => forkIn(self, scope3, options3)));
-var runForkWith = (context3) => (effect2, options3) => {
-  const fiber3 = new FiberImpl(options3?.scheduler ? add(context3, Scheduler, options3.scheduler) : context3, options3?.uninterruptible !== true);
+var forkScoped = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options4) => flatMap3(scope, (scope3) => forkIn(self, scope3, options4)));
+var runForkWith = (context3) => (effect2, options4) => {
+  const fiber3 = new FiberImpl(options4?.scheduler ? add(context3, Scheduler, options4.scheduler) : context3, options4?.uninterruptible !== true);
   fiber3.evaluate(effect2);
   if (fiber3._exit) return fiber3;
-  if (options3?.signal) {
-    if (options3.signal.aborted) {
+  if (options4?.signal) {
+    if (options4.signal.aborted) {
       fiber3.interruptUnsafe();
     } else {
       const abort = () => fiber3.interruptUnsafe();
-      options3.signal.addEventListener("abort", abort, {
+      options4.signal.addEventListener("abort", abort, {
         once: true
       });
-      fiber3.addObserver(() => options3.signal.removeEventListener("abort", abort));
+      fiber3.addObserver(() => options4.signal.removeEventListener("abort", abort));
     }
   }
-  if (options3?.onFiberStart) {
-    options3.onFiberStart(fiber3);
+  if (options4?.onFiberStart) {
+    options4.onFiberStart(fiber3);
   }
   return fiber3;
 };
+var fiberRunIn = /* @__PURE__ */ dual(2, (self, scope3) => {
+  if (self._exit) {
+    return self;
+  } else if (scope3.state._tag === "Closed") {
+    self.interruptUnsafe(self.id);
+    return self;
+  }
+  scopeRemoveFinalizerUnsafe(scope3, self);
+  scopeAddFinalizerUnsafe(scope3, self, fiberScopeFinalizer(self));
+  self.addObserver(() => scopeRemoveFinalizerUnsafe(scope3, self));
+  return self;
+});
 var runFork = /* @__PURE__ */ runForkWith(/* @__PURE__ */ empty());
 var runCallbackWith = (context3) => {
   const runFork3 = runForkWith(context3);
-  return (effect2, options3) => {
-    const fiber3 = runFork3(effect2, options3);
-    if (options3?.onExit) {
-      fiber3.addObserver(options3.onExit);
+  return (effect2, options4) => {
+    const fiber3 = runFork3(effect2, options4);
+    if (options4?.onExit) {
+      fiber3.addObserver(options4.onExit);
     }
     return (interruptor) => {
       return fiber3.interruptUnsafe(interruptor);
@@ -5194,8 +5362,8 @@ var runCallbackWith = (context3) => {
 var runCallback = /* @__PURE__ */ runCallbackWith(/* @__PURE__ */ empty());
 var runPromiseExitWith = (context3) => {
   const runFork3 = runForkWith(context3);
-  return (effect2, options3) => {
-    const fiber3 = runFork3(effect2, options3);
+  return (effect2, options4) => {
+    const fiber3 = runFork3(effect2, options4);
     return new Promise((resolve4) => {
       fiber3.addObserver((exit3) => resolve4(exit3));
     });
@@ -5204,7 +5372,7 @@ var runPromiseExitWith = (context3) => {
 var runPromiseExit = /* @__PURE__ */ runPromiseExitWith(/* @__PURE__ */ empty());
 var runPromiseWith = (context3) => {
   const runPromiseExit3 = runPromiseExitWith(context3);
-  return (effect2, options3) => runPromiseExit3(effect2, options3).then((exit3) => {
+  return (effect2, options4) => runPromiseExit3(effect2, options4).then((exit3) => {
     if (exit3._tag === "Failure") {
       throw causeSquash(exit3.cause);
     }
@@ -5288,7 +5456,7 @@ var Latch = class {
   }
   await = /* @__PURE__ */ callback((resume) => {
     if (this._isOpen) {
-      return resume(void_);
+      return resume(void_2);
     }
     this.waiters.push(resume);
     return sync(() => {
@@ -5343,20 +5511,20 @@ var NoopSpanProto = {
   addLinks() {
   }
 };
-var noopSpan = (options3) => Object.assign(Object.create(NoopSpanProto), options3);
+var noopSpan = (options4) => Object.assign(Object.create(NoopSpanProto), options4);
 var filterDisablePropagation = (span) => {
   if (!span) return none2();
   return get(span.annotations, DisablePropagation) ? span._tag === "Span" ? filterDisablePropagation(getOrUndefined(span.parent)) : none2() : some2(span);
 };
-var makeSpanUnsafe = (fiber3, name, options3) => {
-  const disablePropagation = !fiber3.cache.tracerEnabled || options3?.annotations && get(options3.annotations, DisablePropagation);
-  const parent = options3?.parent !== void 0 ? some2(options3.parent) : options3?.root ? none2() : filterDisablePropagation(fiber3.cache.span);
+var makeSpanUnsafe = (fiber3, name, options4) => {
+  const disablePropagation = !fiber3.cache.tracerEnabled || options4?.annotations && get(options4.annotations, DisablePropagation);
+  const parent = options4?.parent !== void 0 ? some2(options4.parent) : options4?.root ? none2() : filterDisablePropagation(fiber3.cache.span);
   let span;
   if (disablePropagation) {
     span = noopSpan({
       name,
       parent,
-      annotations: add(options3?.annotations ?? empty(), DisablePropagation, true)
+      annotations: add(options4?.annotations ?? empty(), DisablePropagation, true)
     });
   } else {
     const tracer3 = fiber3.cache.tracer ?? nativeTracer;
@@ -5364,33 +5532,33 @@ var makeSpanUnsafe = (fiber3, name, options3) => {
     const timingEnabled = fiber3.getRef(TracerTimingEnabled);
     const annotationsFromEnv = fiber3.getRef(TracerSpanAnnotations);
     const linksFromEnv = fiber3.getRef(TracerSpanLinks);
-    const level = options3?.level ?? fiber3.getRef(CurrentTraceLevel);
-    const links = options3?.links !== void 0 ? [...linksFromEnv, ...options3.links] : linksFromEnv.length === 0 ? [] : linksFromEnv.slice();
+    const level = options4?.level ?? fiber3.getRef(CurrentTraceLevel);
+    const links = options4?.links !== void 0 ? [...linksFromEnv, ...options4.links] : linksFromEnv.length === 0 ? [] : linksFromEnv.slice();
     span = tracer3.span({
       name,
       parent,
-      annotations: options3?.annotations ?? empty(),
+      annotations: options4?.annotations ?? empty(),
       links,
       startTime: timingEnabled ? clock.currentTimeNanosUnsafe() : bigint02,
-      kind: options3?.kind ?? "internal",
-      root: options3?.root ?? false,
-      sampled: options3?.sampled ?? (isSome2(parent) && parent.value.sampled === false ? false : !isLogLevelGreaterThan(fiber3.getRef(MinimumTraceLevel), level))
+      kind: options4?.kind ?? "internal",
+      root: options4?.root ?? false,
+      sampled: options4?.sampled ?? (isSome2(parent) && parent.value.sampled === false ? false : !isLogLevelGreaterThan(fiber3.getRef(MinimumTraceLevel), level))
     });
     for (const key5 in annotationsFromEnv) {
       span.attribute(key5, annotationsFromEnv[key5]);
     }
-    if (options3?.attributes !== void 0) {
-      for (const key5 in options3.attributes) {
-        span.attribute(key5, options3.attributes[key5]);
+    if (options4?.attributes !== void 0) {
+      for (const key5 in options4.attributes) {
+        span.attribute(key5, options4.attributes[key5]);
       }
     }
   }
   return span;
 };
-var makeSpan = (name, options3) => withFiber((fiber3) => succeed3(makeSpanUnsafe(fiber3, name, options3)));
-var makeSpanScoped = (name, options3) => uninterruptible(withFiber((fiber3) => {
+var makeSpan = (name, options4) => withFiber((fiber3) => succeed3(makeSpanUnsafe(fiber3, name, options4)));
+var makeSpanScoped = (name, options4) => uninterruptible(withFiber((fiber3) => {
   const scope3 = getUnsafe(fiber3.context, scopeTag);
-  const span = makeSpanUnsafe(fiber3, name, options3 ?? {});
+  const span = makeSpanUnsafe(fiber3, name, options4 ?? {});
   const clock = fiber3.getRef(ClockRef);
   const timingEnabled = fiber3.getRef(TracerTimingEnabled);
   return as(scopeAddFinalizerExit(scope3, (exit3) => endSpan(span, exit3, clock, timingEnabled)), span);
@@ -5398,12 +5566,12 @@ var makeSpanScoped = (name, options3) => uninterruptible(withFiber((fiber3) => {
 var withSpanScoped = function() {
   const dataFirst = typeof arguments[0] !== "string";
   const name = dataFirst ? arguments[1] : arguments[0];
-  const options3 = addSpanStackTrace(dataFirst ? arguments[2] : arguments[1]);
+  const options4 = addSpanStackTrace(dataFirst ? arguments[2] : arguments[1]);
   if (dataFirst) {
     const self = arguments[0];
-    return flatMap3(makeSpanScoped(name, options3), (span) => withParentSpan(self, span, options3));
+    return flatMap3(makeSpanScoped(name, options4), (span) => withParentSpan(self, span, options4));
   }
-  return (self) => flatMap3(makeSpanScoped(name, options3), (span) => withParentSpan(self, span, options3));
+  return (self) => flatMap3(makeSpanScoped(name, options4), (span) => withParentSpan(self, span, options4));
 };
 var provideSpanStackFrame = (name, stack) => {
   stack = typeof stack === "function" ? stack : constUndefined;
@@ -5428,10 +5596,10 @@ var endSpan = (span, exit3, clock, timingEnabled) => sync(() => {
   span.end(timingEnabled ? clock.currentTimeNanosUnsafe() : bigint02, exit3);
 });
 var useSpan = (name, ...args2) => {
-  const options3 = args2.length === 1 ? void 0 : args2[0];
+  const options4 = args2.length === 1 ? void 0 : args2[0];
   const evaluate2 = args2[args2.length - 1];
   return withFiber((fiber3) => {
-    const span = makeSpanUnsafe(fiber3, name, options3);
+    const span = makeSpanUnsafe(fiber3, name, options4);
     const clock = fiber3.getRef(ClockRef);
     const timingEnabled = fiber3.getRef(TracerTimingEnabled);
     onExitUnsafe(fiber3, (exit3) => endSpan(span, exit3, clock, timingEnabled));
@@ -5442,11 +5610,11 @@ var provideParentSpan = /* @__PURE__ */ provideService(ParentSpan);
 var withParentSpan = function() {
   const dataFirst = isEffect(arguments[0]);
   const span = dataFirst ? arguments[1] : arguments[0];
-  let options3 = dataFirst ? arguments[2] : arguments[1];
+  let options4 = dataFirst ? arguments[2] : arguments[1];
   let provideStackFrame = identity;
   if (span._tag === "Span") {
-    options3 = addSpanStackTrace(options3);
-    provideStackFrame = provideSpanStackFrame(span.name, options3?.captureStackTrace);
+    options4 = addSpanStackTrace(options4);
+    provideStackFrame = provideSpanStackFrame(span.name, options4?.captureStackTrace);
   }
   if (dataFirst) {
     return provideParentSpan(provideStackFrame(arguments[0]), span);
@@ -5462,15 +5630,15 @@ var withSpan = function() {
     return useSpan(name, arguments[2], (span) => withParentSpan(self, span, traceOptions));
   }
   const fnArg = typeof arguments[1] === "function" ? arguments[1] : void 0;
-  const options3 = fnArg ? void 0 : arguments[1];
-  return (self, ...args2) => useSpan(name, fnArg ? fnArg(...args2) : options3, (span) => withParentSpan(self, span, traceOptions));
+  const options4 = fnArg ? void 0 : arguments[1];
+  return (self, ...args2) => useSpan(name, fnArg ? fnArg(...args2) : options4, (span) => withParentSpan(self, span, traceOptions));
 };
-var annotateSpans = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (effect2, ...args2) => updateService(effect2, TracerSpanAnnotations, (annotations) => {
+var annotateSpans = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (effect2, ...args2) => updateService(effect2, TracerSpanAnnotations, (annotations2) => {
   const newAnnotations = args2.length === 1 ? {
-    ...annotations,
+    ...annotations2,
     ...args2[0]
   } : {
-    ...annotations
+    ...annotations2
   };
   if (args2.length === 1) {
     return newAnnotations;
@@ -5490,7 +5658,7 @@ var annotateCurrentSpan = (...args2) => withFiber((fiber3) => {
       span.attribute(args2[0], args2[1]);
     }
   }
-  return void_;
+  return void_2;
 });
 var currentSpan = /* @__PURE__ */ withFiber((fiber3) => {
   const span = fiber3.currentSpanLocal;
@@ -5521,7 +5689,7 @@ var ClockImpl = class {
     if (millis2 <= 0) return yieldNow;
     else if (!Number.isFinite(millis2)) return never;
     return callback((resume) => {
-      const continuation = millis2 > MAX_TIMER_MILLIS ? this.sleepMillis(millis2 - MAX_TIMER_MILLIS) : void_;
+      const continuation = millis2 > MAX_TIMER_MILLIS ? this.sleepMillis(millis2 - MAX_TIMER_MILLIS) : void_2;
       const handle = setTimeout(() => resume(continuation), Math.min(millis2, MAX_TIMER_MILLIS));
       return sync(() => clearTimeout(handle));
     });
@@ -5674,7 +5842,7 @@ var annotateLogsScoped = function() {
         }
       }
       fiber3.setContext(add(fiber3.context, CurrentLogAnnotations, next3));
-      return void_;
+      return void_2;
     });
   }));
 };
@@ -5719,14 +5887,14 @@ var logWithLevel = (level) => (...message) => {
   return withFiber((fiber3) => {
     const logLevel = level ?? fiber3.cache.logLevel;
     if (isLogLevelGreaterThan(fiber3.cache.minimumLogLevel, logLevel)) {
-      return void_;
+      return void_2;
     }
     const clock = fiber3.getRef(ClockRef);
     const loggers = fiber3.getRef(CurrentLoggers);
     if (loggers.size > 0) {
       const date = new Date(clock.currentTimeMillisUnsafe());
-      for (const logger of loggers) {
-        logger.log({
+      for (const logger2 of loggers) {
+        logger2.log({
           cause,
           fiber: fiber3,
           date,
@@ -5735,7 +5903,7 @@ var logWithLevel = (level) => (...message) => {
         });
       }
     }
-    return void_;
+    return void_2;
   });
 };
 var colors = {
@@ -5778,9 +5946,9 @@ var defaultLogger = /* @__PURE__ */ loggerMake(({
   for (const span of spans) {
     spanString += ` ${formatLogSpan(span, now2)}`;
   }
-  const annotations = fiber3.getRef(CurrentLogAnnotations);
-  if (Object.keys(annotations).length > 0) {
-    message_.push(annotations);
+  const annotations2 = fiber3.getRef(CurrentLogAnnotations);
+  if (Object.keys(annotations2).length > 0) {
+    message_.push(annotations2);
   }
   const console = fiber3.getRef(ConsoleRef);
   const log3 = fiber3.getRef(LogToStderr) ? console.error : console.log;
@@ -5793,11 +5961,11 @@ var tracerLogger = /* @__PURE__ */ loggerMake(({
   message
 }) => {
   const clock = fiber3.getRef(ClockRef);
-  const annotations = fiber3.getRef(CurrentLogAnnotations);
+  const annotations2 = fiber3.getRef(CurrentLogAnnotations);
   const span = fiber3.cache.span;
   if (span === void 0 || span._tag === "ExternalSpan" || span.status._tag === "Ended") return;
   const attributes = {};
-  for (const [key5, value3] of Object.entries(annotations)) {
+  for (const [key5, value3] of Object.entries(annotations2)) {
     assignProperty(attributes, key5, value3);
   }
   attributes["effect.fiberId"] = fiber3.id;
@@ -5811,9 +5979,9 @@ function interruptChildrenPatch() {
   fiberMiddleware.interruptChildren ??= fiberInterruptChildren;
 }
 var undefined_ = /* @__PURE__ */ succeed3(void 0);
-var withErrorReporting = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options3) => onError(self, (cause) => withFiber((fiber3) => {
-  reportCauseUnsafe(fiber3, cause, options3?.defectsOnly);
-  return void_;
+var withErrorReporting = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, options4) => onError(self, (cause) => withFiber((fiber3) => {
+  reportCauseUnsafe(fiber3, cause, options4?.defectsOnly);
+  return void_2;
 })));
 var reportCauseUnsafe = (fiber3, cause, defectsOnly) => {
   const reporters = fiber3.getRef(CurrentErrorReporters);
@@ -5832,11 +6000,13 @@ var isCause2 = isCause;
 var isReason = isCauseReason;
 var isFailReason2 = isFailReason;
 var fromReasons = causeFromReasons;
+var fail4 = causeFail;
 var die2 = causeDie;
 var makeFailReason = (error2) => new Fail(error2);
 var makeDieReason = (defect) => new Die(defect);
 var makeInterruptReason2 = makeInterruptReason;
 var map6 = causeMap;
+var combine2 = causeCombine;
 var squash = causeSquash;
 var hasInterrupts2 = hasInterrupts;
 var pretty = causePretty;
@@ -5848,7 +6018,7 @@ var IllegalArgumentError2 = IllegalArgumentError;
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Effect.js
 var Effect_exports = {};
 __export(Effect_exports, {
-  Do: () => Do2,
+  Do: () => Do3,
   Transaction: () => Transaction,
   TypeId: () => TypeId14,
   abortSignal: () => abortSignal2,
@@ -5857,7 +6027,7 @@ __export(Effect_exports, {
   acquireUseRelease: () => acquireUseRelease2,
   addFinalizer: () => addFinalizer3,
   all: () => all3,
-  andThen: () => andThen2,
+  andThen: () => andThen3,
   annotateCurrentSpan: () => annotateCurrentSpan2,
   annotateLogs: () => annotateLogs,
   annotateLogsScoped: () => annotateLogsScoped2,
@@ -5866,8 +6036,8 @@ __export(Effect_exports, {
   asSome: () => asSome2,
   asVoid: () => asVoid2,
   awaitAllChildren: () => awaitAllChildren2,
-  bind: () => bind3,
-  bindTo: () => bindTo3,
+  bind: () => bind4,
+  bindTo: () => bindTo4,
   cached: () => cached2,
   cachedInvalidateWithTTL: () => cachedInvalidateWithTTL2,
   cachedWithTTL: () => cachedWithTTL2,
@@ -5896,7 +6066,7 @@ __export(Effect_exports, {
   ensuring: () => ensuring2,
   eventually: () => eventually2,
   exit: () => exit2,
-  fail: () => fail5,
+  fail: () => fail6,
   failCause: () => failCause3,
   failCauseSync: () => failCauseSync2,
   failSync: () => failSync2,
@@ -5908,14 +6078,14 @@ __export(Effect_exports, {
   filterMapOrElse: () => filterMapOrElse2,
   filterMapOrFail: () => filterMapOrFail2,
   filterOrElse: () => filterOrElse2,
-  filterOrFail: () => filterOrFail2,
+  filterOrFail: () => filterOrFail3,
   findFirst: () => findFirst4,
   findFirstFilter: () => findFirstFilter2,
   firstSuccessOf: () => firstSuccessOf2,
   flatMap: () => flatMap4,
   flatMapEager: () => flatMapEager2,
   flatten: () => flatten4,
-  flip: () => flip2,
+  flip: () => flip3,
   fn: () => fn2,
   fnUntraced: () => fnUntraced2,
   fnUntracedEager: () => fnUntracedEager2,
@@ -5925,10 +6095,10 @@ __export(Effect_exports, {
   forkDetach: () => forkDetach2,
   forkIn: () => forkIn2,
   forkScoped: () => forkScoped2,
-  fromNullishOr: () => fromNullishOr3,
+  fromNullishOr: () => fromNullishOr4,
   fromOption: () => fromOption4,
   fromResult: () => fromResult2,
-  gen: () => gen2,
+  gen: () => gen3,
   head: () => head2,
   ignore: () => ignore2,
   ignoreCause: () => ignoreCause2,
@@ -5938,7 +6108,7 @@ __export(Effect_exports, {
   isEffect: () => isEffect2,
   isFailure: () => isFailure5,
   isSuccess: () => isSuccess5,
-  let: () => let_3,
+  let: () => let_4,
   linkSpans: () => linkSpans2,
   log: () => log,
   logDebug: () => logDebug,
@@ -5951,7 +6121,7 @@ __export(Effect_exports, {
   makeSpan: () => makeSpan2,
   makeSpanScoped: () => makeSpanScoped2,
   map: () => map8,
-  mapBoth: () => mapBoth2,
+  mapBoth: () => mapBoth3,
   mapBothEager: () => mapBothEager2,
   mapEager: () => mapEager2,
   mapError: () => mapError3,
@@ -6022,12 +6192,12 @@ __export(Effect_exports, {
   sleep: () => sleep2,
   spanAnnotations: () => spanAnnotations2,
   spanLinks: () => spanLinks2,
-  succeed: () => succeed5,
-  succeedNone: () => succeedNone2,
-  succeedSome: () => succeedSome2,
+  succeed: () => succeed6,
+  succeedNone: () => succeedNone3,
+  succeedSome: () => succeedSome3,
   suspend: () => suspend2,
   sync: () => sync2,
-  tap: () => tap3,
+  tap: () => tap4,
   tapCause: () => tapCause2,
   tapCauseFilter: () => tapCauseFilter2,
   tapCauseIf: () => tapCauseIf2,
@@ -6044,7 +6214,7 @@ __export(Effect_exports, {
   trackDuration: () => trackDuration,
   trackErrors: () => trackErrors,
   trackSuccesses: () => trackSuccesses,
-  transposeOption: () => transposeOption2,
+  transposeOption: () => transposeOption3,
   try: () => try_3,
   tryPromise: () => tryPromise2,
   tx: () => tx,
@@ -6058,7 +6228,7 @@ __export(Effect_exports, {
   updateServiceScoped: () => updateServiceScoped2,
   useSpan: () => useSpan2,
   validate: () => validate2,
-  void: () => void_3,
+  void: () => void_4,
   when: () => when2,
   whileLoop: () => whileLoop2,
   withErrorReporting: () => withErrorReporting2,
@@ -6083,8 +6253,8 @@ __export(Effect_exports, {
 var isExit2 = isExit;
 var succeed4 = exitSucceed;
 var failCause2 = exitFailCause;
-var fail4 = exitFail;
-var void_2 = exitVoid;
+var fail5 = exitFail;
+var void_3 = exitVoid;
 var isSuccess4 = exitIsSuccess;
 var isFailure4 = exitIsFailure;
 
@@ -6135,6 +6305,7 @@ var CurrentLogSpans2 = CurrentLogSpans;
 var TracerTimingEnabled2 = TracerTimingEnabled;
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Scope.js
+var Scope = scopeTag;
 var makeUnsafe3 = scopeMakeUnsafe;
 var provide = provideScope;
 var addFinalizerExit = scopeAddFinalizerExit;
@@ -6145,14 +6316,14 @@ var close = scopeClose;
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Layer.js
 var TypeId6 = "~effect/Layer";
 var MemoMapTypeId = "~effect/Layer/MemoMap";
-var makeMemoMapEntry = (memoMap, layer2) => {
+var makeMemoMapEntry = (memoMap, layer3) => {
   const entry = {
     observers: 0,
     deferred: makeUnsafe2(),
     scope: makeUnsafe3(),
     finalizer: (exit3) => suspend(() => {
-      if (--entry.observers > 0) return void_;
-      memoMap.map.delete(layer2);
+      if (--entry.observers > 0) return void_2;
+      memoMap.map.delete(layer3);
       return close(entry.scope, exit3);
     })
   };
@@ -6175,17 +6346,17 @@ var LayerProto = {
     return pipeArguments(this, arguments);
   }
 };
-var fromBuildUnsafe = (build) => {
+var fromBuildUnsafe = (build2) => {
   const self = Object.create(LayerProto);
-  self.build = build;
+  self.build = build2;
   return self;
 };
-var fromBuild = (build) => fromBuildUnsafe((memoMap, scope3) => {
+var fromBuild = (build2) => fromBuildUnsafe((memoMap, scope3) => {
   const layerScope = forkUnsafe2(scope3);
-  return onExit(build(memoMap, layerScope), (exit3) => exit3._tag === "Failure" ? close(layerScope, exit3) : void_);
+  return onExit(build2(memoMap, layerScope), (exit3) => exit3._tag === "Failure" ? close(layerScope, exit3) : void_2);
 });
-var fromBuildMemo = (build) => {
-  const self = fromBuild((memoMap, scope3) => memoMap.getOrElseMemoize(self, scope3, build));
+var fromBuildMemo = (build2) => {
+  const self = fromBuild((memoMap, scope3) => memoMap.getOrElseMemoize(self, scope3, build2));
   return self;
 };
 var MemoMapImpl = class {
@@ -6197,25 +6368,25 @@ var MemoMapImpl = class {
     this.parent = parent;
   }
   map = /* @__PURE__ */ new Map();
-  get(layer2, scope3) {
-    const local = this.map.get(layer2);
+  get(layer3, scope3) {
+    const local = this.map.get(layer3);
     if (local) {
       memoMapObserve(local, scope3);
       return local.deferred.effect ?? _await(local.deferred);
     }
-    return this.parent?.get(layer2, scope3);
+    return this.parent?.get(layer3, scope3);
   }
-  getOrElseMemoize(layer2, scope3, build) {
+  getOrElseMemoize(layer3, scope3, build2) {
     return suspend(() => {
       let deferred;
       return onExitPrimitive(suspend(() => {
-        const existing = this.get(layer2, scope3);
+        const existing = this.get(layer3, scope3);
         if (existing) return existing;
-        const entry = makeMemoMapEntry(this, layer2);
-        if (!memoMapObserve(entry, scope3)) return build(this, scope3);
+        const entry = makeMemoMapEntry(this, layer3);
+        if (!memoMapObserve(entry, scope3)) return build2(this, scope3);
         deferred = entry.deferred;
-        this.map.set(layer2, entry);
-        return build(this, entry.scope);
+        this.map.set(layer3, entry);
+        return build2(this, entry.scope);
       }), (exit3) => {
         if (deferred) doneUnsafe(deferred, exit3);
       });
@@ -6232,6 +6403,12 @@ var CurrentMemoMap = class _CurrentMemoMap extends (/* @__PURE__ */ Service()("e
 };
 var buildWithMemoMap = /* @__PURE__ */ dual(3, (self, memoMap, scope3) => provideService(map5(suspend(() => self.build(memoMap, scope3)), add(CurrentMemoMap, memoMap)), CurrentMemoMap, memoMap));
 var buildWithScope = /* @__PURE__ */ dual(2, (self, scope3) => withFiber((fiber3) => buildWithMemoMap(self, CurrentMemoMap.forkOrCreate(fiber3.context), scope3)));
+var succeed5 = function() {
+  if (arguments.length === 1) {
+    return (resource) => succeedContext(make5(arguments[0], resource));
+  }
+  return succeedContext(make5(arguments[0], arguments[1]));
+};
 var succeedContext = (context3) => fromBuildUnsafe(constant(succeed3(context3)));
 var effect = function() {
   if (arguments.length === 1) {
@@ -6241,15 +6418,17 @@ var effect = function() {
 };
 var effectImpl = (service3, effect2) => effectContext(map5(effect2, (value3) => make5(service3, value3)));
 var effectContext = (effect2) => fromBuildMemo((_, scope3) => provide(effect2, scope3));
+var effectDiscard = (effect2) => effectContext(as(effect2, empty()));
 var mergeAllEffect = (layers, memoMap, scope3) => {
   const parentScope = forkUnsafe2(scope3, "parallel");
-  return forEach(layers, (layer2) => layer2.build(memoMap, forkUnsafe2(parentScope, "sequential")), {
+  return forEach(layers, (layer3) => layer3.build(memoMap, forkUnsafe2(parentScope, "sequential")), {
     concurrency: layers.length
   }).pipe(map5((context3) => mergeAll(...context3)));
 };
 var mergeAll2 = (...layers) => fromBuildMemo((memoMap, scope3) => mergeAllEffect(layers, memoMap, scope3));
 var provideWith = (self, that, f) => fromBuildMemo((memoMap, scope3) => flatMap3(Array.isArray(that) ? mergeAllEffect(that, memoMap, scope3) : that.build(memoMap, scope3), (context3) => self.build(memoMap, scope3).pipe(provideContext(context3), map5((merged) => f(merged, context3)))));
 var provide2 = /* @__PURE__ */ dual(2, (self, that) => provideWith(self, that, identity));
+var provideMerge = /* @__PURE__ */ dual(2, (self, that) => provideWith(self, that, (self2, that2) => merge(that2, self2)));
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Schedule.js
 var Schedule_exports = {};
@@ -6279,7 +6458,7 @@ __export(Schedule_exports, {
   recurs: () => recurs,
   setInputType: () => setInputType,
   spaced: () => spaced,
-  tap: () => tap2,
+  tap: () => tap3,
   toStep: () => toStep,
   toStepWithMetadata: () => toStepWithMetadata,
   toStepWithSleep: () => toStepWithSleep,
@@ -6456,8 +6635,8 @@ var makeUnsafe4 = (input) => {
 var hasZone = (input) => /Z|GMT|[+-]\d{2}$|[+-]\d{2}:?\d{2}$|\]$/.test(input) || /z$|gmt$/i.test(input);
 var minEpochMillis = -864e13 + 12 * 60 * 60 * 1e3;
 var maxEpochMillis = 864e13 - 14 * 60 * 60 * 1e3;
-var makeZonedUnsafe = (input, options3) => {
-  let timeZoneOption = options3?.timeZone;
+var makeZonedUnsafe = (input, options4) => {
+  let timeZoneOption = options4?.timeZone;
   if (timeZoneOption === void 0 && isDateTime(input) && isZoned(input)) {
     return input;
   }
@@ -6483,23 +6662,23 @@ var makeZonedUnsafe = (input, options3) => {
     }
     zone = parsedZone.value;
   }
-  if (options3?.adjustForTimeZone !== true) {
+  if (options4?.adjustForTimeZone !== true) {
     return makeZonedProto(self.epochMilliseconds, zone, self.partsUtc);
   }
-  return makeZonedFromAdjusted(self.epochMilliseconds, zone, options3?.disambiguation ?? "compatible");
+  return makeZonedFromAdjusted(self.epochMilliseconds, zone, options4?.disambiguation ?? "compatible");
 };
 var makeZoned = /* @__PURE__ */ liftThrowable(makeZonedUnsafe);
 var make8 = /* @__PURE__ */ liftThrowable(makeUnsafe4);
 var zonedStringRegExp = /^(.{17,35})\[(.+)\]$/;
 var makeZonedFromString = (input) => {
-  const match7 = zonedStringRegExp.exec(input);
-  if (match7 === null) {
+  const match8 = zonedStringRegExp.exec(input);
+  if (match8 === null) {
     const offset = parseOffset(input);
     return offset !== null ? makeZoned(input, {
       timeZone: offset
     }) : none2();
   }
-  const [, isoString, timeZone] = match7;
+  const [, isoString, timeZone] = match8;
   return makeZoned(isoString, {
     timeZone
   });
@@ -6679,11 +6858,11 @@ var makeZonedFromAdjusted = (adjustedMillis, zone, disambiguation) => {
 };
 var offsetRegExp = /([+-])(\d{2}):?(\d{2})$/;
 var parseOffset = (offset) => {
-  const match7 = offsetRegExp.exec(offset);
-  if (match7 === null) {
+  const match8 = offsetRegExp.exec(offset);
+  if (match8 === null) {
     return null;
   }
-  const [, sign2, hours2, minutes2] = match7;
+  const [, sign2, hours2, minutes2] = match8;
   return (sign2 === "+" ? 1 : -1) * (Number(hours2) * 60 + Number(minutes2)) * 60 * 1e3;
 };
 var calculateNamedOffset = (utcMillis, adjustedMillis, zone) => {
@@ -6697,7 +6876,7 @@ var calculateNamedOffset = (utcMillis, adjustedMillis, zone) => {
   }
   return result3;
 };
-var mutate = /* @__PURE__ */ dual(isDateTimeArgs, (self, f, options3) => {
+var mutate = /* @__PURE__ */ dual(isDateTimeArgs, (self, f, options4) => {
   if (self._tag === "Utc") {
     const date = toDateUtc(self);
     f(date);
@@ -6706,7 +6885,7 @@ var mutate = /* @__PURE__ */ dual(isDateTimeArgs, (self, f, options3) => {
   const adjustedDate = toDate(self);
   const newAdjustedDate = new Date(adjustedDate.getTime());
   f(newAdjustedDate);
-  return makeZonedFromAdjusted(newAdjustedDate.getTime(), self.zone, options3?.disambiguation ?? "compatible");
+  return makeZonedFromAdjusted(newAdjustedDate.getTime(), self.zone, options4?.disambiguation ?? "compatible");
 });
 var formatIso2 = (self) => toDateUtc(self).toISOString();
 var formatIsoOffset = (self) => {
@@ -6848,13 +7027,13 @@ var make9 = (values2) => {
   };
   return o;
 };
-var makeRestrictions = (field, min7, max7, normalize2 = (value3) => value3) => (values2) => {
+var makeRestrictions = (field, min7, max7, normalize3 = (value3) => value3) => (values2) => {
   const restrictions2 = [];
   for (const value3 of values2) {
     if (!Number.isInteger(value3) || value3 < min7 || value3 > max7) {
       throw new RangeError(`${field} must contain only integers between ${min7} and ${max7}`);
     }
-    restrictions2.push(normalize2(value3));
+    restrictions2.push(normalize3(value3));
   }
   return new Set(sort(restrictions2, Order2));
 };
@@ -6913,7 +7092,7 @@ var CronParseErrorTypeId = "~effect/Cron/CronParseError";
 var CronParseError = class extends (/* @__PURE__ */ TaggedError2("CronParseError")) {
   [CronParseErrorTypeId] = CronParseErrorTypeId;
 };
-var parse = (cron2, tz, options3) => {
+var parse = (cron2, tz, options4) => {
   const segments = cron2.trim().split(/\s+/).filter(isNonEmpty);
   if (segments.length !== 5 && segments.length !== 6) {
     return fail2(new CronParseError({
@@ -6954,7 +7133,7 @@ var parse = (cron2, tz, options3) => {
     months: months2.values,
     weekdays: weekdays2.values,
     and: (days3.wildcard || weekdays2.wildcard) && days3.values.size !== 0 && weekdays2.values.size !== 0,
-    onDstOverlap: options3?.onDstOverlap
+    onDstOverlap: options4?.onDstOverlap
   })));
 };
 var daysInMonth = (date) => new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate();
@@ -7223,17 +7402,17 @@ var weekdayOptions = {
     sat: 6
   }
 };
-var parseSegment = (input, options3) => {
+var parseSegment = (input, options4) => {
   const values2 = /* @__PURE__ */ new Set();
-  const fields = input.split(",");
-  const first = splitStep(fields[0]);
+  const fields2 = input.split(",");
+  const first = splitStep(fields2[0]);
   const wildcard2 = first[0] === "*";
-  const normalize2 = options3.normalize ?? ((value3) => value3);
+  const normalize3 = options4.normalize ?? ((value3) => value3);
   const add4 = wildcard2 && (first[1] === void 0 || first[1] === 1) ? constVoid : (value3) => {
-    values2.add(normalize2(value3));
+    values2.add(normalize3(value3));
   };
-  for (let index2 = 0; index2 < fields.length; index2++) {
-    const field = fields[index2];
+  for (let index2 = 0; index2 < fields2.length; index2++) {
+    const field = fields2[index2];
     const [raw2, step] = index2 === 0 ? first : splitStep(field);
     if (step !== void 0) {
       if (!Number.isInteger(step)) {
@@ -7248,9 +7427,9 @@ var parseSegment = (input, options3) => {
           input
         }));
       }
-      if (step > options3.max) {
+      if (step > options4.max) {
         return fail2(new CronParseError({
-          message: `Expected step value to be less than or equal to ${options3.max}`,
+          message: `Expected step value to be less than or equal to ${options4.max}`,
           input
         }));
       }
@@ -7259,25 +7438,25 @@ var parseSegment = (input, options3) => {
       if (index2 === 0 && (step === void 0 || step === 1)) {
         continue;
       }
-      for (let i = options3.min; i <= options3.max; i += step ?? 1) {
+      for (let i = options4.min; i <= options4.max; i += step ?? 1) {
         add4(i);
       }
     } else {
-      const [left, right] = splitRange(raw2, options3.aliases);
+      const [left, right] = splitRange(raw2, options4.aliases);
       if (!Number.isInteger(left)) {
         return fail2(new CronParseError({
           message: `Expected a positive integer`,
           input
         }));
       }
-      if (left < options3.min || left > options3.max) {
+      if (left < options4.min || left > options4.max) {
         return fail2(new CronParseError({
-          message: `Expected a value between ${options3.min} and ${options3.max}`,
+          message: `Expected a value between ${options4.min} and ${options4.max}`,
           input
         }));
       }
       if (right === void 0) {
-        for (let i = left; i <= (step === void 0 ? left : options3.max); i += step ?? 1) {
+        for (let i = left; i <= (step === void 0 ? left : options4.max); i += step ?? 1) {
           add4(i);
         }
       } else {
@@ -7287,9 +7466,9 @@ var parseSegment = (input, options3) => {
             input
           }));
         }
-        if (right < options3.min || right > options3.max) {
+        if (right < options4.min || right > options4.max) {
           return fail2(new CronParseError({
-            message: `Expected a value between ${options3.min} and ${options3.max}`,
+            message: `Expected a value between ${options4.min} and ${options4.max}`,
             input
           }));
         }
@@ -7367,11 +7546,11 @@ var doneExitFromCause = (cause) => {
   const halt = filterDone(cause);
   return !isFailure2(halt) ? succeed4(halt.success.value) : failCause2(halt.failure);
 };
-var matchEffect2 = /* @__PURE__ */ dual(2, (self, options3) => matchCauseEffect(self, {
-  onSuccess: options3.onSuccess,
+var matchEffect2 = /* @__PURE__ */ dual(2, (self, options4) => matchCauseEffect(self, {
+  onSuccess: options4.onSuccess,
   onFailure: (cause) => {
     const halt = filterDone(cause);
-    return !isFailure2(halt) ? options3.onDone(halt.success.value) : options3.onFailure(halt.failure);
+    return !isFailure2(halt) ? options4.onDone(halt.success.value) : options4.onFailure(halt.failure);
   }
 }));
 
@@ -7491,8 +7670,8 @@ var maxDuration = (results2) => {
   }
   return max7;
 };
-var cron = (expression, tz, options3) => {
-  const parsed = isCron(expression) ? succeed2(expression) : parse(expression, tz, options3);
+var cron = (expression, tz, options4) => {
+  const parsed = isCron(expression) ? succeed2(expression) : parse(expression, tz, options4);
   return fromStep(map5(fromResult(parsed), (cron2) => (now2, _) => {
     if (now2 === Number.POSITIVE_INFINITY) {
       return done2(zero);
@@ -7629,20 +7808,20 @@ var spaced = (duration3) => {
   const decoded = fromInputUnsafe(duration3);
   return fromStepWithMetadata(succeed3((meta) => succeed3([meta.attempt - 1, decoded])));
 };
-var tap2 = /* @__PURE__ */ dual(2, (self, f) => fromStep(map5(toStep(self), (step) => {
+var tap3 = /* @__PURE__ */ dual(2, (self, f) => fromStep(map5(toStep(self), (step) => {
   const meta = metadataFn();
-  return (now2, input) => tap(step(now2, input), ([output, duration3]) => f({
+  return (now2, input) => tap2(step(now2, input), ([output, duration3]) => f({
     ...meta(now2, input),
     output,
     duration: duration3
   }));
 })));
-var upTo = /* @__PURE__ */ dual(2, (self, options3) => {
-  const duration3 = options3.duration === void 0 ? void 0 : fromInputUnsafe(options3.duration);
+var upTo = /* @__PURE__ */ dual(2, (self, options4) => {
+  const duration3 = options4.duration === void 0 ? void 0 : fromInputUnsafe(options4.duration);
   return while_(self, ({
     attempt: attempt2,
     elapsed
-  }) => succeed3((options3.times === void 0 || attempt2 <= options3.times) && (duration3 === void 0 || isLessThanOrEqualTo2(millis(elapsed), duration3))));
+  }) => succeed3((options4.times === void 0 || attempt2 <= options4.times) && (duration3 === void 0 || isLessThanOrEqualTo2(millis(elapsed), duration3))));
 });
 var while_ = /* @__PURE__ */ dual(2, (self, predicate) => fromStep(map5(toStep(self), (step) => {
   const meta = metadataFn();
@@ -7653,7 +7832,7 @@ var while_ = /* @__PURE__ */ dual(2, (self, predicate) => fromStep(map5(toStep(s
       output,
       duration: duration3
     });
-    return flatMap3(isEffect(eff) ? eff : succeed3(eff), (check2) => check2 ? succeed3(result3) : done2(output));
+    return flatMap3(isEffect(eff) ? eff : succeed3(eff), (check3) => check3 ? succeed3(result3) : done2(output));
   });
 })));
 var windowed = (interval) => {
@@ -7696,11 +7875,11 @@ var CurrentMetadata2 = /* @__PURE__ */ Reference("effect/ExecutionPlan/CurrentMe
 });
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/layer.js
-var provideLayer = (self, layer2, options3) => scopedWith((scope3) => flatMap3(options3?.local ? buildWithMemoMap(layer2, makeMemoMapUnsafe(), scope3) : buildWithScope(layer2, scope3), (context3) => provideContext(self, context3)));
-var provide3 = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, source, options3) => isContext(source) ? provideContext(self, source) : provideLayer(self, Array.isArray(source) ? mergeAll2(...source) : source, options3));
+var provideLayer = (self, layer3, options4) => scopedWith((scope3) => flatMap3(options4?.local ? buildWithMemoMap(layer3, makeMemoMapUnsafe(), scope3) : buildWithScope(layer3, scope3), (context3) => provideContext(self, context3)));
+var provide3 = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, source, options4) => isContext(source) ? provideContext(self, source) : provideLayer(self, Array.isArray(source) ? mergeAll2(...source) : source, options4));
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/schedule.js
-var repeatOrElse = /* @__PURE__ */ dual(3, (self, schedule3, orElse) => flatMap3(toStepWithMetadata(schedule3), (step) => {
+var repeatOrElse = /* @__PURE__ */ dual(3, (self, schedule3, orElse2) => flatMap3(toStepWithMetadata(schedule3), (step) => {
   let meta = CurrentMetadata.defaultValue();
   const loop = (input) => matchEffect2(step(input), {
     onSuccess(meta_) {
@@ -7710,9 +7889,9 @@ var repeatOrElse = /* @__PURE__ */ dual(3, (self, schedule3, orElse) => flatMap3
     onFailure: failCause,
     onDone: succeed3
   });
-  return catchCauseFilter(flatMap3(provideService(self, CurrentMetadata, meta), loop), findRecoverableError, (error2) => orElse(error2, meta.attempt === 0 ? none2() : some2(meta)));
+  return catchCauseFilter(flatMap3(provideService(self, CurrentMetadata, meta), loop), findRecoverableError, (error2) => orElse2(error2, meta.attempt === 0 ? none2() : some2(meta)));
 }));
-var retryOrElse = /* @__PURE__ */ dual(3, (self, policy, orElse) => flatMap3(toStepWithMetadata(policy), (step) => {
+var retryOrElse = /* @__PURE__ */ dual(3, (self, policy, orElse2) => flatMap3(toStepWithMetadata(policy), (step) => {
   let meta = CurrentMetadata.defaultValue();
   let lastError;
   const loop = catchCauseFilter(suspend(() => provideService(self, CurrentMetadata, meta)), findRecoverableError, (error2) => {
@@ -7722,14 +7901,14 @@ var retryOrElse = /* @__PURE__ */ dual(3, (self, policy, orElse) => flatMap3(toS
       return loop;
     });
   });
-  return catchDone(loop, (out) => internalCall(() => orElse(lastError, out)));
+  return catchDone(loop, (out) => internalCall(() => orElse2(lastError, out)));
 }));
-var repeat = /* @__PURE__ */ dual(2, (self, options3) => {
-  const schedule3 = typeof options3 === "function" ? options3(identity) : isSchedule(options3) ? options3 : buildFromOptions(options3);
+var repeat = /* @__PURE__ */ dual(2, (self, options4) => {
+  const schedule3 = typeof options4 === "function" ? options4(identity) : isSchedule(options4) ? options4 : buildFromOptions(options4);
   return repeatOrElse(self, schedule3, fail3);
 });
-var retry = /* @__PURE__ */ dual(2, (self, options3) => {
-  const schedule3 = typeof options3 === "function" ? options3(identity) : isSchedule(options3) ? options3 : buildFromOptions(options3);
+var retry = /* @__PURE__ */ dual(2, (self, options4) => {
+  const schedule3 = typeof options4 === "function" ? options4(identity) : isSchedule(options4) ? options4 : buildFromOptions(options4);
   return retryOrElse(self, schedule3, fail3);
 });
 var scheduleFrom = /* @__PURE__ */ dual(3, (self, initial, schedule3) => flatMap3(toStepWithMetadata(schedule3), (step) => {
@@ -7741,28 +7920,28 @@ var scheduleFrom = /* @__PURE__ */ dual(3, (self, initial, schedule3) => flatMap
   return loop(initial);
 }));
 var passthroughForever = /* @__PURE__ */ passthrough(forever2);
-var buildFromOptions = (options3) => {
-  let schedule3 = options3.schedule ? passthrough(options3.schedule) : passthroughForever;
-  if (options3.while) {
+var buildFromOptions = (options4) => {
+  let schedule3 = options4.schedule ? passthrough(options4.schedule) : passthroughForever;
+  if (options4.while) {
     schedule3 = while_(schedule3, ({
       input
     }) => {
-      const applied = options3.while(input);
+      const applied = options4.while(input);
       return isEffect(applied) ? applied : succeed3(applied);
     });
   }
-  if (options3.until) {
+  if (options4.until) {
     schedule3 = while_(schedule3, ({
       input
     }) => {
-      const applied = options3.until(input);
+      const applied = options4.until(input);
       return isEffect(applied) ? map5(applied, (b) => !b) : succeed3(!applied);
     });
   }
-  if (options3.times !== void 0) {
+  if (options4.times !== void 0) {
     schedule3 = while_(schedule3, ({
       attempt: attempt2
-    }) => succeed3(attempt2 <= options3.times));
+    }) => succeed3(attempt2 <= options4.times));
   }
   return schedule3;
 };
@@ -7812,7 +7991,7 @@ var makeEventEmitter = (onEvent, currentMetadata) => {
     })
   };
 };
-var withExecutionPlan = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, plan, options3) => suspend(() => {
+var withExecutionPlan = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (self, plan, options4) => suspend(() => {
   let i = 0;
   let meta = {
     attempt: 0,
@@ -7825,7 +8004,7 @@ var withExecutionPlan = /* @__PURE__ */ dual((args2) => isEffect(args2[0]), (sel
     };
     return meta;
   }));
-  const emitter = options3?.onEvent === void 0 ? void 0 : makeEventEmitter(options3.onEvent, () => meta);
+  const emitter = options4?.onEvent === void 0 ? void 0 : makeEventEmitter(options4.onEvent, () => meta);
   const instrument = emitter === void 0 ? identity : (attempt2) => uninterruptibleMask((restore) => flatMap3(emitter.begin, (state) => onExit(restore(attempt2), (exit3) => emitter.end(state, exit3))));
   let result3;
   return flatMap3(whileLoop({
@@ -7990,7 +8169,7 @@ var RequestPrototype = {
   ...StructuralProto,
   [TypeId12]: requestVariance
 };
-var makeEntry = (options3) => options3;
+var makeEntry = (options4) => options4;
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/request.js
 var request = /* @__PURE__ */ dual(2, (self, resolver) => {
@@ -8000,24 +8179,24 @@ var request = /* @__PURE__ */ dual(2, (self, resolver) => {
   });
   return isEffect(resolver) ? flatMap3(resolver, withResolver) : withResolver(resolver);
 });
-var requestUnsafe = (self, options3) => {
-  const entry = addEntry(options3.resolver, self, options3.onExit, {
-    context: options3.context,
+var requestUnsafe = (self, options4) => {
+  const entry = addEntry(options4.resolver, self, options4.onExit, {
+    context: options4.context,
     cache: {
-      scheduler: get(options3.context, Scheduler)
+      scheduler: get(options4.context, Scheduler)
     }
   });
-  return () => removeEntryUnsafe(options3.resolver, entry);
+  return () => removeEntryUnsafe(options4.resolver, entry);
 };
 var equalBatchKeys = /* @__PURE__ */ new WeakSet();
 var makeBatchMap = (resolver) => {
   if (!equalBatchKeys.has(resolver.batchKey)) return /* @__PURE__ */ new Map();
-  const map12 = empty3();
+  const map14 = empty3();
   return {
-    get: (key5) => getOrUndefined(get2(map12, key5)),
-    has: (key5) => has2(map12, key5),
-    set: (key5, batch) => set(map12, key5, batch),
-    delete: (key5) => remove(map12, key5)
+    get: (key5) => getOrUndefined(get2(map14, key5)),
+    has: (key5) => has2(map14, key5),
+    set: (key5, batch) => set(map14, key5, batch),
+    delete: (key5) => remove(map14, key5)
   };
 };
 var batchPool = [];
@@ -8082,7 +8261,7 @@ var addEntry = (resolver, request3, resume, fiber3) => {
             newBatch.map = void 0;
             batchPool.push(newBatch);
           }
-          return void_;
+          return void_2;
         })
       };
       batch = newBatch;
@@ -8124,7 +8303,7 @@ var removeEntryUnsafe = (resolver, entry) => {
 };
 var maybeRemoveEntry = (resolver, entry) => sync(() => removeEntryUnsafe(resolver, entry));
 function runBatch(batch) {
-  if (!batch.map.has(batch.key)) return void_;
+  if (!batch.map.has(batch.key)) return void_2;
   batch.map.delete(batch.key);
   return batch.run;
 }
@@ -8252,21 +8431,21 @@ var head2 = head;
 var whileLoop2 = whileLoop;
 var promise2 = promise;
 var tryPromise2 = tryPromise;
-var succeed5 = succeed3;
-var succeedNone2 = succeedNone;
-var succeedSome2 = succeedSome;
+var succeed6 = succeed3;
+var succeedNone3 = succeedNone2;
+var succeedSome3 = succeedSome2;
 var suspend2 = suspend;
 var sync2 = sync;
-var void_3 = void_;
+var void_4 = void_2;
 var undefined_2 = undefined_;
 var callback2 = callback;
 var never2 = never;
-var Do2 = Do;
-var bindTo3 = bindTo2;
-var let_3 = let_2;
-var bind3 = bind2;
-var gen2 = gen;
-var fail5 = fail3;
+var Do3 = Do2;
+var bindTo4 = bindTo3;
+var let_4 = let_3;
+var bind4 = bind3;
+var gen3 = gen2;
+var fail6 = fail3;
 var failSync2 = failSync;
 var failCause3 = failCause;
 var failCauseSync2 = failCauseSync;
@@ -8278,12 +8457,12 @@ var withFiber2 = withFiber;
 var withFiberSucceed2 = withFiberSucceed;
 var fromResult2 = fromResult;
 var fromOption4 = fromOption3;
-var transposeOption2 = transposeOption;
-var fromNullishOr3 = fromNullishOr2;
+var transposeOption3 = transposeOption2;
+var fromNullishOr4 = fromNullishOr3;
 var flatMap4 = flatMap3;
 var flatten4 = flatten3;
-var andThen2 = andThen;
-var tap3 = tap;
+var andThen3 = andThen2;
+var tap4 = tap2;
 var result2 = result;
 var option2 = option;
 var exit2 = exit;
@@ -8291,7 +8470,7 @@ var map8 = map5;
 var as2 = as;
 var asSome2 = asSome;
 var asVoid2 = asVoid;
-var flip2 = flip;
+var flip3 = flip2;
 var zip2 = zip;
 var zipWith2 = zipWith;
 var catch_2 = catch_;
@@ -8308,7 +8487,7 @@ var catchNoSuchElement2 = catchNoSuchElement;
 var catchCauseIf2 = catchCauseIf;
 var catchCauseFilter2 = catchCauseFilter;
 var mapError3 = mapError2;
-var mapBoth2 = mapBoth;
+var mapBoth3 = mapBoth2;
 var orDie2 = orDie;
 var tapError2 = tapError;
 var tapErrorTag2 = tapErrorTag;
@@ -8341,7 +8520,7 @@ var filterMap2 = filterMap;
 var filterMapEffect2 = filterMapEffect;
 var filterOrElse2 = filterOrElse;
 var filterMapOrElse2 = filterMapOrElse;
-var filterOrFail2 = filterOrFail;
+var filterOrFail3 = filterOrFail2;
 var filterMapOrFail2 = filterMapOrFail;
 var when2 = when;
 var match5 = match4;
@@ -8446,13 +8625,13 @@ var logError = /* @__PURE__ */ logWithLevel("Error");
 var logInfo = /* @__PURE__ */ logWithLevel("Info");
 var logDebug = /* @__PURE__ */ logWithLevel("Debug");
 var logTrace = /* @__PURE__ */ logWithLevel("Trace");
-var withLogger = /* @__PURE__ */ dual(2, (effect2, logger) => updateService(effect2, CurrentLoggers, (loggers) => /* @__PURE__ */ new Set([...loggers, logger])));
-var annotateLogs = /* @__PURE__ */ dual((args2) => isEffect2(args2[0]), (effect2, ...args2) => updateService(effect2, CurrentLogAnnotations2, (annotations) => {
+var withLogger = /* @__PURE__ */ dual(2, (effect2, logger2) => updateService(effect2, CurrentLoggers, (loggers) => /* @__PURE__ */ new Set([...loggers, logger2])));
+var annotateLogs = /* @__PURE__ */ dual((args2) => isEffect2(args2[0]), (effect2, ...args2) => updateService(effect2, CurrentLogAnnotations2, (annotations2) => {
   const newAnnotations = args2.length === 1 ? {
-    ...annotations,
+    ...annotations2,
     ...args2[0]
   } : {
-    ...annotations
+    ...annotations2
   };
   if (args2.length === 1) {
     return newAnnotations;
@@ -8470,7 +8649,7 @@ var track = /* @__PURE__ */ dual((args2) => isEffect2(args2[0]), (self, metric, 
   const input = f === void 0 ? exit3 : f(exit3);
   return update(metric, input);
 }));
-var trackSuccesses = /* @__PURE__ */ dual((args2) => isEffect2(args2[0]), (self, metric, f) => tap3(self, (value3) => {
+var trackSuccesses = /* @__PURE__ */ dual((args2) => isEffect2(args2[0]), (self, metric, f) => tap4(self, (value3) => {
   const input = f === void 0 ? value3 : f(value3);
   return update(metric, input);
 }));
@@ -8513,7 +8692,7 @@ var tx = (effect2) => withFiber2((fiber3) => {
   let result3;
   return uninterruptibleMask2((restore) => {
     const run4 = restore(effect2).pipe(provideService2(Transaction, mutable3), tapCause2((cause) => {
-      if (!mutable3.retry) return void_3;
+      if (!mutable3.retry) return void_4;
       if (!hasInterruptsOnly(cause)) return sync2(() => clearTransaction(mutable3));
       return restore(awaitPendingTransaction(mutable3));
     }), exit2);
@@ -8559,7 +8738,7 @@ var isTransactionConsistent = (state) => {
 };
 var awaitPendingTransaction = (state) => callback2((resume) => {
   if (!isTransactionConsistent(state)) {
-    return resume(void_3);
+    return resume(void_4);
   }
   const key5 = {};
   const refs = Array.from(state.journal.keys());
@@ -8570,7 +8749,7 @@ var awaitPendingTransaction = (state) => callback2((resume) => {
   };
   const onCall = () => {
     clearPending();
-    resume(void_3);
+    resume(void_4);
   };
   for (const ref of refs) {
     ref.pending.set(key5, onCall);
@@ -8607,7 +8786,7 @@ var effectify = (fn3, onError4, onSyncError) => (...args2) => callback2((resume)
   let pending;
   try {
     fn3(...args2, (err, result3) => {
-      const effect2 = err ? onError4 ? suspend2(() => fail5(onError4(err, args2))) : fail5(err) : succeed5(result3);
+      const effect2 = err ? onError4 ? suspend2(() => fail6(onError4(err, args2))) : fail6(err) : succeed6(result3);
       if (synchronous) {
         pending ??= effect2;
       } else {
@@ -8615,7 +8794,7 @@ var effectify = (fn3, onError4, onSyncError) => (...args2) => callback2((resume)
       }
     });
   } catch (err) {
-    pending = onSyncError ? fail5(onSyncError(err, args2)) : die3(err);
+    pending = onSyncError ? fail6(onSyncError(err, args2)) : die3(err);
   }
   synchronous = false;
   if (pending) {
@@ -8633,8 +8812,10 @@ var catchEager2 = catchEager;
 var fnUntracedEager2 = fnUntracedEager;
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Fiber.js
+var join = fiberJoin;
 var interrupt3 = fiberInterrupt;
 var getCurrent = getCurrentFiber;
+var runIn = fiberRunIn;
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/MutableList.js
 var Empty = /* @__PURE__ */ Symbol.for("effect/MutableList/Empty");
@@ -8644,10 +8825,10 @@ var make10 = () => ({
   length: 0
 });
 var compactHead = (self) => {
-  const head5 = self.head;
-  if (head5.offset >= 1024 && head5 === self.tail && head5.mutable && (head5.array.length - head5.offset) * 8 <= head5.offset) {
+  const head6 = self.head;
+  if (head6.offset >= 1024 && head6 === self.tail && head6.mutable && (head6.array.length - head6.offset) * 8 <= head6.offset) {
     self.head = self.tail = {
-      array: head5.array.slice(head5.offset),
+      array: head6.array.slice(head6.offset),
       mutable: true,
       offset: 0,
       next: void 0
@@ -8713,11 +8894,11 @@ var QueueProto = {
     };
   }
 };
-var make11 = (options3) => withFiber((fiber3) => {
+var make11 = (options4) => withFiber((fiber3) => {
   const self = Object.create(QueueProto);
   self.dispatcher = fiber3.currentDispatcher;
-  self.capacity = options3?.capacity ?? Number.POSITIVE_INFINITY;
-  self.strategy = options3?.strategy ?? "suspend";
+  self.capacity = options4?.capacity ?? Number.POSITIVE_INFINITY;
+  self.strategy = options4?.strategy ?? "suspend";
   self.messages = make10();
   self.scheduleRunning = false;
   self.state = {
@@ -8757,15 +8938,15 @@ var failCauseUnsafe = (self, cause) => {
     return false;
   }
   const exit3 = exitFailCause(cause);
-  const fail12 = exitZipRight(exit3, exitFailDone);
+  const fail13 = exitZipRight(exit3, exitFailDone);
   if (self.state.offers.size === 0 && self.messages.length === 0) {
-    finalize(self, fail12);
+    finalize(self, fail13);
     return true;
   }
   self.state = {
     ...self.state,
     _tag: "Closing",
-    exit: fail12
+    exit: fail13
   };
   scheduleReleaseTaker(self);
   return true;
@@ -8783,7 +8964,7 @@ var shutdownUnsafe = (self) => {
   }
   return true;
 };
-var take2 = (self) => suspendTake(() => takeUnsafe(self) ?? andThen(awaitTake(self, () => canTake(self, 1)), take2(self)));
+var take2 = (self) => suspendTake(() => takeUnsafe(self) ?? andThen2(awaitTake(self, () => canTake(self, 1)), take2(self)));
 var takeUnsafe = (self) => {
   if (self.state._tag === "Done") {
     return self.state.exit;
@@ -8940,6 +9121,115 @@ var WebCrypto = /* @__PURE__ */ Reference("effect/crypto/WebCrypto", {
 var SecureRandom = class extends (/* @__PURE__ */ Service()("effect/crypto/SecureRandom")) {
 };
 
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Semaphore.js
+var makeUnsafe5 = (permits) => new SemaphoreImpl(permits);
+var firstAvailableWaiter = (self) => {
+  for (const waiter of self.waiters) {
+    if (waiter.permits <= self.free) return waiter;
+  }
+};
+var takePermits = (self, n, onAcquire, restore = identity) => withFiber((fiber3) => {
+  if (self.free >= n && firstAvailableWaiter(self) === void 0) {
+    self.taken += n;
+    return onAcquire();
+  }
+  const waiter = {
+    permits: n,
+    resume: void 0
+  };
+  const remove8 = () => {
+    if (self.waiters.delete(waiter)) self.releaseUnsafe(fiber3, 0);
+    return void 0;
+  };
+  self.waiters.add(waiter);
+  onExitUnsafe(fiber3, remove8);
+  const wait = restore(callback((resume) => {
+    if (firstAvailableWaiter(self) === waiter) {
+      resume(void_2);
+    } else {
+      waiter.resume = resume;
+    }
+  }));
+  const loop = flatMap3(wait, () => {
+    if (firstAvailableWaiter(self) !== waiter) return loop;
+    self.taken += n;
+    remove8();
+    return onAcquire();
+  });
+  return loop;
+});
+var SemaphoreImpl = class {
+  waiters = /* @__PURE__ */ new Set();
+  taken = 0;
+  permits;
+  constructor(permits) {
+    this.permits = permits;
+  }
+  get free() {
+    return this.permits - this.taken;
+  }
+  take(n) {
+    return takePermits(this, n, () => succeed3(n));
+  }
+  takeScoped(n) {
+    return uninterruptibleMask((restore) => flatMap3(scope, (scope3) => takePermits(this, n, () => scopeAddFinalizer(scope3, this.release(n)), restore)));
+  }
+  takeIfAvailable(n) {
+    return suspend(() => {
+      if (this.free < n) return succeed3(false);
+      this.taken += n;
+      return succeed3(true);
+    });
+  }
+  releaseUnsafe(fiber3, n) {
+    this.taken -= n;
+    if (this.waiters.size > 0) {
+      fiber3.currentDispatcher.scheduleTask(() => {
+        let remaining = this.free;
+        for (const waiter of Array.from(this.waiters)) {
+          if (!this.waiters.has(waiter) || waiter.permits > remaining) continue;
+          remaining -= waiter.permits;
+          const resume = waiter.resume;
+          waiter.resume = void 0;
+          resume?.(void_2);
+        }
+      }, 0);
+    }
+    return this.free;
+  }
+  resize(permits) {
+    return withFiber((fiber3) => {
+      this.permits = permits;
+      if (this.free < 0) return void_2;
+      this.releaseUnsafe(fiber3, 0);
+      return void_2;
+    });
+  }
+  release(n) {
+    return withFiber((fiber3) => succeed3(this.releaseUnsafe(fiber3, n)));
+  }
+  get releaseAll() {
+    return withFiber((fiber3) => succeed3(this.releaseUnsafe(fiber3, this.taken)));
+  }
+  withPermits(n) {
+    return (self) => uninterruptibleMask((restore) => takePermits(this, n, () => onExitPrimitive(restore(self), () => {
+      this.releaseUnsafe(getCurrentFiber(), n);
+      return void 0;
+    }, true), restore));
+  }
+  withPermit = /* @__PURE__ */ this.withPermits(1);
+  withPermitsIfAvailable(n) {
+    return (self) => uninterruptibleMask((restore) => {
+      if (this.free < n) return succeedNone2;
+      this.taken += n;
+      return onExitPrimitive(restore(asSome(self)), () => {
+        this.releaseUnsafe(getCurrentFiber(), n);
+        return void 0;
+      }, true);
+    });
+  }
+};
+
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/BigDecimal.js
 var FINITE_INT_REGEXP = /^[+-]?\d+$/;
 var TypeId16 = "~effect/BigDecimal";
@@ -9089,10 +9379,10 @@ var toExponential = (n) => {
   const normalized = normalize(n);
   const digits = `${normalized.value}`;
   const point = normalized.value < bigint03 ? 2 : 1;
-  const head5 = digits.slice(0, point);
+  const head6 = digits.slice(0, point);
   const tail = digits.slice(point);
   const exp = tail.length - normalized.scale;
-  return `${head5}${tail === "" ? "" : `.${tail}`}e${exp >= 0 ? "+" : ""}${exp}`;
+  return `${head6}${tail === "" ? "" : `.${tail}`}e${exp >= 0 ? "+" : ""}${exp}`;
 };
 var isZero2 = (n) => n.value === bigint03;
 
@@ -9381,7 +9671,7 @@ __export(Schema_exports, {
   encodeUnknownSync: () => encodeUnknownSync2,
   extendTo: () => extendTo,
   fieldsAssign: () => fieldsAssign,
-  flip: () => flip4,
+  flip: () => flip5,
   fromBrand: () => fromBrand,
   fromFormData: () => fromFormData2,
   fromJsonString: () => fromJsonString2,
@@ -9602,6 +9892,7 @@ var binaryUnits = [decimalUnits[0], {
 }];
 var allUnits = [...decimalUnits, .../* @__PURE__ */ binaryUnits.slice(1)];
 var unitsByName = /* @__PURE__ */ new Map(/* @__PURE__ */ allUnits.flatMap((unit) => unit.names.map((name) => [name, unit])));
+var unitsBySymbol = /* @__PURE__ */ new Map(/* @__PURE__ */ allUnits.map((unit) => [unit.symbol, unit]));
 var make13 = (value3) => value3;
 var zero3 = /* @__PURE__ */ make13(bigint04);
 var invalid2 = (message) => {
@@ -9613,14 +9904,25 @@ var fromNumber = (input) => {
   }
   return make13(BigInt(input));
 };
+var fromQuantity = (quantity, unit) => {
+  if (typeof quantity === "bigint") {
+    if (quantity < bigint04) return invalid2(`expected a non-negative quantity, received ${quantity}`);
+    return make13(quantity * unit.factor);
+  }
+  const value3 = quantity * Number(unit.factor);
+  if (!Number.isSafeInteger(value3) || value3 < 0) {
+    return invalid2(`expected an exact non-negative safe-integer byte result, received ${quantity} ${unit.symbol}`);
+  }
+  return make13(BigInt(value3));
+};
 var fromStringUnsafe = (input) => {
-  const match7 = /^\s*(\d+)(?:\.(\d+))?\s*([A-Za-z]+)\s*$/.exec(input);
-  if (match7 === null) return invalid2(`unsupported syntax ${JSON.stringify(input)}`);
-  const unit = unitsByName.get(match7[3]);
-  if (unit === void 0) return invalid2(`unsupported unit ${JSON.stringify(match7[3])}`);
-  const fraction = match7[2] ?? "";
+  const match8 = /^\s*(\d+)(?:\.(\d+))?\s*([A-Za-z]+)\s*$/.exec(input);
+  if (match8 === null) return invalid2(`unsupported syntax ${JSON.stringify(input)}`);
+  const unit = unitsByName.get(match8[3]);
+  if (unit === void 0) return invalid2(`unsupported unit ${JSON.stringify(match8[3])}`);
+  const fraction = match8[2] ?? "";
   const scale = BigInt(10) ** BigInt(fraction.length);
-  const numerator = BigInt(match7[1] + fraction) * unit.factor;
+  const numerator = BigInt(match8[1] + fraction) * unit.factor;
   if (numerator % scale !== bigint04) {
     return invalid2(`${JSON.stringify(input)} does not represent an integral number of bytes`);
   }
@@ -9641,9 +9943,12 @@ var fromInputUnsafe2 = (input) => {
 };
 var fromInput2 = /* @__PURE__ */ liftThrowable(fromInputUnsafe2);
 var bytes = (value3) => typeof value3 === "bigint" ? fromInputUnsafe2(value3) : fromNumber(value3);
+var unitConstructor = (symbol5) => (value3) => fromQuantity(value3, unitsBySymbol.get(symbol5));
+var mebibytes = /* @__PURE__ */ unitConstructor("MiB");
 var isByteSize = (input) => typeof input === "bigint" && input >= bigint04;
 var toBigInt = (self) => self;
 var toNumber2 = toNumber;
+var toNumberUnsafe = (self) => getOrThrowWith(toNumber2(self), () => new Error(`ByteSize exceeds Number.MAX_SAFE_INTEGER: ${self}`));
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Chunk.js
 var TypeId17 = "~effect/Chunk";
@@ -9654,7 +9959,7 @@ function copy(src, srcPos, dest, destPos, len) {
   return dest;
 }
 var emptyArray = [];
-var makeEquivalence4 = (isEquivalent) => make3((self, that) => {
+var makeEquivalence5 = (isEquivalent) => make3((self, that) => {
   if (self.length !== that.length) {
     return false;
   }
@@ -9667,7 +9972,7 @@ var makeEquivalence4 = (isEquivalent) => make3((self, that) => {
   }
   return true;
 });
-var _equivalence = /* @__PURE__ */ makeEquivalence4(equals);
+var _equivalence = /* @__PURE__ */ makeEquivalence5(equals);
 var ChunkProto = {
   [TypeId17]: {
     _A: (_) => _
@@ -9817,7 +10122,7 @@ __export(Aead_exports, {
   aes256Gcm: () => aes256Gcm,
   chacha20Poly1305: () => chacha20Poly13052,
   fromCryptoKey: () => fromCryptoKey2,
-  isKey: () => isKey,
+  isKey: () => isKey2,
   key: () => key,
   layerWebCrypto: () => layerWebCrypto,
   layerWebCryptoWith: () => layerWebCryptoWith,
@@ -10579,18 +10884,18 @@ var xchacha20Poly1305 = /* @__PURE__ */ _poly1305_aead(xchacha20);
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/crypto/internal/webCrypto.js
 var subtleUnavailable = () => new Error("crypto.subtle is unavailable; browsers expose it only in secure contexts");
-var fail6 = (module, method, reason) => fail5(new CryptoError({
+var fail7 = (module, method, reason) => fail6(new CryptoError({
   module,
   method,
   reason
 }));
-var invalidKey = (module, method, description) => fail6(module, method, new InvalidKey({
+var invalidKey = (module, method, description) => fail7(module, method, new InvalidKey({
   description
 }));
-var notExtractable = (module, method) => fail6(module, method, new NotExtractable({
+var notExtractable = (module, method) => fail7(module, method, new NotExtractable({
   description: "The CryptoKey is not extractable"
 }));
-var rehome = (module, method) => (error2) => fail6(module, method, error2.reason);
+var rehome = (module, method) => (error2) => fail7(module, method, error2.reason);
 var Failure = class {
   reason;
   constructor(reason) {
@@ -10674,10 +10979,10 @@ var makeBytes = (proto, algorithm, bytes2) => make14(proto, algorithm, {
   bytes: bytes2
 });
 var checkKeyLength = (algorithm) => (bytes2) => bytes2.length === algorithm.keyLength ? void 0 : `Expected a ${algorithm.keyLength}-byte key for ${algorithm.name}, not ${bytes2.length} bytes`;
-var fromBytes = (module, method, proto, algorithm, bytes2, check2) => suspend2(() => {
+var fromBytes = (module, method, proto, algorithm, bytes2, check3) => suspend2(() => {
   if (!(bytes2 instanceof Uint8Array)) return invalidKey(module, method, "Expected the key as a Uint8Array");
-  const problem = check2(bytes2);
-  return problem === void 0 ? succeed5(makeBytes(proto, algorithm, copyBytes2(bytes2))) : invalidKey(module, method, problem);
+  const problem = check3(bytes2);
+  return problem === void 0 ? succeed6(makeBytes(proto, algorithm, copyBytes2(bytes2))) : invalidKey(module, method, problem);
 });
 var checkAesLength = (name, keyLength) => (algorithm) => {
   const length2 = algorithm.length;
@@ -10712,7 +11017,7 @@ var importedAlgorithm = (algorithm, cryptoKey) => {
 };
 var fromCryptoKey = (module, method, proto, algorithm, cryptoKey, expected) => suspend2(() => {
   const problem = checkCryptoKey(cryptoKey, expected);
-  return problem === void 0 ? succeed5(make14(proto, importedAlgorithm(algorithm, cryptoKey), {
+  return problem === void 0 ? succeed6(make14(proto, importedAlgorithm(algorithm, cryptoKey), {
     _tag: "CryptoKey",
     cryptoKey
   })) : invalidKey(module, method, problem);
@@ -10720,7 +11025,7 @@ var fromCryptoKey = (module, method, proto, algorithm, cryptoKey, expected) => s
 var exportRaw = async (subtle, cryptoKey) => new Uint8Array(await subtle.exportKey("raw", cryptoKey));
 var toBytes = (module, key5, exportKey2) => suspend2(() => {
   const stored = material(key5);
-  if (stored._tag === "Bytes") return succeed5(copyBytes2(stored.bytes));
+  if (stored._tag === "Bytes") return succeed6(copyBytes2(stored.bytes));
   if (!stored.cryptoKey.extractable) return notExtractable(module, "toBytes");
   return runWithReference(module, "toBytes", key5.algorithm.name, (subtle) => exportKey2(subtle, stored.cryptoKey));
 });
@@ -10769,23 +11074,23 @@ var xchacha20Poly13052 = {
   implementation: /* @__PURE__ */ chachaImplementation(xchacha20Poly1305)
 };
 var KeyProto = /* @__PURE__ */ redactedProto(TypeId19, "Aead.Key");
-var isKey = (u) => hasProperty(u, TypeId19);
+var isKey2 = (u) => hasProperty(u, TypeId19);
 var Aead = class extends (/* @__PURE__ */ Service()("effect/crypto/Aead")) {
 };
-var fail7 = (method, reason) => fail6("Aead", method, reason);
-var decryptionFailed = () => fail7("decrypt", new DecryptionFailed());
+var fail8 = (method, reason) => fail7("Aead", method, reason);
+var decryptionFailed = () => fail8("decrypt", new DecryptionFailed());
 var maxGcmPlaintext = 2 ** 36 - 32;
 var tagLength = 16;
-var checkArguments = (method, key5, data, options3) => {
+var checkArguments = (method, key5, data, options4) => {
   const algorithm = key5.algorithm;
-  if (options3.nonce.length !== algorithm.nonceLength) {
-    return fail7(method, new InvalidArgument({
+  if (options4.nonce.length !== algorithm.nonceLength) {
+    return fail8(method, new InvalidArgument({
       description: `${algorithm.name} nonces must contain exactly ${algorithm.nonceLength} bytes`
     }));
   }
   if (method === "encrypt") {
     if (algorithm.implementation === void 0 && data.length > maxGcmPlaintext) {
-      return fail7(method, new InvalidArgument({
+      return fail8(method, new InvalidArgument({
         description: "AES-GCM plaintext cannot exceed 2^36 - 32 bytes"
       }));
     }
@@ -10794,47 +11099,47 @@ var checkArguments = (method, key5, data, options3) => {
   }
   return void 0;
 };
-var runImplementation = (method, implementation, key5, data, options3) => {
+var runImplementation = (method, implementation, key5, data, options4) => {
   const stored = material(key5);
   if (stored._tag !== "Bytes") {
-    return fail7(method, new InvalidKey({
+    return fail8(method, new InvalidKey({
       description: `${key5.algorithm.name} keys must hold bytes`
     }));
   }
-  const aad = options3.aad ?? new Uint8Array(0);
+  const aad = options4.aad ?? new Uint8Array(0);
   if (method === "encrypt") {
-    return sync2(() => implementation.encrypt(stored.bytes, options3.nonce, data, aad));
+    return sync2(() => implementation.encrypt(stored.bytes, options4.nonce, data, aad));
   }
   return suspend2(() => {
-    const plaintext = implementation.decrypt(stored.bytes, options3.nonce, data, aad);
-    return plaintext === void 0 ? decryptionFailed() : succeed5(plaintext);
+    const plaintext = implementation.decrypt(stored.bytes, options4.nonce, data, aad);
+    return plaintext === void 0 ? decryptionFailed() : succeed6(plaintext);
   });
 };
-var layerWebCryptoWith = (options3) => effect(Aead, gen2(function* () {
+var layerWebCryptoWith = (options4) => effect(Aead, gen3(function* () {
   const random3 = yield* SecureRandom;
   const crypto2 = yield* WebCrypto;
   const cryptoKeyFor = makeCache((subtle, bytes2) => subtle.importKey("raw", bytes2, "AES-GCM", false, ["encrypt", "decrypt"]));
-  const implementations = options3.implementations;
+  const implementations = options4.implementations;
   const implementationFor = (key5) => {
     const supplied = implementations?.[key5.algorithm.name];
     return supplied !== void 0 && material(key5)._tag === "Bytes" ? supplied : key5.algorithm.implementation;
   };
-  const gcm = (method, key5, data, options4) => {
+  const gcm = (method, key5, data, options5) => {
     const params2 = {
       name: "AES-GCM",
-      iv: options4.nonce,
+      iv: options5.nonce,
       tagLength: 128,
-      ...options4.aad === void 0 ? {} : {
-        additionalData: options4.aad
+      ...options5.aad === void 0 ? {} : {
+        additionalData: options5.aad
       }
     };
     return run("Aead", method, key5.algorithm.name, crypto2, async (subtle) => new Uint8Array(await subtle[method](params2, await cryptoKeyFor(subtle, key5), data)), (cause) => webCryptoError("Aead", method, key5.algorithm.name, cause, method === "decrypt" ? () => new DecryptionFailed() : void 0));
   };
-  const run4 = (method) => (key5, data, options4) => suspend2(() => {
-    const failure = checkArguments(method, key5, data, options4);
+  const run4 = (method) => (key5, data, options5) => suspend2(() => {
+    const failure = checkArguments(method, key5, data, options5);
     if (failure !== void 0) return failure;
     const implementation = implementationFor(key5);
-    return implementation === void 0 ? gcm(method, key5, data, options4) : runImplementation(method, implementation, key5, data, options4);
+    return implementation === void 0 ? gcm(method, key5, data, options5) : runImplementation(method, implementation, key5, data, options5);
   });
   return Aead.of({
     generateKey: (algorithm) => map8(random3.randomBytes(algorithm.keyLength), (bytes2) => makeBytes(KeyProto, algorithm, bytes2)),
@@ -10862,7 +11167,7 @@ __export(Cipher_exports, {
   aes256Cbc: () => aes256Cbc,
   aes256Ctr: () => aes256Ctr,
   fromCryptoKey: () => fromCryptoKey3,
-  isKey: () => isKey2,
+  isKey: () => isKey3,
   key: () => key2,
   layerWebCrypto: () => layerWebCrypto2,
   toBytes: () => toBytes3
@@ -10889,10 +11194,10 @@ var aes256Cbc = {
   keyLength: 32
 };
 var KeyProto2 = /* @__PURE__ */ redactedProto(TypeId20, "Cipher.Key");
-var isKey2 = (u) => hasProperty(u, TypeId20);
+var isKey3 = (u) => hasProperty(u, TypeId20);
 var Cipher = class extends (/* @__PURE__ */ Service()("effect/crypto/Cipher")) {
 };
-var fail8 = (method, reason) => fail6("Cipher", method, reason);
+var fail9 = (method, reason) => fail7("Cipher", method, reason);
 var blockLength = 16;
 var params = (algorithm, iv) => algorithm.mode === "AES-CTR" ? {
   name: "AES-CTR",
@@ -10902,21 +11207,21 @@ var params = (algorithm, iv) => algorithm.mode === "AES-CTR" ? {
   name: "AES-CBC",
   iv
 };
-var layerWebCrypto2 = /* @__PURE__ */ effect(Cipher, /* @__PURE__ */ gen2(function* () {
+var layerWebCrypto2 = /* @__PURE__ */ effect(Cipher, /* @__PURE__ */ gen3(function* () {
   const random3 = yield* SecureRandom;
   const crypto2 = yield* WebCrypto;
   const cryptoKeyFor = makeCache((subtle, bytes2, algorithm) => subtle.importKey("raw", bytes2, algorithm.mode, false, ["encrypt", "decrypt"]));
-  const run4 = (method) => (key5, data, options3) => suspend2(() => {
-    if (options3.iv.length !== blockLength) {
-      return fail8(method, new InvalidArgument({
+  const run4 = (method) => (key5, data, options4) => suspend2(() => {
+    if (options4.iv.length !== blockLength) {
+      return fail9(method, new InvalidArgument({
         description: "IVs must contain exactly 16 bytes"
       }));
     }
     const cbc = key5.algorithm.mode === "AES-CBC";
     if (method === "decrypt" && cbc && (data.length === 0 || data.length % blockLength !== 0)) {
-      return fail8(method, new DecryptionFailed());
+      return fail9(method, new DecryptionFailed());
     }
-    return run("Cipher", method, key5.algorithm.name, crypto2, async (subtle) => new Uint8Array(await subtle[method](params(key5.algorithm, options3.iv), await cryptoKeyFor(subtle, key5), data)), (cause) => webCryptoError("Cipher", method, key5.algorithm.name, cause, method === "decrypt" && cbc ? () => new DecryptionFailed() : void 0));
+    return run("Cipher", method, key5.algorithm.name, crypto2, async (subtle) => new Uint8Array(await subtle[method](params(key5.algorithm, options4.iv), await cryptoKeyFor(subtle, key5), data)), (cause) => webCryptoError("Cipher", method, key5.algorithm.name, cause, method === "decrypt" && cbc ? () => new DecryptionFailed() : void 0));
   });
   return Cipher.of({
     generateKey: (algorithm) => map8(random3.randomBytes(algorithm.keyLength), (bytes2) => makeBytes(KeyProto2, algorithm, bytes2)),
@@ -11254,7 +11559,7 @@ __export(Mac_exports, {
   hmacSha256: () => hmacSha256,
   hmacSha384: () => hmacSha384,
   hmacSha512: () => hmacSha512,
-  isKey: () => isKey3,
+  isKey: () => isKey4,
   key: () => key3,
   layerWebCrypto: () => layerWebCrypto3,
   layerWebCryptoWith: () => layerWebCryptoWith2,
@@ -11279,7 +11584,7 @@ var hmacSha512 = {
   hash: sha512
 };
 var KeyProto3 = /* @__PURE__ */ redactedProto(TypeId21, "Mac.Key");
-var isKey3 = (u) => hasProperty(u, TypeId21);
+var isKey4 = (u) => hasProperty(u, TypeId21);
 var blockSizes = {
   "MD5": 64,
   "SHA-1": 64,
@@ -11293,11 +11598,11 @@ var importParams = (algorithm) => ({
   name: "HMAC",
   hash: algorithm.hash.name
 });
-var layerWebCryptoWith2 = (options3) => effect(Mac, gen2(function* () {
+var layerWebCryptoWith2 = (options4) => effect(Mac, gen3(function* () {
   const random3 = yield* SecureRandom;
   const crypto2 = yield* WebCrypto;
   const cryptoKeyFor = makeCache((subtle, bytes2, algorithm) => subtle.importKey("raw", bytes2, importParams(algorithm), false, ["sign", "verify"]));
-  const hmac = options3.hmac;
+  const hmac = options4.hmac;
   const hmacTag = (key5) => {
     if (hmac === void 0) return void 0;
     const stored = material(key5);
@@ -11343,7 +11648,7 @@ var PublicKeyTypeId2 = "~effect/crypto/KeyWrap/PublicKey";
 var KeyProto4 = /* @__PURE__ */ redactedProto(KeyTypeId, "KeyWrap.Key");
 var PrivateKeyProto2 = /* @__PURE__ */ redactedProto(PrivateKeyTypeId2, "KeyWrap.PrivateKey");
 var PublicKeyProto2 = /* @__PURE__ */ redactedProto(PublicKeyTypeId2, "KeyWrap.PublicKey");
-var isKey4 = (u) => hasProperty(u, KeyTypeId);
+var isKey5 = (u) => hasProperty(u, KeyTypeId);
 var isPrivateKey2 = (u) => hasProperty(u, PrivateKeyTypeId2);
 var isPublicKey2 = (u) => hasProperty(u, PublicKeyTypeId2);
 var specOf2 = (algorithm) => ({
@@ -11370,7 +11675,7 @@ var secretFamily = (algorithm) => "nonceLength" in algorithm ? Aead_exports : "m
   toBytes: toBytes7
 } : Mac_exports;
 var key4 = (algorithm, bytes2) => fromBytes("KeyWrap", "key", KeyProto4, algorithm, bytes2, checkKeyLength(algorithm));
-var toBytes7 = (key5) => isKey4(key5) ? toBytes("KeyWrap", key5, exportRaw) : toBytes4(family2, key5);
+var toBytes7 = (key5) => isKey5(key5) ? toBytes("KeyWrap", key5, exportRaw) : toBytes4(family2, key5);
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/crypto/Signature.js
 var PrivateKeyTypeId3 = "~effect/crypto/Signature/PrivateKey";
@@ -11437,7 +11742,7 @@ var toBytes8 = (key5) => toBytes4(family3, key5);
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/crypto/KeyFormat.js
 var invalidKey2 = (method, description) => invalidKey("KeyFormat", method, description);
-var unsupported = (method, description) => fail6("KeyFormat", method, new Unsupported({
+var unsupported = (method, description) => fail7("KeyFormat", method, new Unsupported({
   description
 }));
 var familyOf = (algorithm) => {
@@ -11465,11 +11770,11 @@ var labels = {
 };
 var pemPattern = /^-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END ([A-Z0-9 ]+)-----$/;
 var fromPem = (label, text2) => {
-  const match7 = pemPattern.exec(text2.trim());
-  if (match7 === null || match7[1] !== label || match7[3] !== label) {
+  const match8 = pemPattern.exec(text2.trim());
+  if (match8 === null || match8[1] !== label || match8[3] !== label) {
     return `Expected exactly one PEM block labelled ${label}`;
   }
-  const der = decode2(match7[2].replace(/\r?\n/g, ""));
+  const der = decode2(match8[2].replace(/\r?\n/g, ""));
   return isSuccess2(der) ? der.success : `The ${label} PEM block is not valid base64`;
 };
 var toPem = (label, der) => {
@@ -11504,9 +11809,9 @@ var sec1ToPkcs8 = (sec1, curve) => {
     description: "Malformed SEC1 ECPrivateKey"
   };
   const outer = readOnly(sec1, sequence);
-  const fields = outer === void 0 ? void 0 : children(sec1, outer);
-  if (fields === void 0 || fields.length < 2) return malformed;
-  const [version, privateKey3, ...rest] = fields;
+  const fields2 = outer === void 0 ? void 0 : children(sec1, outer);
+  if (fields2 === void 0 || fields2.length < 2) return malformed;
+  const [version, privateKey3, ...rest] = fields2;
   if (version.tag !== integer || privateKey3.tag !== octetString) return malformed;
   const params2 = rest.find((field) => field.tag === 160);
   const point = rest.find((field) => field.tag === 161);
@@ -11526,15 +11831,15 @@ var sec1ToPkcs8 = (sec1, curve) => {
 };
 var checkEcPkcs8 = (pkcs8, curve) => {
   const outer = readOnly(pkcs8, sequence);
-  const fields = outer === void 0 ? void 0 : children(pkcs8, outer);
-  if (fields === void 0 || fields.length < 3) return void 0;
-  if (!equals4(slice(pkcs8, fields[1]), ecAlgorithm(curve))) {
+  const fields2 = outer === void 0 ? void 0 : children(pkcs8, outer);
+  if (fields2 === void 0 || fields2.length < 3) return void 0;
+  if (!equals4(slice(pkcs8, fields2[1]), ecAlgorithm(curve))) {
     return {
       reason: "InvalidKey",
       description: `Expected a ${curve} EC private key`
     };
   }
-  const octets = fields[2];
+  const octets = fields2[2];
   if (octets.tag !== octetString) return void 0;
   const inner = read(pkcs8, octets.start, octets.end);
   if (inner === void 0 || inner.tag !== sequence) return void 0;
@@ -11615,7 +11920,7 @@ var joseOf = (algorithm) => {
 };
 var publicMembers = ["kty", "crv", "x", "y", "n", "e"];
 var privateMembers = [...publicMembers, "d", "p", "q", "dp", "dq", "qi"];
-var pick = (jwk, members) => {
+var pick2 = (jwk, members) => {
   const out = {};
   for (const member of members) {
     const value3 = jwk[member];
@@ -11638,13 +11943,13 @@ var checkJwk = (data, algorithm, role) => {
   switch (role) {
     case "public":
       if (data.d !== void 0) return "A public JWK cannot contain d";
-      return pick({
+      return pick2({
         ...data,
         kty: expected.kty
       }, publicMembers);
     case "private":
       if (typeof data.d !== "string") return "A private JWK must contain d";
-      return pick({
+      return pick2({
         ...data,
         kty: expected.kty
       }, privateMembers);
@@ -11727,16 +12032,16 @@ var encodeAsymmetric = (format9, key5, family4) => suspend2(() => {
   const target = format9._tag === "jwk" ? "jwk" : format9._tag === "spki" ? "spki" : "pkcs8";
   if (stored._tag === "Bytes") {
     if (target === "pkcs8" && role === "private" && spec.seedPrefix === void 0) {
-      return succeed5(copyBytes2(stored.bytes));
+      return succeed6(copyBytes2(stored.bytes));
     }
     if (target === "spki" && role === "public" && spec.publicFormat === "spki") {
-      return succeed5(copyBytes2(stored.bytes));
+      return succeed6(copyBytes2(stored.bytes));
     }
   }
   return runWithReference("KeyFormat", "encode", key5.algorithm.name, async (subtle) => {
     const cryptoKey = stored._tag === "CryptoKey" ? stored.cryptoKey : role === "private" ? await importPrivate(subtle, stored.bytes, spec, true) : await importPublic(subtle, stored.bytes, spec);
     if (target === "jwk") {
-      return pick(await subtle.exportKey("jwk", cryptoKey), role === "private" ? privateMembers : publicMembers);
+      return pick2(await subtle.exportKey("jwk", cryptoKey), role === "private" ? privateMembers : publicMembers);
     }
     return new Uint8Array(await subtle.exportKey(target, cryptoKey));
   });
@@ -11759,7 +12064,7 @@ var isTimeZoneNamed2 = isTimeZoneNamed;
 var isUtc2 = isUtc;
 var isZoned2 = isZoned;
 var Equivalence5 = Equivalence2;
-var makeUnsafe5 = makeUnsafe4;
+var makeUnsafe6 = makeUnsafe4;
 var makeZonedUnsafe2 = makeZonedUnsafe;
 var make15 = make8;
 var makeZonedFromString2 = makeZonedFromString;
@@ -12446,19 +12751,19 @@ var HashSetProto = {
   }
 };
 var makeImpl2 = (keyMap2) => {
-  const set6 = Object.create(HashSetProto);
-  set6[HashSetTypeId] = HashSetTypeId;
-  set6.keyMap = keyMap2;
-  return set6;
+  const set7 = Object.create(HashSetProto);
+  set7[HashSetTypeId] = HashSetTypeId;
+  set7.keyMap = keyMap2;
+  return set7;
 };
 var isHashSet = (u) => hasProperty(u, HashSetTypeId);
 var keyMap = (self) => self.keyMap;
 var fromIterable5 = (values2) => {
-  let map12 = empty5();
+  let map14 = empty5();
   for (const value3 of values2) {
-    map12 = set2(map12, value3, true);
+    map14 = set2(map14, value3, true);
   }
-  return makeImpl2(map12);
+  return makeImpl2(map14);
 };
 var has4 = (self, value3) => has3(keyMap(self), value3);
 var size4 = (self) => size2(keyMap(self));
@@ -12574,7 +12879,7 @@ function parseSetCookie(header) {
       valueEncoded
     });
   }
-  const options3 = {};
+  const options4 = {};
   for (let i = 1; i < parts2.length; i++) {
     const part = parts2[i];
     const equalIndex = part.indexOf("=");
@@ -12587,7 +12892,7 @@ function parseSetCookie(header) {
         }
         const domain = value4.trim().replace(/^\./, "");
         if (domain) {
-          options3.domain = domain;
+          options4.domain = domain;
         }
         break;
       }
@@ -12597,7 +12902,7 @@ function parseSetCookie(header) {
         }
         const date = new Date(value4);
         if (!isNaN(date.getTime())) {
-          options3.expires = date;
+          options4.expires = date;
         }
         break;
       }
@@ -12605,7 +12910,7 @@ function parseSetCookie(header) {
         if (value4 === void 0 || !maxAgeRegExp.test(value4)) {
           break;
         }
-        options3.maxAge = seconds(parseInt(value4, 10));
+        options4.maxAge = seconds(parseInt(value4, 10));
         break;
       }
       case "path": {
@@ -12613,7 +12918,7 @@ function parseSetCookie(header) {
           break;
         }
         if (value4[0] === "/") {
-          options3.path = value4;
+          options4.path = value4;
         }
         break;
       }
@@ -12623,27 +12928,27 @@ function parseSetCookie(header) {
         }
         switch (value4.toLowerCase()) {
           case "low":
-            options3.priority = "low";
+            options4.priority = "low";
             break;
           case "medium":
-            options3.priority = "medium";
+            options4.priority = "medium";
             break;
           case "high":
-            options3.priority = "high";
+            options4.priority = "high";
             break;
         }
         break;
       }
       case "httponly": {
-        options3.httpOnly = true;
+        options4.httpOnly = true;
         break;
       }
       case "secure": {
-        options3.secure = true;
+        options4.secure = true;
         break;
       }
       case "partitioned": {
-        options3.partitioned = true;
+        options4.partitioned = true;
         break;
       }
       case "samesite": {
@@ -12652,13 +12957,13 @@ function parseSetCookie(header) {
         }
         switch (value4.toLowerCase()) {
           case "lax":
-            options3.sameSite = "lax";
+            options4.sameSite = "lax";
             break;
           case "strict":
-            options3.sameSite = "strict";
+            options4.sameSite = "strict";
             break;
           case "none":
-            options3.sameSite = "none";
+            options4.sameSite = "none";
             break;
         }
         break;
@@ -12669,9 +12974,10 @@ function parseSetCookie(header) {
     name,
     value: value3,
     valueEncoded,
-    options: Object.keys(options3).length > 0 ? options3 : void 0
+    options: Object.keys(options4).length > 0 ? options4 : void 0
   });
 }
+var empty7 = /* @__PURE__ */ fromIterable7([]);
 var fieldContentRegExp = /^[\u0009\u0020-\u007e\u0080-\u00ff]+$/;
 var cookieNameRegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 var cookieWhitespaceRegExp = /^[\t ]+|[\t ]+$/g;
@@ -12690,9 +12996,9 @@ var CookieProto = {
     };
   }
 };
-function makeCookie(name, value3, options3) {
+function makeCookie(name, value3, options4) {
   const encodedValue = encodeURIComponent(value3);
-  const error2 = validateCookie(name, encodedValue, options3);
+  const error2 = validateCookie(name, encodedValue, options4);
   if (error2 !== void 0) {
     return fail2(error2);
   }
@@ -12700,27 +13006,27 @@ function makeCookie(name, value3, options3) {
     name,
     value: value3,
     valueEncoded: encodedValue,
-    options: options3
+    options: options4
   }));
 }
-function validateCookie(name, encodedValue, options3) {
+function validateCookie(name, encodedValue, options4) {
   if (!cookieNameRegExp.test(name)) {
     return CookiesError.fromReason("InvalidCookieName");
   }
   if (encodedValue && !fieldContentRegExp.test(encodedValue)) {
     return CookiesError.fromReason("InvalidCookieValue");
   }
-  if (options3?.domain !== void 0 && !cookieDomainRegExp.test(options3.domain)) {
+  if (options4?.domain !== void 0 && !cookieDomainRegExp.test(options4.domain)) {
     return CookiesError.fromReason("InvalidCookieDomain");
   }
-  if (options3?.path !== void 0 && !cookiePathRegExp.test(options3.path)) {
+  if (options4?.path !== void 0 && !cookiePathRegExp.test(options4.path)) {
     return CookiesError.fromReason("InvalidCookiePath");
   }
-  if (options3?.maxAge !== void 0 && !isFinite(fromInputUnsafe(options3.maxAge))) {
+  if (options4?.maxAge !== void 0 && !isFinite(fromInputUnsafe(options4.maxAge))) {
     return CookiesError.fromReason("CookieInfinityMaxAge");
   }
 }
-var makeCookieUnsafe = (name, value3, options3) => getOrThrow(makeCookie(name, value3, options3));
+var makeCookieUnsafe = (name, value3, options4) => getOrThrow(makeCookie(name, value3, options4));
 function serializeCookie(self) {
   const error2 = validateCookie(self.name, self.valueEncoded, self.options);
   if (error2 !== void 0) {
@@ -12730,19 +13036,19 @@ function serializeCookie(self) {
   if (self.options === void 0) {
     return str;
   }
-  const options3 = self.options;
-  if (options3.maxAge !== void 0) {
-    const maxAge = toSeconds(fromInputUnsafe(options3.maxAge));
+  const options4 = self.options;
+  if (options4.maxAge !== void 0) {
+    const maxAge = toSeconds(fromInputUnsafe(options4.maxAge));
     str += "; Max-Age=" + Math.trunc(maxAge);
   }
-  if (options3.domain !== void 0 && !options3.hostOnly) {
-    str += "; Domain=" + options3.domain;
+  if (options4.domain !== void 0 && !options4.hostOnly) {
+    str += "; Domain=" + options4.domain;
   }
-  if (options3.path !== void 0) {
-    str += "; Path=" + options3.path;
+  if (options4.path !== void 0) {
+    str += "; Path=" + options4.path;
   }
-  if (options3.priority !== void 0) {
-    switch (options3.priority) {
+  if (options4.priority !== void 0) {
+    switch (options4.priority) {
       case "low":
         str += "; Priority=Low";
         break;
@@ -12754,20 +13060,20 @@ function serializeCookie(self) {
         break;
     }
   }
-  if (options3.expires !== void 0) {
-    str += "; Expires=" + options3.expires.toUTCString();
+  if (options4.expires !== void 0) {
+    str += "; Expires=" + options4.expires.toUTCString();
   }
-  if (options3.httpOnly) {
+  if (options4.httpOnly) {
     str += "; HttpOnly";
   }
-  if (options3.secure) {
+  if (options4.secure) {
     str += "; Secure";
   }
-  if (options3.partitioned) {
+  if (options4.partitioned) {
     str += "; Partitioned";
   }
-  if (options3.sameSite !== void 0) {
-    switch (options3.sameSite) {
+  if (options4.sameSite !== void 0) {
+    switch (options4.sameSite) {
       case "lax":
         str += "; SameSite=Lax";
         break;
@@ -12862,18 +13168,18 @@ var scopeCookie = (url, cookie, now2) => {
   }
   const {
     maxAge,
-    ...options3
+    ...options4
   } = cookie.options ?? {};
   return Object.assign(Object.create(CookieProto), {
     name: cookie.name,
     value: cookie.value,
     valueEncoded: cookie.valueEncoded,
     options: {
-      ...options3,
+      ...options4,
       domain,
       hostOnly: hostOnly || void 0,
-      path: options3.path?.startsWith("/") ? options3.path : defaultPath(url.pathname),
-      expires: maxAge !== void 0 ? new Date(now2 + toMillis(maxAge)) : options3.expires
+      path: options4.path?.startsWith("/") ? options4.path : defaultPath(url.pathname),
+      expires: maxAge !== void 0 ? new Date(now2 + toMillis(maxAge)) : options4.expires
     }
   });
 };
@@ -12890,7 +13196,7 @@ var Redacted_exports = {};
 __export(Redacted_exports, {
   isRedacted: () => isRedacted,
   make: () => make18,
-  makeEquivalence: () => makeEquivalence5,
+  makeEquivalence: () => makeEquivalence6,
   value: () => value2,
   wipeUnsafe: () => wipeUnsafe
 });
@@ -12909,10 +13215,10 @@ var stringOrRedacted = (val) => typeof val === "string" ? val : value(val);
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Redacted.js
 var TypeId23 = "~effect/Redacted";
 var isRedacted = (u) => hasProperty(u, TypeId23);
-var make18 = (value3, options3) => {
+var make18 = (value3, options4) => {
   const self = Object.create(Proto5);
-  if (options3?.label) {
-    self.label = options3.label;
+  if (options4?.label) {
+    self.label = options4.label;
   }
   redactedRegistry.set(self, value3);
   return self;
@@ -12938,7 +13244,7 @@ var Proto5 = {
 };
 var value2 = value;
 var wipeUnsafe = (self) => redactedRegistry.delete(self);
-var makeEquivalence5 = (isEquivalent) => make3((x, y) => isEquivalent(value2(x), value2(y)));
+var makeEquivalence6 = (isEquivalent) => make3((x, y) => isEquivalent(value2(x), value2(y)));
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/Headers.js
 var TypeId24 = /* @__PURE__ */ Symbol.for("~effect/http/Headers");
@@ -12975,11 +13281,11 @@ var Proto6 = /* @__PURE__ */ Object.defineProperties(/* @__PURE__ */ Object.crea
   }
 });
 var make19 = (input) => Object.assign(Object.create(Proto6), input);
-var Equivalence6 = /* @__PURE__ */ makeEquivalence2(/* @__PURE__ */ strictEqual());
-var empty7 = /* @__PURE__ */ Object.create(Proto6);
+var Equivalence6 = /* @__PURE__ */ makeEquivalence3(/* @__PURE__ */ strictEqual());
+var empty8 = /* @__PURE__ */ Object.create(Proto6);
 var fromInput3 = (input) => {
   if (input === void 0) {
-    return empty7;
+    return empty8;
   } else if (Symbol.iterator in input) {
     const out2 = Object.create(Proto6);
     for (const [k, v] of input) {
@@ -13132,7 +13438,7 @@ var httpDateToMillis = (input) => {
 };
 var parseHttpDate = (input) => {
   const millis2 = httpDateToMillis(input.trim());
-  return millis2 === void 0 ? fail2(HeaderParseError.fromReason("InvalidHttpDate", input)) : succeed2(makeUnsafe5(millis2));
+  return millis2 === void 0 ? fail2(HeaderParseError.fromReason("InvalidHttpDate", input)) : succeed2(makeUnsafe6(millis2));
 };
 var formatHttpDate = (self) => toDateUtc2(self).toUTCString();
 var retryAfterDateTime = (dateTime) => ({
@@ -13142,17 +13448,17 @@ var retryAfterDateTime = (dateTime) => ({
 var wholeSeconds = /^\d+$/;
 var nanosPerSecond = /* @__PURE__ */ BigInt(1e9);
 var parseRetryAfter = (input) => {
-  const trimmed = input.trim();
-  if (wholeSeconds.test(trimmed)) {
-    const seconds2 = Number(trimmed);
-    const duration3 = Number.isSafeInteger(seconds2 * 1e3) ? seconds(seconds2) : nanos(BigInt(trimmed) * nanosPerSecond);
+  const trimmed2 = input.trim();
+  if (wholeSeconds.test(trimmed2)) {
+    const seconds2 = Number(trimmed2);
+    const duration3 = Number.isSafeInteger(seconds2 * 1e3) ? seconds(seconds2) : nanos(BigInt(trimmed2) * nanosPerSecond);
     return succeed2({
       _tag: "Duration",
       duration: duration3
     });
   }
-  const millis2 = httpDateToMillis(trimmed);
-  return millis2 === void 0 ? fail2(HeaderParseError.fromReason("InvalidRetryAfter", input)) : succeed2(retryAfterDateTime(makeUnsafe5(millis2)));
+  const millis2 = httpDateToMillis(trimmed2);
+  return millis2 === void 0 ? fail2(HeaderParseError.fromReason("InvalidRetryAfter", input)) : succeed2(retryAfterDateTime(makeUnsafe6(millis2)));
 };
 var formatRetryAfter = (self) => self._tag === "Duration" ? String((toNanosUnsafe(self.duration) + nanosPerSecond - BigInt(1)) / nanosPerSecond) : formatHttpDate(self.dateTime);
 var retryAfterDelay = (self, now2) => self._tag === "Duration" ? self.duration : millis(Math.max(0, toEpochMillis2(self.dateTime) - now2));
@@ -13236,8 +13542,8 @@ var fromInputNested = (input) => {
 };
 var coerce = (value3) => isRedacted(value3) ? value3 : String(value3);
 var Equivalence7 = /* @__PURE__ */ make3((a, b) => arrayEquivalence(a.params, b.params));
-var arrayEquivalence = /* @__PURE__ */ makeEquivalence3(/* @__PURE__ */ makeEquivalence([/* @__PURE__ */ strictEqual(), /* @__PURE__ */ asEquivalence()]));
-var empty8 = /* @__PURE__ */ make20([]);
+var arrayEquivalence = /* @__PURE__ */ makeEquivalence4(/* @__PURE__ */ makeEquivalence2([/* @__PURE__ */ strictEqual(), /* @__PURE__ */ asEquivalence()]));
+var empty9 = /* @__PURE__ */ make20([]);
 var getFirst = /* @__PURE__ */ dual(2, (self, key5) => findFirst2(self.params, ([k]) => k === key5).pipe(map(([, value3]) => unwrap(value3))));
 var set5 = /* @__PURE__ */ dual(3, (self, key5, value3) => make20(append(filter3(self.params, ([k]) => k !== key5), [key5, coerce(value3)])));
 var transform = /* @__PURE__ */ dual(2, (self, f) => make20(f(self.params)));
@@ -13465,6 +13771,7 @@ var jsonSchemaAnnotationKeys = ["title", "description", "default", "examples", "
 var resolveIdentifier = /* @__PURE__ */ resolveAt("identifier");
 var resolveIdentifierFallback = /* @__PURE__ */ resolveAt(IDENTIFIER_FALLBACK_KEY);
 var resolveTitle = /* @__PURE__ */ resolveAt("title");
+var resolveDescription = /* @__PURE__ */ resolveAt("description");
 var getExpected = /* @__PURE__ */ memoize((ast) => {
   const identifier2 = resolve(ast)?.identifier;
   if (typeof identifier2 === "string") return identifier2;
@@ -13472,13 +13779,39 @@ var getExpected = /* @__PURE__ */ memoize((ast) => {
 });
 var annotationExcludedKeys = /* @__PURE__ */ new Set([SENTINELS_ANNOTATION_KEY, STRUCTURAL_ANNOTATION_KEY, "representation", "arbitraryConstraint", "toJsonSchema", "toCode", "toEquivalence", "toFormatter", "toCodec", "toCodecJson", "toCodecStringTree", "toCodecIso", "toCodecArbitrary"]);
 
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/SchemaIssue.js
+var SchemaIssue_exports = {};
+__export(SchemaIssue_exports, {
+  AnyOf: () => AnyOf,
+  Composite: () => Composite,
+  Encoding: () => Encoding,
+  Filter: () => Filter,
+  Forbidden: () => Forbidden,
+  InvalidType: () => InvalidType,
+  InvalidValue: () => InvalidValue,
+  MissingKey: () => MissingKey,
+  OneOf: () => OneOf,
+  Pointer: () => Pointer,
+  UnexpectedKey: () => UnexpectedKey,
+  defaultCheckHook: () => defaultCheckHook,
+  defaultFormatter: () => defaultFormatter,
+  defaultLeafHook: () => defaultLeafHook,
+  hasInput: () => hasInput,
+  isIssue: () => isIssue,
+  makeCompositeAtKey: () => makeCompositeAtKey,
+  makeFormatterDefault: () => makeFormatterDefault,
+  makeFormatterStandardSchemaV1: () => makeFormatterStandardSchemaV1,
+  makeSingle: () => makeSingle,
+  normalizeFilterOutput: () => normalizeFilterOutput
+});
+
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/schema/parser.js
 var missing = /* @__PURE__ */ Symbol();
-var succeed6 = succeed4;
-var missingExit = /* @__PURE__ */ succeed6(missing);
-var sameExit = /* @__PURE__ */ succeed6(missing);
+var succeed7 = succeed4;
+var missingExit = /* @__PURE__ */ succeed7(missing);
+var sameExit = /* @__PURE__ */ succeed7(missing);
 var toOption = (value3) => value3 === missing ? none2() : some2(value3);
-var fromOptionExit = (option3) => option3._tag === "None" ? missingExit : succeed6(option3.value);
+var fromOptionExit = (option3) => option3._tag === "None" ? missingExit : succeed7(option3.value);
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/SchemaIssue.js
 var TypeId27 = "~effect/SchemaIssue/Issue";
@@ -13490,8 +13823,8 @@ function hasInput(issue) {
 }
 var IssueNodeImpl = class {
   [TypeId27] = TypeId27;
-  constructor(input, options3) {
-    if (options3?.reportInput === true && input !== missing) {
+  constructor(input, options4) {
+    if (options4?.reportInput === true && input !== missing) {
       this.input = input;
     }
   }
@@ -13506,8 +13839,8 @@ var Filter = class extends IssueNodeImpl {
    * The issue that occurred.
    */
   issue;
-  constructor(filter9, issue, input, options3) {
-    super(input, options3);
+  constructor(filter9, issue, input, options4) {
+    super(input, options4);
     this.filter = filter9;
     this.issue = issue;
   }
@@ -13522,8 +13855,8 @@ var Encoding = class extends IssueNodeImpl {
    * The issue that occurred.
    */
   issue;
-  constructor(ast, issue, input, options3) {
-    super(input, options3);
+  constructor(ast, issue, input, options4) {
+    super(input, options4);
     this.ast = ast;
     this.issue = issue;
   }
@@ -13550,9 +13883,9 @@ var MissingKey = class extends IssueNodeImpl {
    * The metadata for the issue.
    */
   annotations;
-  constructor(annotations) {
+  constructor(annotations2) {
     super();
-    this.annotations = annotations;
+    this.annotations = annotations2;
   }
 };
 var UnexpectedKey = class extends IssueNodeImpl {
@@ -13561,8 +13894,8 @@ var UnexpectedKey = class extends IssueNodeImpl {
    * The schema that caused the issue.
    */
   ast;
-  constructor(ast, input, options3) {
-    super(input, options3);
+  constructor(ast, input, options4) {
+    super(input, options4);
     this.ast = ast;
   }
 };
@@ -13576,8 +13909,8 @@ var Composite = class extends IssueNodeImpl {
    * The issues that occurred.
    */
   issues;
-  constructor(ast, issues, input, options3) {
-    super(input, options3);
+  constructor(ast, issues, input, options4) {
+    super(input, options4);
     this.ast = ast;
     this.issues = issues;
   }
@@ -13588,8 +13921,8 @@ var InvalidType = class extends IssueNodeImpl {
    * The schema that caused the issue.
    */
   ast;
-  constructor(ast, input, options3) {
-    super(input, options3);
+  constructor(ast, input, options4) {
+    super(input, options4);
     this.ast = ast;
   }
 };
@@ -13599,9 +13932,9 @@ var InvalidValue = class extends IssueNodeImpl {
    * The metadata for the issue.
    */
   annotations;
-  constructor(annotations, input, options3) {
-    super(input, options3);
-    this.annotations = annotations;
+  constructor(annotations2, input, options4) {
+    super(input, options4);
+    this.annotations = annotations2;
   }
 };
 function makeCompositeAtKey(compositeAst, pointerKey, pointerIssue, compositeInput, parseOptions) {
@@ -13613,9 +13946,9 @@ var Forbidden = class extends IssueNodeImpl {
    * The metadata for the issue.
    */
   annotations;
-  constructor(annotations, input, options3) {
-    super(input, options3);
-    this.annotations = annotations;
+  constructor(annotations2, input, options4) {
+    super(input, options4);
+    this.annotations = annotations2;
   }
 };
 var AnyOf = class extends IssueNodeImpl {
@@ -13628,8 +13961,8 @@ var AnyOf = class extends IssueNodeImpl {
    * The issues that occurred.
    */
   issues;
-  constructor(ast, issues, input, options3) {
-    super(input, options3);
+  constructor(ast, issues, input, options4) {
+    super(input, options4);
     this.ast = ast;
     this.issues = issues;
   }
@@ -13644,43 +13977,43 @@ var OneOf = class extends IssueNodeImpl {
    * The schemas that were successful.
    */
   successes;
-  constructor(ast, successes, input, options3) {
-    super(input, options3);
+  constructor(ast, successes, input, options4) {
+    super(input, options4);
     this.ast = ast;
     this.successes = successes;
   }
 };
-function makeFilterIssue(entry, input, options3) {
+function makeFilterIssue(entry, input, options4) {
   if (isIssue(entry)) {
     return entry;
   }
   if (typeof entry === "string") {
     return new InvalidValue({
       message: entry
-    }, input, options3);
+    }, input, options4);
   }
   const inner = typeof entry.issue === "string" ? new InvalidValue({
     message: entry.issue
-  }, input, options3) : entry.issue;
+  }, input, options4) : entry.issue;
   return new Pointer(entry.path, inner);
 }
-function makeSingle(out, input, options3) {
+function makeSingle(out, input, options4) {
   if (out === void 0) {
     return void 0;
   }
   if (typeof out === "boolean") {
-    return out ? void 0 : new InvalidValue(void 0, input, options3);
+    return out ? void 0 : new InvalidValue(void 0, input, options4);
   }
-  return makeFilterIssue(out, input, options3);
+  return makeFilterIssue(out, input, options4);
 }
-function normalizeFilterOutput(ast, out, input, options3) {
+function normalizeFilterOutput(ast, out, input, options4) {
   if (Array.isArray(out)) {
     if (!isReadonlyArrayNonEmpty(out)) {
       return void 0;
     }
-    return out.length === 1 ? makeFilterIssue(out[0], input, options3) : new Composite(ast, map4(out, (entry) => makeFilterIssue(entry, input, options3)), input, options3);
+    return out.length === 1 ? makeFilterIssue(out[0], input, options4) : new Composite(ast, map4(out, (entry) => makeFilterIssue(entry, input, options4)), input, options4);
   }
-  return makeSingle(out, input, options3);
+  return makeSingle(out, input, options4);
 }
 var defaultLeafHook = (issue) => {
   const message = findMessage(issue);
@@ -13709,9 +14042,9 @@ var defaultLeafHook = (issue) => {
   }
 };
 var defaultCheckHook = (issue) => findMessage(issue) ?? findMessage(issue.issue);
-function makeFormatterStandardSchemaV1(options3) {
+function makeFormatterStandardSchemaV1(options4) {
   return (issue) => ({
-    issues: toDefaultIssues(issue, [], options3?.leafHook ?? defaultLeafHook, options3?.checkHook ?? defaultCheckHook)
+    issues: toDefaultIssues(issue, [], options4?.leafHook ?? defaultLeafHook, options4?.checkHook ?? defaultCheckHook)
   });
 }
 function formatInput(issue) {
@@ -13756,14 +14089,14 @@ function toDefaultIssues(issue, path2, leafHook, checkHook, messageOverride) {
       }];
   }
 }
-function formatCheck(check2) {
-  const expected = check2.annotations?.expected;
+function formatCheck(check3) {
+  const expected = check3.annotations?.expected;
   if (typeof expected === "string") return expected;
-  switch (check2._tag) {
+  switch (check3._tag) {
     case "Filter":
       return "<filter>";
     case "FilterGroup":
-      return check2.checks.map((check3) => formatCheck(check3)).join(" & ");
+      return check3.checks.map((check4) => formatCheck(check4)).join(" & ");
   }
 }
 function makeFormatterDefault() {
@@ -13797,8 +14130,8 @@ function formatIssue(issue, path2, messageOverride) {
 function findMessage(issue) {
   if (issue._tag === "Pointer" || issue._tag === "Composite") return;
   if (issue._tag === "Encoding") return findMessage(issue.issue);
-  const annotations = issue._tag === "Filter" ? issue.filter.annotations : "annotations" in issue ? issue.annotations : issue.ast.annotations;
-  const message = annotations?.[issue._tag === "MissingKey" ? "messageMissingKey" : issue._tag === "UnexpectedKey" ? "messageUnexpectedKey" : "message"];
+  const annotations2 = issue._tag === "Filter" ? issue.filter.annotations : "annotations" in issue ? issue.annotations : issue.ast.annotations;
+  const message = annotations2?.[issue._tag === "MissingKey" ? "messageMissingKey" : issue._tag === "UnexpectedKey" ? "messageUnexpectedKey" : "message"];
   if (typeof message === "string") return message;
 }
 
@@ -13824,16 +14157,16 @@ function getSchemaIssueOrThrow(cause, message) {
 }
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/SchemaGetter.js
-var makeGetter = (fields) => Object.assign(Object.create(Prototype), fields);
-function fail9(f) {
-  return transformOptionalEffect((oe, options3) => fail5(f(oe, options3)));
+var makeGetter = (fields2) => Object.assign(Object.create(Prototype), fields2);
+function fail10(f) {
+  return transformOptionalEffect((oe, options4) => fail6(f(oe, options4)));
 }
 function forbidden(message) {
-  return fail9((oe, options3) => {
-    const annotations = {
+  return fail10((oe, options4) => {
+    const annotations2 = {
       message: message(oe)
     };
-    return isSome2(oe) ? new Forbidden(annotations, oe.value, options3) : new Forbidden(annotations);
+    return isSome2(oe) ? new Forbidden(annotations2, oe.value, options4) : new Forbidden(annotations2);
   });
 }
 var forbiddenEncoding = /* @__PURE__ */ forbidden(() => "Encoding is not supported");
@@ -13867,13 +14200,13 @@ function transformOptionalEffect(f) {
     transform: f
   });
 }
-function omit() {
+function omit2() {
   return transformOptional(() => none2());
 }
 function withDefault(defaultValue) {
   return transformOptionalEffect((o) => {
     const filtered = filter(o, isNotUndefined);
-    return isSome2(filtered) ? succeed5(filtered) : mapEager2(defaultValue, some2);
+    return isSome2(filtered) ? succeed6(filtered) : mapEager2(defaultValue, some2);
   });
 }
 function String4() {
@@ -13883,13 +14216,13 @@ function Number4() {
   return transform2(globalThis.Number);
 }
 function BigInt4() {
-  return transformEffect((input, options3) => {
+  return transformEffect((input, options4) => {
     try {
-      return succeed5(globalThis.BigInt(input));
+      return succeed6(globalThis.BigInt(input));
     } catch {
-      return fail5(new InvalidValue({
+      return fail6(new InvalidValue({
         expected: "a value that can be converted to a bigint"
-      }, input, options3));
+      }, input, options4));
     }
   });
 }
@@ -13899,18 +14232,18 @@ function Date3() {
 function trim2() {
   return transform2(trim);
 }
-function parseJson(options3) {
+function parseJson(options4) {
   return transformEffect((input, parseOptions) => try_3({
-    try: () => JSON.parse(input, options3?.reviver),
+    try: () => JSON.parse(input, options4?.reviver),
     catch: () => new InvalidValue({
       expected: "a valid JSON string"
     }, input, parseOptions)
   }));
 }
-function stringifyJson(options3) {
+function stringifyJson(options4) {
   return transformEffect((input, parseOptions) => try_3({
     try: () => {
-      const output = JSON.stringify(input, options3?.replacer, options3?.space);
+      const output = JSON.stringify(input, options4?.replacer, options4?.space);
       if (output === void 0) {
         throw new TypeError("Value cannot be represented as JSON");
       }
@@ -13924,68 +14257,68 @@ function stringifyJson(options3) {
 function encodeBase64() {
   return transform2(encode2);
 }
-function encodeBase64Url(options3) {
-  return transform2(options3?.padding ? encodePadded : encode3);
+function encodeBase64Url(options4) {
+  return transform2(options4?.padding ? encodePadded : encode3);
 }
 function encodeHex() {
   return transform2(encode);
 }
 function decodeBase64() {
-  return transformEffect((input, options3) => mapErrorEager2(fromResult2(decode2(input)), () => new InvalidValue({
+  return transformEffect((input, options4) => mapErrorEager2(fromResult2(decode2(input)), () => new InvalidValue({
     expected: "a valid Base64 string"
-  }, input, options3)));
+  }, input, options4)));
 }
 function decodeBase64String() {
-  return transformEffect((input, options3) => match2(decodeString2(input), {
-    onFailure: () => fail5(new InvalidValue({
+  return transformEffect((input, options4) => match2(decodeString2(input), {
+    onFailure: () => fail6(new InvalidValue({
       expected: "a valid Base64 string"
-    }, input, options3)),
-    onSuccess: succeed5
+    }, input, options4)),
+    onSuccess: succeed6
   }));
 }
 function decodeBase64Url() {
-  return transformEffect((input, options3) => match2(decode3(input), {
-    onFailure: () => fail5(new InvalidValue({
+  return transformEffect((input, options4) => match2(decode3(input), {
+    onFailure: () => fail6(new InvalidValue({
       expected: "a valid Base64Url string"
-    }, input, options3)),
-    onSuccess: succeed5
+    }, input, options4)),
+    onSuccess: succeed6
   }));
 }
 function decodeBase64UrlString() {
-  return transformEffect((input, options3) => match2(decodeString3(input), {
-    onFailure: () => fail5(new InvalidValue({
+  return transformEffect((input, options4) => match2(decodeString3(input), {
+    onFailure: () => fail6(new InvalidValue({
       expected: "a valid Base64Url string"
-    }, input, options3)),
-    onSuccess: succeed5
+    }, input, options4)),
+    onSuccess: succeed6
   }));
 }
 function decodeHex() {
-  return transformEffect((input, options3) => match2(decode(input), {
-    onFailure: () => fail5(new InvalidValue({
+  return transformEffect((input, options4) => match2(decode(input), {
+    onFailure: () => fail6(new InvalidValue({
       expected: "a valid hexadecimal string"
-    }, input, options3)),
-    onSuccess: succeed5
+    }, input, options4)),
+    onSuccess: succeed6
   }));
 }
 function decodeHexString() {
-  return transformEffect((input, options3) => match2(decodeString(input), {
-    onFailure: () => fail5(new InvalidValue({
+  return transformEffect((input, options4) => match2(decodeString(input), {
+    onFailure: () => fail6(new InvalidValue({
       expected: "a valid hexadecimal string"
-    }, input, options3)),
-    onSuccess: succeed5
+    }, input, options4)),
+    onSuccess: succeed6
   }));
 }
 function encodeUriComponent() {
   return transform2(encodeURIComponent);
 }
 function decodeUriComponent() {
-  return transformEffect((input, options3) => {
+  return transformEffect((input, options4) => {
     try {
-      return succeed5(globalThis.decodeURIComponent(input));
+      return succeed6(globalThis.decodeURIComponent(input));
     } catch {
-      return fail5(new InvalidValue({
+      return fail6(new InvalidValue({
         expected: "a valid URI component"
-      }, input, options3));
+      }, input, options4));
     }
   });
 }
@@ -14021,7 +14354,7 @@ function bracketPathToTokens(bracketPath) {
   if (bracketPath === "") {
     return [""];
   }
-  const replaced = bracketPath.replace(/\[([^\]\r\n\u2028\u2029]*)(\])?/g, (match7, content, closing) => closing ? `.${content}` : match7);
+  const replaced = bracketPath.replace(/\[([^\]\r\n\u2028\u2029]*)(\])?/g, (match8, content, closing) => closing ? `.${content}` : match8);
   const parts2 = replaced.split(".");
   const start = replaced.startsWith(".") ? 1 : 0;
   return parts2.slice(start).map((part) => isCanonicalArrayIndex(part) ? globalThis.Number(part) : part);
@@ -14135,10 +14468,10 @@ var Middleware = class extends Class {
   _tag = "Middleware";
   decode;
   encode;
-  constructor(decode5, encode7) {
+  constructor(decode9, encode9) {
     super();
-    this.decode = decode5;
-    this.encode = encode7;
+    this.decode = decode9;
+    this.encode = encode9;
   }
   flip() {
     return new Middleware(this.encode, this.decode);
@@ -14150,10 +14483,10 @@ var Transformation = class extends Class {
   _tag = "Transformation";
   decode;
   encode;
-  constructor(decode5, encode7) {
+  constructor(decode9, encode9) {
     super();
-    this.decode = decode5;
-    this.encode = encode7;
+    this.decode = decode9;
+    this.encode = encode9;
   }
   flip() {
     return new Transformation(this.encode, this.decode);
@@ -14162,20 +14495,20 @@ var Transformation = class extends Class {
 function isTransformation(u) {
   return hasProperty(u, TypeId28) && u[TypeId28] === TypeId28;
 }
-var makeTransformation = (options3) => {
-  if (isTransformation(options3)) {
-    return options3;
+var makeTransformation = (options4) => {
+  if (isTransformation(options4)) {
+    return options4;
   }
-  return new Transformation(options3.decode, options3.encode);
+  return new Transformation(options4.decode, options4.encode);
 };
-function transformEffect2(options3) {
-  return new Transformation(transformEffect(options3.decode), transformEffect(options3.encode));
+function transformEffect2(options4) {
+  return new Transformation(transformEffect(options4.decode), transformEffect(options4.encode));
 }
-function transform3(options3) {
-  return new Transformation(transform2(options3.decode), transform2(options3.encode));
+function transform3(options4) {
+  return new Transformation(transform2(options4.decode), transform2(options4.encode));
 }
-function transformOptional2(options3) {
-  return new Transformation(transformOptional(options3.decode), transformOptional(options3.encode));
+function transformOptional2(options4) {
+  return new Transformation(transformOptional(options4.decode), transformOptional(options4.encode));
 }
 function trim3() {
   return new Transformation(trim2(), passthrough2());
@@ -14189,35 +14522,35 @@ var bigintFromString = /* @__PURE__ */ new Transformation(/* @__PURE__ */ BigInt
 var dateFromString = /* @__PURE__ */ new Transformation(/* @__PURE__ */ Date3(), /* @__PURE__ */ transform2(formatDate));
 var dateFromMillis = /* @__PURE__ */ new Transformation(/* @__PURE__ */ Date3(), /* @__PURE__ */ transform2((date) => date.getTime()));
 var byteSizeFromString = /* @__PURE__ */ transformEffect2({
-  decode: (input, options3) => match(fromString2(input), {
-    onNone: () => fail5(new InvalidValue({
+  decode: (input, options4) => match(fromString2(input), {
+    onNone: () => fail6(new InvalidValue({
       expected: "a valid ByteSize string"
-    }, input, options3)),
-    onSome: succeed5
+    }, input, options4)),
+    onSome: succeed6
   }),
-  encode: (byteSize) => succeed5(`${byteSize} ${byteSize === BigInt(1) ? "byte" : "bytes"}`)
+  encode: (byteSize) => succeed6(`${byteSize} ${byteSize === BigInt(1) ? "byte" : "bytes"}`)
 });
 var byteSizeFromBigInt = /* @__PURE__ */ transformEffect2({
-  decode: (input, options3) => match(fromInput2(input), {
-    onNone: () => fail5(new InvalidValue({
+  decode: (input, options4) => match(fromInput2(input), {
+    onNone: () => fail6(new InvalidValue({
       expected: "a non-negative bigint byte count"
-    }, input, options3)),
-    onSome: succeed5
+    }, input, options4)),
+    onSome: succeed6
   }),
-  encode: (byteSize) => succeed5(toBigInt(byteSize))
+  encode: (byteSize) => succeed6(toBigInt(byteSize))
 });
 var byteSizeFromNumber = /* @__PURE__ */ transformEffect2({
-  decode: (input, options3) => match(fromInput2(input), {
-    onNone: () => fail5(new InvalidValue({
+  decode: (input, options4) => match(fromInput2(input), {
+    onNone: () => fail6(new InvalidValue({
       expected: "a non-negative safe-integer byte count"
-    }, input, options3)),
-    onSome: succeed5
+    }, input, options4)),
+    onSome: succeed6
   }),
-  encode: (byteSize, options3) => match(toNumber2(byteSize), {
-    onNone: () => fail5(new InvalidValue({
+  encode: (byteSize, options4) => match(toNumber2(byteSize), {
+    onNone: () => fail6(new InvalidValue({
       expected: "a ByteSize representable as a safe integer"
-    }, byteSize, options3)),
-    onSome: succeed5
+    }, byteSize, options4)),
+    onSome: succeed6
   })
 });
 var isJsonError = (input) => isObject(input) && typeof input["message"] === "string";
@@ -14238,43 +14571,43 @@ var encodeUnknownAsJson = (input) => {
     return format(input);
   }
 };
-var encodeJsonError = (input, options3, encodeDefect) => {
+var encodeJsonError = (input, options4, encodeDefect) => {
   const encoded = {
     name: input.name,
     message: typeof input.message === "string" ? input.message : ""
   };
-  if (options3?.includeStack && typeof input.stack === "string") {
+  if (options4?.includeStack && typeof input.stack === "string") {
     encoded.stack = input.stack;
   }
-  if (!options3?.excludeCause && input.cause !== void 0) {
+  if (!options4?.excludeCause && input.cause !== void 0) {
     encoded.cause = encodeDefect(input.cause);
   }
   return encoded;
 };
-var makeEncodeDefect = (options3) => {
+var makeEncodeDefect = (options4) => {
   const seen = /* @__PURE__ */ new WeakSet();
-  const encode7 = (input) => {
+  const encode9 = (input) => {
     if (isError(input)) {
       if (seen.has(input)) {
         return "[Circular]";
       }
       seen.add(input);
-      const encoded = encodeJsonError(input, options3, encode7);
+      const encoded = encodeJsonError(input, options4, encode9);
       seen.delete(input);
       return encoded;
     }
     return encodeUnknownAsJson(input);
   };
-  return encode7;
+  return encode9;
 };
 var decodeDefect = (input) => isJsonError(input) ? decodeJsonError(input) : input;
-var errorFromJsonError = (options3) => transform3({
+var errorFromJsonError = (options4) => transform3({
   decode: decodeJsonError,
-  encode: (input) => makeEncodeDefect(options3)(input)
+  encode: (input) => makeEncodeDefect(options4)(input)
 });
-var defectFromJson = (options3) => transform3({
+var defectFromJson = (options4) => transform3({
   decode: decodeDefect,
-  encode: makeEncodeDefect(options3)
+  encode: makeEncodeDefect(options4)
 });
 function optionFromNullOr() {
   return transform3({
@@ -14288,10 +14621,10 @@ function optionFromUndefinedOr() {
     encode: getOrUndefined
   });
 }
-function optionFromNullishOr(options3) {
+function optionFromNullishOr(options4) {
   return transform3({
     decode: fromNullishOr,
-    encode: options3?.onNoneEncoding === null ? getOrNull : getOrUndefined
+    encode: options4?.onNoneEncoding === null ? getOrNull : getOrUndefined
   });
 }
 function optionFromOptionalKey() {
@@ -14307,20 +14640,20 @@ function optionFromOptional() {
   });
 }
 var urlFromString = /* @__PURE__ */ transformEffect2({
-  decode: (s, options3) => URL.canParse(s) ? succeed5(new URL(s)) : fail5(new InvalidValue({
+  decode: (s, options4) => URL.canParse(s) ? succeed6(new URL(s)) : fail6(new InvalidValue({
     expected: "a valid URL string"
-  }, s, options3)),
-  encode: (url) => succeed5(url.href)
+  }, s, options4)),
+  encode: (url) => succeed6(url.href)
 });
 var uint8ArrayFromBase64String = /* @__PURE__ */ new Transformation(/* @__PURE__ */ decodeBase64(), /* @__PURE__ */ encodeBase64());
 var stringFromBase64String = /* @__PURE__ */ new Transformation(/* @__PURE__ */ decodeBase64String(), /* @__PURE__ */ encodeBase64());
 var stringFromBase64UrlString = /* @__PURE__ */ new Transformation(/* @__PURE__ */ decodeBase64UrlString(), /* @__PURE__ */ encodeBase64Url());
 var stringFromHexString = /* @__PURE__ */ new Transformation(/* @__PURE__ */ decodeHexString(), /* @__PURE__ */ encodeHex());
 var stringFromUriComponent = /* @__PURE__ */ new Transformation(/* @__PURE__ */ decodeUriComponent(), /* @__PURE__ */ encodeUriComponent());
-function fromJsonString(options3) {
-  return new Transformation(parseJson(options3 ?? {}), setContent(stringifyJson(options3), {
+function fromJsonString(options4) {
+  return new Transformation(parseJson(options4 ?? {}), setContent(stringifyJson(options4), {
     mediaType: "application/json",
-    preserveSchema: options3?.reviver === void 0 && options3?.replacer === void 0
+    preserveSchema: options4?.reviver === void 0 && options4?.replacer === void 0
   }));
 }
 var fromFormData = /* @__PURE__ */ new Transformation(/* @__PURE__ */ decodeFormData(), /* @__PURE__ */ encodeFormData());
@@ -14331,6 +14664,8 @@ function makeGuard(tag2) {
   return (ast) => ast._tag === tag2;
 }
 var isDeclaration = /* @__PURE__ */ makeGuard("Declaration");
+var isNull = /* @__PURE__ */ makeGuard("Null");
+var isVoid = /* @__PURE__ */ makeGuard("Void");
 var isNever2 = /* @__PURE__ */ makeGuard("Never");
 var isLiteral = /* @__PURE__ */ makeGuard("Literal");
 var isUniqueSymbol = /* @__PURE__ */ makeGuard("UniqueSymbol");
@@ -14353,11 +14688,11 @@ var Context = class {
   /** Used for constructor default values (e.g. `withConstructorDefault` API) */
   constructorDefault;
   annotations;
-  constructor(isOptional2, isMutable2, constructorDefault = void 0, annotations = void 0) {
+  constructor(isOptional2, isMutable2, constructorDefault = void 0, annotations2 = void 0) {
     this.isOptional = isOptional2;
     this.isMutable = isMutable2;
     this.constructorDefault = constructorDefault;
-    this.annotations = annotations;
+    this.annotations = annotations2;
   }
 };
 var TypeId29 = "~effect/Schema";
@@ -14367,8 +14702,8 @@ var ASTNodeImpl = class {
   checks;
   encoding;
   context;
-  constructor(annotations = void 0, checks = void 0, encoding = void 0, context3 = void 0) {
-    this.annotations = annotations;
+  constructor(annotations2 = void 0, checks = void 0, encoding = void 0, context3 = void 0) {
+    this.annotations = annotations2;
     this.checks = checks;
     this.encoding = encoding;
     this.context = context3;
@@ -14387,8 +14722,8 @@ var Declaration = class extends ASTNodeImpl {
    * differently when encoding. `undefined` reuses `run`.
    */
   encodingRun;
-  constructor(typeParameters, run4, annotations, checks, encoding, context3, encodingChecks, encodingRun) {
-    super(annotations, checks, encoding, context3);
+  constructor(typeParameters, run4, annotations2, checks, encoding, context3, encodingChecks, encodingRun) {
+    super(annotations2, checks, encoding, context3);
     this.typeParameters = typeParameters;
     this.run = run4;
     this.encodingChecks = encodingChecks;
@@ -14397,11 +14732,11 @@ var Declaration = class extends ASTNodeImpl {
   /** @internal */
   getParser() {
     let run4;
-    return (input, options3) => {
+    return (input, options4) => {
       if (input === missing) return missingExit;
       run4 ??= this.run(this.typeParameters);
       try {
-        return run4(input, this, options3);
+        return run4(input, this, options4);
       } catch (error2) {
         return die3(error2);
       }
@@ -14459,8 +14794,8 @@ var Void = class extends ASTNodeImpl {
   _tag = "Void";
   /** @internal */
   getParser() {
-    const succeed8 = succeed6(void 0);
-    return (input) => input === missing ? missingExit : succeed8;
+    const succeed10 = succeed7(void 0);
+    return (input) => input === missing ? missingExit : succeed10;
   }
   /** @internal */
   toCodecJson() {
@@ -14471,7 +14806,7 @@ var Void = class extends ASTNodeImpl {
     return "void";
   }
 };
-var void_4 = /* @__PURE__ */ new Void();
+var void_5 = /* @__PURE__ */ new Void();
 var Never = class extends ASTNodeImpl {
   _tag = "Never";
   /** @internal */
@@ -14523,8 +14858,8 @@ var objectKeyword = /* @__PURE__ */ new ObjectKeyword();
 var Enum = class extends ASTNodeImpl {
   _tag = "Enum";
   enums;
-  constructor(enums, annotations, checks, encoding, context3) {
-    super(annotations, checks, encoding, context3);
+  constructor(enums, annotations2, checks, encoding, context3) {
+    super(annotations2, checks, encoding, context3);
     for (const [, value3] of enums) {
       if (typeof value3 === "number" && !globalThis.Number.isFinite(value3)) {
         throw new Error(`A numeric enum value must be finite, got ${format(value3)}`);
@@ -14593,8 +14928,8 @@ var TemplateLiteral = class extends ASTNodeImpl {
   literals;
   /** @internal */
   suffixLengths;
-  constructor(parts2, annotations, checks, encoding, context3) {
-    super(annotations, checks, encoding, context3);
+  constructor(parts2, annotations2, checks, encoding, context3) {
+    super(annotations2, checks, encoding, context3);
     const encodedParts = [];
     const literals = [];
     const validated = /* @__PURE__ */ new Set();
@@ -14620,15 +14955,15 @@ var TemplateLiteral = class extends ASTNodeImpl {
   getParser(compile2) {
     const tuple2 = new Arrays(false, this.parts.map(partFromString), []);
     const parser = compile2(decodeTo(string2, tuple2, templateLiteralTransformation(this)));
-    return (input, options3) => {
+    return (input, options4) => {
       if (input === missing) return missingExit;
-      const result3 = parser(input, options3);
+      const result3 = parser(input, options4);
       if (result3._tag === "Success") {
         return sameExit;
       }
       return mapBothEager2(result3, {
         onSuccess: () => input,
-        onFailure: (issue) => new Composite(this, [issue], input, options3)
+        onFailure: (issue) => new Composite(this, [issue], input, options4)
       });
     };
   }
@@ -14637,38 +14972,38 @@ var TemplateLiteral = class extends ASTNodeImpl {
     return "string";
   }
   /** @internal */
-  matchPart(s, options3) {
-    return segmentTemplateLiteralParts(this, s, options3) === void 0 ? void 0 : s;
+  matchPart(s, options4) {
+    return segmentTemplateLiteralParts(this, s, options4) === void 0 ? void 0 : s;
   }
 };
 function templateLiteralParser(parts2) {
-  const normalize2 = memoize((encoded) => {
+  const normalize3 = memoize((encoded) => {
     if (encoded._tag !== "Union") return encoded;
-    const types = mapOrSame(encoded.types, normalize2);
+    const types = mapOrSame(encoded.types, normalize3);
     return (encoded.options?.mode ?? "anyOf") === "anyOf" && types === encoded.types ? encoded : new Union(types, encoded.options === void 0 ? void 0 : {
       ...encoded.options,
       mode: "anyOf"
     }, encoded.annotations, encoded.checks, void 0, encoded.context);
   });
-  const template = new TemplateLiteral(parts2.map((part) => normalize2(toEncoded(part))));
+  const template = new TemplateLiteral(parts2.map((part) => normalize3(toEncoded(part))));
   const tuple2 = new Arrays(false, parts2.map(partFromString), []);
   return decodeTo(template, tuple2, templateLiteralTransformation(template));
 }
 function templateLiteralTransformation(template) {
-  return new Transformation(transformEffect((s, options3) => {
-    const segments = segmentTemplateLiteralParts(template, s, options3);
-    if (segments) return succeed5(segments);
-    return fail5(new InvalidValue({
+  return new Transformation(transformEffect((s, options4) => {
+    const segments = segmentTemplateLiteralParts(template, s, options4);
+    if (segments) return succeed6(segments);
+    return fail6(new InvalidValue({
       expected: "a string matching template literal parts"
-    }, s, options3));
+    }, s, options4));
   }), transform2((parts2) => parts2.join("")));
 }
 var UniqueSymbol = class extends ASTNodeImpl {
   _tag = "UniqueSymbol";
   symbol;
-  constructor(symbol4, annotations, checks, encoding, context3) {
-    super(annotations, checks, encoding, context3);
-    this.symbol = symbol4;
+  constructor(symbol5, annotations2, checks, encoding, context3) {
+    super(annotations2, checks, encoding, context3);
+    this.symbol = symbol5;
   }
   /** @internal */
   getParser() {
@@ -14687,8 +15022,8 @@ var UniqueSymbol = class extends ASTNodeImpl {
 var Literal = class extends ASTNodeImpl {
   _tag = "Literal";
   literal;
-  constructor(literal, annotations, checks, encoding, context3) {
-    super(annotations, checks, encoding, context3);
+  constructor(literal, annotations2, checks, encoding, context3) {
+    super(annotations2, checks, encoding, context3);
     if (typeof literal === "number" && !globalThis.Number.isFinite(literal)) {
       throw new Error(`A numeric literal must be finite, got ${format(literal)}`);
     }
@@ -14726,9 +15061,9 @@ var String5 = class extends ASTNodeImpl {
     return fromRefinement(this, isString);
   }
   /** @internal */
-  matchPart(s, options3) {
+  matchPart(s, options4) {
     const checks = this.checks;
-    return checks && !options3.disableChecks && collectIssues(checks, s, void 0, this, options3) ? void 0 : s;
+    return checks && !options4.disableChecks && collectIssues(checks, s, void 0, this, options4) ? void 0 : s;
   }
   /** @internal */
   getExpected() {
@@ -14743,18 +15078,18 @@ var Number5 = class extends ASTNodeImpl {
     return fromRefinement(this, isNumber);
   }
   /** @internal */
-  matchKey(s, options3) {
-    return this._match(isStringNumberRegExp, s, options3);
+  matchKey(s, options4) {
+    return this._match(isStringNumberRegExp, s, options4);
   }
   /** @internal */
-  matchPart(s, options3) {
-    return this._match(isStringFiniteRegExp, s, options3);
+  matchPart(s, options4) {
+    return this._match(isStringFiniteRegExp, s, options4);
   }
-  _match(regexp, s, options3) {
+  _match(regexp, s, options4) {
     if (!regexp.test(s)) return void 0;
     const value3 = globalThis.Number(s);
-    if (options3.disableChecks || !this.checks) return value3;
-    return collectIssues(this.checks, value3, void 0, this, options3) ? void 0 : value3;
+    if (options4.disableChecks || !this.checks) return value3;
+    return collectIssues(this.checks, value3, void 0, this, options4) ? void 0 : value3;
   }
   /** @internal */
   toCodecJson() {
@@ -14776,7 +15111,7 @@ var Number5 = class extends ASTNodeImpl {
   }
 };
 function hasCheck(checks, id2) {
-  return checks.some((check2) => check2.annotations?.representation?.id === id2 || check2._tag === "FilterGroup" && hasCheck(check2.checks, id2));
+  return checks.some((check3) => check3.annotations?.representation?.id === id2 || check3._tag === "FilterGroup" && hasCheck(check3.checks, id2));
 }
 var number2 = /* @__PURE__ */ new Number5();
 var Boolean2 = class extends ASTNodeImpl {
@@ -14798,9 +15133,9 @@ var Symbol2 = class extends ASTNodeImpl {
     return fromRefinement(this, isSymbol);
   }
   /** @internal */
-  matchKey(s, options3) {
-    if (options3.disableChecks || !this.checks) return s;
-    return collectIssues(this.checks, s, void 0, this, options3) ? void 0 : s;
+  matchKey(s, options4) {
+    if (options4.disableChecks || !this.checks) return s;
+    return collectIssues(this.checks, s, void 0, this, options4) ? void 0 : s;
   }
   /** @internal */
   toCodecStringTree() {
@@ -14819,11 +15154,11 @@ var BigInt5 = class extends ASTNodeImpl {
     return fromRefinement(this, isBigInt);
   }
   /** @internal */
-  matchPart(s, options3) {
+  matchPart(s, options4) {
     if (!isStringBigIntRegExp.test(s)) return void 0;
     const value3 = globalThis.BigInt(s);
-    if (options3.disableChecks || !this.checks) return value3;
-    return collectIssues(this.checks, value3, void 0, this, options3) ? void 0 : value3;
+    if (options4.disableChecks || !this.checks) return value3;
+    return collectIssues(this.checks, value3, void 0, this, options4) ? void 0 : value3;
   }
   /** @internal */
   toCodecStringTree() {
@@ -14841,8 +15176,8 @@ var Arrays = class extends ASTNodeImpl {
   elements;
   rest;
   encodingChecks;
-  constructor(isMutable2, elements, rest, annotations, checks, encoding, context3, encodingChecks) {
-    super(annotations, checks, encoding, context3);
+  constructor(isMutable2, elements, rest, annotations2, checks, encoding, context3, encodingChecks) {
+    super(annotations2, checks, encoding, context3);
     this.isMutable = isMutable2;
     this.elements = elements;
     this.rest = rest;
@@ -14883,26 +15218,26 @@ var Arrays = class extends ASTNodeImpl {
       const {
         input,
         len,
-        options: options3
+        options: options4
       } = state;
       if (ast.rest.length === 0 && len > elementLen) {
         for (let i = elementLen; i < len; i++) {
-          const unexpected = new UnexpectedKey(ast, input[i], options3);
+          const unexpected = new UnexpectedKey(ast, input[i], options4);
           const issue = new Pointer([i], unexpected);
-          if (options3.errors === "all") {
+          if (options4.errors === "all") {
             if (state.issues) state.issues.push(issue);
             else state.issues = [issue];
           } else {
-            return fail5(new Composite(ast, [issue], input, options3));
+            return fail6(new Composite(ast, [issue], input, options4));
           }
         }
       }
       if (state.issues) {
-        return fail5(new Composite(ast, state.issues, input, options3));
+        return fail6(new Composite(ast, state.issues, input, options4));
       }
-      return succeed6(state.output);
+      return succeed7(state.output);
     };
-    const parse4 = (input, options3) => {
+    const parse4 = (input, options4) => {
       const len = input.length;
       const state = {
         ast,
@@ -14912,10 +15247,10 @@ var Arrays = class extends ASTNodeImpl {
         tailThreshold: Math.max(elementLen, len - tailLen),
         output: [],
         issues: void 0,
-        options: options3
+        options: options4
       };
       const end = ast.rest.length === 0 ? elementLen : Math.max(len, elementLen + tailLen);
-      const concurrency = options3.concurrency === void 0 ? 1 : resolveConcurrency(options3.concurrency);
+      const concurrency = options4.concurrency === void 0 ? 1 : resolveConcurrency(options4.concurrency);
       const eff = concurrency === 1 ? parseArray(state, input, 0, end) : parseArrayConcurrent(state, input, {
         concurrency,
         end
@@ -14924,16 +15259,16 @@ var Arrays = class extends ASTNodeImpl {
       if (effectIsExit(eff)) return flatMapEager2(eff, () => finish(state));
       let first = true;
       return suspend2(() => {
-        if (!first) return parse4(input, options3);
+        if (!first) return parse4(input, options4);
         first = false;
         return flatMap4(eff, () => finish(state));
       });
     };
-    return (input, options3) => {
+    return (input, options4) => {
       if (input === missing) return missingExit;
       try {
         if (!Array.isArray(input)) {
-          return fail5(new InvalidType(ast, input, options3));
+          return fail6(new InvalidType(ast, input, options4));
         }
         if (!elements) {
           elements = ast.elements.map((ast2) => ({
@@ -14945,7 +15280,7 @@ var Arrays = class extends ASTNodeImpl {
             parser: compileField2(ast2)
           }));
         }
-        return parse4(input, options3);
+        return parse4(input, options4);
       } catch (error2) {
         return die3(error2);
       }
@@ -14984,7 +15319,7 @@ function stepArray(s, item, exit3, i) {
       if (s.issues) s.issues.push(issue);
       else s.issues = [issue];
     } else {
-      return fail4(new Composite(s.ast, [issue], s.input, s.options));
+      return fail5(new Composite(s.ast, [issue], s.input, s.options));
     }
   }
 }
@@ -15010,22 +15345,22 @@ var wrapPropertyKeyIssue = (s, ast, key5, exit3) => {
     if (s.issues) s.issues.push(pointer);
     else s.issues = [pointer];
   } else {
-    return fail4(new Composite(ast, [pointer], s.input, s.options));
+    return fail5(new Composite(ast, [pointer], s.input, s.options));
   }
 };
 var FINITE_PATTERN = "[+-]?(?:\\d+(?:\\.\\d+)?|\\.\\d+)(?:[Ee][+-]?\\d+)?";
-function getIndexSignatureKeys(input, parameter, options3 = defaultParseOptions) {
+function getIndexSignatureKeys(input, parameter, options4 = defaultParseOptions) {
   let stringKeys;
   let symbolKeys;
   function go(parameter2) {
     switch (parameter2._tag) {
       case "String":
       case "TemplateLiteral":
-        return (stringKeys ??= Object.keys(input)).filter((k) => parameter2.matchPart(k, options3) !== void 0);
+        return (stringKeys ??= Object.keys(input)).filter((k) => parameter2.matchPart(k, options4) !== void 0);
       case "Number":
-        return (stringKeys ??= Object.keys(input)).filter((k) => parameter2.matchKey(k, options3) !== void 0);
+        return (stringKeys ??= Object.keys(input)).filter((k) => parameter2.matchKey(k, options4) !== void 0);
       case "Symbol":
-        return (symbolKeys ??= Object.getOwnPropertySymbols(input)).filter((k) => Object.prototype.propertyIsEnumerable.call(input, k) && parameter2.matchKey(k, options3) !== void 0);
+        return (symbolKeys ??= Object.getOwnPropertySymbols(input)).filter((k) => Object.prototype.propertyIsEnumerable.call(input, k) && parameter2.matchKey(k, options4) !== void 0);
       case "Union":
         return [...new Set(parameter2.types.flatMap(go))];
       default:
@@ -15091,8 +15426,8 @@ var Objects = class extends ASTNodeImpl {
   propertySignatures;
   indexSignatures;
   encodingChecks;
-  constructor(propertySignatures, indexSignatures, annotations, checks, encoding, context3, encodingChecks) {
-    super(annotations, checks, encoding, context3);
+  constructor(propertySignatures, indexSignatures, annotations2, checks, encoding, context3, encodingChecks) {
+    super(annotations2, checks, encoding, context3);
     this.propertySignatures = propertySignatures;
     this.indexSignatures = indexSignatures;
     this.encodingChecks = encodingChecks;
@@ -15126,14 +15461,14 @@ var Objects = class extends ASTNodeImpl {
       const expectedKeys = new Set(ast.propertySignatures.map((ps) => typeof ps.name === "number" ? globalThis.String(ps.name) : ps.name));
       const finishIndex = (s, key5, k2, inputValue, exitValue) => {
         if (exitValue._tag === "Failure") {
-          return wrapPropertyKeyIssue(s, ast, key5, exitValue) ?? void_2;
+          return wrapPropertyKeyIssue(s, ast, key5, exitValue) ?? void_3;
         }
         const value3 = exitValue === sameExit ? inputValue : exitValue[args];
         if (k2 !== missing && value3 !== missing) {
-          if (hasProperties && (expectedKeys.has(key5) || expectedKeys.has(typeof k2 === "number" ? globalThis.String(k2) : k2))) return void_2;
+          if (hasProperties && (expectedKeys.has(key5) || expectedKeys.has(typeof k2 === "number" ? globalThis.String(k2) : k2))) return void_3;
           assignProperty(s.out, k2, value3);
         }
-        return void_2;
+        return void_3;
       };
       const parseIndex = (s, key5, index2, exitKey) => {
         if (!exitKey) {
@@ -15144,7 +15479,7 @@ var Objects = class extends ASTNodeImpl {
           exitKey = eff;
         }
         if (exitKey._tag === "Failure") {
-          return wrapPropertyKeyIssue(s, ast, key5, exitKey) ?? void_2;
+          return wrapPropertyKeyIssue(s, ast, key5, exitKey) ?? void_3;
         }
         const k2 = exitKey === sameExit ? key5 : exitKey[args];
         const inputValue = s.input[key5];
@@ -15160,12 +15495,12 @@ var Objects = class extends ASTNodeImpl {
         onItem: (s, [key5, index2]) => index2.is.parameter === string2 ? parseStringIndex(s, key5, index2) : parseIndex(s, key5, index2),
         step: (_s, _item, exit3) => exit3._tag === "Failure" ? exit3 : void 0
       }) : void 0;
-      return fnUntracedEager2(function* (input, options3) {
+      return fnUntracedEager2(function* (input, options4) {
         if (input === missing) {
           return missing;
         }
         if (!(typeof input === "object" && input !== null && !Array.isArray(input))) {
-          return yield* fail5(new InvalidType(ast, input, options3));
+          return yield* fail6(new InvalidType(ast, input, options4));
         }
         compileMembers();
         const record2 = input;
@@ -15175,12 +15510,12 @@ var Objects = class extends ASTNodeImpl {
           input: record2,
           out,
           issues: void 0,
-          options: options3
+          options: options4
         };
-        const errorsAllOption = options3.errors === "all";
-        const onExcessPropertyError = options3.onExcessProperty === "error";
-        const concurrency = options3.concurrency === void 0 ? 1 : resolveConcurrency(options3.concurrency);
-        const indexKeys = indexCount && onExcessPropertyError ? ast.indexSignatures.map((index2) => getIndexSignatureKeys(record2, index2.parameter, options3)) : void 0;
+        const errorsAllOption = options4.errors === "all";
+        const onExcessPropertyError = options4.onExcessProperty === "error";
+        const concurrency = options4.concurrency === void 0 ? 1 : resolveConcurrency(options4.concurrency);
+        const indexKeys = indexCount && onExcessPropertyError ? ast.indexSignatures.map((index2) => getIndexSignatureKeys(record2, index2.parameter, options4)) : void 0;
         if (onExcessPropertyError) {
           const coveredKeys = indexKeys ? new Set(expectedKeys) : expectedKeys;
           if (indexKeys) {
@@ -15192,7 +15527,7 @@ var Objects = class extends ASTNodeImpl {
           for (let i = 0; i < inputKeys.length; i++) {
             const key5 = inputKeys[i];
             if (!coveredKeys.has(key5) && Object.prototype.propertyIsEnumerable.call(record2, key5)) {
-              const unexpected = new UnexpectedKey(ast, record2[key5], options3);
+              const unexpected = new UnexpectedKey(ast, record2[key5], options4);
               const issue = new Pointer([key5], unexpected);
               if (errorsAllOption) {
                 if (state.issues) {
@@ -15202,7 +15537,7 @@ var Objects = class extends ASTNodeImpl {
                 }
                 continue;
               } else {
-                return yield* fail5(new Composite(ast, [issue], input, options3));
+                return yield* fail6(new Composite(ast, [issue], input, options4));
               }
             }
           }
@@ -15217,7 +15552,7 @@ var Objects = class extends ASTNodeImpl {
           for (let i = 0; i < indexCount; i++) {
             const index2 = indexes[i];
             const parse4 = index2.is.parameter === string2 ? parseStringIndex : parseIndex;
-            const keys3 = indexKeys?.[i] ?? (index2.is.parameter === string2 ? Object.keys(record2) : getIndexSignatureKeys(record2, index2.is.parameter, options3));
+            const keys3 = indexKeys?.[i] ?? (index2.is.parameter === string2 ? Object.keys(record2) : getIndexSignatureKeys(record2, index2.is.parameter, options4));
             for (let j = 0; j < keys3.length; j++) {
               const eff = parse4(state, keys3[j], index2);
               if (!effectIsExit(eff)) yield* eff;
@@ -15228,7 +15563,7 @@ var Objects = class extends ASTNodeImpl {
           const keyPairs = empty2();
           for (let i = 0; i < indexCount; i++) {
             const index2 = indexes[i];
-            const keys3 = indexKeys?.[i] ?? (index2.is.parameter === string2 ? Object.keys(record2) : getIndexSignatureKeys(record2, index2.is.parameter, options3));
+            const keys3 = indexKeys?.[i] ?? (index2.is.parameter === string2 ? Object.keys(record2) : getIndexSignatureKeys(record2, index2.is.parameter, options4));
             for (let j = 0; j < keys3.length; j++) {
               keyPairs.push([keys3[j], index2]);
             }
@@ -15239,7 +15574,7 @@ var Objects = class extends ASTNodeImpl {
           if (eff) yield* eff;
         }
         if (state.issues) {
-          return yield* fail5(new Composite(ast, state.issues, input, options3));
+          return yield* fail6(new Composite(ast, state.issues, input, options4));
         }
         return out;
       });
@@ -15257,18 +15592,18 @@ var Objects = class extends ASTNodeImpl {
         };
         const terminal = stepProperty(state, property, exit3);
         if (terminal) return terminal;
-        const done3 = () => succeed6(state.out);
+        const done3 = () => succeed7(state.out);
         const eff = parseProperties(state, properties.slice(index2 + 1));
         return eff ? flatMapEager2(eff, done3) : done3();
       });
     };
-    return (input, options3) => {
+    return (input, options4) => {
       if (input === missing) return missingExit;
-      if (options3.errors === "all" || options3.onExcessProperty !== void 0 || options3.concurrency !== void 0 && resolveConcurrency(options3.concurrency) !== 1) {
-        return (fallback ??= makeFallback())(input, options3);
+      if (options4.errors === "all" || options4.onExcessProperty !== void 0 || options4.concurrency !== void 0 && resolveConcurrency(options4.concurrency) !== 1) {
+        return (fallback ??= makeFallback())(input, options4);
       }
       if (!(typeof input === "object" && input !== null && !Array.isArray(input))) {
-        return fail5(new InvalidType(ast, input, options3));
+        return fail6(new InvalidType(ast, input, options4));
       }
       const props = compileMembers();
       const record2 = input;
@@ -15278,7 +15613,7 @@ var Objects = class extends ASTNodeImpl {
         input: record2,
         out,
         issues: void 0,
-        options: options3
+        options: options4
       };
       try {
         for (let index2 = 0; index2 < props.length; index2++) {
@@ -15286,7 +15621,7 @@ var Objects = class extends ASTNodeImpl {
           const name = property.name;
           const hasKey = hasPropertySignature(record2, name);
           const value3 = hasKey ? record2[name] : missing;
-          const exit3 = property.parser(value3, options3);
+          const exit3 = property.parser(value3, options4);
           if (!effectIsExit(exit3)) {
             return resume(state, index2, exit3);
           }
@@ -15300,7 +15635,7 @@ var Objects = class extends ASTNodeImpl {
       } catch (error2) {
         return die3(error2);
       }
-      return succeed6(out);
+      return succeed7(out);
     };
   }
   _rebuild(recur2, recurParameter, checks, encodingChecks) {
@@ -15347,7 +15682,7 @@ function stepProperty(s, p, exit3) {
       else s.issues = [issue];
       return;
     } else {
-      return fail4(new Composite(s.ast, [issue], s.input, s.options));
+      return fail5(new Composite(s.ast, [issue], s.input, s.options));
     }
   }
 }
@@ -15369,10 +15704,10 @@ function combineChecks(a, b) {
   if (!b) return a;
   return [...a, ...b];
 }
-function struct(fields, checks, annotations) {
-  return new Objects(Reflect.ownKeys(fields).map((key5) => {
-    return new PropertySignature(key5, fields[key5].ast);
-  }), [], annotations, checks);
+function struct(fields2, checks, annotations2) {
+  return new Objects(Reflect.ownKeys(fields2).map((key5) => {
+    return new PropertySignature(key5, fields2[key5].ast);
+  }), [], annotations2, checks);
 }
 function getAST(self) {
   return self.ast;
@@ -15380,8 +15715,8 @@ function getAST(self) {
 function tuple(elements, checks = void 0) {
   return new Arrays(false, elements.map((e) => e.ast), [], void 0, checks);
 }
-function union4(members, options3, checks) {
-  return new Union(members.map(getAST), options3, void 0, checks);
+function union4(members, options4, checks) {
+  return new Union(members.map(getAST), options4, void 0, checks);
 }
 function structWithRest(ast, records) {
   if (ast.encoding || records.some((r) => r.encoding)) {
@@ -15598,9 +15933,9 @@ function getCandidateIndex(types) {
         const hasKey = hasPropertySignature(input, key5);
         const value3 = hasKey ? input[key5] : void 0;
         if (hasKey && (!isConstructor || value3 !== void 0)) {
-          const match7 = byValue.get(value3);
-          if (!match7) return getFallback(runtimeType);
-          for (const i of match7) selected.add(i);
+          const match8 = byValue.get(value3);
+          if (!match8) return getFallback(runtimeType);
+          for (const i of match8) selected.add(i);
           directKey = key5;
         }
       }
@@ -15609,9 +15944,9 @@ function getCandidateIndex(types) {
           const hasKey = hasPropertySignature(input, key5);
           const value3 = hasKey ? input[key5] : void 0;
           if (hasKey && (!isConstructor || value3 !== void 0)) {
-            const match7 = byValue.get(value3);
-            if (match7) {
-              for (const i of match7) selected.add(i);
+            const match8 = byValue.get(value3);
+            if (match8) {
+              for (const i of match8) selected.add(i);
             }
           } else if (isConstructor) {
             for (const i of all4) selected.add(i);
@@ -15623,9 +15958,9 @@ function getCandidateIndex(types) {
         const hasKey = hasPropertySignature(input, key5);
         const value3 = hasKey ? input[key5] : void 0;
         if (hasKey && (!isConstructor || value3 !== void 0)) {
-          const match7 = byValue.get(value3);
+          const match8 = byValue.get(value3);
           for (const i of selected) {
-            if (all4.has(i) && !match7?.has(i)) selected.delete(i);
+            if (all4.has(i) && !match8?.has(i)) selected.delete(i);
           }
         }
       }
@@ -15645,10 +15980,10 @@ var Union = class extends ASTNodeImpl {
   types;
   options;
   encodingChecks;
-  constructor(types, options3, annotations, checks, encoding, context3, encodingChecks) {
-    super(annotations, checks, encoding, context3);
+  constructor(types, options4, annotations2, checks, encoding, context3, encodingChecks) {
+    super(annotations2, checks, encoding, context3);
     this.types = types;
-    this.options = options3;
+    this.options = options4;
     this.encodingChecks = encodingChecks;
   }
   /** @internal */
@@ -15658,20 +15993,20 @@ var Union = class extends ASTNodeImpl {
     const parsers = [];
     const parser = (i) => parsers[i] ??= compile2(ast.types[i]);
     let index2;
-    return (input, options3) => {
+    return (input, options4) => {
       if (input === missing) {
         return missingExit;
       }
       const candidates = (index2 ??= getCandidateIndex(ast.types))(input, isConstructor);
       if (candidates.length === 0) {
-        return fail5(new AnyOf(ast, [], input, options3));
+        return fail6(new AnyOf(ast, [], input, options4));
       }
       if (candidates.length === 1) {
-        const result3 = parser(candidates[0])(input, options3);
+        const result3 = parser(candidates[0])(input, options4);
         if (result3._tag === "Success") return result3;
-        return effectIsExit(result3) ? failSingleUnionCandidate(ast, result3.cause, input, options3) : catchSingleUnionCandidate(ast, result3, input, options3);
+        return effectIsExit(result3) ? failSingleUnionCandidate(ast, result3.cause, input, options4) : catchSingleUnionCandidate(ast, result3, input, options4);
       }
-      return parseUnionCandidates(ast, parser, candidates, input, options3);
+      return parseUnionCandidates(ast, parser, candidates, input, options4);
     };
   }
   _rebuild(recur2, checks, encodingChecks) {
@@ -15687,9 +16022,9 @@ var Union = class extends ASTNodeImpl {
     return this._rebuild(recur2, this.encodingChecks, this.checks);
   }
   /** @internal */
-  matchPart(s, options3) {
+  matchPart(s, options4) {
     for (const type of this.types) {
-      const out = type.matchPart(s, options3);
+      const out = type.matchPart(s, options4);
       if (out !== void 0) return out;
     }
     return void 0;
@@ -15722,15 +16057,15 @@ var Union = class extends ASTNodeImpl {
     return Array.from(new Set(types)).join(" | ");
   }
 };
-function failSingleUnionCandidate(ast, cause, input, options3) {
+function failSingleUnionCandidate(ast, cause, input, options4) {
   const issue = getSchemaIssue(cause);
   if (!issue) return failCause2(cause);
-  return fail4(new AnyOf(ast, [issue], input, options3));
+  return fail5(new AnyOf(ast, [issue], input, options4));
 }
-function catchSingleUnionCandidate(ast, result3, input, options3) {
-  return catchCause2(result3, (cause) => failSingleUnionCandidate(ast, cause, input, options3));
+function catchSingleUnionCandidate(ast, result3, input, options4) {
+  return catchCause2(result3, (cause) => failSingleUnionCandidate(ast, cause, input, options4));
 }
-function parseUnionCandidates(ast, parser, candidates, input, options3) {
+function parseUnionCandidates(ast, parser, candidates, input, options4) {
   const state = {
     ast,
     parser,
@@ -15738,26 +16073,26 @@ function parseUnionCandidates(ast, parser, candidates, input, options3) {
     out: void 0,
     successes: ast.options?.mode === "oneOf" ? [] : void 0,
     issues: void 0,
-    options: options3
+    options: options4
   };
   const eff = parseUnion(state, candidates);
   if (!eff) {
     if (state.out) return state.out;
-    return fail5(new AnyOf(ast, state.issues ?? [], input, options3));
+    return fail6(new AnyOf(ast, state.issues ?? [], input, options4));
   }
   if (effectIsExit(eff)) return resumeUnion(eff, state);
   let first = true;
   return suspend2(() => {
-    if (!first) return parseUnionCandidates(ast, parser, candidates, input, options3);
+    if (!first) return parseUnionCandidates(ast, parser, candidates, input, options4);
     first = false;
     return resumeUnion(eff, state);
   });
 }
 function resumeUnion(eff, state) {
   return flatMapEager2(eff, (_) => {
-    if (state.out === sameExit) return succeed5(state.input);
+    if (state.out === sameExit) return succeed6(state.input);
     if (state.out) return state.out;
-    return fail5(new AnyOf(state.ast, state.issues ?? [], state.input, state.options));
+    return fail6(new AnyOf(state.ast, state.issues ?? [], state.input, state.options));
   });
 }
 var parseUnion = /* @__PURE__ */ iterateEager()({
@@ -15775,13 +16110,13 @@ var parseUnion = /* @__PURE__ */ iterateEager()({
     } else {
       if (s.out && s.successes) {
         s.successes.push(s.ast.types[i]);
-        return fail4(new OneOf(s.ast, s.successes, s.input, s.options));
+        return fail5(new OneOf(s.ast, s.successes, s.input, s.options));
       }
       s.out = exit3;
       if (s.successes) {
         s.successes.push(s.ast.types[i]);
       } else {
-        return void_2;
+        return void_3;
       }
     }
   }
@@ -15796,18 +16131,18 @@ function formatIsOptional(isOptional2) {
 var Suspend = class extends ASTNodeImpl {
   _tag = "Suspend";
   thunk;
-  constructor(thunk, annotations, checks, encoding, context3) {
+  constructor(thunk, annotations2, checks, encoding, context3) {
     if (checks) {
       throw new Error("Cannot add checks to Suspend");
     }
-    super(annotations, void 0, encoding, context3);
+    super(annotations2, void 0, encoding, context3);
     let ast;
     this.thunk = () => ast ??= thunk();
   }
   /** @internal */
   getParser(compile2) {
     let parser;
-    return (input, options3) => (parser ??= compile2(this.thunk()))(input, options3);
+    return (input, options4) => (parser ??= compile2(this.thunk()))(input, options4);
   }
   /** @internal */
   recur(recur2) {
@@ -15826,56 +16161,56 @@ var Filter2 = class extends Class {
    * Whether the parsing process should be aborted after this check has failed.
    */
   aborted;
-  constructor(run4, annotations = void 0, aborted = false) {
+  constructor(run4, annotations2 = void 0, aborted = false) {
     super();
     this.run = run4;
-    this.annotations = annotations;
+    this.annotations = annotations2;
     this.aborted = aborted;
   }
-  annotate(annotations) {
+  annotate(annotations2) {
     return new Filter2(this.run, {
       ...this.annotations,
-      ...annotations
+      ...annotations2
     }, this.aborted);
   }
   abort() {
     return new Filter2(this.run, this.annotations, true);
   }
-  and(other, annotations) {
-    return new FilterGroup([this, other], annotations);
+  and(other, annotations2) {
+    return new FilterGroup([this, other], annotations2);
   }
 };
 var FilterGroup = class extends Class {
   _tag = "FilterGroup";
   checks;
   annotations;
-  constructor(checks, annotations = void 0) {
+  constructor(checks, annotations2 = void 0) {
     super();
     this.checks = checks;
-    this.annotations = annotations;
+    this.annotations = annotations2;
   }
-  annotate(annotations) {
+  annotate(annotations2) {
     return new FilterGroup(this.checks, {
       ...this.annotations,
-      ...annotations
+      ...annotations2
     });
   }
-  and(other, annotations) {
-    return new FilterGroup([this, other], annotations);
+  and(other, annotations2) {
+    return new FilterGroup([this, other], annotations2);
   }
 };
-function makeFilter(filter9, annotations, aborted = false) {
-  return new Filter2((input, ast, options3) => normalizeFilterOutput(ast, filter9(input, ast, options3), input, options3), annotations, aborted);
+function makeFilter(filter9, annotations2, aborted = false) {
+  return new Filter2((input, ast, options4) => normalizeFilterOutput(ast, filter9(input, ast, options4), input, options4), annotations2, aborted);
 }
-function makeFilterByGuard(is3, annotations) {
+function makeFilterByGuard(is3, annotations2) {
   return new Filter2(
-    (input, _ast, options3) => is3(input) ? void 0 : new InvalidValue(void 0, input, options3),
-    annotations,
+    (input, _ast, options4) => is3(input) ? void 0 : new InvalidValue(void 0, input, options4),
+    annotations2,
     true
     // after a guard, we always want to abort
   );
 }
-function isFinite2(annotations) {
+function isFinite2(annotations2) {
   return makeFilter((n) => globalThis.Number.isFinite(n), {
     expected: "a finite number",
     representation: {
@@ -15891,12 +16226,12 @@ function isFinite2(annotations) {
     arbitraryConstraint: {
       number: "finite"
     },
-    ...annotations
+    ...annotations2
   });
 }
 var finite = /* @__PURE__ */ appendChecks(number2, [/* @__PURE__ */ isFinite2()]);
 var numberToJson = /* @__PURE__ */ new Link(/* @__PURE__ */ new Union([finite, nonFiniteLiterals]), /* @__PURE__ */ new Transformation(/* @__PURE__ */ Number4(), /* @__PURE__ */ transform2((n) => globalThis.Number.isFinite(n) ? n : globalThis.String(n))));
-function isPattern(regExp, annotations) {
+function isPattern(regExp, annotations2) {
   const copy3 = new globalThis.RegExp(regExp);
   const payload = {
     source: copy3.source,
@@ -15917,7 +16252,7 @@ function isPattern(regExp, annotations) {
     arbitraryConstraint: {
       patterns: [payload]
     },
-    ...annotations
+    ...annotations2
   });
 }
 var bodyOwners = /* @__PURE__ */ new WeakMap();
@@ -15958,15 +16293,15 @@ function replaceContext(ast, context3) {
 function getLastEncoding(ast) {
   return ast.encoding ? getLastEncoding(ast.encoding[ast.encoding.length - 1].to) : ast;
 }
-function annotate(ast, annotations) {
+function annotate(ast, annotations2) {
   if (ast.checks) {
     const last = ast.checks[ast.checks.length - 1];
-    return replaceChecks(ast, append(ast.checks.slice(0, -1), last.annotate(annotations)));
+    return replaceChecks(ast, append(ast.checks.slice(0, -1), last.annotate(annotations2)));
   }
   return copy2(ast, {
     annotations: {
       ...ast.annotations,
-      ...annotations
+      ...annotations2
     }
   });
 }
@@ -16006,21 +16341,21 @@ function applyToSelfOrLastLinkEncoding(f) {
   }
   return memoize(out);
 }
-function applyToSelfOrLastLinkEncodingIdempotent(f, options3) {
+function applyToSelfOrLastLinkEncodingIdempotent(f, options4) {
   function out(ast) {
     if (ast.encoding) {
       const last = ast.encoding[ast.encoding.length - 1];
-      return options3?.stopAt?.(last) ? ast : replaceEncoding(ast, updateLastLink(ast.encoding, out));
+      return options4?.stopAt?.(last) ? ast : replaceEncoding(ast, updateLastLink(ast.encoding, out));
     }
     return f(ast);
   }
   return memoizeIdempotent(out);
 }
-function middlewareDecoding(ast, middleware) {
-  return appendTransformation(ast, middleware, toType(ast));
+function middlewareDecoding(ast, middleware2) {
+  return appendTransformation(ast, middleware2, toType(ast));
 }
-function middlewareEncoding(ast, middleware) {
-  return appendTransformation(toEncoded(ast), middleware, ast);
+function middlewareEncoding(ast, middleware2) {
+  return appendTransformation(toEncoded(ast), middleware2, ast);
 }
 function appendTransformation(from, transformation, to) {
   const link2 = new Link(from, transformation);
@@ -16043,11 +16378,11 @@ function mapOrSame(as3, f) {
   }
   return out ?? as3;
 }
-function annotateKey(ast, annotations) {
+function annotateKey(ast, annotations2) {
   const context3 = ast.context ? new Context(ast.context.isOptional, ast.context.isMutable, ast.context.constructorDefault, {
     ...ast.context.annotations,
-    ...annotations
-  }) : new Context(false, false, void 0, annotations);
+    ...annotations2
+  }) : new Context(false, false, void 0, annotations2);
   return replaceContext(ast, context3);
 }
 var optionalKey = /* @__PURE__ */ memoizeIdempotent((ast) => {
@@ -16121,13 +16456,13 @@ function isOptional(ast) {
 function isMutable(ast) {
   return ast.context?.isMutable ?? false;
 }
-function isStructuralCheck(check2) {
-  return check2.annotations?.[STRUCTURAL_ANNOTATION_KEY] === true || check2._tag === "FilterGroup" && check2.checks.every(isStructuralCheck);
+function isStructuralCheck(check3) {
+  return check3.annotations?.[STRUCTURAL_ANNOTATION_KEY] === true || check3._tag === "FilterGroup" && check3.checks.every(isStructuralCheck);
 }
 function extractStructuralChecks(checks) {
-  function extract(check2) {
-    if (isStructuralCheck(check2)) return [check2];
-    return check2._tag === "FilterGroup" ? check2.checks.flatMap(extract) : [];
+  function extract(check3) {
+    if (isStructuralCheck(check3)) return [check3];
+    return check3._tag === "FilterGroup" ? check3.checks.flatMap(extract) : [];
   }
   const out = checks.flatMap(extract);
   return isArrayNonEmpty2(out) ? out : void 0;
@@ -16159,50 +16494,50 @@ var toType = /* @__PURE__ */ memoizeIdempotent((ast) => {
   return type;
 });
 var toEncoded = /* @__PURE__ */ memoizeIdempotent((ast) => {
-  return toType(flip3(ast));
+  return toType(flip4(ast));
 });
 function flipEncoding(ast, encoding) {
   const links = encoding;
   const len = links.length;
   const last = links[len - 1];
-  const ls = [new Link(flip3(replaceEncoding(ast, void 0)), links[0].transformation.flip())];
+  const ls = [new Link(flip4(replaceEncoding(ast, void 0)), links[0].transformation.flip())];
   for (let i = 1; i < len; i++) {
-    ls.unshift(new Link(flip3(links[i - 1].to), links[i].transformation.flip()));
+    ls.unshift(new Link(flip4(links[i - 1].to), links[i].transformation.flip()));
   }
-  const to = flip3(last.to);
+  const to = flip4(last.to);
   if (to.encoding) {
     return replaceEncoding(to, [...to.encoding, ...ls]);
   } else {
     return replaceEncoding(to, ls);
   }
 }
-var flip3 = /* @__PURE__ */ memoize((ast) => {
+var flip4 = /* @__PURE__ */ memoize((ast) => {
   if (ast.encoding) {
     return flipEncoding(ast, ast.encoding);
   }
   const owner = getContextOwner(ast);
   if (owner !== ast) {
-    const flipped = flip3(owner);
+    const flipped = flip4(owner);
     return flipped === owner ? ast : replaceContext(flipped, ast.context);
   }
-  return "flip" in ast ? ast.flip(flip3) : "recur" in ast ? ast.recur(flip3) : ast;
+  return "flip" in ast ? ast.flip(flip4) : "recur" in ast ? ast.recur(flip4) : ast;
 });
 function fromConst(ast, value3) {
-  const succeed8 = value3 === 0 ? sameExit : succeed6(value3);
-  return (input, options3) => {
+  const succeed10 = value3 === 0 ? sameExit : succeed7(value3);
+  return (input, options4) => {
     if (input === missing) return missingExit;
-    if (input === value3) return succeed8;
-    return fail5(new InvalidType(ast, input, options3));
+    if (input === value3) return succeed10;
+    return fail6(new InvalidType(ast, input, options4));
   };
 }
 function fromRefinement(ast, refinement) {
-  return (input, options3) => {
+  return (input, options4) => {
     if (input === missing) return missingExit;
     if (refinement(input)) return sameExit;
-    return fail5(new InvalidType(ast, input, options3));
+    return fail6(new InvalidType(ast, input, options4));
   };
 }
-function segmentTemplateLiteralParts(ast, input, options3) {
+function segmentTemplateLiteralParts(ast, input, options4) {
   const parts2 = ast.encodedParts;
   const literals = ast.literals;
   const inputLength = input.length;
@@ -16219,7 +16554,7 @@ function segmentTemplateLiteralParts(ast, input, options3) {
     const part = parts2[i];
     if (i === parts2.length - 1) {
       const s = input.slice(pos);
-      if (part.matchPart(s, options3) !== void 0) {
+      if (part.matchPart(s, options4) !== void 0) {
         out[i] = s;
         return true;
       }
@@ -16235,7 +16570,7 @@ function segmentTemplateLiteralParts(ast, input, options3) {
       let end = anchor === void 0 ? maximumEnd : input.lastIndexOf(anchor, maximumEnd);
       while (end >= pos) {
         const s = input.slice(pos, end);
-        if (part.matchPart(s, options3) !== void 0 && go(i + 1, end)) {
+        if (part.matchPart(s, options4) !== void 0 && go(i + 1, end)) {
           out[i] = s;
           return true;
         }
@@ -16285,7 +16620,7 @@ var partFromString = /* @__PURE__ */ applyToSelfOrLastLinkEncodingIdempotent((as
 var STRING_PATTERN = "[\\s\\S]*?";
 var isStringFiniteRegExp = /* @__PURE__ */ new globalThis.RegExp(`^${FINITE_PATTERN}$`);
 var isStringNumberRegExp = /* @__PURE__ */ new globalThis.RegExp(`^(?:${FINITE_PATTERN}|Infinity|-Infinity|NaN)$`);
-function isStringFinite(annotations) {
+function isStringFinite(annotations2) {
   return isPattern(isStringFiniteRegExp, {
     expected: "a string representing a finite number",
     representation: {
@@ -16295,7 +16630,7 @@ function isStringFinite(annotations) {
     toJsonSchema: () => ({
       pattern: isStringFiniteRegExp.source
     }),
-    ...annotations
+    ...annotations2
   });
 }
 var finiteString = /* @__PURE__ */ appendChecks(string2, [/* @__PURE__ */ isStringFinite()]);
@@ -16303,7 +16638,7 @@ var finiteToString = /* @__PURE__ */ new Link(finiteString, numberFromString);
 var numberToString = /* @__PURE__ */ new Link(/* @__PURE__ */ new Union([finiteString, nonFiniteLiterals]), numberFromString);
 var BIGINT_PATTERN = "-?\\d+";
 var isStringBigIntRegExp = /* @__PURE__ */ new globalThis.RegExp(`^${BIGINT_PATTERN}$`);
-function isStringBigInt(annotations) {
+function isStringBigInt(annotations2) {
   return isPattern(isStringBigIntRegExp, {
     expected: "a string representing a bigint",
     representation: {
@@ -16313,7 +16648,7 @@ function isStringBigInt(annotations) {
     toJsonSchema: () => ({
       pattern: isStringBigIntRegExp.source
     }),
-    ...annotations
+    ...annotations2
   });
 }
 var bigIntString = /* @__PURE__ */ appendChecks(string2, [/* @__PURE__ */ isStringBigInt({
@@ -16323,16 +16658,16 @@ var bigIntToString = /* @__PURE__ */ new Link(bigIntString, bigintFromString);
 var REGEXP_PATTERN = "Symbol\\(([\\s\\S]*)\\)";
 var isStringSymbolRegExp = /* @__PURE__ */ new globalThis.RegExp(`^${REGEXP_PATTERN}$`);
 var symbolString = /* @__PURE__ */ appendChecks(string2, [/* @__PURE__ */ isStringSymbol()]);
-var symbolToString = /* @__PURE__ */ new Link(symbolString, /* @__PURE__ */ new Transformation(/* @__PURE__ */ transform2((description) => globalThis.Symbol.for(isStringSymbolRegExp.exec(description)[1])), /* @__PURE__ */ transformEffect((sym, options3) => {
+var symbolToString = /* @__PURE__ */ new Link(symbolString, /* @__PURE__ */ new Transformation(/* @__PURE__ */ transform2((description) => globalThis.Symbol.for(isStringSymbolRegExp.exec(description)[1])), /* @__PURE__ */ transformEffect((sym, options4) => {
   const key5 = globalThis.Symbol.keyFor(sym);
   if (key5 !== void 0) {
-    return succeed5(globalThis.String(sym));
+    return succeed6(globalThis.String(sym));
   }
-  return fail5(new Forbidden({
+  return fail6(new Forbidden({
     message: "cannot serialize to string, Symbol is not registered"
-  }, sym, options3));
+  }, sym, options4));
 })));
-function isStringSymbol(annotations) {
+function isStringSymbol(annotations2) {
   return isPattern(isStringSymbolRegExp, {
     expected: "a string representing a symbol",
     representation: {
@@ -16342,24 +16677,24 @@ function isStringSymbol(annotations) {
     toJsonSchema: () => ({
       pattern: isStringSymbolRegExp.source
     }),
-    ...annotations
+    ...annotations2
   });
 }
-function collectIssues(checks, value3, issues, ast, options3) {
+function collectIssues(checks, value3, issues, ast, options4) {
   for (let i = 0; i < checks.length; i++) {
-    const check2 = checks[i];
-    if (check2._tag === "FilterGroup") {
-      issues = collectIssues(check2.checks, value3, issues, ast, options3);
-      if (issues && (options3.errors !== "all" || issues[issues.length - 1].filter.aborted)) {
+    const check3 = checks[i];
+    if (check3._tag === "FilterGroup") {
+      issues = collectIssues(check3.checks, value3, issues, ast, options4);
+      if (issues && (options4.errors !== "all" || issues[issues.length - 1].filter.aborted)) {
         return issues;
       }
     } else {
-      const issue = check2.run(value3, ast, options3);
+      const issue = check3.run(value3, ast, options4);
       if (issue) {
-        const filter9 = new Filter(check2, issue, value3, options3);
+        const filter9 = new Filter(check3, issue, value3, options4);
         if (issues) issues.push(filter9);
         else issues = [filter9];
-        if (options3.errors !== "all" || check2.aborted) {
+        if (options4.errors !== "all" || check3.aborted) {
           return issues;
         }
       }
@@ -16382,6 +16717,9 @@ function getConstructorDescriptor(ast) {
   const getDescriptor = ast.annotations?.[CONSTRUCTOR_ANNOTATION_KEY];
   return isFunction(getDescriptor) ? getDescriptor(ast.typeParameters) : void 0;
 }
+var resolveAt2 = resolveAt;
+var resolveIdentifier2 = resolveIdentifier;
+var resolveDescription2 = resolveDescription;
 function isJsonLeaf(u) {
   return u === null || typeof u === "string" || typeof u === "boolean" || typeof u === "number" && globalThis.Number.isFinite(u);
 }
@@ -16439,7 +16777,7 @@ function isTree(u, isLeaf) {
 function isJson(u) {
   return isTree(u, isJsonLeaf);
 }
-var Json = /* @__PURE__ */ new Declaration([], () => (input, ast, options3) => isJson(input) ? sameExit : fail5(new InvalidType(ast, input, options3)), {
+var Json = /* @__PURE__ */ new Declaration([], () => (input, ast, options4) => isJson(input) ? sameExit : fail6(new InvalidType(ast, input, options4)), {
   representation: {
     id: "effect/schema/Json",
     payload: null
@@ -16459,7 +16797,7 @@ var objectKeywordToJson = /* @__PURE__ */ new Link(/* @__PURE__ */ new Union([/*
 function isStringTree(u) {
   return isTree(u, isStringTreeLeaf);
 }
-var StringTree = /* @__PURE__ */ new Declaration([], () => (input, ast, options3) => isStringTree(input) ? sameExit : fail5(new InvalidType(ast, input, options3)), {
+var StringTree = /* @__PURE__ */ new Declaration([], () => (input, ast, options4) => isStringTree(input) ? sameExit : fail6(new InvalidType(ast, input, options4)), {
   expected: "StringTree",
   toCodecStringTree: () => void 0
 });
@@ -16469,9 +16807,9 @@ var unknownToStringTree = /* @__PURE__ */ new Link(StringTree, /* @__PURE__ */ p
 var flatMapTransformation = (result3, current, f) => result3 === sameExit ? f(current) : flatMapEager2(result3, f);
 function compileTransformation(transformation) {
   const apply2 = compileTransformationUnsafe(transformation);
-  return (result3, current, options3) => {
+  return (result3, current, options4) => {
     try {
-      return apply2(result3, current, options3);
+      return apply2(result3, current, options4);
     } catch (error2) {
       return die3(error2);
     }
@@ -16479,17 +16817,17 @@ function compileTransformation(transformation) {
 }
 function compileTransformationUnsafe(transformation) {
   if (transformation._tag === "Middleware") {
-    return (result3, current, options3) => {
-      const transformed = result3 === sameExit ? transformation.decode(succeed6(toOption(current)), options3) : transformation.decode(mapEager2(result3, toOption), options3);
+    return (result3, current, options4) => {
+      const transformed = result3 === sameExit ? transformation.decode(succeed7(toOption(current)), options4) : transformation.decode(mapEager2(result3, toOption), options4);
       return fromOptionalEffect(transformed);
     };
   }
   const getter = transformation.decode;
   switch (getter._tag) {
     case "Passthrough":
-      return (result3, current) => result3 === sameExit ? succeed6(current) : result3;
+      return (result3, current) => result3 === sameExit ? succeed7(current) : result3;
     case "Transform": {
-      const transform5 = (value3) => value3 === missing ? missingExit : succeed6(getter.transform(value3));
+      const transform5 = (value3) => value3 === missing ? missingExit : succeed7(getter.transform(value3));
       return (result3, current) => flatMapTransformation(result3, current, transform5);
     }
     case "TransformOptional": {
@@ -16497,35 +16835,35 @@ function compileTransformationUnsafe(transformation) {
       return (result3, current) => flatMapTransformation(result3, current, transform5);
     }
     case "TransformEffect":
-      return (result3, current, options3) => flatMapTransformation(result3, current, (value3) => value3 === missing ? missingExit : getter.transform(value3, options3));
+      return (result3, current, options4) => flatMapTransformation(result3, current, (value3) => value3 === missing ? missingExit : getter.transform(value3, options4));
     case "TransformOptionalEffect":
-      return (result3, current, options3) => flatMapTransformation(result3, current, (value3) => fromOptionalEffect(getter.transform(toOption(value3), options3)));
+      return (result3, current, options4) => flatMapTransformation(result3, current, (value3) => fromOptionalEffect(getter.transform(toOption(value3), options4)));
   }
 }
 var fromOptionalEffect = (effect2) => flatMapEager2(effect2, fromOptionExit);
-var wrapEncoding = (ast, input, options3, effect2) => catchCause2(effect2, (cause) => failCauseSync2(() => map6(cause, (issue) => new Encoding(ast, issue, input, options3))));
+var wrapEncoding = (ast, input, options4, effect2) => catchCause2(effect2, (cause) => failCauseSync2(() => map6(cause, (issue) => new Encoding(ast, issue, input, options4))));
 function makeConstructorParser(descriptor, compile2) {
   const transform5 = compileTransformation(descriptor.link.transformation);
   let sourceParser;
-  return (input, options3) => {
+  return (input, options4) => {
     if (input === missing) return missingExit;
     if (descriptor.isConstructed(input)) return sameExit;
-    const result3 = (sourceParser ??= compile2(descriptor.link.to))(input, options3);
-    return transform5(result3, input, options3);
+    const result3 = (sourceParser ??= compile2(descriptor.link.to))(input, options4);
+    return transform5(result3, input, options4);
   };
 }
 function withDefault2(ast, parser) {
   const defaultValue = ast.context.constructorDefault;
-  return (input, options3) => {
-    if (input !== missing && input !== void 0) return parser(input, options3);
+  return (input, options4) => {
+    if (input !== missing && input !== void 0) return parser(input, options4);
     const result3 = defaultValue;
     if (effectIsExit(result3) && result3._tag === "Success") {
-      const local = parser(result3[args], options3);
+      const local = parser(result3[args], options4);
       return local === sameExit ? result3 : local;
     }
-    return flatMapEager2(wrapEncoding(ast, input, options3, result3), (value3) => {
-      const local = parser(value3, options3);
-      return local === sameExit ? succeed6(value3) : local;
+    return flatMapEager2(wrapEncoding(ast, input, options4, result3), (value3) => {
+      const local = parser(value3, options4);
+      return local === sameExit ? succeed7(value3) : local;
     });
   };
 }
@@ -16547,51 +16885,51 @@ function compile(ast, compile2, compileField2, base, specialize) {
     return parser;
   }
   let encodingParsers;
-  const parseChecks = (input, options3) => {
-    let result3 = parser(input, options3);
+  const parseChecks = (input, options4) => {
+    let result3 = parser(input, options4);
     try {
-      if (encodingChecks && !options3.disableChecks) {
+      if (encodingChecks && !options4.disableChecks) {
         if (effectIsExit(result3)) {
           if (result3._tag === "Success") {
             const output = result3 === sameExit ? input : result3[args];
             if (input !== missing && output !== missing) {
-              const issues = collectIssues(encodingChecks, input, void 0, ast, options3);
+              const issues = collectIssues(encodingChecks, input, void 0, ast, options4);
               if (issues) {
-                result3 = fail5(new Composite(ast, issues, input, options3));
+                result3 = fail6(new Composite(ast, issues, input, options4));
               }
             }
           }
         } else {
           result3 = flatMap4(result3, (value3) => {
             if (input !== missing && value3 !== missing) {
-              const issues = collectIssues(encodingChecks, input, void 0, ast, options3);
+              const issues = collectIssues(encodingChecks, input, void 0, ast, options4);
               if (issues) {
-                return fail5(new Composite(ast, issues, input, options3));
+                return fail6(new Composite(ast, issues, input, options4));
               }
             }
-            return succeed5(value3);
+            return succeed6(value3);
           });
         }
       }
-      if (checks && !options3.disableChecks) {
+      if (checks && !options4.disableChecks) {
         if (effectIsExit(result3)) {
           if (result3._tag === "Success") {
             const value3 = result3 === sameExit ? input : result3[args];
             if (value3 === missing) return result3;
-            const issues = collectIssues(checks, value3, void 0, ast, options3);
+            const issues = collectIssues(checks, value3, void 0, ast, options4);
             if (issues) {
-              result3 = fail5(new Composite(ast, issues, value3, options3));
+              result3 = fail6(new Composite(ast, issues, value3, options4));
             }
           }
         } else {
           result3 = flatMap4(result3, (value3) => {
             if (value3 !== missing) {
-              const issues = collectIssues(checks, value3, void 0, ast, options3);
+              const issues = collectIssues(checks, value3, void 0, ast, options4);
               if (issues) {
-                return fail5(new Composite(ast, issues, value3, options3));
+                return fail6(new Composite(ast, issues, value3, options4));
               }
             }
-            return succeed5(value3);
+            return succeed6(value3);
           });
         }
       }
@@ -16604,34 +16942,34 @@ function compile(ast, compile2, compileField2, base, specialize) {
   if (!links) {
     return parseLocal;
   }
-  return (input, options3) => {
+  return (input, options4) => {
     const parsers = encodingParsers ??= links.map((link2) => compile2(link2.to));
     let current = input;
-    let result3 = parsers[parsers.length - 1](input, options3);
+    let result3 = parsers[parsers.length - 1](input, options4);
     for (let i = links.length - 1; i >= 0; i--) {
-      result3 = transformations[i](result3, current, options3);
+      result3 = transformations[i](result3, current, options4);
       if (i !== 0) {
         const next2 = parsers[i - 1];
         if (result3._tag === "Success") {
           current = result3[args];
-          result3 = next2(current, options3);
+          result3 = next2(current, options4);
         } else {
           result3 = flatMapEager2(result3, (value3) => {
-            const nextResult = next2(value3, options3);
-            return nextResult === sameExit ? succeed6(value3) : nextResult;
+            const nextResult = next2(value3, options4);
+            return nextResult === sameExit ? succeed7(value3) : nextResult;
           });
         }
       }
     }
     if (result3._tag === "Success") {
       const value3 = result3[args];
-      const local = parseLocal(value3, options3);
+      const local = parseLocal(value3, options4);
       return local === sameExit ? result3 : local;
     }
-    result3 = wrapEncoding(ast, input, options3, result3);
+    result3 = wrapEncoding(ast, input, options4, result3);
     return flatMapEager2(result3, (value3) => {
-      const local = parseLocal(value3, options3);
-      return local === sameExit ? succeed6(value3) : local;
+      const local = parseLocal(value3, options4);
+      return local === sameExit ? succeed7(value3) : local;
     });
   };
 }
@@ -16693,8 +17031,8 @@ var CompilerEntry = class extends InterpretedEntry {
     return this.save("decodeEffect", this.operation("decodeEffect") ?? compile(this.ast, (ast) => lazyParser(this.resolve, ast, "parser")));
   }
   get parser() {
-    const decode5 = this.decode;
-    return decode5 === void 0 ? this.decodeEffect : this.save("parser", withDecode(decode5, () => this.decodeEffect));
+    const decode9 = this.decode;
+    return decode9 === void 0 ? this.decodeEffect : this.save("parser", withDecode(decode9, () => this.decodeEffect));
   }
   get makeEffect() {
     const makeEffect2 = this.compiledMakeEffect;
@@ -16705,16 +17043,16 @@ var CompilerEntry = class extends InterpretedEntry {
 };
 function withDecode(fastDecode, decodeEffect3) {
   let detailed;
-  return (input, options3) => {
+  return (input, options4) => {
     if (input !== missing) {
       try {
-        const value3 = fastDecode(input, options3);
-        if (value3 !== invalid3) return value3 === input ? sameExit : succeed6(value3);
+        const value3 = fastDecode(input, options4);
+        if (value3 !== invalid3) return value3 === input ? sameExit : succeed7(value3);
       } catch (error2) {
         return die3(error2);
       }
     }
-    return (detailed ??= decodeEffect3())(input, options3);
+    return (detailed ??= decodeEffect3())(input, options4);
   };
 }
 function lazyParser(resolve4, ast, operation) {
@@ -16723,7 +17061,7 @@ function lazyParser(resolve4, ast, operation) {
     return entry[operation];
   }
   let parser;
-  return (input, options3) => (parser ??= entry[operation])(input, options3);
+  return (input, options4) => (parser ??= entry[operation])(input, options4);
 }
 function resolve2(ast) {
   const cached3 = cache.get(ast);
@@ -16737,19 +17075,19 @@ function resolve2(ast) {
 function makeEffect(schema) {
   const ast = schema.ast;
   let parser;
-  return (input, options3) => {
-    return (parser ??= runWithCompiler(constructorCompiler, toType(ast)))(input, options3?.disableChecks ? options3?.parseOptions ? {
-      ...options3.parseOptions,
+  return (input, options4) => {
+    return (parser ??= runWithCompiler(constructorCompiler, toType(ast)))(input, options4?.disableChecks ? options4?.parseOptions ? {
+      ...options4.parseOptions,
       disableChecks: true
     } : {
       disableChecks: true
-    } : options3?.parseOptions);
+    } : options4?.parseOptions);
   };
 }
 function makeOption(schema) {
   const parser = makeEffect(schema);
-  return (input, options3) => {
-    const exit3 = runSyncExit2(parser(input, options3));
+  return (input, options4) => {
+    const exit3 = runSyncExit2(parser(input, options4));
     if (isSuccess4(exit3)) {
       return some2(exit3.value);
     }
@@ -16805,8 +17143,8 @@ function _is(ast) {
 }
 function _issue(ast) {
   const parser = run2(ast);
-  return (input, options3) => {
-    const exit3 = runSyncExit2(parser(input, options3));
+  return (input, options4) => {
+    const exit3 = runSyncExit2(parser(input, options4));
     if (isSuccess4(exit3)) {
       return void 0;
     }
@@ -16824,60 +17162,60 @@ function asserts(schema, input) {
     });
   }
 }
-function decodeUnknownEffect(schema, options3) {
+function decodeUnknownEffect(schema, options4) {
   const parser = run2(schema.ast);
-  return options3 === void 0 ? parser : (input, overrideOptions) => parser(input, mergeParseOptions(options3, overrideOptions));
+  return options4 === void 0 ? parser : (input, overrideOptions) => parser(input, mergeParseOptions(options4, overrideOptions));
 }
 var decodeEffect = decodeUnknownEffect;
-function decodeUnknownExit(schema, options3) {
-  return asExit(decodeUnknownEffect(schema, options3));
+function decodeUnknownExit(schema, options4) {
+  return asExit(decodeUnknownEffect(schema, options4));
 }
-function decodeUnknownOption(schema, options3) {
-  return asOption(decodeUnknownEffect(schema, options3));
+function decodeUnknownOption(schema, options4) {
+  return asOption(decodeUnknownEffect(schema, options4));
 }
 var decodeOption = decodeUnknownOption;
-function decodeUnknownResult(schema, options3) {
-  return asResult(decodeUnknownEffect(schema, options3));
+function decodeUnknownResult(schema, options4) {
+  return asResult(decodeUnknownEffect(schema, options4));
 }
-function decodeUnknownSync(schema, options3) {
-  return compilerAdaptersEnabled ? makeSync(schema.ast, options3) : asSync(decodeUnknownEffect(schema, options3));
+function decodeUnknownSync(schema, options4) {
+  return compilerAdaptersEnabled ? makeSync(schema.ast, options4) : asSync(decodeUnknownEffect(schema, options4));
 }
 var decodeSync = decodeUnknownSync;
-function encodeUnknownEffect(schema, options3) {
-  const parser = run2(flip3(schema.ast));
-  return options3 === void 0 ? parser : (input, overrideOptions) => parser(input, mergeParseOptions(options3, overrideOptions));
+function encodeUnknownEffect(schema, options4) {
+  const parser = run2(flip4(schema.ast));
+  return options4 === void 0 ? parser : (input, overrideOptions) => parser(input, mergeParseOptions(options4, overrideOptions));
 }
 var encodeEffect = encodeUnknownEffect;
-function encodeUnknownExit(schema, options3) {
-  return asExit(encodeUnknownEffect(schema, options3));
+function encodeUnknownExit(schema, options4) {
+  return asExit(encodeUnknownEffect(schema, options4));
 }
-function encodeUnknownOption(schema, options3) {
-  return asOption(encodeUnknownEffect(schema, options3));
+function encodeUnknownOption(schema, options4) {
+  return asOption(encodeUnknownEffect(schema, options4));
 }
 var encodeOption = encodeUnknownOption;
-function encodeUnknownResult(schema, options3) {
-  return asResult(encodeUnknownEffect(schema, options3));
+function encodeUnknownResult(schema, options4) {
+  return asResult(encodeUnknownEffect(schema, options4));
 }
-function encodeUnknownSync(schema, options3) {
-  return compilerAdaptersEnabled ? makeSync(flip3(schema.ast), options3) : asSync(encodeUnknownEffect(schema, options3));
+function encodeUnknownSync(schema, options4) {
+  return compilerAdaptersEnabled ? makeSync(flip4(schema.ast), options4) : asSync(encodeUnknownEffect(schema, options4));
 }
 var encodeSync = encodeUnknownSync;
-var mergeParseOptions = (options3, overrideOptions) => overrideOptions ? {
-  ...options3,
+var mergeParseOptions = (options4, overrideOptions) => overrideOptions ? {
+  ...options4,
   ...overrideOptions
-} : options3;
+} : options4;
 var getValue = (value3) => {
   if (value3 === missing) {
-    return fail5(new InvalidValue());
+    return fail6(new InvalidValue());
   }
-  return succeed5(value3);
+  return succeed6(value3);
 };
 function run2(ast) {
   return runWithCompiler(normalCompiler, ast);
 }
 function parserResult(result3, input) {
   if (result3 === sameExit) {
-    return succeed5(input);
+    return succeed6(input);
   }
   if (!effectIsExit(result3)) {
     return flatMapEager2(result3, getValue);
@@ -16886,10 +17224,10 @@ function parserResult(result3, input) {
 }
 function runWithCompiler(compiler2, ast) {
   let parser;
-  return (input, options3) => {
-    const result3 = (parser ??= compiler2(ast))(input, options3 ?? defaultParseOptions);
+  return (input, options4) => {
+    const result3 = (parser ??= compiler2(ast))(input, options4 ?? defaultParseOptions);
     if (result3 === sameExit) {
-      return succeed5(input);
+      return succeed6(input);
     }
     if (!effectIsExit(result3)) {
       return flatMapEager2(result3, getValue);
@@ -16898,12 +17236,12 @@ function runWithCompiler(compiler2, ast) {
   };
 }
 function asExit(parser) {
-  return (input, options3) => runSyncExit2(parser(input, options3));
+  return (input, options4) => runSyncExit2(parser(input, options4));
 }
 function asOption(parser) {
   const parserExit = asExit(parser);
-  return (input, options3) => {
-    const exit3 = parserExit(input, options3);
+  return (input, options4) => {
+    const exit3 = parserExit(input, options4);
     if (isSuccess4(exit3)) {
       return some2(exit3.value);
     }
@@ -16913,28 +17251,28 @@ function asOption(parser) {
 }
 function asResult(parser) {
   const parserExit = asExit(parser);
-  return (input, options3) => {
-    const exit3 = parserExit(input, options3);
+  return (input, options4) => {
+    const exit3 = parserExit(input, options4);
     if (isSuccess4(exit3)) {
       return succeed2(exit3.value);
     }
     return fail2(getSchemaIssueOrThrow(exit3.cause, "Result adapter can only return schema issues"));
   };
 }
-function makeSync(ast, options3) {
+function makeSync(ast, options4) {
   let run4;
-  return (input, overrideOptions) => (run4 ??= makeSyncEntry(resolve2(ast), options3))(input, overrideOptions);
+  return (input, overrideOptions) => (run4 ??= makeSyncEntry(resolve2(ast), options4))(input, overrideOptions);
 }
-function makeSyncEntry(entry, options3) {
-  const decode5 = entry.decode;
+function makeSyncEntry(entry, options4) {
+  const decode9 = entry.decode;
   let detailed;
-  const run4 = decode5 === void 0 ? (input, parseOptions = defaultParseOptions) => (detailed ??= makeDetailedSync(entry))(input, parseOptions) : (input, parseOptions = defaultParseOptions) => {
+  const run4 = decode9 === void 0 ? (input, parseOptions = defaultParseOptions) => (detailed ??= makeDetailedSync(entry))(input, parseOptions) : (input, parseOptions = defaultParseOptions) => {
     if (input === missing) {
       return (detailed ??= makeDetailedSync(entry))(input, parseOptions);
     }
     let output;
     try {
-      output = decode5(input, parseOptions);
+      output = decode9(input, parseOptions);
     } catch (error2) {
       getSchemaIssueOrThrow(die2(error2), "Sync adapter can only throw schema issues");
       throw error2;
@@ -16942,15 +17280,15 @@ function makeSyncEntry(entry, options3) {
     if (output !== invalid3) return output;
     return (detailed ??= makeDetailedSync(entry))(input, parseOptions);
   };
-  return options3 === void 0 ? run4 : (input, overrideOptions) => run4(input, mergeParseOptions(options3, overrideOptions));
+  return options4 === void 0 ? run4 : (input, overrideOptions) => run4(input, mergeParseOptions(options4, overrideOptions));
 }
 function makeDetailedSync(entry) {
   return asSync(runWithCompiler(() => entry.decodeEffect, entry.ast));
 }
 function asSync(parser) {
   const parserExit = asExit(parser);
-  return (input, options3) => {
-    const exit3 = parserExit(input, options3);
+  return (input, options4) => {
+    const exit3 = parserExit(input, options4);
     if (isSuccess4(exit3)) {
       return exit3.value;
     }
@@ -16978,20 +17316,20 @@ function throwConstructorDefect(error2) {
 }
 function makeConstructorSync(ast) {
   let entry;
-  return (input, options3) => constructSync(entry ??= resolve2(ast), input, options3);
+  return (input, options4) => constructSync(entry ??= resolve2(ast), input, options4);
 }
-function constructSync(entry, input, options3) {
-  const parseOptions = options3?.disableChecks ? options3.parseOptions ? {
-    ...options3.parseOptions,
+function constructSync(entry, input, options4) {
+  const parseOptions = options4?.disableChecks ? options4.parseOptions ? {
+    ...options4.parseOptions,
     disableChecks: true
   } : {
     disableChecks: true
-  } : options3?.parseOptions ?? defaultParseOptions;
-  const make34 = entry.make;
-  if (make34 !== void 0 && input !== missing) {
+  } : options4?.parseOptions ?? defaultParseOptions;
+  const make39 = entry.make;
+  if (make39 !== void 0 && input !== missing) {
     let output;
     try {
-      output = make34(input, parseOptions);
+      output = make39(input, parseOptions);
     } catch (error2) {
       throwConstructorDefect(error2);
     }
@@ -16999,16 +17337,16 @@ function constructSync(entry, input, options3) {
   }
   return runSync3(parserResult(entry.makeEffect(input, parseOptions), input), constructorDefectMessage);
 }
-function makeClassSync(ast, input, options3, construct) {
+function makeClassSync(ast, input, options4, construct) {
   const entry = resolve2(ast);
   const descriptor = getConstructorDescriptor(ast);
   if (descriptor === void 0 || entry.make !== void 0 || entry.compiledMakeEffect !== void 0) {
-    return constructSync(entry, input, options3);
+    return constructSync(entry, input, options4);
   }
   if (descriptor.isConstructed(input)) return input;
-  const fields = constructSync((entry.resolve ?? resolve2)(descriptor.link.to), input, options3);
+  const fields2 = constructSync((entry.resolve ?? resolve2)(descriptor.link.to), input, options4);
   try {
-    return construct(fields);
+    return construct(fields2);
   } catch (error2) {
     throwConstructorDefect(error2);
   }
@@ -17048,11 +17386,11 @@ var SchemaProto = {
   pipe() {
     return pipeArguments(this, arguments);
   },
-  annotate(annotations) {
-    return this.rebuild(annotate(this.ast, annotations));
+  annotate(annotations2) {
+    return this.rebuild(annotate(this.ast, annotations2));
   },
-  annotateKey(annotations) {
-    return this.rebuild(annotateKey(this.ast, annotations));
+  annotateKey(annotations2) {
+    return this.rebuild(annotateKey(this.ast, annotations2));
   },
   check(...checks) {
     return this.rebuild(appendChecks(this.ast, checks));
@@ -17061,18 +17399,18 @@ var SchemaProto = {
     return make23(ast, this[RebuildOptions]);
   }
 };
-function make23(ast, options3) {
+function make23(ast, options4) {
   function Schema() {
   }
   const self = Object.setPrototypeOf(Schema, SchemaProto);
-  if (options3 && (Object.hasOwn(options3, "name") || Object.hasOwn(options3, "length") || Object.hasOwn(options3, "__proto__"))) {
+  if (options4 && (Object.hasOwn(options4, "name") || Object.hasOwn(options4, "length") || Object.hasOwn(options4, "__proto__"))) {
     Object.defineProperties(self, Object.getOwnPropertyDescriptors({
-      ...options3
+      ...options4
     }));
   } else {
-    Object.assign(self, options3);
+    Object.assign(self, options4);
   }
-  self[RebuildOptions] = options3;
+  self[RebuildOptions] = options4;
   self.ast = ast;
   return self;
 }
@@ -17141,11 +17479,66 @@ var META_SCHEMA_URI_DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schem
 function isMetaSchemaUri(value3, uri) {
   return value3 === uri || value3 === (uri.endsWith("#") ? uri.slice(0, -1) : `${uri}#`);
 }
+var OPEN_API_31_TARGET_COLLISIONS = ["example", "discriminator", "xml", "externalDocs"];
 function toDocumentDraft07(document) {
   return {
     dialect: "draft-07",
     ...convertDocument(document, draft07Adapter)
   };
+}
+function toMultiDocumentOpenApi3_1(multiDocument) {
+  const definitionKeys = Object.keys(multiDocument.definitions);
+  const keyMap2 = /* @__PURE__ */ new Map();
+  const usedKeys = new Set(definitionKeys.filter((key5) => VALID_OPEN_API_COMPONENTS_SCHEMAS_KEY_REGEXP.test(key5)));
+  const invalidKeys = definitionKeys.filter((key5) => !VALID_OPEN_API_COMPONENTS_SCHEMAS_KEY_REGEXP.test(key5)).sort().map((key5) => [key5, sanitizeOpenApiComponentsSchemasKey(key5)]);
+  for (const [key5, base] of invalidKeys) {
+    if (usedKeys.has(base)) continue;
+    usedKeys.add(base);
+    keyMap2.set(key5, base);
+  }
+  for (const [key5, base] of invalidKeys) {
+    if (keyMap2.has(key5)) continue;
+    let candidate;
+    let suffix = 0;
+    do
+      candidate = `${base}_${++suffix}`;
+    while (usedKeys.has(candidate));
+    usedKeys.add(candidate);
+    keyMap2.set(key5, candidate);
+  }
+  function rewrite(schema, rejectSharedDefinitionRefs = false) {
+    const isRootResource = createsResource(schema.$id);
+    const localDefinitions = isObject(schema.$defs) ? schema.$defs : void 0;
+    return transformSchema(schema, (schema2, inEmbeddedResource) => {
+      rejectKeywordCollisions(schema2, OPEN_API_31_TARGET_COLLISIONS, "OpenAPI 3.1", "Draft 2020-12");
+      rewriteSchemaRef(schema2, (reference, keyword) => {
+        const path2 = reference.startsWith("#") ? parseUriFragment(reference) : void 0;
+        if (path2 === void 0 || path2[0] !== "$defs" || path2.length < 2) return reference;
+        const key5 = path2[1];
+        if (isRootResource) {
+          if (rejectSharedDefinitionRefs && !inEmbeddedResource && Object.hasOwn(multiDocument.definitions, key5) && (localDefinitions === void 0 || !Object.hasOwn(localDefinitions, key5))) {
+            unsupported2(keyword, "OpenAPI 3.1", "a schema resource cannot reference the shared definitions pool");
+          }
+          return reference;
+        }
+        return inEmbeddedResource ? reference : formatUriFragment(["components", "schemas", keyMap2.get(key5) ?? key5, ...path2.slice(2)]);
+      });
+    });
+  }
+  const schemas = multiDocument.schemas.map((schema) => rewrite(schema, true));
+  const definitions = {};
+  for (const key5 of definitionKeys) {
+    assignProperty(definitions, keyMap2.get(key5) ?? key5, rewrite(multiDocument.definitions[key5]));
+  }
+  return {
+    dialect: "openapi-3.1",
+    schemas,
+    definitions
+  };
+}
+var VALID_OPEN_API_COMPONENTS_SCHEMAS_KEY_REGEXP = /^[a-zA-Z0-9.\-_]+$/;
+function sanitizeOpenApiComponentsSchemasKey(s) {
+  return s.length === 0 ? "_" : s.replace(/[^a-zA-Z0-9._-]/gu, "_");
 }
 function transformSchema(node, transform5) {
   return walk(node, false, true);
@@ -17193,12 +17586,12 @@ function mapObject(value3, f) {
   }
   return out;
 }
-function runConverter(adapter, options3, use) {
+function runConverter(adapter, options4, use) {
   const locations = /* @__PURE__ */ new Map();
   const references = [];
   let rootUri = ROOT_URI;
   function convert(root, sourcePath = [], targetPath = []) {
-    if (sourcePath.length === 0 && options3?.trackIds) {
+    if (sourcePath.length === 0 && options4?.trackIds) {
       const id2 = isObject(root) ? getResourceId(root) : void 0;
       rootUri = resolveResourceUri(id2, ROOT_URI) ?? ROOT_URI;
     }
@@ -17229,12 +17622,12 @@ function runConverter(adapter, options3, use) {
   function loop(node, sourcePath, targetPath, resourceScope) {
     if (typeof node === "boolean") {
       recordLocations(sourcePath, targetPath, resourceScope);
-      return options3?.booleanAdapter?.(node) ?? node;
+      return options4?.booleanAdapter?.(node) ?? node;
     }
     if (!isObject(node)) return node;
     let currentResourceScope = resourceScope;
     const id2 = getResourceId(node);
-    if (sourcePath.length > 0 && options3?.trackIds && createsResource(id2)) {
+    if (sourcePath.length > 0 && options4?.trackIds && createsResource(id2)) {
       const uri = resolveResourceUri(id2, resourceScope.uri);
       if (uri !== void 0) {
         currentResourceScope = {
@@ -17273,7 +17666,7 @@ function runConverter(adapter, options3, use) {
     return adapter(node, context3);
   }
   function getResourceId(schema) {
-    return options3?.ignoreRefSiblings === true && typeof schema.$ref === "string" ? void 0 : schema.$id;
+    return options4?.ignoreRefSiblings === true && typeof schema.$ref === "string" ? void 0 : schema.$id;
   }
   function recordLocations(sourcePath, targetPath, scope3) {
     if (scope3.parent !== void 0) recordLocations(sourcePath, targetPath, scope3.parent);
@@ -17303,9 +17696,9 @@ function locationKey(resource, pointer) {
 function createsResource(id2) {
   return typeof id2 === "string" && id2.length > 0 && id2[0] !== "#";
 }
-function convertDocument(document, adapter, options3) {
+function convertDocument(document, adapter, options4) {
   return runConverter(adapter, {
-    ...options3,
+    ...options4,
     trackIds: true
   }, (convert) => ({
     schema: convert(document.schema),
@@ -17490,7 +17883,7 @@ function toCodecJson(schema) {
   });
 }
 var toCodecJsonAST = /* @__PURE__ */ makeCodecDerivation(toCodecJsonASTStep);
-function makeCodecDerivation(step, options3) {
+function makeCodecDerivation(step, options4) {
   const deriveBody = memoize((owner) => {
     const body = replaceContext(owner, void 0);
     const out = step(body, recur2);
@@ -17501,7 +17894,7 @@ function makeCodecDerivation(step, options3) {
     if (derived === null) return ast;
     const out = replaceContext(derived, ast.context);
     return ast.context === void 0 ? out : replaceContextLastLink(out, withoutConstructorDefault(ast.context));
-  }, options3);
+  }, options4);
   return recur2;
 }
 function withoutConstructorDefault(context3) {
@@ -17681,10 +18074,10 @@ var toArrayFromSingleInputElement = (ast) => isOptional(ast) ? optionalKey(unkno
 var toCodecArrayFromSingleAST = /* @__PURE__ */ applyToSelfOrLastLinkEncodingIdempotent((ast) => {
   const out = toCodecArrayFromSingleASTStep(ast);
   if (isArrays(out)) {
-    const ensure = decodeTo(new Union([new Arrays(out.isMutable, out.elements.map(toArrayFromSingleInputElement), out.rest.map(toArrayFromSingleInputElement)), string2], {
+    const ensure2 = decodeTo(new Union([new Arrays(out.isMutable, out.elements.map(toArrayFromSingleInputElement), out.rest.map(toArrayFromSingleInputElement)), string2], {
       mode: "anyOf"
     }), out, arrayFromSingleTransformation);
-    return isOptional(ast) ? optionalKey(ensure) : ensure;
+    return isOptional(ast) ? optionalKey(ensure2) : ensure2;
   }
   return out;
 }, {
@@ -17741,7 +18134,7 @@ function acceptsNull(ast) {
 function orNull(ast, member) {
   return replaceContext(new Union([replaceContext(ast, void 0), member]), ast.context);
 }
-var nullTo = (decode5) => new Transformation(decode5, forbidden(() => "Go nil values are never encoded"));
+var nullTo = (decode9) => new Transformation(decode9, forbidden(() => "Go nil values are never encoded"));
 var nullAsMissing = /* @__PURE__ */ nullTo(/* @__PURE__ */ transformOptional(() => none2()));
 var nullAsEmptyArray = /* @__PURE__ */ nullTo(/* @__PURE__ */ transform2(() => []));
 var nullAsEmptyRecord = /* @__PURE__ */ nullTo(/* @__PURE__ */ transform2(() => ({})));
@@ -17777,30 +18170,30 @@ function formatDefinitionReference(key5) {
   return `#/$defs/${formatUriFragmentToken(key5)}`;
 }
 var jsonSchemaAnnotationExcludedKeys = /* @__PURE__ */ new Set([...annotationExcludedKeys, IDENTIFIER_FALLBACK_KEY, ...jsonSchemaAnnotationKeys]);
-function collectJsonSchemaAnnotations(annotations, options3) {
-  if (annotations === void 0) return void 0;
+function collectJsonSchemaAnnotations(annotations2, options4) {
+  if (annotations2 === void 0) return void 0;
   const out = {};
   for (const key5 of ["title", "description", "format", "contentEncoding", "contentMediaType"]) {
-    const value3 = annotations[key5];
+    const value3 = annotations2[key5];
     if (typeof value3 === "string") out[key5] = value3;
   }
   for (const key5 of ["readOnly", "writeOnly"]) {
-    const value3 = annotations[key5];
+    const value3 = annotations2[key5];
     if (typeof value3 === "boolean") out[key5] = value3;
   }
-  const expected = annotations.expected;
-  if (out.description === void 0 && options3?.generateDescriptions === true && typeof expected === "string") {
+  const expected = annotations2.expected;
+  if (out.description === void 0 && options4?.generateDescriptions === true && typeof expected === "string") {
     out.description = expected;
   }
-  const defaultValue = annotations.default;
+  const defaultValue = annotations2.default;
   if (isJson(defaultValue)) out.default = defaultValue;
-  const examples = annotations.examples;
+  const examples = annotations2.examples;
   if (Array.isArray(examples) && isJson(examples)) out.examples = examples;
-  const contentSchema = annotations.contentSchema;
+  const contentSchema = annotations2.contentSchema;
   if (isJson(contentSchema)) out.contentSchema = contentSchema;
-  if (options3?.includeAnnotationKey !== void 0) {
-    for (const [key5, value3] of Object.entries(annotations)) {
-      if (jsonSchemaAnnotationExcludedKeys.has(key5) || !options3.includeAnnotationKey(key5)) {
+  if (options4?.includeAnnotationKey !== void 0) {
+    for (const [key5, value3] of Object.entries(annotations2)) {
+      if (jsonSchemaAnnotationExcludedKeys.has(key5) || !options4.includeAnnotationKey(key5)) {
         continue;
       }
       if (isJson(value3)) assignProperty(out, key5, value3);
@@ -17936,7 +18329,7 @@ function isExact(exactness, seen = /* @__PURE__ */ new Set()) {
 function isApproximateCheckOutput(output) {
   return Array.isArray(output);
 }
-function compileJsonSchema(representations, rootPaths, references, options3) {
+function compileJsonSchema(representations, rootPaths, references, options4) {
   const numberKeyPattern = `^(?:${FINITE_PATTERN}|Infinity|-Infinity|NaN)$`;
   const compiledDefinitions = /* @__PURE__ */ new Map();
   const definitionAliases = /* @__PURE__ */ new Map();
@@ -17967,12 +18360,12 @@ function compileJsonSchema(representations, rootPaths, references, options3) {
     if (fallback === void 0) continue;
     const schema = compiledDefinitions.get(key5).schema;
     const candidates = fallbackDefinitions.get(fallback);
-    const match7 = candidates?.find((candidate) => equals(compiledDefinitions.get(candidate).schema, schema));
-    if (match7 === void 0) {
+    const match8 = candidates?.find((candidate) => equals(compiledDefinitions.get(candidate).schema, schema));
+    if (match8 === void 0) {
       if (candidates === void 0) fallbackDefinitions.set(fallback, [key5]);
       else candidates.push(key5);
     } else {
-      definitionAliases.set(key5, match7);
+      definitionAliases.set(key5, match8);
     }
   }
   const schemas = map4(compiledSchemas, finalizeJsonSchema);
@@ -17993,8 +18386,8 @@ function compileJsonSchema(representations, rootPaths, references, options3) {
   }
   function compileAnnotatedMember(member, path2, dependencies) {
     const schema = recur2(member.type, [...path2, "type"], dependencies);
-    const annotations = collectJsonSchemaAnnotations(member.annotations, options3);
-    return annotations === void 0 ? schema : registerPendingOneOf(appendJsonSchema(schema, annotations));
+    const annotations2 = collectJsonSchemaAnnotations(member.annotations, options4);
+    return annotations2 === void 0 ? schema : registerPendingOneOf(appendJsonSchema(schema, annotations2));
   }
   function compileDefinition(key5, path2) {
     if (!Object.hasOwn(references, key5)) {
@@ -18028,14 +18421,14 @@ function compileJsonSchema(representations, rootPaths, references, options3) {
   }
   function getIdentifierFallback(representation) {
     if (representation._tag === "Reference") return void 0;
-    const annotations = representation.checks.length === 0 ? representation.annotations : representation.checks[representation.checks.length - 1].annotations;
-    return typeof annotations?.identifier !== "string" && typeof annotations?.[IDENTIFIER_FALLBACK_KEY] === "string" ? annotations[IDENTIFIER_FALLBACK_KEY] : void 0;
+    const annotations2 = representation.checks.length === 0 ? representation.annotations : representation.checks[representation.checks.length - 1].annotations;
+    return typeof annotations2?.identifier !== "string" && typeof annotations2?.[IDENTIFIER_FALLBACK_KEY] === "string" ? annotations2[IDENTIFIER_FALLBACK_KEY] : void 0;
   }
-  function compileCheck(check2, type, path2, dependencies) {
-    const annotations = check2.annotations;
-    const callback3 = annotations?.toJsonSchema;
+  function compileCheck(check3, type, path2, dependencies) {
+    const annotations2 = check3.annotations;
+    const callback3 = annotations2?.toJsonSchema;
     if (callback3 !== void 0) {
-      const schemas3 = check2.representation?.schemas?.map((schema3, index2) => recur2(schema3, [...path2, "representation", "schemas", index2], dependencies)) ?? [];
+      const schemas3 = check3.representation?.schemas?.map((schema3, index2) => recur2(schema3, [...path2, "representation", "schemas", index2], dependencies)) ?? [];
       const result3 = callback3({
         type,
         schemas: schemas3
@@ -18045,24 +18438,24 @@ function compileJsonSchema(representations, rootPaths, references, options3) {
         dependencies.push(false);
       }
       const fragment = approximate ? result3[0] : result3;
-      const ordinary2 = collectJsonSchemaAnnotations(annotations, options3);
+      const ordinary2 = collectJsonSchemaAnnotations(annotations2, options4);
       const schema2 = ordinary2 === void 0 ? fragment : {
         ...fragment,
         ...ordinary2
       };
       const allowed = ordinary2 === void 0 ? inlineableCheckKeywords : inlineableAnnotatedCheckKeywords;
-      return [schema2, check2._tag === "Filter" && hasOnlyKeywords(schema2, allowed) && (ordinary2 === void 0 || hasOnlyKeywords(ordinary2, promotableAnnotationKeywords)) ? true : void 0];
+      return [schema2, check3._tag === "Filter" && hasOnlyKeywords(schema2, allowed) && (ordinary2 === void 0 || hasOnlyKeywords(ordinary2, promotableAnnotationKeywords)) ? true : void 0];
     }
-    if (check2._tag === "Filter") {
+    if (check3._tag === "Filter") {
       dependencies.push(false);
       return void 0;
     }
-    const schemas2 = check2.checks.flatMap((child, index2) => {
+    const schemas2 = check3.checks.flatMap((child, index2) => {
       const result3 = compileCheck(child, type, [...path2, "checks", index2], dependencies);
       return result3 === void 0 ? [] : [result3[0]];
     });
     if (schemas2.length === 0) return void 0;
-    const ordinary = collectJsonSchemaAnnotations(annotations, options3);
+    const ordinary = collectJsonSchemaAnnotations(annotations2, options4);
     const schema = {
       allOf: schemas2
     };
@@ -18087,7 +18480,7 @@ function compileJsonSchema(representations, rootPaths, references, options3) {
     dependencies.push(local);
     let output = {
       ...on(representation, path2, local),
-      ...collectJsonSchemaAnnotations(representation.annotations, options3)
+      ...collectJsonSchemaAnnotations(representation.annotations, options4)
     };
     if (representation._tag === "String" && representation.content !== void 0) {
       const content = representation.content;
@@ -18099,8 +18492,8 @@ function compileJsonSchema(representations, rootPaths, references, options3) {
     }
     for (let index2 = 0; index2 < representation.checks.length; index2++) {
       const type = typeof output.type === "string" && isJsonSchemaType(output.type) ? output.type : void 0;
-      const check2 = compileCheck(representation.checks[index2], type, [...path2, "checks", index2], local);
-      if (check2 !== void 0) output = appendJsonSchema(output, ...check2);
+      const check3 = compileCheck(representation.checks[index2], type, [...path2, "checks", index2], local);
+      if (check3 !== void 0) output = appendJsonSchema(output, ...check3);
     }
     compiledRepresentations.set(representation, {
       schema: output,
@@ -18322,7 +18715,7 @@ function compileJsonSchema(representations, rootPaths, references, options3) {
     const hasUnrepresentableIndexPattern = indexes.some(({
       patterns
     }) => patterns === void 0);
-    if (hasUnrepresentableIndexPattern && options3?.onExcessProperty === "error") {
+    if (hasUnrepresentableIndexPattern && options4?.onExcessProperty === "error") {
       const propertyNames = [];
       if (propertySignatures.length > 0) propertyNames.push({
         enum: Object.keys(properties)
@@ -18346,7 +18739,7 @@ function compileJsonSchema(representations, rootPaths, references, options3) {
         }));
       }
     } else if (additionalPropertySchemas.length === 0) {
-      out.additionalProperties = hasUnrepresentableIndexPattern || options3?.onExcessProperty !== "error";
+      out.additionalProperties = hasUnrepresentableIndexPattern || options4?.onExcessProperty !== "error";
     } else if (additionalPropertySchemas.length === 1 && propertySignatures.length === 0 && !hasPatternProperties) {
       out.additionalProperties = additionalPropertySchemas[0];
     } else {
@@ -18492,40 +18885,43 @@ function compactEnums(schemas) {
     enum: values2
   };
 }
-function toJsonSchemaDocument(document, options3) {
-  const output = compileJsonSchema([document.representation], [["representation"]], document.references, options3);
+function toJsonSchemaDocument(document, options4) {
+  const output = compileJsonSchema([document.representation], [["representation"]], document.references, options4);
   return {
     dialect: output.dialect,
     schema: output.schemas[0],
     definitions: output.definitions
   };
 }
+function toJsonSchemaMultiDocument(document, options4) {
+  return compileJsonSchema(document.representations, document.representations.map((_, index2) => ["representations", index2]), document.references, options4);
+}
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/schema/toRepresentation.js
 var defaultReferencePolicy = ({
   identifier: identifier2
 }) => identifier2;
-function annotationsField(annotations) {
-  return annotations === void 0 ? void 0 : {
-    annotations
+function annotationsField(annotations2) {
+  return annotations2 === void 0 ? void 0 : {
+    annotations: annotations2
   };
 }
-function toRepresentation(ast, options3) {
+function toRepresentation(ast, options4) {
   const {
     references,
     representations
-  } = toRepresentations([ast], options3);
+  } = toRepresentations([ast], options4);
   return {
     representation: representations[0],
     references
   };
 }
-function toRepresentations(asts, options3) {
+function toRepresentations(asts, options4) {
   const references = {};
   const usedReferences = /* @__PURE__ */ new Set();
   const candidates = /* @__PURE__ */ new Map();
   for (const ast of asts) visit(ast);
-  const referencePolicy = options3?.referencePolicy ?? defaultReferencePolicy;
+  const referencePolicy = options4?.referencePolicy ?? defaultReferencePolicy;
   for (const variants of candidates.values()) {
     for (const candidate of variants) {
       const requestedReference = referencePolicy({
@@ -18634,9 +19030,9 @@ function toRepresentations(asts, options3) {
     candidate.visiting = false;
   }
   function visitChecks(checks) {
-    checks?.forEach((check2) => {
-      check2.annotations?.representation?.schemas?.forEach((schema) => visit(toType(schema)));
-      if (check2._tag === "FilterGroup") visitChecks(check2.checks);
+    checks?.forEach((check3) => {
+      check3.annotations?.representation?.schemas?.forEach((schema) => visit(toType(schema)));
+      if (check3._tag === "FilterGroup") visitChecks(check3.checks);
     });
   }
   function recur2(input) {
@@ -18713,11 +19109,11 @@ function toRepresentations(asts, options3) {
           _tag: ast._tag,
           elements: ast.elements.map((element) => {
             const projected = getLastEncoding(element);
-            const annotations = projected.context?.annotations;
+            const annotations2 = projected.context?.annotations;
             return {
               isOptional: isOptional(projected),
               type: recur2(element),
-              ...annotationsField(annotations)
+              ...annotationsField(annotations2)
             };
           }),
           rest: ast.rest.map(recur2),
@@ -18728,13 +19124,13 @@ function toRepresentations(asts, options3) {
           _tag: ast._tag,
           propertySignatures: ast.propertySignatures.map((property) => {
             const projected = getLastEncoding(property.type);
-            const annotations = projected.context?.annotations;
+            const annotations2 = projected.context?.annotations;
             return {
               name: property.name,
               type: recur2(property.type),
               isOptional: isOptional(projected),
               isMutable: isMutable(projected),
-              ...annotationsField(annotations)
+              ...annotationsField(annotations2)
             };
           }),
           indexSignatures: ast.indexSignatures.map((index2) => ({
@@ -18761,24 +19157,24 @@ function toRepresentations(asts, options3) {
         };
     }
   }
-  function fromCheck(check2) {
+  function fromCheck(check3) {
     return {
-      ...check2._tag === "Filter" ? {
-        _tag: check2._tag,
-        aborted: check2.aborted
+      ...check3._tag === "Filter" ? {
+        _tag: check3._tag,
+        aborted: check3.aborted
       } : {
-        _tag: check2._tag,
-        checks: map4(check2.checks, fromCheck)
+        _tag: check3._tag,
+        checks: map4(check3.checks, fromCheck)
       },
-      ...fromAnnotations(check2.annotations, true)
+      ...fromAnnotations(check3.annotations, true)
     };
   }
-  function fromAnnotations(annotations, projectSchemas = false) {
-    if (annotations === void 0) return void 0;
+  function fromAnnotations(annotations2, projectSchemas = false) {
+    if (annotations2 === void 0) return void 0;
     const {
       representation,
       ...ordinary
-    } = annotations;
+    } = annotations2;
     const projected = projectSchemas && representation?.schemas !== void 0 ? {
       ...representation,
       schemas: representation.schemas.map((schema) => recur2(toType(schema)))
@@ -18802,17 +19198,17 @@ function makeStandardResult(exit3) {
     }]
   };
 }
-function toStandardSchemaV1(self, options3) {
+function toStandardSchemaV1(self, options4) {
   const decodeUnknownEffect3 = decodeUnknownEffect(self);
   const parseOptions = {
     errors: "all",
-    ...options3?.parseOptions
+    ...options4?.parseOptions
   };
-  const formatter = makeFormatterStandardSchemaV1(options3);
+  const formatter2 = makeFormatterStandardSchemaV1(options4);
   const validate3 = (value3) => {
     const scheduler = new MixedScheduler("sync");
     const fiber3 = runFork2(match5(decodeUnknownEffect3(value3, parseOptions), {
-      onFailure: formatter,
+      onFailure: formatter2,
       onSuccess: (value4) => ({
         value: value4
       })
@@ -18890,11 +19286,11 @@ function toBaseStandardJSONSchemaV1(ast, target) {
 function toStandardJSONSchemaV1(self) {
   return attach(self, {
     jsonSchema: {
-      input(options3) {
-        return toBaseStandardJSONSchemaV1(self.ast, options3.target);
+      input(options4) {
+        return toBaseStandardJSONSchemaV1(self.ast, options4.target);
       },
-      output(options3) {
-        return toBaseStandardJSONSchemaV1(toType(self.ast), options3.target);
+      output(options4) {
+        return toBaseStandardJSONSchemaV1(toType(self.ast), options4.target);
       }
     }
   });
@@ -18961,9 +19357,9 @@ function getLoop(oldValue, newValue, path2, patches) {
     value: newValue
   });
 }
-function apply(patch3, oldValue) {
+function apply(patch4, oldValue) {
   let doc = oldValue;
-  for (const op of patch3) {
+  for (const op of patch4) {
     doc = applyOperation(doc, op);
   }
   return doc;
@@ -19087,35 +19483,35 @@ function rebuildFromStack(stack, newParent) {
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/schema/toDifferJsonPatch.js
 function toDifferJsonPatch(schema) {
   const serializer = toCodecJson(schema);
-  const get8 = encodeSync(serializer);
-  const set6 = decodeSync(serializer);
+  const get10 = encodeSync(serializer);
+  const set7 = decodeSync(serializer);
   return {
     empty: [],
-    diff: (oldValue, newValue) => get4(get8(oldValue), get8(newValue)),
+    diff: (oldValue, newValue) => get4(get10(oldValue), get10(newValue)),
     combine: (first, second) => [...first, ...second],
-    patch: (oldValue, patch3) => {
-      const value3 = get8(oldValue);
-      const patched = apply(patch3, value3);
-      return Object.is(patched, value3) ? oldValue : set6(patched);
+    patch: (oldValue, patch4) => {
+      const value3 = get10(oldValue);
+      const patched = apply(patch4, value3);
+      return Object.is(patched, value3) ? oldValue : set7(patched);
     }
   };
 }
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/schema/toEncoderXml.js
-function toEncoderXml(codec, options3) {
+function toEncoderXml(codec, options4) {
   const rootName = resolveIdentifier(codec.ast) ?? resolveTitle(codec.ast);
   const serialize = encodeEffect(toCodecStringTree(codec));
   return (value3) => serialize(value3).pipe(map8((stringTree) => stringTreeToXml(stringTree, {
     rootName,
-    ...options3
+    ...options4
   })));
 }
-function stringTreeToXml(value3, options3) {
-  const rootName = options3.rootName ?? "root";
-  const arrayItemName = options3.arrayItemName ?? "item";
-  const pretty2 = options3.pretty ?? true;
-  const indent = options3.indent ?? "  ";
-  const sortKeys = options3.sortKeys ?? true;
+function stringTreeToXml(value3, options4) {
+  const rootName = options4.rootName ?? "root";
+  const arrayItemName = options4.arrayItemName ?? "item";
+  const pretty2 = options4.pretty ?? true;
+  const indent = options4.indent ?? "  ";
+  const sortKeys = options4.sortKeys ?? true;
   const seen = /* @__PURE__ */ new Set();
   const lines = [];
   recur2(rootName, value3, 0);
@@ -19233,7 +19629,7 @@ function recur(ast) {
     case "Arrays": {
       const elements = ast.elements.map(recur);
       const rest = ast.rest.map(recur);
-      const [head5, ...tail] = rest;
+      const [head6, ...tail] = rest;
       const tailLength = tail.length;
       return make3((a, b) => {
         if (!Array.isArray(a) || !Array.isArray(b)) {
@@ -19251,7 +19647,7 @@ function recur(ast) {
         }
         if (rest.length > 0) {
           for (; i < len - tailLength; i++) {
-            if (!head5(a[i], b[i])) {
+            if (!head6(a[i], b[i])) {
               return false;
             }
           }
@@ -19401,24 +19797,24 @@ function causeToFormatter(error2, defect) {
   const causeReason = causeReasonToFormatter(error2, defect);
   return (cause) => `Cause([${cause.reasons.map(causeReason).join(", ")}])`;
 }
-function toFormatter(ast, options3) {
+function toFormatter(ast, options4) {
   const compiled = /* @__PURE__ */ new Map();
   return recur2(ast);
   function recur2(ast2) {
-    let formatter = compiled.get(ast2);
-    if (formatter === void 0) {
-      formatter = compile2(ast2);
-      compiled.set(ast2, formatter);
+    let formatter2 = compiled.get(ast2);
+    if (formatter2 === void 0) {
+      formatter2 = compile2(ast2);
+      compiled.set(ast2, formatter2);
     }
-    return formatter;
+    return formatter2;
   }
   function compile2(ast2) {
     const annotation = resolve(ast2)?.["toFormatter"];
     if (typeof annotation === "function") {
       return annotation(isDeclaration(ast2) ? ast2.typeParameters.map(recur2) : []);
     }
-    if (options3?.onBefore) {
-      const onBefore = options3.onBefore(ast2, recur2);
+    if (options4?.onBefore) {
+      const onBefore = options4.onBefore(ast2, recur2);
       if (onBefore !== void 0) {
         return onBefore;
       }
@@ -19470,37 +19866,37 @@ function toFormatter(ast, options3) {
           }
           case "effect/schema/ReadonlyMap": {
             const [key5, value3] = typeParameters;
-            return (map12) => {
-              const size6 = map12.size;
+            return (map14) => {
+              const size6 = map14.size;
               if (size6 === 0) return "ReadonlyMap(0) {}";
-              const entries3 = globalThis.Array.from(map12.entries()).map(([key_, value_]) => `${key5(key_)} => ${value3(value_)}`).sort();
+              const entries3 = globalThis.Array.from(map14.entries()).map(([key_, value_]) => `${key5(key_)} => ${value3(value_)}`).sort();
               return `ReadonlyMap(${size6}) { ${entries3.join(", ")} }`;
             };
           }
           case "effect/schema/HashMap": {
             const [key5, value3] = typeParameters;
-            return (map12) => {
-              const size6 = size3(map12);
+            return (map14) => {
+              const size6 = size3(map14);
               if (size6 === 0) return "HashMap(0) {}";
-              const entries3 = toEntries(map12).map(([key_, value_]) => `${key5(key_)} => ${value3(value_)}`).sort();
+              const entries3 = toEntries(map14).map(([key_, value_]) => `${key5(key_)} => ${value3(value_)}`).sort();
               return `HashMap(${size6}) { ${entries3.join(", ")} }`;
             };
           }
           case "effect/schema/ReadonlySet": {
             const [value3] = typeParameters;
-            return (set6) => {
-              const size6 = set6.size;
+            return (set7) => {
+              const size6 = set7.size;
               if (size6 === 0) return "ReadonlySet(0) {}";
-              const values2 = globalThis.Array.from(set6.values()).map((item) => `${value3(item)}`).sort();
+              const values2 = globalThis.Array.from(set7.values()).map((item) => `${value3(item)}`).sort();
               return `ReadonlySet(${size6}) { ${values2.join(", ")} }`;
             };
           }
           case "effect/schema/HashSet": {
             const [value3] = typeParameters;
-            return (set6) => {
-              const size6 = size5(set6);
+            return (set7) => {
+              const size6 = size5(set7);
               if (size6 === 0) return "HashSet(0) {}";
-              const values2 = globalThis.Array.from(set6).map((item) => `${value3(item)}`).sort();
+              const values2 = globalThis.Array.from(set7).map((item) => `${value3(item)}`).sort();
               return `HashSet(${size6}) { ${values2.join(", ")} }`;
             };
           }
@@ -19520,7 +19916,7 @@ function toFormatter(ast, options3) {
       case "Arrays": {
         const elements = ast2.elements.map((element) => recur2(element));
         const rest = ast2.rest.map(recur2);
-        const [head5, ...tail] = rest;
+        const [head6, ...tail] = rest;
         const tailLength = tail.length;
         return (value3) => {
           const out = [];
@@ -19536,7 +19932,7 @@ function toFormatter(ast, options3) {
           }
           if (rest.length > 0) {
             for (; i < value3.length - tailLength; i++) {
-              out.push(head5(value3[i]));
+              out.push(head6(value3[i]));
             }
             for (let j = 0; j < tailLength; j++) {
               out.push(tail[j](value3[i + j]));
@@ -19583,27 +19979,27 @@ function toFormatter(ast, options3) {
         return (value3) => {
           const candidates = index2(value3, false);
           for (let i = 0; i < candidates.length; i++) {
-            const [is3, formatter] = compiled2[candidates[i]];
+            const [is3, formatter2] = compiled2[candidates[i]];
             if (is3(value3)) {
-              return formatter(value3);
+              return formatter2(value3);
             }
           }
           return format(value3);
         };
       }
       case "Suspend": {
-        let formatter;
-        return (value3) => (formatter ??= recur2(ast2.thunk()))(value3);
+        let formatter2;
+        return (value3) => (formatter2 ??= recur2(ast2.thunk()))(value3);
       }
     }
   }
 }
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Struct.js
-var pick2 = /* @__PURE__ */ dual(2, (self, keys3) => {
+var pick3 = /* @__PURE__ */ dual(2, (self, keys3) => {
   return buildStruct(self, (k, v) => hasPropertyKey(keys3, k) ? [k, v] : void 0);
 });
-var omit2 = /* @__PURE__ */ dual(2, (self, keys3) => {
+var omit3 = /* @__PURE__ */ dual(2, (self, keys3) => {
   return buildStruct(self, (k, v) => !hasPropertyKey(keys3, k) ? [k, v] : void 0);
 });
 var assign = /* @__PURE__ */ dual(2, (self, that) => {
@@ -19633,18 +20029,18 @@ function buildStruct(source, f) {
 }
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Optic.js
-function makeIso(get8, set6) {
-  return make24(primitiveNode("Iso", get8, set6));
+function makeIso(get10, set7) {
+  return make24(primitiveNode("Iso", get10, set7));
 }
-function makeLens(get8, replace) {
-  return make24(primitiveNode("Lens", get8, replace));
+function makeLens(get10, replace) {
+  return make24(primitiveNode("Lens", get10, replace));
 }
-function primitiveNode(kind, get8, set6) {
+function primitiveNode(kind, get10, set7) {
   return [{
     _tag: "PrimitiveNode",
     kind,
-    get: get8,
-    set: set6
+    get: get10,
+    set: set7
   }];
 }
 var identityOperation = {
@@ -19709,8 +20105,8 @@ function compose2(a, b) {
   }
   return nodes;
 }
-function makeOptional(getResult, set6) {
-  return make24(primitiveNode("Optional", getResult, set6));
+function makeOptional(getResult, set7) {
+  return make24(primitiveNode("Optional", getResult, set7));
 }
 var OptionalImpl = class {
   /** @internal */
@@ -19723,10 +20119,10 @@ var OptionalImpl = class {
     this.replaceResult = replaceResult;
   }
   replace(a, s) {
-    return getOrElse2(this.replaceResult(a, s), () => s);
+    return getOrElse3(this.replaceResult(a, s), () => s);
   }
   modify(f) {
-    return (s) => getOrElse2(flatMap2(this.getResult(s), (a) => this.replaceResult(f(a), s)), () => s);
+    return (s) => getOrElse3(flatMap2(this.getResult(s), (a) => this.replaceResult(f(a), s)), () => s);
   }
   compose(that) {
     return make24(compose2(this.node, that.node));
@@ -19752,8 +20148,8 @@ var OptionalImpl = class {
   check(...checks) {
     return make24(compose2(this.node, [new CheckNode(checks)]));
   }
-  refine(refinement, annotations) {
-    return make24(compose2(this.node, [new CheckNode([makeFilterByGuard(refinement, annotations)])]));
+  refine(refinement, annotations2) {
+    return make24(compose2(this.node, [new CheckNode([makeFilterByGuard(refinement, annotations2)])]));
   }
   tag(tag2) {
     const err = fail2(new InvalidValue({
@@ -19774,14 +20170,14 @@ var OptionalImpl = class {
     })));
   }
   pick(keys3) {
-    return this.compose(makeLens(pick2(keys3), (p, a) => ({
-      ...omit2(a, keys3),
+    return this.compose(makeLens(pick3(keys3), (p, a) => ({
+      ...omit3(a, keys3),
       ...p
     })));
   }
   omit(keys3) {
-    return this.compose(makeLens(omit2(keys3), (o, a) => ({
-      ...pick2(a, keys3),
+    return this.compose(makeLens(omit3(keys3), (o, a) => ({
+      ...pick3(a, keys3),
       ...o
     })));
   }
@@ -19827,16 +20223,16 @@ var OptionalImpl = class {
     );
   }
   modifyAll(f) {
-    return (s) => getOrElse2(flatMap2(this.getResult(s), (as3) => this.replaceResult(as3.map(f), s)), () => s);
+    return (s) => getOrElse3(flatMap2(this.getResult(s), (as3) => this.replaceResult(as3.map(f), s)), () => s);
   }
 };
 var IsoImpl = class extends OptionalImpl {
   get;
   set;
-  constructor(node, get8, set6) {
-    super(node, (s) => succeed2(get8(s)), (a) => succeed2(set6(a)));
-    this.get = get8;
-    this.set = set6;
+  constructor(node, get10, set7) {
+    super(node, (s) => succeed2(get10(s)), (a) => succeed2(set7(a)));
+    this.get = get10;
+    this.set = set7;
   }
   replace(a, _) {
     return this.set(a);
@@ -19847,9 +20243,9 @@ var IsoImpl = class extends OptionalImpl {
 };
 var LensImpl = class extends OptionalImpl {
   get;
-  constructor(node, get8, replace) {
-    super(node, (s) => succeed2(get8(s)), (a, s) => succeed2(replace(a, s)));
-    this.get = get8;
+  constructor(node, get10, replace) {
+    super(node, (s) => succeed2(get10(s)), (a, s) => succeed2(replace(a, s)));
+    this.get = get10;
     this.replace = replace;
   }
   modify(f) {
@@ -19858,15 +20254,15 @@ var LensImpl = class extends OptionalImpl {
 };
 var PrismImpl = class extends OptionalImpl {
   set;
-  constructor(node, getResult, set6) {
-    super(node, getResult, (a, _) => succeed2(set6(a)));
-    this.set = set6;
+  constructor(node, getResult, set7) {
+    super(node, getResult, (a, _) => succeed2(set7(a)));
+    this.set = set7;
   }
   replace(a, _) {
     return this.set(a);
   }
   modify(f) {
-    return (s) => getOrElse2(map2(this.getResult(s), (a) => this.set(f(a))), () => s);
+    return (s) => getOrElse3(map2(this.getResult(s), (a) => this.set(f(a))), () => s);
   }
 };
 function make24(node) {
@@ -20158,12 +20554,12 @@ var parseIpv6Segments = (input) => {
   }
   const halves = input.split("::");
   if (halves.length > 2) return addressError(input, "only one compression marker is allowed");
-  const head5 = halves[0] === "" ? [] : halves[0].split(":");
+  const head6 = halves[0] === "" ? [] : halves[0].split(":");
   const tail = halves.length === 2 && halves[1] !== "" ? halves[1].split(":") : [];
-  if (head5.some((part) => part === "") || tail.some((part) => part === "")) {
+  if (head6.some((part) => part === "") || tail.some((part) => part === "")) {
     return addressError(input, "empty segments are only valid in the compression marker");
   }
-  const trailing = tail.length > 0 ? tail[tail.length - 1] : head5.length > 0 ? head5[head5.length - 1] : "";
+  const trailing = tail.length > 0 ? tail[tail.length - 1] : head6.length > 0 ? head6[head6.length - 1] : "";
   let embedded;
   if (trailing.includes(".")) {
     if (halves.length === 2 && tail.length === 0) {
@@ -20176,14 +20572,14 @@ var parseIpv6Segments = (input) => {
     if (isFailure2(parsed)) return parsed;
     embedded = parsed.success;
     if (tail.length > 0) tail.pop();
-    else head5.pop();
+    else head6.pop();
   }
-  const explicit = head5.length + tail.length + (embedded ? 2 : 0);
+  const explicit = head6.length + tail.length + (embedded ? 2 : 0);
   if (halves.length === 1 ? explicit !== 8 : explicit >= 8) {
     return addressError(input, halves.length === 1 ? "expected eight segments" : "compression must replace at least one segment");
   }
   const parse4 = (part) => /^[0-9a-fA-F]{1,4}$/.test(part) ? Number.parseInt(part, 16) : void 0;
-  const parsedHead = head5.map(parse4);
+  const parsedHead = head6.map(parse4);
   const parsedTail = tail.map(parse4);
   if (parsedHead.some((part) => part === void 0) || parsedTail.some((part) => part === void 0)) {
     return addressError(input, "segments must contain one through four hexadecimal digits");
@@ -20262,9 +20658,9 @@ var formatIp = (self) => {
     }
   }
   if (bestLength < 2) return segments.map((segment) => segment.toString(16)).join(":");
-  const head5 = segments.slice(0, bestStart).map((segment) => segment.toString(16)).join(":");
+  const head6 = segments.slice(0, bestStart).map((segment) => segment.toString(16)).join(":");
   const tail = segments.slice(bestStart + bestLength).map((segment) => segment.toString(16)).join(":");
-  return `${head5}::${tail}`;
+  return `${head6}::${tail}`;
 };
 var isUnspecified = (self) => {
   if (isIpv4Address(self)) return ipv4Value(self) === 0;
@@ -20357,11 +20753,11 @@ var inetAddressV4 = (address, port) => {
   self.port = port;
   return succeed2(Object.freeze(self));
 };
-var inetAddressV6 = (address, port, options3) => {
+var inetAddressV6 = (address, port, options4) => {
   if (!checkPort(port)) {
     return addressError(address, "port must be an integer from 0 through 65535");
   }
-  const scopeId = options3?.scopeId ?? 0;
+  const scopeId = options4?.scopeId ?? 0;
   if (!Number.isInteger(scopeId) || scopeId < 0 || scopeId > 4294967295) {
     return addressError(address, "scopeId must be an unsigned 32-bit integer");
   }
@@ -20645,21 +21041,21 @@ var RecordPrototype = {
     };
   }
 };
-var makeRecord = (type, fields) => {
+var makeRecord = (type, fields2) => {
   if (!isRecordType(type)) {
     return fail2(new NetAddressError({
       input: type,
       message: "unknown DNS record type"
     }));
   }
-  const input = typeof fields === "object" && fields !== null ? fields : {};
+  const input = typeof fields2 === "object" && fields2 !== null ? fields2 : {};
   const self = Object.create(RecordPrototype);
   self._tag = type;
-  for (const [key5, check2] of Object.entries(recordFields[type])) {
+  for (const [key5, check3] of Object.entries(recordFields[type])) {
     const value3 = input[key5];
-    if (!check2(value3)) {
+    if (!check3(value3)) {
       return fail2(new NetAddressError({
-        input: fields,
+        input: fields2,
         message: `invalid ${type} record ${key5}`
       }));
     }
@@ -20763,9 +21159,9 @@ var make25 = (address, prefixLength) => {
   });
   return succeed2(Object.freeze(self));
 };
-var parseAddressWithPrefix = (input, options3) => {
+var parseAddressWithPrefix = (input, options4) => {
   const slash = input.indexOf("/");
-  if (slash === -1 && options3?.prefix !== "required") {
+  if (slash === -1 && options4?.prefix !== "required") {
     return succeed2({
       address: input,
       prefixLength: void 0
@@ -20783,9 +21179,9 @@ var parseAddressWithPrefix = (input, options3) => {
     prefixLength: Number(prefix)
   });
 };
-var ipv4FromString2 = (input, options3) => flatMap2(parseAddressWithPrefix(input, options3), (parts2) => flatMap2(ipv4FromString(parts2.address), (address) => make25(address, parts2.prefixLength ?? width(address))));
-var ipv6FromString2 = (input, options3) => flatMap2(parseAddressWithPrefix(input, options3), (parts2) => flatMap2(ipv6FromString(parts2.address), (address) => make25(address, parts2.prefixLength ?? width(address))));
-var fromString3 = (input, options3) => flatMap2(parseAddressWithPrefix(input, options3), (parts2) => flatMap2(ipFromString(parts2.address), (address) => make25(address, parts2.prefixLength ?? width(address))));
+var ipv4FromString2 = (input, options4) => flatMap2(parseAddressWithPrefix(input, options4), (parts2) => flatMap2(ipv4FromString(parts2.address), (address) => make25(address, parts2.prefixLength ?? width(address))));
+var ipv6FromString2 = (input, options4) => flatMap2(parseAddressWithPrefix(input, options4), (parts2) => flatMap2(ipv6FromString(parts2.address), (address) => make25(address, parts2.prefixLength ?? width(address))));
+var fromString3 = (input, options4) => flatMap2(parseAddressWithPrefix(input, options4), (parts2) => flatMap2(ipFromString(parts2.address), (address) => make25(address, parts2.prefixLength ?? width(address))));
 var format5 = (self) => `${formatIp(self.address)}/${self.prefixLength}`;
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/net/IpNetwork.js
@@ -20932,23 +21328,23 @@ var SemVerProto = {
     return pipeArguments(this, arguments);
   }
 };
-var unchecked = (major, minor, patch3, prerelease, build) => {
+var unchecked = (major, minor, patch4, prerelease, build2) => {
   const self = Object.create(SemVerProto);
   self.major = major;
   self.minor = minor;
-  self.patch = patch3;
+  self.patch = patch4;
   self.prerelease = prerelease;
-  self.build = build;
+  self.build = build2;
   return self;
 };
 var isSemVer = (u) => hasProperty(u, TypeId35);
 var make27 = (components) => unchecked(checkComponent(components.major, "major"), checkComponent(components.minor, "minor"), checkComponent(components.patch, "patch"), components.prerelease?.map(prereleaseIdentifier) ?? [], components.build?.map(buildIdentifier) ?? []);
 var parseOrThrow = (input) => {
   let rest = input;
-  let build = [];
+  let build2 = [];
   const plus = rest.indexOf("+");
   if (plus !== -1) {
-    build = rest.slice(plus + 1).split(".").map(buildIdentifier);
+    build2 = rest.slice(plus + 1).split(".").map(buildIdentifier);
     rest = rest.slice(0, plus);
   }
   let prerelease = [];
@@ -20959,7 +21355,7 @@ var parseOrThrow = (input) => {
   }
   const core = rest.split(".");
   if (core.length !== 3) return invalid4("expected MAJOR.MINOR.PATCH");
-  return unchecked(parseComponent(core[0], "major"), parseComponent(core[1], "minor"), parseComponent(core[2], "patch"), prerelease, build);
+  return unchecked(parseComponent(core[0], "major"), parseComponent(core[1], "minor"), parseComponent(core[2], "patch"), prerelease, build2);
 };
 var parse2 = (input) => tryParse("SemVer", input, parseOrThrow);
 var format7 = (self) => {
@@ -21077,30 +21473,30 @@ var formatPartial = (self) => {
   return self.prerelease.length === 0 ? core : `${core}-${self.prerelease.join(".")}`;
 };
 var formatComparator = (self) => self._tag === "Hyphen" ? `${formatPartial(self.from)} - ${formatPartial(self.to)}` : `${self.operator === "=" ? "" : self.operator}${formatPartial(self.version)}`;
-var format8 = (self) => self.sets.map((set6) => set6.map(formatComparator).join(" ")).join(" || ");
+var format8 = (self) => self.sets.map((set7) => set7.map(formatComparator).join(" ")).join(" || ");
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Schema.js
 var TypeId37 = TypeId30;
 function declareConstructor() {
-  return (typeParameters, run4, annotations) => {
-    return make28(new Declaration(typeParameters.map(getAST), (typeParameters2) => run4(typeParameters2.map((ast) => make28(ast))), annotations));
+  return (typeParameters, run4, annotations2) => {
+    return make28(new Declaration(typeParameters.map(getAST), (typeParameters2) => run4(typeParameters2.map((ast) => make28(ast))), annotations2));
   };
 }
-function declare(is3, annotations) {
-  return declareConstructor()([], () => (input, ast, options3) => is3(input) ? succeed5(input) : fail5(new InvalidType(ast, input, options3)), annotations);
+function declare(is3, annotations2) {
+  return declareConstructor()([], () => (input, ast, options4) => is3(input) ? succeed6(input) : fail6(new InvalidType(ast, input, options4)), annotations2);
 }
 function revealBottom(bottom) {
   return bottom;
 }
-function annotate2(annotations) {
-  return (self) => self.annotate(annotations);
+function annotate2(annotations2) {
+  return (self) => self.annotate(annotations2);
 }
-function annotateEncoded(annotations) {
-  return (self) => flip4(flip4(self).annotate(annotations));
+function annotateEncoded(annotations2) {
+  return (self) => flip5(flip5(self).annotate(annotations2));
 }
-function annotateKey2(annotations) {
+function annotateKey2(annotations2) {
   return (self) => {
-    return self.rebuild(annotateKey(self.ast, annotations));
+    return self.rebuild(annotateKey(self.ast, annotations2));
   };
 }
 function revealCodec(codec) {
@@ -21179,85 +21575,85 @@ function runSchemaErrorSync(self) {
   }
   throw getSchemaErrorOrThrow(exit3.cause, "Sync adapter can only throw schema errors");
 }
-function toStandardSchemaV12(self, options3) {
-  return toStandardSchemaV1(self, options3);
+function toStandardSchemaV12(self, options4) {
+  return toStandardSchemaV1(self, options4);
 }
 function toStandardJSONSchemaV12(self) {
   return toStandardJSONSchemaV1(self);
 }
 var is2 = is;
 var asserts2 = asserts;
-function decodeUnknownEffect2(schema, options3) {
-  const parser = decodeUnknownEffect(schema, options3);
-  return (input, options4) => {
-    return fromIssueEffect(parser(input, options4));
+function decodeUnknownEffect2(schema, options4) {
+  const parser = decodeUnknownEffect(schema, options4);
+  return (input, options5) => {
+    return fromIssueEffect(parser(input, options5));
   };
 }
 var decodeEffect2 = decodeUnknownEffect2;
-function decodeUnknownExit2(schema, options3) {
-  const parser = decodeUnknownExit(schema, options3);
-  return (input, options4) => {
-    return fromIssueExit(parser(input, options4));
+function decodeUnknownExit2(schema, options4) {
+  const parser = decodeUnknownExit(schema, options4);
+  return (input, options5) => {
+    return fromIssueExit(parser(input, options5));
   };
 }
 var decodeExit = decodeUnknownExit2;
 var decodeUnknownOption2 = decodeUnknownOption;
 var decodeOption2 = decodeOption;
-function decodeUnknownResult2(schema, options3) {
-  const parser = decodeUnknownResult(schema, options3);
-  return (input, options4) => {
-    return mapError(parser(input, options4), (issue) => new SchemaError(issue));
+function decodeUnknownResult2(schema, options4) {
+  const parser = decodeUnknownResult(schema, options4);
+  return (input, options5) => {
+    return mapError(parser(input, options5), (issue) => new SchemaError(issue));
   };
 }
 var decodeResult = decodeUnknownResult2;
-function decodeUnknownPromise(schema, options3) {
-  const parser = decodeUnknownEffect2(schema, options3);
-  return (input, options4) => {
-    return runSchemaErrorPromise(parser(input, options4));
+function decodeUnknownPromise(schema, options4) {
+  const parser = decodeUnknownEffect2(schema, options4);
+  return (input, options5) => {
+    return runSchemaErrorPromise(parser(input, options5));
   };
 }
 var decodePromise = decodeUnknownPromise;
-function decodeUnknownSync2(schema, options3) {
-  const parser = decodeUnknownEffect2(schema, options3);
-  return (input, options4) => {
-    return runSchemaErrorSync(parser(input, options4));
+function decodeUnknownSync2(schema, options4) {
+  const parser = decodeUnknownEffect2(schema, options4);
+  return (input, options5) => {
+    return runSchemaErrorSync(parser(input, options5));
   };
 }
 var decodeSync2 = decodeUnknownSync2;
-function encodeUnknownEffect2(schema, options3) {
-  const parser = encodeUnknownEffect(schema, options3);
-  return (input, options4) => {
-    return fromIssueEffect(parser(input, options4));
+function encodeUnknownEffect2(schema, options4) {
+  const parser = encodeUnknownEffect(schema, options4);
+  return (input, options5) => {
+    return fromIssueEffect(parser(input, options5));
   };
 }
 var encodeEffect2 = encodeUnknownEffect2;
-function encodeUnknownExit2(schema, options3) {
-  const parser = encodeUnknownExit(schema, options3);
-  return (input, options4) => {
-    return fromIssueExit(parser(input, options4));
+function encodeUnknownExit2(schema, options4) {
+  const parser = encodeUnknownExit(schema, options4);
+  return (input, options5) => {
+    return fromIssueExit(parser(input, options5));
   };
 }
 var encodeExit = encodeUnknownExit2;
 var encodeUnknownOption2 = encodeUnknownOption;
 var encodeOption2 = encodeOption;
-function encodeUnknownResult2(schema, options3) {
-  const parser = encodeUnknownResult(schema, options3);
-  return (input, options4) => {
-    return mapError(parser(input, options4), (issue) => new SchemaError(issue));
+function encodeUnknownResult2(schema, options4) {
+  const parser = encodeUnknownResult(schema, options4);
+  return (input, options5) => {
+    return mapError(parser(input, options5), (issue) => new SchemaError(issue));
   };
 }
 var encodeResult = encodeUnknownResult2;
-function encodeUnknownPromise(schema, options3) {
-  const parser = encodeUnknownEffect2(schema, options3);
-  return (input, options4) => {
-    return runSchemaErrorPromise(parser(input, options4));
+function encodeUnknownPromise(schema, options4) {
+  const parser = encodeUnknownEffect2(schema, options4);
+  return (input, options5) => {
+    return runSchemaErrorPromise(parser(input, options5));
   };
 }
 var encodePromise = encodeUnknownPromise;
-function encodeUnknownSync2(schema, options3) {
-  const parser = encodeUnknownEffect2(schema, options3);
-  return (input, options4) => {
-    return runSchemaErrorSync(parser(input, options4));
+function encodeUnknownSync2(schema, options4) {
+  const parser = encodeUnknownEffect2(schema, options4);
+  return (input, options5) => {
+    return runSchemaErrorSync(parser(input, options5));
   };
 }
 var encodeSync2 = encodeUnknownSync2;
@@ -21290,11 +21686,11 @@ var FlipTypeId = "~effect/Schema/flip";
 function isFlip$(schema) {
   return hasProperty(schema, FlipTypeId) && schema[FlipTypeId] === FlipTypeId;
 }
-function flip4(schema) {
+function flip5(schema) {
   if (isFlip$(schema)) {
-    return schema.schema.rebuild(flip3(schema.ast));
+    return schema.schema.rebuild(flip4(schema.ast));
   }
-  return make28(flip3(schema.ast), {
+  return make28(flip4(schema.ast), {
     [FlipTypeId]: FlipTypeId,
     schema
   });
@@ -21340,30 +21736,30 @@ var Number6 = /* @__PURE__ */ make28(number2);
 var Boolean3 = /* @__PURE__ */ make28(boolean);
 var Symbol3 = /* @__PURE__ */ make28(symbol3);
 var BigInt6 = /* @__PURE__ */ make28(bigInt);
-var Void2 = /* @__PURE__ */ make28(void_4);
+var Void2 = /* @__PURE__ */ make28(void_5);
 var ObjectKeyword2 = /* @__PURE__ */ make28(objectKeyword);
-function UniqueSymbol2(symbol4) {
-  return make28(new UniqueSymbol(symbol4));
+function UniqueSymbol2(symbol5) {
+  return make28(new UniqueSymbol(symbol5));
 }
-function makeStruct(ast, fields) {
+function makeStruct(ast, fields2) {
   return make28(ast, {
-    fields,
-    mapFields(f, options3) {
-      const fields2 = f(this.fields);
-      return makeStruct(struct(fields2, options3?.unsafePreserveChecks ? this.ast.checks : void 0), fields2);
+    fields: fields2,
+    mapFields(f, options4) {
+      const fields3 = f(this.fields);
+      return makeStruct(struct(fields3, options4?.unsafePreserveChecks ? this.ast.checks : void 0), fields3);
     }
   });
 }
-function Struct(fields) {
-  return makeStruct(struct(fields, void 0), fields);
+function Struct(fields2) {
+  return makeStruct(struct(fields2, void 0), fields2);
 }
-function fieldsAssign(fields) {
-  return lambda((struct2) => struct2.mapFields(assign(fields)));
+function fieldsAssign(fields2) {
+  return lambda((struct2) => struct2.mapFields(assign(fields2)));
 }
 var canonicalPropertyKey = (key5) => typeof key5 === "symbol" ? key5 : globalThis.String(key5);
 function encodeKeys(mapping) {
   return function(self) {
-    const fields = {};
+    const fields2 = {};
     const appliedMapping = /* @__PURE__ */ Object.create(null);
     const reverseMapping = /* @__PURE__ */ Object.create(null);
     const seenEncodedKeys = /* @__PURE__ */ new Set();
@@ -21376,31 +21772,31 @@ function encodeKeys(mapping) {
         throw new globalThis.Error(`Duplicate encoded keys: ${formatPropertyKey(encodedKey)}`);
       }
       seenEncodedKeys.add(canonical);
-      assignProperty(fields, encodedKey, encoded);
+      assignProperty(fields2, encodedKey, encoded);
       if (hasMapping) {
         appliedMapping[k] = encodedKey;
         reverseMapping[encodedKey] = k;
       }
     }
-    return Struct(fields).pipe(decodeTo2(self, transform3({
+    return Struct(fields2).pipe(decodeTo2(self, transform3({
       decode: renameKeys(reverseMapping),
       encode: renameKeys(appliedMapping)
     })));
   };
 }
-function extendTo(fields, derive) {
+function extendTo(fields2, derive) {
   return (self) => {
     const f = map3(self.fields, toType2);
     const to = Struct({
       ...f,
-      ...fields
+      ...fields2
     });
     return self.pipe(decodeTo2(to, transform3({
       decode: (input) => {
         const out = {
           ...input
         };
-        for (const k in fields) {
+        for (const k in fields2) {
           const f2 = derive[k];
           const o = f2(input);
           if (isSome2(o)) {
@@ -21413,7 +21809,7 @@ function extendTo(fields, derive) {
         const out = {
           ...input
         };
-        for (const k in fields) {
+        for (const k in fields2) {
           delete out[k];
         }
         return out;
@@ -21436,9 +21832,9 @@ function StructWithRest(schema, records) {
 function makeTuple(ast, elements) {
   return make28(ast, {
     elements,
-    mapElements(f, options3) {
+    mapElements(f, options4) {
       const elements2 = f(this.elements);
-      return makeTuple(tuple(elements2, options3?.unsafePreserveChecks ? this.ast.checks : void 0), elements2);
+      return makeTuple(tuple(elements2, options4?.unsafePreserveChecks ? this.ast.checks : void 0), elements2);
     }
   });
 }
@@ -21486,14 +21882,14 @@ var mutable2 = /* @__PURE__ */ lambda((schema) => make28(mutable(schema.ast), {
 function makeUnion(ast, members) {
   return make28(ast, {
     members,
-    mapMembers(f, options3) {
+    mapMembers(f, options4) {
       const members2 = f(this.members);
-      return makeUnion(union4(members2, this.ast.options, options3?.unsafePreserveChecks ? this.ast.checks : void 0), members2);
+      return makeUnion(union4(members2, this.ast.options, options4?.unsafePreserveChecks ? this.ast.checks : void 0), members2);
     }
   });
 }
-function Union2(members, options3) {
-  return makeUnion(union4(members, options3, void 0), members);
+function Union2(members, options4) {
+  return makeUnion(union4(members, options4, void 0), members);
 }
 function Literals(literals) {
   const members = literals.map(Literal2);
@@ -21520,8 +21916,8 @@ function suspend3(f) {
 function check(...checks) {
   return (self) => self.check(...checks);
 }
-function refine(refinement, annotations) {
-  return (schema) => make28(appendChecks(schema.ast, [makeFilterByGuard(refinement, annotations)]), {
+function refine(refinement, annotations2) {
+  return (schema) => make28(appendChecks(schema.ast, [makeFilterByGuard(refinement, annotations2)]), {
     schema
   });
 }
@@ -21537,13 +21933,13 @@ function fromBrand(identifier2, ctor) {
     (ctor.checks ? self.check(...ctor.checks) : self).pipe(brand(identifier2))
   );
 }
-function middlewareDecoding2(decode5) {
-  return (schema) => make28(middlewareDecoding(schema.ast, new Middleware(decode5, identity)), {
+function middlewareDecoding2(decode9) {
+  return (schema) => make28(middlewareDecoding(schema.ast, new Middleware(decode9, identity)), {
     schema
   });
 }
-function middlewareEncoding2(encode7) {
-  return (schema) => make28(middlewareEncoding(schema.ast, new Middleware(identity, encode7)), {
+function middlewareEncoding2(encode9) {
+  return (schema) => make28(middlewareEncoding(schema.ast, new Middleware(identity, encode9)), {
     schema
   });
 }
@@ -21568,8 +21964,8 @@ function decodeTo2(to, transformation) {
   };
 }
 function linkDecoding() {
-  return (to, decode5) => link()(to, {
-    decode: decode5,
+  return (to, decode9) => link()(to, {
+    decode: decode9,
     encode: forbiddenEncoding
   });
 }
@@ -21605,46 +22001,46 @@ function toIssueEffect(self) {
   }
   return catchCause2(self, (cause) => failCauseSync2(() => map6(cause, (error2) => error2.issue)));
 }
-function withDecodingDefaultKey(defaultValue, options3) {
-  const encode7 = options3?.encodingStrategy === "omit" ? omit() : passthrough2();
+function withDecodingDefaultKey(defaultValue, options4) {
+  const encode9 = options4?.encodingStrategy === "omit" ? omit2() : passthrough2();
   return (self) => {
     return optionalKey2(toEncoded2(self)).pipe(decodeTo2(self, {
       decode: withDefault(toIssueEffect(defaultValue)),
-      encode: encode7
+      encode: encode9
     }));
   };
 }
-function withDecodingDefaultTypeKey(defaultValue, options3) {
+function withDecodingDefaultTypeKey(defaultValue, options4) {
   return (self) => {
-    return toType2(self).pipe(withDecodingDefaultKey(defaultValue, options3), encodeTo(optionalKey2(self)));
+    return toType2(self).pipe(withDecodingDefaultKey(defaultValue, options4), encodeTo(optionalKey2(self)));
   };
 }
-function withDecodingDefault(defaultValue, options3) {
-  const encode7 = options3?.encodingStrategy === "omit" ? omit() : passthrough2();
+function withDecodingDefault(defaultValue, options4) {
+  const encode9 = options4?.encodingStrategy === "omit" ? omit2() : passthrough2();
   return (self) => {
     return optional2(toEncoded2(self)).pipe(decodeTo2(self, {
       decode: withDefault(toIssueEffect(defaultValue)),
-      encode: encode7
+      encode: encode9
     }));
   };
 }
-function withDecodingDefaultType(defaultValue, options3) {
+function withDecodingDefaultType(defaultValue, options4) {
   return (self) => {
-    return toType2(self).pipe(withDecodingDefault(defaultValue, options3), encodeTo(optional2(self)));
+    return toType2(self).pipe(withDecodingDefault(defaultValue, options4), encodeTo(optional2(self)));
   };
 }
 function tag(literal) {
-  return Literal2(literal).pipe(withConstructorDefault2(succeed5(literal)));
+  return Literal2(literal).pipe(withConstructorDefault2(succeed6(literal)));
 }
 function tagDefaultOmit(literal) {
-  return tag(literal).pipe(withDecodingDefaultKey(succeed5(literal), {
+  return tag(literal).pipe(withDecodingDefaultKey(succeed6(literal), {
     encodingStrategy: "omit"
   }));
 }
-function TaggedStruct(value3, fields) {
+function TaggedStruct(value3, fields2) {
   return Struct({
     _tag: tag(value3),
-    ...fields
+    ...fields2
   });
 }
 function toTaggedUnion(tag2) {
@@ -21661,7 +22057,7 @@ function toTaggedUnion(tag2) {
       discriminants,
       isAnyOf,
       guards,
-      match: match7,
+      match: match8,
       matchOrElse
     });
     function walk(schema) {
@@ -21686,7 +22082,7 @@ function toTaggedUnion(tag2) {
       }
       throw new globalThis.Error("No literal or unique symbol found");
     }
-    function match7() {
+    function match8() {
       if (arguments.length === 1) {
         const cases3 = arguments[0];
         return function(value4) {
@@ -21704,18 +22100,18 @@ function toTaggedUnion(tag2) {
     function matchOrElse() {
       if (arguments.length === 2) {
         const cases3 = arguments[0];
-        const orElse2 = arguments[1];
+        const orElse3 = arguments[1];
         return function(value4) {
           const key6 = value4[tag2];
-          const handler2 = Object.hasOwn(cases3, key6) ? cases3[key6] ?? orElse2 : orElse2;
+          const handler2 = Object.hasOwn(cases3, key6) ? cases3[key6] ?? orElse3 : orElse3;
           return handler2(value4);
         };
       }
       const value3 = arguments[0];
       const cases2 = arguments[1];
-      const orElse = arguments[2];
+      const orElse2 = arguments[2];
       const key5 = value3[tag2];
-      const handler = Object.hasOwn(cases2, key5) ? cases2[key5] ?? orElse : orElse;
+      const handler = Object.hasOwn(cases2, key5) ? cases2[key5] ?? orElse2 : orElse2;
       return handler(value3);
     }
   };
@@ -21733,7 +22129,7 @@ function TaggedUnion(casesByTag) {
     tag: tag2,
     guards,
     isAnyOf,
-    match: match7,
+    match: match8,
     matchOrElse
   } = toTaggedUnion("_tag")(union5);
   return make28(union5.ast, {
@@ -21741,15 +22137,15 @@ function TaggedUnion(casesByTag) {
     cases,
     isAnyOf,
     guards,
-    match: match7,
+    match: match8,
     matchOrElse
   });
 }
 function Opaque() {
   return (schema) => schema;
 }
-function instanceOf(constructor, annotations) {
-  return declare((u) => u instanceof constructor, annotations);
+function instanceOf(constructor, annotations2) {
+  return declare((u) => u instanceof constructor, annotations2);
 }
 function link() {
   return (encodeTo2, transformation) => {
@@ -21757,11 +22153,11 @@ function link() {
   };
 }
 var makeFilter2 = makeFilter;
-function makeFilterGroup(checks, annotations = void 0) {
-  return new FilterGroup(checks, annotations);
+function makeFilterGroup(checks, annotations2 = void 0) {
+  return new FilterGroup(checks, annotations2);
 }
 var TRIMMED_PATTERN = "^\\S[\\s\\S]*\\S$|^\\S$|^$";
-function isTrimmed(annotations) {
+function isTrimmed(annotations2) {
   const regExp = new globalThis.RegExp(TRIMMED_PATTERN);
   return makeFilter2((s) => s.trim() === s, {
     expected: "a string with no leading or trailing whitespace",
@@ -21781,10 +22177,10 @@ function isTrimmed(annotations) {
         flags: ""
       }]
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isPattern2(regExp, annotations) {
+function isPattern2(regExp, annotations2) {
   const source = regExp.source;
   const flags = regExp.flags;
   const canExport = /^[dg]*uy?$/.test(flags);
@@ -21796,31 +22192,31 @@ function isPattern2(regExp, annotations) {
     toCode: () => ({
       runtime: `Schema.isPattern(${runtimeRegExp})`
     }),
-    ...annotations
+    ...annotations2
   });
 }
-function isStringFinite2(annotations) {
+function isStringFinite2(annotations2) {
   return isStringFinite({
     toCode: () => ({
       runtime: "Schema.isStringFinite()"
     }),
-    ...annotations
+    ...annotations2
   });
 }
-function isStringBigInt2(annotations) {
+function isStringBigInt2(annotations2) {
   return isStringBigInt({
     toCode: () => ({
       runtime: "Schema.isStringBigInt()"
     }),
-    ...annotations
+    ...annotations2
   });
 }
-function isStringSymbol2(annotations) {
+function isStringSymbol2(annotations2) {
   return isStringSymbol({
     toCode: () => ({
       runtime: "Schema.isStringSymbol()"
     }),
-    ...annotations
+    ...annotations2
   });
 }
 var getUUIDRegExp = (version) => {
@@ -21829,7 +22225,7 @@ var getUUIDRegExp = (version) => {
   }
   return /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|[fF]{8}-[fF]{4}-[fF]{4}-[fF]{4}-[fF]{12})$/;
 };
-function isUUID(version, annotations) {
+function isUUID(version, annotations2) {
   const regExp = getUUIDRegExp(version);
   return isPattern2(regExp, {
     expected: version ? `a UUID v${version}` : "a UUID",
@@ -21846,11 +22242,11 @@ function isUUID(version, annotations) {
     toCode: () => ({
       runtime: version === void 0 ? "Schema.isUUID()" : `Schema.isUUID(${version})`
     }),
-    ...annotations
+    ...annotations2
   });
 }
 var GUID_REGEXP = /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/u;
-function isGUID(annotations) {
+function isGUID(annotations2) {
   return isPattern2(GUID_REGEXP, {
     expected: "a GUID",
     representation: {
@@ -21860,11 +22256,11 @@ function isGUID(annotations) {
     toCode: () => ({
       runtime: "Schema.isGUID()"
     }),
-    ...annotations
+    ...annotations2
   });
 }
 var ULID_REGEXP = /^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$/u;
-function isULID(annotations) {
+function isULID(annotations2) {
   return isPattern2(ULID_REGEXP, {
     representation: {
       id: "effect/schema/isULID",
@@ -21873,11 +22269,11 @@ function isULID(annotations) {
     toCode: () => ({
       runtime: "Schema.isULID()"
     }),
-    ...annotations
+    ...annotations2
   });
 }
 var ASCII_REGEXP = /^[\x00-\x7F]*$/u;
-function isAscii(annotations) {
+function isAscii(annotations2) {
   return isPattern2(ASCII_REGEXP, {
     expected: "an ASCII string",
     representation: {
@@ -21887,10 +22283,10 @@ function isAscii(annotations) {
     toCode: () => ({
       runtime: "Schema.isAscii()"
     }),
-    ...annotations
+    ...annotations2
   });
 }
-function isBase64(annotations) {
+function isBase64(annotations2) {
   const pattern = "^([0-9a-zA-Z+/]{4})*(([0-9a-zA-Z+/]{2}==)|([0-9a-zA-Z+/]{3}=))?$";
   const regExp = /^[0-9a-zA-Z+/]*={0,2}$/;
   return makeFilter2((s) => s.length % 4 === 0 && regExp.test(s), {
@@ -21911,10 +22307,10 @@ function isBase64(annotations) {
     toCode: () => ({
       runtime: "Schema.isBase64()"
     }),
-    ...annotations
+    ...annotations2
   });
 }
-function isBase64Url(annotations) {
+function isBase64Url(annotations2) {
   const pattern = "^([0-9a-zA-Z-_]{4})*(([0-9a-zA-Z-_]{2}(==)?)|([0-9a-zA-Z-_]{3}(=)?))?$";
   const regExp = /^[0-9a-zA-Z-_]*={0,2}$/;
   return makeFilter2((s) => regExp.test(s) && (s.endsWith("=") ? s.length % 4 === 0 : s.length % 4 !== 1), {
@@ -21935,7 +22331,7 @@ function isBase64Url(annotations) {
     toCode: () => ({
       runtime: "Schema.isBase64Url()"
     }),
-    ...annotations
+    ...annotations2
   });
 }
 function literalToJsonSchema(literal, original, pattern) {
@@ -21945,7 +22341,7 @@ function literalToJsonSchema(literal, original, pattern) {
   };
   return literal === original ? constraint : [constraint, true];
 }
-function isStartingWith(startsWith, annotations) {
+function isStartingWith(startsWith, annotations2) {
   const formatted = JSON.stringify(startsWith);
   const regExp = new globalThis.RegExp(`^${escape(startsWith)}`);
   const jsonSchemaLiteral = startsWith.replace(/[\uD800-\uDBFF]$/, "");
@@ -21967,10 +22363,10 @@ function isStartingWith(startsWith, annotations) {
         flags: regExp.flags
       }]
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isEndingWith(endsWith, annotations) {
+function isEndingWith(endsWith, annotations2) {
   const formatted = JSON.stringify(endsWith);
   const regExp = new globalThis.RegExp(`${escape(endsWith)}$`);
   const jsonSchemaLiteral = endsWith.replace(/^[\uDC00-\uDFFF]/, "");
@@ -21992,10 +22388,10 @@ function isEndingWith(endsWith, annotations) {
         flags: regExp.flags
       }]
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isIncluding(includes, annotations) {
+function isIncluding(includes, annotations2) {
   const formatted = JSON.stringify(includes);
   const regExp = new globalThis.RegExp(escape(includes));
   const jsonSchemaLiteral = includes.replace(/^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/g, "");
@@ -22017,11 +22413,11 @@ function isIncluding(includes, annotations) {
         flags: regExp.flags
       }]
     },
-    ...annotations
+    ...annotations2
   });
 }
 var UPPERCASED_PATTERN = "^[^a-z]*$";
-function isUppercased(annotations) {
+function isUppercased(annotations2) {
   const regExp = new globalThis.RegExp(UPPERCASED_PATTERN);
   return makeFilter2((s) => s.toUpperCase() === s, {
     expected: "a string with all characters in uppercase",
@@ -22041,11 +22437,11 @@ function isUppercased(annotations) {
         flags: ""
       }]
     },
-    ...annotations
+    ...annotations2
   });
 }
 var LOWERCASED_PATTERN = "^[^A-Z]*$";
-function isLowercased(annotations) {
+function isLowercased(annotations2) {
   const regExp = new globalThis.RegExp(LOWERCASED_PATTERN);
   return makeFilter2((s) => s.toLowerCase() === s, {
     expected: "a string with all characters in lowercase",
@@ -22065,11 +22461,11 @@ function isLowercased(annotations) {
         flags: ""
       }]
     },
-    ...annotations
+    ...annotations2
   });
 }
 var CAPITALIZED_PATTERN = "^(?:[^a-z][\\s\\S]*)?$";
-function isCapitalized(annotations) {
+function isCapitalized(annotations2) {
   return makeFilter2((s) => {
     const [first = ""] = s;
     return first.toUpperCase() === first;
@@ -22091,11 +22487,11 @@ function isCapitalized(annotations) {
         flags: ""
       }]
     },
-    ...annotations
+    ...annotations2
   });
 }
 var UNCAPITALIZED_PATTERN = "^(?:[^A-Z][\\s\\S]*)?$";
-function isUncapitalized(annotations) {
+function isUncapitalized(annotations2) {
   return makeFilter2((s) => {
     const [first = ""] = s;
     return first.toLowerCase() === first;
@@ -22117,70 +22513,70 @@ function isUncapitalized(annotations) {
         flags: ""
       }]
     },
-    ...annotations
+    ...annotations2
   });
 }
 var Finite = /* @__PURE__ */ make28(finite);
 var isFinite3 = isFinite2;
-function makeIsGreaterThan(options3) {
-  const gt = isGreaterThan(options3.order);
-  const formatter = options3.formatter ?? format;
-  return (exclusiveMinimum, annotations) => {
+function makeIsGreaterThan(options4) {
+  const gt = isGreaterThan(options4.order);
+  const formatter2 = options4.formatter ?? format;
+  return (exclusiveMinimum, annotations2) => {
     return makeFilter2((input) => gt(input, exclusiveMinimum), {
-      expected: `a value greater than ${formatter(exclusiveMinimum)}`,
+      expected: `a value greater than ${formatter2(exclusiveMinimum)}`,
       arbitraryConstraint: {
-        order: options3.order,
+        order: options4.order,
         minimum: exclusiveMinimum,
         exclusiveMinimum: true
       },
-      ...options3.annotate?.(exclusiveMinimum),
-      ...annotations
+      ...options4.annotate?.(exclusiveMinimum),
+      ...annotations2
     });
   };
 }
-function makeIsGreaterThanOrEqualTo(options3) {
-  const gte = isGreaterThanOrEqualTo(options3.order);
-  const formatter = options3.formatter ?? format;
-  return (minimum, annotations) => {
+function makeIsGreaterThanOrEqualTo(options4) {
+  const gte = isGreaterThanOrEqualTo(options4.order);
+  const formatter2 = options4.formatter ?? format;
+  return (minimum, annotations2) => {
     return makeFilter2((input) => gte(input, minimum), {
-      expected: `a value greater than or equal to ${formatter(minimum)}`,
+      expected: `a value greater than or equal to ${formatter2(minimum)}`,
       arbitraryConstraint: {
-        order: options3.order,
+        order: options4.order,
         minimum
       },
-      ...options3.annotate?.(minimum),
-      ...annotations
+      ...options4.annotate?.(minimum),
+      ...annotations2
     });
   };
 }
-function makeIsLessThan(options3) {
-  const lt = isLessThan(options3.order);
-  const formatter = options3.formatter ?? format;
-  return (exclusiveMaximum, annotations) => {
+function makeIsLessThan(options4) {
+  const lt = isLessThan(options4.order);
+  const formatter2 = options4.formatter ?? format;
+  return (exclusiveMaximum, annotations2) => {
     return makeFilter2((input) => lt(input, exclusiveMaximum), {
-      expected: `a value less than ${formatter(exclusiveMaximum)}`,
+      expected: `a value less than ${formatter2(exclusiveMaximum)}`,
       arbitraryConstraint: {
-        order: options3.order,
+        order: options4.order,
         maximum: exclusiveMaximum,
         exclusiveMaximum: true
       },
-      ...options3.annotate?.(exclusiveMaximum),
-      ...annotations
+      ...options4.annotate?.(exclusiveMaximum),
+      ...annotations2
     });
   };
 }
-function makeIsLessThanOrEqualTo(options3) {
-  const lte = isLessThanOrEqualTo(options3.order);
-  const formatter = options3.formatter ?? format;
-  return (maximum, annotations) => {
+function makeIsLessThanOrEqualTo(options4) {
+  const lte = isLessThanOrEqualTo(options4.order);
+  const formatter2 = options4.formatter ?? format;
+  return (maximum, annotations2) => {
     return makeFilter2((input) => lte(input, maximum), {
-      expected: `a value less than or equal to ${formatter(maximum)}`,
+      expected: `a value less than or equal to ${formatter2(maximum)}`,
       arbitraryConstraint: {
-        order: options3.order,
+        order: options4.order,
         maximum
       },
-      ...options3.annotate?.(maximum),
-      ...annotations
+      ...options4.annotate?.(maximum),
+      ...annotations2
     });
   };
 }
@@ -22189,35 +22585,35 @@ function makeIsBetween(deriveOptions) {
   const greaterThan = isGreaterThan(deriveOptions.order);
   const lessThanOrEqualTo = isLessThanOrEqualTo(deriveOptions.order);
   const lessThan = isLessThan(deriveOptions.order);
-  const formatter = deriveOptions.formatter ?? format;
-  return (options3, annotations) => {
-    const gte = options3.exclusiveMinimum ? greaterThan : greaterThanOrEqualTo;
-    const lte = options3.exclusiveMaximum ? lessThan : lessThanOrEqualTo;
-    return makeFilter2((input) => gte(input, options3.minimum) && lte(input, options3.maximum), {
-      expected: `a value between ${formatter(options3.minimum)}${options3.exclusiveMinimum ? " (excluded)" : ""} and ${formatter(options3.maximum)}${options3.exclusiveMaximum ? " (excluded)" : ""}`,
+  const formatter2 = deriveOptions.formatter ?? format;
+  return (options4, annotations2) => {
+    const gte = options4.exclusiveMinimum ? greaterThan : greaterThanOrEqualTo;
+    const lte = options4.exclusiveMaximum ? lessThan : lessThanOrEqualTo;
+    return makeFilter2((input) => gte(input, options4.minimum) && lte(input, options4.maximum), {
+      expected: `a value between ${formatter2(options4.minimum)}${options4.exclusiveMinimum ? " (excluded)" : ""} and ${formatter2(options4.maximum)}${options4.exclusiveMaximum ? " (excluded)" : ""}`,
       arbitraryConstraint: {
         order: deriveOptions.order,
-        minimum: options3.minimum,
-        maximum: options3.maximum,
-        ...options3.exclusiveMinimum && {
+        minimum: options4.minimum,
+        maximum: options4.maximum,
+        ...options4.exclusiveMinimum && {
           exclusiveMinimum: true
         },
-        ...options3.exclusiveMaximum && {
+        ...options4.exclusiveMaximum && {
           exclusiveMaximum: true
         }
       },
-      ...deriveOptions.annotate?.(options3),
-      ...annotations
+      ...deriveOptions.annotate?.(options4),
+      ...annotations2
     });
   };
 }
-function makeIsMultipleOf(options3) {
-  return (divisor, annotations) => {
-    const formatter = options3.formatter ?? format;
-    return makeFilter2((input) => options3.remainder(input, divisor) === options3.zero, {
-      expected: `a value that is a multiple of ${formatter(divisor)}`,
-      ...options3.annotate?.(divisor),
-      ...annotations
+function makeIsMultipleOf(options4) {
+  return (divisor, annotations2) => {
+    const formatter2 = options4.formatter ?? format;
+    return makeFilter2((input) => options4.remainder(input, divisor) === options4.zero, {
+      expected: `a value that is a multiple of ${formatter2(divisor)}`,
+      ...options4.annotate?.(divisor),
+      ...annotations2
     });
   };
 }
@@ -22297,12 +22693,12 @@ var isLessThanOrEqualTo5 = /* @__PURE__ */ makeIsLessThanOrEqualTo({
 });
 var isBetween2 = /* @__PURE__ */ makeIsBetween({
   order: Number2,
-  annotate: (options3) => {
-    const exclusiveMinimum = options3.exclusiveMinimum ? true : void 0;
-    const exclusiveMaximum = options3.exclusiveMaximum ? true : void 0;
+  annotate: (options4) => {
+    const exclusiveMinimum = options4.exclusiveMinimum ? true : void 0;
+    const exclusiveMaximum = options4.exclusiveMaximum ? true : void 0;
     const payload = {
-      minimum: encodeNumberPayload(options3.minimum),
-      maximum: encodeNumberPayload(options3.maximum),
+      minimum: encodeNumberPayload(options4.minimum),
+      maximum: encodeNumberPayload(options4.maximum),
       ...exclusiveMinimum && {
         exclusiveMinimum
       },
@@ -22316,16 +22712,16 @@ var isBetween2 = /* @__PURE__ */ makeIsBetween({
         payload
       },
       toJsonSchema: () => ({
-        [exclusiveMinimum ? "exclusiveMinimum" : "minimum"]: options3.minimum,
-        [exclusiveMaximum ? "exclusiveMaximum" : "maximum"]: options3.maximum
+        [exclusiveMinimum ? "exclusiveMinimum" : "minimum"]: options4.minimum,
+        [exclusiveMaximum ? "exclusiveMaximum" : "maximum"]: options4.maximum
       }),
       toCode: () => ({
-        runtime: `Schema.isBetween({ minimum: ${format(options3.minimum)}, maximum: ${format(options3.maximum)}, exclusiveMinimum: ${format(exclusiveMinimum)}, exclusiveMaximum: ${format(exclusiveMaximum)} })`
+        runtime: `Schema.isBetween({ minimum: ${format(options4.minimum)}, maximum: ${format(options4.maximum)}, exclusiveMinimum: ${format(exclusiveMinimum)}, exclusiveMaximum: ${format(exclusiveMaximum)} })`
       })
     };
   }
 });
-function isMultipleOf(divisor, annotations) {
+function isMultipleOf(divisor, annotations2) {
   if (!globalThis.Number.isFinite(divisor) || divisor === 0) {
     throw new globalThis.RangeError(`Expected a finite non-zero number, got ${globalThis.String(divisor)}`);
   }
@@ -22344,10 +22740,10 @@ function isMultipleOf(divisor, annotations) {
     toCode: () => ({
       runtime: `Schema.isMultipleOf(${format(divisor)})`
     }),
-    ...annotations
+    ...annotations2
   });
 }
-function isInt(annotations) {
+function isInt(annotations2) {
   return makeFilter2((n) => globalThis.Number.isSafeInteger(n), {
     expected: "an integer",
     representation: {
@@ -22365,27 +22761,27 @@ function isInt(annotations) {
     arbitraryConstraint: {
       number: "integer"
     },
-    ...annotations
+    ...annotations2
   });
 }
 var Int = /* @__PURE__ */ Number6.check(/* @__PURE__ */ isInt());
 var Natural = /* @__PURE__ */ Int.check(/* @__PURE__ */ isGreaterThanOrEqualTo5(0));
-function isInt32(annotations) {
+function isInt32(annotations2) {
   return new FilterGroup([isInt(), isBetween2({
     minimum: -2147483648,
     maximum: 2147483647
   })], {
     expected: "a 32-bit integer",
-    ...annotations
+    ...annotations2
   });
 }
-function isUint322(annotations) {
+function isUint322(annotations2) {
   return new FilterGroup([isInt(), isBetween2({
     minimum: 0,
     maximum: 4294967295
   })], {
     expected: "a 32-bit unsigned integer",
-    ...annotations
+    ...annotations2
   });
 }
 function encodeDatePayload(date) {
@@ -22471,12 +22867,12 @@ var isLessThanOrEqualToDate = /* @__PURE__ */ makeIsLessThanOrEqualTo({
 });
 var isBetweenDate = /* @__PURE__ */ makeIsBetween({
   order: Date2,
-  annotate: (options3) => {
-    const exclusiveMinimum = options3.exclusiveMinimum ? true : void 0;
-    const exclusiveMaximum = options3.exclusiveMaximum ? true : void 0;
+  annotate: (options4) => {
+    const exclusiveMinimum = options4.exclusiveMinimum ? true : void 0;
+    const exclusiveMaximum = options4.exclusiveMaximum ? true : void 0;
     const payload = {
-      minimum: encodeDatePayload(options3.minimum),
-      maximum: encodeDatePayload(options3.maximum),
+      minimum: encodeDatePayload(options4.minimum),
+      maximum: encodeDatePayload(options4.maximum),
       ...exclusiveMinimum && {
         exclusiveMinimum
       },
@@ -22491,7 +22887,7 @@ var isBetweenDate = /* @__PURE__ */ makeIsBetween({
       },
       toJsonSchema: () => [{}, true],
       toCode: () => ({
-        runtime: `Schema.isBetweenDate({ minimum: ${formatDateRuntime(options3.minimum)}, maximum: ${formatDateRuntime(options3.maximum)}, exclusiveMinimum: ${format(exclusiveMinimum)}, exclusiveMaximum: ${format(exclusiveMaximum)} })`
+        runtime: `Schema.isBetweenDate({ minimum: ${formatDateRuntime(options4.minimum)}, maximum: ${formatDateRuntime(options4.maximum)}, exclusiveMinimum: ${format(exclusiveMinimum)}, exclusiveMaximum: ${format(exclusiveMaximum)} })`
       })
     };
   }
@@ -22570,12 +22966,12 @@ var isLessThanOrEqualToBigInt = /* @__PURE__ */ makeIsLessThanOrEqualTo({
 });
 var isBetweenBigInt = /* @__PURE__ */ makeIsBetween({
   order: BigInt2,
-  annotate: (options3) => {
-    const exclusiveMinimum = options3.exclusiveMinimum ? true : void 0;
-    const exclusiveMaximum = options3.exclusiveMaximum ? true : void 0;
+  annotate: (options4) => {
+    const exclusiveMinimum = options4.exclusiveMinimum ? true : void 0;
+    const exclusiveMaximum = options4.exclusiveMaximum ? true : void 0;
     const payload = {
-      minimum: options3.minimum.toString(10),
-      maximum: options3.maximum.toString(10),
+      minimum: options4.minimum.toString(10),
+      maximum: options4.maximum.toString(10),
       ...exclusiveMinimum && {
         exclusiveMinimum
       },
@@ -22590,16 +22986,16 @@ var isBetweenBigInt = /* @__PURE__ */ makeIsBetween({
       },
       toJsonSchema: () => [{}, true],
       toCode: () => ({
-        runtime: `Schema.isBetweenBigInt({ minimum: ${format(options3.minimum)}, maximum: ${format(options3.maximum)}, exclusiveMinimum: ${format(exclusiveMinimum)}, exclusiveMaximum: ${format(exclusiveMaximum)} })`
+        runtime: `Schema.isBetweenBigInt({ minimum: ${format(options4.minimum)}, maximum: ${format(options4.maximum)}, exclusiveMinimum: ${format(exclusiveMinimum)}, exclusiveMaximum: ${format(exclusiveMaximum)} })`
       })
     };
   }
 });
-function isMinLength(minLength, annotations) {
+function isMinLength(minLength, annotations2) {
   minLength = normalizeCardinality(minLength);
-  return makeIsMinLength(minLength, Math.ceil(minLength / 2), annotations);
+  return makeIsMinLength(minLength, Math.ceil(minLength / 2), annotations2);
 }
-function makeIsMinLength(minLength, minCodePoints, annotations) {
+function makeIsMinLength(minLength, minCodePoints, annotations2) {
   return makeFilter2((input) => input.length >= minLength, {
     expected: `a value with a length of at least ${minLength}`,
     representation: {
@@ -22627,13 +23023,13 @@ function makeIsMinLength(minLength, minCodePoints, annotations) {
     arbitraryConstraint: {
       minLength
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isNonEmpty2(annotations) {
-  return makeIsMinLength(1, 1, annotations);
+function isNonEmpty2(annotations2) {
+  return makeIsMinLength(1, 1, annotations2);
 }
-function isMaxLength(maxLength, annotations) {
+function isMaxLength(maxLength, annotations2) {
   maxLength = normalizeCardinality(maxLength);
   return makeFilter2((input) => input.length <= maxLength, {
     expected: `a value with a length of at most ${maxLength}`,
@@ -22662,10 +23058,10 @@ function isMaxLength(maxLength, annotations) {
     arbitraryConstraint: {
       maxLength
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isBetweenLength(minimum, maximum, annotations) {
+function isBetweenLength(minimum, maximum, annotations2) {
   minimum = normalizeCardinality(minimum);
   maximum = normalizeCardinality(maximum);
   return makeFilter2((input) => input.length >= minimum && input.length <= maximum, {
@@ -22702,10 +23098,10 @@ function isBetweenLength(minimum, maximum, annotations) {
       minLength: minimum,
       maxLength: maximum
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isMinCodePoints(minCodePoints, annotations) {
+function isMinCodePoints(minCodePoints, annotations2) {
   minCodePoints = normalizeCardinality(minCodePoints);
   return makeFilter2((input) => countCodePointsUpTo(input, minCodePoints) >= minCodePoints, {
     expected: `a string with at least ${minCodePoints} code points`,
@@ -22724,10 +23120,10 @@ function isMinCodePoints(minCodePoints, annotations) {
     arbitraryConstraint: {
       minCodePoints
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isMaxCodePoints(maxCodePoints, annotations) {
+function isMaxCodePoints(maxCodePoints, annotations2) {
   maxCodePoints = normalizeCardinality(maxCodePoints);
   return makeFilter2((input) => countCodePointsUpTo(input, maxCodePoints + 1) <= maxCodePoints, {
     expected: `a string with at most ${maxCodePoints} code points`,
@@ -22746,10 +23142,10 @@ function isMaxCodePoints(maxCodePoints, annotations) {
     arbitraryConstraint: {
       maxCodePoints
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isBetweenCodePoints(minimum, maximum, annotations) {
+function isBetweenCodePoints(minimum, maximum, annotations2) {
   minimum = normalizeCardinality(minimum);
   maximum = normalizeCardinality(maximum);
   return makeFilter2((input) => {
@@ -22778,7 +23174,7 @@ function isBetweenCodePoints(minimum, maximum, annotations) {
       minCodePoints: minimum,
       maxCodePoints: maximum
     },
-    ...annotations
+    ...annotations2
   });
 }
 function countCodePointsUpTo(input, limit) {
@@ -22795,7 +23191,7 @@ function normalizeCardinality(value3) {
   }
   return Math.max(0, Math.floor(value3));
 }
-function isMinSize(minSize, annotations) {
+function isMinSize(minSize, annotations2) {
   minSize = normalizeCardinality(minSize);
   return makeFilter2((input) => input.size >= minSize, {
     expected: `a value with a size of at least ${minSize}`,
@@ -22813,10 +23209,10 @@ function isMinSize(minSize, annotations) {
     arbitraryConstraint: {
       minSize
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isMaxSize(maxSize, annotations) {
+function isMaxSize(maxSize, annotations2) {
   maxSize = normalizeCardinality(maxSize);
   return makeFilter2((input) => input.size <= maxSize, {
     expected: `a value with a size of at most ${maxSize}`,
@@ -22834,10 +23230,10 @@ function isMaxSize(maxSize, annotations) {
     arbitraryConstraint: {
       maxSize
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isBetweenSize(minimum, maximum, annotations) {
+function isBetweenSize(minimum, maximum, annotations2) {
   minimum = normalizeCardinality(minimum);
   maximum = normalizeCardinality(maximum);
   return makeFilter2((input) => input.size >= minimum && input.size <= maximum, {
@@ -22858,10 +23254,10 @@ function isBetweenSize(minimum, maximum, annotations) {
       minSize: minimum,
       maxSize: maximum
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isMinProperties(minProperties, annotations) {
+function isMinProperties(minProperties, annotations2) {
   minProperties = normalizeCardinality(minProperties);
   return makeFilter2((input) => Reflect.ownKeys(input).length >= minProperties, {
     expected: `a value with at least ${minProperties === 1 ? "1 entry" : `${minProperties} entries`}`,
@@ -22885,10 +23281,10 @@ function isMinProperties(minProperties, annotations) {
     arbitraryConstraint: {
       minProperties
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isMaxProperties(maxProperties, annotations) {
+function isMaxProperties(maxProperties, annotations2) {
   maxProperties = normalizeCardinality(maxProperties);
   return makeFilter2((input) => Reflect.ownKeys(input).length <= maxProperties, {
     expected: `a value with at most ${maxProperties === 1 ? "1 entry" : `${maxProperties} entries`}`,
@@ -22912,10 +23308,10 @@ function isMaxProperties(maxProperties, annotations) {
     arbitraryConstraint: {
       maxProperties
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isBetweenProperties(minimum, maximum, annotations) {
+function isBetweenProperties(minimum, maximum, annotations2) {
   minimum = normalizeCardinality(minimum);
   maximum = normalizeCardinality(maximum);
   return makeFilter2((input) => Reflect.ownKeys(input).length >= minimum && Reflect.ownKeys(input).length <= maximum, {
@@ -22944,24 +23340,24 @@ function isBetweenProperties(minimum, maximum, annotations) {
       minProperties: minimum,
       maxProperties: maximum
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isPropertyNames(keySchema, annotations) {
+function isPropertyNames(keySchema, annotations2) {
   const propertyNames = toEncoded2(keySchema);
   const parser = _issue(propertyNames.ast);
-  return makeFilter2((input, ast, options3) => {
+  return makeFilter2((input, ast, options4) => {
     const keys3 = Reflect.ownKeys(input);
     const issues = [];
     for (const key5 of keys3) {
-      const issue = parser(key5, options3);
+      const issue = parser(key5, options4);
       if (issue !== void 0) {
         issues.push(new Pointer([key5], issue));
-        if (options3.errors === "first") break;
+        if (options4.errors === "first") break;
       }
     }
     if (isArrayNonEmpty2(issues)) {
-      return new Composite(ast, issues, input, options3);
+      return new Composite(ast, issues, input, options4);
     }
     return true;
   }, {
@@ -22985,10 +23381,10 @@ function isPropertyNames(keySchema, annotations) {
       runtime: `Schema.isPropertyNames(${schemas[0].runtime})`
     }),
     [STRUCTURAL_ANNOTATION_KEY]: true,
-    ...annotations
+    ...annotations2
   });
 }
-function isUnique(annotations) {
+function isUnique(annotations2) {
   return makeFilter2((input) => dedupe(input).length === input.length, {
     expected: "an array with unique items",
     representation: {
@@ -23004,10 +23400,10 @@ function isUnique(annotations) {
     arbitraryConstraint: {
       uniqueBy: identity
     },
-    ...annotations
+    ...annotations2
   });
 }
-function isUniqueKey(annotations) {
+function isUniqueKey(annotations2) {
   return makeFilter2((input) => dedupe(input.map(([key5]) => key5)).length === input.length, {
     expected: "an array with unique keys",
     representation: {
@@ -23020,12 +23416,12 @@ function isUniqueKey(annotations) {
     arbitraryConstraint: {
       uniqueBy: (entry) => entry[0]
     },
-    ...annotations
+    ...annotations2
   });
 }
 var NonEmptyString = /* @__PURE__ */ String6.check(/* @__PURE__ */ isNonEmpty2());
 var Char = /* @__PURE__ */ String6.check(/* @__PURE__ */ isBetweenLength(1, 1));
-var getErrorOptionsKey = (options3) => (options3?.includeStack === true ? 1 : 0) | (options3?.excludeCause === true ? 2 : 0);
+var getErrorOptionsKey = (options4) => (options4?.includeStack === true ? 1 : 0) | (options4?.excludeCause === true ? 2 : 0);
 var getErrorOptions = (key5) => {
   switch (key5) {
     case 0:
@@ -23046,8 +23442,8 @@ var getErrorOptions = (key5) => {
   }
 };
 var errorSchemaCache = [];
-function ErrorInstance(options3) {
-  const key5 = getErrorOptionsKey(options3);
+function ErrorInstance(options4) {
+  const key5 = getErrorOptionsKey(options4);
   const cached3 = errorSchemaCache[key5];
   if (cached3 !== void 0) {
     return cached3;
@@ -23069,8 +23465,8 @@ function ErrorInstance(options3) {
   return schema;
 }
 var defectSchemaCache = [];
-function Defect(options3) {
-  const key5 = getErrorOptionsKey(options3);
+function Defect(options4) {
+  const key5 = getErrorOptionsKey(options4);
   const cached3 = defectSchemaCache[key5];
   if (cached3 !== void 0) {
     return cached3;
@@ -23082,14 +23478,14 @@ function Defect(options3) {
 function ReadonlyMap(key5, value3) {
   const schema = declareConstructor()([key5, value3], ([key6, value4]) => {
     const array2 = ArraySchema(Tuple2([key6, value4]));
-    return (input, ast, options3) => {
+    return (input, ast, options4) => {
       if (input instanceof globalThis.Map) {
-        return mapBothEager2(decodeUnknownEffect(array2)([...input], options3), {
+        return mapBothEager2(decodeUnknownEffect(array2)([...input], options4), {
           onSuccess: (array3) => new globalThis.Map(array3),
-          onFailure: (issue) => makeCompositeAtKey(ast, "entries", issue, input, options3)
+          onFailure: (issue) => makeCompositeAtKey(ast, "entries", issue, input, options4)
         });
       }
-      return fail5(new InvalidType(ast, input, options3));
+      return fail6(new InvalidType(ast, input, options4));
     };
   }, {
     representation: {
@@ -23105,7 +23501,7 @@ function ReadonlyMap(key5, value3) {
     expected: "ReadonlyMap",
     toCodec: ([key6, value4]) => link()(ArraySchema(Tuple2([key6, value4])), transform3({
       decode: (entries3) => new globalThis.Map(entries3),
-      encode: (map12) => [...map12.entries()]
+      encode: (map14) => [...map14.entries()]
     }))
   });
   return make28(schema.ast, {
@@ -23116,14 +23512,14 @@ function ReadonlyMap(key5, value3) {
 function ReadonlySet(value3) {
   const schema = declareConstructor()([value3], ([value4]) => {
     const array2 = ArraySchema(value4);
-    return (input, ast, options3) => {
+    return (input, ast, options4) => {
       if (input instanceof globalThis.Set) {
-        return mapBothEager2(decodeUnknownEffect(array2)([...input], options3), {
+        return mapBothEager2(decodeUnknownEffect(array2)([...input], options4), {
           onSuccess: (array3) => new globalThis.Set(array3),
-          onFailure: (issue) => makeCompositeAtKey(ast, "values", issue, input, options3)
+          onFailure: (issue) => makeCompositeAtKey(ast, "values", issue, input, options4)
         });
       }
-      return fail5(new InvalidType(ast, input, options3));
+      return fail6(new InvalidType(ast, input, options4));
     };
   }, {
     representation: {
@@ -23139,7 +23535,7 @@ function ReadonlySet(value3) {
     expected: "ReadonlySet",
     toCodec: ([value4]) => link()(ArraySchema(value4), transform3({
       decode: (values2) => new globalThis.Set(values2),
-      encode: (set6) => [...set6.values()]
+      encode: (set7) => [...set7.values()]
     }))
   });
   return make28(schema.ast, {
@@ -23160,13 +23556,13 @@ var RegExp3 = /* @__PURE__ */ instanceOf(globalThis.RegExp, {
     source: String6,
     flags: String6
   }), transformEffect2({
-    decode: (e, options3) => try_3({
+    decode: (e, options4) => try_3({
       try: () => new globalThis.RegExp(e.source, e.flags),
       catch: () => new InvalidValue({
         expected: "valid RegExp source and flags"
-      }, e, options3)
+      }, e, options4)
     }),
-    encode: (regExp) => succeed5({
+    encode: (regExp) => succeed6({
       source: regExp.source,
       flags: regExp.flags
     })
@@ -23208,8 +23604,8 @@ var DateFromMillis = /* @__PURE__ */ Int.pipe(/* @__PURE__ */ decodeTo2(Date4, d
 var JsonString = /* @__PURE__ */ String6.annotate({
   expected: "a string that will be decoded as JSON"
 });
-function fromJsonString2(schema, options3) {
-  return JsonString.pipe(decodeTo2(schema, fromJsonString(options3)));
+function fromJsonString2(schema, options4) {
+  return JsonString.pipe(decodeTo2(schema, fromJsonString(options4)));
 }
 var UnknownFromJsonString = /* @__PURE__ */ fromJsonString2(Unknown2);
 var File = /* @__PURE__ */ instanceOf(globalThis.File, {
@@ -23228,19 +23624,19 @@ var File = /* @__PURE__ */ instanceOf(globalThis.File, {
     name: String6,
     lastModified: Int
   }), transformEffect2({
-    decode: (e, options3) => match2(decode2(e.data), {
-      onFailure: () => fail5(new InvalidValue({
+    decode: (e, options4) => match2(decode2(e.data), {
+      onFailure: () => fail6(new InvalidValue({
         expected: "a valid Base64 string"
-      }, e.data, options3)),
+      }, e.data, options4)),
       onSuccess: (bytes2) => {
         const buffer3 = new globalThis.Uint8Array(bytes2);
-        return succeed5(new globalThis.File([buffer3], e.name, {
+        return succeed6(new globalThis.File([buffer3], e.name, {
           type: e.type,
           lastModified: e.lastModified
         }));
       }
     }),
-    encode: (file2, options3) => tryPromise2({
+    encode: (file2, options4) => tryPromise2({
       try: async () => {
         const bytes2 = new globalThis.Uint8Array(await file2.arrayBuffer());
         return {
@@ -23252,7 +23648,7 @@ var File = /* @__PURE__ */ instanceOf(globalThis.File, {
       },
       catch: () => new InvalidValue({
         expected: "a readable File"
-      }, file2, options3)
+      }, file2, options4)
     })
   }))
 });
@@ -23278,10 +23674,10 @@ var FormData2 = /* @__PURE__ */ declare((u) => u instanceof globalThis.FormData,
       for (const [key5, entry] of e) {
         out.append(key5, entry.value);
       }
-      return succeed5(out);
+      return succeed6(out);
     },
     encode: (formData2) => {
-      return succeed5(globalThis.Array.from(formData2.entries()).map(([key5, value3]) => {
+      return succeed6(globalThis.Array.from(formData2.entries()).map(([key5, value3]) => {
         if (typeof value3 === "string") {
           return [key5, {
             _tag: "String",
@@ -23387,13 +23783,13 @@ var Uint8ArrayFromHex = /* @__PURE__ */ String6.annotate({
   encode: /* @__PURE__ */ encodeHex()
 }));
 var bigDecimalFromString = /* @__PURE__ */ transformEffect2({
-  decode: (s, options3) => {
+  decode: (s, options4) => {
     const result3 = fromString(s);
-    return isNone2(result3) ? fail5(new InvalidValue({
+    return isNone2(result3) ? fail6(new InvalidValue({
       expected: "a valid BigDecimal string"
-    }, s, options3)) : succeed5(result3.value);
+    }, s, options4)) : succeed6(result3.value);
   },
-  encode: (bd) => succeed5(format3(bd))
+  encode: (bd) => succeed6(format3(bd))
 });
 var isGreaterThanBigDecimal = /* @__PURE__ */ makeIsGreaterThan({
   order: Order3,
@@ -23457,23 +23853,23 @@ var ByteSizeFromString = /* @__PURE__ */ ByteSizeString.pipe(/* @__PURE__ */ dec
 var ByteSizeFromBigInt = /* @__PURE__ */ BigInt6.pipe(/* @__PURE__ */ decodeTo2(ByteSize, byteSizeFromBigInt));
 var ByteSizeFromNumber = /* @__PURE__ */ Number6.pipe(/* @__PURE__ */ decodeTo2(ByteSize, byteSizeFromNumber));
 function CauseReason(error2, defect) {
-  const schema = declareConstructor()([error2, defect], ([error3, defect2]) => (input, ast, options3) => {
+  const schema = declareConstructor()([error2, defect], ([error3, defect2]) => (input, ast, options4) => {
     if (!isReason(input)) {
-      return fail5(new InvalidType(ast, input, options3));
+      return fail6(new InvalidType(ast, input, options4));
     }
     switch (input._tag) {
       case "Fail":
-        return mapBothEager2(decodeUnknownEffect(error3)(input.error, options3), {
+        return mapBothEager2(decodeUnknownEffect(error3)(input.error, options4), {
           onSuccess: makeFailReason,
-          onFailure: (issue) => makeCompositeAtKey(ast, "error", issue, input, options3)
+          onFailure: (issue) => makeCompositeAtKey(ast, "error", issue, input, options4)
         });
       case "Die":
-        return mapBothEager2(decodeUnknownEffect(defect2)(input.defect, options3), {
+        return mapBothEager2(decodeUnknownEffect(defect2)(input.defect, options4), {
           onSuccess: makeDieReason,
-          onFailure: (issue) => makeCompositeAtKey(ast, "defect", issue, input, options3)
+          onFailure: (issue) => makeCompositeAtKey(ast, "defect", issue, input, options4)
         });
       case "Interrupt":
-        return succeed5(input);
+        return succeed6(input);
     }
   }, {
     representation: {
@@ -23537,13 +23933,13 @@ function CauseReason(error2, defect) {
 function Cause(error2, defect) {
   const schema = declareConstructor()([error2, defect], ([error3, defect2]) => {
     const failures = ArraySchema(CauseReason(error3, defect2));
-    return (input, ast, options3) => {
+    return (input, ast, options4) => {
       if (!isCause2(input)) {
-        return fail5(new InvalidType(ast, input, options3));
+        return fail6(new InvalidType(ast, input, options4));
       }
-      return mapBothEager2(decodeUnknownEffect(failures)(input.reasons, options3), {
+      return mapBothEager2(decodeUnknownEffect(failures)(input.reasons, options4), {
         onSuccess: fromReasons,
-        onFailure: (issue) => makeCompositeAtKey(ast, "reasons", issue, input, options3)
+        onFailure: (issue) => makeCompositeAtKey(ast, "reasons", issue, input, options4)
       });
     };
   }, {
@@ -23580,14 +23976,14 @@ function chunkLink(values2) {
 function Chunk(value3) {
   const schema = declareConstructor()([value3], ([value4]) => {
     const values2 = ArraySchema(value4);
-    return (input, ast, options3) => {
+    return (input, ast, options4) => {
       if (isChunk(input)) {
-        return mapBothEager2(decodeUnknownEffect(values2)(fromIterable(input), options3), {
+        return mapBothEager2(decodeUnknownEffect(values2)(fromIterable(input), options4), {
           onSuccess: fromIterable2,
-          onFailure: (issue) => makeCompositeAtKey(ast, "values", issue, input, options3)
+          onFailure: (issue) => makeCompositeAtKey(ast, "values", issue, input, options4)
         });
       }
-      return fail5(new InvalidType(ast, input, options3));
+      return fail6(new InvalidType(ast, input, options4));
     };
   }, {
     representation: {
@@ -23606,19 +24002,19 @@ function Chunk(value3) {
       constraint,
       typeParameters: [value4]
     }) => chunkLink(withArrayLengthConstraints(ArraySchema(value4), constraint?.minLength, constraint?.maxLength)),
-    toEquivalence: ([value4]) => makeEquivalence4(value4)
+    toEquivalence: ([value4]) => makeEquivalence5(value4)
   });
   return make28(schema.ast, {
     value: value3
   });
 }
 function dateTimeUtcFromInput() {
-  return transformEffect((input, options3) => {
+  return transformEffect((input, options4) => {
     return match(make15(input), {
-      onNone: () => fail5(new InvalidValue({
+      onNone: () => fail6(new InvalidValue({
         message: "Invalid DateTime input"
-      }, input, options3)),
-      onSome: (dt) => succeed5(toUtc2(dt))
+      }, input, options4)),
+      onSome: (dt) => succeed6(toUtc2(dt))
     });
   });
 }
@@ -23627,48 +24023,48 @@ var timeZoneOffsetFromNumber = /* @__PURE__ */ transform3({
   encode: (tz) => tz.offset
 });
 var timeZoneNamedFromString = /* @__PURE__ */ transformEffect2({
-  decode: (s, options3) => {
+  decode: (s, options4) => {
     return match(zoneMakeNamed2(s), {
-      onNone: () => fail5(new InvalidValue({
+      onNone: () => fail6(new InvalidValue({
         expected: "a valid IANA time zone"
-      }, s, options3)),
-      onSome: succeed5
+      }, s, options4)),
+      onSome: succeed6
     });
   },
-  encode: (tz) => succeed5(tz.id)
+  encode: (tz) => succeed6(tz.id)
 });
 var timeZoneFromString = /* @__PURE__ */ transformEffect2({
-  decode: (s, options3) => {
+  decode: (s, options4) => {
     return match(zoneFromString2(s), {
-      onNone: () => fail5(new InvalidValue({
+      onNone: () => fail6(new InvalidValue({
         expected: "a valid time zone"
-      }, s, options3)),
-      onSome: succeed5
+      }, s, options4)),
+      onSome: succeed6
     });
   },
-  encode: (tz) => succeed5(zoneToString2(tz))
+  encode: (tz) => succeed6(zoneToString2(tz))
 });
 var dateTimeUtcFromString = /* @__PURE__ */ transformEffect2({
-  decode: (s, options3) => {
+  decode: (s, options4) => {
     return match(make15(s), {
-      onNone: () => fail5(new InvalidValue({
+      onNone: () => fail6(new InvalidValue({
         expected: "a valid UTC DateTime string"
-      }, s, options3)),
-      onSome: (result3) => succeed5(toUtc2(result3))
+      }, s, options4)),
+      onSome: (result3) => succeed6(toUtc2(result3))
     });
   },
-  encode: (utc) => succeed5(formatIso3(utc))
+  encode: (utc) => succeed6(formatIso3(utc))
 });
 var dateTimeZonedFromString = /* @__PURE__ */ transformEffect2({
-  decode: (s, options3) => {
+  decode: (s, options4) => {
     return match(makeZonedFromString2(s), {
-      onNone: () => fail5(new InvalidValue({
+      onNone: () => fail6(new InvalidValue({
         expected: "a valid Zoned DateTime string"
-      }, s, options3)),
-      onSome: succeed5
+      }, s, options4)),
+      onSome: succeed6
     });
   },
-  encode: (zoned) => succeed5(formatIsoZoned2(zoned))
+  encode: (zoned) => succeed6(formatIsoZoned2(zoned))
 });
 var arbitraryMinimumDateTimestamp = -864e13;
 var arbitraryMaximumDateTimestamp = 864e13;
@@ -23706,7 +24102,7 @@ var DateTimeUtc = /* @__PURE__ */ declare((u) => isDateTime2(u) && isUtc2(u), {
     constraint
   }) => {
     const [minimum, maximum] = dateTimeArbitraryBounds(constraint, arbitraryMinimumDateTimestamp, arbitraryMaximumDateTimestamp);
-    return linkDecoding()(dateTimeArbitraryInteger(minimum, maximum), transform2(makeUnsafe5));
+    return linkDecoding()(dateTimeArbitraryInteger(minimum, maximum), transform2(makeUnsafe6));
   },
   toCodecJson: () => link()(String6, dateTimeUtcFromString),
   toFormatter: () => (utc) => utc.toString()
@@ -23719,13 +24115,13 @@ var DateTimeUtcFromString = /* @__PURE__ */ String6.annotate({
   expected: "a string that will be decoded as a DateTime.Utc"
 }).pipe(/* @__PURE__ */ decodeTo2(DateTimeUtc, dateTimeUtcFromString));
 var dateTimeUtcFromHttpDate = /* @__PURE__ */ transformEffect2({
-  decode: (s, options3) => match2(parseHttpDate(s), {
-    onFailure: () => fail5(new InvalidValue({
+  decode: (s, options4) => match2(parseHttpDate(s), {
+    onFailure: () => fail6(new InvalidValue({
       expected: "an HTTP date (RFC 9110 \xA75.6.7)"
-    }, s, options3)),
-    onSuccess: succeed5
+    }, s, options4)),
+    onSuccess: succeed6
   }),
-  encode: (utc) => succeed5(formatHttpDate(utc))
+  encode: (utc) => succeed6(formatHttpDate(utc))
 });
 var DateTimeUtcFromHttpDate = /* @__PURE__ */ String6.annotate({
   expected: "an HTTP date string"
@@ -23819,14 +24215,14 @@ var DateTimeZoned = /* @__PURE__ */ declare((u) => isDateTime2(u) && isZoned2(u)
   toEquivalence: () => Equivalence5
 });
 var DateTimeZonedFromString = /* @__PURE__ */ DateTimeZonedString.pipe(/* @__PURE__ */ decodeTo2(DateTimeZoned, dateTimeZonedFromString));
-var netAddressFromString = (declaration, parse4, encode7, identifier2) => String6.pipe(decodeTo2(declaration, transformEffect2({
-  decode: (input, options3) => {
+var netAddressFromString = (declaration, parse4, encode9, identifier2) => String6.pipe(decodeTo2(declaration, transformEffect2({
+  decode: (input, options4) => {
     const result3 = parse4(input);
-    return isSuccess2(result3) ? succeed5(result3.success) : fail5(new InvalidValue({
+    return isSuccess2(result3) ? succeed6(result3.success) : fail6(new InvalidValue({
       message: result3.failure.message
-    }, input, options3));
+    }, input, options4));
   },
-  encode: (value3) => succeed5(encode7(value3))
+  encode: (value3) => succeed6(encode9(value3))
 }))).annotate({
   identifier: identifier2
 });
@@ -23952,21 +24348,21 @@ var Port = /* @__PURE__ */ Int.check(/* @__PURE__ */ isBetween2({
   expected: "a port number"
 }));
 var durationFromString = /* @__PURE__ */ transformEffect2({
-  decode: (s, options3) => match(fromInput(s), {
-    onNone: () => fail5(new InvalidValue({
+  decode: (s, options4) => match(fromInput(s), {
+    onNone: () => fail6(new InvalidValue({
       expected: "a valid Duration string"
-    }, s, options3)),
-    onSome: succeed5
+    }, s, options4)),
+    onSome: succeed6
   }),
-  encode: (duration3) => succeed5(globalThis.String(duration3))
+  encode: (duration3) => succeed6(globalThis.String(duration3))
 });
 var durationFromNanos = /* @__PURE__ */ transformEffect2({
-  decode: (i) => succeed5(nanos(i)),
-  encode: (a, options3) => match(toNanos(a), {
-    onNone: () => fail5(new InvalidValue({
+  decode: (i) => succeed6(nanos(i)),
+  encode: (a, options4) => match(toNanos(a), {
+    onNone: () => fail6(new InvalidValue({
       expected: "a Duration representable as a bigint"
-    }, a, options3)),
-    onSome: (nanos2) => succeed5(nanos2)
+    }, a, options4)),
+    onSome: (nanos2) => succeed6(nanos2)
   })
 });
 var durationFromMillis = /* @__PURE__ */ transform3({
@@ -23974,17 +24370,17 @@ var durationFromMillis = /* @__PURE__ */ transform3({
   encode: (a) => toMillis(a)
 });
 var durationFromIsoString = /* @__PURE__ */ transformEffect2({
-  decode: (s, options3) => match(fromIso(s), {
-    onNone: () => fail5(new InvalidValue({
+  decode: (s, options4) => match(fromIso(s), {
+    onNone: () => fail6(new InvalidValue({
       expected: "an ISO 8601 duration without years or months"
-    }, s, options3)),
-    onSome: succeed5
+    }, s, options4)),
+    onSome: succeed6
   }),
-  encode: (a, options3) => match(formatIso(a), {
-    onNone: () => fail5(new InvalidValue({
+  encode: (a, options4) => match(formatIso(a), {
+    onNone: () => fail6(new InvalidValue({
       expected: "a finite Duration"
-    }, a, options3)),
-    onSome: succeed5
+    }, a, options4)),
+    onSome: succeed6
   })
 });
 var Duration = /* @__PURE__ */ declare(isDuration, {
@@ -24056,18 +24452,18 @@ var DurationFromIsoString = /* @__PURE__ */ String6.annotate({
 }).pipe(/* @__PURE__ */ decodeTo2(Duration, durationFromIsoString));
 var DnsRecordType = /* @__PURE__ */ Literals(recordTypes);
 var dnsCanonicalAddress = (schema, parse4) => String6.pipe(decodeTo2(schema, transformEffect2({
-  decode: (input, options3) => {
+  decode: (input, options4) => {
     const result3 = parse4(input);
     if (isFailure2(result3)) {
-      return fail5(new InvalidValue({
+      return fail6(new InvalidValue({
         message: result3.failure.message
-      }, input, options3));
+      }, input, options4));
     }
-    return formatIp(result3.success) === input ? succeed5(result3.success) : fail5(new InvalidValue({
+    return formatIp(result3.success) === input ? succeed6(result3.success) : fail6(new InvalidValue({
       message: "expected a canonical address"
-    }, input, options3));
+    }, input, options4));
   },
-  encode: (address) => succeed5(formatIp(address))
+  encode: (address) => succeed6(formatIp(address))
 })));
 var dnsUint8 = /* @__PURE__ */ Int.check(/* @__PURE__ */ isBetween2({
   minimum: 0,
@@ -24085,23 +24481,23 @@ var dnsSeconds = /* @__PURE__ */ dnsUint32.pipe(/* @__PURE__ */ decodeTo2(Durati
   decode: seconds,
   encode: toSeconds
 })));
-var dnsRecordOfType = (type, fields) => declare((u) => isDnsRecord(u) && u._tag === type, {
+var dnsRecordOfType = (type, fields2) => declare((u) => isDnsRecord(u) && u._tag === type, {
   identifier: `Dns${type.charAt(0)}${type.slice(1).toLowerCase()}Record`,
   toCodecJson: () => {
-    const json2 = TaggedStruct(type, fields);
+    const json2 = TaggedStruct(type, fields2);
     return link()(json2, transformEffect2({
-      decode: (input, options3) => {
+      decode: (input, options4) => {
         const {
           _tag,
           ...rest
         } = input;
         const result3 = makeRecord(type, rest);
-        return isSuccess2(result3) ? succeed5(result3.success) : fail5(new InvalidValue({
+        return isSuccess2(result3) ? succeed6(result3.success) : fail6(new InvalidValue({
           message: result3.failure.message
-        }, input, options3));
+        }, input, options4));
       },
       // Records hold only their tag and fields as own properties.
-      encode: (record2) => succeed5({
+      encode: (record2) => succeed6({
         ...record2
       })
     }));
@@ -24213,16 +24609,16 @@ var declareCryptoKey = (name, family4, type, is3, algorithm) => {
     toEquivalence: () => (self, that) => self === that
   });
 };
-var cryptoIssue = (error2, input, options3) => new InvalidValue({
+var cryptoIssue = (error2, input, options4) => new InvalidValue({
   message: error2.message,
   cause: error2
-}, input, options3);
-var cryptoForbiddenEncode = (name, key5, options3) => fail5(new Forbidden({
+}, input, options4);
+var cryptoForbiddenEncode = (name, key5, options4) => fail6(new Forbidden({
   message: `Schema.${name} only decodes, pass { allowEncode: true } to encode the key`
-}, key5, options3));
+}, key5, options4));
 var cryptoKeyFromBytes = (name, to, fromBytes2, toBytes10) => Uint8Array2.pipe(decodeTo2(to, transformEffect2({
-  decode: (bytes2, options3) => mapError3(fromBytes2(bytes2), (error2) => cryptoIssue(error2, bytes2, options3)),
-  encode: (key5, options3) => toBytes10 === void 0 ? cryptoForbiddenEncode(name, key5, options3) : mapError3(toBytes10(key5), (error2) => cryptoIssue(error2, key5, options3))
+  decode: (bytes2, options4) => mapError3(fromBytes2(bytes2), (error2) => cryptoIssue(error2, bytes2, options4)),
+  encode: (key5, options4) => toBytes10 === void 0 ? cryptoForbiddenEncode(name, key5, options4) : mapError3(toBytes10(key5), (error2) => cryptoIssue(error2, key5, options4))
 })));
 var CryptoJsonWebKeyMember = /* @__PURE__ */ optionalKey2(String6);
 var CryptoJsonWebKey = /* @__PURE__ */ Struct({
@@ -24250,61 +24646,61 @@ var CryptoJsonWebKey = /* @__PURE__ */ Struct({
   })))
 });
 var cryptoFormatData = (format9) => format9._tag === "jwk" ? CryptoJsonWebKey : format9.pem ? String6 : Uint8Array2;
-var cryptoKeyFromFormat = (name, to, format9, decode5, canEncode) => {
+var cryptoKeyFromFormat = (name, to, format9, decode9, canEncode) => {
   const writable = canEncode && format9._tag !== "pkcs1" && format9._tag !== "sec1";
   return cryptoFormatData(format9).pipe(decodeTo2(to, transformEffect2({
-    decode: (data, options3) => (
+    decode: (data, options4) => (
       // Secret JWK decoding is synchronous, but all format schemas are async-only.
-      flatMap4(promise2(() => Promise.resolve()), () => mapError3(decode5(data), (error2) => cryptoIssue(error2, data, options3)))
+      flatMap4(promise2(() => Promise.resolve()), () => mapError3(decode9(data), (error2) => cryptoIssue(error2, data, options4)))
     ),
-    encode: (key5, options3) => writable ? mapError3(encode5(format9, key5), (error2) => cryptoIssue(error2, key5, options3)) : cryptoForbiddenEncode(name, key5, options3)
+    encode: (key5, options4) => writable ? mapError3(encode5(format9, key5), (error2) => cryptoIssue(error2, key5, options4)) : cryptoForbiddenEncode(name, key5, options4)
   })));
 };
-var MacKey = (algorithm) => declareCryptoKey("MacKey", "Mac", "Key", isKey3, algorithm);
-var MacKeyFromBytes = (algorithm, options3) => cryptoKeyFromBytes("MacKeyFromBytes", MacKey(algorithm), (bytes2) => key3(algorithm, bytes2), options3?.allowEncode === true ? toBytes6 : void 0);
-var MacKeyFromFormat = (format9, algorithm, options3) => cryptoKeyFromFormat("MacKeyFromFormat", MacKey(algorithm), format9, (data) => decodeSecret(format9, algorithm, data), options3?.allowEncode === true);
-var AeadKey = (algorithm) => declareCryptoKey("AeadKey", "Aead", "Key", isKey, algorithm);
-var AeadKeyFromBytes = (algorithm, options3) => cryptoKeyFromBytes("AeadKeyFromBytes", AeadKey(algorithm), (bytes2) => key(algorithm, bytes2), options3?.allowEncode === true ? toBytes2 : void 0);
-var AeadKeyFromFormat = (format9, algorithm, options3) => cryptoKeyFromFormat("AeadKeyFromFormat", AeadKey(algorithm), format9, (data) => decodeSecret(format9, algorithm, data), options3?.allowEncode === true);
-var CipherKey = (algorithm) => declareCryptoKey("CipherKey", "Cipher", "Key", isKey2, algorithm);
-var CipherKeyFromBytes = (algorithm, options3) => cryptoKeyFromBytes("CipherKeyFromBytes", CipherKey(algorithm), (bytes2) => key2(algorithm, bytes2), options3?.allowEncode === true ? toBytes3 : void 0);
-var CipherKeyFromFormat = (format9, algorithm, options3) => cryptoKeyFromFormat("CipherKeyFromFormat", CipherKey(algorithm), format9, (data) => decodeSecret(format9, algorithm, data), options3?.allowEncode === true);
+var MacKey = (algorithm) => declareCryptoKey("MacKey", "Mac", "Key", isKey4, algorithm);
+var MacKeyFromBytes = (algorithm, options4) => cryptoKeyFromBytes("MacKeyFromBytes", MacKey(algorithm), (bytes2) => key3(algorithm, bytes2), options4?.allowEncode === true ? toBytes6 : void 0);
+var MacKeyFromFormat = (format9, algorithm, options4) => cryptoKeyFromFormat("MacKeyFromFormat", MacKey(algorithm), format9, (data) => decodeSecret(format9, algorithm, data), options4?.allowEncode === true);
+var AeadKey = (algorithm) => declareCryptoKey("AeadKey", "Aead", "Key", isKey2, algorithm);
+var AeadKeyFromBytes = (algorithm, options4) => cryptoKeyFromBytes("AeadKeyFromBytes", AeadKey(algorithm), (bytes2) => key(algorithm, bytes2), options4?.allowEncode === true ? toBytes2 : void 0);
+var AeadKeyFromFormat = (format9, algorithm, options4) => cryptoKeyFromFormat("AeadKeyFromFormat", AeadKey(algorithm), format9, (data) => decodeSecret(format9, algorithm, data), options4?.allowEncode === true);
+var CipherKey = (algorithm) => declareCryptoKey("CipherKey", "Cipher", "Key", isKey3, algorithm);
+var CipherKeyFromBytes = (algorithm, options4) => cryptoKeyFromBytes("CipherKeyFromBytes", CipherKey(algorithm), (bytes2) => key2(algorithm, bytes2), options4?.allowEncode === true ? toBytes3 : void 0);
+var CipherKeyFromFormat = (format9, algorithm, options4) => cryptoKeyFromFormat("CipherKeyFromFormat", CipherKey(algorithm), format9, (data) => decodeSecret(format9, algorithm, data), options4?.allowEncode === true);
 var SignaturePublicKey = (algorithm) => declareCryptoKey("SignaturePublicKey", "Signature", "PublicKey", isPublicKey3, algorithm);
 var SignaturePublicKeyFromBytes = (algorithm) => cryptoKeyFromBytes("SignaturePublicKeyFromBytes", SignaturePublicKey(algorithm), (bytes2) => publicKey2(algorithm, bytes2), toBytes8);
 var SignaturePublicKeyFromFormat = (format9, algorithm) => cryptoKeyFromFormat("SignaturePublicKeyFromFormat", SignaturePublicKey(algorithm), format9, (data) => decodePublic(format9, algorithm, data), true);
 var SignaturePrivateKey = (algorithm) => declareCryptoKey("SignaturePrivateKey", "Signature", "PrivateKey", isPrivateKey3, algorithm);
-var SignaturePrivateKeyFromBytes = (algorithm, options3) => cryptoKeyFromBytes("SignaturePrivateKeyFromBytes", SignaturePrivateKey(algorithm), (bytes2) => privateKey2(algorithm, bytes2), options3?.allowEncode === true ? toBytes8 : void 0);
-var SignaturePrivateKeyFromFormat = (format9, algorithm, options3) => cryptoKeyFromFormat("SignaturePrivateKeyFromFormat", SignaturePrivateKey(algorithm), format9, (data) => decodePrivate(format9, algorithm, data), options3?.allowEncode === true);
+var SignaturePrivateKeyFromBytes = (algorithm, options4) => cryptoKeyFromBytes("SignaturePrivateKeyFromBytes", SignaturePrivateKey(algorithm), (bytes2) => privateKey2(algorithm, bytes2), options4?.allowEncode === true ? toBytes8 : void 0);
+var SignaturePrivateKeyFromFormat = (format9, algorithm, options4) => cryptoKeyFromFormat("SignaturePrivateKeyFromFormat", SignaturePrivateKey(algorithm), format9, (data) => decodePrivate(format9, algorithm, data), options4?.allowEncode === true);
 var KeyAgreementPublicKey = (algorithm) => declareCryptoKey("KeyAgreementPublicKey", "KeyAgreement", "PublicKey", isPublicKey, algorithm);
 var KeyAgreementPublicKeyFromBytes = (algorithm) => cryptoKeyFromBytes("KeyAgreementPublicKeyFromBytes", KeyAgreementPublicKey(algorithm), (bytes2) => publicKey(algorithm, bytes2), toBytes5);
 var KeyAgreementPublicKeyFromFormat = (format9, algorithm) => cryptoKeyFromFormat("KeyAgreementPublicKeyFromFormat", KeyAgreementPublicKey(algorithm), format9, (data) => decodePublic(format9, algorithm, data), true);
 var KeyAgreementPrivateKey = (algorithm) => declareCryptoKey("KeyAgreementPrivateKey", "KeyAgreement", "PrivateKey", isPrivateKey, algorithm);
-var KeyAgreementPrivateKeyFromBytes = (algorithm, options3) => cryptoKeyFromBytes("KeyAgreementPrivateKeyFromBytes", KeyAgreementPrivateKey(algorithm), (bytes2) => privateKey(algorithm, bytes2), options3?.allowEncode === true ? toBytes5 : void 0);
-var KeyAgreementPrivateKeyFromFormat = (format9, algorithm, options3) => cryptoKeyFromFormat("KeyAgreementPrivateKeyFromFormat", KeyAgreementPrivateKey(algorithm), format9, (data) => decodePrivate(format9, algorithm, data), options3?.allowEncode === true);
-var KeyWrapKey = (algorithm) => declareCryptoKey("KeyWrapKey", "KeyWrap", "Key", isKey4, algorithm);
-var KeyWrapKeyFromBytes = (algorithm, options3) => cryptoKeyFromBytes("KeyWrapKeyFromBytes", KeyWrapKey(algorithm), (bytes2) => key4(algorithm, bytes2), options3?.allowEncode === true ? toBytes7 : void 0);
-var KeyWrapKeyFromFormat = (format9, algorithm, options3) => cryptoKeyFromFormat("KeyWrapKeyFromFormat", KeyWrapKey(algorithm), format9, (data) => decodeSecret(format9, algorithm, data), options3?.allowEncode === true);
+var KeyAgreementPrivateKeyFromBytes = (algorithm, options4) => cryptoKeyFromBytes("KeyAgreementPrivateKeyFromBytes", KeyAgreementPrivateKey(algorithm), (bytes2) => privateKey(algorithm, bytes2), options4?.allowEncode === true ? toBytes5 : void 0);
+var KeyAgreementPrivateKeyFromFormat = (format9, algorithm, options4) => cryptoKeyFromFormat("KeyAgreementPrivateKeyFromFormat", KeyAgreementPrivateKey(algorithm), format9, (data) => decodePrivate(format9, algorithm, data), options4?.allowEncode === true);
+var KeyWrapKey = (algorithm) => declareCryptoKey("KeyWrapKey", "KeyWrap", "Key", isKey5, algorithm);
+var KeyWrapKeyFromBytes = (algorithm, options4) => cryptoKeyFromBytes("KeyWrapKeyFromBytes", KeyWrapKey(algorithm), (bytes2) => key4(algorithm, bytes2), options4?.allowEncode === true ? toBytes7 : void 0);
+var KeyWrapKeyFromFormat = (format9, algorithm, options4) => cryptoKeyFromFormat("KeyWrapKeyFromFormat", KeyWrapKey(algorithm), format9, (data) => decodeSecret(format9, algorithm, data), options4?.allowEncode === true);
 var KeyWrapPublicKey = (algorithm) => declareCryptoKey("KeyWrapPublicKey", "KeyWrap", "PublicKey", isPublicKey2, algorithm);
 var KeyWrapPublicKeyFromFormat = (format9, algorithm) => cryptoKeyFromFormat("KeyWrapPublicKeyFromFormat", KeyWrapPublicKey(algorithm), format9, (data) => decodePublic(format9, algorithm, data), true);
 var KeyWrapPrivateKey = (algorithm) => declareCryptoKey("KeyWrapPrivateKey", "KeyWrap", "PrivateKey", isPrivateKey2, algorithm);
-var KeyWrapPrivateKeyFromFormat = (format9, algorithm, options3) => cryptoKeyFromFormat("KeyWrapPrivateKeyFromFormat", KeyWrapPrivateKey(algorithm), format9, (data) => decodePrivate(format9, algorithm, data), options3?.allowEncode === true);
+var KeyWrapPrivateKeyFromFormat = (format9, algorithm, options4) => cryptoKeyFromFormat("KeyWrapPrivateKeyFromFormat", KeyWrapPrivateKey(algorithm), format9, (data) => decodePrivate(format9, algorithm, data), options4?.allowEncode === true);
 function Exit(value3, error2, defect) {
   const schema = declareConstructor()([value3, error2, defect], ([value4, error3, defect2]) => {
     const cause = Cause(error3, defect2);
-    return (input, ast, options3) => {
+    return (input, ast, options4) => {
       if (!isExit2(input)) {
-        return fail5(new InvalidType(ast, input, options3));
+        return fail6(new InvalidType(ast, input, options4));
       }
       switch (input._tag) {
         case "Success":
-          return mapBothEager2(decodeUnknownEffect(value4)(input.value, options3), {
+          return mapBothEager2(decodeUnknownEffect(value4)(input.value, options4), {
             onSuccess: succeed4,
-            onFailure: (issue) => makeCompositeAtKey(ast, "value", issue, input, options3)
+            onFailure: (issue) => makeCompositeAtKey(ast, "value", issue, input, options4)
           });
         case "Failure":
-          return mapBothEager2(decodeUnknownEffect(cause)(input.cause, options3), {
+          return mapBothEager2(decodeUnknownEffect(cause)(input.cause, options4), {
             onSuccess: failCause2,
-            onFailure: (issue) => makeCompositeAtKey(ast, "cause", issue, input, options3)
+            onFailure: (issue) => makeCompositeAtKey(ast, "cause", issue, input, options4)
           });
       }
     };
@@ -24359,15 +24755,15 @@ function graphEncodedSchema(type, node, edge) {
     }))
   });
 }
-function graphDecode(input, options3) {
+function graphDecode(input, options4) {
   let previous = -1;
   const indexes = /* @__PURE__ */ new Set();
   for (let i = 0; i < input.nodes.length; i++) {
     const index2 = input.nodes[i].index;
     if (index2 <= previous) {
-      return fail5(new Pointer(["nodes", i, "index"], new InvalidValue({
+      return fail6(new Pointer(["nodes", i, "index"], new InvalidValue({
         expected: "a strictly increasing node index"
-      }, index2, options3)));
+      }, index2, options4)));
     }
     previous = index2;
     indexes.add(index2);
@@ -24376,31 +24772,31 @@ function graphDecode(input, options3) {
   for (let i = 0; i < input.edges.length; i++) {
     const edge = input.edges[i];
     if (edge.index <= previous) {
-      return fail5(new Pointer(["edges", i, "index"], new InvalidValue({
+      return fail6(new Pointer(["edges", i, "index"], new InvalidValue({
         expected: "a strictly increasing edge index"
-      }, edge.index, options3)));
+      }, edge.index, options4)));
     }
     previous = edge.index;
     if (!indexes.has(edge.source)) {
-      return fail5(new Pointer(["edges", i, "source"], new InvalidValue({
+      return fail6(new Pointer(["edges", i, "source"], new InvalidValue({
         expected: "an encoded node index"
-      }, edge.source, options3)));
+      }, edge.source, options4)));
     }
     if (!indexes.has(edge.target)) {
-      return fail5(new Pointer(["edges", i, "target"], new InvalidValue({
+      return fail6(new Pointer(["edges", i, "target"], new InvalidValue({
         expected: "an encoded node index"
-      }, edge.target, options3)));
+      }, edge.target, options4)));
     }
   }
-  return succeed5(hydrate(input));
+  return succeed6(hydrate(input));
 }
-function graphEncode(input, type, options3) {
+function graphEncode(input, type, options4) {
   if (!isGraph(input) || input.mutable || input.type !== type) {
-    return fail5(new InvalidValue({
+    return fail6(new InvalidValue({
       expected: `an immutable ${type} Graph`
-    }, input, options3));
+    }, input, options4));
   }
-  return succeed5(snapshot(input));
+  return succeed6(snapshot(input));
 }
 function graphToEquivalence(node, edge) {
   return (self, that) => {
@@ -24448,11 +24844,11 @@ function graphToArbitrary(type, node, edge) {
 function Graph(type, node, edge) {
   const schema = declareConstructor()([node, edge], ([node2, edge2]) => {
     const encoded = graphEncodedSchema(type, node2, edge2);
-    return (input, ast, options3) => {
+    return (input, ast, options4) => {
       if (!isGraph(input) || input.mutable || input.type !== type) {
-        return fail5(new InvalidType(ast, input, options3));
+        return fail6(new InvalidType(ast, input, options4));
       }
-      return flatMap4(decodeUnknownEffect(encoded)(snapshot(input), options3), (snapshot2) => graphDecode(snapshot2, options3));
+      return flatMap4(decodeUnknownEffect(encoded)(snapshot(input), options4), (snapshot2) => graphDecode(snapshot2, options4));
     };
   }, {
     representation: {
@@ -24469,7 +24865,7 @@ function Graph(type, node, edge) {
     expected: `an immutable ${type} Graph`,
     toCodec: ([node2, edge2]) => link()(graphEncodedSchema(type, node2, edge2), transformEffect2({
       decode: graphDecode,
-      encode: (graph, options3) => graphEncode(graph, type, options3)
+      encode: (graph, options4) => graphEncode(graph, type, options4)
     })),
     toCodecArbitrary: ({
       typeParameters: [node2, edge2]
@@ -24491,14 +24887,14 @@ function hashMapLink(entries3) {
 function HashMap(key5, value3) {
   const schema = declareConstructor()([key5, value3], ([key6, value4]) => {
     const entries3 = ArraySchema(Tuple2([key6, value4]));
-    return (input, ast, options3) => {
+    return (input, ast, options4) => {
       if (isHashMap2(input)) {
-        return mapBothEager2(decodeUnknownEffect(entries3)(toEntries(input), options3), {
+        return mapBothEager2(decodeUnknownEffect(entries3)(toEntries(input), options4), {
           onSuccess: fromIterable4,
-          onFailure: (issue) => makeCompositeAtKey(ast, "entries", issue, input, options3)
+          onFailure: (issue) => makeCompositeAtKey(ast, "entries", issue, input, options4)
         });
       }
-      return fail5(new InvalidType(ast, input, options3));
+      return fail6(new InvalidType(ast, input, options4));
     };
   }, {
     representation: {
@@ -24534,14 +24930,14 @@ function hashSetLink(values2) {
 function HashSet(value3) {
   const schema = declareConstructor()([value3], ([value4]) => {
     const values2 = ArraySchema(value4);
-    return (input, ast, options3) => {
+    return (input, ast, options4) => {
       if (isHashSet2(input)) {
-        return mapBothEager2(decodeUnknownEffect(values2)(fromIterable(input), options3), {
+        return mapBothEager2(decodeUnknownEffect(values2)(fromIterable(input), options4), {
           onSuccess: fromIterable6,
-          onFailure: (issue) => makeCompositeAtKey(ast, "values", issue, input, options3)
+          onFailure: (issue) => makeCompositeAtKey(ast, "values", issue, input, options4)
         });
       }
-      return fail5(new InvalidType(ast, input, options3));
+      return fail6(new InvalidType(ast, input, options4));
     };
   }, {
     representation: {
@@ -24567,17 +24963,17 @@ function HashSet(value3) {
   });
 }
 function Option(value3) {
-  const schema = declareConstructor()([value3], ([value4]) => (input, ast, options3) => {
+  const schema = declareConstructor()([value3], ([value4]) => (input, ast, options4) => {
     if (isOption2(input)) {
       if (isNone2(input)) {
-        return succeedNone2;
+        return succeedNone3;
       }
-      return mapBothEager2(decodeUnknownEffect(value4)(input.value, options3), {
+      return mapBothEager2(decodeUnknownEffect(value4)(input.value, options4), {
         onSuccess: some2,
-        onFailure: (issue) => makeCompositeAtKey(ast, "value", issue, input, options3)
+        onFailure: (issue) => makeCompositeAtKey(ast, "value", issue, input, options4)
       });
     }
-    return fail5(new InvalidType(ast, input, options3));
+    return fail6(new InvalidType(ast, input, options4));
   }, {
     representation: {
       id: "effect/schema/Option",
@@ -24616,8 +25012,8 @@ function OptionFromNullOr(schema) {
 function OptionFromUndefinedOr(schema) {
   return UndefinedOr(schema).pipe(decodeTo2(Option(toType2(schema)), optionFromUndefinedOr()));
 }
-function OptionFromNullishOr(schema, options3) {
-  return NullishOr(schema).pipe(decodeTo2(Option(toType2(schema)), optionFromNullishOr(options3)));
+function OptionFromNullishOr(schema, options4) {
+  return NullishOr(schema).pipe(decodeTo2(Option(toType2(schema)), optionFromNullishOr(options4)));
 }
 var Cookie = /* @__PURE__ */ declare(isCookie, {
   representation: {
@@ -24684,13 +25080,13 @@ var RetryAfter = /* @__PURE__ */ Union2([/* @__PURE__ */ Struct({
   dateTime: DateTimeUtc
 })]);
 var retryAfterFromString = /* @__PURE__ */ transformEffect2({
-  decode: (s, options3) => match2(parseRetryAfter(s), {
-    onFailure: () => fail5(new InvalidValue({
+  decode: (s, options4) => match2(parseRetryAfter(s), {
+    onFailure: () => fail6(new InvalidValue({
       expected: "whole non-negative seconds or an HTTP date (RFC 9110 \xA710.2.3)"
-    }, s, options3)),
-    onSuccess: succeed5
+    }, s, options4)),
+    onSuccess: succeed6
   }),
-  encode: (self) => succeed5(formatRetryAfter(self))
+  encode: (self) => succeed6(formatRetryAfter(self))
 });
 var RetryAfterFromString = /* @__PURE__ */ String6.annotate({
   expected: "a Retry-After header value"
@@ -24712,12 +25108,12 @@ var UrlParams = /* @__PURE__ */ declare(isUrlParams, {
     encode: (self) => self.params.map(([key5, value3]) => [key5, unwrap(value3)])
   }))
 });
-var JsonFromUrlParamsField = (field, options3) => UrlParams.pipe(decodeTo2(fromJsonString2(Unknown2, options3), transformEffect2({
+var JsonFromUrlParamsField = (field, options4) => UrlParams.pipe(decodeTo2(fromJsonString2(Unknown2, options4), transformEffect2({
   decode: (params2) => match(getFirst(params2, field), {
-    onNone: () => fail5(new Pointer([field], new MissingKey(void 0))),
-    onSome: succeed5
+    onNone: () => fail6(new Pointer([field], new MissingKey(void 0))),
+    onSome: succeed6
   }),
-  encode: (value3) => succeed5(make20([[field, value3]]))
+  encode: (value3) => succeed6(make20([[field, value3]]))
 })));
 var RecordFromUrlParams = /* @__PURE__ */ UrlParams.pipe(/* @__PURE__ */ decodeTo2(/* @__PURE__ */ Record(String6, /* @__PURE__ */ Union2([String6, /* @__PURE__ */ NonEmptyArray(String6)])), /* @__PURE__ */ transform3({
   decode: toReadonlyRecord,
@@ -24729,17 +25125,17 @@ function OptionFromOptionalKey(schema) {
 function OptionFromOptional(schema) {
   return optional2(schema).pipe(decodeTo2(Option(toType2(schema)), optionFromOptional()));
 }
-function OptionFromOptionalNullOr(schema, options3) {
-  const onNoneEncoding = options3 === void 0 ? "omit" : options3.onNoneEncoding;
+function OptionFromOptionalNullOr(schema, options4) {
+  const onNoneEncoding = options4 === void 0 ? "omit" : options4.onNoneEncoding;
   const noneValue = onNoneEncoding === null ? null : void 0;
   return optional2(NullOr(schema)).pipe(decodeTo2(Option(toType2(schema)), transformOptional2({
     decode: (oe) => oe.pipe(filter(isNotNullish), some2),
     encode: onNoneEncoding === "omit" ? flatten : (ot) => some2(getOrElse(flatten(ot), () => noneValue))
   })));
 }
-function Redacted(value3, options3) {
-  const label = typeof options3?.label === "string" ? options3.label : void 0;
-  const disallowJsonEncode = options3?.disallowJsonEncode === true;
+function Redacted(value3, options4) {
+  const label = typeof options4?.label === "string" ? options4.label : void 0;
+  const disallowJsonEncode = options4?.disallowJsonEncode === true;
   const normalizedOptions = label !== void 0 ? disallowJsonEncode ? {
     label,
     disallowJsonEncode: true
@@ -24751,7 +25147,7 @@ function Redacted(value3, options3) {
   const decodeLabel = label !== void 0 ? decodeUnknownEffect(Literal2(label)) : void 0;
   const schema = declareConstructor()([value3], ([value4]) => (input, ast, poptions) => {
     if (isRedacted(input)) {
-      const label2 = decodeLabel !== void 0 ? mapErrorEager2(decodeLabel(input.label, poptions), (issue) => new Pointer(["label"], issue)) : void_3;
+      const label2 = decodeLabel !== void 0 ? mapErrorEager2(decodeLabel(input.label, poptions), (issue) => new Pointer(["label"], issue)) : void_4;
       return flatMapEager2(label2, () => mapBothEager2(decodeUnknownEffect(value4)(value2(input), poptions), {
         onSuccess: (value5) => make18(value5, {
           label: input.label
@@ -24761,7 +25157,7 @@ function Redacted(value3, options3) {
         }
       }));
     }
-    return fail5(new InvalidType(ast, input, poptions));
+    return fail6(new InvalidType(ast, input, poptions));
   }, {
     representation: {
       id: "effect/schema/Redacted",
@@ -24781,38 +25177,38 @@ function Redacted(value3, options3) {
       })),
       encode: disallowJsonEncode ? forbidden((oe) => "Cannot serialize Redacted" + (isSome2(oe) && typeof oe.value.label === "string" ? ` with label: "${oe.value.label}"` : "")) : transform2(value2)
     }),
-    toEquivalence: ([value4]) => makeEquivalence5(value4)
+    toEquivalence: ([value4]) => makeEquivalence6(value4)
   });
   return make28(schema.ast, {
     value: value3
   });
 }
-function RedactedFromValue(value3, options3) {
+function RedactedFromValue(value3, options4) {
   return decodeTo2(Redacted(toType2(value3), {
-    label: options3?.label,
-    disallowJsonEncode: options3?.disallowEncode
+    label: options4?.label,
+    disallowJsonEncode: options4?.disallowEncode
   }), {
     decode: transform2((t) => make18(t, {
-      label: options3?.label
+      label: options4?.label
     })),
-    encode: options3?.disallowEncode ? forbidden((oe) => "Cannot encode Redacted" + (isSome2(oe) && typeof oe.value.label === "string" ? ` with label: "${oe.value.label}"` : "")) : transform2(value2)
+    encode: options4?.disallowEncode ? forbidden((oe) => "Cannot encode Redacted" + (isSome2(oe) && typeof oe.value.label === "string" ? ` with label: "${oe.value.label}"` : "")) : transform2(value2)
   })(value3);
 }
 function Result(success, failure) {
-  const schema = declareConstructor()([success, failure], ([success2, failure2]) => (input, ast, options3) => {
+  const schema = declareConstructor()([success, failure], ([success2, failure2]) => (input, ast, options4) => {
     if (!isResult2(input)) {
-      return fail5(new InvalidType(ast, input, options3));
+      return fail6(new InvalidType(ast, input, options4));
     }
     switch (input._tag) {
       case "Success":
-        return mapBothEager2(decodeEffect(success2)(input.success, options3), {
+        return mapBothEager2(decodeEffect(success2)(input.success, options4), {
           onSuccess: succeed2,
-          onFailure: (issue) => makeCompositeAtKey(ast, "success", issue, input, options3)
+          onFailure: (issue) => makeCompositeAtKey(ast, "success", issue, input, options4)
         });
       case "Failure":
-        return mapBothEager2(decodeEffect(failure2)(input.failure, options3), {
+        return mapBothEager2(decodeEffect(failure2)(input.failure, options4), {
           onSuccess: fail2,
-          onFailure: (issue) => makeCompositeAtKey(ast, "failure", issue, input, options3)
+          onFailure: (issue) => makeCompositeAtKey(ast, "failure", issue, input, options4)
         });
     }
   }, {
@@ -24851,10 +25247,10 @@ function Result(success, failure) {
   });
 }
 var semVerStringTransformation = (parse4, format9) => transformEffect2({
-  decode: (input, options3) => mapErrorEager2(fromResult2(parse4(input)), (error2) => new InvalidValue({
+  decode: (input, options4) => mapErrorEager2(fromResult2(parse4(input)), (error2) => new InvalidValue({
     message: error2.message
-  }, input, options3)),
-  encode: (value3) => succeed5(format9(value3))
+  }, input, options4)),
+  encode: (value3) => succeed6(format9(value3))
 });
 var SemVerCoreArbitrary = /* @__PURE__ */ Struct({
   major: Natural,
@@ -24903,7 +25299,7 @@ var SemVerRange = /* @__PURE__ */ declare(isSemVerRange, {
   toCodecArbitrary: () => linkDecoding()(ArraySchema(ArraySchema(Struct({
     operator: Literals(["", "=", "<", "<=", ">", ">=", "~", "^"]),
     version: SemVerCoreArbitrary
-  })).check(isMinLength(1))), transform2((sets) => parseUnsafe(sets.map((set6) => set6.map(({
+  })).check(isMinLength(1))), transform2((sets) => parseUnsafe(sets.map((set7) => set7.map(({
     operator,
     version
   }) => `${operator}${format7(make27(version))}`).join(" ")).join(" || ")))),
@@ -24913,16 +25309,16 @@ var SemVerRange = /* @__PURE__ */ declare(isSemVerRange, {
 var SemVerRangeFromString = /* @__PURE__ */ SemVerRangeString.pipe(/* @__PURE__ */ decodeTo2(SemVerRange, semVerRangeFromString));
 var immerable = /* @__PURE__ */ globalThis.Symbol.for("immer-draftable");
 var payloadToken = {};
-function makeClass(Inherited, identifier2, struct2, annotations, proto) {
-  const getClassSchema = getClassSchemaFactory(struct2, identifier2, annotations);
+function makeClass(Inherited, identifier2, struct2, annotations2, proto) {
+  const getClassSchema = getClassSchemaFactory(struct2, identifier2, annotations2);
   const ClassTypeId = getClassTypeId(identifier2);
   const out = class extends Inherited {
-    constructor(...[input, options3]) {
-      const internalOptions = options3;
+    constructor(...[input, options4]) {
+      const internalOptions = options4;
       const payload = internalOptions?.["~payload"];
-      const value3 = payload?.token === payloadToken ? payload.value : struct2.make(input ?? {}, options3);
+      const value3 = payload?.token === payloadToken ? payload.value : struct2.make(input ?? {}, options4);
       super(value3, {
-        ...options3,
+        ...options4,
         disableChecks: true,
         "~payload": {
           token: payloadToken,
@@ -24946,39 +25342,39 @@ function makeClass(Inherited, identifier2, struct2, annotations, proto) {
     static rebuild(ast) {
       return getClassSchema(this).rebuild(ast);
     }
-    static make(input, options3) {
-      return makeClassSync(toType(getClassSchema(this).ast), input ?? {}, options3, (fields) => makeClassTrusted(this, fields));
+    static make(input, options4) {
+      return makeClassSync(toType(getClassSchema(this).ast), input ?? {}, options4, (fields2) => makeClassTrusted(this, fields2));
     }
-    static makeOption(input, options3) {
-      return makeOption(getClassSchema(this))(input ?? {}, options3);
+    static makeOption(input, options4) {
+      return makeOption(getClassSchema(this))(input ?? {}, options4);
     }
-    static makeEffect(input, options3) {
-      return getClassSchema(this).makeEffect(input ?? {}, options3);
+    static makeEffect(input, options4) {
+      return getClassSchema(this).makeEffect(input ?? {}, options4);
     }
-    static annotate(annotations2) {
-      return this.rebuild(annotate(this.ast, annotations2));
+    static annotate(annotations3) {
+      return this.rebuild(annotate(this.ast, annotations3));
     }
-    static annotateKey(annotations2) {
-      return this.rebuild(annotateKey(this.ast, annotations2));
+    static annotateKey(annotations3) {
+      return this.rebuild(annotateKey(this.ast, annotations3));
     }
     static check(...checks) {
       return this.rebuild(appendChecks(this.ast, checks));
     }
     static extend(identifier3) {
-      return (schema, annotations2) => {
+      return (schema, annotations3) => {
         const extension = isStruct(schema) ? schema : Struct(schema);
-        const fields = {
+        const fields2 = {
           ...struct2.fields,
           ...extension.fields
         };
-        const ast = struct(fields, struct2.ast.checks, {
+        const ast = struct(fields2, struct2.ast.checks, {
           identifier: identifier3
         });
-        return makeClass(this, identifier3, makeStruct(appendChecks(ast, extension.ast.checks), fields), annotations2, proto);
+        return makeClass(this, identifier3, makeStruct(appendChecks(ast, extension.ast.checks), fields2), annotations3, proto);
       };
     }
-    static mapFields(f, options3) {
-      return struct2.mapFields(f, options3);
+    static mapFields(f, options4) {
+      return struct2.mapFields(f, options4);
     }
   };
   if (proto !== void 0) {
@@ -24986,11 +25382,11 @@ function makeClass(Inherited, identifier2, struct2, annotations, proto) {
   }
   return out;
 }
-function makeClassTrusted(self, fields) {
-  return new self(fields, {
+function makeClassTrusted(self, fields2) {
+  return new self(fields2, {
     "~payload": {
       token: payloadToken,
-      value: fields
+      value: fields2
     }
   });
 }
@@ -25000,7 +25396,7 @@ function getClassTransformation(self) {
 function getClassTypeId(identifier2) {
   return `~effect/Schema/Class/${identifier2}`;
 }
-function getClassSchemaFactory(from, identifier2, annotations) {
+function getClassSchemaFactory(from, identifier2, annotations2) {
   let memo;
   return (self) => {
     if (memo !== void 0) {
@@ -25009,8 +25405,8 @@ function getClassSchemaFactory(from, identifier2, annotations) {
     const ClassTypeId = getClassTypeId(identifier2);
     const isClassValue = (input) => input instanceof self || hasProperty(input, ClassTypeId);
     const transformation = getClassTransformation(self);
-    const to = make28(new Declaration([from.ast], () => (input, ast, options3) => {
-      return isClassValue(input) ? succeed5(input) : fail5(new InvalidType(ast, input, options3));
+    const to = make28(new Declaration([from.ast], () => (input, ast, options4) => {
+      return isClassValue(input) ? succeed6(input) : fail6(new InvalidType(ast, input, options4));
     }, {
       identifier: identifier2,
       [CONSTRUCTOR_ANNOTATION_KEY]: ([from2]) => ({
@@ -25021,7 +25417,7 @@ function getClassSchemaFactory(from, identifier2, annotations) {
       toEquivalence: ([from2]) => from2,
       toFormatter: ([from2]) => (t) => `${self.identifier}(${from2(t)})`,
       [SENTINELS_ANNOTATION_KEY]: collectSentinels(from.ast),
-      ...annotations
+      ...annotations2
     }));
     return memo = decodeTo2(to, transformation)(from);
   };
@@ -25029,9 +25425,9 @@ function getClassSchemaFactory(from, identifier2, annotations) {
 function isStruct(schema) {
   return isSchema(schema);
 }
-var Class4 = (identifier2) => (schema, annotations) => {
+var Class4 = (identifier2) => (schema, annotations2) => {
   const struct2 = isStruct(schema) ? schema : Struct(schema);
-  return makeClass(Class3, identifier2, struct2, annotations, (identifier3) => ({
+  return makeClass(Class3, identifier2, struct2, annotations2, (identifier3) => ({
     toString() {
       return `${identifier3}(${format({
         ...this
@@ -25040,32 +25436,32 @@ var Class4 = (identifier2) => (schema, annotations) => {
   }));
 };
 var TaggedClass2 = (identifier2) => {
-  return (tagValue, schema, annotations) => {
-    const struct2 = isStruct(schema) ? schema.mapFields((fields) => ({
+  return (tagValue, schema, annotations2) => {
+    const struct2 = isStruct(schema) ? schema.mapFields((fields2) => ({
       _tag: tag(tagValue),
-      ...fields
+      ...fields2
     }), {
       unsafePreserveChecks: true
     }) : TaggedStruct(tagValue, schema);
-    return Class4(identifier2 ?? tagValue)(struct2, annotations);
+    return Class4(identifier2 ?? tagValue)(struct2, annotations2);
   };
 };
-var Error4 = (identifier2) => (schema, annotations) => {
+var Error4 = (identifier2) => (schema, annotations2) => {
   const struct2 = isStruct(schema) ? schema : Struct(schema);
-  const self = makeClass(Error2, identifier2, struct2, annotations, (identifier3) => ({
+  const self = makeClass(Error2, identifier2, struct2, annotations2, (identifier3) => ({
     name: identifier3
   }));
   return self;
 };
 var TaggedError3 = (identifier2) => {
-  return (tagValue, schema, annotations) => {
-    const struct2 = isStruct(schema) ? schema.mapFields((fields) => ({
+  return (tagValue, schema, annotations2) => {
+    const struct2 = isStruct(schema) ? schema.mapFields((fields2) => ({
       _tag: tag(tagValue),
-      ...fields
+      ...fields2
     }), {
       unsafePreserveChecks: true
     }) : TaggedStruct(tagValue, schema);
-    return Error4(identifier2 ?? tagValue)(struct2, annotations);
+    return Error4(identifier2 ?? tagValue)(struct2, annotations2);
   };
 };
 function overrideToFormatter(toFormatter3) {
@@ -25073,8 +25469,8 @@ function overrideToFormatter(toFormatter3) {
     toFormatter: toFormatter3
   });
 }
-function toFormatter2(schema, options3) {
-  return toFormatter(schema.ast, options3);
+function toFormatter2(schema, options4) {
+  return toFormatter(schema.ast, options4);
 }
 function overrideToEquivalence(toEquivalence3) {
   return (self) => self.annotate({
@@ -25084,20 +25480,20 @@ function overrideToEquivalence(toEquivalence3) {
 function toEquivalence2(schema) {
   return toEquivalence(schema.ast);
 }
-function toRepresentation2(schema, options3) {
-  return toRepresentation(schema.ast, options3);
+function toRepresentation2(schema, options4) {
+  return toRepresentation(schema.ast, options4);
 }
-function toJsonSchemaDocument3(schema, options3) {
-  const document = toRepresentation(toCodecJsonAST(schema.ast), options3);
-  return toJsonSchemaDocument(document, options3);
+function toJsonSchemaDocument3(schema, options4) {
+  const document = toRepresentation(toCodecJsonAST(schema.ast), options4);
+  return toJsonSchemaDocument(document, options4);
 }
 var toCodecJson2 = toCodecJson;
 var toCodecIso2 = toCodecIso;
 var toCodecStringTree2 = toCodecStringTree;
 var toCodecArrayFromSingle2 = toCodecArrayFromSingle;
 var toCodecGoJson2 = toCodecGoJson;
-function toEncoderXml2(codec, options3) {
-  return toEncoderXml(codec, options3);
+function toEncoderXml2(codec, options4) {
+  return toEncoderXml(codec, options4);
 }
 function toIso2(schema) {
   return toIso(schema);
@@ -25152,7 +25548,7 @@ function resolveAnnotationsKey(schema) {
 }
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Latch.js
-var makeUnsafe7 = makeLatchUnsafe;
+var makeUnsafe8 = makeLatchUnsafe;
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/MutableRef.js
 var TypeId38 = "~effect/MutableRef";
@@ -25195,7 +25591,7 @@ var ChannelProto = {
 };
 var fromTransform = (transform5) => {
   const self = Object.create(ChannelProto);
-  self.transform = (upstream, scope3) => catchCause2(transform5(upstream, scope3), (cause) => succeed5(failCause3(cause)));
+  self.transform = (upstream, scope3) => catchCause2(transform5(upstream, scope3), (cause) => succeed6(failCause3(cause)));
   return self;
 };
 var transformPull = (self, f) => fromTransform((upstream, scope3) => flatMap4(toTransform(self)(upstream, scope3), (pull) => f(pull, scope3)));
@@ -25208,21 +25604,33 @@ var fromTransformBracket = (f) => fromTransform(fnUntraced2(function* (upstream,
 }));
 var toTransform = (channel) => channel.transform;
 var suspend4 = (evaluate2) => fromTransform((upstream, scope3) => suspend2(() => toTransform(evaluate2())(upstream, scope3)));
-var fail10 = (error2) => fromPull(succeed5(fail5(error2)));
-var fromReadableStream = (options3) => fromTransform((_, scope3) => readableStreamToPullUnsafe({
-  scope: scope3,
-  readable: options3.evaluate(),
-  onError: options3.onError,
-  releaseLockOnEnd: options3.releaseLockOnEnd
+var succeed8 = (value3) => fromEffect(succeed6(value3));
+var empty10 = /* @__PURE__ */ fromPull(/* @__PURE__ */ succeed6(/* @__PURE__ */ done2()));
+var fail11 = (error2) => fromPull(succeed6(fail6(error2)));
+var failCause5 = (cause) => fromPull(failCause3(cause));
+var die4 = (defect) => failCause5(die2(defect));
+var fromEffect = (effect2) => fromPull(sync2(() => {
+  let done3 = false;
+  return suspend2(() => {
+    if (done3) return done2();
+    done3 = true;
+    return effect2;
+  });
 }));
-var readableStreamToPullUnsafe = (options3) => {
-  const reader = options3.readable.getReader();
-  const exit3 = options3.exit ?? make29(void 0);
+var fromReadableStream = (options4) => fromTransform((_, scope3) => readableStreamToPullUnsafe({
+  scope: scope3,
+  readable: options4.evaluate(),
+  onError: options4.onError,
+  releaseLockOnEnd: options4.releaseLockOnEnd
+}));
+var readableStreamToPullUnsafe = (options4) => {
+  const reader = options4.readable.getReader();
+  const exit3 = options4.exit ?? make29(void 0);
   const pull = suspend2(() => {
     if (exit3.current) return exit3.current;
     return matchCauseEffect2(tryPromise2({
       try: () => reader.read(),
-      catch: options3.onError
+      catch: options4.onError
     }), {
       onFailure: (cause) => exit3.current ?? failCause3(cause),
       onSuccess: ({
@@ -25230,18 +25638,128 @@ var readableStreamToPullUnsafe = (options3) => {
         value: value3
       }) => {
         if (exit3.current) return exit3.current;
-        return done3 ? done2() : succeed5(of(value3));
+        return done3 ? done2() : succeed6(of(value3));
       }
     });
   });
-  return as2(addFinalizer2(options3.scope, options3.releaseLockOnEnd ? sync2(() => reader.releaseLock()) : promise2(() => reader.cancel().catch((error2) => (
+  return as2(addFinalizer2(options4.scope, options4.releaseLockOnEnd ? sync2(() => reader.releaseLock()) : promise2(() => reader.cancel().catch((error2) => (
     // `closed` resolves only when the cancel hook failed. An errored
     // stream rejects it with an error that was already reported.
     reader.closed.then(() => Promise.reject(error2), constVoid)
   ))).pipe(ensuring2(sync2(() => reader.releaseLock())))), pull);
 };
-var merge4 = /* @__PURE__ */ dual((args2) => isChannel(args2[0]) && isChannel(args2[1]), (left, right, options3) => fromTransformBracket(fnUntraced2(function* (upstream, _scope, forkedScope) {
-  const strategy = options3?.haltStrategy ?? "both";
+var map11 = /* @__PURE__ */ dual(2, (self, f) => transformPull(self, (pull) => sync2(() => {
+  let i = 0;
+  return map8(pull, (o) => f(o, i++));
+})));
+var concurrencyIsSequential = (concurrency) => concurrency === void 0 || concurrency !== "unbounded" && concurrency <= 1;
+var mapEffect = /* @__PURE__ */ dual((args2) => isChannel(args2[0]), (self, f, options4) => concurrencyIsSequential(options4?.concurrency) ? mapEffectSequential(self, f) : mapEffectConcurrent(self, f, options4));
+var mapEffectSequential = (self, f) => fromTransform((upstream, scope3) => {
+  let i = 0;
+  return map8(toTransform(self)(upstream, scope3), flatMap4((o) => f(o, i++)));
+});
+var mapEffectConcurrent = (self, f, options4) => fromTransformBracket(fnUntraced2(function* (upstream, scope3, forkedScope) {
+  let i = 0;
+  const pull = yield* toTransform(self)(upstream, scope3);
+  const concurrencyN = options4.concurrency === "unbounded" ? Number.MAX_SAFE_INTEGER : Math.min(options4.concurrency, Number.MAX_SAFE_INTEGER);
+  const queue = yield* bounded(0);
+  yield* addFinalizer2(forkedScope, shutdown(queue));
+  const runFork3 = runForkWith2(yield* context2());
+  const trackFiber = runIn(forkedScope);
+  if (options4.unordered) {
+    const semaphore = makeUnsafe5(concurrencyN);
+    const release = constant(semaphore.release(1));
+    const handle = matchCauseEffect2({
+      onFailure: (cause) => flatMap4(failCause4(queue, cause), release),
+      onSuccess: (value3) => flatMap4(offer(queue, value3), release)
+    });
+    yield* semaphore.take(1).pipe(flatMap4(() => pull), flatMap4((value3) => {
+      const index2 = i++;
+      trackFiber(runFork3(handle(suspend2(() => f(value3, index2)))));
+      return void_4;
+    }), forever3({
+      disableYield: true
+    }), catchCause2((cause) => semaphore.withPermits(concurrencyN - 1)(failCause4(queue, cause))), forkIn2(forkedScope));
+  } else {
+    const effects = yield* bounded(concurrencyN - 2);
+    yield* addFinalizer2(forkedScope, shutdown(effects));
+    yield* take2(effects).pipe(flatten4, flatMap4((value3) => offer(queue, value3)), forever3({
+      disableYield: true
+    }), catchCause2((cause) => failCause4(queue, cause)), forkIn2(forkedScope));
+    let errorCause;
+    const onExit4 = (exit3) => {
+      if (exit3._tag === "Success") return;
+      errorCause = exit3.cause;
+      failCauseUnsafe(queue, exit3.cause);
+    };
+    yield* pull.pipe(flatMap4((value3) => {
+      if (errorCause) return failCause3(errorCause);
+      const index2 = i++;
+      const fiber3 = runFork3(suspend2(() => f(value3, index2)));
+      trackFiber(fiber3);
+      fiber3.addObserver(onExit4);
+      return offer(effects, join(fiber3));
+    }), forever3({
+      disableYield: true
+    }), catchCause2((cause) => offer(effects, failCause2(cause)).pipe(andThen3(failCause4(effects, cause)))), forkIn2(forkedScope));
+  }
+  return take2(queue);
+}));
+var flattenArray = (self) => transformPull(self, (pull) => {
+  let array2;
+  let index2 = 0;
+  const pump = suspend2(function loop() {
+    if (array2 === void 0) {
+      return flatMap4(pull, (array_) => {
+        switch (array_.length) {
+          case 0:
+            return loop();
+          case 1:
+            return succeed6(array_[0]);
+          default: {
+            array2 = array_;
+            return succeed6(array_[index2++]);
+          }
+        }
+      });
+    }
+    const next2 = array2[index2++];
+    if (index2 >= array2.length) {
+      array2 = void 0;
+      index2 = 0;
+    }
+    return succeed6(next2);
+  });
+  return succeed6(pump);
+});
+var catchCause3 = /* @__PURE__ */ dual(2, (self, f) => fromTransform((upstream, scope3) => {
+  let forkedScope = forkUnsafe2(scope3);
+  return map8(toTransform(self)(upstream, forkedScope), (pull) => {
+    let currentPull = pull.pipe(catchCause2((cause) => {
+      if (isDoneCause(cause)) {
+        return failCause3(cause);
+      }
+      const toClose = forkedScope;
+      forkedScope = forkUnsafe2(scope3);
+      return close(toClose, failCause2(cause)).pipe(andThen3(toTransform(f(cause))(upstream, forkedScope)), flatMap4((childPull) => {
+        currentPull = childPull;
+        return childPull;
+      }));
+    }));
+    return suspend2(() => currentPull);
+  });
+}));
+var catchCauseFilter3 = /* @__PURE__ */ dual(3, (self, filter9, f) => catchCause3(self, (cause) => {
+  const result3 = filter9(cause);
+  return isFailure2(result3) ? failCause5(result3.failure) : f(result3.success, cause);
+}));
+var catch_3 = /* @__PURE__ */ dual(2, (self, f) => catchCauseFilter3(self, findRecoverableError, (e) => f(e)));
+var catchIf3 = /* @__PURE__ */ dual((args2) => isChannel(args2[0]), (self, predicate, f, orElse2) => catch_3(self, (err) => {
+  return predicate(err) ? f(err) : orElse2 ? orElse2(err) : fail11(err);
+}));
+var mapError4 = /* @__PURE__ */ dual(2, (self, f) => transformPull(self, (pull) => succeed6(mapError3(pull, (err) => isDone2(err) ? err : f(err)))));
+var merge4 = /* @__PURE__ */ dual((args2) => isChannel(args2[0]) && isChannel(args2[1]), (left, right, options4) => fromTransformBracket(fnUntraced2(function* (upstream, _scope, forkedScope) {
+  const strategy = options4?.haltStrategy ?? "both";
   const queue = yield* bounded(0);
   yield* addFinalizer2(forkedScope, shutdown(queue));
   let done3 = 0;
@@ -25252,11 +25770,11 @@ var merge4 = /* @__PURE__ */ dual((args2) => isChannel(args2[0]) && isChannel(ar
     }
     switch (strategy) {
       case "both": {
-        return done3 === 2 ? failCause4(queue, cause) : void_3;
+        return done3 === 2 ? failCause4(queue, cause) : void_4;
       }
       case "left":
       case "right": {
-        return side === strategy ? failCause4(queue, cause) : void_3;
+        return side === strategy ? failCause4(queue, cause) : void_4;
       }
       case "either": {
         return failCause4(queue, cause);
@@ -25271,16 +25789,37 @@ var merge4 = /* @__PURE__ */ dual((args2) => isChannel(args2[0]) && isChannel(ar
   yield* runSide("right", right, forkUnsafe2(forkedScope));
   return take2(queue);
 })));
-var interruptWhen = /* @__PURE__ */ dual(2, (self, effect2) => merge4(self, fromPull(succeed5(flatMap4(effect2, done2))), {
+var decodeText = (encoding, options4) => fromTransform((upstream, _scope) => sync2(() => {
+  const decoder4 = new TextDecoder(encoding, options4);
+  const streamOptions = {
+    stream: true
+  };
+  let pull = upstream.pipe(map8(map4((bytes2) => decoder4.decode(bytes2, streamOptions))), catchDone((leftover) => {
+    pull = done2(leftover);
+    const last = decoder4.decode();
+    return last.length > 0 ? succeed6(of(last)) : pull;
+  }));
+  return suspend2(() => pull);
+}));
+var pipeTo = /* @__PURE__ */ dual(2, (self, that) => fromTransform((upstream, scope3) => flatMap4(toTransform(self)(upstream, scope3), (upstream2) => toTransform(that)(upstream2, scope3))));
+var unwrap2 = (channel) => fromTransform((upstream, scope3) => {
+  let pull;
+  return succeed6(suspend2(() => {
+    if (pull) return pull;
+    return channel.pipe(provide(scope3), flatMap4((channel2) => toTransform(channel2)(upstream, scope3)), flatMap4((pull_) => pull = pull_));
+  }));
+});
+var interruptWhen = /* @__PURE__ */ dual(2, (self, effect2) => merge4(self, fromPull(succeed6(flatMap4(effect2, done2))), {
   haltStrategy: "either"
 }));
-var onExit3 = /* @__PURE__ */ dual(2, (self, finalizer) => fromTransformBracket((upstream, scope3, forkedScope) => addFinalizerExit(forkedScope, finalizer).pipe(andThen2(toTransform(self)(upstream, scope3)))));
+var onExit3 = /* @__PURE__ */ dual(2, (self, finalizer) => fromTransformBracket((upstream, scope3, forkedScope) => addFinalizerExit(forkedScope, finalizer).pipe(andThen3(toTransform(self)(upstream, scope3)))));
 var ensuring3 = /* @__PURE__ */ dual(2, (self, finalizer) => onExit3(self, (_) => finalizer));
 var runWith = (self, f, onHalt) => suspend2(() => {
   const scope3 = makeUnsafe3();
   const makePull = toTransform(self)(done2(), scope3);
-  return catchDone(flatMap4(makePull, f), onHalt ? onHalt : succeed5).pipe(onExit2((exit3) => close(scope3, exit3)));
+  return catchDone(flatMap4(makePull, f), onHalt ? onHalt : succeed6).pipe(onExit2((exit3) => close(scope3, exit3)));
 });
+var provideContext3 = /* @__PURE__ */ dual(2, (self, context3) => fromTransform((upstream, scope3) => map8(provideContext2(toTransform(self)(upstream, scope3), context3), provideContext2(context3))));
 var runForEach = /* @__PURE__ */ dual(2, (self, f) => runWith(self, (pull) => forever3(flatMap4(pull, f), {
   disableYield: true
 })));
@@ -25314,8 +25853,15 @@ var runFold = /* @__PURE__ */ dual(3, (self, initial, f) => suspend2(() => {
     step: (value3) => {
       state = f(state, value3);
     }
-  }), () => succeed5(state));
+  }), () => succeed6(state));
 }));
+var toPullScoped = (self, scope3) => toTransform(self)(done2(), scope3);
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/ChannelSchema.js
+var decode5 = (schema, options4) => () => {
+  const decode9 = decodeEffect2(NonEmptyArray(schema), options4);
+  return fromTransform((upstream, _scope) => succeed6(flatMap4(upstream, (chunk) => decode9(chunk))));
+};
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/PlatformError.js
 var TypeId40 = "~effect/PlatformError";
@@ -25360,7 +25906,7 @@ var PlatformError = class extends (/* @__PURE__ */ TaggedError2("PlatformError")
     return this.reason.message;
   }
 };
-var badArgument = (options3) => new PlatformError(new BadArgument(options3));
+var badArgument = (options4) => new PlatformError(new BadArgument(options4));
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/stream.js
 var TypeId41 = "~effect/Stream";
@@ -25384,27 +25930,45 @@ var fromChannel = (channel) => new Stream(channel);
 var TypeId42 = "~effect/Stream";
 var isStream = (u) => hasProperty(u, TypeId42);
 var fromChannel2 = fromChannel;
+var transformPull2 = (self, f) => fromChannel2(fromTransform((_, scope3) => flatMap4(toPullScoped(self.channel, scope3), (pull) => f(pull, scope3))));
+var toChannel = (stream2) => stream2.channel;
+var empty11 = /* @__PURE__ */ fromChannel2(empty10);
+var succeed9 = (value3) => fromChannel2(succeed8(of(value3)));
 var suspend5 = (stream2) => {
   const suspended = fromChannel2(suspend4(() => stream2().channel));
   suspendedStreams.set(suspended, stream2);
   return suspended;
 };
 var suspendedStreams = /* @__PURE__ */ new WeakMap();
-var fail11 = (error2) => fromChannel2(fail10(error2));
-var fromReadableStream2 = (options3) => fromChannel2(fromReadableStream(options3));
+var fail12 = (error2) => fromChannel2(fail11(error2));
+var die5 = (defect) => fromChannel2(die4(defect));
+var fromReadableStream2 = (options4) => fromChannel2(fromReadableStream(options4));
+var unwrap3 = (effect2) => fromChannel2(unwrap2(map8(effect2, toChannel)));
+var map12 = /* @__PURE__ */ dual(2, (self, f) => suspend5(() => {
+  let i = 0;
+  return fromChannel2(map11(self.channel, map4((o) => f(o, i++))));
+}));
+var mapEffect2 = /* @__PURE__ */ dual((args2) => isStream(args2[0]), (self, f, options4) => self.channel.pipe(flattenArray, mapEffect(f, options4), map11(of), fromChannel2));
+var mapArrayEffect = /* @__PURE__ */ dual(2, (self, f) => fromChannel2(mapEffect(self.channel, f)));
+var catchIf4 = /* @__PURE__ */ dual((args2) => isStream(args2[0]), (self, predicate, f, orElse2) => fromChannel2(catchIf3(toChannel(self), predicate, (e) => f(e).channel, orElse2 && ((e) => orElse2(e).channel))));
+var mapError5 = /* @__PURE__ */ dual(2, (self, f) => fromChannel2(mapError4(self.channel, f)));
+var pipeThroughChannel = /* @__PURE__ */ dual(2, (self, channel) => fromChannel2(pipeTo(self.channel, channel)));
+var decodeText2 = /* @__PURE__ */ dual((args2) => isStream(args2[0]), (self, options4) => self.channel.pipe(pipeTo(decodeText(options4?.encoding)), fromChannel2));
 var interruptWhen2 = /* @__PURE__ */ dual(2, (self, effect2) => fromChannel2(interruptWhen(self.channel, effect2)));
 var ensuring4 = /* @__PURE__ */ dual(2, (self, finalizer) => fromChannel2(ensuring3(self.channel, finalizer)));
+var provideContext4 = /* @__PURE__ */ dual(2, (self, context3) => fromChannel2(provideContext3(self.channel, context3)));
 var mkArrayBuffer = (self) => map8(mkUint8Array(self.channel), (bytes2) => bytes2.buffer);
-var toReadableStreamWith = /* @__PURE__ */ dual((args2) => isStream(args2[0]), (self, context3, options3) => {
+var mkUint8Array2 = (self) => mkUint8Array(self.channel);
+var toReadableStreamWith = /* @__PURE__ */ dual((args2) => isStream(args2[0]), (self, context3, options4) => {
   let currentResolve = void 0;
   let fiber3 = void 0;
   let cancelled = false;
-  const latch = makeUnsafe7(false);
-  const signal = options3?.signal;
+  const latch = makeUnsafe8(false);
+  const signal = options4?.signal;
   const onAbort = () => fiber3.interruptUnsafe();
   return new ReadableStream({
     start(controller) {
-      fiber3 = runFork2(provideContext2(runForEach(transformPull(self.channel, (pull) => succeed5(latch.whenOpen(pull))), (chunk) => sync2(() => {
+      fiber3 = runFork2(provideContext2(runForEach(transformPull(self.channel, (pull) => succeed6(latch.whenOpen(pull))), (chunk) => sync2(() => {
         latch.closeUnsafe();
         for (let i = 0; i < chunk.length; i++) {
           controller.enqueue(chunk[i]);
@@ -25439,13 +26003,20 @@ var toReadableStreamWith = /* @__PURE__ */ dual((args2) => isStream(args2[0]), (
       cancelled = true;
       return runPromise2(asVoid2(interrupt3(fiber3)));
     }
-  }, options3?.strategy);
+  }, options4?.strategy);
 });
-var toReadableStream = /* @__PURE__ */ dual((args2) => isStream(args2[0]), (self, options3) => toReadableStreamWith(self, empty(), options3));
-var toReadableStreamEffect = /* @__PURE__ */ dual((args2) => isStream(args2[0]), (self, options3) => map8(context2(), (context3) => toReadableStreamWith(self, context3, options3)));
+var toReadableStream = /* @__PURE__ */ dual((args2) => isStream(args2[0]), (self, options4) => toReadableStreamWith(self, empty(), options4));
+var toReadableStreamEffect = /* @__PURE__ */ dual((args2) => isStream(args2[0]), (self, options4) => map8(context2(), (context3) => toReadableStreamWith(self, context3, options4)));
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/FileSystem.js
 var FileSystem = /* @__PURE__ */ Service("effect/FileSystem");
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/ErrorReporter.js
+var report = (cause) => withFiber2((fiber3) => {
+  reportCauseUnsafe(fiber3, cause);
+  return void_4;
+});
+var ignore4 = "~effect/ErrorReporter/ignore";
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Ref.js
 var TypeId43 = "~effect/Ref";
@@ -25472,96 +26043,8 @@ var update2 = /* @__PURE__ */ dual(2, (self, f) => sync2(() => {
   self.ref.current = f(self.ref.current);
 }));
 
-// ../cli/src/ApiShapes.ts
-var ApiShapes_exports = {};
-__export(ApiShapes_exports, {
-  AuditPage: () => AuditPage,
-  Deployment: () => Deployment,
-  DeploymentEvent: () => DeploymentEvent,
-  DeploymentPage: () => DeploymentPage,
-  IssuedTeamToken: () => IssuedTeamToken,
-  Plan: () => Plan,
-  Preflight: () => Preflight,
-  Status: () => Status,
-  Step: () => Step,
-  TeamToken: () => TeamToken,
-  Worker: () => Worker,
-  isTerminal: () => isTerminal,
-  releaseUrl: () => releaseUrl,
-  terminalStatuses: () => terminalStatuses
-});
-var Status = Schema_exports.Literals(["pending", "in_progress", "paused", "completed", "rolled_back", "failed", "cancelled"]);
-var terminalStatuses = ["completed", "rolled_back", "failed", "cancelled"];
-var isTerminal = (status) => terminalStatuses.includes(status);
-var Step = Schema_exports.Struct({ percentage: Schema_exports.Number, waitSeconds: Schema_exports.Number });
-var Deployment = Schema_exports.Struct({
-  id: Schema_exports.String,
-  workerId: Schema_exports.String,
-  teamId: Schema_exports.String,
-  planId: Schema_exports.NullOr(Schema_exports.String),
-  cfVersionId: Schema_exports.String,
-  cfPreviousVersionId: Schema_exports.NullOr(Schema_exports.String),
-  status: Status,
-  currentStep: Schema_exports.Number,
-  autoAdvance: Schema_exports.Boolean,
-  name: Schema_exports.NullOr(Schema_exports.String),
-  ticketUrl: Schema_exports.NullOr(Schema_exports.String),
-  stepsSnapshot: Schema_exports.Array(Step),
-  startedAt: Schema_exports.NullOr(Schema_exports.String),
-  completedAt: Schema_exports.NullOr(Schema_exports.String),
-  createdAt: Schema_exports.String,
-  /** Not in the public contract; present on our server. */
-  statusReason: Schema_exports.optional(Schema_exports.NullOr(Schema_exports.String)),
-  rollbackReason: Schema_exports.optional(Schema_exports.NullOr(Schema_exports.String))
-});
-var DeploymentEvent = Schema_exports.Struct({
-  id: Schema_exports.String,
-  deploymentId: Schema_exports.String,
-  eventType: Schema_exports.String,
-  stepIndex: Schema_exports.NullOr(Schema_exports.Number),
-  percentage: Schema_exports.NullOr(Schema_exports.Number),
-  details: Schema_exports.Record(Schema_exports.String, Schema_exports.Unknown),
-  createdAt: Schema_exports.String
-});
-var Preflight = Schema_exports.Struct({
-  passed: Schema_exports.Boolean,
-  checks: Schema_exports.Array(Schema_exports.Struct({ name: Schema_exports.String, passed: Schema_exports.Boolean, message: Schema_exports.optional(Schema_exports.String) }))
-});
-var DeploymentPage = Schema_exports.Struct({ deployments: Schema_exports.Array(Deployment), nextCursor: Schema_exports.NullOr(Schema_exports.String) });
-var Plan = Schema_exports.Struct({
-  id: Schema_exports.String,
-  slug: Schema_exports.String,
-  name: Schema_exports.String,
-  steps: Schema_exports.Array(Step)
-});
-var Worker = Schema_exports.Struct({
-  id: Schema_exports.String,
-  accountId: Schema_exports.String,
-  scriptName: Schema_exports.String,
-  defaultPlanId: Schema_exports.String
-});
-var TeamToken = Schema_exports.Struct({
-  id: Schema_exports.String,
-  name: Schema_exports.String,
-  role: Schema_exports.String,
-  display: Schema_exports.String,
-  createdAt: Schema_exports.String,
-  lastUsedAt: Schema_exports.NullOr(Schema_exports.String),
-  revokedAt: Schema_exports.NullOr(Schema_exports.String)
-});
-var IssuedTeamToken = Schema_exports.Struct({ ...TeamToken.fields, token: Schema_exports.String });
-var AuditPage = Schema_exports.Struct({
-  entries: Schema_exports.Array(Schema_exports.Struct({
-    id: Schema_exports.String,
-    type: Schema_exports.String,
-    at: Schema_exports.String,
-    actor: Schema_exports.Struct({ kind: Schema_exports.String, id: Schema_exports.NullOr(Schema_exports.String), name: Schema_exports.NullOr(Schema_exports.String) }),
-    deploymentId: Schema_exports.NullOr(Schema_exports.String),
-    message: Schema_exports.String
-  })),
-  nextCursor: Schema_exports.NullOr(Schema_exports.String)
-});
-var releaseUrl = (apiUrl, team, releaseId) => `${apiUrl.replace(/\/+$/, "")}/teams/${encodeURIComponent(team)}/deployments/${encodeURIComponent(releaseId)}`;
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/UndefinedOr.js
+var map13 = /* @__PURE__ */ dual(2, (self, f) => self === void 0 ? void 0 : f(self));
 
 // ../cli/src/CanaryRollApi.ts
 var CanaryRollApi_exports = {};
@@ -25571,69 +26054,73 @@ __export(CanaryRollApi_exports, {
   defaultRetry: () => defaultRetry,
   isRetryable: () => isRetryable,
   isTransient: () => isTransient,
-  make: () => make33
+  make: () => make38,
+  releaseUrl: () => releaseUrl
 });
 
-// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/FetchHttpClient.js
-var FetchHttpClient_exports = {};
-__export(FetchHttpClient_exports, {
-  Fetch: () => Fetch,
-  RequestInit: () => RequestInit,
-  StreamBodyFallback: () => StreamBodyFallback,
-  layer: () => layer
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/HttpApi.js
+var HttpApi_exports = {};
+__export(HttpApi_exports, {
+  AdditionalSchemas: () => AdditionalSchemas,
+  ErrorParseOptions: () => ErrorParseOptions,
+  HeadersParseOptions: () => HeadersParseOptions,
+  ParamsParseOptions: () => ParamsParseOptions,
+  ParseOptions: () => ParseOptions,
+  PayloadParseOptions: () => PayloadParseOptions,
+  QueryParseOptions: () => QueryParseOptions,
+  SuccessParseOptions: () => SuccessParseOptions,
+  getSlotParseOptions: () => getSlotParseOptions,
+  isHttpApi: () => isHttpApi,
+  make: () => make34,
+  reflect: () => reflect
 });
 
-// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpClient.js
-var HttpClient_exports = {};
-__export(HttpClient_exports, {
-  HttpClient: () => HttpClient,
-  SpanNameGenerator: () => SpanNameGenerator,
-  TracerDisabledWhen: () => TracerDisabledWhen,
-  TracerHeaderFilter: () => TracerHeaderFilter,
-  TracerPropagationEnabled: () => TracerPropagationEnabled,
-  catch: () => catch_4,
-  catchTag: () => catchTag3,
-  catchTags: () => catchTags3,
-  circuitBreakerClassifier: () => circuitBreakerClassifier,
-  del: () => del2,
-  execute: () => execute,
-  filterOrElse: () => filterOrElse3,
-  filterOrFail: () => filterOrFail3,
-  filterStatus: () => filterStatus2,
-  filterStatusOk: () => filterStatusOk2,
-  followRedirects: () => followRedirects,
-  get: () => get7,
-  head: () => head4,
-  isHttpClient: () => isHttpClient,
-  isTransientError: () => isTransientError,
-  isTransientResponse: () => isTransientResponse,
-  layerMergedContext: () => layerMergedContext,
-  make: () => make32,
-  makeWith: () => makeWith2,
-  mapRequest: () => mapRequest,
-  mapRequestEffect: () => mapRequestEffect,
-  mapRequestInput: () => mapRequestInput,
-  mapRequestInputEffect: () => mapRequestInputEffect,
-  options: () => options2,
-  patch: () => patch2,
-  post: () => post2,
-  put: () => put2,
-  query: () => query2,
-  retry: () => retry4,
-  retryTransient: () => retryTransient,
-  tap: () => tap4,
-  tapError: () => tapError4,
-  tapRequest: () => tapRequest,
-  transform: () => transform4,
-  transformResponse: () => transformResponse,
-  withCircuitBreaker: () => withCircuitBreaker,
-  withCookiesRef: () => withCookiesRef,
-  withRateLimiter: () => withRateLimiter,
-  withScope: () => withScope
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/HttpApiEndpoint.js
+var HttpApiEndpoint_exports = {};
+__export(HttpApiEndpoint_exports, {
+  delete: () => del3,
+  get: () => get9,
+  getErrorSchemas: () => getErrorSchemas,
+  getPayloadSchemas: () => getPayloadSchemas,
+  getSuccessSchemas: () => getSuccessSchemas,
+  head: () => head5,
+  isHttpApiEndpoint: () => isHttpApiEndpoint,
+  make: () => make33,
+  options: () => options3,
+  patch: () => patch3,
+  post: () => post3,
+  put: () => put3,
+  query: () => query3
 });
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpMethod.js
+function hasBody(method) {
+  return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE";
+}
+var allShort = [["GET", "get"], ["POST", "post"], ["PUT", "put"], ["DELETE", "del"], ["PATCH", "patch"], ["HEAD", "head"], ["OPTIONS", "options"], ["TRACE", "trace"], ["QUERY", "query"]];
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/FindMyWay/internal/router.js
+function getClosingParenthensePosition(path2, idx) {
+  let parentheses = 1;
+  while (idx < path2.length) {
+    idx++;
+    if (path2[idx] === "\\") {
+      idx++;
+      continue;
+    }
+    if (path2[idx] === ")") {
+      parentheses--;
+    } else if (path2[idx] === "(") {
+      parentheses++;
+    }
+    if (!parentheses) return idx;
+  }
+  throw new TypeError('Invalid regexp expression in "' + path2 + '"');
+}
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpBody.js
 var TypeId44 = "~effect/http/HttpBody";
+var isHttpBody = (u) => hasProperty(u, TypeId44);
 var HttpBodyErrorTypeId = "~effect/http/HttpBody/HttpBodyError";
 var HttpBodyError = class extends (/* @__PURE__ */ TaggedError2("HttpBodyError")) {
   /**
@@ -25667,16 +26154,16 @@ var Empty2 = class extends Proto8 {
     };
   }
 };
-var empty10 = /* @__PURE__ */ new Empty2();
+var empty12 = /* @__PURE__ */ new Empty2();
 var Raw = class extends Proto8 {
   _tag = "Raw";
   body;
   contentType;
   contentLength;
-  constructor(body, contentType, contentLength) {
+  constructor(body, contentType2, contentLength) {
     super();
     this.body = body;
-    this.contentType = contentType;
+    this.contentType = contentType2;
     this.contentLength = contentLength;
   }
   toJSON() {
@@ -25689,7 +26176,7 @@ var Raw = class extends Proto8 {
     };
   }
 };
-var raw = (body, options3) => new Raw(body, options3?.contentType, options3?.contentLength);
+var raw = (body, options4) => new Raw(body, options4?.contentType, options4?.contentLength);
 var Uint8Array3 = class extends Proto8 {
   _tag = "Uint8Array";
   contentType;
@@ -25697,11 +26184,11 @@ var Uint8Array3 = class extends Proto8 {
   /** Original text retained for adapters that can skip encoding. */
   text;
   _body;
-  constructor(body, contentType, contentLength, text2) {
+  constructor(body, contentType2, contentLength, text2) {
     super();
     this._body = body;
     this.text = text2;
-    this.contentType = contentType;
+    this.contentType = contentType2;
     this.contentLength = contentLength;
   }
   get body() {
@@ -25718,23 +26205,23 @@ var Uint8Array3 = class extends Proto8 {
     };
   }
 };
-var uint8Array = (body, contentType) => new Uint8Array3(body, contentType ?? "application/octet-stream", body.length);
+var uint8Array = (body, contentType2) => new Uint8Array3(body, contentType2 ?? "application/octet-stream", body.length);
 var encoder4 = /* @__PURE__ */ new TextEncoder();
 var buffer2 = globalThis.Buffer;
 var encodeText = buffer2 !== void 0 ? (body) => buffer2.from(body, "utf8") : (body) => encoder4.encode(body);
-var text = (body, contentType) => {
+var text = (body, contentType2) => {
   if (typeof body !== "string") {
     body = body === void 0 ? "" : String(body);
   }
   if (buffer2 !== void 0) {
-    return new Uint8Array3(void 0, contentType ?? "text/plain", buffer2.byteLength(body, "utf8"), body);
+    return new Uint8Array3(void 0, contentType2 ?? "text/plain", buffer2.byteLength(body, "utf8"), body);
   }
   const bytes2 = encoder4.encode(body);
-  return new Uint8Array3(bytes2, contentType ?? "text/plain", bytes2.length, body);
+  return new Uint8Array3(bytes2, contentType2 ?? "text/plain", bytes2.length, body);
 };
-var jsonUnsafe = (body, contentType) => text(JSON.stringify(body), contentType ?? "application/json");
-var json = (body, contentType) => try_3({
-  try: () => text(JSON.stringify(body), contentType ?? "application/json"),
+var jsonUnsafe = (body, contentType2) => text(JSON.stringify(body), contentType2 ?? "application/json");
+var json = (body, contentType2) => try_3({
+  try: () => text(JSON.stringify(body), contentType2 ?? "application/json"),
   catch: (cause) => new HttpBodyError({
     reason: {
       _tag: "JsonError"
@@ -25742,17 +26229,17 @@ var json = (body, contentType) => try_3({
     cause
   })
 });
-var jsonSchema = (schema, options3) => {
-  const encode7 = encodeUnknownEffect(toCodecJson2(schema));
-  return (body, contentType) => encode7(body, options3).pipe(mapError3((issue) => new HttpBodyError({
+var jsonSchema = (schema, options4) => {
+  const encode9 = encodeUnknownEffect(toCodecJson2(schema));
+  return (body, contentType2) => encode9(body, options4).pipe(mapError3((issue) => new HttpBodyError({
     reason: {
       _tag: "SchemaError",
       issue
     },
     cause: issue
-  })), flatMap4((body2) => json(body2, contentType)));
+  })), flatMap4((body2) => json(body2, contentType2)));
 };
-var urlParams = (urlParams2, contentType) => text(toString(fromInput4(urlParams2)), contentType ?? "application/x-www-form-urlencoded");
+var urlParams = (urlParams2, contentType2) => text(toString(fromInput4(urlParams2)), contentType2 ?? "application/x-www-form-urlencoded");
 var FormData3 = class extends Proto8 {
   _tag = "FormData";
   contentType = void 0;
@@ -25799,10 +26286,10 @@ var Stream2 = class extends Proto8 {
   stream;
   contentType;
   contentLength;
-  constructor(stream2, contentType, contentLength) {
+  constructor(stream2, contentType2, contentLength) {
     super();
     this.stream = stream2;
-    this.contentType = contentType;
+    this.contentType = contentType2;
     this.contentLength = contentLength;
   }
   toJSON() {
@@ -25814,22 +26301,22 @@ var Stream2 = class extends Proto8 {
     };
   }
 };
-var stream = (body, contentType, contentLength) => new Stream2(body, contentType ?? "application/octet-stream", contentLength);
+var stream = (body, contentType2, contentLength) => new Stream2(body, contentType2 ?? "application/octet-stream", contentLength);
 var fileRangeSize = (input, field, method) => {
   const size6 = fromInput2(input);
-  return isSome2(size6) ? succeed5(size6.value) : fail5(badArgument({
+  return isSome2(size6) ? succeed6(size6.value) : fail6(badArgument({
     module: "HttpBody",
     method,
     description: `Invalid ${field}: ${input}`
   }));
 };
-var fileContentLength = /* @__PURE__ */ fnUntraced2(function* (size6, method, options3) {
-  const offset = options3?.offset === void 0 ? zero3 : yield* fileRangeSize(options3.offset, "offset", method);
-  const bytesToRead = options3?.bytesToRead === void 0 ? void 0 : yield* fileRangeSize(options3.bytesToRead, "bytesToRead", method);
+var fileContentLength = /* @__PURE__ */ fnUntraced2(function* (size6, method, options4) {
+  const offset = options4?.offset === void 0 ? zero3 : yield* fileRangeSize(options4.offset, "offset", method);
+  const bytesToRead = options4?.bytesToRead === void 0 ? void 0 : yield* fileRangeSize(options4.bytesToRead, "bytesToRead", method);
   const available = offset >= size6 ? BigInt("0") : size6 - offset;
   const length2 = bytesToRead === void 0 || bytesToRead > available ? available : bytesToRead;
   if (length2 > BigInt(Number.MAX_SAFE_INTEGER)) {
-    return yield* fail5(badArgument({
+    return yield* fail6(badArgument({
       module: "HttpBody",
       method,
       description: `Content length exceeds Number.MAX_SAFE_INTEGER: ${length2}`
@@ -25837,7 +26324,7 @@ var fileContentLength = /* @__PURE__ */ fnUntraced2(function* (size6, method, op
   }
   return Number(length2);
 });
-var file = (path2, options3) => flatMap4(FileSystem, (fs3) => flatMap4(fs3.stat(path2), (info) => map8(fileContentLength(info.size, "file", options3), (contentLength) => stream(fs3.stream(path2, options3), options3?.contentType, contentLength))));
+var file = (path2, options4) => flatMap4(FileSystem, (fs3) => flatMap4(fs3.stat(path2), (info) => map8(fileContentLength(info.size, "file", options4), (contentLength) => stream(fs3.stream(path2, options4), options4?.contentType, contentLength))));
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpClientError.js
 var TypeId45 = "~effect/http/HttpClientError";
@@ -26062,7 +26549,7 @@ __export(HttpClientRequest_exports, {
   bodyUrlParams: () => bodyUrlParams,
   compressBody: () => compressBody2,
   delete: () => del,
-  empty: () => empty11,
+  empty: () => empty13,
   fromWeb: () => fromWeb,
   get: () => get6,
   head: () => head3,
@@ -26096,12 +26583,6 @@ __export(HttpClientRequest_exports, {
   upgrade: () => upgrade
 });
 
-// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpMethod.js
-function hasBody(method) {
-  return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE";
-}
-var allShort = [["GET", "get"], ["POST", "post"], ["PUT", "put"], ["DELETE", "del"], ["PATCH", "patch"], ["HEAD", "head"], ["OPTIONS", "options"], ["TRACE", "trace"], ["QUERY", "query"]];
-
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/internal/compressionBody.js
 var compressionTransformWeb = (format9) => (stream2) => stream2.pipeThrough(new CompressionStream(format9));
 var singleChunkStream = (data) => new ReadableStream({
@@ -26110,17 +26591,17 @@ var singleChunkStream = (data) => new ReadableStream({
     controller.close();
   }
 });
-var compressBody = (body, algorithm, options3) => {
+var compressBody = (body, algorithm, options4) => {
   if (body._tag !== "Uint8Array" && body._tag !== "Stream") {
-    return succeed5(body);
+    return succeed6(body);
   }
-  if (body.contentLength !== void 0 && body.contentLength < (options3?.minSize ?? 1024)) {
-    return succeed5(body);
+  if (body.contentLength !== void 0 && body.contentLength < (options4?.minSize ?? 1024)) {
+    return succeed6(body);
   }
   if (body._tag === "Uint8Array") {
     return map8(promise2(() => new globalThis.Response(compressionTransformWeb(algorithm)(singleChunkStream(body.body))).arrayBuffer()), (buffer3) => uint8Array(new Uint8Array(buffer3), body.contentType));
   }
-  return succeed5(stream(fromReadableStream2({
+  return succeed6(stream(fromReadableStream2({
     evaluate: () => compressionTransformWeb(algorithm)(toReadableStream(body.stream)),
     onError: identity
   }), body.contentType));
@@ -26214,11 +26695,11 @@ function makeWith(method, url, urlParams2, hash2, headers, body) {
   self.body = body;
   return self;
 }
-var empty11 = /* @__PURE__ */ makeWith("GET", "", empty8, /* @__PURE__ */ none2(), empty7, empty10);
-var make31 = (method) => (url, options3) => modify3(empty11, {
+var empty13 = /* @__PURE__ */ makeWith("GET", "", empty9, /* @__PURE__ */ none2(), empty8, empty12);
+var make31 = (method) => (url, options4) => modify3(empty13, {
   method,
   url,
-  ...options3 ?? void 0
+  ...options4 ?? void 0
 });
 var get6 = /* @__PURE__ */ make31("GET");
 var query = /* @__PURE__ */ make31("QUERY");
@@ -26229,30 +26710,30 @@ var del = /* @__PURE__ */ make31("DELETE");
 var head3 = /* @__PURE__ */ make31("HEAD");
 var options = /* @__PURE__ */ make31("OPTIONS");
 var trace = /* @__PURE__ */ make31("TRACE");
-var modify3 = /* @__PURE__ */ dual(2, (self, options3) => {
+var modify3 = /* @__PURE__ */ dual(2, (self, options4) => {
   let result3 = self;
-  if (options3.method) {
-    result3 = setMethod(result3, options3.method);
+  if (options4.method) {
+    result3 = setMethod(result3, options4.method);
   }
-  if (options3.url) {
-    result3 = setUrl(result3, options3.url);
+  if (options4.url) {
+    result3 = setUrl(result3, options4.url);
   }
-  if (options3.headers) {
-    result3 = setHeaders(result3, options3.headers);
+  if (options4.headers) {
+    result3 = setHeaders(result3, options4.headers);
   }
-  if (options3.urlParams) {
-    result3 = setUrlParams(result3, options3.urlParams);
+  if (options4.urlParams) {
+    result3 = setUrlParams(result3, options4.urlParams);
   }
-  if (options3.hash) {
-    result3 = setHash2(result3, options3.hash);
+  if (options4.hash) {
+    result3 = setHash2(result3, options4.hash);
   }
-  if (options3.body) {
-    result3 = setBody(result3, options3.body);
+  if (options4.body) {
+    result3 = setBody(result3, options4.body);
   }
-  if (options3.accept) {
-    result3 = accept(result3, options3.accept);
+  if (options4.accept) {
+    result3 = accept(result3, options4.accept);
   }
-  if (options3.acceptJson) {
+  if (options4.acceptJson) {
     result3 = acceptJson(result3);
   }
   return result3;
@@ -26303,25 +26784,25 @@ var removeHash = (self) => makeWith(self.method, self.url, self.urlParams, none2
 var setBody = /* @__PURE__ */ dual(2, (self, body) => {
   return makeWith(self.method, self.url, self.urlParams, self.hash, updateHeaders(self.headers, body), body);
 });
-var compressBody2 = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, algorithm, options3) => {
+var compressBody2 = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, algorithm, options4) => {
   if (self.headers["content-encoding"] !== void 0) {
-    return succeed5(self);
+    return succeed6(self);
   }
-  return map8(compressBody(self.body, algorithm, options3), (body) => body === self.body ? self : makeWith(self.method, self.url, self.urlParams, self.hash, set4(updateContentLength(self.headers, body), "content-encoding", algorithm), body));
+  return map8(compressBody(self.body, algorithm, options4), (body) => body === self.body ? self : makeWith(self.method, self.url, self.urlParams, self.hash, set4(updateContentLength(self.headers, body), "content-encoding", algorithm), body));
 });
-var bodyUint8Array = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, body, contentType) => setBody(self, uint8Array(body, contentType)));
-var bodyText = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, body, contentType) => setBody(self, text(body, contentType)));
+var bodyUint8Array = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, body, contentType2) => setBody(self, uint8Array(body, contentType2)));
+var bodyText = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, body, contentType2) => setBody(self, text(body, contentType2)));
 var bodyJson = /* @__PURE__ */ dual(2, (self, body) => map8(json(body), (body2) => setBody(self, body2)));
 var bodyJsonUnsafe = /* @__PURE__ */ dual(2, (self, body) => setBody(self, jsonUnsafe(body)));
-var schemaBodyJson = (schema, options3) => {
-  const encode7 = jsonSchema(schema, options3);
-  return dual(2, (self, body) => map8(encode7(body), (body2) => setBody(self, body2)));
+var schemaBodyJson = (schema, options4) => {
+  const encode9 = jsonSchema(schema, options4);
+  return dual(2, (self, body) => map8(encode9(body), (body2) => setBody(self, body2)));
 };
 var bodyUrlParams = /* @__PURE__ */ dual(2, (self, input) => setBody(self, urlParams(fromInput4(input))));
 var bodyFormData = /* @__PURE__ */ dual(2, (self, body) => setBody(self, formData(body)));
 var bodyFormDataRecord = /* @__PURE__ */ dual(2, (self, entries3) => setBody(self, formDataRecord(entries3)));
-var bodyStream = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, body, options3) => setBody(self, stream(body, options3?.contentType, options3?.contentLength)));
-var bodyFile = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, path2, options3) => map8(file(path2, options3), (body) => setBody(self, body)));
+var bodyStream = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, body, options4) => setBody(self, stream(body, options4?.contentType, options4?.contentLength)));
+var bodyFile = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, path2, options4) => map8(file(path2, options4), (body) => setBody(self, body)));
 function toUrl(self) {
   const r = make30(self.url, self.urlParams, getOrUndefined(self.hash));
   if (isSuccess2(r)) {
@@ -26331,7 +26812,7 @@ function toUrl(self) {
 }
 var fromWeb = (request3) => {
   const method = request3.method.toUpperCase();
-  return modify3(makeWith(method, "", empty8, none2(), empty7, empty10), {
+  return modify3(makeWith(method, "", empty9, none2(), empty8, empty12), {
     url: new URL(request3.url),
     headers: request3.headers,
     body: fromWebBody(request3, method)
@@ -26339,14 +26820,14 @@ var fromWeb = (request3) => {
 };
 var fromWebBody = (request3, method) => {
   if (!hasBody(method) || request3.body === null) {
-    return empty10;
+    return empty12;
   }
   return raw(request3.body, {
     contentType: request3.headers.get("content-type") ?? void 0,
     contentLength: parseContentLength(request3.headers.get("content-length"))
   });
 };
-var toWebResult = (self, options3) => {
+var toWebResult = (self, options4) => {
   const url = make30(self.url, self.urlParams, getOrUndefined(self.hash));
   if (isFailure2(url)) {
     return fail2(url.failure);
@@ -26355,8 +26836,8 @@ var toWebResult = (self, options3) => {
     method: self.method,
     headers: self.headers
   };
-  if (options3?.signal) {
-    requestInit.signal = options3.signal;
+  if (options4?.signal) {
+    requestInit.signal = options4.signal;
   }
   if (hasBody(self.method)) {
     switch (self.body._tag) {
@@ -26380,7 +26861,7 @@ var toWebResult = (self, options3) => {
         break;
       }
       case "Stream": {
-        requestInit.body = toReadableStreamWith(self.body.stream, options3?.context ?? empty());
+        requestInit.body = toReadableStreamWith(self.body.stream, options4?.context ?? empty());
         requestInit.duplex = "half";
         break;
       }
@@ -26394,9 +26875,9 @@ var toWebResult = (self, options3) => {
   });
 };
 var isReadableStream = (u) => typeof ReadableStream !== "undefined" && u instanceof ReadableStream;
-var toWeb = (self, options3) => contextWith2((context3) => fromResult2(toWebResult(self, {
+var toWeb = (self, options4) => contextWith2((context3) => fromResult2(toWebResult(self, {
   context: context3,
-  signal: options3?.signal
+  signal: options4?.signal
 })));
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpIncomingMessage.js
@@ -26416,14 +26897,14 @@ var getWebSource = (self) => self[WebSourceSymbol]?.();
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpClientResponse.js
 var TypeId48 = "~effect/http/HttpClientResponse";
 var fromWeb2 = (request3, source) => new WebHttpClientResponse(request3, source);
-var filterStatus = /* @__PURE__ */ dual(2, (self, f) => suspend2(() => f(self.status) ? succeed5(self) : fail5(new HttpClientError({
+var filterStatus = /* @__PURE__ */ dual(2, (self, f) => suspend2(() => f(self.status) ? succeed6(self) : fail6(new HttpClientError({
   reason: new StatusCodeError({
     response: self,
     request: self.request,
     description: "invalid status code"
   })
 }))));
-var filterStatusOk = (self) => self.status >= 200 && self.status < 300 ? succeed5(self) : fail5(new HttpClientError({
+var filterStatusOk = (self) => self.status >= 200 && self.status < 300 ? succeed6(self) : fail6(new HttpClientError({
   reason: new StatusCodeError({
     response: self,
     request: self.request,
@@ -26485,7 +26966,7 @@ var WebHttpClientResponse = class extends Class2 {
           cause
         })
       })
-    }) : fail11(new HttpClientError({
+    }) : fail12(new HttpClientError({
       reason: new EmptyBodyError({
         request: this.request,
         response: this,
@@ -26552,7 +27033,7 @@ var WebHttpClientResponse = class extends Class2 {
     return this.arrayBufferBody;
   }
   get upgrade() {
-    return fail5(new HttpClientError({
+    return fail6(new HttpClientError({
       reason: new StatusCodeError({
         request: this.request,
         response: this,
@@ -26565,6 +27046,412 @@ var WebHttpClientResponse = class extends Class2 {
   }
 };
 
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/internal/headers.js
+var Proto10 = /* @__PURE__ */ Object.getPrototypeOf(empty8);
+var emptyMutableUnsafe = () => Object.create(Proto10);
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpServerResponse.js
+var TypeId49 = "~effect/http/HttpServerResponse";
+var isHttpServerResponse = (u) => hasProperty(u, TypeId49);
+var empty14 = (options4) => makeResponse({
+  status: options4?.status ?? 204,
+  statusText: options4?.statusText,
+  headers: options4?.headers ? fromInput3(options4.headers) : void 0,
+  cookies: options4?.cookies
+});
+var getContentType = (options4, headers) => {
+  if (options4?.contentType) {
+    return options4.contentType;
+  } else if (options4?.headers) {
+    return headers["content-type"];
+  }
+};
+var jsonUnsafe2 = (body, options4) => {
+  const headers = options4?.headers ? fromInput3(options4.headers) : empty8;
+  return makeResponse({
+    status: options4?.status ?? 200,
+    statusText: options4?.statusText,
+    headers,
+    cookies: options4?.cookies,
+    body: jsonUnsafe(body, getContentType(options4, headers))
+  });
+};
+var ServerHttpClientResponse = class extends Class2 {
+  [TypeId47];
+  [TypeId48];
+  request;
+  response;
+  constructor(request3, response) {
+    super();
+    this.request = request3;
+    this.response = response;
+    this[TypeId47] = TypeId47;
+    this[TypeId48] = TypeId48;
+  }
+  toJSON() {
+    return inspect(this, {
+      _id: "HttpClientResponse",
+      request: this.request.toJSON(),
+      status: this.status
+    });
+  }
+  get status() {
+    return this.response.status;
+  }
+  get url() {
+    if (this.request === empty13) return "";
+    const url = toUrl(this.request);
+    if (isNone2(url)) return "";
+    url.value.hash = "";
+    return url.value.href;
+  }
+  cachedHeaders;
+  get headers() {
+    return this.cachedHeaders ??= this.response.body._tag === "FormData" ? merge3(this.response.headers, fromInput3(this.getFormDataResponse().headers)) : this.response.headers;
+  }
+  get cookies() {
+    return this.response.cookies;
+  }
+  get remoteAddress() {
+    return none2();
+  }
+  get stream() {
+    const body = this.response.body;
+    switch (body._tag) {
+      case "Empty": {
+        return empty11;
+      }
+      case "Stream": {
+        return mapError5(body.stream, (cause) => this.decodeError(cause));
+      }
+      case "Uint8Array": {
+        return succeed9(body.body);
+      }
+      case "Raw": {
+        const rawBody = body.body;
+        if (rawBody instanceof Response) {
+          return rawBody.body ? fromReadableStream2({
+            evaluate: () => rawBody.body,
+            onError: (cause) => this.decodeError(cause)
+          }) : empty11;
+        }
+        if (isReadableStream2(rawBody)) {
+          return fromReadableStream2({
+            evaluate: () => rawBody,
+            onError: (cause) => this.decodeError(cause)
+          });
+        }
+        if (rawBody instanceof Blob) {
+          return fromReadableStream2({
+            evaluate: () => rawBody.stream(),
+            onError: (cause) => this.decodeError(cause)
+          });
+        }
+        return unwrap3(map8(this.bytes, succeed9));
+      }
+      case "FormData": {
+        const response = this.getFormDataResponse();
+        return fromReadableStream2({
+          evaluate: () => response.body,
+          onError: (cause) => this.decodeError(cause)
+        });
+      }
+    }
+  }
+  get json() {
+    return flatMap4(this.text, (text2) => try_3({
+      try: () => text2 === "" ? null : JSON.parse(text2),
+      catch: (cause) => new HttpClientError({
+        reason: new DecodeError({
+          request: this.request,
+          response: this,
+          cause
+        })
+      })
+    }));
+  }
+  get bytes() {
+    const body = this.response.body;
+    switch (body._tag) {
+      case "Empty": {
+        return succeed6(new Uint8Array(0));
+      }
+      case "Uint8Array": {
+        return succeed6(body.body);
+      }
+      case "Stream": {
+        return mkUint8Array2(this.stream);
+      }
+      case "Raw": {
+        const rawBody = body.body;
+        if (rawBody instanceof Response) {
+          return tryPromise2({
+            try: () => rawBody.clone().arrayBuffer().then((buffer3) => new Uint8Array(buffer3)),
+            catch: (cause) => this.decodeError(cause)
+          });
+        }
+        return tryPromise2({
+          try: () => new Response(rawBody).arrayBuffer().then((buffer3) => new Uint8Array(buffer3)),
+          catch: (cause) => this.decodeError(cause)
+        });
+      }
+      case "FormData": {
+        return tryPromise2({
+          try: () => new Response(body.formData).arrayBuffer().then((buffer3) => new Uint8Array(buffer3)),
+          catch: (cause) => this.decodeError(cause)
+        });
+      }
+    }
+  }
+  get text() {
+    return map8(this.bytes, (bytes2) => textDecoder.decode(bytes2));
+  }
+  get urlParamsBody() {
+    return flatMap4(this.bytes, (bytes2) => try_3({
+      try: () => fromInput4(fromBody(bytes2)),
+      catch: (cause) => new HttpClientError({
+        reason: new DecodeError({
+          request: this.request,
+          response: this,
+          cause
+        })
+      })
+    }));
+  }
+  get formData() {
+    const body = this.response.body;
+    if (body._tag === "FormData") {
+      return succeed6(body.formData);
+    }
+    return contextWith2((context3) => {
+      const readableStream = toReadableStreamWith(this.stream, context3);
+      return tryPromise2({
+        try: () => new Response(readableStream, {
+          headers: this.headers
+        }).formData(),
+        catch: (cause) => this.decodeError(cause)
+      });
+    });
+  }
+  get arrayBuffer() {
+    return map8(
+      this.bytes,
+      // Copy this view because Buffer views may share a larger ArrayBuffer.
+      (bytes2) => bytes2.buffer.slice(bytes2.byteOffset, bytes2.byteOffset + bytes2.byteLength)
+    );
+  }
+  decodeError(cause) {
+    return new HttpClientError({
+      reason: new DecodeError({
+        request: this.request,
+        response: this,
+        cause
+      })
+    });
+  }
+  formDataResponse;
+  getFormDataResponse() {
+    return this.formDataResponse ??= new Response(this.response.body.formData);
+  }
+  get upgrade() {
+    return fail6(new HttpClientError({
+      reason: new StatusCodeError({
+        request: this.request,
+        response: this,
+        description: "a server response has no connection to hand over"
+      })
+    }));
+  }
+  pipe() {
+    return pipeArguments(this, arguments);
+  }
+};
+var textDecoder = /* @__PURE__ */ new TextDecoder();
+var isReadableStream2 = (u) => typeof ReadableStream !== "undefined" && u instanceof ReadableStream;
+var Proto11 = {
+  ...PipeInspectableProto,
+  [TypeId49]: TypeId49,
+  [ignore4]: true,
+  toJSON() {
+    return {
+      _id: "HttpServerResponse",
+      status: this.status,
+      statusText: this.statusText,
+      headers: redact(this.headers),
+      cookies: this.cookies.toJSON(),
+      body: this.body.toJSON()
+    };
+  }
+};
+var makeResponse = (options4, ownedHeaders) => {
+  const self = Object.create(Proto11);
+  self.status = options4.status;
+  self.statusText = options4.statusText;
+  self.cookies = options4.cookies ?? empty7;
+  self.body = options4.body ?? empty12;
+  if (self.body._tag !== "Empty" && (self.body.contentType || self.body.contentLength !== void 0)) {
+    const owned = ownedHeaders !== void 0;
+    const newHeaders = owned ? ownedHeaders : options4.headers === void 0 || options4.headers === empty8 ? emptyMutableUnsafe() : fromRecordUnsafe({
+      ...options4.headers
+    });
+    if (self.body.contentType && (!owned || newHeaders["content-type"] === void 0)) {
+      newHeaders["content-type"] = self.body.contentType;
+    }
+    if (self.body.contentLength !== void 0 && (!owned || newHeaders["content-length"] === void 0)) {
+      newHeaders["content-length"] = self.body.contentLength.toString();
+    }
+    self.headers = newHeaders;
+  } else {
+    self.headers = ownedHeaders ?? options4.headers ?? empty8;
+  }
+  return self;
+};
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpServerRespondable.js
+var symbol4 = "~effect/http/HttpServerRespondable";
+var toResponse = (self) => {
+  if (isHttpServerResponse(self)) {
+    return succeed6(self);
+  }
+  return orDie2(self[symbol4]());
+};
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/socket/Socket.js
+var TypeId50 = "~effect/socket/Socket";
+var isSocket = (u) => hasProperty(u, TypeId50);
+var CloseEventTypeId = "~effect/socket/Socket/CloseEvent";
+var CloseEvent = class {
+  /**
+   * Marks this value as a socket close event for runtime guards.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  [CloseEventTypeId];
+  code;
+  reason;
+  constructor(code = 1e3, reason) {
+    this[CloseEventTypeId] = CloseEventTypeId;
+    this.code = code;
+    this.reason = reason;
+  }
+  /**
+   * Formats the close code and optional reason for display.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  toString() {
+    return this.reason ? `${this.code}: ${this.reason}` : `${this.code}`;
+  }
+};
+var SocketErrorTypeId = "~effect/socket/Socket/SocketError";
+var isSocketError = (u) => hasProperty(u, SocketErrorTypeId);
+var SocketReadError = class extends (/* @__PURE__ */ Error4("effect/socket/Socket/SocketReadError")({
+  _tag: /* @__PURE__ */ tag("SocketReadError"),
+  cause: /* @__PURE__ */ Defect()
+})) {
+  /**
+   * Default message used for socket read failures.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  message = `An error occurred during Read`;
+};
+var SocketWriteError = class extends (/* @__PURE__ */ Error4("effect/socket/Socket/SocketWriteError")({
+  _tag: /* @__PURE__ */ tag("SocketWriteError"),
+  cause: /* @__PURE__ */ Defect()
+})) {
+  /**
+   * Default message used for socket write failures.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  message = `An error occurred during Write`;
+};
+var SocketOpenError = class extends (/* @__PURE__ */ Error4("effect/socket/Socket/SocketOpenError")({
+  _tag: /* @__PURE__ */ tag("SocketOpenError"),
+  kind: /* @__PURE__ */ Literals(["Unknown", "Timeout"]),
+  cause: /* @__PURE__ */ Defect()
+})) {
+  /**
+   * Formats timeout and unknown open failures for display.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  get message() {
+    return this.kind === "Timeout" ? `timeout waiting for "open"` : `An error occurred during Open`;
+  }
+};
+var SocketUpgradeError = class _SocketUpgradeError extends (/* @__PURE__ */ Error4("effect/socket/Socket/SocketUpgradeError")({
+  _tag: /* @__PURE__ */ tag("SocketUpgradeError"),
+  cause: /* @__PURE__ */ optional2(/* @__PURE__ */ Defect())
+})) {
+  /**
+   * An upgrade implementation for transports that cannot wrap the connection
+   * with TLS.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  static unsupported = () => fail6(new SocketError({
+    reason: new _SocketUpgradeError({})
+  }));
+  get message() {
+    return this.cause === void 0 ? `Socket does not support TLS upgrade` : `An error occurred during TLS upgrade`;
+  }
+};
+var SocketCloseError = class extends (/* @__PURE__ */ Error4("effect/socket/Socket/SocketCloseError")({
+  _tag: /* @__PURE__ */ tag("SocketCloseError"),
+  code: Int,
+  closeReason: /* @__PURE__ */ optional2(String6)
+})) {
+  get message() {
+    if (this.closeReason) {
+      return `${this.code}: ${this.closeReason}`;
+    }
+    return `${this.code}`;
+  }
+};
+var SocketErrorReason = /* @__PURE__ */ Union2([SocketReadError, SocketWriteError, SocketOpenError, SocketUpgradeError, SocketCloseError]);
+var SocketError = class extends (/* @__PURE__ */ TaggedError3(SocketErrorTypeId)("SocketError", {
+  _tag: /* @__PURE__ */ tag("SocketError"),
+  reason: SocketErrorReason
+})) {
+  // @effect-diagnostics-next-line overriddenSchemaConstructor:off
+  constructor(props) {
+    if ("cause" in props.reason) {
+      super({
+        ...props,
+        cause: props.reason.cause
+      });
+    } else {
+      super(props);
+    }
+  }
+  /**
+   * Marks this value as a socket error wrapper for runtime guards.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  [SocketErrorTypeId] = SocketErrorTypeId;
+  /**
+   * Returns `true` when the value is a `SocketError`.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  static is(u) {
+    return isSocketError(u);
+  }
+  message = this.reason.message;
+};
+var defaultHighWaterMark = 64 * 1024;
+
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpTraceContext.js
 var toHeaders = (span) => fromRecordUnsafe({
   b3: `${span.traceId}-${span.spanId}-${span.sampled ? "1" : "0"}${match(span.parent, {
@@ -26573,6 +27460,9 @@ var toHeaders = (span) => fromRecordUnsafe({
   })}`,
   traceparent: `00-${span.traceId.padStart(32, "0")}-${span.spanId}-${span.sampled ? "01" : "00"}`
 });
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/internal/requestState.js
+var CurrentRequestState = /* @__PURE__ */ Service("effect/http/HttpEffect/CurrentRequestState");
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/internal/tracing.js
 var defaultPorts = {
@@ -26608,13 +27498,67 @@ var addHeaderAttributes = (span, phase, headers, filter9, redactedNames2) => {
   }
 };
 
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpMiddleware.js
+var withLoggerDisabled = (self) => withFiber2((fiber3) => {
+  const state = getOrUndefined2(fiber3.context, CurrentRequestState);
+  if (state !== void 0) state.loggerDisabled = true;
+  return self;
+});
+
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpClient.js
-var TypeId49 = "~effect/http/HttpClient";
-var isHttpClient = (u) => hasProperty(u, TypeId49);
+var HttpClient_exports = {};
+__export(HttpClient_exports, {
+  HttpClient: () => HttpClient,
+  SpanNameGenerator: () => SpanNameGenerator,
+  TracerDisabledWhen: () => TracerDisabledWhen,
+  TracerHeaderFilter: () => TracerHeaderFilter,
+  TracerPropagationEnabled: () => TracerPropagationEnabled,
+  catch: () => catch_4,
+  catchTag: () => catchTag3,
+  catchTags: () => catchTags3,
+  circuitBreakerClassifier: () => circuitBreakerClassifier,
+  del: () => del2,
+  execute: () => execute,
+  filterOrElse: () => filterOrElse3,
+  filterOrFail: () => filterOrFail4,
+  filterStatus: () => filterStatus2,
+  filterStatusOk: () => filterStatusOk2,
+  followRedirects: () => followRedirects,
+  get: () => get8,
+  head: () => head4,
+  isHttpClient: () => isHttpClient,
+  isTransientError: () => isTransientError,
+  isTransientResponse: () => isTransientResponse,
+  layerMergedContext: () => layerMergedContext,
+  make: () => make32,
+  makeWith: () => makeWith2,
+  mapRequest: () => mapRequest,
+  mapRequestEffect: () => mapRequestEffect,
+  mapRequestInput: () => mapRequestInput,
+  mapRequestInputEffect: () => mapRequestInputEffect,
+  options: () => options2,
+  patch: () => patch2,
+  post: () => post2,
+  put: () => put2,
+  query: () => query2,
+  retry: () => retry4,
+  retryTransient: () => retryTransient,
+  tap: () => tap5,
+  tapError: () => tapError4,
+  tapRequest: () => tapRequest,
+  transform: () => transform4,
+  transformResponse: () => transformResponse,
+  withCircuitBreaker: () => withCircuitBreaker,
+  withCookiesRef: () => withCookiesRef,
+  withRateLimiter: () => withRateLimiter,
+  withScope: () => withScope
+});
+var TypeId51 = "~effect/http/HttpClient";
+var isHttpClient = (u) => hasProperty(u, TypeId51);
 var HttpClient = /* @__PURE__ */ Service("effect/HttpClient");
 var accessor = (method) => (...args2) => flatMap4(HttpClient, (client) => client[method](...args2));
 var execute = /* @__PURE__ */ accessor("execute");
-var get7 = /* @__PURE__ */ accessor("get");
+var get8 = /* @__PURE__ */ accessor("get");
 var query2 = /* @__PURE__ */ accessor("query");
 var head4 = /* @__PURE__ */ accessor("head");
 var post2 = /* @__PURE__ */ accessor("post");
@@ -26622,17 +27566,17 @@ var patch2 = /* @__PURE__ */ accessor("patch");
 var put2 = /* @__PURE__ */ accessor("put");
 var del2 = /* @__PURE__ */ accessor("del");
 var options2 = /* @__PURE__ */ accessor("options");
-var transform4 = /* @__PURE__ */ dual(2, (self, f) => makeWith2(flatMap4((request3) => f(self.postprocess(succeed5(request3)), request3)), self.preprocess));
+var transform4 = /* @__PURE__ */ dual(2, (self, f) => makeWith2(flatMap4((request3) => f(self.postprocess(succeed6(request3)), request3)), self.preprocess));
 var transformResponse = /* @__PURE__ */ dual(2, (self, f) => makeWith2((request3) => f(self.postprocess(request3)), self.preprocess));
 var catch_4 = /* @__PURE__ */ dual(2, (self, f) => transformResponse(self, catch_2(f)));
 var catchTag3 = /* @__PURE__ */ dual(3, (self, tag2, f) => transformResponse(self, (effect2) => catchTag2(effect2, tag2, f)));
 var catchTags3 = /* @__PURE__ */ dual(2, (self, cases) => transformResponse(self, catchTags2(cases)));
-var filterOrElse3 = /* @__PURE__ */ dual(3, (self, f, orElse) => transformResponse(self, filterOrElse2(f, orElse)));
-var filterOrFail3 = /* @__PURE__ */ dual(3, (self, f, orFailWith) => transformResponse(self, filterOrFail2(f, orFailWith)));
+var filterOrElse3 = /* @__PURE__ */ dual(3, (self, f, orElse2) => transformResponse(self, filterOrElse2(f, orElse2)));
+var filterOrFail4 = /* @__PURE__ */ dual(3, (self, f, orFailWith) => transformResponse(self, filterOrFail3(f, orFailWith)));
 var filterStatus2 = /* @__PURE__ */ dual(2, (self, f) => transformResponse(self, flatMap4(filterStatus(f))));
 var filterStatusOk2 = /* @__PURE__ */ transformResponse(/* @__PURE__ */ flatMap4(filterStatusOk));
 var makeWith2 = (postprocess, preprocess) => {
-  const self = Object.create(Proto10);
+  const self = Object.create(Proto12);
   self.preprocess = preprocess;
   self.postprocess = postprocess;
   self.execute = function(request3) {
@@ -26640,8 +27584,8 @@ var makeWith2 = (postprocess, preprocess) => {
   };
   return self;
 };
-var Proto10 = {
-  [TypeId49]: TypeId49,
+var Proto12 = {
+  [TypeId51]: TypeId51,
   pipe() {
     return pipeArguments(this, arguments);
   },
@@ -26651,8 +27595,8 @@ var Proto10 = {
       _id: "effect/HttpClient"
     };
   },
-  .../* @__PURE__ */ Object.fromEntries(/* @__PURE__ */ allShort.map(([fullMethod, method]) => [method, function(url, options3) {
-    return this.execute(make31(fullMethod)(url, options3));
+  .../* @__PURE__ */ Object.fromEntries(/* @__PURE__ */ allShort.map(([fullMethod, method]) => [method, function(url, options4) {
+    return this.execute(make31(fullMethod)(url, options4));
   }]))
 };
 var make32 = (f) => makeWith2((effect2) => flatMap4(effect2, (request3) => withFiber2((fiber3) => {
@@ -26660,7 +27604,7 @@ var make32 = (f) => makeWith2((effect2) => flatMap4(effect2, (request3) => withF
   const controller = scopedController ?? new AbortController();
   const urlResult = make30(request3.url, request3.urlParams, getOrUndefined(request3.hash));
   if (isFailure2(urlResult)) {
-    return fail5(new HttpClientError({
+    return fail6(new HttpClientError({
       reason: new InvalidUrlError({
         request: request3,
         cause: urlResult.failure
@@ -26674,7 +27618,7 @@ var make32 = (f) => makeWith2((effect2) => flatMap4(effect2, (request3) => withF
     if (scopedController) return map8(effect3, (response) => trackResponse(response, controller, true));
     return uninterruptibleMask2((restore) => matchCauseEffect2(restore(effect3), {
       onSuccess(response) {
-        return succeed5(trackResponse(response, controller, false));
+        return succeed6(trackResponse(response, controller, false));
       },
       onFailure(cause) {
         if (hasInterrupts2(cause)) {
@@ -26703,7 +27647,7 @@ var make32 = (f) => makeWith2((effect2) => flatMap4(effect2, (request3) => withF
           span.attribute("error.type", String(response.status));
           endSpanWithStatusError(fiber3, span, request3, response);
         }
-        return succeed5(trackResponse(response, controller, scopedController !== void 0));
+        return succeed6(trackResponse(response, controller, scopedController !== void 0));
       },
       onFailure(cause) {
         if (!scopedController && hasInterrupts2(cause)) {
@@ -26713,13 +27657,13 @@ var make32 = (f) => makeWith2((effect2) => flatMap4(effect2, (request3) => withF
       }
     })));
   });
-})), succeed5);
+})), succeed6);
 var endSpanWithStatusError = (fiber3, span, request3, response) => {
   const stackTraceLimit = getStackTraceLimit();
   setStackTraceLimit(0);
   let exit3;
   try {
-    exit3 = fail4(new HttpClientError({
+    exit3 = fail5(new HttpClientError({
       reason: new StatusCodeError({
         request: request3,
         response
@@ -26735,34 +27679,34 @@ var mapRequestEffect = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postp
 var mapRequestInput = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request3) => self.preprocess(f(request3))));
 var mapRequestInputEffect = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request3) => flatMap4(f(request3), self.preprocess)));
 var retry4 = /* @__PURE__ */ dual(2, (self, policy) => transformResponse(self, retry2(policy)));
-var retryTransient = /* @__PURE__ */ dual(2, (self, options3) => {
-  const isOnlySchedule = isSchedule(options3);
-  const retryOn = isOnlySchedule ? "errors-and-responses" : options3.retryOn ?? "errors-and-responses";
-  const schedule3 = withRetryAfter(isOnlySchedule ? options3 : options3.schedule ?? forever2);
-  const times2 = isOnlySchedule ? void 0 : options3.times;
+var retryTransient = /* @__PURE__ */ dual(2, (self, options4) => {
+  const isOnlySchedule = isSchedule(options4);
+  const retryOn = isOnlySchedule ? "errors-and-responses" : options4.retryOn ?? "errors-and-responses";
+  const schedule3 = withRetryAfter(isOnlySchedule ? options4 : options4.schedule ?? forever2);
+  const times2 = isOnlySchedule ? void 0 : options4.times;
   return transformResponse(self, flow(retryOn === "errors-only" ? identity : repeat2({
     schedule: schedule3,
     times: times2,
     while: isTransientResponse
   }), retryOn === "response-only" ? identity : retry2({
-    while: isOnlySchedule || options3.while === void 0 ? isTransientError : or(isTransientError, options3.while),
+    while: isOnlySchedule || options4.while === void 0 ? isTransientError : or(isTransientError, options4.while),
     schedule: schedule3,
     times: times2
   })));
 });
-var withRateLimiter = /* @__PURE__ */ dual(2, (self, options3) => {
+var withRateLimiter = /* @__PURE__ */ dual(2, (self, options4) => {
   const initialState = {
     initial: true,
-    limit: options3.limit,
-    window: max3(fromInputUnsafe(options3.window), millis(1))
+    limit: options4.limit,
+    window: max3(fromInputUnsafe(options4.window), millis(1))
   };
   const states = /* @__PURE__ */ new Map();
-  const keyOption = options3.key;
+  const keyOption = options4.key;
   const resolveKey = typeof keyOption === "function" ? keyOption : constant(keyOption);
-  const tokensOption = options3.tokens;
+  const tokensOption = options4.tokens;
   const resolveTokens = typeof tokensOption === "function" ? tokensOption : constant(tokensOption ?? 1);
-  const adaptiveLearningEnabled = !options3.disableAdaptiveLearning;
-  const headerNames = resolveRateLimiterHeaderNames(options3.responseHeaders);
+  const adaptiveLearningEnabled = !options4.disableAdaptiveLearning;
+  const headerNames = resolveRateLimiterHeaderNames(options4.responseHeaders);
   const getState = (key5) => {
     const current = states.get(key5);
     if (current !== void 0) {
@@ -26785,7 +27729,7 @@ var withRateLimiter = /* @__PURE__ */ dual(2, (self, options3) => {
     }
     return budget;
   };
-  const onResponse = options3.disableResponseInspection ? void 0 : (clock, key5, headers, tokens, sent) => {
+  const onResponse = options4.disableResponseInspection ? void 0 : (clock, key5, headers, tokens, sent) => {
     const current = getState(key5);
     const next2 = parseRateLimiterState(current, clock, headers, tokens, headerNames);
     if (next2.limit !== current.limit || !equals2(next2.window, current.window)) {
@@ -26815,24 +27759,24 @@ var withRateLimiter = /* @__PURE__ */ dual(2, (self, options3) => {
     }
     const sent = budget.sent += tokens;
     const current = getState(key5);
-    const canRetry = options3.times === void 0 || retries < options3.times;
+    const canRetry = options4.times === void 0 || retries < options4.times;
     function retry5(retryAfter) {
       return retryAfter ? flatMap4(sleep2(retryAfter), () => loop(effect2, request3, retries + 1)) : loop(effect2, request3, retries + 1);
     }
     const inspectResponse = (response, adaptive) => {
       onResponse?.(clock, key5, response.headers, tokens, sent);
-      if (options3.disableResponseInspection || response.status !== 429) {
-        return succeed5(void 0);
+      if (options4.disableResponseInspection || response.status !== 429) {
+        return succeed6(void 0);
       }
       const retryAfter = parseRetryAfter2(clock.currentTimeMillisUnsafe(), getHeader(response.headers, ...headerNames.retryAfter));
       if (retryAfter === void 0) {
-        return succeed5(void 0);
+        return succeed6(void 0);
       }
       const delay3 = parseRateLimitWindow(clock, response.headers, headerNames) ?? retryAfter;
       if (adaptive === void 0) {
-        return succeed5(delay3);
+        return succeed6(delay3);
       }
-      return as2(options3.limiter.adaptiveFeedback({
+      return as2(options4.limiter.adaptiveFeedback({
         key: key5,
         epoch: adaptive.epoch,
         tokens,
@@ -26840,8 +27784,8 @@ var withRateLimiter = /* @__PURE__ */ dual(2, (self, options3) => {
         retryAfter: delay3
       }), delay3);
     };
-    return flatMap4(options3.limiter.consume({
-      algorithm: options3.algorithm,
+    return flatMap4(options4.limiter.consume({
+      algorithm: options4.algorithm,
       onExceeded: "delay",
       key: key5,
       limit: current.limit,
@@ -26855,15 +27799,15 @@ var withRateLimiter = /* @__PURE__ */ dual(2, (self, options3) => {
           const request4 = matchEffect3(effect2, {
             onSuccess(response) {
               return flatMap4(inspectResponse(response, adaptive), (retryAfter) => {
-                if (response.status !== 429 || !canRetry) return succeed5(response);
+                if (response.status !== 429 || !canRetry) return succeed6(response);
                 return retry5(retryAfter);
               });
             },
             onFailure(error2) {
               if (isTooManyRequestsHttpClientError(error2)) {
-                return flatMap4(inspectResponse(error2.reason.response, adaptive), (retryAfter) => canRetry ? retry5(retryAfter) : fail5(error2));
+                return flatMap4(inspectResponse(error2.reason.response, adaptive), (retryAfter) => canRetry ? retry5(retryAfter) : fail6(error2));
               }
-              return fail5(error2);
+              return fail6(error2);
             }
           });
           return adaptive === void 0 || isZero(adaptive.delay) ? request4 : delay2(request4, adaptive.delay);
@@ -26871,7 +27815,7 @@ var withRateLimiter = /* @__PURE__ */ dual(2, (self, options3) => {
         if (!adaptiveLearningEnabled) {
           return runRequest(void 0);
         }
-        return flatMap4(options3.limiter.adaptiveConsume({
+        return flatMap4(options4.limiter.adaptiveConsume({
           key: key5,
           tokens,
           fallbackLimit: current.limit,
@@ -26887,11 +27831,11 @@ var withRateLimiter = /* @__PURE__ */ dual(2, (self, options3) => {
     });
   });
 });
-var withCircuitBreaker = /* @__PURE__ */ dual(2, (self, options3) => {
-  const keyOption = options3.key;
+var withCircuitBreaker = /* @__PURE__ */ dual(2, (self, options4) => {
+  const keyOption = options4.key;
   const resolveKey = typeof keyOption === "function" ? keyOption : keyOption === void 0 ? requestOrigin : constant(keyOption);
-  const classify = options3.classify ?? circuitBreakerClassifier;
-  return transform4(self, (effect2, request3) => options3.breaker.execute(effect2, {
+  const classify = options4.classify ?? circuitBreakerClassifier;
+  return transform4(self, (effect2, request3) => options4.breaker.execute(effect2, {
     key: resolveKey(request3),
     classify
   }));
@@ -26900,7 +27844,7 @@ var requestOrigin = (request3) => match(toUrl(request3), {
   onNone: () => request3.url,
   onSome: (url) => url.origin
 });
-var circuitBreakerClassifier = (exit3) => clockWith3((clock) => succeed5(classifyCircuitBreakerExit(exit3, clock.currentTimeMillisUnsafe())));
+var circuitBreakerClassifier = (exit3) => clockWith3((clock) => succeed6(classifyCircuitBreakerExit(exit3, clock.currentTimeMillisUnsafe())));
 var classifyCircuitBreakerExit = (exit3, nowMillis) => {
   if (isSuccess4(exit3)) {
     const outcome = circuitBreakerStatusOutcome(exit3.value.status);
@@ -26950,7 +27894,7 @@ var circuitBreakerErrorOutcome = (error2) => {
       return "Ignored";
   }
 };
-var circuitBreakerStatusOutcome = (status) => status === 429 ? "Ignored" : status === 408 || status === 500 || status === 502 || status === 503 || status === 504 ? "Failure" : "Success";
+var circuitBreakerStatusOutcome = (status3) => status3 === 429 ? "Ignored" : status3 === 408 || status3 === 500 || status3 === 502 || status3 === 503 || status3 === 504 ? "Failure" : "Success";
 var resolveRateLimiterHeaderNames = (responseHeaders) => ({
   limit: responseHeaders?.limit === void 0 ? ["ratelimit-limit", "x-ratelimit-limit"] : [responseHeaders.limit.toLowerCase()],
   remaining: responseHeaders?.remaining === void 0 ? ["ratelimit-remaining", "x-ratelimit-remaining"] : [responseHeaders.remaining.toLowerCase()],
@@ -27026,11 +27970,11 @@ var parseNumberHeader = (value3) => {
   if (value3 === void 0) {
     return void 0;
   }
-  const match7 = /-?\d+(?:\.\d+)?/.exec(value3);
-  if (match7 === null) {
+  const match8 = /-?\d+(?:\.\d+)?/.exec(value3);
+  if (match8 === null) {
     return void 0;
   }
-  const parsed = Number(match7[0]);
+  const parsed = Number(match8[0]);
   return Number.isFinite(parsed) ? parsed : void 0;
 };
 var getHeader = (headers, ...keys3) => {
@@ -27042,10 +27986,10 @@ var getHeader = (headers, ...keys3) => {
   }
   return void 0;
 };
-var tap4 = /* @__PURE__ */ dual(2, (self, f) => transformResponse(self, tap3(f)));
+var tap5 = /* @__PURE__ */ dual(2, (self, f) => transformResponse(self, tap4(f)));
 var tapError4 = /* @__PURE__ */ dual(2, (self, f) => transformResponse(self, tapError2(f)));
-var tapRequest = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request3) => tap3(self.preprocess(request3), f)));
-var withCookiesRef = /* @__PURE__ */ dual(2, (self, ref) => makeWith2((request3) => tap3(self.postprocess(request3), (response) => {
+var tapRequest = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request3) => tap4(self.preprocess(request3), f)));
+var withCookiesRef = /* @__PURE__ */ dual(2, (self, ref) => makeWith2((request3) => tap4(self.postprocess(request3), (response) => {
   const now2 = getCurrent().getRef(Clock).currentTimeMillisUnsafe();
   return update2(ref, mergeIntoArray(response.url, response.cookies, now2));
 }), (request3) => flatMap4(self.preprocess(request3), (request4) => map8(get5(ref), (cookies) => {
@@ -27056,7 +28000,7 @@ var withCookiesRef = /* @__PURE__ */ dual(2, (self, ref) => makeWith2((request3)
 var withScope = (self) => transform4(self, (effect2, request3) => {
   const controller = new AbortController();
   scopedRequests.set(request3, controller);
-  return andThen2(addFinalizer3(() => sync2(() => controller.abort())), effect2);
+  return andThen3(addFinalizer3(() => sync2(() => controller.abort())), effect2);
 });
 var followRedirects = /* @__PURE__ */ dual((args2) => isHttpClient(args2[0]), (self, maxRedirects) => makeWith2((request3) => {
   const loop = (request4, redirects) => suspend2(() => {
@@ -27066,18 +28010,18 @@ var followRedirects = /* @__PURE__ */ dual((args2) => isHttpClient(args2[0]), (s
       return request5;
     })), (response) => {
       if (response.status < 300 || response.status >= 400 || !response.headers.location || redirects >= (maxRedirects ?? 10)) {
-        return succeed5(response);
+        return succeed6(response);
       }
       const urlResult = fromString5(response.headers.location, response.request.url);
       if (isFailure2(urlResult)) {
-        return succeed5(response);
+        return succeed6(response);
       }
       const url = urlResult.success;
       const request5 = currentRequest ?? response.request;
       let nextRequest = request5;
       if ((response.status === 301 || response.status === 302) && request5.method === "POST" || response.status === 303 && request5.method !== "GET" && request5.method !== "HEAD") {
         nextRequest = setMethod(nextRequest, "GET");
-        nextRequest = setBody(nextRequest, empty10);
+        nextRequest = setBody(nextRequest, empty12);
         nextRequest = removeHeader(nextRequest, "content-encoding");
         nextRequest = removeHeader(nextRequest, "content-language");
         nextRequest = removeHeader(nextRequest, "content-location");
@@ -27089,8 +28033,8 @@ var followRedirects = /* @__PURE__ */ dual((args2) => isHttpClient(args2[0]), (s
       }
       const hash2 = url.hash === "" ? none2() : some2(url.hash.slice(1));
       url.hash = "";
-      nextRequest = makeWith(nextRequest.method, url.href, empty8, hash2, nextRequest.headers, nextRequest.body);
-      return andThen2(sync2(() => responseControllers.get(response)?.abort()), loop(succeed5(nextRequest), redirects + 1));
+      nextRequest = makeWith(nextRequest.method, url.href, empty9, hash2, nextRequest.headers, nextRequest.body);
+      return andThen3(sync2(() => responseControllers.get(response)?.abort()), loop(succeed6(nextRequest), redirects + 1));
     });
   });
   return loop(request3, 0);
@@ -27240,7 +28184,4455 @@ var withRetryAfter = (schedule3) => fromStep(map8(toStep(schedule3), (step) => (
 var isTooManyRequestsHttpClientError = (error2) => isHttpClientError(error2) && error2.reason._tag === "StatusCodeError" && error2.reason.response.status === 429;
 var isTransientResponse = (response) => response.status === 408 || response.status === 429 || response.status === 500 || response.status === 502 || response.status === 503 || response.status === 504;
 
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpRouter.js
+var HttpRouter = /* @__PURE__ */ Service("effect/http/HttpRouter");
+var removeTrailingSlash = (path2) => path2.endsWith("/") ? path2.slice(0, -1) : path2;
+var prefixPath = /* @__PURE__ */ dual(2, (self, prefix) => {
+  prefix = removeTrailingSlash(prefix);
+  if (self === "*") return `${prefix}/*`;
+  else if (self === "/") return prefix;
+  return prefix + self;
+});
+var MiddlewareTypeId = "~effect/http/HttpRouter/Middleware";
+var middleware = function() {
+  if (arguments.length === 0) {
+    return makeMiddleware;
+  }
+  return makeMiddleware(arguments[0], arguments[1]);
+};
+var makeMiddleware = (middleware2, options4) => options4?.global ? effectDiscard(gen3(function* () {
+  const router = yield* HttpRouter;
+  const fn3 = isEffect2(middleware2) ? yield* middleware2 : middleware2;
+  yield* router.addGlobalMiddleware(fn3);
+})) : new MiddlewareImpl(isEffect2(middleware2) ? effectContext(map8(middleware2, (fn3) => makeUnsafe(/* @__PURE__ */ new Map([[fnContextKey, fn3]])))) : succeedContext(makeUnsafe(/* @__PURE__ */ new Map([[fnContextKey, middleware2]]))));
+var middlewareId = 0;
+var fnContextKey = "effect/http/HttpRouter/MiddlewareFn";
+var MiddlewareImpl = class _MiddlewareImpl {
+  [MiddlewareTypeId] = {};
+  layerFn;
+  dependencies;
+  constructor(layerFn, dependencies) {
+    this.layerFn = layerFn;
+    this.dependencies = dependencies;
+    const contextKey = `effect/http/HttpRouter/Middleware-${++middlewareId}`;
+    this.layer = effectContext(gen3({
+      self: this
+    }, function* () {
+      const context3 = yield* context2();
+      const stack = [getOrUndefinedUnsafe(context3, fnContextKey)];
+      if (this.dependencies) {
+        const memoMap = yield* CurrentMemoMap;
+        const scope3 = get(context3, Scope);
+        const depsContext = yield* buildWithMemoMap(this.dependencies, memoMap, scope3);
+        stack.push(...getMiddleware(depsContext));
+      }
+      return makeUnsafe(/* @__PURE__ */ new Map([[contextKey, stack]]));
+    })).pipe(provide2(this.layerFn));
+  }
+  layer;
+  combine(other) {
+    return new _MiddlewareImpl(this.layerFn, this.dependencies ? provideMerge(this.dependencies, other.layer) : other.layer);
+  }
+};
+var middlewareCache = /* @__PURE__ */ new WeakMap();
+var getMiddleware = (context3) => {
+  let arr = middlewareCache.get(context3);
+  if (arr) return arr;
+  const topLevel = empty2();
+  let maxLength = 0;
+  for (const [key5, value3] of context3.mapUnsafe) {
+    if (key5.startsWith("effect/http/HttpRouter/Middleware-")) {
+      topLevel.push(value3);
+      if (value3.length > maxLength) {
+        maxLength = value3.length;
+      }
+    }
+  }
+  if (topLevel.length === 0) {
+    arr = [];
+  } else {
+    const middleware2 = /* @__PURE__ */ new Set();
+    for (let i = maxLength - 1; i >= 0; i--) {
+      for (const arr2 of topLevel) {
+        if (i < arr2.length) {
+          middleware2.add(arr2[i]);
+        }
+      }
+    }
+    arr = fromIterable(middleware2).reverse();
+  }
+  middlewareCache.set(context3, arr);
+  return arr;
+};
+var disableLogger = middleware(withLoggerDisabled).layer;
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/HttpApiSchema.js
+var HttpApiSchema_exports = {};
+__export(HttpApiSchema_exports, {
+  Accepted: () => Accepted,
+  Created: () => Created,
+  Empty: () => Empty3,
+  MultipartStreamTypeId: () => MultipartStreamTypeId,
+  MultipartTypeId: () => MultipartTypeId,
+  NoContent: () => NoContent,
+  StreamNdjson: () => StreamNdjson,
+  StreamSse: () => StreamSse,
+  StreamUint8Array: () => StreamUint8Array,
+  Upgrade: () => Upgrade,
+  WithHeaders: () => WithHeaders,
+  WithHeadersTypeId: () => WithHeadersTypeId,
+  WithHeadersValueTypeId: () => WithHeadersValueTypeId,
+  asFormUrlEncoded: () => asFormUrlEncoded,
+  asJson: () => asJson,
+  asMultipart: () => asMultipart,
+  asMultipartStream: () => asMultipartStream,
+  asNoContent: () => asNoContent,
+  asProblem: () => asProblem,
+  asText: () => asText,
+  asUint8Array: () => asUint8Array,
+  encodeToWithHeaders: () => encodeToWithHeaders,
+  getPayloadEncoding: () => getPayloadEncoding,
+  getResponseEncoding: () => getResponseEncoding,
+  getResponseEncodingSchema: () => getResponseEncodingSchema,
+  getStatusError: () => getStatusError,
+  getStatusErrorSchema: () => getStatusErrorSchema,
+  getStatusSuccess: () => getStatusSuccess,
+  getStatusSuccessSchema: () => getStatusSuccessSchema,
+  getWithHeadersAnnotation: () => getWithHeadersAnnotation,
+  isNoContent: () => isNoContent,
+  isStreamNdjson: () => isStreamNdjson,
+  isStreamSchema: () => isStreamSchema,
+  isStreamSse: () => isStreamSse,
+  isStreamUint8Array: () => isStreamUint8Array,
+  isUpgrade: () => isUpgrade,
+  isWithHeaders: () => isWithHeaders,
+  isWithHeadersValue: () => isWithHeadersValue,
+  rebuildUpgrade: () => rebuildUpgrade,
+  rebuildWithHeaders: () => rebuildWithHeaders,
+  status: () => status,
+  withHeaders: () => withHeaders
+});
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/encoding/Sse.js
+var SseErrorTypeId = "~effect/encoding/Sse/SseError";
+var EventTooLarge = class extends (/* @__PURE__ */ TaggedError2("EventTooLarge")) {
+  get message() {
+    return `Pending SSE event exceeded the maximum size of ${this.maxEventSize}`;
+  }
+};
+var SseError = class extends (/* @__PURE__ */ TaggedError2("SseError")) {
+  /**
+   * Marks this value as an SSE decoding error.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  [SseErrorTypeId] = SseErrorTypeId;
+  /**
+   * Delegates the public message to the underlying SSE error reason.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  get message() {
+    return this.reason.message;
+  }
+};
+var defaultMaxEventSize = 10 * 1024 * 1024;
+var decode6 = (options4) => fromTransform((upstream, _scope) => sync2(() => {
+  let buffer3 = [];
+  let retry5;
+  const parser = makeParser((event) => {
+    if (event._tag === "Retry") {
+      retry5 = event;
+    } else {
+      buffer3.push(event);
+    }
+  }, options4);
+  const pump = flatMap4(upstream, (arr) => {
+    for (let i = 0; i < arr.length; i++) {
+      const error2 = parser.feed(arr[i]);
+      if (error2 !== void 0) {
+        return fail6(error2);
+      }
+    }
+    return void_4;
+  });
+  return suspend2(function loop() {
+    if (isArrayNonEmpty2(buffer3)) {
+      const out = buffer3;
+      buffer3 = [];
+      return succeed6(out);
+    } else if (retry5) {
+      return fail6(retry5);
+    }
+    return flatMap4(pump, loop);
+  });
+}));
+var decodeSchema = (schema, options4, parseOptions) => pipeTo(decode6(options4), decode5(Event.pipe(decodeTo2(schema, transformEvent)), parseOptions)());
+function makeParser(onParse, options4) {
+  const maxEventSize = options4?.maxEventSize ?? defaultMaxEventSize;
+  const dispatchEmptyNamedEvents = options4?.dispatchEmptyNamedEvents === true;
+  let isFirstChunk;
+  let pending;
+  let pendingLength;
+  let discardTrailingNewline;
+  let generation = 0;
+  let lastEventId;
+  let eventName;
+  let data;
+  reset();
+  return {
+    feed,
+    reset
+  };
+  function reset() {
+    generation++;
+    isFirstChunk = true;
+    pending = [];
+    pendingLength = 0;
+    discardTrailingNewline = false;
+    lastEventId = void 0;
+    eventName = void 0;
+    data = "";
+  }
+  function feed(chunk) {
+    if (chunk.length === 0) return;
+    if (isFirstChunk && chunk.startsWith(BOM)) {
+      chunk = chunk.slice(BOM.length);
+    }
+    isFirstChunk = false;
+    const length2 = chunk.length;
+    const currentGeneration = generation;
+    let position = 0;
+    while (position < length2) {
+      if (discardTrailingNewline) {
+        discardTrailingNewline = false;
+        if (chunk.charCodeAt(position) === LF) {
+          ++position;
+          continue;
+        }
+      }
+      let lineEnd = position;
+      while (lineEnd < length2) {
+        const code = chunk.charCodeAt(lineEnd);
+        if (code === CR || code === LF) break;
+        ++lineEnd;
+      }
+      if (lineEnd === length2) {
+        pending.push(chunk.slice(position));
+        pendingLength += length2 - position;
+        break;
+      }
+      discardTrailingNewline = chunk.charCodeAt(lineEnd) === CR;
+      let line = chunk.slice(position, lineEnd);
+      if (pending.length > 0) {
+        pending.push(line);
+        line = pending.join("");
+        pending = [];
+        pendingLength = 0;
+      }
+      parseLine2(line);
+      if (generation !== currentGeneration) {
+        return;
+      }
+      position = lineEnd + 1;
+    }
+    if (pendingLength + data.length > maxEventSize) {
+      const error2 = new SseError({
+        reason: new EventTooLarge({
+          maxEventSize
+        })
+      });
+      reset();
+      return error2;
+    }
+  }
+  function parseLine2(line) {
+    if (line.length === 0) {
+      const named = eventName !== void 0 && eventName !== "";
+      const event = eventName || "message";
+      const eventData = data;
+      eventName = void 0;
+      data = "";
+      if (eventData.length > 0 || dispatchEmptyNamedEvents && named) {
+        onParse({
+          _tag: "Event",
+          id: lastEventId,
+          event,
+          data: eventData.slice(0, -1)
+          // remove trailing newline
+        });
+      }
+      return;
+    }
+    const colon = line.indexOf(":");
+    let field = line;
+    let value3 = "";
+    if (colon >= 0) {
+      field = line.slice(0, colon);
+      value3 = line.slice(line.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1);
+    }
+    if (field === "data") {
+      data += value3 + "\n";
+    } else if (field === "event") {
+      eventName = value3;
+    } else if (field === "id" && !value3.includes("\0")) {
+      lastEventId = value3;
+    } else if (field === "retry" && /^\d+$/.test(value3)) {
+      const retry5 = parseInt(value3, 10);
+      onParse(new Retry({
+        duration: millis(retry5),
+        lastEventId
+      }));
+    }
+  }
+}
+var BOM = "\uFEFF";
+var LF = 10;
+var CR = 13;
+var SPACE = 32;
+var EventEncoded = /* @__PURE__ */ Struct({
+  id: /* @__PURE__ */ optional2(String6),
+  event: String6,
+  data: String6
+});
+var Event = /* @__PURE__ */ Struct({
+  _tag: /* @__PURE__ */ tag("Event"),
+  id: /* @__PURE__ */ UndefinedOr(String6),
+  event: String6,
+  data: String6
+});
+var transformEvent = /* @__PURE__ */ transform3({
+  decode: (event) => event.id === void 0 ? {
+    event: event.event,
+    data: event.data
+  } : {
+    id: event.id,
+    event: event.event,
+    data: event.data
+  },
+  encode: (event) => ({
+    _tag: "Event",
+    id: event.id,
+    event: event.event ?? "message",
+    data: event.data
+  })
+});
+var RetryTypeId = "~effect/encoding/Sse/Retry";
+var Retry = class _Retry extends (/* @__PURE__ */ TaggedClass("Retry")) {
+  /**
+   * Marks this value as an SSE retry directive for runtime guards.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  [RetryTypeId] = RetryTypeId;
+  /**
+   * Returns `true` when the value is an SSE retry directive.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  static is(u) {
+    return hasProperty(u, RetryTypeId);
+  }
+  /**
+   * Separates SSE retry directives from regular event values.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  static filter(u) {
+    return _Retry.is(u) ? succeed2(u) : fail2(u);
+  }
+};
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpStatus.js
+var codeByLiteral = {
+  Continue: 100,
+  SwitchingProtocols: 101,
+  Processing: 102,
+  EarlyHints: 103,
+  OK: 200,
+  Ok: 200,
+  Created: 201,
+  Accepted: 202,
+  NonAuthoritativeInformation: 203,
+  NoContent: 204,
+  ResetContent: 205,
+  PartialContent: 206,
+  MultiStatus: 207,
+  AlreadyReported: 208,
+  ImUsed: 226,
+  MultipleChoices: 300,
+  MovedPermanently: 301,
+  Found: 302,
+  SeeOther: 303,
+  NotModified: 304,
+  TemporaryRedirect: 307,
+  PermanentRedirect: 308,
+  BadRequest: 400,
+  Unauthorized: 401,
+  PaymentRequired: 402,
+  Forbidden: 403,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  NotAcceptable: 406,
+  ProxyAuthenticationRequired: 407,
+  RequestTimeout: 408,
+  Conflict: 409,
+  Gone: 410,
+  LengthRequired: 411,
+  PreconditionFailed: 412,
+  PayloadTooLarge: 413,
+  UriTooLong: 414,
+  UnsupportedMediaType: 415,
+  RangeNotSatisfiable: 416,
+  ExpectationFailed: 417,
+  ImATeapot: 418,
+  MisdirectedRequest: 421,
+  UnprocessableEntity: 422,
+  Locked: 423,
+  FailedDependency: 424,
+  TooEarly: 425,
+  UpgradeRequired: 426,
+  PreconditionRequired: 428,
+  TooManyRequests: 429,
+  RequestHeaderFieldsTooLarge: 431,
+  UnavailableForLegalReasons: 451,
+  InternalServerError: 500,
+  NotImplemented: 501,
+  BadGateway: 502,
+  ServiceUnavailable: 503,
+  GatewayTimeout: 504,
+  HttpVersionNotSupported: 505,
+  VariantAlsoNegotiates: 506,
+  InsufficientStorage: 507,
+  LoopDetected: 508,
+  NotExtended: 510,
+  NetworkAuthenticationRequired: 511
+};
+var fromLiteral = (literal) => codeByLiteral[literal];
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/ProblemDetails.js
+var contentType = "application/problem+json";
+var blankType = "about:blank";
+var optionalMember = (schema) => optionalKey2(schema).pipe(catchDecoding(() => succeedNone3));
+var withFallback = (schema, value3) => withDecodingDefaultKey(succeed6(value3))(schema).pipe(catchDecoding(() => succeedSome3(value3)));
+var fixedMember = (value3) => withFallback(tag(value3), value3);
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/internal/mediaType.js
+function normalize2(contentType2) {
+  const normalized = contentType2.toLowerCase().trim();
+  const index2 = normalized.indexOf(";");
+  return index2 === -1 ? normalized : normalized.slice(0, index2).trim();
+}
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/HttpApiSchema.js
+var StreamSchemaTypeId = "~effect/http-api/HttpApiSchema/Stream";
+function status(code) {
+  const statusCode = typeof code === "string" ? fromLiteral(code) : code;
+  return (self) => findHttpApiStatusAnnotation(self.ast) === void 0 ? self.annotateKey({
+    httpApiStatus: statusCode
+  }) : self.annotate({
+    httpApiStatus: statusCode
+  });
+}
+var Empty3 = (code) => Void2.pipe(status(code));
+var NoContent = /* @__PURE__ */ Empty3(204);
+var Created = /* @__PURE__ */ Empty3(201);
+var Accepted = /* @__PURE__ */ Empty3(202);
+function asNoContent(options4) {
+  return (self) => {
+    return Void2.pipe(decodeTo2(toType2(self), transform3({
+      decode: options4.decode,
+      encode: constVoid
+    })));
+  };
+}
+function asProblem(options4) {
+  return (self) => {
+    const status3 = getStatusError(self.ast);
+    const type = options4.type ?? blankType;
+    const body = {
+      type,
+      status: status3,
+      title: options4.title
+    };
+    const decode9 = options4.decode ?? (() => new self());
+    const problem = Struct({
+      type: tag(type),
+      status: fixedMember(status3),
+      title: fixedMember(options4.title)
+    });
+    return problem.pipe(decodeTo2(toType2(self), transform3({
+      decode: decode9,
+      encode: () => body
+    })), asJson({
+      contentType
+    }));
+  };
+}
+var streamSchema = /* @__PURE__ */ declare(isStream);
+var defaultMaxElementBytes = /* @__PURE__ */ mebibytes(1);
+var StreamSse = (options4) => {
+  const events = options4.events ?? (options4.data === void 0 ? void 0 : Struct({
+    ...EventEncoded.fields,
+    data: fromJsonString2(options4.data)
+  }));
+  if (events === void 0) {
+    throw new Error("StreamSse requires either an events schema or a data schema");
+  }
+  return make28(streamSchema.ast, {
+    [StreamSchemaTypeId]: StreamSchemaTypeId,
+    _tag: "StreamSse",
+    mode: "sse",
+    sseMode: options4.events === void 0 ? "data" : "events",
+    ...streamContentTypes(options4.contentType, "sse"),
+    events,
+    error: options4.error ?? Never2
+  });
+};
+var StreamUint8Array = (options4) => make28(streamSchema.ast, {
+  [StreamSchemaTypeId]: StreamSchemaTypeId,
+  _tag: "StreamUint8Array",
+  mode: "uint8array",
+  ...streamContentTypes(options4?.contentType, "uint8array"),
+  maxBytes: options4?.maxBytes === void 0 ? void 0 : fromInputUnsafe2(options4.maxBytes)
+});
+var StreamNdjson = (options4) => make28(streamSchema.ast, {
+  [StreamSchemaTypeId]: StreamSchemaTypeId,
+  _tag: "StreamNdjson",
+  mode: "ndjson",
+  ...streamContentTypes(options4.contentType, "ndjson"),
+  schema: options4.schema,
+  maxBytes: options4.maxBytes === void 0 ? void 0 : fromInputUnsafe2(options4.maxBytes),
+  maxElementBytes: options4.maxElementBytes === void 0 ? defaultMaxElementBytes : fromInputUnsafe2(options4.maxElementBytes)
+});
+var isStreamSchema = (u) => isSchema(u) && hasProperty(u, StreamSchemaTypeId);
+var isStreamSse = (u) => isStreamSchema(u) && u._tag === "StreamSse";
+var isStreamUint8Array = (u) => isStreamSchema(u) && u._tag === "StreamUint8Array";
+var isStreamNdjson = (u) => isStreamSchema(u) && u._tag === "StreamNdjson";
+var UpgradeTypeId = "~effect/http-api/HttpApiSchema/Upgrade";
+var upgradeSchema = /* @__PURE__ */ declare(isSocket).pipe(/* @__PURE__ */ status(101));
+function Upgrade(options4) {
+  if (options4.protocol.toLowerCase() === "websocket") {
+    throw new Error("Upgrade does not support WebSocket");
+  }
+  const headers = options4.headers === void 0 || isSchema(options4.headers) ? options4.headers : Struct(options4.headers);
+  return rebuildUpgrade(options4.protocol, headers);
+}
+var rebuildUpgrade = (protocol, headers) => make28(upgradeSchema.ast, {
+  [UpgradeTypeId]: UpgradeTypeId,
+  protocol,
+  headers
+});
+var isUpgrade = (u) => isSchema(u) && hasProperty(u, UpgradeTypeId);
+function streamContentTypes(contentType2, mode) {
+  if (contentType2 === void 0) contentType2 = defaultStreamContentType(mode);
+  if (typeof contentType2 === "string") return {
+    contentType: contentType2,
+    contentTypes: [contentType2]
+  };
+  if (!isReadonlyArrayNonEmpty(contentType2)) {
+    throw new Error("Stream schemas require at least one content type");
+  }
+  const seen = /* @__PURE__ */ new Set();
+  for (const entry of contentType2) {
+    const normalized = normalize2(entry);
+    if (seen.has(normalized)) {
+      throw new Error(`Duplicate stream content type: ${entry}`);
+    }
+    seen.add(normalized);
+  }
+  return {
+    contentType: contentType2[0],
+    contentTypes: contentType2
+  };
+}
+function defaultStreamContentType(mode) {
+  switch (mode) {
+    case "sse":
+      return "text/event-stream";
+    case "uint8array":
+      return "application/octet-stream";
+    case "ndjson":
+      return "application/x-ndjson";
+  }
+}
+var WithHeadersTypeId = "~effect/http-api/HttpApiSchema/WithHeaders";
+var WithHeadersValueTypeId = "~effect/http-api/HttpApiSchema/WithHeadersValue";
+var isWithHeadersValue = (u) => hasProperty(u, WithHeadersValueTypeId);
+var withHeadersValueSchema = /* @__PURE__ */ declare(isWithHeadersValue);
+function WithHeaders(schema, headers) {
+  if (isWithHeaders(schema)) {
+    throw new Error("WithHeaders schemas cannot be nested");
+  }
+  if (isUpgrade(schema)) {
+    throw new Error("WithHeaders cannot wrap an upgrade");
+  }
+  return make28(withHeadersValueSchema.ast, {
+    [WithHeadersTypeId]: WithHeadersTypeId,
+    schema,
+    headers: isSchema(headers) ? headers : Struct(headers)
+  });
+}
+var withHeaders = (options4) => ({
+  [WithHeadersValueTypeId]: WithHeadersValueTypeId,
+  body: options4.body,
+  headers: options4.headers
+});
+var isWithHeaders = (u) => isSchema(u) && hasProperty(u, WithHeadersTypeId);
+function rebuildWithHeaders(self, schema, headers) {
+  return make28(self.ast, {
+    [WithHeadersTypeId]: WithHeadersTypeId,
+    schema,
+    headers
+  });
+}
+function encodeToWithHeaders(options4, transformation) {
+  return (self) => {
+    const body = options4.body;
+    if (isUpgrade(body)) {
+      throw new Error("encodeToWithHeaders cannot wrap an upgrade");
+    }
+    const headers = Struct(options4.headers);
+    const status3 = resolveHttpApiStatus(body.ast);
+    const encoding = resolveHttpApiEncoding(body.ast);
+    return Struct({
+      body,
+      headers
+    }).pipe(decodeTo2(toType2(self), transform3(transformation))).annotate({
+      "~httpApiWithHeaders": {
+        body,
+        headers,
+        bodyCodec: body,
+        headersCodec: headers,
+        transformation
+      },
+      httpApiStatus: status3,
+      "~httpApiEncoding": encoding
+    });
+  };
+}
+var MultipartTypeId = "~effect/http-api/HttpApiSchema/Multipart";
+function asMultipart(options4) {
+  return (self) => self.pipe(brand(MultipartTypeId)).annotate({
+    "~httpApiEncoding": {
+      _tag: "Multipart",
+      mode: "buffered",
+      contentType: defaultContentType("Multipart"),
+      limits: options4
+    }
+  });
+}
+var MultipartStreamTypeId = "~effect/http-api/HttpApiSchema/MultipartStream";
+function asMultipartStream(options4) {
+  return (self) => self.pipe(brand(MultipartStreamTypeId)).annotate({
+    "~httpApiEncoding": {
+      _tag: "Multipart",
+      mode: "stream",
+      contentType: defaultContentType("Multipart"),
+      limits: options4
+    }
+  });
+}
+function asNonMultipartEncoding(self, options4) {
+  return self.annotate({
+    "~httpApiEncoding": {
+      _tag: options4._tag,
+      contentType: options4.contentType ?? defaultContentType(options4._tag)
+    }
+  });
+}
+function defaultContentType(_tag) {
+  switch (_tag) {
+    case "Multipart":
+      return "multipart/form-data";
+    case "Json":
+      return "application/json";
+    case "FormUrlEncoded":
+      return "application/x-www-form-urlencoded";
+    case "Uint8Array":
+      return "application/octet-stream";
+    case "Text":
+      return "text/plain";
+  }
+}
+function asJson(options4) {
+  return (self) => asNonMultipartEncoding(self, {
+    _tag: "Json",
+    ...options4
+  });
+}
+function asFormUrlEncoded(options4) {
+  return (self) => asNonMultipartEncoding(self, {
+    _tag: "FormUrlEncoded",
+    ...options4
+  });
+}
+function asText(options4) {
+  return (self) => asNonMultipartEncoding(self, {
+    _tag: "Text",
+    ...options4
+  });
+}
+function asUint8Array(options4) {
+  return (self) => asNonMultipartEncoding(self, {
+    _tag: "Uint8Array",
+    ...options4
+  });
+}
+var isNoContent = (ast) => {
+  if (isVoid(ast)) return true;
+  const encoded = toEncoded(ast);
+  if (isVoid(encoded)) return true;
+  const target = ast.encoding?.[0].to;
+  if (target === void 0) return false;
+  return isVoid(target);
+};
+var resolveHttpApiEncoding = /* @__PURE__ */ resolveAt2("~httpApiEncoding");
+var getWithHeadersAnnotation = /* @__PURE__ */ resolveAt2("~httpApiWithHeaders");
+function findHttpApiStatusAnnotation(ast) {
+  if (ast.checks) {
+    for (let i = ast.checks.length - 1; i >= 0; i--) {
+      const check3 = ast.checks[i];
+      if (check3.annotations && "httpApiStatus" in check3.annotations) return check3.annotations;
+      if (check3._tag === "FilterGroup") {
+        const annotations3 = findHttpApiStatusAnnotation(check3);
+        if (annotations3 !== void 0) return annotations3;
+      }
+    }
+  }
+  const annotations2 = ast.annotations;
+  return annotations2 && "httpApiStatus" in annotations2 ? annotations2 : void 0;
+}
+function resolveHttpApiStatus(ast) {
+  const annotations2 = findHttpApiStatusAnnotation(ast);
+  if (annotations2 !== void 0) return annotations2.httpApiStatus;
+  return ast.context?.annotations?.httpApiStatus;
+}
+var defaultJsonEncoding = {
+  _tag: "Json",
+  contentType: "application/json"
+};
+var defaultUrlEncodedEncoding = {
+  _tag: "FormUrlEncoded",
+  contentType: "application/x-www-form-urlencoded"
+};
+function getEncoding(ast) {
+  return resolveHttpApiEncoding(ast) ?? defaultJsonEncoding;
+}
+function getPayloadEncoding(ast, method) {
+  const encoding = resolveHttpApiEncoding(ast);
+  if (encoding) return encoding;
+  return hasBody(method) ? defaultJsonEncoding : defaultUrlEncodedEncoding;
+}
+function getResponseEncoding(ast) {
+  const out = getEncoding(ast);
+  if (out._tag === "Multipart") {
+    throw new Error("Multipart is not supported in response");
+  }
+  return out;
+}
+function getStatusSuccess(self) {
+  return resolveHttpApiStatus(self) ?? 200;
+}
+function getStatusSuccessSchema(schema) {
+  if (isWithHeaders(schema)) {
+    return resolveHttpApiStatus(schema.ast) ?? getStatusSuccess(schema.schema.ast);
+  }
+  return getStatusSuccess(schema.ast);
+}
+function getResponseEncodingSchema(schema) {
+  if (isWithHeaders(schema) && resolveHttpApiEncoding(schema.ast) === void 0) {
+    return getResponseEncoding(schema.schema.ast);
+  }
+  return getResponseEncoding(schema.ast);
+}
+function getStatusError(self) {
+  return resolveHttpApiStatus(self) ?? 500;
+}
+function getStatusErrorSchema(schema) {
+  if (isWithHeaders(schema)) {
+    return resolveHttpApiStatus(schema.ast) ?? getStatusError(schema.schema.ast);
+  }
+  return getStatusError(schema.ast);
+}
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/internal/toCodecHttpProperties.js
+function toCodecHttpProperties(schema) {
+  const codec = toCodecStringTree2(schema);
+  return codec.rebuild(normalizeProperties(codec.ast));
+}
+var omitUndefined = /* @__PURE__ */ new Transformation(/* @__PURE__ */ passthrough2(), /* @__PURE__ */ transformOptional(/* @__PURE__ */ filter(isNotUndefined)));
+var present = /* @__PURE__ */ memoize((ast) => {
+  if (ast._tag === "Undefined") return new Never(ast.annotations, void 0, void 0, ast.context);
+  if (ast._tag === "Suspend") return ast.recur(present);
+  if (ast._tag !== "Union") return ast;
+  const members = mapOrSame(ast.types, present);
+  if (members === ast.types) return ast;
+  const types = members.filter((member) => member._tag !== "Never");
+  if (types.length === 1 && ast.checks === void 0 && ast.annotations === void 0) {
+    return replaceContext(types[0], ast.context);
+  }
+  return new Union(types, ast.options, ast.annotations, ast.checks, void 0, ast.context);
+});
+var normalizeProperties = /* @__PURE__ */ applyToSelfOrLastLinkEncodingIdempotent((ast) => {
+  if (ast._tag === "Union" || ast._tag === "Suspend") return ast.recur(normalizeProperties);
+  if (ast._tag !== "Objects") return ast;
+  const properties = mapOrSame(ast.propertySignatures, (ps) => {
+    const encoded = toEncoded(ps.type);
+    if (!isOptional(encoded)) return ps;
+    const wire = present(encoded);
+    return wire === encoded ? ps : new PropertySignature(ps.name, decodeTo(wire, ps.type, omitUndefined));
+  });
+  return properties === ast.propertySignatures ? ast : new Objects(properties, ast.indexSignatures, ast.annotations, ast.checks, void 0, ast.context, ast.encodingChecks);
+});
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/HttpApiEndpoint.js
+var TypeId52 = "~effect/http-api/HttpApiEndpoint";
+var isHttpApiEndpoint = (u) => hasProperty(u, TypeId52);
+function getPayloadSchemas(endpoint2) {
+  const result3 = [];
+  for (const {
+    schemas
+  } of endpoint2.payload.values()) {
+    result3.push(...schemas);
+  }
+  return result3;
+}
+function getSuccessSchemas(endpoint2) {
+  const schemas = Array.from(endpoint2.success);
+  return isArrayNonEmpty2(schemas) ? schemas : [NoContent];
+}
+function getErrorSchemas(endpoint2) {
+  const schemas = new Set(endpoint2.error);
+  const transform5 = endpoint2.disableCodecs ? identity : transformResponseSchema;
+  for (const middleware2 of endpoint2.middlewares) {
+    const key5 = middleware2;
+    for (const schema of key5.error) {
+      schemas.add(transform5(schema));
+    }
+  }
+  return Array.from(schemas);
+}
+var Proto13 = {
+  [TypeId52]: TypeId52,
+  pipe() {
+    return pipeArguments(this, arguments);
+  },
+  prefix(prefix) {
+    return makeProto2({
+      ...optionsFromEndpoint(this),
+      path: prefixPath(this.path, prefix)
+    });
+  },
+  middleware(middleware2) {
+    return makeProto2({
+      ...optionsFromEndpoint(this),
+      middlewares: /* @__PURE__ */ new Set([...this.middlewares, middleware2])
+    });
+  },
+  annotate(key5, value3) {
+    return makeProto2({
+      ...optionsFromEndpoint(this),
+      annotations: add(this.annotations, key5, value3)
+    });
+  },
+  annotateMerge(annotations2) {
+    return makeProto2({
+      ...optionsFromEndpoint(this),
+      annotations: merge(this.annotations, annotations2)
+    });
+  }
+};
+var optionsFromEndpoint = (endpoint2) => ({
+  identifier: endpoint2.identifier,
+  path: endpoint2.path,
+  method: endpoint2.method,
+  params: endpoint2.params,
+  query: endpoint2.query,
+  headers: endpoint2.headers,
+  payload: endpoint2.payload,
+  success: endpoint2.success,
+  error: endpoint2.error,
+  annotations: endpoint2.annotations,
+  middlewares: endpoint2.middlewares,
+  disableCodecs: endpoint2.disableCodecs
+});
+function makeProto2(options4) {
+  function HttpApiEndpoint() {
+  }
+  Object.setPrototypeOf(HttpApiEndpoint, Proto13);
+  return Object.assign(HttpApiEndpoint, options4);
+}
+var make33 = (method) => (identifier2, path2, options4) => {
+  const disableCodecs = options4?.disableCodecs ?? false;
+  const transformProperties = disableCodecs ? identity : toCodecHttpProperties;
+  const payload = getPayload(options4?.payload, method, disableCodecs);
+  return makeProto2({
+    identifier: identifier2,
+    path: path2,
+    method,
+    params: ensureStruct(options4?.params, transformProperties),
+    query: ensureStruct(options4?.query, transformProperties),
+    headers: ensureStruct(options4?.headers, transformProperties),
+    payload,
+    success: getSuccessResponse(options4?.success, method, payload, disableCodecs),
+    error: getErrorResponse(options4?.error, disableCodecs),
+    annotations: empty(),
+    middlewares: /* @__PURE__ */ new Set(),
+    disableCodecs
+  });
+};
+function ensureStruct(params2, transform5) {
+  if (params2 === void 0) return void 0;
+  if (isSchema(params2)) return transform5(params2);
+  return transform5(Struct(params2));
+}
+function getPayload(payload, method, disableCodecs) {
+  const result3 = /* @__PURE__ */ new Map();
+  if (payload === void 0) return result3;
+  const schemas = Array.isArray(payload) ? payload : isSchema(payload) ? [payload] : [Struct(payload).pipe(asFormUrlEncoded())];
+  const transform5 = disableCodecs ? identity : transformPayload;
+  let hasStream = false;
+  for (const schema of schemas) {
+    if (isStreamSchema(schema)) {
+      if (isStreamSse(schema)) {
+        throw new Error("StreamSse is response-only and cannot be used as a payload");
+      }
+      if (!hasBody(method)) {
+        throw new Error(`${method} endpoints cannot declare a streaming payload`);
+      }
+      if (hasStream) {
+        throw new Error("Multiple streaming payloads are not supported");
+      }
+      hasStream = true;
+      for (const declared of schema.contentTypes) {
+        const contentType3 = normalize2(declared);
+        if (result3.has(contentType3)) {
+          throw new Error(`Cannot combine buffered and streaming payloads for content-type: ${declared}`);
+        }
+        result3.set(contentType3, {
+          encoding: {
+            _tag: "Stream",
+            contentType: declared
+          },
+          schemas: [schema]
+        });
+      }
+      continue;
+    }
+    const encoding = getPayloadEncoding(schema.ast, method);
+    const contentType2 = normalize2(encoding.contentType);
+    const existing = result3.get(contentType2);
+    if (existing) {
+      if (existing.encoding._tag === "Stream") {
+        throw new Error(`Cannot combine buffered and streaming payloads for content-type: ${encoding.contentType}`);
+      }
+      if (existing.encoding._tag !== encoding._tag) {
+        throw new Error(`Multiple payload encodings for content-type: ${encoding.contentType}`);
+      }
+      if (existing.encoding._tag === "Multipart") {
+        throw new Error(`Multiple multipart payloads for content-type: ${encoding.contentType}`);
+      }
+      existing.schemas.push(transform5(schema, method));
+    } else {
+      result3.set(contentType2, {
+        encoding,
+        schemas: [transform5(schema, method)]
+      });
+    }
+  }
+  return result3;
+}
+var reservedStreamFailureEvent = "effect/http-api/stream/failure";
+function getSuccessResponse(success, method, payload, disableCodecs) {
+  if (success === void 0) return /* @__PURE__ */ new Set();
+  const schemas = ensure(success);
+  validateSuccessResponse(schemas, method, payload);
+  return new Set(disableCodecs ? schemas : schemas.map(transformResponseSchema));
+}
+var transformResponseSchema = /* @__PURE__ */ memoize((schema) => {
+  if (isStreamSchema(schema)) return schema;
+  if (isUpgrade(schema)) {
+    return schema.headers === void 0 ? schema : rebuildUpgrade(schema.protocol, toCodecHttpProperties(schema.headers));
+  }
+  if (isWithHeaders(schema)) {
+    const inner = isStreamSchema(schema.schema) ? schema.schema : applyResponseEncoding(schema.schema, getResponseEncodingSchema(schema));
+    return rebuildWithHeaders(schema, inner, toCodecHttpProperties(schema.headers));
+  }
+  return transformResponse2(schema);
+});
+function getErrorResponse(error2, disableCodecs) {
+  if (error2 === void 0) return /* @__PURE__ */ new Set();
+  const schemas = ensure(error2);
+  for (const schema of schemas) {
+    const body = isWithHeaders(schema) ? schema.schema : schema;
+    if (isStreamSchema(body)) {
+      throw new Error("Streaming schemas are not supported in error responses");
+    }
+    if (isUpgrade(body)) {
+      throw new Error("Upgrade schemas are not supported in error responses");
+    }
+  }
+  validateResponseExclusivity(schemas, getStatusErrorSchema);
+  return new Set(disableCodecs ? schemas : schemas.map(transformResponseSchema));
+}
+function validateSuccessResponse(schemas, method, payload) {
+  const upgrades = schemas.filter(isUpgrade);
+  if (upgrades.length > 1) {
+    throw new Error("Cannot declare more than one upgrade");
+  }
+  const hasUpgrade = upgrades.length === 1;
+  if (hasUpgrade) {
+    if (method === "HEAD") {
+      throw new Error("HEAD endpoints cannot declare an upgrade");
+    }
+    for (const {
+      encoding
+    } of payload.values()) {
+      if (encoding._tag === "Stream" || encoding._tag === "Multipart" && encoding.mode === "stream") {
+        throw new Error("Upgrade endpoints cannot declare a streaming payload");
+      }
+    }
+  }
+  let hasStream = false;
+  const statuses = /* @__PURE__ */ new Map();
+  for (const schema of schemas) {
+    if (isUpgrade(schema)) continue;
+    const inner = isWithHeaders(schema) ? schema.schema : schema;
+    const status3 = getStatusSuccessSchema(schema);
+    if (hasUpgrade && status3 === 101) {
+      throw new Error("Cannot combine an upgrade with another success response for status: 101");
+    }
+    if (isStreamSchema(inner)) {
+      if (hasUpgrade) {
+        throw new Error("Cannot combine an upgrade with a streaming success response");
+      }
+      validateStreamSuccess(inner, method);
+      if (hasStream) {
+        throw new Error("Multiple streaming success responses are not supported");
+      }
+      hasStream = true;
+      const entry = getStatusEntry(statuses, status3);
+      if (entry.noContent) {
+        throw new Error(`Cannot combine no-content and streaming success responses for status: ${status3}`);
+      }
+      for (const declared of inner.contentTypes) {
+        if (entry.bufferedContentTypes.has(normalize2(declared))) {
+          throw new Error(`Cannot combine buffered and streaming success responses for status ${status3} and content-type: ${declared}`);
+        }
+      }
+      statuses.set(status3, {
+        ...entry,
+        stream: inner
+      });
+    } else {
+      const entry = getStatusEntry(statuses, status3);
+      const noContent = isNoContent(inner.ast);
+      if (entry.stream !== void 0) {
+        if (noContent) {
+          throw new Error(`Cannot combine no-content and streaming success responses for status: ${status3}`);
+        }
+        const encoding = getResponseEncodingSchema(schema);
+        const contentType2 = normalize2(encoding.contentType);
+        if (entry.stream.contentTypes.some((declared) => normalize2(declared) === contentType2)) {
+          throw new Error(`Cannot combine buffered and streaming success responses for status ${status3} and content-type: ${encoding.contentType}`);
+        }
+      }
+      if (!noContent) {
+        entry.bufferedContentTypes.add(normalize2(getResponseEncodingSchema(schema).contentType));
+      }
+      entry.noContent = entry.noContent || noContent;
+    }
+  }
+  validateResponseExclusivity(schemas, getStatusSuccessSchema);
+}
+function getStatusEntry(statuses, status3) {
+  let entry = statuses.get(status3);
+  if (entry === void 0) {
+    entry = {
+      bufferedContentTypes: /* @__PURE__ */ new Set(),
+      noContent: false
+    };
+    statuses.set(status3, entry);
+  }
+  return entry;
+}
+function validateResponseExclusivity(schemas, getStatus) {
+  const statuses = /* @__PURE__ */ new Map();
+  for (const schema of schemas) {
+    const status3 = getStatus(schema);
+    const withHeadersAnnotation = getWithHeadersAnnotation(schema.ast);
+    const body = isWithHeaders(schema) ? schema.schema : withHeadersAnnotation?.body ?? schema;
+    const contentType2 = isNoContent(body.ast) ? "" : normalize2(isStreamSchema(body) ? body.contentType : getResponseEncodingSchema(schema).contentType);
+    let entry = statuses.get(status3);
+    if (entry === void 0) {
+      entry = {
+        headerContentType: void 0,
+        plainContentTypes: /* @__PURE__ */ new Set()
+      };
+      statuses.set(status3, entry);
+    }
+    const combineError = () => new Error(`Cannot combine a response with headers with another response for status ${status3} and content-type: ${contentType2 || "<no content>"}`);
+    if (isWithHeaders(schema) || withHeadersAnnotation !== void 0) {
+      if (entry.headerContentType !== void 0) {
+        throw new Error(`Cannot declare multiple responses with headers for status ${status3}`);
+      }
+      if (entry.plainContentTypes.has(contentType2)) throw combineError();
+      entry.headerContentType = contentType2;
+    } else {
+      if (entry.headerContentType === contentType2) throw combineError();
+      entry.plainContentTypes.add(contentType2);
+    }
+  }
+}
+function validateStreamSuccess(schema, method) {
+  if (method === "HEAD") {
+    throw new Error("HEAD endpoints cannot declare streaming success responses");
+  }
+  if (isStreamSse(schema) && hasReservedSseEventName(schema.events.ast)) {
+    throw new Error(`SSE event name is reserved: ${reservedStreamFailureEvent}`);
+  }
+}
+function hasReservedSseEventName(ast) {
+  return hasReservedEventName(toEncoded(ast), /* @__PURE__ */ new Set());
+}
+function hasReservedEventName(ast, seen) {
+  if (seen.has(ast)) return false;
+  seen.add(ast);
+  if (isUnion(ast)) {
+    return ast.types.some((type) => hasReservedEventName(type, seen));
+  }
+  if (isSuspend(ast)) {
+    return hasReservedEventName(ast.thunk(), seen);
+  }
+  if (!isObjects(ast)) return false;
+  const event = ast.propertySignatures.find((ps) => ps.name === "event");
+  return event !== void 0 && hasReservedEventLiteral(event.type, seen);
+}
+function hasReservedEventLiteral(ast, seen) {
+  if (seen.has(ast)) return false;
+  seen.add(ast);
+  const encoded = toEncoded(ast);
+  if (encoded !== ast) {
+    return hasReservedEventLiteral(encoded, seen);
+  }
+  if (isLiteral(ast)) {
+    return ast.literal === reservedStreamFailureEvent;
+  }
+  if (isUnion(ast)) {
+    return ast.types.some((type) => hasReservedEventLiteral(type, seen));
+  }
+  if (isSuspend(ast)) {
+    return hasReservedEventLiteral(ast.thunk(), seen);
+  }
+  return false;
+}
+function transformResponse2(schema) {
+  const encoding = getResponseEncoding(schema.ast);
+  const withHeaders2 = getWithHeadersAnnotation(schema.ast);
+  if (withHeaders2 === void 0) {
+    return applyResponseEncoding(schema, encoding);
+  }
+  return schema.annotate({
+    "~httpApiWithHeaders": {
+      ...withHeaders2,
+      bodyCodec: applyResponseEncoding(withHeaders2.body, encoding),
+      headersCodec: toCodecHttpProperties(withHeaders2.headers)
+    }
+  });
+}
+function applyResponseEncoding(schema, encoding) {
+  switch (encoding._tag) {
+    case "Json":
+      return toCodecJson2(schema);
+    case "FormUrlEncoded":
+      return toCodecStringTree2(schema);
+    case "Text":
+    case "Uint8Array":
+      return schema;
+  }
+}
+function transformPayload(schema, method) {
+  if (!hasBody(method)) return toCodecHttpProperties(schema);
+  const encoding = getPayloadEncoding(schema.ast, method);
+  switch (encoding._tag) {
+    case "Json":
+      return toCodecJson2(schema);
+    case "FormUrlEncoded":
+      return toCodecStringTree2(schema);
+    case "Text":
+    case "Uint8Array":
+    case "Multipart":
+      return schema;
+  }
+}
+var get9 = /* @__PURE__ */ make33("GET");
+var query3 = /* @__PURE__ */ make33("QUERY");
+var post3 = /* @__PURE__ */ make33("POST");
+var put3 = /* @__PURE__ */ make33("PUT");
+var patch3 = /* @__PURE__ */ make33("PATCH");
+var del3 = /* @__PURE__ */ make33("DELETE");
+var head5 = /* @__PURE__ */ make33("HEAD");
+var options3 = /* @__PURE__ */ make33("OPTIONS");
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/HttpApi.js
+var TypeId53 = "~effect/http-api/HttpApi";
+var isHttpApi = (u) => hasProperty(u, TypeId53);
+var Proto14 = {
+  [TypeId53]: TypeId53,
+  pipe() {
+    return pipeArguments(this, arguments);
+  },
+  add(...toAdd) {
+    const groups = {
+      ...this.groups
+    };
+    for (const group2 of toAdd) {
+      assignProperty(groups, group2.identifier, group2);
+    }
+    return makeProto3({
+      ...optionsFromApi(this),
+      groups
+    });
+  },
+  addHttpApi(api) {
+    const newGroups = {
+      ...this.groups
+    };
+    for (const key5 of Object.keys(api.groups)) {
+      const group2 = api.groups[key5];
+      assignProperty(newGroups, key5, group2.annotateMerge(merge(api.annotations, group2.annotations)));
+    }
+    return makeProto3({
+      ...optionsFromApi(this),
+      groups: newGroups
+    });
+  },
+  prefix(prefix) {
+    return makeProto3({
+      ...optionsFromApi(this),
+      groups: map3(this.groups, (group2) => group2.prefix(prefix))
+    });
+  },
+  middleware(tag2) {
+    return makeProto3({
+      ...optionsFromApi(this),
+      groups: map3(this.groups, (group2) => group2.middleware(tag2))
+    });
+  },
+  annotate(key5, value3) {
+    return makeProto3({
+      ...optionsFromApi(this),
+      annotations: add(this.annotations, key5, value3)
+    });
+  },
+  annotateMerge(annotations2) {
+    return makeProto3({
+      ...optionsFromApi(this),
+      annotations: merge(this.annotations, annotations2)
+    });
+  }
+};
+var optionsFromApi = (api) => ({
+  identifier: api.identifier,
+  groups: api.groups,
+  annotations: api.annotations
+});
+var makeProto3 = (options4) => {
+  function HttpApi() {
+  }
+  Object.setPrototypeOf(HttpApi, Proto14);
+  return Object.assign(HttpApi, options4);
+};
+var make34 = (identifier2) => makeProto3({
+  identifier: identifier2,
+  groups: {},
+  annotations: empty()
+});
+var reflect = (self, options4) => {
+  const groups = Object.values(self.groups);
+  for (const group2 of groups) {
+    const groupAnnotations = merge(self.annotations, group2.annotations);
+    options4.onGroup({
+      group: group2,
+      mergedAnnotations: groupAnnotations
+    });
+    const endpoints = Object.values(group2.endpoints);
+    for (const endpoint2 of endpoints) {
+      if (options4.predicate && !options4.predicate({
+        endpoint: endpoint2,
+        group: group2
+      })) continue;
+      options4.onEndpoint({
+        group: group2,
+        endpoint: endpoint2,
+        middleware: endpoint2.middlewares,
+        mergedAnnotations: merge(groupAnnotations, endpoint2.annotations),
+        successes: extractResponseContent(getSuccessSchemas(endpoint2), getStatusSuccessSchema),
+        errors: extractResponseContent(getErrorSchemas(endpoint2), getStatusErrorSchema)
+      });
+    }
+  }
+};
+var extractResponseContent = (schemas, getStatus) => {
+  const map14 = /* @__PURE__ */ new Map();
+  schemas.forEach(add4);
+  return map14;
+  function add4(schema) {
+    const body = isWithHeaders(schema) ? schema.schema : schema;
+    if (isStreamSchema(body) || isUpgrade(body)) return;
+    const status3 = getStatus(schema);
+    const schemas2 = map14.get(status3);
+    if (schemas2 === void 0) {
+      map14.set(status3, [schema]);
+    } else {
+      schemas2.push(schema);
+    }
+  }
+};
+var AdditionalSchemas = class extends (/* @__PURE__ */ Service()("effect/http-api/HttpApi/AdditionalSchemas")) {
+};
+var ParseOptions = class extends (/* @__PURE__ */ Service()("effect/http-api/HttpApi/ParseOptions")) {
+};
+var ParamsParseOptions = class extends (/* @__PURE__ */ Service()("effect/http-api/HttpApi/ParamsParseOptions")) {
+};
+var QueryParseOptions = class extends (/* @__PURE__ */ Service()("effect/http-api/HttpApi/QueryParseOptions")) {
+};
+var HeadersParseOptions = class extends (/* @__PURE__ */ Service()("effect/http-api/HttpApi/HeadersParseOptions")) {
+};
+var PayloadParseOptions = class extends (/* @__PURE__ */ Service()("effect/http-api/HttpApi/PayloadParseOptions")) {
+};
+var SuccessParseOptions = class extends (/* @__PURE__ */ Service()("effect/http-api/HttpApi/SuccessParseOptions")) {
+};
+var ErrorParseOptions = class extends (/* @__PURE__ */ Service()("effect/http-api/HttpApi/ErrorParseOptions")) {
+};
+var getSlotParseOptions = (annotations2) => {
+  const fallback = getOrUndefined2(annotations2, ParseOptions);
+  return {
+    params: getOrUndefined2(annotations2, ParamsParseOptions) ?? fallback,
+    query: getOrUndefined2(annotations2, QueryParseOptions) ?? fallback,
+    headers: getOrUndefined2(annotations2, HeadersParseOptions) ?? fallback,
+    payload: getOrUndefined2(annotations2, PayloadParseOptions) ?? fallback,
+    success: getOrUndefined2(annotations2, SuccessParseOptions) ?? fallback,
+    error: getOrUndefined2(annotations2, ErrorParseOptions) ?? fallback
+  };
+};
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/encoding/Ndjson.js
+var NdjsonErrorTypeId = "~effect/encoding/Ndjson/NdjsonError";
+var encoder5 = /* @__PURE__ */ new TextEncoder();
+var utf8Decoder = /* @__PURE__ */ new TextDecoder("utf-8", {
+  fatal: true,
+  ignoreBOM: true
+});
+var NdjsonError = class extends (/* @__PURE__ */ TaggedError2("NdjsonError")) {
+  /**
+   * Marks this value as an NDJSON encoding or decoding error for runtime guards.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  [NdjsonErrorTypeId] = NdjsonErrorTypeId;
+  /**
+   * Uses the failed NDJSON operation as the public message.
+   *
+   * @stability unstable
+   * @since 4.0.0
+   */
+  get message() {
+    return this.kind;
+  }
+};
+var isNdjsonError = (u) => hasProperty(u, NdjsonErrorTypeId);
+var encodeString = () => fromTransform((upstream, _scope) => succeed6(flatMap4(upstream, (input) => {
+  try {
+    return succeed6(of(input.map((item) => {
+      const output = JSON.stringify(item);
+      if (output === void 0) {
+        throw new TypeError("Value cannot be represented as JSON");
+      }
+      return output;
+    }).join("\n") + "\n"));
+  } catch (cause) {
+    return fail6(new NdjsonError({
+      kind: "Pack",
+      cause
+    }));
+  }
+})));
+var encode8 = () => map11(encodeString(), map4((_) => encoder5.encode(_)));
+var makeDecodePull = (upstream, step, flush) => {
+  let failure;
+  let done3;
+  const emit = (out, error2) => {
+    failure = error2;
+    if (isArrayNonEmpty2(out)) return succeed6(out);
+    return error2 !== void 0 ? fail6(error2) : void 0;
+  };
+  const pull = suspend2(() => {
+    if (failure !== void 0) return fail6(failure);
+    if (done3 !== void 0) return done2(done3.leftover);
+    return matchEffect2(upstream, {
+      onSuccess: (input) => {
+        const out = [];
+        return emit(out, step(input, out)) ?? pull;
+      },
+      onFailure: failCause3,
+      onDone: (leftover) => {
+        done3 = {
+          leftover
+        };
+        const out = [];
+        return emit(out, flush(out)) ?? done2(leftover);
+      }
+    });
+  });
+  return pull;
+};
+var parseLine = (line, out, ignoreEmptyLines, unterminated) => {
+  if (ignoreEmptyLines && line.length === 0) return;
+  try {
+    out.push(JSON.parse(line));
+  } catch (cause) {
+    return new NdjsonError({
+      kind: "Unpack",
+      reason: "InvalidJson",
+      unterminated,
+      cause
+    });
+  }
+};
+var LF2 = 10;
+var CR2 = 13;
+var emptyBytes = /* @__PURE__ */ new Uint8Array(0);
+var decode7 = (options4) => fromTransform((upstream, _scope) => sync2(() => {
+  const ignoreEmptyLines = options4?.ignoreEmptyLines === true;
+  const maxLineBytes = options4?.maxLineBytes ?? Number.POSITIVE_INFINITY;
+  let decoder4 = new TextDecoder("utf-8", {
+    fatal: true
+  });
+  let pending = [];
+  let pendingBytes = 0;
+  let afterCR = false;
+  const takeLine = (chunk, start, end) => {
+    if (pendingBytes === 0) return chunk.subarray(start, end);
+    const line = new Uint8Array(pendingBytes + end - start);
+    let offset = 0;
+    for (const bytes2 of pending) {
+      line.set(bytes2, offset);
+      offset += bytes2.length;
+    }
+    line.set(chunk.subarray(start, end), offset);
+    pending = [];
+    pendingBytes = 0;
+    return line;
+  };
+  const decodeLine = (bytes2, out, unterminated) => {
+    let line;
+    try {
+      line = decoder4.decode(bytes2);
+    } catch (cause) {
+      return new NdjsonError({
+        kind: "Unpack",
+        reason: "InvalidUtf8",
+        unterminated,
+        cause
+      });
+    }
+    const firstLine = decoder4 !== utf8Decoder;
+    decoder4 = utf8Decoder;
+    if (firstLine && unterminated && line.length === 0) return;
+    return parseLine(line, out, ignoreEmptyLines, unterminated);
+  };
+  const step = (chunks, out) => {
+    for (const chunk of chunks) {
+      let start = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        const byte = chunk[i];
+        if (byte === LF2 || byte === CR2) {
+          if (byte === LF2 && afterCR) {
+            start = i + 1;
+          } else {
+            const error2 = decodeLine(takeLine(chunk, start, i), out, false);
+            if (error2 !== void 0) return error2;
+            start = i + 1;
+          }
+          afterCR = byte === CR2;
+        } else {
+          afterCR = false;
+          if (pendingBytes + i + 1 - start > maxLineBytes) {
+            return new NdjsonError({
+              kind: "Unpack",
+              reason: "LineTooLarge",
+              unterminated: false,
+              cause: new RangeError(`NDJSON line exceeds maxLineBytes of ${maxLineBytes}`)
+            });
+          }
+        }
+      }
+      if (start < chunk.length) {
+        pending.push(chunk.slice(start));
+        pendingBytes += chunk.length - start;
+      }
+    }
+  };
+  const flush = (out) => pendingBytes === 0 ? void 0 : decodeLine(takeLine(emptyBytes, 0, 0), out, true);
+  return makeDecodePull(upstream, step, flush);
+}));
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/HttpApiError.js
+var badRequestResponse = /* @__PURE__ */ empty14({
+  status: 400
+});
+var unauthorizedResponse = /* @__PURE__ */ empty14({
+  status: 401
+});
+var forbiddenResponse = /* @__PURE__ */ empty14({
+  status: 403
+});
+var notFoundResponse = /* @__PURE__ */ empty14({
+  status: 404
+});
+var methodNotAllowedResponse = /* @__PURE__ */ empty14({
+  status: 405
+});
+var notAcceptableResponse = /* @__PURE__ */ empty14({
+  status: 406
+});
+var requestTimeoutResponse = /* @__PURE__ */ empty14({
+  status: 408
+});
+var conflictResponse = /* @__PURE__ */ empty14({
+  status: 409
+});
+var goneResponse = /* @__PURE__ */ empty14({
+  status: 410
+});
+var payloadTooLargeResponse = /* @__PURE__ */ empty14({
+  status: 413
+});
+var unprocessableEntityResponse = /* @__PURE__ */ empty14({
+  status: 422
+});
+var internalServerErrorResponse = /* @__PURE__ */ empty14({
+  status: 500
+});
+var notImplementedResponse = /* @__PURE__ */ empty14({
+  status: 501
+});
+var serviceUnavailableResponse = /* @__PURE__ */ empty14({
+  status: 503
+});
+var BadRequest = class _BadRequest extends (/* @__PURE__ */ Error4("effect/HttpApiError/BadRequest")({
+  _tag: /* @__PURE__ */ tag("BadRequest")
+}, {
+  description: "BadRequest",
+  httpApiStatus: 400
+})) {
+  [ignore4] = true;
+  [symbol4]() {
+    return succeed6(badRequestResponse);
+  }
+  static singleton = /* @__PURE__ */ new _BadRequest();
+};
+var Unauthorized = class extends (/* @__PURE__ */ Error4("effect/HttpApiError/Unauthorized")({
+  _tag: /* @__PURE__ */ tag("Unauthorized")
+}, {
+  description: "Unauthorized",
+  httpApiStatus: 401
+})) {
+  [ignore4] = true;
+  [symbol4]() {
+    return succeed6(unauthorizedResponse);
+  }
+};
+var Forbidden2 = class extends (/* @__PURE__ */ Error4("effect/HttpApiError/Forbidden")({
+  _tag: /* @__PURE__ */ tag("Forbidden")
+}, {
+  description: "Forbidden",
+  httpApiStatus: 403
+})) {
+  [ignore4] = true;
+  [symbol4]() {
+    return succeed6(forbiddenResponse);
+  }
+};
+var NotFound = class extends (/* @__PURE__ */ Error4("effect/HttpApiError/NotFound")({
+  _tag: /* @__PURE__ */ tag("NotFound")
+}, {
+  description: "NotFound",
+  httpApiStatus: 404
+})) {
+  [ignore4] = true;
+  [symbol4]() {
+    return succeed6(notFoundResponse);
+  }
+};
+var MethodNotAllowed = class extends (/* @__PURE__ */ Error4("effect/HttpApiError/MethodNotAllowed")({
+  _tag: /* @__PURE__ */ tag("MethodNotAllowed")
+}, {
+  description: "MethodNotAllowed",
+  httpApiStatus: 405
+})) {
+  [ignore4] = true;
+  [symbol4]() {
+    return succeed6(methodNotAllowedResponse);
+  }
+};
+var NotAcceptable = class extends (/* @__PURE__ */ Error4("effect/HttpApiError/NotAcceptable")({
+  _tag: /* @__PURE__ */ tag("NotAcceptable")
+}, {
+  description: "NotAcceptable",
+  httpApiStatus: 406
+})) {
+  [ignore4] = true;
+  [symbol4]() {
+    return succeed6(notAcceptableResponse);
+  }
+};
+var RequestTimeout = class extends (/* @__PURE__ */ Error4("effect/HttpApiError/RequestTimeout")({
+  _tag: /* @__PURE__ */ tag("RequestTimeout")
+}, {
+  description: "RequestTimeout",
+  httpApiStatus: 408
+})) {
+  [ignore4] = true;
+  [symbol4]() {
+    return succeed6(requestTimeoutResponse);
+  }
+};
+var Conflict = class extends (/* @__PURE__ */ Error4("effect/HttpApiError/Conflict")({
+  _tag: /* @__PURE__ */ tag("Conflict")
+}, {
+  description: "Conflict",
+  httpApiStatus: 409
+})) {
+  [ignore4] = true;
+  [symbol4]() {
+    return succeed6(conflictResponse);
+  }
+};
+var Gone = class extends (/* @__PURE__ */ Error4("effect/HttpApiError/Gone")({
+  _tag: /* @__PURE__ */ tag("Gone")
+}, {
+  description: "Gone",
+  httpApiStatus: 410
+})) {
+  [ignore4] = true;
+  [symbol4]() {
+    return succeed6(goneResponse);
+  }
+};
+var UnprocessableEntity = class extends (/* @__PURE__ */ Error4("effect/HttpApiError/UnprocessableEntity")({
+  _tag: /* @__PURE__ */ tag("UnprocessableEntity")
+}, {
+  description: "UnprocessableEntity",
+  httpApiStatus: 422
+})) {
+  [ignore4] = true;
+  [symbol4]() {
+    return succeed6(unprocessableEntityResponse);
+  }
+};
+var InternalServerError = class extends (/* @__PURE__ */ Error4("effect/HttpApiError/InternalServerError")({
+  _tag: /* @__PURE__ */ tag("InternalServerError")
+}, {
+  description: "InternalServerError",
+  httpApiStatus: 500
+})) {
+  [symbol4]() {
+    return succeed6(internalServerErrorResponse);
+  }
+};
+var NotImplemented = class extends (/* @__PURE__ */ Error4("effect/HttpApiError/NotImplemented")({
+  _tag: /* @__PURE__ */ tag("NotImplemented")
+}, {
+  description: "NotImplemented",
+  httpApiStatus: 501
+})) {
+  [symbol4]() {
+    return succeed6(notImplementedResponse);
+  }
+};
+var ServiceUnavailable = class extends (/* @__PURE__ */ Error4("effect/HttpApiError/ServiceUnavailable")({
+  _tag: /* @__PURE__ */ tag("ServiceUnavailable")
+}, {
+  description: "ServiceUnavailable",
+  httpApiStatus: 503
+})) {
+  [symbol4]() {
+    return succeed6(serviceUnavailableResponse);
+  }
+};
+var problemEncoding = {
+  _tag: "Json",
+  contentType
+};
+var Problem = () => (tag2, declaration, fields2, annotations2) => {
+  const struct2 = Struct({
+    detail: optionalMember(String6),
+    instance: optionalMember(String6),
+    ...fields2,
+    type: tag(declaration.type),
+    status: fixedMember(declaration.status),
+    title: fixedMember(declaration.title)
+  });
+  const encode9 = encodeUnknownEffect2(struct2);
+  const Base = Error4(tag2)(struct2, {
+    description: declaration.title,
+    httpApiStatus: declaration.status,
+    "~httpApiEncoding": problemEncoding,
+    ...annotations2
+  });
+  Object.assign(Base.prototype, {
+    _tag: tag2,
+    [ignore4]: declaration.status < 500,
+    [symbol4]() {
+      return map8(encode9(this), (body) => jsonUnsafe2(body, {
+        status: declaration.status,
+        contentType
+      }));
+    }
+  });
+  Object.defineProperty(Base.prototype, "message", {
+    get() {
+      return this.detail ?? declaration.title;
+    },
+    configurable: true
+  });
+  return Base;
+};
+var ProblemIssue = /* @__PURE__ */ Struct({
+  path: /* @__PURE__ */ ArraySchema(/* @__PURE__ */ Union2([String6, Number6])),
+  message: String6
+});
+var BadRequestProblem = class extends (/* @__PURE__ */ Problem()("BadRequestProblem", {
+  type: blankType,
+  status: 400,
+  title: "Bad Request"
+}, {
+  errors: /* @__PURE__ */ optionalKey2(/* @__PURE__ */ ArraySchema(ProblemIssue))
+})) {
+};
+var InternalServerErrorProblem = class extends (/* @__PURE__ */ Problem()("InternalServerErrorProblem", {
+  type: blankType,
+  status: 500,
+  title: "Internal Server Error"
+})) {
+};
+var HttpApiSchemaErrorTypeId = "~effect/http-api/HttpApiError/HttpApiSchemaError";
+var HttpApiSchemaError = class _HttpApiSchemaError extends (/* @__PURE__ */ TaggedClass("HttpApiSchemaError")) {
+  [HttpApiSchemaErrorTypeId] = HttpApiSchemaErrorTypeId;
+  get [ignore4]() {
+    return this.kind !== "Body" && this.kind !== "ResponseHeaders";
+  }
+  static is(u) {
+    return hasProperty(u, HttpApiSchemaErrorTypeId);
+  }
+  static wrap(kind, effect2) {
+    return mapErrorEager2(effect2, (error2) => new _HttpApiSchemaError({
+      kind,
+      cause: error2
+    }));
+  }
+  name = "HttpApiSchemaError";
+  message = this.kind;
+  [symbol4]() {
+    return succeed6(this[ignore4] ? badRequestResponse : internalServerErrorResponse);
+  }
+};
+var HttpApiPayloadTooLargeTypeId = "~effect/http-api/HttpApiError/HttpApiPayloadTooLarge";
+var HttpApiPayloadTooLarge = class extends (/* @__PURE__ */ TaggedClass("HttpApiPayloadTooLarge")) {
+  [HttpApiPayloadTooLargeTypeId] = HttpApiPayloadTooLargeTypeId;
+  [ignore4] = true;
+  static is(u) {
+    return hasProperty(u, HttpApiPayloadTooLargeTypeId);
+  }
+  name = "HttpApiPayloadTooLarge";
+  message = `Payload exceeds ${this.limit} of ${this.size} bytes`;
+  [symbol4]() {
+    return succeed6(payloadTooLargeResponse);
+  }
+};
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/HttpApiMiddleware.js
+var HttpApiMiddleware_exports = {};
+__export(HttpApiMiddleware_exports, {
+  ProblemDetails: () => ProblemDetails,
+  Service: () => Service2,
+  isSecurity: () => isSecurity,
+  layerClient: () => layerClient,
+  layerProblemDetails: () => layerProblemDetails,
+  layerSchemaErrorTransform: () => layerSchemaErrorTransform
+});
+var TypeId54 = "~effect/http-api/HttpApiMiddleware";
+var SecurityTypeId = "~effect/http-api/HttpApiMiddleware/Security";
+var isSecurity = (u) => hasProperty(u, SecurityTypeId);
+var Service2 = () => (id2, options4) => {
+  const limit = getStackTraceLimit();
+  let creationError;
+  if (limit !== 0) {
+    setStackTraceLimit(2);
+    creationError = new globalThis.Error();
+    setStackTraceLimit(limit);
+  }
+  class Service3 extends Service()(id2) {
+  }
+  const self = Service3;
+  Object.defineProperty(Service3, "stack", {
+    get() {
+      return creationError?.stack;
+    }
+  });
+  self[TypeId54] = TypeId54;
+  self.error = getError(options4?.error);
+  self.requiredForClient = options4?.requiredForClient ?? false;
+  if (options4?.security !== void 0) {
+    if (Object.keys(options4.security).length === 0) {
+      throw new Error("HttpApiMiddleware.Service: security object must not be empty");
+    }
+    self[SecurityTypeId] = SecurityTypeId;
+    self.security = options4.security;
+  }
+  return self;
+};
+function getError(error2) {
+  if (error2 === void 0) return /* @__PURE__ */ new Set();
+  return new Set(Array.isArray(error2) ? error2 : [error2]);
+}
+var layerSchemaErrorTransform = (service3, transform5) => succeed5(service3, (httpEffect, options4) => catch_2(httpEffect, (e) => HttpApiSchemaError.is(e) ? transform5(e, options4) : fail6(e)));
+var ProblemDetails = class extends (/* @__PURE__ */ Service2()("effect/http-api/HttpApiMiddleware/ProblemDetails", {
+  error: [BadRequestProblem, InternalServerErrorProblem]
+})) {
+};
+var formatIssues = /* @__PURE__ */ makeFormatterStandardSchemaV1();
+var toPathSegment = (segment) => {
+  const key5 = typeof segment === "object" ? segment.key : segment;
+  return typeof key5 === "number" ? key5 : String(key5);
+};
+var toProblemIssues = (error2) => {
+  const slot = error2.kind.toLowerCase();
+  return formatIssues(error2.cause.issue).issues.map((issue) => ({
+    path: [slot, ...(issue.path ?? []).map(toPathSegment)],
+    message: issue.message
+  }));
+};
+var layerProblemDetails = (options4) => {
+  const includeDetails = options4?.includeDetails === true;
+  return layerSchemaErrorTransform(ProblemDetails, (error2) => {
+    if (error2.kind === "Body" || error2.kind === "ResponseHeaders") {
+      return andThen3(report(fail4(error2)), toResponse(new InternalServerErrorProblem()));
+    }
+    return fail6(new BadRequestProblem(includeDetails ? {
+      ...requestValidationFailed,
+      errors: toProblemIssues(error2)
+    } : requestValidationFailed));
+  });
+};
+var requestValidationFailed = {
+  detail: "Request validation failed"
+};
+var layerClient = (tag2, service3) => effectContext(gen3(function* () {
+  const services = (yield* context2()).pipe(omit(Scope));
+  const middleware2 = isEffect2(service3) ? yield* service3 : service3;
+  return makeUnsafe(/* @__PURE__ */ new Map([[`${tag2.key}/Client`, (options4) => updateContext2(middleware2(options4), (requestContext) => merge(services, requestContext))]]));
+}));
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/internal/path.js
+var emptyParamNames = /* @__PURE__ */ new Set();
+function getParamNames(schema) {
+  if (schema === void 0) return emptyParamNames;
+  const ast = getLastEncoding(schema.ast);
+  return isObjects(ast) && ast.indexSignatures.length === 0 ? new Set(ast.propertySignatures.map((ps) => String(ps.name))) : void 0;
+}
+function replaceParams(path2, paramNames, replace) {
+  const params2 = /::|:(\w+)/g;
+  let out = "";
+  let last = 0;
+  for (let param = params2.exec(path2); param !== null; param = params2.exec(path2)) {
+    const name = param[1];
+    if (name === void 0 || paramNames !== void 0 && !paramNames.has(name)) continue;
+    let end = params2.lastIndex;
+    if (path2[end] === "(") end = getClosingParenthensePosition(path2, end) + 1;
+    const optional3 = path2[end] === "?";
+    if (optional3) end++;
+    const value3 = replace(name, optional3);
+    let start = param.index;
+    if (value3 === void 0 && path2[start - 1] === "/") start--;
+    out += path2.slice(last, start) + (value3 ?? "");
+    params2.lastIndex = end;
+    last = end;
+  }
+  return out + path2.slice(last);
+}
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/OpenApi.js
+var OpenApi_exports = {};
+__export(OpenApi_exports, {
+  Deprecated: () => Deprecated,
+  Description: () => Description,
+  Exclude: () => Exclude,
+  ExternalDocs: () => ExternalDocs,
+  Format: () => Format,
+  Identifier: () => Identifier,
+  License: () => License,
+  Override: () => Override,
+  Servers: () => Servers,
+  Summary: () => Summary,
+  Title: () => Title,
+  Transform: () => Transform,
+  Version: () => Version,
+  annotations: () => annotations,
+  fromApi: () => fromApi
+});
+var Identifier = class extends (/* @__PURE__ */ Service()("effect/http-api/OpenApi/Identifier")) {
+};
+var Title = class extends (/* @__PURE__ */ Service()("effect/http-api/OpenApi/Title")) {
+};
+var Version = class extends (/* @__PURE__ */ Service()("effect/http-api/OpenApi/Version")) {
+};
+var Description = class extends (/* @__PURE__ */ Service()("effect/http-api/OpenApi/Description")) {
+};
+var License = class extends (/* @__PURE__ */ Service()("effect/http-api/OpenApi/License")) {
+};
+var ExternalDocs = class extends (/* @__PURE__ */ Service()("effect/http-api/OpenApi/ExternalDocs")) {
+};
+var Servers = class extends (/* @__PURE__ */ Service()("effect/http-api/OpenApi/Servers")) {
+};
+var Format = class extends (/* @__PURE__ */ Service()("effect/http-api/OpenApi/Format")) {
+};
+var Summary = class extends (/* @__PURE__ */ Service()("effect/http-api/OpenApi/Summary")) {
+};
+var Deprecated = class extends (/* @__PURE__ */ Service()("effect/http-api/OpenApi/Deprecated")) {
+};
+var Override = class extends (/* @__PURE__ */ Service()("effect/http-api/OpenApi/Override")) {
+};
+var Exclude = /* @__PURE__ */ Reference("effect/http-api/OpenApi/Exclude", {
+  defaultValue: constFalse
+});
+var Transform = class extends (/* @__PURE__ */ Service()("effect/http-api/OpenApi/Transform")) {
+};
+var servicesPartial = (tags) => {
+  const entries3 = Object.entries(tags);
+  return (options4) => {
+    let context3 = empty();
+    for (const [key5, tag2] of entries3) {
+      if (options4[key5] !== void 0) {
+        context3 = add(context3, tag2, options4[key5]);
+      }
+    }
+    return context3;
+  };
+};
+var annotations = /* @__PURE__ */ servicesPartial({
+  identifier: Identifier,
+  title: Title,
+  version: Version,
+  description: Description,
+  license: License,
+  summary: Summary,
+  deprecated: Deprecated,
+  externalDocs: ExternalDocs,
+  servers: Servers,
+  format: Format,
+  override: Override,
+  exclude: Exclude,
+  transform: Transform
+});
+var defaultOptions = {};
+var apiCache = /* @__PURE__ */ new WeakMap();
+var cloneOpenAPISpec = (value3) => {
+  if (Array.isArray(value3)) {
+    return value3.map(cloneOpenAPISpec);
+  }
+  if (value3 !== null && typeof value3 === "object" && !Object.isFrozen(value3)) {
+    const out = {};
+    for (const key5 of Object.keys(value3)) {
+      assignProperty(out, key5, cloneOpenAPISpec(value3[key5]));
+    }
+    return out;
+  }
+  return value3;
+};
+function processAnnotation(ctx, annotation, f) {
+  const o = getOption(ctx, annotation);
+  if (isSome2(o)) {
+    f(o.value);
+  }
+}
+function fromApi(api, options4) {
+  const resolvedOptions = options4 ?? defaultOptions;
+  let cache2 = apiCache.get(resolvedOptions);
+  if (cache2 === void 0) {
+    cache2 = /* @__PURE__ */ new WeakMap();
+    apiCache.set(resolvedOptions, cache2);
+  }
+  const cached3 = cache2.get(api);
+  if (cached3 !== void 0) return cloneOpenAPISpec(cached3);
+  const spec = makeOpenApi(api, resolvedOptions);
+  cache2.set(api, cloneOpenAPISpec(spec));
+  return spec;
+}
+function makeOpenApi(api, options4) {
+  let spec = {
+    openapi: "3.1.0",
+    info: {
+      title: "Api",
+      version: "0.0.1"
+    },
+    paths: {},
+    components: {
+      schemas: {},
+      securitySchemes: {}
+    },
+    security: [],
+    tags: []
+  };
+  const schemaOps = [];
+  const pathOperations = /* @__PURE__ */ new Set();
+  const operationIds = /* @__PURE__ */ new Set();
+  const finalizeOperations = [];
+  function registerSchema(ast, encoding = "Json") {
+    const target = encoding === "Text" ? {
+      type: "string"
+    } : {};
+    schemaOps.push({
+      _tag: "schema",
+      ast: toEncodingAST(ast, encoding),
+      target
+    });
+    return target;
+  }
+  processAnnotation(api.annotations, Title, (title) => {
+    spec.info.title = title;
+  });
+  processAnnotation(api.annotations, Version, (version) => {
+    spec.info.version = version;
+  });
+  processAnnotation(api.annotations, Description, (description) => {
+    spec.info.description = description;
+  });
+  processAnnotation(api.annotations, License, (license) => {
+    spec.info.license = license;
+  });
+  processAnnotation(api.annotations, Summary, (summary) => {
+    spec.info.summary = summary;
+  });
+  processAnnotation(api.annotations, Servers, (servers) => {
+    spec.servers = [...servers];
+  });
+  reflect(api, {
+    onGroup({
+      group: group2
+    }) {
+      if (get(group2.annotations, Exclude)) {
+        return;
+      }
+      let tag2 = {
+        name: getOrElse2(group2.annotations, Title, () => group2.identifier)
+      };
+      processAnnotation(group2.annotations, Description, (description) => {
+        tag2.description = description;
+      });
+      processAnnotation(group2.annotations, ExternalDocs, (externalDocs) => {
+        tag2.externalDocs = externalDocs;
+      });
+      processAnnotation(group2.annotations, Override, (override) => {
+        for (const [key5, value3] of Object.entries(override)) {
+          assignProperty(tag2, key5, value3);
+        }
+      });
+      processAnnotation(group2.annotations, Transform, (transformFn) => {
+        tag2 = transformFn(tag2);
+      });
+      spec.tags.push(tag2);
+    },
+    onEndpoint({
+      endpoint: endpoint2,
+      group: group2,
+      mergedAnnotations,
+      middleware: middleware2
+    }) {
+      if (get(mergedAnnotations, Exclude)) {
+        return;
+      }
+      const op = {
+        tags: [getOrElse2(group2.annotations, Title, () => group2.identifier)],
+        operationId: getOrElse2(endpoint2.annotations, Identifier, () => group2.topLevel ? endpoint2.identifier : `${group2.identifier}.${endpoint2.identifier}`),
+        parameters: [],
+        security: [],
+        responses: {}
+      };
+      const paramNames = getParamNames(endpoint2.params);
+      const path2 = replaceParams(endpoint2.path, paramNames, (key5) => `{${key5}}`);
+      const method = endpoint2.method.toLowerCase();
+      const isQuery = method === "query";
+      const operationKey = isQuery ? "QUERY" : method;
+      function processResponseBodies(bodies, defaultDescription) {
+        for (const [status3, {
+          content,
+          descriptions,
+          headers,
+          streamContent
+        }] of bodies) {
+          const description = descriptions.size > 0 ? Array.from(descriptions).join(" | ") : defaultDescription();
+          assignProperty(op.responses, status3, {
+            description
+          });
+          for (const schema of headers) {
+            schemaOps.push({
+              _tag: "properties",
+              ast: schema.ast,
+              select: (property) => String(property.name).toLowerCase() !== "content-type",
+              apply(property, schema2) {
+                const name = String(property.name).toLowerCase();
+                op.responses[status3].headers ??= {};
+                assignProperty(op.responses[status3].headers, name, {
+                  schema: schema2,
+                  required: !property.isOptional
+                });
+              }
+            });
+          }
+          if (content !== void 0) {
+            content.forEach((map14, encoding) => {
+              map14.forEach((schemas, contentType2) => {
+                const asts = Array.from(schemas, getAST);
+                const ast = asts.length === 1 ? asts[0] : new Union(asts);
+                op.responses[status3].content ??= {};
+                assignProperty(op.responses[status3].content, contentType2, {
+                  schema: registerSchema(ast, encoding)
+                });
+              });
+            });
+          }
+          if (streamContent !== void 0) {
+            streamContent.forEach((stream2, contentType2) => {
+              op.responses[status3].content ??= {};
+              assignProperty(op.responses[status3].content, contentType2, makeStreamMediaType(stream2));
+            });
+          }
+        }
+      }
+      function makeStreamMediaType(stream2) {
+        if (isStreamSse(stream2)) {
+          return {
+            schema: registerSchema(stream2.events.ast),
+            "x-effect-stream": {
+              encoding: "sse",
+              causeSchema: registerSchema(Cause(stream2.error, Defect()).ast),
+              errorSchema: registerSchema(stream2.error.ast),
+              failureEvent: reservedStreamFailureEvent2
+            }
+          };
+        }
+        if (isStreamNdjson(stream2)) {
+          return {
+            schema: registerSchema(stream2.schema.ast),
+            "x-effect-stream": {
+              encoding: "ndjson"
+            }
+          };
+        }
+        return {
+          schema: {
+            type: "string",
+            format: "binary"
+          },
+          "x-effect-stream": {
+            encoding: "uint8array"
+          }
+        };
+      }
+      function processParameters(schema, i) {
+        if (schema) {
+          schemaOps.push({
+            _tag: "properties",
+            ast: schema.ast,
+            apply(property, schema2) {
+              op.parameters.push({
+                name: String(property.name),
+                in: i,
+                schema: schema2,
+                required: i === "path" || !property.isOptional
+              });
+            }
+          });
+        }
+      }
+      processAnnotation(endpoint2.annotations, Description, (description) => {
+        op.description = description;
+      });
+      processAnnotation(endpoint2.annotations, Summary, (summary) => {
+        op.summary = summary;
+      });
+      processAnnotation(endpoint2.annotations, Deprecated, (deprecated) => {
+        op.deprecated = deprecated;
+      });
+      processAnnotation(endpoint2.annotations, ExternalDocs, (externalDocs) => {
+        op.externalDocs = externalDocs;
+      });
+      middleware2.forEach((middleware3) => {
+        if (!isSecurity(middleware3)) {
+          return;
+        }
+        const names2 = Object.keys(middleware3.security);
+        for (const name of names2) {
+          processHttpApiSecurity(name, middleware3.security[name]);
+        }
+        const requirements = op.security.length === 0 ? [{}] : op.security;
+        op.security = requirements.flatMap((requirement) => names2.map((name) => ({
+          ...requirement,
+          [name]: []
+        })));
+      });
+      function processHttpApiSecurity(name, security) {
+        const scheme = makeSecurityScheme(security);
+        if (!Object.hasOwn(spec.components.securitySchemes, name)) {
+          assignProperty(spec.components.securitySchemes, name, scheme);
+          return;
+        }
+        if (!equals(securitySchemeForComparison(spec.components.securitySchemes[name]), securitySchemeForComparison(scheme))) {
+          throw new globalThis.Error(`Conflicting OpenAPI security scheme: ${name}`);
+        }
+      }
+      const hasBody2 = hasBody(endpoint2.method);
+      if (hasBody2) {
+        const schemasByContentType = /* @__PURE__ */ new Map();
+        for (const schema of getPayloadSchemas(endpoint2)) {
+          if (isStreamSchema(schema)) {
+            for (const contentType2 of schema.contentTypes) {
+              schemasByContentType.set(contentType2, schema);
+            }
+            continue;
+          }
+          if (isNoContent(schema.ast)) continue;
+          const encoding = getPayloadEncoding(schema.ast, endpoint2.method);
+          const existing = schemasByContentType.get(encoding.contentType);
+          if (existing === void 0) {
+            schemasByContentType.set(encoding.contentType, {
+              encoding,
+              schemas: [schema]
+            });
+          } else if (!isStreamSchema(existing)) {
+            existing.schemas.push(schema);
+          }
+        }
+        if (schemasByContentType.size > 0) {
+          const content = {};
+          for (const [contentType2, entry] of schemasByContentType) {
+            if (isStreamSchema(entry)) {
+              assignProperty(content, contentType2, makeStreamMediaType(entry));
+              continue;
+            }
+            const asts = entry.schemas.map(getAST);
+            const ast = asts.length === 1 ? asts[0] : new Union(asts);
+            assignProperty(content, contentType2, {
+              schema: registerSchema(ast, entry.encoding._tag)
+            });
+          }
+          op.requestBody = {
+            content,
+            required: true
+          };
+        }
+      }
+      processParameters(endpoint2.params, "path");
+      if (!hasBody2 && endpoint2.payload.size === 1) {
+        const entry = endpoint2.payload.values().next().value;
+        processParameters(entry.schemas[0], "query");
+      }
+      processParameters(endpoint2.headers, "header");
+      processParameters(endpoint2.query, "query");
+      processResponseBodies(extractSuccessResponseBodies(endpoint2), () => "Success");
+      processResponseBodies(extractResponseBodies(getErrorSchemas(endpoint2), getStatusErrorSchema, resolveDescriptionOrIdentifier), () => "Error");
+      const pathOperation = `${method} ${path2.replace(/\{[^}]+\}/g, "{}")}`;
+      if (pathOperations.has(pathOperation)) {
+        throw new globalThis.Error(`Duplicate OpenAPI operation for ${endpoint2.method} ${path2}`);
+      }
+      pathOperations.add(pathOperation);
+      if (!Object.hasOwn(spec.paths, path2)) {
+        assignProperty(spec.paths, path2, {});
+      }
+      const getOperations = () => {
+        const pathItem = spec.paths[path2];
+        return isQuery ? pathItem["x-oai-additionalOperations"] ??= {} : pathItem;
+      };
+      getOperations()[operationKey] = op;
+      finalizeOperations.push(() => {
+        const operations = getOperations();
+        let op2 = operations[operationKey];
+        processAnnotation(endpoint2.annotations, Override, (override) => {
+          for (const [key5, value3] of Object.entries(override)) {
+            assignProperty(op2, key5, value3);
+          }
+        });
+        processAnnotation(endpoint2.annotations, Transform, (transformFn) => {
+          op2 = transformFn(op2);
+        });
+        const operationId = op2.operationId;
+        if (operationId !== void 0) {
+          if (operationIds.has(operationId)) {
+            throw new globalThis.Error(`Duplicate OpenAPI operationId: ${operationId}`);
+          }
+          operationIds.add(operationId);
+        }
+        operations[operationKey] = op2;
+      });
+    }
+  });
+  processAnnotation(api.annotations, AdditionalSchemas, (componentSchemas) => {
+    componentSchemas.forEach((componentSchema) => {
+      const identifier2 = resolveIdentifier2(componentSchema.ast);
+      if (identifier2 !== void 0) {
+        if (Object.hasOwn(spec.components.schemas, identifier2)) {
+          throw new globalThis.Error(`Duplicate component schema identifier: ${identifier2}`);
+        }
+        assignProperty(spec.components.schemas, identifier2, registerSchema(componentSchema.ast));
+      }
+    });
+  });
+  compileSchemaOps(schemaOps, options4, spec.components.schemas);
+  for (const finalize2 of finalizeOperations) {
+    finalize2();
+  }
+  Object.keys(spec.components.schemas).forEach((key5) => {
+    if (!VALID_OPEN_API_COMPONENTS_SCHEMAS_KEY_REGEXP.test(key5)) {
+      throw new globalThis.Error(`Invalid component schema key: ${key5}`);
+    }
+  });
+  processAnnotation(api.annotations, Override, (override) => {
+    for (const [key5, value3] of Object.entries(override)) {
+      assignProperty(spec, key5, value3);
+    }
+  });
+  processAnnotation(api.annotations, Transform, (transformFn) => {
+    spec = transformFn(spec);
+  });
+  return spec;
+}
+function compileSchemaOps(schemaOps, options4, components) {
+  if (!isArrayNonEmpty2(schemaOps)) return;
+  const document = toRepresentations(map4(schemaOps, (op) => op.ast), options4);
+  const representations = map4(document.representations, (representation, index2) => {
+    const op = schemaOps[index2];
+    return op._tag === "schema" ? representation : makePropertiesRepresentation(representation, document.references, op.select);
+  });
+  const references = selectReferences(representations, document.references);
+  const jsonSchemaMultiDocument = toMultiDocumentOpenApi3_1(toJsonSchemaMultiDocument({
+    representations,
+    references
+  }, {
+    onExcessProperty: "error",
+    includeAnnotationKey: options4.includeAnnotationKey
+  }));
+  for (let index2 = 0; index2 < schemaOps.length; index2++) {
+    const op = schemaOps[index2];
+    const schema = jsonSchemaMultiDocument.schemas[index2];
+    if (op._tag === "schema") {
+      assignProperties(op.target, schema);
+      continue;
+    }
+    const representation = representations[index2];
+    if (representation._tag !== "Objects") {
+      throw new globalThis.Error("Expected an object representation for HTTP properties");
+    }
+    const properties = schema.properties;
+    for (const property of representation.propertySignatures) {
+      op.apply(property, properties[String(property.name)]);
+    }
+  }
+  for (const [name, definition] of Object.entries(jsonSchemaMultiDocument.definitions)) {
+    assignProperty(components, name, definition);
+  }
+}
+function makePropertiesRepresentation(representation, references, select) {
+  const resolved = resolveRepresentation(representation, references);
+  return {
+    _tag: "Objects",
+    propertySignatures: resolved._tag === "Objects" ? resolved.propertySignatures.filter((property) => select?.(property) ?? true).map((property) => ({
+      ...property,
+      name: String(property.name)
+    })) : [],
+    indexSignatures: [],
+    checks: []
+  };
+}
+function resolveRepresentation(representation, references, seen = /* @__PURE__ */ new Set()) {
+  if (representation._tag === "Suspend") {
+    return resolveRepresentation(representation.thunk, references, seen);
+  }
+  if (representation._tag !== "Reference" || seen.has(representation.$ref)) return representation;
+  const target = references[representation.$ref];
+  return target === void 0 ? representation : resolveRepresentation(target, references, new Set(seen).add(representation.$ref));
+}
+function selectReferences(representations, references) {
+  const selected = {};
+  const visited = /* @__PURE__ */ new WeakSet();
+  const stack = [...representations];
+  function pushChecks(checks) {
+    for (const check3 of checks) {
+      if (check3.representation?.schemas !== void 0) stack.push(...check3.representation.schemas);
+      if (check3._tag === "FilterGroup") pushChecks(check3.checks);
+    }
+  }
+  while (stack.length > 0) {
+    const representation = stack.pop();
+    if (visited.has(representation)) continue;
+    visited.add(representation);
+    if (representation._tag === "Reference") {
+      if (Object.hasOwn(selected, representation.$ref)) continue;
+      const target = references[representation.$ref];
+      if (target === void 0) continue;
+      assignProperty(selected, representation.$ref, target);
+      stack.push(target);
+      continue;
+    }
+    pushChecks(representation.checks);
+    switch (representation._tag) {
+      case "String":
+        if (representation.content?.schema !== void 0) stack.push(representation.content.schema);
+        break;
+      case "Declaration":
+        stack.push(...representation.typeParameters);
+        break;
+      case "Suspend":
+        stack.push(representation.thunk);
+        break;
+      case "TemplateLiteral":
+        stack.push(...representation.parts);
+        break;
+      case "Arrays":
+        for (const element of representation.elements) stack.push(element.type);
+        stack.push(...representation.rest);
+        break;
+      case "Objects":
+        for (const property of representation.propertySignatures) stack.push(property.type);
+        for (const signature of representation.indexSignatures) {
+          stack.push(signature.parameter, signature.type);
+        }
+        break;
+      case "Union":
+        stack.push(...representation.types);
+        break;
+    }
+  }
+  return selected;
+}
+var reservedStreamFailureEvent2 = "effect/http-api/stream/failure";
+function extractSuccessResponseBodies(endpoint2) {
+  return extractResponseBodies(getSuccessSchemas(endpoint2), getStatusSuccessSchema, resolveDescriptionOrIdentifier);
+}
+function extractResponseBodies(schemas, getStatus, getDescription) {
+  const map14 = /* @__PURE__ */ new Map();
+  schemas.forEach(process2);
+  return map14;
+  function process2(schema) {
+    const annotation = getWithHeadersAnnotation(schema.ast);
+    const body = isWithHeaders(schema) ? schema.schema : annotation?.body ?? schema;
+    const headers = isWithHeaders(schema) ? schema.headers : annotation?.headersCodec;
+    const status3 = getStatus(schema);
+    const ast = body.ast;
+    if (isUpgrade(body)) {
+      addNoContent(status3, getDescription(ast) ?? "Switching Protocols");
+      map14.get(status3).headers.push(Struct({
+        connection: Literal2("Upgrade"),
+        upgrade: Literal2(body.protocol)
+      }));
+      if (body.headers !== void 0) map14.get(status3).headers.push(body.headers);
+    } else if (isStreamSchema(body)) {
+      addStreamContent(body, status3);
+    } else if (isNoContent(ast)) {
+      addNoContent(status3, getDescription(schema.ast) ?? getDescription(ast) ?? "<No Content>");
+    } else {
+      addContent(body, status3, getResponseEncodingSchema(schema), getDescription(schema.ast) ?? getDescription(ast));
+    }
+    if (headers !== void 0) {
+      map14.get(status3).headers.push(headers);
+    }
+  }
+  function addNoContent(status3, description) {
+    const statusMap = map14.get(status3);
+    if (statusMap === void 0) {
+      map14.set(status3, {
+        descriptions: /* @__PURE__ */ new Set([description]),
+        content: void 0,
+        headers: [],
+        streamContent: void 0
+      });
+    } else {
+      if (description !== void 0) {
+        statusMap.descriptions.add(description);
+      }
+    }
+  }
+  function addContent(schema, status3, encoding, description) {
+    const statusMap = map14.get(status3);
+    const {
+      _tag,
+      contentType: contentType2
+    } = encoding;
+    if (statusMap === void 0) {
+      map14.set(status3, {
+        descriptions: new Set(description !== void 0 ? [description] : []),
+        content: /* @__PURE__ */ new Map([[_tag, /* @__PURE__ */ new Map([[contentType2, /* @__PURE__ */ new Set([schema])]])]]),
+        headers: [],
+        streamContent: void 0
+      });
+    } else {
+      if (description !== void 0) {
+        statusMap.descriptions.add(description);
+      }
+      if (statusMap.content === void 0) {
+        statusMap.content = /* @__PURE__ */ new Map([[_tag, /* @__PURE__ */ new Map([[contentType2, /* @__PURE__ */ new Set([schema])]])]]);
+      } else {
+        const schemasByContentType = statusMap.content.get(_tag);
+        if (schemasByContentType === void 0) {
+          statusMap.content.set(_tag, /* @__PURE__ */ new Map([[contentType2, /* @__PURE__ */ new Set([schema])]]));
+        } else {
+          const set7 = schemasByContentType.get(contentType2);
+          if (set7 === void 0) {
+            schemasByContentType.set(contentType2, /* @__PURE__ */ new Set([schema]));
+          } else {
+            set7.add(schema);
+          }
+        }
+      }
+    }
+  }
+  function addStreamContent(stream2, status3) {
+    let statusMap = map14.get(status3);
+    if (statusMap === void 0) {
+      statusMap = {
+        descriptions: /* @__PURE__ */ new Set(),
+        content: void 0,
+        headers: [],
+        streamContent: void 0
+      };
+      map14.set(status3, statusMap);
+    }
+    const streamContent = statusMap.streamContent ??= /* @__PURE__ */ new Map();
+    for (const contentType2 of stream2.contentTypes) {
+      streamContent.set(contentType2, stream2);
+    }
+  }
+}
+function resolveDescriptionOrIdentifier(ast) {
+  return resolveDescription2(ast) ?? resolveIdentifier2(ast);
+}
+var Uint8ArrayEncoding = /* @__PURE__ */ String6.annotate({
+  format: "binary"
+});
+function toEncodingAST(ast, _tag) {
+  switch (_tag) {
+    case "Uint8Array":
+      return Uint8ArrayEncoding.ast;
+    case "Text":
+      return isDeclaration(ast) && ast.encoding === void 0 ? String6.ast : ast;
+    case "Multipart":
+      ast = persistedFileToBinaryEncoding(ast);
+  }
+  return toCodecJsonAST(ast);
+}
+function persistedFileToBinaryEncoding(ast) {
+  if (isDeclaration(ast) && ast.annotations?.representation?.id === "effect/http/PersistedFile") {
+    return Uint8ArrayEncoding.ast;
+  }
+  if (typeof ast?.recur === "function") {
+    return ast.recur(persistedFileToBinaryEncoding);
+  }
+  return ast;
+}
+var makeSecurityScheme = (security) => {
+  const meta = {};
+  processAnnotation(security.annotations, Description, (description) => {
+    meta.description = description;
+  });
+  switch (security._tag) {
+    case "Basic": {
+      return {
+        ...meta,
+        type: "http",
+        scheme: "basic"
+      };
+    }
+    case "Http": {
+      const format9 = getOption(security.annotations, Format).pipe(map((format10) => ({
+        bearerFormat: format10
+      })), getOrUndefined);
+      return {
+        ...meta,
+        type: "http",
+        scheme: security.scheme,
+        ...format9
+      };
+    }
+    case "ApiKey": {
+      return {
+        ...meta,
+        type: "apiKey",
+        name: security.key,
+        in: security.in
+      };
+    }
+  }
+};
+var securitySchemeForComparison = (scheme) => {
+  if (scheme.type === "http") {
+    return {
+      ...scheme,
+      scheme: scheme.scheme.toLowerCase()
+    };
+  }
+  if (scheme.in === "header") {
+    return {
+      ...scheme,
+      name: scheme.name.toLowerCase()
+    };
+  }
+  return scheme;
+};
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/HttpApiClient.js
+var HttpApiClient_exports = {};
+__export(HttpApiClient_exports, {
+  UpgradedTypeId: () => UpgradedTypeId,
+  decodeResponse: () => decodeResponse,
+  endpoint: () => endpoint,
+  group: () => group,
+  isUpgraded: () => isUpgraded,
+  make: () => make35,
+  makeClient: () => makeClient,
+  makeWith: () => makeWith3,
+  urlBuilder: () => urlBuilder
+});
+var UpgradedTypeId = "~effect/http-api/HttpApiClient/Upgraded";
+var isUpgraded = (u) => hasProperty(u, UpgradedTypeId);
+var makeClient = (api, options4) => gen3(function* () {
+  const services = yield* context2();
+  const httpClient = options4.httpClient.pipe(options4?.baseUrl === void 0 ? identity : mapRequest(prependUrl(options4.baseUrl.toString())));
+  function executeMiddleware(group2, endpoint2, request3, middlewareKeys, index2) {
+    if (index2 === -1) {
+      return httpClient.execute(request3);
+    }
+    const middleware2 = services.mapUnsafe.get(middlewareKeys[index2]);
+    if (middleware2 === void 0) {
+      return executeMiddleware(group2, endpoint2, request3, middlewareKeys, index2 - 1);
+    }
+    return middleware2({
+      endpoint: endpoint2,
+      group: group2,
+      request: request3,
+      next(request4) {
+        return executeMiddleware(group2, endpoint2, request4, middlewareKeys, index2 - 1);
+      }
+    });
+  }
+  reflect(api, {
+    predicate: options4?.predicate,
+    onGroup(onGroupOptions) {
+      options4.onGroup?.(onGroupOptions);
+    },
+    onEndpoint(onEndpointOptions) {
+      const {
+        group: group2,
+        endpoint: endpoint2,
+        mergedAnnotations
+      } = onEndpointOptions;
+      const parseOptions = getSlotParseOptions(mergedAnnotations);
+      const makeUrl = compilePath(endpoint2.path, endpoint2.params);
+      const upgrade2 = getUpgradeSuccessSchema(endpoint2);
+      const decodeEndpointResponse = makeEndpointDecoder(onEndpointOptions);
+      const encodeParams = map13(endpoint2.params, (schema) => encodeUnknownEffect2(schema, parseOptions.params));
+      const payloadSchemas = [];
+      let streamPayload;
+      for (const schema of getPayloadSchemas(endpoint2)) {
+        if (isStreamUint8Array(schema) || isStreamNdjson(schema)) {
+          streamPayload = schema;
+        } else {
+          payloadSchemas.push(schema);
+        }
+      }
+      const streamPayloadEncoder = map13(streamPayload, (schema) => ({
+        contentType: schema.contentType,
+        encode: makeStreamPayloadEncoder(schema, parseOptions.payload)
+      }));
+      const encodePayload = isArrayNonEmpty2(payloadSchemas) ? encodeUnknownEffect2(hasBody(endpoint2.method) ? getEncodePayloadSchema(payloadSchemas, endpoint2.method) : Union2(payloadSchemas), parseOptions.payload) : void 0;
+      const encodeHeaders = map13(endpoint2.headers, (schema) => encodeUnknownEffect2(schema, parseOptions.headers));
+      const encodeQuery = map13(endpoint2.query, (schema) => encodeUnknownEffect2(schema, parseOptions.query));
+      const middlewareKeys = Array.from(onEndpointOptions.middleware, (tag2) => `${tag2.key}/Client`);
+      const endpointFn = fnUntraced2(function* (request3) {
+        let httpRequest = make31(endpoint2.method)(endpoint2.path);
+        if (request3 !== void 0) {
+          if (encodeParams !== void 0) {
+            const params2 = yield* encodeParams(request3.params);
+            httpRequest = setUrl(httpRequest, makeUrl(params2));
+          }
+          if (streamPayloadEncoder !== void 0 && isStream(request3.payload)) {
+            const context3 = yield* context2();
+            httpRequest = setBody(httpRequest, stream(provideContext4(streamPayloadEncoder.encode(request3.payload), context3), streamPayloadEncoder.contentType));
+          } else if (encodePayload !== void 0) {
+            if (hasBody(endpoint2.method)) {
+              if (request3.payload instanceof FormData) {
+                httpRequest = bodyFormData(httpRequest, request3.payload);
+              } else {
+                const body = yield* encodePayload(request3.payload);
+                httpRequest = setBody(httpRequest, body);
+              }
+            } else {
+              const urlParams2 = yield* encodePayload(request3.payload);
+              httpRequest = appendUrlParams(httpRequest, urlParams2);
+            }
+          } else if (streamPayloadEncoder !== void 0) {
+            return yield* new SchemaError(new InvalidValue({
+              message: "Expected a Stream payload"
+            }, request3.payload));
+          }
+          if (encodeHeaders !== void 0) {
+            const headers = yield* encodeHeaders(request3.headers);
+            httpRequest = setHeaders(httpRequest, headers);
+          }
+          if (encodeQuery !== void 0) {
+            const query4 = yield* encodeQuery(request3.query);
+            httpRequest = appendUrlParams(httpRequest, query4);
+          }
+        }
+        if (upgrade2 !== void 0) {
+          httpRequest = upgrade(httpRequest, upgrade2.protocol);
+        }
+        const response = yield* executeMiddleware(group2, endpoint2, httpRequest, middlewareKeys, middlewareKeys.length - 1);
+        if (request3?.responseMode === "response-only") {
+          return response;
+        }
+        const decoded = decodeEndpointResponse(response, request3?.sseOptions);
+        const value3 = yield* options4.transformResponse === void 0 ? decoded : options4.transformResponse(decoded);
+        return request3?.responseMode === "decoded-and-response" ? [value3, response] : value3;
+      });
+      options4.onEndpoint({
+        ...onEndpointOptions,
+        endpointFn
+      });
+    }
+  });
+});
+var make35 = (api, options4) => flatMap4(HttpClient, (httpClient) => makeWith3(api, {
+  ...options4,
+  httpClient: options4?.transformClient ? options4.transformClient(httpClient) : httpClient
+}));
+var makeWith3 = (api, options4) => {
+  const client = {};
+  return makeClient(api, {
+    ...options4,
+    onGroup({
+      group: group2
+    }) {
+      if (group2.topLevel) return;
+      assignProperty(client, group2.identifier, {});
+    },
+    onEndpoint({
+      endpoint: endpoint2,
+      endpointFn,
+      group: group2
+    }) {
+      assignProperty(group2.topLevel ? client : client[group2.identifier], endpoint2.identifier, endpointFn);
+    }
+  }).pipe(as2(client));
+};
+var group = (api, options4) => {
+  const client = {};
+  return makeClient(api, {
+    ...options4,
+    predicate: ({
+      group: group2
+    }) => group2.identifier === options4.group,
+    onEndpoint({
+      endpoint: endpoint2,
+      endpointFn
+    }) {
+      assignProperty(client, endpoint2.identifier, endpointFn);
+    }
+  }).pipe(map8(() => client));
+};
+var endpoint = (api, options4) => {
+  let client = void 0;
+  return makeClient(api, {
+    ...options4,
+    httpClient: options4.transformClient ? options4.transformClient(options4.httpClient) : options4.httpClient,
+    predicate: ({
+      endpoint: endpoint2,
+      group: group2
+    }) => group2.identifier === options4.group && endpoint2.identifier === options4.endpoint,
+    onEndpoint({
+      endpointFn
+    }) {
+      client = endpointFn;
+    }
+  }).pipe(map8(() => client));
+};
+var decodeResponse = (api, options4) => {
+  let decode9;
+  reflect(api, {
+    predicate: ({
+      endpoint: endpoint2,
+      group: group2
+    }) => group2.identifier === options4.group && endpoint2.identifier === options4.endpoint,
+    onGroup() {
+    },
+    onEndpoint(endpointOptions) {
+      decode9 = makeEndpointDecoder(endpointOptions);
+    }
+  });
+  return (response, decodeOptions) => decode9(response, decodeOptions?.sseOptions);
+};
+var urlBuilder = (api, options4) => {
+  const builder = {};
+  reflect(api, {
+    onGroup({
+      group: group2
+    }) {
+      if (group2.topLevel) return;
+      assignProperty(builder, group2.identifier, {});
+    },
+    onEndpoint({
+      group: group2,
+      endpoint: endpoint2,
+      mergedAnnotations
+    }) {
+      const parseOptions = getSlotParseOptions(mergedAnnotations);
+      const makeUrl = compilePath(endpoint2.path, endpoint2.params);
+      const encodeParams = endpoint2.params === void 0 ? void 0 : encodeSync2(endpoint2.params, parseOptions.params);
+      const encodeQuery = endpoint2.query === void 0 ? void 0 : encodeSync2(endpoint2.query, parseOptions.query);
+      const endpointBuilder = (request3) => {
+        const params2 = request3?.params;
+        const path2 = params2 === void 0 ? endpoint2.path : makeUrl(encodeParams === void 0 ? params2 : encodeParams(params2));
+        const queryInput = request3?.query === void 0 ? void 0 : encodeQuery === void 0 ? request3.query : encodeQuery(request3.query);
+        const urlParams2 = queryInput === void 0 ? empty9 : fromInput4(queryInput);
+        if (options4?.baseUrl === void 0) {
+          const query4 = toString(urlParams2);
+          return query4 === "" ? path2 : `${path2}?${query4}`;
+        }
+        const url = new URL(prependUrl(get6(path2), options4.baseUrl.toString()).url);
+        for (const [key5, value3] of urlParams2.params) {
+          if (value3 !== void 0) {
+            url.searchParams.append(key5, unwrap(value3));
+          }
+        }
+        return url.toString();
+      };
+      assignProperty(group2.topLevel ? builder : builder[group2.identifier], endpoint2.identifier, endpointBuilder);
+    }
+  });
+  return builder;
+};
+var compilePath = (path2, schema) => {
+  if (schema === void 0 || !path2.includes(":")) {
+    return (_) => path2;
+  }
+  const paramNames = getParamNames(schema);
+  return (params2) => replaceParams(path2, paramNames, (key5, optional3) => {
+    const value3 = params2[key5];
+    if (value3 === "." || value3 === "..") {
+      throw new Error(`Invalid path parameter: ${key5}`);
+    }
+    if (value3 !== void 0) return encodeURIComponent(value3);
+    if (optional3) return void 0;
+    throw new Error(`Missing path parameter: ${key5}`);
+  });
+};
+function schemasToResponse(schemas, options4, headersOptions) {
+  const hasWithHeaders = schemas.some((schema) => isWithHeaders(schema) || getWithHeadersAnnotation(schema.ast) !== void 0);
+  const codec = hasWithHeaders ? Union2(schemas.map((schema) => toCodecArrayBufferWithHeaders(schema, options4, headersOptions))) : toCodecArrayBuffer(schemas);
+  const decode9 = decodeUnknownEffect2(codec, options4);
+  return (response) => flatMap4(response.arrayBuffer, hasWithHeaders ? (body) => decode9({
+    body,
+    headers: response.headers
+  }) : decode9);
+}
+var ResponsePair = /* @__PURE__ */ Struct({
+  body: Unknown2,
+  headers: Unknown2
+});
+function toCodecArrayBufferWithHeaders(schema, options4, headersOptions) {
+  const annotation = getWithHeadersAnnotation(schema.ast);
+  const parts2 = annotation !== void 0 ? {
+    body: annotation.bodyCodec,
+    headers: annotation.headersCodec,
+    toValue: annotation.transformation.decode
+  } : isWithHeaders(schema) ? {
+    body: schema.schema,
+    headers: schema.headers,
+    toValue: withHeaders
+  } : {
+    body: schema,
+    headers: Unknown2,
+    toValue: (pair) => pair.body
+  };
+  const decodeBody = decodeUnknownEffect2(fromArrayBuffer(parts2.body).pipe(decodeTo2(parts2.body)), options4);
+  const decodeHeaders = decodeUnknownEffect2(parts2.headers, headersOptions);
+  return ResponsePair.pipe(decodeTo2(isWithHeaders(schema) ? schema : toType2(schema), transformEffect2({
+    decode: (pair) => all3({
+      body: decodeBody(pair.body),
+      headers: decodeHeaders(pair.headers)
+    }).pipe(map8(parts2.toValue), mapError3((error2) => error2.issue)),
+    encode: (input, options5) => fail6(new Forbidden({
+      message: "Decode only schema"
+    }, input, options5))
+  })));
+}
+var makeEndpointDecoder = (options4) => {
+  const {
+    endpoint: endpoint2,
+    errors,
+    successes,
+    mergedAnnotations
+  } = options4;
+  const parseOptions = getSlotParseOptions(mergedAnnotations);
+  const decodeMap = {
+    orElse: statusOrElse
+  };
+  const errorAlternatives = /* @__PURE__ */ new Map();
+  for (const [status3, schemas] of errors.entries()) {
+    const grouped = groupSchemasByContentType(schemas);
+    for (const [contentType2, schemas2] of grouped.entries()) {
+      addResponseAlternative(errorAlternatives, status3, contentType2, schemasToResponse(schemas2, parseOptions.error, parseOptions.headers));
+    }
+  }
+  for (const [status3, alternatives] of errorAlternatives.entries()) {
+    const decode9 = makeResponseDecoder(alternatives);
+    decodeMap[status3] = (response) => flatMap4(catchCause2(decode9(response), (cause) => failCause3(combine2(fail4(new HttpClientError({
+      reason: new StatusCodeError({
+        request: response.request,
+        response
+      })
+    })), cause))), fail6);
+  }
+  const successAlternatives = /* @__PURE__ */ new Map();
+  for (const [status3, schemas] of successes.entries()) {
+    const grouped = groupSchemasByContentType(schemas);
+    for (const [contentType2, schemas2] of grouped.entries()) {
+      addResponseAlternative(successAlternatives, status3, contentType2, schemasToResponse(schemas2, parseOptions.success, parseOptions.headers));
+    }
+  }
+  for (const streamSuccess of getStreamSuccessSchemas(endpoint2)) {
+    const streamSchema2 = isWithHeadersStreamSuccess(streamSuccess) ? streamSuccess.schema : streamSuccess;
+    const status3 = getStatusSuccessSchema(streamSuccess);
+    const decode9 = streamToResponse(streamSuccess, parseOptions.success, parseOptions.headers);
+    for (const contentType2 of streamSchema2.contentTypes) {
+      addResponseAlternative(successAlternatives, status3, contentType2, decode9);
+    }
+  }
+  for (const [status3, alternatives] of successAlternatives.entries()) {
+    decodeMap[status3] = makeResponseDecoder(alternatives);
+  }
+  const upgrade2 = getUpgradeSuccessSchema(endpoint2);
+  if (upgrade2 !== void 0) {
+    const decodeHeaders = upgrade2.headers === void 0 ? succeed6 : decodeUnknownEffect2(upgrade2.headers, parseOptions.headers);
+    decodeMap[101] = (response) => (
+      // the cleanup must be in place before an interruption can be observed
+      uninterruptibleMask2((restore) => flatMap4(response.upgrade, (socket) => restore(decodeHeaders(response.headers)).pipe(
+        map8((headers) => ({
+          [UpgradedTypeId]: UpgradedTypeId,
+          headers,
+          socket
+        })),
+        // nothing takes the connection on failure, so close it: releasing
+        // the reader's scope closes the connection
+        onError2(() => ignore2(scoped2(socket.reader)))
+      )))
+    );
+  }
+  return (response, sseOptions) => (decodeMap[response.status] ?? decodeMap.orElse)(response, sseOptions);
+};
+function addResponseAlternative(map14, status3, contentType2, decode9) {
+  const normalizedContentType = normalize2(contentType2);
+  const alternatives = map14.get(status3);
+  if (alternatives === void 0) {
+    map14.set(status3, [{
+      contentType: normalizedContentType,
+      decode: decode9
+    }]);
+  } else {
+    alternatives.push({
+      contentType: normalizedContentType,
+      decode: decode9
+    });
+  }
+}
+function makeResponseDecoder(alternatives) {
+  const first = alternatives[0];
+  if (first !== void 0 && alternatives.every((alternative) => alternative.decode === first.decode)) {
+    return first.decode;
+  }
+  return (response, sseOptions) => {
+    const contentType2 = normalize2(response.headers["content-type"] ?? "");
+    const alternative = alternatives.find((alternative2) => alternative2.contentType === contentType2);
+    return alternative === void 0 ? failUnsupportedContentType(response, contentType2, alternatives) : alternative.decode(response, sseOptions);
+  };
+}
+function groupSchemasByContentType(schemas) {
+  const grouped = /* @__PURE__ */ new Map();
+  for (const schema of schemas) {
+    const body = isWithHeaders(schema) ? schema.schema : schema;
+    const contentType2 = isNoContent(body.ast) ? "" : normalize2(getResponseEncodingSchema(schema).contentType);
+    const existing = grouped.get(contentType2);
+    if (existing === void 0) {
+      grouped.set(contentType2, [schema]);
+    } else {
+      existing.push(schema);
+    }
+  }
+  return grouped;
+}
+function failUnsupportedContentType(response, contentType2, alternatives) {
+  const expected = Array.from(new Set(alternatives.map((alternative) => alternative.contentType))).join(", ");
+  return fail6(new HttpClientError({
+    reason: new DecodeError({
+      request: response.request,
+      response,
+      description: `Unsupported response content-type for status ${response.status}: ${contentType2 || "<missing>"}. Expected one of: ${expected}`
+    })
+  }));
+}
+var reservedStreamFailureEvent3 = "effect/http-api/stream/failure";
+var isWithHeadersStreamSuccess = (schema) => isWithHeaders(schema);
+function getUpgradeSuccessSchema(endpoint2) {
+  for (const schema of endpoint2.success) {
+    if (isUpgrade(schema)) return schema;
+  }
+}
+function getStreamSuccessSchemas(endpoint2) {
+  const schemas = [];
+  for (const schema of endpoint2.success) {
+    const body = isWithHeaders(schema) ? schema.schema : schema;
+    if (isStreamSchema(body)) {
+      schemas.push(schema);
+    }
+  }
+  return schemas;
+}
+function streamToResponse(successSchema, options4, headersOptions) {
+  const isWithHeaders2 = isWithHeadersStreamSuccess(successSchema);
+  const streamSchema2 = isWithHeaders2 ? successSchema.schema : successSchema;
+  const decodeBody = makeStreamBodyDecoder(streamSchema2, options4);
+  const toStream = (response, sseOptions) => map8(context2(), (context3) => provideContext4(decodeBody(response, sseOptions), context3));
+  if (!isWithHeaders2) return toStream;
+  const decodeHeaders = decodeUnknownEffect2(successSchema.headers, headersOptions);
+  return (response, sseOptions) => flatMap4(decodeHeaders(response.headers), (headers) => map8(toStream(response, sseOptions), (body) => withHeaders({
+    body,
+    headers
+  })));
+}
+function makeStreamBodyDecoder(streamSchema2, options4) {
+  if (isStreamUint8Array(streamSchema2)) {
+    return (response) => response.stream;
+  }
+  if (isStreamNdjson(streamSchema2)) {
+    const decodeElement = decodeUnknownEffect2(toCodecJson2(streamSchema2.schema), options4);
+    const maxElementBytes = toNumberUnsafe(streamSchema2.maxElementBytes);
+    return (response) => response.stream.pipe(pipeThroughChannel(decode7({
+      ignoreEmptyLines: true,
+      maxLineBytes: maxElementBytes
+    })), mapError5((error2) => {
+      if (!isNdjsonError(error2)) return error2;
+      if (error2.reason !== "LineTooLarge") return ndjsonSchemaError(error2);
+      return new HttpClientError({
+        reason: new DecodeError({
+          request: response.request,
+          response,
+          description: `NDJSON line exceeds maxElementBytes of ${maxElementBytes} bytes`
+        })
+      });
+    }), mapEffect2((json2) => decodeElement(json2)));
+  }
+  const decoder4 = makeSseDecoder(streamSchema2, options4);
+  return (response, sseOptions) => decodeSseStream(response.stream, streamSchema2, decoder4(sseOptions));
+}
+var isNdjsonPackError = (error2) => isNdjsonError(error2) && error2.kind === "Pack";
+var ndjsonSchemaError = (error2) => new SchemaError(new InvalidValue({
+  message: error2.reason === "InvalidUtf8" ? "Expected valid UTF-8" : error2.unterminated ? "Expected a valid JSON line, got an unterminated final line" : "Expected a valid JSON line"
+}));
+function makeSseDecoder(declaration, parseOptions) {
+  const Event2 = Union2([Struct({
+    id: optional2(String6),
+    event: Literal2(reservedStreamFailureEvent3),
+    data: fromJsonString2(toCodecJson2(Cause(declaration.error, Defect())))
+  }), declaration.events]);
+  const defaultDecoder = decodeSchema(Event2, void 0, parseOptions);
+  return (options4) => options4 === void 0 ? defaultDecoder : decodeSchema(Event2, options4, parseOptions);
+}
+function decodeSseStream(stream2, declaration, decoder4) {
+  const events = transformPull2(stream2.pipe(decodeText2, pipeThroughChannel(decoder4)), (pull) => sync2(() => {
+    let pendingFailureCause = void 0;
+    return suspend2(() => {
+      if (pendingFailureCause !== void 0) {
+        return failCause3(pendingFailureCause);
+      }
+      return flatMap4(pull, (events2) => {
+        for (let i = 0; i < events2.length; i++) {
+          const event = events2[i];
+          if (event.event === reservedStreamFailureEvent3 && isCause2(event.data)) {
+            if (i === 0) {
+              return failCause3(event.data);
+            }
+            pendingFailureCause = event.data;
+            events2 = events2.slice(0, i);
+            break;
+          }
+        }
+        return succeed6(events2);
+      });
+    });
+  }));
+  if (declaration.sseMode === "data") {
+    return map12(events, (event) => event.data);
+  }
+  return events;
+}
+var ArrayBuffer2 = /* @__PURE__ */ instanceOf(globalThis.ArrayBuffer, {
+  expected: "ArrayBuffer"
+});
+var Uint8ArrayFromArrayBuffer = /* @__PURE__ */ ArrayBuffer2.pipe(/* @__PURE__ */ decodeTo2(Uint8Array2, /* @__PURE__ */ transform3({
+  decode(fromA) {
+    return new Uint8Array(fromA);
+  },
+  encode(arr) {
+    return arr.byteLength === arr.buffer.byteLength ? arr.buffer : arr.buffer.slice(arr.byteOffset, arr.byteOffset + arr.byteLength);
+  }
+})));
+var StringFromArrayBuffer = /* @__PURE__ */ ArrayBuffer2.pipe(/* @__PURE__ */ decodeTo2(String6, /* @__PURE__ */ transform3({
+  decode(fromA) {
+    return new TextDecoder().decode(fromA);
+  },
+  encode(toI) {
+    const arr = new TextEncoder().encode(toI);
+    return arr.byteLength === arr.buffer.byteLength ? arr.buffer : arr.buffer.slice(arr.byteOffset, arr.byteOffset + arr.byteLength);
+  }
+})));
+var UnknownFromArrayBuffer = /* @__PURE__ */ StringFromArrayBuffer.pipe(/* @__PURE__ */ decodeTo2(/* @__PURE__ */ Union2([
+  // Handle No Content
+  /* @__PURE__ */ Literal2("").pipe(/* @__PURE__ */ decodeTo2(Undefined2, /* @__PURE__ */ transform3({
+    decode: () => void 0,
+    encode: () => ""
+  }))),
+  UnknownFromJsonString
+])));
+function toCodecArrayBuffer(schemas) {
+  return Union2(schemas.map(onSchema));
+  function onSchema(schema) {
+    return fromArrayBuffer(schema).pipe(decodeTo2(schema));
+  }
+}
+function fromArrayBuffer(schema) {
+  const encoding = getResponseEncoding(schema.ast);
+  switch (encoding._tag) {
+    case "Json": {
+      const encodedIsNull = isNull(toEncoded(schema.ast));
+      return encodedIsNull ? UnknownFromArrayBuffer.pipe(decodeTo2(Unknown2, transform3({
+        decode: (a) => a === void 0 ? null : a,
+        encode: (a) => a === null ? void 0 : a
+      }))) : UnknownFromArrayBuffer;
+    }
+    case "FormUrlEncoded":
+      return StringFromArrayBuffer.pipe(decodeTo2(RecordFromUrlParams, transform3({
+        decode: (text2) => fromInput4(new URLSearchParams(text2)),
+        encode: toString
+      })));
+    case "Uint8Array":
+      return Uint8ArrayFromArrayBuffer;
+    case "Text":
+      return StringFromArrayBuffer;
+  }
+}
+var statusOrElse = (response) => fail6(new HttpClientError({
+  reason: new DecodeError({
+    request: response.request,
+    response,
+    description: "undeclared status code"
+  })
+}));
+var $HttpBody = /* @__PURE__ */ declare(isHttpBody);
+function makeStreamPayloadEncoder(schema, options4) {
+  if (isStreamUint8Array(schema)) {
+    return (stream2) => stream2;
+  }
+  const encodeElements = encodeUnknownEffect2(NonEmptyArray(toCodecJson2(schema.schema)), options4);
+  return (stream2) => stream2.pipe(mapArrayEffect((elements) => encodeElements(elements)), pipeThroughChannel(encode8()), catchIf4(isNdjsonPackError, die5));
+}
+function getEncodePayloadSchema(schemas, method) {
+  return Union2(schemas.map((s) => getEncodePayloadSchemaFromBody(s, method)));
+}
+var bodyFromPayloadCache = /* @__PURE__ */ new WeakMap();
+function getEncodePayloadSchemaFromBody(schema, method) {
+  const ast = schema.ast;
+  const cached3 = bodyFromPayloadCache.get(ast);
+  if (cached3 !== void 0) {
+    return cached3;
+  }
+  const encoding = getPayloadEncoding(ast, method);
+  const out = $HttpBody.pipe(decodeTo2(schema, transformEffect2({
+    decode(input, options4) {
+      return fail6(new Forbidden({
+        message: "Encode only schema"
+      }, input, options4));
+    },
+    encode(t, options4) {
+      switch (encoding._tag) {
+        case "Multipart":
+          return fail6(new Forbidden({
+            message: "Payload must be a FormData"
+          }, t, options4));
+        case "Json": {
+          try {
+            const body = JSON.stringify(t);
+            return succeed6(text(body, encoding.contentType));
+          } catch {
+            return fail6(new InvalidValue({
+              expected: "a JSON-serializable request body"
+            }, t, options4));
+          }
+        }
+        case "Text": {
+          if (typeof t !== "string") {
+            return fail6(new InvalidValue({
+              message: "Expected a string"
+            }, t, options4));
+          }
+          return succeed6(text(t, encoding.contentType));
+        }
+        case "FormUrlEncoded": {
+          if (!isObject(t)) {
+            return fail6(new InvalidValue({
+              message: "Expected a record"
+            }, t, options4));
+          }
+          return succeed6(urlParams(fromInput4(t), encoding.contentType));
+        }
+        case "Uint8Array": {
+          if (!(t instanceof Uint8Array)) {
+            return fail6(new InvalidValue({
+              message: "Expected a Uint8Array"
+            }, t, options4));
+          }
+          return succeed6(uint8Array(t, encoding.contentType));
+        }
+      }
+    }
+  })));
+  bodyFromPayloadCache.set(ast, out);
+  return out;
+}
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/HttpApiGroup.js
+var HttpApiGroup_exports = {};
+__export(HttpApiGroup_exports, {
+  isHttpApiGroup: () => isHttpApiGroup,
+  make: () => make36
+});
+var TypeId55 = "~effect/http-api/HttpApiGroup";
+var isHttpApiGroup = (u) => hasProperty(u, TypeId55);
+var Proto15 = {
+  [TypeId55]: TypeId55,
+  add(...toAdd) {
+    const endpoints = {
+      ...this.endpoints
+    };
+    for (const endpoint2 of toAdd) {
+      assignProperty(endpoints, endpoint2.identifier, endpoint2);
+    }
+    return makeProto4({
+      ...optionsFromGroup(this),
+      endpoints
+    });
+  },
+  prefix(prefix) {
+    return makeProto4({
+      ...optionsFromGroup(this),
+      endpoints: map3(this.endpoints, (endpoint2) => endpoint2.prefix(prefix))
+    });
+  },
+  middleware(middleware2) {
+    return makeProto4({
+      ...optionsFromGroup(this),
+      endpoints: map3(this.endpoints, (endpoint2) => endpoint2.middleware(middleware2))
+    });
+  },
+  annotateMerge(annotations2) {
+    return makeProto4({
+      ...optionsFromGroup(this),
+      annotations: merge(this.annotations, annotations2)
+    });
+  },
+  annotate(annotation, value3) {
+    return makeProto4({
+      ...optionsFromGroup(this),
+      annotations: add(this.annotations, annotation, value3)
+    });
+  },
+  annotateEndpointsMerge(annotations2) {
+    return makeProto4({
+      ...optionsFromGroup(this),
+      endpoints: map3(this.endpoints, (endpoint2) => endpoint2.annotateMerge(annotations2))
+    });
+  },
+  annotateEndpoints(annotation, value3) {
+    return makeProto4({
+      ...optionsFromGroup(this),
+      endpoints: map3(this.endpoints, (endpoint2) => endpoint2.annotate(annotation, value3))
+    });
+  },
+  pipe() {
+    return pipeArguments(this, arguments);
+  }
+};
+var optionsFromGroup = (group2) => ({
+  identifier: group2.identifier,
+  topLevel: group2.topLevel,
+  endpoints: group2.endpoints,
+  annotations: group2.annotations
+});
+var makeProto4 = (options4) => {
+  function HttpApiGroup() {
+  }
+  Object.setPrototypeOf(HttpApiGroup, Proto15);
+  HttpApiGroup.key = `effect/http-api/HttpApiGroup/${options4.identifier}`;
+  return Object.assign(HttpApiGroup, options4);
+};
+var make36 = (identifier2, options4) => makeProto4({
+  identifier: identifier2,
+  topLevel: options4?.topLevel ?? false,
+  endpoints: {},
+  annotations: empty()
+});
+
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/HttpApiSecurity.js
+var HttpApiSecurity_exports = {};
+__export(HttpApiSecurity_exports, {
+  annotate: () => annotate3,
+  annotateMerge: () => annotateMerge,
+  apiKey: () => apiKey,
+  basic: () => basic,
+  bearer: () => bearer,
+  http: () => http
+});
+var TypeId56 = "~effect/http-api/HttpApiSecurity";
+var Proto16 = {
+  [TypeId56]: TypeId56,
+  pipe() {
+    return pipeArguments(this, arguments);
+  }
+};
+var http = (options4) => Object.assign(Object.create(Proto16), {
+  _tag: "Http",
+  scheme: options4.scheme,
+  schemeLength: options4.scheme.length,
+  annotations: empty()
+});
+var bearer = /* @__PURE__ */ http({
+  scheme: "Bearer"
+});
+var apiKey = (options4) => Object.assign(Object.create(Proto16), {
+  _tag: "ApiKey",
+  key: options4.key,
+  in: options4.in ?? "header",
+  annotations: empty()
+});
+var basic = /* @__PURE__ */ Object.assign(/* @__PURE__ */ Object.create(Proto16), {
+  _tag: "Basic",
+  annotations: /* @__PURE__ */ empty()
+});
+var annotateMerge = /* @__PURE__ */ dual(2, (self, annotations2) => Object.assign(Object.create(Proto16), {
+  ...self,
+  annotations: merge(self.annotations, annotations2)
+}));
+var annotate3 = /* @__PURE__ */ dual(3, (self, service3, value3) => Object.assign(Object.create(Proto16), {
+  ...self,
+  annotations: add(self.annotations, service3, value3)
+}));
+
+// ../../packages/api/src/ApiError.ts
+var ApiError_exports = {};
+__export(ApiError_exports, {
+  Availability: () => Availability,
+  BadGateway: () => BadGateway,
+  BadRequest: () => BadRequest2,
+  Conflict: () => Conflict2,
+  Forbidden: () => Forbidden3,
+  NotFound: () => NotFound2,
+  NotReady: () => NotReady,
+  PayloadTooLarge: () => PayloadTooLarge,
+  ReadinessCheck: () => ReadinessCheck,
+  ServiceUnavailable: () => ServiceUnavailable2,
+  StorageUnavailable: () => StorageUnavailable,
+  TooManyRequests: () => TooManyRequests,
+  Unauthorized: () => Unauthorized2,
+  Unavailable: () => Unavailable,
+  UnprocessableContent: () => UnprocessableContent,
+  invalidField: () => invalidField,
+  notFound: () => notFound2,
+  status: () => status2,
+  storageRetryAfterSeconds: () => storageRetryAfterSeconds
+});
+var fields = { error: Schema_exports.String, message: Schema_exports.String };
+var status2 = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  Conflict: 409,
+  PayloadTooLarge: 413,
+  UnprocessableContent: 422,
+  TooManyRequests: 429,
+  BadGateway: 502,
+  Unavailable: 503,
+  StorageUnavailable: 503,
+  NotReady: 503
+};
+var BadRequest2 = class extends Schema_exports.Error("BadRequest")(fields, { httpApiStatus: status2.BadRequest }) {
+  _tag = "BadRequest";
+};
+var Unauthorized2 = class extends Schema_exports.Error("Unauthorized")(fields, { httpApiStatus: status2.Unauthorized }) {
+  _tag = "Unauthorized";
+};
+var Forbidden3 = class extends Schema_exports.Error("Forbidden")(fields, { httpApiStatus: status2.Forbidden }) {
+  _tag = "Forbidden";
+};
+var NotFound2 = class extends Schema_exports.Error("NotFound")(fields, { httpApiStatus: status2.NotFound }) {
+  _tag = "NotFound";
+};
+var Conflict2 = class extends Schema_exports.Error("Conflict")(fields, { httpApiStatus: status2.Conflict }) {
+  _tag = "Conflict";
+};
+var PayloadTooLarge = class extends Schema_exports.Error("PayloadTooLarge")(fields, { httpApiStatus: status2.PayloadTooLarge }) {
+  _tag = "PayloadTooLarge";
+};
+var UnprocessableContent = class extends Schema_exports.Error("UnprocessableContent")(fields, {
+  httpApiStatus: status2.UnprocessableContent
+}) {
+  _tag = "UnprocessableContent";
+};
+var TooManyRequests = class extends Schema_exports.Error("TooManyRequests")(fields, { httpApiStatus: status2.TooManyRequests }) {
+  _tag = "TooManyRequests";
+};
+var BadGateway = class extends Schema_exports.Error("BadGateway")(fields, { httpApiStatus: status2.BadGateway }) {
+  _tag = "BadGateway";
+};
+var Unavailable = class extends Schema_exports.Error("Unavailable")(fields, { httpApiStatus: status2.Unavailable }) {
+  _tag = "Unavailable";
+};
+var storageRetryAfterSeconds = 5;
+var StorageUnavailable = class extends Schema_exports.Error("StorageUnavailable")({
+  message: Schema_exports.String
+}) {
+  _tag = "StorageUnavailable";
+  error = "unavailable";
+};
+var ServiceUnavailableBody = Schema_exports.Struct(fields).annotate({
+  // The name the 503 body had before `StorageUnavailable` joined it: the OpenAPI document keeps it.
+  identifier: "UnavailableEncoded",
+  description: "Unavailable",
+  httpApiStatus: status2.Unavailable
+});
+var ServiceUnavailable2 = Schema_exports.Union([StorageUnavailable, Unavailable]).pipe(
+  HttpApiSchema_exports.encodeToWithHeaders({
+    body: ServiceUnavailableBody,
+    headers: { "retry-after": Schema_exports.optional(Schema_exports.String) }
+  }, {
+    decode: ({ body }) => body.error === "unavailable" ? new StorageUnavailable({ message: body.message }) : new Unavailable(body),
+    encode: (error2) => error2._tag === "StorageUnavailable" ? { body: { error: error2.error, message: error2.message }, headers: { "retry-after": String(storageRetryAfterSeconds) } } : { body: { error: error2.error, message: error2.message }, headers: {} }
+  })
+);
+var Availability = class extends HttpApiMiddleware_exports.Service()("@canaryroll/api/Availability", {
+  error: ServiceUnavailable2
+}) {
+};
+var ReadinessCheck = Schema_exports.Struct({
+  name: Schema_exports.Literals(["database", "migrations", "secrets"]),
+  ok: Schema_exports.Boolean,
+  message: Schema_exports.String
+});
+var NotReady = class extends Schema_exports.Error("NotReady")({ ...fields, checks: Schema_exports.Array(ReadinessCheck) }, {
+  httpApiStatus: status2.NotReady
+}) {
+  _tag = "NotReady";
+};
+var notFound2 = (what, id2) => new NotFound2({ error: "not_found", message: `${what} ${JSON.stringify(id2)} was not found in this team` });
+var invalidField = (field, message) => new BadRequest2({ error: "invalid_request", message: `${field}: ${message}` });
+
+// ../../packages/api/src/Access.ts
+var roles = ["read_only", "deploy", "admin"];
+var Role = Schema_exports.Literals(roles);
+var RequiredRole = class extends Context_exports.Service()("@canaryroll/api/RequiredRole") {
+};
+var sessionCookie = "canaryroll_session";
+var CurrentCaller = class extends Context_exports.Service()("@canaryroll/api/CurrentCaller") {
+};
+var CurrentTeam = class extends Context_exports.Service()("@canaryroll/api/CurrentTeam") {
+};
+var Authentication = class extends HttpApiMiddleware_exports.Service()(
+  "@canaryroll/api/Authentication",
+  {
+    security: {
+      bearer: HttpApiSecurity_exports.bearer,
+      session: HttpApiSecurity_exports.apiKey({ key: sessionCookie, in: "cookie" })
+    },
+    error: Unauthorized2
+  }
+) {
+};
+var TeamAccess = class extends HttpApiMiddleware_exports.Service()("@canaryroll/api/TeamAccess", { error: [Forbidden3, NotFound2] }) {
+};
+
+// ../../packages/api/src/Api.ts
+var Api_exports = {};
+__export(Api_exports, {
+  Api: () => Api,
+  AuditGroup: () => AuditGroup,
+  AuthGroup: () => AuthGroup,
+  ClientApi: () => ClientApi,
+  DeploymentsGroup: () => DeploymentsGroup,
+  HealthGroup: () => HealthGroup,
+  MeGroup: () => MeGroup,
+  NotificationsGroup: () => NotificationsGroup,
+  PlansGroup: () => PlansGroup,
+  TeamsGroup: () => TeamsGroup,
+  WorkersGroup: () => WorkersGroup,
+  fromStepRequired: () => fromStepRequired
+});
+
+// ../../packages/core/src/Plan.ts
+var Plan_exports = {};
+__export(Plan_exports, {
+  HealthPolicy: () => HealthPolicy,
+  OnFailure: () => OnFailure,
+  OnInconclusive: () => OnInconclusive,
+  Percentage: () => Percentage,
+  Plan: () => Plan,
+  PlanInvalid: () => PlanInvalid,
+  Step: () => Step,
+  Steps: () => Steps,
+  Stored: () => Stored,
+  decode: () => decode8,
+  make: () => make37,
+  maxSteps: () => maxSteps,
+  maxWaitSeconds: () => maxWaitSeconds,
+  minPercentage: () => minPercentage,
+  thresholdDecimals: () => thresholdDecimals,
+  totalWaitSeconds: () => totalWaitSeconds
+});
+
+// ../../packages/core/src/ValidationError.ts
+var FieldIssue = Schema_exports.Struct({
+  field: Schema_exports.String,
+  message: Schema_exports.String
+});
+var formatter = SchemaIssue_exports.makeFormatterStandardSchemaV1();
+var fieldPath = (path2) => path2.reduce((acc, segment) => {
+  const key5 = typeof segment === "object" ? segment.key : segment;
+  if (typeof key5 === "number") return `${acc}[${key5}]`;
+  const name = String(key5);
+  return /^\d+$/.test(name) ? `${acc}[${name}]` : acc === "" ? name : `${acc}.${name}`;
+}, "");
+var fieldIssues = (error2) => formatter(error2.issue).issues.map((issue) => ({
+  field: fieldPath(issue.path ?? []) || "(root)",
+  message: issue.message
+}));
+var describe = (subject, issues) => `Invalid ${subject}: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join("; ")}`;
+
+// ../../packages/core/src/Plan.ts
+var maxWaitSeconds = 7 * 24 * 60 * 60;
+var maxSteps = 20;
+var hasAtMostDecimals = (n, decimals) => {
+  const scale = 10 ** decimals;
+  return Math.round(n * scale) / scale === n;
+};
+var minPercentage = 0.01;
+var Percentage = Schema_exports.Finite.check(
+  Schema_exports.makeFilter(
+    (n) => n === 0 || n >= minPercentage && n <= 100 ? void 0 : `must be 0 or between ${minPercentage} and 100, got ${n}`
+  ),
+  Schema_exports.makeFilter((n) => hasAtMostDecimals(n, 2) ? void 0 : `must have at most two decimals, got ${n}`)
+);
+var StoredPercentage = Schema_exports.Finite.check(
+  Schema_exports.makeFilter((n) => n >= 0 && n <= 100 ? void 0 : `must be between 0 and 100, got ${n}`)
+);
+var WaitSeconds = Schema_exports.Int.check(
+  Schema_exports.makeFilter(
+    (n) => n >= 0 && n <= maxWaitSeconds ? void 0 : `must be between 0 and ${maxWaitSeconds} seconds (7 days), got ${n}`
+  )
+);
+var Step = Schema_exports.Struct({ percentage: Percentage, waitSeconds: WaitSeconds });
+var StoredStep = Schema_exports.Struct({ percentage: StoredPercentage, waitSeconds: WaitSeconds });
+var stepsOf = (step) => Schema_exports.Array(step).check(
+  Schema_exports.makeFilter((steps) => steps.length >= 1 && steps.length <= maxSteps ? void 0 : `must have between 1 and ${maxSteps} steps, got ${steps.length}`, void 0, true),
+  Schema_exports.makeFilter((steps) => {
+    const issues = [];
+    steps.forEach((step2, i) => {
+      const previous = steps[i - 1];
+      if (previous !== void 0 && step2.percentage <= previous.percentage) {
+        issues.push({
+          path: [i, "percentage"],
+          issue: `must be greater than the previous step's ${previous.percentage} (percentages strictly increase)`
+        });
+      }
+    });
+    const last = steps[steps.length - 1];
+    if (last !== void 0 && last.percentage !== 100) {
+      issues.push({ path: [steps.length - 1, "percentage"], issue: `the last step must be 100, got ${last.percentage}` });
+    }
+    return issues;
+  })
+);
+var Steps = stepsOf(Step);
+var OnFailure = Schema_exports.Literals(["rollback", "pause"]);
+var OnInconclusive = Schema_exports.Literals(["hold", "fail"]);
+var thresholdDecimals = 4;
+var ratio = Schema_exports.Finite.check(
+  Schema_exports.makeFilter((n) => n >= 0 && n <= 1 ? void 0 : `must be a fraction between 0 and 1, got ${n}`),
+  Schema_exports.makeFilter(
+    (n) => hasAtMostDecimals(n, thresholdDecimals) ? void 0 : `must have at most ${thresholdDecimals} decimals (0.0001 = 0.01%), got ${n}`
+  )
+);
+var storedRatio = Schema_exports.Finite.check(
+  Schema_exports.makeFilter((n) => n >= 0 && n <= 1 ? void 0 : `must be a fraction between 0 and 1, got ${n}`)
+);
+var intBetween = (minimum, maximum) => Schema_exports.Int.check(
+  Schema_exports.makeFilter(
+    (n) => n >= minimum && n <= maximum ? void 0 : `must be between ${minimum} and ${maximum}, got ${n}`
+  )
+);
+var healthPolicyOf = (fraction) => Schema_exports.Struct({
+  intervalSeconds: intBetween(10, 3600).pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed(60))),
+  failuresBeforeAction: intBetween(1, 20).pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed(3))),
+  maxErrorRate: fraction.pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed(0.01))),
+  maxErrorRateIncrease: Schema_exports.optionalKey(fraction),
+  minRequests: intBetween(0, 1e9).pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed(100))),
+  onInconclusive: OnInconclusive.pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed("hold"))),
+  analyticsDelaySeconds: intBetween(0, 3600).pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed(60))),
+  onFailure: OnFailure.pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed("rollback")))
+});
+var HealthPolicy = healthPolicyOf(ratio);
+var Plan = Schema_exports.Struct({
+  steps: Steps,
+  health: HealthPolicy.pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed({})))
+});
+var Stored = Schema_exports.Struct({
+  steps: stepsOf(StoredStep),
+  health: healthPolicyOf(storedRatio).pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed({})))
+});
+var PlanInvalid = class extends Schema_exports.TaggedError()("PlanInvalid", {
+  message: Schema_exports.String,
+  issues: Schema_exports.Array(FieldIssue)
+}) {
+};
+var decode8 = (input) => Schema_exports.decodeUnknownResult(Plan)(input, { errors: "all" }).pipe(
+  Result_exports.mapError((error2) => {
+    const issues = fieldIssues(error2);
+    return new PlanInvalid({ message: describe("plan", issues), issues });
+  })
+);
+var make37 = (input) => {
+  const result3 = decode8(input);
+  if (Result_exports.isFailure(result3)) throw result3.failure;
+  return result3.success;
+};
+var totalWaitSeconds = (plan) => plan.steps.reduce((sum3, step) => sum3 + step.waitSeconds, 0);
+
+// ../../packages/notifier/src/NotificationEvent.ts
+var names = [
+  "release.created",
+  "release.started",
+  "release.step_advanced",
+  "release.paused",
+  "release.resumed",
+  "release.health_check_failed",
+  "release.rolled_back",
+  "release.completed",
+  "release.failed",
+  "release.cancelled",
+  "release.drift_detected",
+  "release.stalled"
+];
+var EventName = Schema_exports.Literals(names);
+
+// ../../packages/notifier/src/ChannelConfig.ts
+var Kind = Schema_exports.Literals(["slack", "discord", "google_chat", "email", "webhook"]);
+var EmailSecurity = Schema_exports.Literals(["tls", "starttls", "none"]);
+var maxRecipients = 50;
+var check2 = (test, message) => Schema_exports.makeFilter((value3) => test(value3) ? void 0 : message(value3));
+var Name = Schema_exports.String.check(
+  check2((s) => s.trim().length >= 1 && s.length <= 100, (s) => `must be 1 to 100 characters, got ${s.length}`)
+);
+var isHttpUrl = (text2) => {
+  if (text2.length > 2048) return false;
+  try {
+    const url = new URL(text2);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+};
+var Url = Schema_exports.String.check(check2(isHttpUrl, () => "must be an http(s) URL of at most 2048 characters"));
+var Events = Schema_exports.Array(EventName).check(
+  check2((events) => events.length >= 1, () => "must name at least one event"),
+  check2((events) => new Set(events).size === events.length, () => "must not repeat an event")
+);
+var EmailAddress = Schema_exports.String.check(
+  check2((s) => s.length <= 254 && /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/.test(s), () => "must be an email address")
+);
+var Host2 = Schema_exports.String.check(
+  check2((s) => s.length >= 1 && s.length <= 253 && /^[A-Za-z0-9.:[\]-]+$/.test(s), () => "must be a host name or address")
+);
+var Port2 = Schema_exports.Int.check(check2((n) => n >= 1 && n <= 65535, (n) => `must be between 1 and 65535, got ${n}`));
+var SigningSecret = Schema_exports.String.check(
+  check2((s) => s.length >= 16 && s.length <= 256, () => "must be 16 to 256 characters")
+);
+var SlackConfig = Schema_exports.Struct({ kind: Schema_exports.Literal("slack"), url: Url });
+var DiscordConfig = Schema_exports.Struct({ kind: Schema_exports.Literal("discord"), url: Url });
+var GoogleChatConfig = Schema_exports.Struct({ kind: Schema_exports.Literal("google_chat"), url: Url });
+var WebhookConfig = Schema_exports.Struct({
+  kind: Schema_exports.Literal("webhook"),
+  url: Url,
+  /** Absent: a new channel gets a generated one; an update keeps the current one. */
+  secret: Schema_exports.optionalKey(SigningSecret)
+});
+var EmailConfig = Schema_exports.Struct({
+  kind: Schema_exports.Literal("email"),
+  host: Host2,
+  port: Port2,
+  security: EmailSecurity,
+  from: EmailAddress,
+  to: Schema_exports.Array(EmailAddress).check(
+    check2((to) => to.length >= 1 && to.length <= maxRecipients, () => `must list 1 to ${maxRecipients} recipients`)
+  ),
+  username: Schema_exports.optionalKey(Schema_exports.NullOr(Schema_exports.String.check(check2((s) => s.length <= 256, () => "too long")))),
+  /** Absent on an update: the current password is kept; `null`: none. */
+  password: Schema_exports.optionalKey(Schema_exports.NullOr(Schema_exports.String.check(check2((s) => s.length <= 1024, () => "too long"))))
+});
+var ChannelConfig = Schema_exports.Union([SlackConfig, DiscordConfig, GoogleChatConfig, WebhookConfig, EmailConfig]).pipe(
+  Schema_exports.toTaggedUnion("kind")
+);
+var ChannelInput = Schema_exports.Struct({
+  name: Name,
+  events: Events,
+  enabled: Schema_exports.optionalKey(Schema_exports.Boolean),
+  config: ChannelConfig
+});
+var ChannelPatch = Schema_exports.Struct({
+  name: Schema_exports.optionalKey(Name),
+  events: Schema_exports.optionalKey(Events),
+  enabled: Schema_exports.optionalKey(Schema_exports.Boolean),
+  config: Schema_exports.optionalKey(ChannelConfig),
+  /** A new generated signing secret for a `webhook` channel, returned once. */
+  rotateSigningSecret: Schema_exports.optionalKey(Schema_exports.Boolean)
+});
+
+// ../../packages/api/src/Idempotency.ts
+var Idempotency = class extends HttpApiMiddleware_exports.Service()(
+  "@canaryroll/api/Idempotency",
+  { error: [BadRequest2, Conflict2, UnprocessableContent, ServiceUnavailable2] }
+) {
+};
+
+// ../../packages/api/src/Schemas.ts
+var Schemas_exports = {};
+__export(Schemas_exports, {
+  AccountId: () => AccountId,
+  AuditActor: () => AuditActor,
+  AuditEntry: () => AuditEntry,
+  CloudflareAccount: () => CloudflareAccount,
+  DeliveryStatus: () => DeliveryStatus,
+  Deployment: () => Deployment,
+  DeploymentEvent: () => DeploymentEvent,
+  Email: () => Email,
+  HttpUrl: () => HttpUrl,
+  Invitation: () => Invitation,
+  IssuedInvitation: () => IssuedInvitation,
+  IssuedTeamToken: () => IssuedTeamToken,
+  IssuedUserToken: () => IssuedUserToken,
+  LiveDeployment: () => LiveDeployment,
+  Member: () => Member,
+  Name: () => Name2,
+  NotificationChannel: () => NotificationChannel,
+  NotificationChannelConfig: () => NotificationChannelConfig,
+  NotificationDelivery: () => NotificationDelivery,
+  PlanStep: () => PlanStep,
+  PlanView: () => PlanView,
+  Preflight: () => Preflight,
+  PreflightCheck: () => PreflightCheck,
+  PublicDeployment: () => PublicDeployment,
+  SavedNotificationChannel: () => SavedNotificationChannel,
+  ScriptName: () => ScriptName,
+  Session: () => Session,
+  Slug: () => Slug,
+  Status: () => Status,
+  Team: () => Team,
+  TeamToken: () => TeamToken,
+  Text: () => Text,
+  User: () => User,
+  UserToken: () => UserToken,
+  Worker: () => Worker,
+  WorkerVersion: () => WorkerVersion,
+  isHttpUrl: () => isHttpUrl2,
+  isTerminal: () => isTerminal,
+  nulMessage: () => nulMessage,
+  terminalStatuses: () => terminalStatuses
+});
+var nulMessage = "must not contain the NUL character (\\u0000)";
+var hasNul = (value3) => value3.includes("\0");
+var Text = (max7) => Schema_exports.String.check(
+  Schema_exports.makeFilter(
+    (value3) => hasNul(value3) ? nulMessage : value3.length > max7 ? `must be at most ${max7} characters` : void 0
+  )
+);
+var trimmed = (field, max7) => Schema_exports.String.check(
+  Schema_exports.makeFilter(
+    (value3) => value3.trim() === "" ? `${field} must not be empty` : value3.length > max7 ? `${field} must be at most ${max7} characters` : hasNul(value3) ? nulMessage : void 0
+  )
+);
+var Name2 = trimmed("name", 100);
+var Slug = Schema_exports.String.check(
+  Schema_exports.makeFilter(
+    (value3) => /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/.test(value3) ? void 0 : `must be 1 to 50 lowercase letters, digits or dashes, starting and ending with a letter or digit; got ${JSON.stringify(value3.slice(0, 60))}`
+  )
+);
+var Email = Schema_exports.String.check(
+  Schema_exports.makeFilter(
+    (value3) => value3.length <= 254 && /^[^\s@\u0000]+@[^\s@\u0000]+\.[^\s@\u0000]+$/.test(value3) ? void 0 : `must be an email address, got ${JSON.stringify(value3.slice(0, 60))}`
+  )
+);
+var isHttpUrl2 = (value3) => {
+  if (hasNul(value3)) return false;
+  try {
+    const url = new URL(value3);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+};
+var HttpUrl = (max7) => Schema_exports.String.check(
+  Schema_exports.makeFilter(
+    (value3) => value3.length > max7 ? `must be at most ${max7} characters` : isHttpUrl2(value3) ? void 0 : `must be an absolute https: or http: URL, got ${JSON.stringify(value3.slice(0, 60))}`
+  )
+);
+var IsoTime = Schema_exports.String;
+var NullableIsoTime = Schema_exports.NullOr(Schema_exports.String);
+var User = Schema_exports.Struct({
+  id: Schema_exports.String,
+  email: Schema_exports.String,
+  name: Schema_exports.String,
+  createdAt: IsoTime
+});
+var Team = Schema_exports.Struct({
+  id: Schema_exports.String,
+  slug: Schema_exports.String,
+  name: Schema_exports.String,
+  createdAt: IsoTime,
+  /** The caller's role in it. */
+  role: Role
+});
+var Member = Schema_exports.Struct({
+  userId: Schema_exports.String,
+  email: Schema_exports.String,
+  name: Schema_exports.String,
+  role: Role,
+  joinedAt: IsoTime
+});
+var Session = Schema_exports.Struct({
+  id: Schema_exports.String,
+  createdAt: IsoTime,
+  lastSeenAt: IsoTime,
+  expiresAt: IsoTime,
+  /** The browser that started it, as it said (`User-Agent`), if it did. */
+  userAgent: Schema_exports.NullOr(Schema_exports.String),
+  /** Whether this is the session the request came with. */
+  current: Schema_exports.Boolean
+});
+var Invitation = Schema_exports.Struct({
+  id: Schema_exports.String,
+  email: Schema_exports.String,
+  role: Role,
+  invitedBy: Schema_exports.String,
+  createdAt: IsoTime,
+  expiresAt: IsoTime,
+  status: Schema_exports.Literals(["pending", "accepted", "revoked", "expired"])
+});
+var IssuedInvitation = Schema_exports.Struct({
+  ...Invitation.fields,
+  token: Schema_exports.String,
+  acceptUrl: Schema_exports.String
+});
+var TeamToken = Schema_exports.Struct({
+  id: Schema_exports.String,
+  name: Schema_exports.String,
+  role: Role,
+  /** `crt_abcd…wxyz`: enough to recognise it, never enough to use it. */
+  display: Schema_exports.String,
+  createdBy: Schema_exports.String,
+  createdAt: IsoTime,
+  lastUsedAt: NullableIsoTime,
+  revokedAt: NullableIsoTime
+});
+var IssuedTeamToken = Schema_exports.Struct({ ...TeamToken.fields, token: Schema_exports.String });
+var UserToken = Schema_exports.Struct({
+  id: Schema_exports.String,
+  name: Schema_exports.String,
+  display: Schema_exports.String,
+  createdAt: IsoTime,
+  lastUsedAt: NullableIsoTime,
+  revokedAt: NullableIsoTime
+});
+var IssuedUserToken = Schema_exports.Struct({ ...UserToken.fields, token: Schema_exports.String });
+var CloudflareAccount = Schema_exports.Struct({
+  accountId: Schema_exports.String,
+  /** `abcd…wxyz` of the API token. */
+  tokenDisplay: Schema_exports.String,
+  verifiedAt: IsoTime,
+  updatedAt: IsoTime
+});
+var AccountId = Schema_exports.String.check(
+  Schema_exports.makeFilter(
+    (value3) => /^[0-9a-f]{32}$/.test(value3) ? void 0 : `must be a Cloudflare account id (32 hexadecimal characters), got ${JSON.stringify(value3.slice(0, 60))}`
+  )
+);
+var ScriptName = Schema_exports.String.check(
+  Schema_exports.makeFilter(
+    (value3) => /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/.test(value3) ? void 0 : `must be a Worker script name (1 to 63 lowercase letters, digits, dashes or underscores), got ${JSON.stringify(value3.slice(0, 70))}`
+  )
+);
+var PlanStep = Schema_exports.Struct({ percentage: Schema_exports.Number, waitSeconds: Schema_exports.Number });
+var PlanView = Schema_exports.Struct({
+  id: Schema_exports.String,
+  slug: Schema_exports.String,
+  name: Schema_exports.String,
+  steps: Schema_exports.Array(PlanStep),
+  health: Plan_exports.HealthPolicy,
+  createdAt: IsoTime,
+  updatedAt: IsoTime
+});
+var Worker = Schema_exports.Struct({
+  /** The Worker tag: what clients (and the GitHub Action) call `workerId`. */
+  id: Schema_exports.String,
+  accountId: Schema_exports.String,
+  scriptName: Schema_exports.String,
+  defaultPlanId: Schema_exports.String,
+  /** Replaces the plan's health policy for this Worker's releases, when set. */
+  healthPolicy: Schema_exports.NullOr(Plan_exports.HealthPolicy),
+  createdAt: IsoTime
+});
+var WorkerVersion = Schema_exports.Struct({
+  id: Schema_exports.String,
+  number: Schema_exports.Number,
+  createdOn: Schema_exports.NullOr(Schema_exports.String),
+  source: Schema_exports.NullOr(Schema_exports.String),
+  message: Schema_exports.NullOr(Schema_exports.String),
+  tag: Schema_exports.NullOr(Schema_exports.String)
+});
+var LiveDeployment = Schema_exports.Struct({
+  deploymentId: Schema_exports.String,
+  versions: Schema_exports.Array(Schema_exports.Struct({ versionId: Schema_exports.String, percentage: Schema_exports.Number }))
+});
+var Status = Schema_exports.Literals(["pending", "in_progress", "paused", "completed", "rolled_back", "failed", "cancelled"]);
+var Deployment = Schema_exports.Struct({
+  id: Schema_exports.String,
+  workerId: Schema_exports.String,
+  teamId: Schema_exports.String,
+  planId: Schema_exports.NullOr(Schema_exports.String),
+  cfVersionId: Schema_exports.String,
+  cfPreviousVersionId: Schema_exports.NullOr(Schema_exports.String),
+  status: Status,
+  currentStep: Schema_exports.Number,
+  currentPercentage: Schema_exports.Number,
+  autoAdvance: Schema_exports.Boolean,
+  name: Schema_exports.NullOr(Schema_exports.String),
+  ticketUrl: Schema_exports.NullOr(Schema_exports.String),
+  stepsSnapshot: Schema_exports.Array(PlanStep),
+  statusReason: Schema_exports.NullOr(Schema_exports.String),
+  rollbackReason: Schema_exports.NullOr(Schema_exports.String),
+  startedAt: NullableIsoTime,
+  completedAt: NullableIsoTime,
+  createdAt: IsoTime,
+  updatedAt: IsoTime
+});
+var PublicDeployment = Schema_exports.Struct({
+  ...Deployment.fields,
+  currentPercentage: Schema_exports.optional(Schema_exports.Number),
+  statusReason: Schema_exports.optional(Schema_exports.NullOr(Schema_exports.String)),
+  rollbackReason: Schema_exports.optional(Schema_exports.NullOr(Schema_exports.String)),
+  updatedAt: Schema_exports.optional(IsoTime)
+});
+var terminalStatuses = ["completed", "rolled_back", "failed", "cancelled"];
+var isTerminal = (status3) => terminalStatuses.includes(status3);
+var DeploymentEvent = Schema_exports.Struct({
+  id: Schema_exports.String,
+  deploymentId: Schema_exports.String,
+  eventType: Schema_exports.String,
+  stepIndex: Schema_exports.NullOr(Schema_exports.Number),
+  percentage: Schema_exports.NullOr(Schema_exports.Number),
+  /** The event's facts, plus `message`: the sentence the audit log shows. */
+  details: Schema_exports.Record(Schema_exports.String, Schema_exports.Unknown),
+  createdAt: IsoTime
+});
+var PreflightCheck = Schema_exports.Struct({
+  name: Schema_exports.String,
+  passed: Schema_exports.Boolean,
+  message: Schema_exports.optional(Schema_exports.String)
+});
+var Preflight = Schema_exports.Struct({ passed: Schema_exports.Boolean, checks: Schema_exports.Array(PreflightCheck) });
+var AuditActor = Schema_exports.Struct({
+  kind: Schema_exports.Literals(["user", "token", "system"]),
+  id: Schema_exports.NullOr(Schema_exports.String),
+  name: Schema_exports.NullOr(Schema_exports.String)
+});
+var AuditEntry = Schema_exports.Struct({
+  id: Schema_exports.String,
+  type: Schema_exports.String,
+  at: IsoTime,
+  actor: AuditActor,
+  deploymentId: Schema_exports.NullOr(Schema_exports.String),
+  workerId: Schema_exports.NullOr(Schema_exports.String),
+  stepIndex: Schema_exports.NullOr(Schema_exports.Number),
+  percentage: Schema_exports.NullOr(Schema_exports.Number),
+  message: Schema_exports.String,
+  details: Schema_exports.Record(Schema_exports.String, Schema_exports.Unknown)
+});
+var NotificationChannelConfig = Schema_exports.Union([
+  Schema_exports.Struct({ kind: Schema_exports.Literals(["slack", "discord", "google_chat"]), url: Schema_exports.String }),
+  Schema_exports.Struct({ kind: Schema_exports.Literal("webhook"), url: Schema_exports.String, signingSecretSet: Schema_exports.Literal(true) }),
+  Schema_exports.Struct({
+    kind: Schema_exports.Literal("email"),
+    host: Schema_exports.String,
+    port: Schema_exports.Number,
+    security: EmailSecurity,
+    from: Schema_exports.String,
+    to: Schema_exports.Array(Schema_exports.String),
+    username: Schema_exports.NullOr(Schema_exports.String),
+    passwordSet: Schema_exports.Boolean
+  })
+]);
+var NotificationChannel = Schema_exports.Struct({
+  id: Schema_exports.String,
+  teamId: Schema_exports.String,
+  name: Schema_exports.String,
+  kind: Kind,
+  events: Schema_exports.Array(EventName),
+  enabled: Schema_exports.Boolean,
+  config: NotificationChannelConfig,
+  createdAt: IsoTime,
+  updatedAt: IsoTime
+});
+var SavedNotificationChannel = Schema_exports.Struct({
+  ...NotificationChannel.fields,
+  /** `whsec_…` when one was generated (a new webhook channel without a secret, or a rotation); `null` otherwise. */
+  signingSecret: Schema_exports.NullOr(Schema_exports.String)
+});
+var DeliveryStatus = Schema_exports.Literals(["pending", "delivered", "failed"]);
+var NotificationDelivery = Schema_exports.Struct({
+  id: Schema_exports.String,
+  channelId: Schema_exports.String,
+  /** The release event's id (`releaseId:version`), or `test:…` for a test message. */
+  eventId: Schema_exports.String,
+  /** The event name the channel subscribed to, or `test`. */
+  event: Schema_exports.Literals([...names, "test"]),
+  releaseId: Schema_exports.String,
+  title: Schema_exports.String,
+  status: DeliveryStatus,
+  attempts: Schema_exports.Number,
+  lastError: Schema_exports.NullOr(Schema_exports.String),
+  lastStatusCode: Schema_exports.NullOr(Schema_exports.Number),
+  /** When a pending delivery is tried next. */
+  nextAttemptAt: NullableIsoTime,
+  createdAt: IsoTime,
+  completedAt: NullableIsoTime
+});
+
+// ../../packages/api/src/RequestErrors.ts
+var RequestErrors = class extends HttpApiMiddleware_exports.Service()("@canaryroll/api/RequestErrors", {
+  error: BadRequest2
+}) {
+};
+var formatIssues2 = SchemaIssue_exports.makeFormatterStandardSchemaV1();
+var pathText = (path2) => path2.reduce((text2, segment) => {
+  const key5 = typeof segment === "object" ? segment.key : segment;
+  return typeof key5 === "number" ? `${text2}[${key5}]` : text2 === "" ? String(key5) : `${text2}.${String(key5)}`;
+}, "");
+var slotName = { Params: "path", Query: "query", Payload: "body", Headers: "headers" };
+var layer = HttpApiMiddleware_exports.layerSchemaErrorTransform(RequestErrors, (error2) => {
+  if (error2.kind === "Body" || error2.kind === "ResponseHeaders") return Effect_exports.die(error2);
+  const issues = formatIssues2(error2.cause.issue).issues;
+  const slot = slotName[error2.kind] ?? "request";
+  const malformedJson = issues.some((issue) => issue.message === "Expected a valid JSON body");
+  if (malformedJson) {
+    return Effect_exports.fail(new BadRequest2({ error: "invalid_json", message: "body: is not valid JSON" }));
+  }
+  const message = issues.slice(0, 10).map((issue) => `${pathText(issue.path ?? []) || slot}: ${issue.message}`).join("; ");
+  return Effect_exports.fail(new BadRequest2({ error: "invalid_request", message: message || `${slot}: is invalid` }));
+});
+
+// ../../packages/api/src/Api.ts
+var created = (schema) => schema.pipe(HttpApiSchema_exports.status(201));
+var NoContent2 = HttpApiSchema_exports.NoContent;
+var teamParam = { team: Schema_exports.String };
+var Password = Schema_exports.String;
+var Reason = Schema_exports.Struct({ reason: Schema_exports.optional(Text(1e3)) });
+var OptionalReason = [Reason, Schema_exports.Null];
+var AuthGroup = class extends HttpApiGroup_exports.make("auth").add(
+  HttpApiEndpoint_exports.post("signup", "/signup", {
+    payload: Schema_exports.Struct({
+      email: Email,
+      name: Name2,
+      password: Password,
+      /**
+       * An invitation's token: the new account joins its team. Required when the server's
+       * sign-up is invite-only (`CANARYROLL_SIGNUP=invite-only`).
+       */
+      invitationToken: Schema_exports.optional(Schema_exports.String.check(Schema_exports.isMaxLength(200)))
+    }),
+    success: created(Schema_exports.Struct({ user: User })),
+    error: [BadRequest2, Conflict2, Forbidden3, TooManyRequests]
+  }),
+  HttpApiEndpoint_exports.post("login", "/login", {
+    payload: Schema_exports.Struct({ email: Schema_exports.String.check(Schema_exports.isMaxLength(254)), password: Password }),
+    success: Schema_exports.Struct({ user: User }),
+    error: [BadRequest2, Unauthorized2, TooManyRequests]
+  }),
+  HttpApiEndpoint_exports.post("logout", "/logout", { success: NoContent2 })
+).prefix("/api/auth").annotateMerge(OpenApi_exports.annotations({ title: "Accounts", description: "Sign up, log in and out (session cookie)." })) {
+};
+var HealthGroup = class extends HttpApiGroup_exports.make("health").add(
+  HttpApiEndpoint_exports.get("health", "/api/health", { success: Schema_exports.Struct({ ok: Schema_exports.Boolean }) }),
+  HttpApiEndpoint_exports.get("ready", "/api/ready", {
+    success: Schema_exports.Struct({ ok: Schema_exports.Boolean, checks: Schema_exports.Array(ReadinessCheck) }),
+    error: NotReady
+  })
+) {
+};
+var MeGroup = class extends HttpApiGroup_exports.make("me").add(
+  HttpApiEndpoint_exports.get("me", "/me", {
+    success: Schema_exports.Struct({ user: User, teams: Schema_exports.Array(Team) }),
+    error: Forbidden3
+  }),
+  HttpApiEndpoint_exports.get("listUserTokens", "/me/tokens", { success: Schema_exports.Array(UserToken), error: Forbidden3 }),
+  HttpApiEndpoint_exports.post("createUserToken", "/me/tokens", {
+    payload: Schema_exports.Struct({ name: Name2 }),
+    success: created(IssuedUserToken),
+    error: [BadRequest2, Forbidden3]
+  }),
+  HttpApiEndpoint_exports.delete("revokeUserToken", "/me/tokens/:tokenId", {
+    params: { tokenId: Schema_exports.String },
+    success: NoContent2,
+    error: [Forbidden3, NotFound2]
+  }),
+  /** Ends every other session of the caller (user tokens are kept: revoke them in the list). */
+  HttpApiEndpoint_exports.post("changePassword", "/me/password", {
+    payload: Schema_exports.Struct({ currentPassword: Password, newPassword: Password }),
+    success: Schema_exports.Struct({ endedSessions: Schema_exports.Number }),
+    error: [BadRequest2, Forbidden3, TooManyRequests]
+  }),
+  HttpApiEndpoint_exports.get("listSessions", "/me/sessions", { success: Schema_exports.Array(Session), error: Forbidden3 }),
+  /** Log out everywhere: every session of the caller ends, the one the request came with too. */
+  HttpApiEndpoint_exports.delete("endSessions", "/me/sessions", { success: NoContent2, error: Forbidden3 }),
+  HttpApiEndpoint_exports.get("listTeams", "/teams", { success: Schema_exports.Array(Team) }),
+  HttpApiEndpoint_exports.post("createTeam", "/teams", {
+    payload: Schema_exports.Struct({ name: Name2, slug: Slug }),
+    success: created(Team),
+    error: [BadRequest2, Conflict2, Forbidden3]
+  }),
+  HttpApiEndpoint_exports.post("acceptInvitation", "/invitations/accept", {
+    payload: Schema_exports.Struct({ token: Schema_exports.String }),
+    success: Team,
+    error: [BadRequest2, Forbidden3, NotFound2, Conflict2]
+  })
+).middleware(Authentication).prefix("/api") {
+};
+var requires = (role) => (endpoint2) => endpoint2.annotate(RequiredRole, role);
+var readOnly2 = requires("read_only");
+var deploy = requires("deploy");
+var admin = requires("admin");
+var TeamsGroup = class extends HttpApiGroup_exports.make("teams").add(
+  readOnly2(HttpApiEndpoint_exports.get("getTeam", "/", { params: teamParam, success: Team })),
+  admin(HttpApiEndpoint_exports.patch("updateTeam", "/", {
+    params: teamParam,
+    payload: Schema_exports.Struct({ name: Name2 }),
+    success: Team,
+    error: BadRequest2
+  })),
+  readOnly2(HttpApiEndpoint_exports.get("listMembers", "/members", { params: teamParam, success: Schema_exports.Array(Member) })),
+  admin(HttpApiEndpoint_exports.patch("updateMember", "/members/:userId", {
+    params: { ...teamParam, userId: Schema_exports.String },
+    payload: Schema_exports.Struct({ role: Role }),
+    success: Member,
+    error: [BadRequest2, Conflict2]
+  })),
+  // Any member may leave; removing someone else needs admin (checked in the handler).
+  readOnly2(HttpApiEndpoint_exports.delete("removeMember", "/members/:userId", {
+    params: { ...teamParam, userId: Schema_exports.String },
+    success: NoContent2,
+    error: [Conflict2]
+  })),
+  /** Signs a member out everywhere (their sessions end; their user tokens are kept). */
+  admin(HttpApiEndpoint_exports.delete("endMemberSessions", "/members/:userId/sessions", {
+    params: { ...teamParam, userId: Schema_exports.String },
+    success: NoContent2
+  })),
+  admin(HttpApiEndpoint_exports.get("listInvitations", "/invitations", { params: teamParam, success: Schema_exports.Array(Invitation) })),
+  admin(HttpApiEndpoint_exports.post("createInvitation", "/invitations", {
+    params: teamParam,
+    payload: Schema_exports.Struct({ email: Email, role: Role }),
+    success: created(IssuedInvitation),
+    error: [BadRequest2, Conflict2]
+  })),
+  admin(HttpApiEndpoint_exports.delete("revokeInvitation", "/invitations/:invitationId", {
+    params: { ...teamParam, invitationId: Schema_exports.String },
+    success: NoContent2
+  })),
+  admin(HttpApiEndpoint_exports.get("listTokens", "/tokens", { params: teamParam, success: Schema_exports.Array(TeamToken) })),
+  admin(HttpApiEndpoint_exports.post("createToken", "/tokens", {
+    params: teamParam,
+    payload: Schema_exports.Struct({ name: Name2, role: Role }),
+    success: created(IssuedTeamToken),
+    error: BadRequest2
+  })),
+  admin(HttpApiEndpoint_exports.delete("revokeToken", "/tokens/:tokenId", {
+    params: { ...teamParam, tokenId: Schema_exports.String },
+    success: NoContent2
+  })),
+  admin(HttpApiEndpoint_exports.get("listCloudflareAccounts", "/cloudflare/accounts", {
+    params: teamParam,
+    success: Schema_exports.Array(CloudflareAccount)
+  })),
+  admin(HttpApiEndpoint_exports.put("saveCloudflareAccount", "/cloudflare/accounts/:accountId", {
+    params: { ...teamParam, accountId: AccountId },
+    payload: Schema_exports.Struct({ apiToken: Schema_exports.String.check(Schema_exports.isMinLength(1), Schema_exports.isMaxLength(200)) }),
+    success: CloudflareAccount,
+    error: [BadRequest2, BadGateway, Conflict2]
+  })),
+  admin(HttpApiEndpoint_exports.delete("removeCloudflareAccount", "/cloudflare/accounts/:accountId", {
+    params: { ...teamParam, accountId: Schema_exports.String },
+    success: NoContent2,
+    error: Conflict2
+  }))
+).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team") {
+};
+var WorkersGroup = class extends HttpApiGroup_exports.make("workers").add(
+  readOnly2(HttpApiEndpoint_exports.get("listWorkers", "/", { params: teamParam, success: Schema_exports.Array(Worker) })),
+  admin(HttpApiEndpoint_exports.post("registerWorker", "/", {
+    params: teamParam,
+    payload: Schema_exports.Struct({
+      accountId: AccountId,
+      scriptName: ScriptName,
+      /** A plan id or slug; the team's `standard` plan when absent. */
+      defaultPlanId: Schema_exports.optional(Schema_exports.String),
+      healthPolicy: Schema_exports.optional(Schema_exports.NullOr(Plan_exports.HealthPolicy))
+    }),
+    success: created(Worker),
+    error: [BadRequest2, Conflict2]
+  })),
+  readOnly2(HttpApiEndpoint_exports.get("getWorker", "/:workerId", {
+    params: { ...teamParam, workerId: Schema_exports.String },
+    success: Worker
+  })),
+  admin(HttpApiEndpoint_exports.patch("updateWorker", "/:workerId", {
+    params: { ...teamParam, workerId: Schema_exports.String },
+    payload: Schema_exports.Struct({
+      defaultPlanId: Schema_exports.optional(Schema_exports.String),
+      healthPolicy: Schema_exports.optional(Schema_exports.NullOr(Plan_exports.HealthPolicy))
+    }),
+    success: Worker,
+    error: BadRequest2
+  })),
+  admin(HttpApiEndpoint_exports.delete("removeWorker", "/:workerId", {
+    params: { ...teamParam, workerId: Schema_exports.String },
+    success: NoContent2,
+    error: Conflict2
+  })),
+  readOnly2(HttpApiEndpoint_exports.get("listVersions", "/:workerId/versions", {
+    params: { ...teamParam, workerId: Schema_exports.String },
+    success: Schema_exports.Array(WorkerVersion),
+    error: BadGateway
+  })),
+  readOnly2(HttpApiEndpoint_exports.get("liveDeployment", "/:workerId/deployment", {
+    params: { ...teamParam, workerId: Schema_exports.String },
+    success: LiveDeployment,
+    error: BadGateway
+  }))
+).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team/workers") {
+};
+var PlanFields = {
+  name: Name2,
+  steps: Plan_exports.Steps,
+  health: Schema_exports.optional(Plan_exports.HealthPolicy)
+};
+var PlansGroup = class extends HttpApiGroup_exports.make("plans").add(
+  readOnly2(HttpApiEndpoint_exports.get("listPlans", "/", { params: teamParam, success: Schema_exports.Array(PlanView) })),
+  admin(HttpApiEndpoint_exports.post("createPlan", "/", {
+    params: teamParam,
+    payload: Schema_exports.Struct({ slug: Slug, ...PlanFields }),
+    success: created(PlanView),
+    error: [BadRequest2, Conflict2]
+  })),
+  readOnly2(HttpApiEndpoint_exports.get("getPlan", "/:plan", { params: { ...teamParam, plan: Schema_exports.String }, success: PlanView })),
+  admin(HttpApiEndpoint_exports.put("updatePlan", "/:plan", {
+    params: { ...teamParam, plan: Schema_exports.String },
+    payload: Schema_exports.Struct(PlanFields),
+    success: PlanView,
+    error: BadRequest2
+  })),
+  admin(HttpApiEndpoint_exports.delete("deletePlan", "/:plan", {
+    params: { ...teamParam, plan: Schema_exports.String },
+    success: NoContent2,
+    error: Conflict2
+  }))
+).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team/plans") {
+};
+var deploymentParams = { ...teamParam, id: Schema_exports.String };
+var act = (name, path2, deployment) => deploy(HttpApiEndpoint_exports.post(name, path2, {
+  params: deploymentParams,
+  payload: OptionalReason,
+  success: deployment,
+  error: [Conflict2, BadGateway]
+}));
+var fromStepRequired = "is required: the step the deployment is at as you saw it (its currentStep)";
+var AdvanceRequest = Schema_exports.Struct({
+  fromStep: Schema_exports.Int.check(Schema_exports.isGreaterThanOrEqualTo(0)).annotateKey({ messageMissingKey: fromStepRequired }),
+  ...Reason.fields
+});
+var deploymentsGroup = (deployment) => HttpApiGroup_exports.make("deployments").add(
+  deploy(HttpApiEndpoint_exports.post("createDeployment", "/workers/:workerId/deployments", {
+    params: { ...teamParam, workerId: Schema_exports.String },
+    payload: Schema_exports.Struct({
+      versionId: Schema_exports.String.check(Schema_exports.isMinLength(1), Schema_exports.isMaxLength(100)),
+      /** A plan id or slug; the Worker's default plan when absent. */
+      planId: Schema_exports.optional(Schema_exports.NullOr(Schema_exports.String)),
+      autoAdvance: Schema_exports.optional(Schema_exports.NullOr(Schema_exports.Boolean)),
+      name: Schema_exports.optional(Schema_exports.NullOr(Text(200))),
+      /** An absolute `https:` or `http:` URL: the release page links to it. */
+      ticketUrl: Schema_exports.optional(Schema_exports.NullOr(HttpUrl(2e3)))
+    }),
+    success: created(deployment),
+    error: [BadRequest2, BadGateway]
+  })),
+  readOnly2(HttpApiEndpoint_exports.get("listDeployments", "/", {
+    params: teamParam,
+    query: {
+      workerId: Schema_exports.optional(Schema_exports.String),
+      /** One status or several, comma-separated. */
+      status: Schema_exports.optional(Schema_exports.String),
+      limit: Schema_exports.optional(Schema_exports.NumberFromString),
+      cursor: Schema_exports.optional(Schema_exports.String)
+    },
+    success: Schema_exports.Struct({ deployments: Schema_exports.Array(deployment), nextCursor: Schema_exports.NullOr(Schema_exports.String) }),
+    error: BadRequest2
+  })),
+  readOnly2(HttpApiEndpoint_exports.get("getDeployment", "/:id", { params: deploymentParams, success: deployment })),
+  readOnly2(HttpApiEndpoint_exports.get("preflight", "/:id/preflight", {
+    params: deploymentParams,
+    success: Preflight,
+    error: BadGateway
+  })),
+  readOnly2(HttpApiEndpoint_exports.get("deploymentEvents", "/:id/events", {
+    params: deploymentParams,
+    success: Schema_exports.Array(DeploymentEvent)
+  })),
+  act("start", "/:id/start", deployment),
+  deploy(HttpApiEndpoint_exports.post("advance", "/:id/advance", {
+    params: deploymentParams,
+    // An empty body is read as null: the handler refuses it naming fromStep (a schema's own
+    // message would name the body).
+    payload: [AdvanceRequest, Schema_exports.Null],
+    success: deployment,
+    error: [BadRequest2, Conflict2, BadGateway]
+  })),
+  act("pause", "/:id/pause", deployment),
+  act("resume", "/:id/resume", deployment),
+  act("rollback", "/:id/rollback", deployment),
+  act("cancel", "/:id/cancel", deployment)
+).middleware(Idempotency).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team/deployments");
+var DeploymentsGroup = class extends deploymentsGroup(Deployment) {
+};
+var AuditGroup = class extends HttpApiGroup_exports.make("audit").add(
+  readOnly2(HttpApiEndpoint_exports.get("auditLog", "/audit", {
+    params: teamParam,
+    query: {
+      /** `user:{id}`, `token:{id}` or `system`. */
+      actor: Schema_exports.optional(Schema_exports.String),
+      deploymentId: Schema_exports.optional(Schema_exports.String),
+      /** One type or several, comma-separated (release event types and settings change types). */
+      type: Schema_exports.optional(Schema_exports.String),
+      /** ISO 8601 times: entries at or after `from`, before `to`. */
+      from: Schema_exports.optional(Schema_exports.String),
+      to: Schema_exports.optional(Schema_exports.String),
+      limit: Schema_exports.optional(Schema_exports.NumberFromString),
+      cursor: Schema_exports.optional(Schema_exports.String)
+    },
+    success: Schema_exports.Struct({ entries: Schema_exports.Array(AuditEntry), nextCursor: Schema_exports.NullOr(Schema_exports.String) }),
+    error: BadRequest2
+  }))
+).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team") {
+};
+var NotificationsGroup = class extends HttpApiGroup_exports.make("notifications").add(
+  readOnly2(HttpApiEndpoint_exports.get("listChannels", "/channels", {
+    params: teamParam,
+    success: Schema_exports.Array(NotificationChannel)
+  })),
+  admin(HttpApiEndpoint_exports.post("createChannel", "/channels", {
+    params: teamParam,
+    payload: ChannelInput,
+    success: created(SavedNotificationChannel),
+    error: BadRequest2
+  })),
+  readOnly2(HttpApiEndpoint_exports.get("getChannel", "/channels/:channelId", {
+    params: { ...teamParam, channelId: Schema_exports.String },
+    success: NotificationChannel
+  })),
+  admin(HttpApiEndpoint_exports.patch("updateChannel", "/channels/:channelId", {
+    params: { ...teamParam, channelId: Schema_exports.String },
+    payload: ChannelPatch,
+    success: SavedNotificationChannel,
+    error: BadRequest2
+  })),
+  admin(HttpApiEndpoint_exports.delete("deleteChannel", "/channels/:channelId", {
+    params: { ...teamParam, channelId: Schema_exports.String },
+    success: NoContent2
+  })),
+  deploy(HttpApiEndpoint_exports.post("sendTestMessage", "/channels/:channelId/test", {
+    params: { ...teamParam, channelId: Schema_exports.String },
+    /** One attempt now; the answer says how it went (`delivered` or `failed`, with the error). */
+    success: NotificationDelivery
+  })),
+  readOnly2(HttpApiEndpoint_exports.get("listDeliveries", "/deliveries", {
+    params: teamParam,
+    query: {
+      channelId: Schema_exports.optional(Schema_exports.String),
+      status: Schema_exports.optional(DeliveryStatus),
+      /** 1 to 200; 50 by default. */
+      limit: Schema_exports.optional(Schema_exports.NumberFromString.check(Schema_exports.isInt(), Schema_exports.isBetween({ minimum: 1, maximum: 200 })))
+    },
+    success: Schema_exports.Array(NotificationDelivery)
+  }))
+).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team/notifications").annotate(HttpApi_exports.PayloadParseOptions, { errors: "all" }).annotate(HttpApi_exports.QueryParseOptions, { errors: "all" }) {
+};
+var Api = class extends HttpApi_exports.make("canaryroll").add(HealthGroup).add(AuthGroup).add(MeGroup).add(TeamsGroup).add(WorkersGroup).add(PlansGroup).add(DeploymentsGroup).add(AuditGroup).add(NotificationsGroup).middleware(RequestErrors).middleware(Availability).annotateMerge(OpenApi_exports.annotations({
+  title: "CanaryRoll API",
+  version: "0.1.0",
+  description: "Safe, automatic gradual deployments for Cloudflare Workers. Errors are `{ error, message }`."
+})) {
+};
+var ClientApi = class extends HttpApi_exports.make("canaryroll").add(TeamsGroup).add(WorkersGroup).add(PlansGroup).add(deploymentsGroup(PublicDeployment)).add(AuditGroup).middleware(RequestErrors).middleware(Availability) {
+};
+
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/FetchHttpClient.js
+var FetchHttpClient_exports = {};
+__export(FetchHttpClient_exports, {
+  Fetch: () => Fetch,
+  RequestInit: () => RequestInit,
+  StreamBodyFallback: () => StreamBodyFallback,
+  layer: () => layer2
+});
 var Fetch = /* @__PURE__ */ Reference("effect/http/FetchHttpClient/Fetch", {
   defaultValue: () => globalThis.fetch
 });
@@ -27269,7 +32661,7 @@ var detectStreamBodySupport = () => {
 };
 var fetch = /* @__PURE__ */ make32((request3, url, signal, fiber3) => {
   if (request3.headers.upgrade !== void 0) {
-    return fail5(new HttpClientError({
+    return fail6(new HttpClientError({
       reason: new TransportError({
         request: request3,
         description: "fetch cannot send an HTTP upgrade request"
@@ -27277,8 +32669,8 @@ var fetch = /* @__PURE__ */ make32((request3, url, signal, fiber3) => {
     }));
   }
   const fetch2 = fiber3.getRef(Fetch);
-  const options3 = getOrUndefined2(fiber3.context, RequestInit) ?? {};
-  let headers = options3.headers ? merge3(fromInput3(options3.headers), request3.headers) : request3.headers;
+  const options4 = getOrUndefined2(fiber3.context, RequestInit) ?? {};
+  let headers = options4.headers ? merge3(fromInput3(options4.headers), request3.headers) : request3.headers;
   if (headers["content-length"]) {
     headers = remove6(headers, "content-length");
   }
@@ -27286,7 +32678,7 @@ var fetch = /* @__PURE__ */ make32((request3, url, signal, fiber3) => {
   const stopUpload = sync2(() => uploadController?.abort());
   const send = (body) => map8(tryPromise2({
     try: () => fetch2(url, {
-      ...options3,
+      ...options4,
       method: request3.method,
       headers,
       body,
@@ -27337,7 +32729,7 @@ var fetch = /* @__PURE__ */ make32((request3, url, signal, fiber3) => {
         return flatMap4(toReadableStreamEffect(interruptWhen2(request3.body.stream, stopped)), send);
       }
       if (fiber3.getRef(StreamBodyFallback) === "error") {
-        return fail5(new HttpClientError({
+        return fail6(new HttpClientError({
           reason: new EncodeError({
             request: request3,
             description: "Streaming request bodies are not supported in this runtime"
@@ -27354,7 +32746,7 @@ var fetch = /* @__PURE__ */ make32((request3, url, signal, fiber3) => {
   }
   return send(void 0);
 });
-var layer = /* @__PURE__ */ layerMergedContext(/* @__PURE__ */ succeed5(fetch));
+var layer2 = /* @__PURE__ */ layerMergedContext(/* @__PURE__ */ succeed6(fetch));
 
 // ../cli/src/CanaryRollApi.ts
 var defaultRetry = { times: 3, firstDelay: "1 second" };
@@ -27378,93 +32770,153 @@ var transientStatuses = /* @__PURE__ */ new Set([502, 503, 504]);
 var isTransient = (error2) => error2._tag === "ServerUnreachable" ? error2.status === void 0 || transientStatuses.has(error2.status) : transientStatuses.has(error2.status);
 var isRetryable = (error2) => isTransient(error2) || error2._tag === "ApiRefused" && error2.status === 409 && error2.code === "idempotency_key_in_flight";
 var errorBody = Schema_exports.Struct({ error: Schema_exports.optional(Schema_exports.String), message: Schema_exports.optional(Schema_exports.String) });
-var query3 = (params2) => {
-  const defined = Object.entries(params2).filter((entry) => entry[1] !== void 0);
-  return defined.length === 0 ? "" : `?${new URLSearchParams(defined.map(([key5, value3]) => [key5, String(value3)]))}`;
-};
-var make33 = Effect_exports.fnUntraced(function* (connection) {
-  const http = yield* HttpClient_exports.HttpClient;
-  const base = `${connection.apiUrl.replace(/\/+$/, "")}/api`;
-  const team = `/teams/${encodeURIComponent(connection.team)}`;
-  const call = (method, path2, schema, body, headers = {}) => Effect_exports.gen(function* () {
-    const url = `${base}${path2}`;
-    let request3 = HttpClientRequest_exports.make(method)(url).pipe(
-      HttpClientRequest_exports.bearerToken(Redacted_exports.value(connection.token)),
-      HttpClientRequest_exports.acceptJson,
-      HttpClientRequest_exports.setHeaders(connection.headers ?? {}),
-      HttpClientRequest_exports.setHeaders(headers)
+var CurrentCall = Context_exports.Reference("@canaryroll/cli/CanaryRollApi/CurrentCall", {
+  defaultValue: () => void 0
+});
+var isApiError = (error2) => typeof error2 === "object" && error2 !== null && "_tag" in error2 && typeof error2._tag === "string" && Object.hasOwn(ApiError_exports.status, error2._tag);
+var defined = (fields2) => Object.fromEntries(Object.entries(fields2).filter(([, value3]) => value3 !== void 0));
+var make38 = Effect_exports.fnUntraced(function* (connection) {
+  const apiUrl = connection.apiUrl.replace(/\/+$/, "");
+  const team = connection.team;
+  const client = yield* HttpApiClient_exports.make(Api_exports.ClientApi, {
+    baseUrl: apiUrl,
+    transformClient: (http2) => http2.pipe(
+      HttpClient_exports.mapRequestEffect(
+        (request3) => Effect_exports.map(CurrentCall, (call2) => {
+          const sent = request3.pipe(
+            HttpClientRequest_exports.bearerToken(Redacted_exports.value(connection.token)),
+            HttpClientRequest_exports.acceptJson,
+            HttpClientRequest_exports.setHeaders(connection.headers ?? {})
+          );
+          return call2?.idempotencyKey === void 0 ? sent : HttpClientRequest_exports.setHeader(sent, "Idempotency-Key", call2.idempotencyKey);
+        })
+      ),
+      // Kept for the caller: the JSON for `--json`, and the status of an answer that did not decode.
+      HttpClient_exports.tap(
+        (response) => Effect_exports.map(CurrentCall, (call2) => {
+          if (call2 !== void 0) call2.response = response;
+        })
+      )
+    )
+  });
+  const call = (method, path2, request3) => Effect_exports.flatMap(CurrentCall, (outer) => {
+    const state = { idempotencyKey: outer?.idempotencyKey, response: void 0 };
+    const url = `${apiUrl}/api${path2}`;
+    const unreachable = (message, status3) => new ServerUnreachable(status3 === void 0 ? { url, message } : { url, message, status: status3 });
+    const failed = (error2) => Effect_exports.gen(function* () {
+      const response = state.response;
+      if (isApiError(error2)) {
+        return yield* new ApiRefused({
+          method,
+          path: path2,
+          status: response?.status ?? ApiError_exports.status[error2._tag],
+          code: error2.error,
+          message: error2.message
+        });
+      }
+      const reason = error2 instanceof Error ? error2.message : String(error2);
+      if (response === void 0) return yield* unreachable(reason);
+      const text2 = yield* Effect_exports.orElseSucceed(response.text, () => "");
+      let json2;
+      try {
+        json2 = text2 === "" ? null : JSON.parse(text2);
+      } catch {
+        return yield* unreachable(
+          `${method} ${url} answered ${response.status} with something that is not JSON: ${text2.slice(0, 120)}`,
+          response.status
+        );
+      }
+      if (response.status >= 400) {
+        const parsed = Schema_exports.decodeUnknownOption(errorBody)(json2);
+        const fields2 = parsed._tag === "Some" ? parsed.value : {};
+        return yield* new ApiRefused({
+          method,
+          path: path2,
+          status: response.status,
+          code: fields2.error ?? `http_${response.status}`,
+          message: fields2.message ?? fields2.error ?? `${method} ${path2} answered ${response.status}`
+        });
+      }
+      return yield* unreachable(`${method} ${url} answered something unexpected: ${reason}`, response.status);
+    });
+    return request3.pipe(
+      Effect_exports.flatMap(
+        (value3) => Effect_exports.map(
+          state.response === void 0 ? Effect_exports.succeed(null) : Effect_exports.orElseSucceed(state.response.json, () => null),
+          (json2) => ({ value: value3, json: json2 })
+        )
+      ),
+      Effect_exports.catch(failed),
+      Effect_exports.provideService(CurrentCall, state)
     );
-    if (body !== void 0) request3 = HttpClientRequest_exports.bodyJsonUnsafe(request3, body);
-    const unreachable = (message, status) => new ServerUnreachable(status === void 0 ? { url, message } : { url, message, status });
-    const response = yield* http.execute(request3).pipe(
-      Effect_exports.mapError((error2) => unreachable(error2.message))
-    );
-    const text2 = yield* response.text.pipe(Effect_exports.mapError((error2) => unreachable(error2.message)));
-    let json2;
-    try {
-      json2 = text2 === "" ? null : JSON.parse(text2);
-    } catch {
-      return yield* unreachable(
-        `${method} ${url} answered ${response.status} with something that is not JSON: ${text2.slice(0, 120)}`,
-        response.status
-      );
-    }
-    if (response.status >= 400) {
-      const parsed = Schema_exports.decodeUnknownOption(errorBody)(json2);
-      const fields = parsed._tag === "Some" ? parsed.value : {};
-      return yield* new ApiRefused({
-        method,
-        path: path2,
-        status: response.status,
-        code: fields.error ?? `http_${response.status}`,
-        message: fields.message ?? fields.error ?? `${method} ${path2} answered ${response.status}`
-      });
-    }
-    const value3 = yield* Schema_exports.decodeUnknownEffect(schema)(json2).pipe(
-      Effect_exports.mapError((error2) => unreachable(`${method} ${url} answered something unexpected: ${error2.message}`, response.status))
-    );
-    return { value: value3, json: json2 };
   });
   const retry5 = connection.retry ?? defaultRetry;
   const retrySchedule = Schedule_exports.exponential(retry5.firstDelay).pipe(Schedule_exports.upTo({ times: retry5.times }));
-  const change = (path2, schema, body) => {
-    const key5 = crypto.randomUUID();
-    return call("POST", path2, schema, body, { "Idempotency-Key": key5 }).pipe(
-      Effect_exports.retry({ schedule: retrySchedule, while: isRetryable })
-    );
+  const change = (answer) => answer.pipe(
+    Effect_exports.retry({ schedule: retrySchedule, while: isRetryable }),
+    Effect_exports.provideService(CurrentCall, { idempotencyKey: crypto.randomUUID(), response: void 0 })
+  );
+  const deployments = `/teams/${encodeURIComponent(team)}/deployments`;
+  const teamPath = `/teams/${encodeURIComponent(team)}`;
+  const act2 = (action, id2, options4 = {}) => {
+    const params2 = { team, id: id2 };
+    const path2 = `${deployments}/${encodeURIComponent(id2)}/${action}`;
+    const reason = defined({ reason: options4.reason });
+    switch (action) {
+      case "advance":
+        return change(call("POST", path2, client.deployments.advance({
+          params: params2,
+          // Without fromStep the server answers 400 naming it: sent as the caller gave it.
+          payload: { ...reason, ...options4.fromStep === void 0 ? {} : { fromStep: options4.fromStep } }
+        })));
+      case "start":
+        return change(call("POST", path2, client.deployments.start({ params: params2, payload: reason })));
+      case "pause":
+        return change(call("POST", path2, client.deployments.pause({ params: params2, payload: reason })));
+      case "resume":
+        return change(call("POST", path2, client.deployments.resume({ params: params2, payload: reason })));
+      case "rollback":
+        return change(call("POST", path2, client.deployments.rollback({ params: params2, payload: reason })));
+      case "cancel":
+        return change(call("POST", path2, client.deployments.cancel({ params: params2, payload: reason })));
+    }
   };
-  const deployments = `${team}/deployments`;
   return {
     connection,
-    createRelease: (input) => change(`${deployments}/workers/${encodeURIComponent(input.workerId)}/deployments`, Deployment, {
-      versionId: input.versionId,
-      ...input.planId === void 0 ? {} : { planId: input.planId },
-      ...input.autoAdvance === void 0 ? {} : { autoAdvance: input.autoAdvance },
-      ...input.name === void 0 ? {} : { name: input.name },
-      ...input.ticketUrl === void 0 ? {} : { ticketUrl: input.ticketUrl }
-    }),
-    release: (id2) => call("GET", `${deployments}/${encodeURIComponent(id2)}`, Deployment),
-    events: (id2) => call("GET", `${deployments}/${encodeURIComponent(id2)}/events`, Schema_exports.Array(DeploymentEvent)),
-    preflight: (id2) => call("GET", `${deployments}/${encodeURIComponent(id2)}/preflight`, Preflight),
-    act: (action, id2, options3 = {}) => change(`${deployments}/${encodeURIComponent(id2)}/${action}`, Deployment, {
-      ...options3.fromStep === void 0 ? {} : { fromStep: options3.fromStep },
-      ...options3.reason === void 0 ? {} : { reason: options3.reason }
-    }),
-    releases: (filter9) => call("GET", `${deployments}${query3({ ...filter9 })}`, DeploymentPage),
-    plans: () => call("GET", `${team}/plans`, Schema_exports.Array(Plan)),
-    workers: () => call("GET", `${team}/workers`, Schema_exports.Array(Worker)),
-    tokens: () => call("GET", `${team}/tokens`, Schema_exports.Array(TeamToken)),
-    createToken: (name, role) => call("POST", `${team}/tokens`, IssuedTeamToken, { name, role }),
-    revokeToken: (id2) => call("DELETE", `${team}/tokens/${encodeURIComponent(id2)}`, Schema_exports.Unknown),
-    audit: (filter9) => call("GET", `${team}/audit${query3({ ...filter9 })}`, AuditPage),
-    releaseUrl: (id2) => releaseUrl(connection.apiUrl, connection.team, id2)
+    createRelease: (input) => change(call(
+      "POST",
+      `${deployments}/workers/${encodeURIComponent(input.workerId)}/deployments`,
+      client.deployments.createDeployment({
+        params: { team, workerId: input.workerId },
+        payload: defined({
+          versionId: input.versionId,
+          planId: input.planId,
+          autoAdvance: input.autoAdvance,
+          name: input.name,
+          ticketUrl: input.ticketUrl
+        })
+      })
+    )),
+    release: (id2) => call("GET", `${deployments}/${encodeURIComponent(id2)}`, client.deployments.getDeployment({ params: { team, id: id2 } })),
+    events: (id2) => call("GET", `${deployments}/${encodeURIComponent(id2)}/events`, client.deployments.deploymentEvents({ params: { team, id: id2 } })),
+    preflight: (id2) => call("GET", `${deployments}/${encodeURIComponent(id2)}/preflight`, client.deployments.preflight({ params: { team, id: id2 } })),
+    act: act2,
+    releases: (filter9) => call("GET", deployments, client.deployments.listDeployments({ params: { team }, query: defined({ ...filter9 }) })),
+    plans: () => call("GET", `${teamPath}/plans`, client.plans.listPlans({ params: { team } })),
+    workers: () => call("GET", `${teamPath}/workers`, client.workers.listWorkers({ params: { team } })),
+    tokens: () => call("GET", `${teamPath}/tokens`, client.teams.listTokens({ params: { team } })),
+    createToken: (name, role) => call("POST", `${teamPath}/tokens`, client.teams.createToken({ params: { team }, payload: { name, role } })),
+    revokeToken: (id2) => call("DELETE", `${teamPath}/tokens/${encodeURIComponent(id2)}`, client.teams.revokeToken({ params: { team, tokenId: id2 } })),
+    audit: (filter9) => call("GET", `${teamPath}/audit`, client.audit.auditLog({ params: { team }, query: defined({ ...filter9 }) })),
+    releaseUrl: (id2) => releaseUrl(apiUrl, team, id2)
   };
 });
+var releaseUrl = (apiUrl, team, releaseId) => `${apiUrl.replace(/\/+$/, "")}/teams/${encodeURIComponent(team)}/deployments/${encodeURIComponent(releaseId)}`;
 
 // ../cli/src/ReleaseProgress.ts
 var ReleaseProgress_exports = {};
 __export(ReleaseProgress_exports, {
-  describe: () => describe,
+  describe: () => describe2,
   of: () => of3
 });
 var stringList = (value3) => Array.isArray(value3) ? value3.filter((item) => typeof item === "string") : [];
@@ -27473,8 +32925,8 @@ var of3 = (release, events, now2) => {
   const step = release.stepsSnapshot[stepIndex];
   const live = events.findLast((event) => event.eventType === "TrafficShifted" && event.stepIndex === stepIndex);
   const soakLeftSeconds = release.status === "in_progress" && live !== void 0 && step !== void 0 ? Math.max(0, Math.ceil((Date.parse(live.createdAt) + step.waitSeconds * 1e3 - now2) / 1e3)) : void 0;
-  const check2 = events.findLast((event) => event.eventType === "HealthChecked");
-  const verdict = check2?.details.verdict;
+  const check3 = events.findLast((event) => event.eventType === "HealthChecked");
+  const verdict = check3?.details.verdict;
   const newest = events.at(-1)?.details.message;
   const started = release.status !== "pending" && live !== void 0;
   return {
@@ -27484,12 +32936,12 @@ var of3 = (release, events, now2) => {
     // After a rollback or cancel the canary serves nothing, whatever step it reached.
     percentage: release.status === "completed" ? 100 : release.status === "rolled_back" || release.status === "cancelled" || !started ? 0 : step?.percentage ?? 0,
     soakLeftSeconds,
-    lastVerdict: check2 === void 0 || typeof verdict !== "string" ? void 0 : { verdict, reasons: stringList(check2.details.reasons), at: check2.createdAt },
+    lastVerdict: check3 === void 0 || typeof verdict !== "string" ? void 0 : { verdict, reasons: stringList(check3.details.reasons), at: check3.createdAt },
     lastEvent: typeof newest === "string" ? newest : void 0
   };
 };
 var duration2 = (seconds2) => seconds2 >= 3600 ? `${Math.floor(seconds2 / 3600)}h${String(Math.floor(seconds2 % 3600 / 60)).padStart(2, "0")}m` : seconds2 >= 60 ? `${Math.floor(seconds2 / 60)}m${String(seconds2 % 60).padStart(2, "0")}s` : `${seconds2}s`;
-var describe = (progress) => [
+var describe2 = (progress) => [
   progress.status.replace("_", " "),
   `step ${progress.step}/${progress.steps} at ${progress.percentage}%`,
   ...progress.soakLeftSeconds === void 0 ? [] : [`soak ${duration2(progress.soakLeftSeconds)} left`],
@@ -27506,47 +32958,47 @@ __export(ReleaseWatch_exports, {
 var WaitTimedOut = class extends Schema_exports.TaggedError()("WaitTimedOut", {
   releaseId: Schema_exports.String,
   /** The last status read; null when the server never answered. */
-  status: Schema_exports.NullOr(Status),
+  status: Schema_exports.NullOr(Schemas_exports.Status),
   waitedSeconds: Schema_exports.Number,
   /** Why the last poll got no answer, when it did not. */
   unavailable: Schema_exports.NullOr(Schema_exports.String)
 }) {
 };
 var isTransient2 = isTransient;
-var describe2 = (error2) => error2._tag === "ApiRefused" ? `${error2.message} (${error2.status} ${error2.code})` : error2.message;
-var untilFinished = Effect_exports.fnUntraced(function* (api, releaseId, options3) {
+var describe3 = (error2) => error2._tag === "ApiRefused" ? `${error2.message} (${error2.status} ${error2.code})` : error2.message;
+var untilFinished = Effect_exports.fnUntraced(function* (api, releaseId, options4) {
   const startedAt = yield* Clock_exports.currentTimeMillis;
-  const deadline = startedAt + Duration_exports.toMillis(Duration_exports.fromInputUnsafe(options3.timeout));
-  const interval = Duration_exports.fromInputUnsafe(options3.pollInterval);
+  const deadline = startedAt + Duration_exports.toMillis(Duration_exports.fromInputUnsafe(options4.timeout));
+  const interval = Duration_exports.fromInputUnsafe(options4.pollInterval);
   const poll = Effect_exports.gen(function* () {
     const release = yield* api.release(releaseId);
-    const events = options3.onProgress === void 0 ? [] : (yield* api.events(releaseId)).value;
+    const events = options4.onProgress === void 0 ? [] : (yield* api.events(releaseId)).value;
     return { release, events };
   });
-  let status = null;
+  let status3 = null;
   let unavailable;
   while (true) {
     const polled = yield* Effect_exports.result(poll);
     const now2 = yield* Clock_exports.currentTimeMillis;
     if (polled._tag === "Failure") {
       if (!isTransient2(polled.failure)) return yield* Effect_exports.fail(polled.failure);
-      if (unavailable === void 0 && options3.onUnavailable !== void 0) yield* options3.onUnavailable(polled.failure);
+      if (unavailable === void 0 && options4.onUnavailable !== void 0) yield* options4.onUnavailable(polled.failure);
       unavailable = polled.failure;
     } else {
       unavailable = void 0;
       const { events, release } = polled.success;
-      status = release.value.status;
-      if (options3.onProgress !== void 0) {
-        yield* options3.onProgress(of3(release.value, events, now2), release.value);
+      status3 = release.value.status;
+      if (options4.onProgress !== void 0) {
+        yield* options4.onProgress(of3(release.value, events, now2), release.value);
       }
-      if (isTerminal(release.value.status)) return release;
+      if (Schemas_exports.isTerminal(release.value.status)) return release;
     }
     if (now2 >= deadline) {
       return yield* new WaitTimedOut({
         releaseId,
-        status,
+        status: status3,
         waitedSeconds: Math.round((now2 - startedAt) / 1e3),
-        unavailable: unavailable === void 0 ? null : describe2(unavailable)
+        unavailable: unavailable === void 0 ? null : describe3(unavailable)
       });
     }
     yield* Effect_exports.sleep(Duration_exports.min(interval, Duration_exports.millis(Math.max(0, deadline - now2))));
@@ -27655,7 +33107,7 @@ var render = (input) => {
   const current = Math.min(release.currentStep, release.stepsSnapshot.length - 1);
   const started = release.status !== "pending";
   const steps = release.stepsSnapshot.map((step, index2) => {
-    const state = release.status === "completed" || started && index2 < current ? "done" : started && index2 === current && !ApiShapes_exports.isTerminal(release.status) ? "**current**" : "";
+    const state = release.status === "completed" || started && index2 < current ? "done" : started && index2 === current && !Schemas_exports.isTerminal(release.status) ? "**current**" : "";
     return `| ${index2 + 1} | ${step.percentage}% | ${step.waitSeconds}s | ${state} |`;
   });
   return [
@@ -27755,12 +33207,12 @@ var readVersionUpload = (ndjson) => {
       continue;
     }
     if (typeof entry !== "object" || entry === null) continue;
-    const fields = entry;
-    if (fields.type === "version-upload" && typeof fields.version_id === "string" && fields.version_id !== "") {
+    const fields2 = entry;
+    if (fields2.type === "version-upload" && typeof fields2.version_id === "string" && fields2.version_id !== "") {
       return {
-        versionId: fields.version_id,
-        workerName: typeof fields.worker_name === "string" ? fields.worker_name : void 0,
-        previewUrl: typeof fields.preview_url === "string" ? fields.preview_url : void 0
+        versionId: fields2.version_id,
+        workerName: typeof fields2.worker_name === "string" ? fields2.worker_name : void 0,
+        previewUrl: typeof fields2.preview_url === "string" ? fields2.preview_url : void 0
       };
     }
   }
@@ -27774,23 +33226,23 @@ var commandFailure = (ndjson) => ndjson.split("\n").flatMap((line) => {
     return [];
   }
 }).at(-1);
-var upload = (options3) => Effect_exports.gen(function* () {
-  const directory = path.resolve(options3.workingDirectory);
+var upload = (options4) => Effect_exports.gen(function* () {
+  const directory = path.resolve(options4.workingDirectory);
   if (!fs2.existsSync(directory)) {
-    return yield* new UploadFailed({ message: `working-directory ${options3.workingDirectory} does not exist` });
+    return yield* new UploadFailed({ message: `working-directory ${options4.workingDirectory} does not exist` });
   }
   const outputDirectory = yield* Effect_exports.acquireRelease(
     Effect_exports.sync(() => fs2.mkdtempSync(path.join(os.tmpdir(), "canaryroll-wrangler-"))),
-    (created) => Effect_exports.sync(() => fs2.rmSync(created, { recursive: true, force: true }))
+    (created2) => Effect_exports.sync(() => fs2.rmSync(created2, { recursive: true, force: true }))
   );
   const outputFile = path.join(outputDirectory, "output.ndjson");
-  const [command, ...prefix] = locate(directory, options3.env);
+  const [command, ...prefix] = locate(directory, options4.env);
   const args2 = [
     ...prefix,
     "versions",
     "upload",
-    ...options3.message === void 0 ? [] : ["--message", options3.message],
-    ...options3.tag === void 0 ? [] : ["--tag", options3.tag]
+    ...options4.message === void 0 ? [] : ["--message", options4.message],
+    ...options4.tag === void 0 ? [] : ["--tag", options4.tag]
   ];
   process.stdout.write(`::group::wrangler ${args2.slice(prefix.length).join(" ")}
 `);
@@ -27799,7 +33251,7 @@ var upload = (options3) => Effect_exports.gen(function* () {
       cwd: directory,
       // wrangler's own output goes to the step's log as it comes.
       stdio: ["ignore", "inherit", "inherit"],
-      env: childEnvironment(options3.env, outputFile)
+      env: childEnvironment(options4.env, outputFile)
     });
     child.once("error", (error2) => resume(Effect_exports.fail(new UploadFailed({ message: `could not run wrangler: ${error2.message}` }))));
     child.once("exit", (code, signal) => resume(Effect_exports.succeed(code ?? (signal === null ? 1 : 128))));
@@ -27856,7 +33308,7 @@ var run3 = (env) => {
       yield* log2(`Uploaded version ${uploaded.versionId}${uploaded.workerName === void 0 ? "" : ` of ${uploaded.workerName}`}`);
     }
     yield* setOutput2("version-id", versionId);
-    const created = (yield* api.createRelease({
+    const created2 = (yield* api.createRelease({
       workerId: inputs.workerId,
       versionId,
       planId: inputs.plan,
@@ -27864,31 +33316,31 @@ var run3 = (env) => {
       name: inputs.name,
       ticketUrl: inputs.ticketUrl
     })).value;
-    outcome.release = created;
-    outcome.releaseUrl = api.releaseUrl(created.id);
-    yield* setOutput2("release-id", created.id);
+    outcome.release = created2;
+    outcome.releaseUrl = api.releaseUrl(created2.id);
+    yield* setOutput2("release-id", created2.id);
     yield* setOutput2("release-url", outcome.releaseUrl);
-    yield* setOutput2("status", created.status);
-    yield* log2(`Created release ${created.id} (${created.status}): ${outcome.releaseUrl}`);
+    yield* setOutput2("status", created2.status);
+    yield* log2(`Created release ${created2.id} (${created2.status}): ${outcome.releaseUrl}`);
     if (!inputs.autoStart) {
       yield* log2("auto-start is off: start the release from CanaryRoll when you are ready.");
       return;
     }
-    const preflight = (yield* api.preflight(created.id)).value;
-    for (const check2 of preflight.checks) {
-      yield* log2(`preflight ${check2.passed ? "\u2713" : "\u2717"} ${check2.name}${check2.message === void 0 ? "" : `: ${check2.message}`}`);
+    const preflight = (yield* api.preflight(created2.id)).value;
+    for (const check3 of preflight.checks) {
+      yield* log2(`preflight ${check3.passed ? "\u2713" : "\u2717"} ${check3.name}${check3.message === void 0 ? "" : `: ${check3.message}`}`);
     }
     if (!preflight.passed) {
-      const failed = preflight.checks.filter((check2) => !check2.passed).map((check2) => `${check2.name}${check2.message === void 0 ? "" : ` (${check2.message})`}`);
+      const failed = preflight.checks.filter((check3) => !check3.passed).map((check3) => `${check3.name}${check3.message === void 0 ? "" : ` (${check3.message})`}`);
       return yield* Effect_exports.fail({ _tag: "PreflightFailed", message: `Preflight checks failed, the release was not started: ${failed.join("; ")}` });
     }
-    const started = (yield* api.act("start", created.id)).value;
+    const started = (yield* api.act("start", created2.id)).value;
     outcome.release = started;
     yield* setOutput2("status", started.status);
-    yield* log2(`Started release ${created.id}`);
+    yield* log2(`Started release ${created2.id}`);
     if (!inputs.wait) return;
     let last = "";
-    const finished = yield* ReleaseWatch_exports.untilFinished(api, created.id, {
+    const finished = yield* ReleaseWatch_exports.untilFinished(api, created2.id, {
       pollInterval: Duration_exports.seconds(inputs.pollIntervalSeconds),
       timeout: Duration_exports.seconds(inputs.waitTimeoutSeconds),
       onProgress: (progress, release) => Effect_exports.suspend(() => {
@@ -27907,12 +33359,12 @@ var run3 = (env) => {
     }).pipe(
       Effect_exports.map((answer) => answer.value),
       Effect_exports.catchTag("WaitTimedOut", (timedOut) => {
-        const status = timedOut.status ?? started.status;
+        const status3 = timedOut.status ?? started.status;
         return Effect_exports.andThen(
-          setOutput2("status", status),
+          setOutput2("status", status3),
           Effect_exports.fail({
             _tag: "WaitTimedOut",
-            message: `The release did not finish within wait-timeout (${inputs.waitTimeoutSeconds}s); it is ${status.replace("_", " ")}${timedOut.unavailable === null ? "" : ` as far as we know (CanaryRoll is not answering: ${timedOut.unavailable})`} and carries on: ${outcome.releaseUrl}`
+            message: `The release did not finish within wait-timeout (${inputs.waitTimeoutSeconds}s); it is ${status3.replace("_", " ")}${timedOut.unavailable === null ? "" : ` as far as we know (CanaryRoll is not answering: ${timedOut.unavailable})`} and carries on: ${outcome.releaseUrl}`
           })
         );
       })
@@ -27926,7 +33378,7 @@ var run3 = (env) => {
         message: `The release was ${finished.status.replace("_", " ")}${reason === null ? "" : `: ${reason}`} (${outcome.releaseUrl})`
       });
     }
-    yield* log2(`Release ${created.id} completed: version ${finished.cfVersionId} serves 100%.`);
+    yield* log2(`Release ${created2.id} completed: version ${finished.cfVersionId} serves 100%.`);
   });
   return steps.pipe(
     Effect_exports.as(0),

@@ -15,7 +15,8 @@
  *
  * @since 0.1.0
  */
-import { type ApiShapes, CanaryRollApi, ReleaseProgress, ReleaseWatch } from "@canaryroll/cli"
+import type { Schemas } from "@canaryroll/api"
+import { CanaryRollApi, ReleaseProgress, ReleaseWatch } from "@canaryroll/cli"
 import { Duration, Effect } from "effect"
 import { FetchHttpClient } from "effect/http"
 import * as ActionInputs from "./ActionInputs.ts"
@@ -25,7 +26,7 @@ import * as WranglerUpload from "./WranglerUpload.ts"
 
 /** What happened, for the summary, whether or not the step succeeds. */
 interface Outcome {
-  release: ApiShapes.Deployment | undefined
+  release: Schemas.PublicDeployment | undefined
   releaseUrl: string
   progress: ReleaseProgress.ReleaseProgress | undefined
   uploadedVersion: boolean

@@ -5,9 +5,10 @@
  *
  * @since 0.1.0
  */
-import { ApiShapes, ReleaseProgress } from "@canaryroll/cli"
+import { Schemas } from "@canaryroll/api"
+import { ReleaseProgress } from "@canaryroll/cli"
 
-const statusBadge: Record<ApiShapes.Status, string> = {
+const statusBadge: Record<Schemas.Status, string> = {
   pending: "⏸️ pending",
   in_progress: "🚀 in progress",
   paused: "⏸️ paused",
@@ -20,7 +21,7 @@ const statusBadge: Record<ApiShapes.Status, string> = {
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ")
 
 export const render = (input: {
-  readonly release: ApiShapes.Deployment
+  readonly release: Schemas.PublicDeployment
   readonly releaseUrl: string
   readonly progress: ReleaseProgress.ReleaseProgress | undefined
   readonly uploadedVersion: boolean
@@ -32,7 +33,7 @@ export const render = (input: {
   const steps = release.stepsSnapshot.map((step, index) => {
     const state = release.status === "completed" || (started && index < current)
       ? "done"
-      : started && index === current && !ApiShapes.isTerminal(release.status)
+      : started && index === current && !Schemas.isTerminal(release.status)
       ? "**current**"
       : ""
     return `| ${index + 1} | ${step.percentage}% | ${step.waitSeconds}s | ${state} |`

@@ -1,4 +1,5 @@
-import { ApiShapes } from "@canaryroll/cli"
+import type { Schemas } from "@canaryroll/api"
+import { CanaryRollApi } from "@canaryroll/cli"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import * as fs from "node:fs"
@@ -154,7 +155,7 @@ describe("wrangler's output file", () => {
 
 describe("job summary", () => {
   it("links the release and marks the current step", () => {
-    const release: ApiShapes.Deployment = {
+    const release: Schemas.PublicDeployment = {
       id: "dep_1", workerId: "wrk_1", teamId: "team_1", planId: "plan_1", cfVersionId: "v2", cfPreviousVersionId: "v1",
       status: "in_progress", currentStep: 1, autoAdvance: true, name: "abc123", ticketUrl: null,
       stepsSnapshot: [{ percentage: 10, waitSeconds: 20 }, { percentage: 50, waitSeconds: 20 }, { percentage: 100, waitSeconds: 20 }],
@@ -162,7 +163,7 @@ describe("job summary", () => {
     }
     const markdown = JobSummary.render({
       release,
-      releaseUrl: ApiShapes.releaseUrl("https://cr.example.com", "demo", "dep_1"),
+      releaseUrl: CanaryRollApi.releaseUrl("https://cr.example.com", "demo", "dep_1"),
       progress: undefined,
       uploadedVersion: true,
       note: undefined

@@ -8,7 +8,7 @@
 import { Plan } from "@canaryroll/core"
 import * as Channel from "@canaryroll/notifier/channel-config"
 import * as NotificationEvent from "@canaryroll/notifier/notification-event"
-import { Schema } from "effect"
+import { Effect, Schema, SchemaIssue, SchemaTransformation } from "effect"
 import { Role } from "./Access.ts"
 
 /**
@@ -246,6 +246,7 @@ export const LiveDeployment = Schema.Struct({
 })
 
 export const Status = Schema.Literals(["pending", "in_progress", "paused", "completed", "rolled_back", "failed", "cancelled"])
+export type Status = typeof Status.Type
 
 /** A release, as the API (and the GitHub Action) calls it. */
 export const Deployment = Schema.Struct({
@@ -285,10 +286,10 @@ export const PublicDeployment = Schema.Struct({
 })
 export type PublicDeployment = typeof PublicDeployment.Type
 
-export const terminalStatuses: ReadonlyArray<typeof Status.Type> = ["completed", "rolled_back", "failed", "cancelled"]
+export const terminalStatuses: ReadonlyArray<Status> = ["completed", "rolled_back", "failed", "cancelled"]
 
 /** Whether a release with this status is over (nothing will change it any more). */
-export const isTerminal = (status: typeof Status.Type): boolean => terminalStatuses.includes(status)
+export const isTerminal = (status: Status): boolean => terminalStatuses.includes(status)
 
 export const DeploymentEvent = Schema.Struct({
   id: Schema.String,
@@ -300,6 +301,7 @@ export const DeploymentEvent = Schema.Struct({
   details: Schema.Record(Schema.String, Schema.Unknown),
   createdAt: IsoTime
 })
+export type DeploymentEvent = typeof DeploymentEvent.Type
 
 export const PreflightCheck = Schema.Struct({
   name: Schema.String,
@@ -308,6 +310,7 @@ export const PreflightCheck = Schema.Struct({
 })
 
 export const Preflight = Schema.Struct({ passed: Schema.Boolean, checks: Schema.Array(PreflightCheck) })
+export type Preflight = typeof Preflight.Type
 
 export const AuditActor = Schema.Struct({
   kind: Schema.Literals(["user", "token", "system"]),
@@ -389,3 +392,98 @@ export const NotificationDelivery = Schema.Struct({
   createdAt: IsoTime,
   completedAt: NullableIsoTime
 })
+
+// Query parameters: parsed here, so a handler gets values, and a wrong one is a 400 naming it
+// (`status: unknown status "bogus"; …`) before any handler runs.
+
+/** The most a list endpoint hands out in one page (the read models enforce it too). */
+export const maxLimit = 200
+
+/** `?limit=`: an integer from 1 to `maxLimit`. */
+export const Limit = Schema.NumberFromString.check(
+  Schema.makeFilter((value: number) =>
+    Number.isInteger(value) && value >= 1 && value <= maxLimit ? undefined : `must be an integer from 1 to ${maxLimit}, got ${value}`
+  )
+)
+
+/** One value or several, comma-separated (`?status=pending,paused`), as a list; blanks are dropped. */
+export const CommaSeparated = Schema.String.pipe(
+  Schema.decodeTo(
+    Schema.Array(Schema.String),
+    SchemaTransformation.transform({
+      decode: (text: string): ReadonlyArray<string> => text.split(",").map((item) => item.trim()).filter((item) => item !== ""),
+      encode: (items: ReadonlyArray<string>) => items.join(",")
+    })
+  )
+)
+
+const statusNames: ReadonlyArray<string> = Status.literals
+const isStatus = (item: string): item is Status => statusNames.includes(item)
+
+/** `?status=`: release statuses, comma-separated. */
+export const StatusList = CommaSeparated.pipe(
+  Schema.decodeTo(
+    Schema.Array(Status),
+    SchemaTransformation.transformEffect({
+      decode: (items: ReadonlyArray<string>) =>
+        items.every(isStatus)
+          ? Effect.succeed(items)
+          : Effect.fail(
+            new SchemaIssue.InvalidValue({
+              message: `unknown status ${JSON.stringify(items.find((item) => !isStatus(item)))}; known: ${statusNames.join(", ")}`
+            }, items)
+          ),
+      encode: (statuses: ReadonlyArray<Status>) => Effect.succeed(statuses)
+    })
+  )
+)
+
+/** Who acted, as the audit log filters by it: `user:{id}`, `token:{id}` or `system`. */
+export type ActorFilter =
+  | { readonly _tag: "User"; readonly id: string }
+  | { readonly _tag: "Token"; readonly id: string }
+  | { readonly _tag: "System" }
+
+const ActorFilterType = Schema.Union([
+  Schema.TaggedStruct("User", { id: Schema.String }),
+  Schema.TaggedStruct("Token", { id: Schema.String }),
+  Schema.TaggedStruct("System", {})
+])
+
+/** `?actor=`: `user:{id}`, `token:{id}` or `system`. */
+export const Actor = Schema.String.pipe(
+  Schema.decodeTo(
+    ActorFilterType,
+    SchemaTransformation.transformEffect({
+      decode: (text: string) => {
+        if (text === "system") return Effect.succeed<ActorFilter>({ _tag: "System" })
+        const match = /^(user|token):(.+)$/.exec(text)
+        return match === null
+          ? Effect.fail(
+            new SchemaIssue.InvalidValue({ message: `must be user:<id>, token:<id> or system, got ${JSON.stringify(text)}` }, text)
+          )
+          : Effect.succeed<ActorFilter>({ _tag: match[1] === "user" ? "User" : "Token", id: match[2]! })
+      },
+      encode: (actor: ActorFilter) =>
+        Effect.succeed(actor._tag === "System" ? "system" : `${actor._tag === "User" ? "user" : "token"}:${actor.id}`)
+    })
+  )
+)
+
+/** `?from=`, `?to=`: an ISO 8601 time, as epoch milliseconds. */
+export const Time = Schema.String.pipe(
+  Schema.decodeTo(
+    Schema.Number,
+    SchemaTransformation.transformEffect({
+      decode: (text: string) => {
+        const ms = Date.parse(text)
+        return Number.isFinite(ms)
+          ? Effect.succeed(ms)
+          : Effect.fail(
+            new SchemaIssue.InvalidValue({ message: `must be an ISO 8601 time, got ${JSON.stringify(text)}` }, text)
+          )
+      },
+      encode: (ms: number) => Effect.succeed(new Date(ms).toISOString())
+    })
+  )
+)
