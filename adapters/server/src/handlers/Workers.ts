@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { CloudflareAccounts, Plans, Storage as AppStorage, Workers } from "@canaryroll/app"
+import { CloudflareAccounts, Keyset, Plans, ReleaseSummaries, Storage as AppStorage, Workers } from "@canaryroll/app"
 import { ApiBudget } from "@canaryroll/cloudflare"
 import { Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
@@ -63,6 +63,14 @@ export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
     const workers = yield* Workers.Workers
     const accounts = yield* CloudflareAccounts.CloudflareAccounts
     const transactions = yield* AppStorage.Transactions
+    const summaries = yield* ReleaseSummaries.ReleaseSummaries
+    /** Releases of the Worker not finished (pending, in progress or paused), oldest first. */
+    const unfinishedReleases = (teamId: string, workerId: string) =>
+      summaries.list({ teamId, workerId, statuses: ["pending", "in_progress", "paused"], limit: Keyset.maxLimit }).pipe(
+        Effect.map((page) => [...page.summaries].reverse()),
+        // The query is ours and valid: a refusal is a bug.
+        Effect.catchTag("InvalidQuery", (error) => Effect.die(error))
+      )
     // People's Cloudflare reads spend the requests' share, never the orchestrator's.
     const budget = yield* RequestBudget
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -158,12 +166,12 @@ export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
             // Not while a release of it is being created or started.
             yield* Storage.lock(sql, `canaryroll/worker/${params.workerId}`)
             const current = yield* findWorker(team.id, params.workerId)
-            const unfinished = yield* WorkerViews.unfinishedReleases(team.id, current.id)
+            const unfinished = yield* unfinishedReleases(team.id, current.id)
             if (unfinished.length > 0) {
               return yield* new Conflict({
                 error: "worker_busy",
                 message: `the Worker ${current.scriptName} has unfinished deployments (${
-                  unfinished.map((row) => `${row.release_id}: ${row.status}`).join(", ")
+                  unfinished.map((release) => `${release.id}: ${release.status}`).join(", ")
                 }); cancel or finish them first`
               })
             }
