@@ -5,15 +5,15 @@
  * email and slug are checked as the API checks them, the password must meet the policy, the team
  * starts with the standard plan, and its audit log records who created it.
  *
- * `make` works over the directory's ports (`People`, `Teams`, `Plans`, `Transactions`); `create`
- * runs it on the Postgres layers of the database in context, as `canaryroll admin create` does.
+ * `make` works over the directory's ports (`People`, `Teams`, `Plans`, `Transactions`) and the
+ * `AuditLog`; `create` runs it on the Postgres layers of the database in context, as
+ * `canaryroll admin create` does.
  *
  * @since 0.1.0
  */
-import { People, Storage, Teams } from "@canaryroll/app"
+import { AuditLog, People, Storage, Teams } from "@canaryroll/app"
 import { Actor } from "@canaryroll/core"
 import * as Postgres from "@canaryroll/postgres"
-import { PgSettingsAudit } from "@canaryroll/postgres"
 import { Clock, Effect, Layer, Redacted, Schema } from "effect"
 import * as S from "./api/Schemas.ts"
 import * as Views from "./handlers/Views.ts"
@@ -66,7 +66,7 @@ export const make = Effect.fnUntraced(function*(input: Input, passwordParameters
         Effect.fail(new AdminNotCreated({ message: `team slug: the team slug ${JSON.stringify(teamSlug)} is taken` })))
     )
     yield* Plans.createPlan({ teamId: team.id, ...Plans.standard, now: new Date(at) })
-    yield* PgSettingsAudit.record({
+    yield* AuditLog.record({
       teamId: team.id,
       type: "TeamCreated",
       actor: Actor.user(person.id, person.email),
@@ -83,7 +83,8 @@ export const layerPostgres = Layer.mergeAll(
   Postgres.PgPeople.layer,
   Postgres.PgTeams.layer,
   Postgres.PgPlans.layer,
-  Postgres.PgTransactions.layer
+  Postgres.PgTransactions.layer,
+  Postgres.PgAuditLog.layer
 )
 
 /** `make` on the database in context (`canaryroll admin create`). */

@@ -13,9 +13,8 @@
  * @since 0.1.0
  */
 import * as Simulator from "@canaryroll/cloudflare/simulator"
-import { ApiTokens, CloudflareAccounts as CloudflareAccountsPort, People, Plans, Teams, Workers } from "@canaryroll/app"
+import { ApiTokens, AuditLog, CloudflareAccounts as CloudflareAccountsPort, People, Plans, Teams, Workers } from "@canaryroll/app"
 import { Actor, Plan } from "@canaryroll/core"
-import { PgSettingsAudit } from "@canaryroll/postgres"
 import { Clock, Effect, Option, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import * as fs from "node:fs/promises"
@@ -106,8 +105,8 @@ export const seed = Effect.fnUntraced(function*(
       : yield* people.create({ email: adminEmail, name: "Sandbox admin", passwordHash, now: now.getTime() })
     const adminId = admin.person.id
     const actor = Actor.user(adminId, adminEmail)
-    const audit = (type: PgSettingsAudit.ChangeType, teamId: string, sentence: string, details: Record<string, unknown>) =>
-      PgSettingsAudit.record({ teamId, type, actor, at: now.getTime(), sentence, details })
+    const audit = (type: AuditLog.ChangeType, teamId: string, sentence: string, details: Record<string, unknown>) =>
+      AuditLog.record({ teamId, type, actor, at: now.getTime(), sentence, details })
 
     let team = yield* teams.byRef(teamSlug)
     if (Option.isNone(team)) {
