@@ -5,14 +5,12 @@
  *
  * @since 0.1.0
  */
-import { ApiTokens, People, Sessions, Storage as AppStorage, Teams } from "@canaryroll/app"
+import { ApiTokens, AuditLog, People, Plans as PlansPort, Sessions, Storage as AppStorage, Teams } from "@canaryroll/app"
 import * as SessionSecret from "@canaryroll/app/SessionSecret"
-import { PgSettingsAudit } from "@canaryroll/postgres"
 import { Actor } from "@canaryroll/core"
 import { Clock, Effect, Exit, Option, Redacted } from "effect"
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiSecurity } from "effect/http-api"
-import { SqlClient } from "effect/sql"
 import { type Caller, CurrentCaller, sessionCookie } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
 import { BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized } from "../api/ApiError.ts"
@@ -21,7 +19,6 @@ import * as ClientAddress from "../security/ClientAddress.ts"
 import * as LoginThrottle from "../security/LoginThrottle.ts"
 import * as PasswordHash from "../security/PasswordHash.ts"
 import { CurrentServerConfig } from "../ServerConfig.ts"
-import * as Plans from "../store/Plans.ts"
 import * as Storage from "./Storage.ts"
 import * as Views from "./Views.ts"
 
@@ -112,7 +109,7 @@ const joinByInvitation = (
             ))
       }))
     const { invitation, team } = joined
-    yield* PgSettingsAudit.record({
+    yield* AuditLog.record({
       teamId: team.id,
       type: "InvitationAccepted",
       actor: Actor.user(person.userId, person.email),
@@ -125,15 +122,15 @@ const joinByInvitation = (
 
 export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const config = yield* CurrentServerConfig
     const sessions = yield* Sessions.Sessions
     const people = yield* People.People
     const teams = yield* Teams.Teams
+    const auditLog = yield* AuditLog.AuditLog
     const transactions = yield* AppStorage.Transactions
     const withPorts = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(
-        Effect.provideService(SqlClient.SqlClient, sql),
+        Effect.provideService(AuditLog.AuditLog, auditLog),
         Effect.provideService(Teams.Teams, teams),
         Storage.orDie
       )
@@ -255,7 +252,7 @@ export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
 const auditForPerson = Effect.fnUntraced(function*(
   person: { readonly userId: string; readonly email: string },
   change: {
-    readonly type: PgSettingsAudit.ChangeType
+    readonly type: AuditLog.ChangeType
     readonly at: number
     readonly sentence: string
     readonly details: Readonly<Record<string, unknown>>
@@ -263,7 +260,7 @@ const auditForPerson = Effect.fnUntraced(function*(
 ) {
   const teams = yield* Teams.Teams
   for (const { team } of yield* teams.teamsOf(person.userId)) {
-    yield* PgSettingsAudit.record({
+    yield* AuditLog.record({
       teamId: team.id,
       type: change.type,
       actor: Actor.user(person.userId, person.email),
@@ -278,16 +275,18 @@ const sessionsWord = (count: number) => `${count} session${count === 1 ? "" : "s
 
 export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const config = yield* CurrentServerConfig
     const sessions = yield* Sessions.Sessions
     const people = yield* People.People
     const teams = yield* Teams.Teams
     const tokens = yield* ApiTokens.ApiTokens
+    const auditLog = yield* AuditLog.AuditLog
+    const plans = yield* PlansPort.Plans
     const transactions = yield* AppStorage.Transactions
-    const withSql = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    const withPorts = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(
-        Effect.provideService(SqlClient.SqlClient, sql),
+        Effect.provideService(AuditLog.AuditLog, auditLog),
+        Effect.provideService(PlansPort.Plans, plans),
         Effect.provideService(Teams.Teams, teams),
         Storage.orDie
       )
@@ -330,7 +329,7 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
             return ended
           }).pipe(transactions.atomically)
           return { endedSessions }
-        }).pipe(withSql))
+        }).pipe(withPorts))
       .handle("listSessions", () =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
@@ -344,7 +343,7 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
             userAgent: session.userAgent,
             current: session.id === caller.sessionId
           }))
-        }).pipe(withSql))
+        }).pipe(withPorts))
       .handle("endSessions", () =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
@@ -362,7 +361,7 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
           if (caller.sessionId !== null) {
             yield* HttpApiBuilder.securitySetCookie(session, "", { path: "/", expires: new Date(0), sameSite: "strict" })
           }
-        }).pipe(withSql))
+        }).pipe(withPorts))
       .handle("me", () =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
@@ -375,12 +374,12 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
             user: Views.user(account.value.person),
             teams: memberships.map(({ role, team }) => Views.team(team, role))
           }
-        }).pipe(withSql))
+        }).pipe(withPorts))
       .handle("listUserTokens", () =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
           return (yield* tokens.userTokens(caller.userId)).map(Views.userToken)
-        }).pipe(withSql))
+        }).pipe(withPorts))
       .handle("createUserToken", ({ payload }) =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
@@ -400,7 +399,7 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
             now: yield* Clock.currentTimeMillis
           })
           return { ...Views.userToken(created), token: Redacted.value(issued.token) }
-        }).pipe(withSql))
+        }).pipe(withPorts))
       .handle("revokeUserToken", ({ params }) =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
@@ -408,7 +407,7 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
           if (Option.isNone(revoked)) {
             return yield* new NotFound({ error: "not_found", message: `user token ${JSON.stringify(params.tokenId)} was not found` })
           }
-        }).pipe(withSql))
+        }).pipe(withPorts))
       .handle("listTeams", () =>
         Effect.gen(function*() {
           const caller = yield* CurrentCaller
@@ -417,7 +416,7 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
           }
           const team = yield* teams.byRef(caller.teamId)
           return Option.match(team, { onNone: () => [], onSome: (team) => [Views.team(team, caller.role)] })
-        }).pipe(withSql))
+        }).pipe(withPorts))
       .handle("createTeam", ({ payload }) =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
@@ -430,8 +429,9 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
                   new Conflict({ error: "slug_taken", message: `slug: the team slug ${JSON.stringify(payload.slug)} is taken` })
                 ))
             )
-            yield* Plans.createPlan({ teamId: team.id, ...Plans.standard, now: new Date(at) })
-            yield* PgSettingsAudit.record({
+            // A new team starts with the standard plan.
+            yield* PlansPort.createStandard(team.id, at)
+            yield* AuditLog.record({
               teamId: team.id,
               type: "TeamCreated",
               actor,
@@ -441,7 +441,7 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
             })
             return Views.team(team, "admin")
           }).pipe(transactions.atomically)
-        }).pipe(withSql))
+        }).pipe(withPorts))
       .handle("acceptInvitation", ({ payload }) =>
         Effect.gen(function*() {
           const caller = yield* forPeople(yield* CurrentCaller)
@@ -449,6 +449,6 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
           return yield* joinByInvitation(payload.token, { userId: caller.userId, email: caller.email }, at, "signed in").pipe(
             transactions.atomically
           )
-        }).pipe(withSql))
+        }).pipe(withPorts))
   }))
 

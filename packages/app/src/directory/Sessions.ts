@@ -69,19 +69,27 @@ export const newestFirst = (a: Session, b: Session) => b.createdAt - a.createdAt
 export const makeMemory = Effect.sync(() => {
   const byHash = new Map<string, Session>()
   const live = (session: Session, now: number) => session.expiresAt > now
-  // A failed transaction puts the sessions back as they were before the write.
-  const restoreOnUndo = (before: ReadonlyMap<string, Session>) =>
-    recordUndo(() => {
-      byHash.clear()
-      for (const [hash, session] of before) byHash.set(hash, session)
+  /**
+   * Writes (or, for undefined, deletes) the sessions given; a failed transaction puts back what
+   * they replaced, and only that.
+   */
+  const write = (changes: ReadonlyArray<readonly [hash: string, session: Session | undefined]>) => {
+    const before = changes.map(([hash]) => [hash, byHash.get(hash)] as const)
+    for (const [hash, session] of changes) {
+      if (session === undefined) byHash.delete(hash)
+      else byHash.set(hash, session)
+    }
+    return recordUndo(() => {
+      for (const [hash, session] of before.reverse()) {
+        if (session === undefined) byHash.delete(hash)
+        else byHash.set(hash, session)
+      }
     })
+  }
   return Sessions.of({
     create: (session, now) =>
       Effect.suspend(() => {
-        const before = new Map(byHash)
-        for (const [hash, existing] of byHash) {
-          if (existing.userId === session.userId && !live(existing, now)) byHash.delete(hash)
-        }
+        const expired = [...byHash].filter(([, existing]) => existing.userId === session.userId && !live(existing, now))
         const created: Session = {
           id: session.id,
           userId: session.userId,
@@ -90,33 +98,28 @@ export const makeMemory = Effect.sync(() => {
           expiresAt: session.expiresAt,
           userAgent: session.userAgent
         }
-        byHash.set(session.secretHash, created)
-        return Effect.as(restoreOnUndo(before), created)
+        return Effect.as(write([...expired.map(([hash]) => [hash, undefined] as const), [session.secretHash, created]]), created)
       }),
     touch: (secretHash, now) =>
       Effect.sync(() => {
         const found = byHash.get(secretHash)
         if (found === undefined || !live(found, now)) return Option.none()
         if (found.lastSeenAt > now - lastSeenResolutionMs) return Option.some(found)
+        // A stamp is not undone with a failed transaction: the session was used.
         const seen = { ...found, lastSeenAt: now }
         byHash.set(secretHash, seen)
         return Option.some(seen)
       }),
     end: (secretHash) =>
       Effect.suspend(() => {
-        const before = new Map(byHash)
-        return Effect.as(restoreOnUndo(before), byHash.delete(secretHash))
+        const existed = byHash.has(secretHash)
+        return Effect.as(write([[secretHash, undefined]]), existed)
       }),
     endAll: (userId, { except, now }) =>
       Effect.suspend(() => {
-        const before = new Map(byHash)
-        let ended = 0
-        for (const [hash, session] of byHash) {
-          if (session.userId !== userId || session.id === except) continue
-          byHash.delete(hash)
-          if (live(session, now)) ended++
-        }
-        return Effect.as(restoreOnUndo(before), ended)
+        const ending = [...byHash].filter(([, session]) => session.userId === userId && session.id !== except)
+        const ended = ending.filter(([, session]) => live(session, now)).length
+        return Effect.as(write(ending.map(([hash]) => [hash, undefined] as const)), ended)
       }),
     list: (userId, now) =>
       Effect.sync(() => [...byHash.values()].filter((session) => session.userId === userId && live(session, now)).sort(newestFirst))
