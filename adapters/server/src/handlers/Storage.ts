@@ -14,7 +14,6 @@ export const unavailableTags = [
   "EventStoreUnavailable",
   "SchedulerUnavailable",
   "ActiveReleasesUnavailable",
-  "ReadModelUnavailable",
   "OutboxUnavailable",
   "NotificationStoreUnavailable",
   "SessionsUnavailable",
