@@ -137,6 +137,26 @@ export const suite = (name: string, makeLayer: MakeLayer) => {
         yield* connect(other, "acc-6")
       }))
 
+    test("removing an account while a Worker is registered in it at once: never both, and no Worker is left without its account", () =>
+      Effect.gen(function*() {
+        const accounts = yield* CloudflareAccounts.CloudflareAccounts
+        const workers = yield* Workers.Workers
+        for (let round = 0; round < 5; round++) {
+          const teamId = yield* NewTeam.make
+          const accountId = `acc-race-${round}`
+          yield* connect(teamId, accountId)
+          const plan = yield* makePlan(teamId, "standard")
+          const [removed, registered] = yield* Effect.all(
+            [Effect.exit(accounts.remove(teamId, accountId)), Effect.exit(register(teamId, accountId, "api", plan.id))],
+            { concurrency: "unbounded" }
+          )
+          assert.isFalse(Exit.isSuccess(removed) && Exit.isSuccess(registered), "not both")
+          const left = yield* workers.inAccount(teamId, accountId)
+          const account = yield* accounts.find(teamId, accountId)
+          assert.isTrue(left.length === 0 || Option.isSome(account), "a Worker's account is still connected")
+        }
+      }))
+
     test("anyReal: only accounts that are not the sandbox's count; latestSandbox: the simulated one saved last", () =>
       Effect.gen(function*() {
         const accounts = yield* CloudflareAccounts.CloudflareAccounts

@@ -96,6 +96,23 @@ export const suite = (name: string, makeLayer: MakeLayer) => {
         assert.strictEqual((yield* Effect.flip(plans.remove(teamId, planId)))._tag, "PlanNotFound")
       }))
 
+    test("deleting a plan while a Worker is registered with it at once: never both, and no Worker is left without its plan", () =>
+      Effect.gen(function*() {
+        const plans = yield* Plans.Plans
+        const workers = yield* Workers.Workers
+        for (let round = 0; round < 5; round++) {
+          const { teamId } = yield* teamWithAccount(`acc-plans-race-${round}`)
+          const plan = yield* makePlan(teamId, "racing")
+          const [removed, registered] = yield* Effect.all(
+            [Effect.exit(plans.remove(teamId, plan.id)), Effect.exit(register(teamId, `acc-plans-race-${round}`, "api", plan.id))],
+            { concurrency: "unbounded" }
+          )
+          assert.isFalse(Exit.isSuccess(removed) && Exit.isSuccess(registered), "not both")
+          const users = (yield* workers.list(teamId)).filter((worker) => worker.defaultPlanId === plan.id)
+          assert.isTrue(users.length === 0 || Option.isSome(yield* plans.find(teamId, plan.id)), "a Worker's plan is still there")
+        }
+      }))
+
     test("another team's plan is not deleted", () =>
       Effect.gen(function*() {
         const plans = yield* Plans.Plans
