@@ -67,6 +67,7 @@ export const make: Effect.Effect<typeof AuditLog.AuditLog.Service, never, SqlCli
  */
 export const record = Effect.fnUntraced(function*(change: AuditLog.SettingsChange) {
   const sql = yield* SqlClient.SqlClient
+  // Position 0 stands in: the insert takes the settings sequence's next value instead.
   const row = PgAuditRow.encode(AuditLog.settingsEntry(change, crypto.randomUUID()), 0n)
   yield* sql`${PgAuditRow.insert(sql, [row], { settingsPositions: true })}`
 })
