@@ -106,14 +106,14 @@ export interface CreateRelease {
 
 export interface ListReleases {
   readonly workerId?: string | undefined
-  readonly status?: string | undefined
+  readonly status?: ReadonlyArray<Schemas.Status> | undefined
   readonly limit?: number | undefined
   readonly cursor?: string | undefined
 }
 
 export interface AuditQuery {
   readonly deploymentId?: string | undefined
-  readonly type?: string | undefined
+  readonly type?: ReadonlyArray<string> | undefined
   readonly limit?: number | undefined
   readonly cursor?: string | undefined
 }

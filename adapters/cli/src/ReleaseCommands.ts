@@ -5,9 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Option } from "effect"
+import { Clock, Duration, Effect, Option, Schema } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
-import type { Schemas } from "@canaryroll/api"
+import { Schemas } from "@canaryroll/api"
 import type * as CanaryRollApi from "./CanaryRollApi.ts"
 import { CommandFailed, ExitCode } from "./ExitCode.ts"
 import * as ExitCodes from "./ExitCode.ts"
@@ -236,7 +236,23 @@ const list = Command.make(
   "list",
   {
     worker: Flag.String("worker").pipe(Flag.withDescription("Only this Worker's releases"), Flag.optional),
-    status: Flag.String("status").pipe(Flag.withDescription("Only these statuses, comma-separated"), Flag.optional),
+    status: Flag.String("status").pipe(
+      Flag.withDescription("Only these statuses, comma-separated"),
+      // Read with the API's own query schema: a status it does not know is a usage error here.
+      Flag.mapEffect((text) =>
+        Schema.decodeUnknownEffect(Schemas.StatusList)(text).pipe(
+          Effect.mapError(() =>
+            new CliError.InvalidValue({
+              option: "status",
+              value: text,
+              expected: `statuses, comma-separated: ${Schemas.Status.literals.join(", ")}`,
+              kind: "flag"
+            })
+          )
+        )
+      ),
+      Flag.optional
+    ),
     limit: Flag.Int("limit").pipe(Flag.withDescription("At most this many"), Flag.optional)
   },
   Effect.fn(function*(input) {

@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option } from "effect"
+import { Schemas } from "@canaryroll/api"
+import { Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Output from "./Output.ts"
 import { connect, wantsJson } from "./RootCommand.ts"
@@ -110,7 +111,11 @@ export const audit = Command.make(
   "audit",
   {
     release: Flag.String("release").pipe(Flag.withDescription("Only this release's entries"), Flag.optional),
-    type: Flag.String("type").pipe(Flag.withDescription("Only these types, comma-separated"), Flag.optional),
+    type: Flag.String("type").pipe(
+      Flag.withDescription("Only these types, comma-separated"),
+      Flag.map(Schema.decodeSync(Schemas.CommaSeparated)),
+      Flag.optional
+    ),
     limit: Flag.Int("limit").pipe(Flag.withDescription("At most this many"), Flag.withDefault(50)),
     cursor: Flag.String("cursor").pipe(Flag.withDescription("The page after this cursor"), Flag.optional)
   },

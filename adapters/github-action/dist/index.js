@@ -6929,9 +6929,27 @@ function toScientificInteger(n) {
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/String.js
 var String3 = globalThis.String;
+var toUpperCase = (self) => self.toUpperCase();
 var toLowerCase = (self) => self.toLowerCase();
+var capitalize = (self) => {
+  const [first = ""] = self;
+  return toUpperCase(first) + self.slice(first.length);
+};
+var uncapitalize = (self) => {
+  const [first = ""] = self;
+  return toLowerCase(first) + self.slice(first.length);
+};
 var trim = (self) => self.trim();
 var isNonEmpty = (self) => self.length > 0;
+var snakeToCamel = (self) => {
+  if (self.length === 0 || self.length % 2 === 0 && self[0] === "_" && /^_+$/.test(self)) return "";
+  let str = self[0];
+  for (let i = 1; i < self.length; i++) {
+    str += self[i] === "_" ? self.charAt(++i).toUpperCase() : self[i];
+  }
+  return str;
+};
+var camelToSnake = (self) => self.replace(/([A-Z])/g, "_$1").toLowerCase();
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Cron.js
 var TypeId8 = "~effect/Cron";
@@ -14157,7 +14175,64 @@ function getSchemaIssueOrThrow(cause, message) {
 }
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/SchemaGetter.js
+var runGetter = (self, input, options4) => {
+  switch (self._tag) {
+    case "Passthrough":
+      return succeed6(input);
+    case "Transform":
+      return succeed6(map(input, self.transform));
+    case "TransformOptional":
+      return succeed6(self.transform(input));
+    case "TransformEffect":
+      return isNone2(input) ? succeedNone3 : mapEager2(self.transform(input.value, options4), some2);
+    case "TransformOptionalEffect":
+      return self.transform(input, options4);
+  }
+};
 var makeGetter = (fields2) => Object.assign(Object.create(Prototype), fields2);
+var composeOptionalEffect = (first, second) => transformOptionalEffect((input, options4) => flatMapEager2(runGetter(first, input, options4), (output) => runGetter(second, output, options4)));
+var compose = /* @__PURE__ */ dual(2, (self, other) => {
+  if (self._tag === "Passthrough") return other;
+  if (other._tag === "Passthrough") return self;
+  switch (self._tag) {
+    case "Transform": {
+      switch (other._tag) {
+        case "Transform":
+          return transform2((input) => other.transform(self.transform(input)));
+        case "TransformOptional":
+          return transformOptional((input) => other.transform(map(input, self.transform)));
+        case "TransformEffect":
+          return transformEffect((input, options4) => other.transform(self.transform(input), options4));
+        case "TransformOptionalEffect":
+          return composeOptionalEffect(self, other);
+      }
+    }
+    case "TransformOptional": {
+      switch (other._tag) {
+        case "Transform":
+          return transformOptional((input) => map(self.transform(input), other.transform));
+        case "TransformOptional":
+          return transformOptional((input) => other.transform(self.transform(input)));
+        case "TransformEffect":
+        case "TransformOptionalEffect":
+          return composeOptionalEffect(self, other);
+      }
+    }
+    case "TransformEffect": {
+      switch (other._tag) {
+        case "Transform":
+          return transformEffect((input, options4) => mapEager2(self.transform(input, options4), other.transform));
+        case "TransformOptional":
+        case "TransformOptionalEffect":
+          return composeOptionalEffect(self, other);
+        case "TransformEffect":
+          return transformEffect((input, options4) => flatMapEager2(self.transform(input, options4), (output) => other.transform(output, options4)));
+      }
+    }
+    case "TransformOptionalEffect":
+      return composeOptionalEffect(self, other);
+  }
+});
 function fail10(f) {
   return transformOptionalEffect((oe, options4) => fail6(f(oe, options4)));
 }
@@ -14232,6 +14307,24 @@ function Date3() {
 function trim2() {
   return transform2(trim);
 }
+function capitalize2() {
+  return transform2(capitalize);
+}
+function uncapitalize2() {
+  return transform2(uncapitalize);
+}
+function snakeToCamel2() {
+  return transform2(snakeToCamel);
+}
+function camelToSnake2() {
+  return transform2(camelToSnake);
+}
+function toLowerCase2() {
+  return transform2(toLowerCase);
+}
+function toUpperCase2() {
+  return transform2(toUpperCase);
+}
 function parseJson(options4) {
   return transformEffect((input, parseOptions) => try_3({
     try: () => JSON.parse(input, options4?.reviver),
@@ -14253,6 +14346,37 @@ function stringifyJson(options4) {
       expected: "a JSON-serializable value"
     }, input, parseOptions)
   }));
+}
+function splitKeyValue(options4) {
+  const separator = options4?.separator ?? ",";
+  const keyValueSeparator = options4?.keyValueSeparator ?? "=";
+  const trim4 = options4?.trim ?? false;
+  const keepEmptyValues = options4?.keepEmptyValues ?? false;
+  return transform2((input) => input.split(separator).reduce((acc, pair) => {
+    let key5;
+    let value3;
+    if (keyValueSeparator === "") {
+      key5 = pair.slice(0, 1);
+      value3 = pair.slice(1, 2);
+    } else {
+      const index2 = pair.indexOf(keyValueSeparator);
+      if (index2 === -1) return acc;
+      key5 = pair.slice(0, index2);
+      value3 = pair.slice(index2 + keyValueSeparator.length);
+    }
+    if (trim4) {
+      key5 = key5.trim();
+      value3 = value3.trim();
+    }
+    if (key5 === "" || value3 === "" && !keepEmptyValues) return acc;
+    assignProperty(acc, key5, value3);
+    return acc;
+  }, {}));
+}
+function joinKeyValue(options4) {
+  const separator = options4?.separator ?? ",";
+  const keyValueSeparator = options4?.keyValueSeparator ?? "=";
+  return transform2((input) => Object.entries(input).map(([key5, value3]) => `${key5}${keyValueSeparator}${value3}`).join(separator));
 }
 function encodeBase64() {
   return transform2(encode2);
@@ -14451,6 +14575,61 @@ function collectBracketPathEntries(isLeaf) {
   };
 }
 
+// ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/SchemaTransformation.js
+var SchemaTransformation_exports = {};
+__export(SchemaTransformation_exports, {
+  Middleware: () => Middleware,
+  Transformation: () => Transformation,
+  bigDecimalFromString: () => bigDecimalFromString,
+  bigintFromString: () => bigintFromString,
+  byteSizeFromBigInt: () => byteSizeFromBigInt,
+  byteSizeFromNumber: () => byteSizeFromNumber,
+  byteSizeFromString: () => byteSizeFromString,
+  capitalize: () => capitalize3,
+  composeTransformation: () => composeTransformation,
+  dateFromMillis: () => dateFromMillis,
+  dateFromString: () => dateFromString,
+  dateTimeUtcFromString: () => dateTimeUtcFromString,
+  dateTimeZonedFromString: () => dateTimeZonedFromString,
+  defectFromJson: () => defectFromJson,
+  durationFromMillis: () => durationFromMillis,
+  durationFromNanos: () => durationFromNanos,
+  durationFromString: () => durationFromString,
+  errorFromJsonError: () => errorFromJsonError,
+  fromFormData: () => fromFormData,
+  fromJsonString: () => fromJsonString,
+  fromURLSearchParams: () => fromURLSearchParams,
+  isTransformation: () => isTransformation,
+  makeTransformation: () => makeTransformation,
+  numberFromString: () => numberFromString,
+  optionFromNullOr: () => optionFromNullOr,
+  optionFromNullishOr: () => optionFromNullishOr,
+  optionFromOptional: () => optionFromOptional,
+  optionFromOptionalKey: () => optionFromOptionalKey,
+  optionFromUndefinedOr: () => optionFromUndefinedOr,
+  passthrough: () => passthrough3,
+  passthroughSubtype: () => passthroughSubtype,
+  passthroughSupertype: () => passthroughSupertype,
+  snakeToCamel: () => snakeToCamel3,
+  splitKeyValue: () => splitKeyValue2,
+  stringFromBase64String: () => stringFromBase64String,
+  stringFromBase64UrlString: () => stringFromBase64UrlString,
+  stringFromHexString: () => stringFromHexString,
+  stringFromUriComponent: () => stringFromUriComponent,
+  timeZoneFromString: () => timeZoneFromString,
+  timeZoneNamedFromString: () => timeZoneNamedFromString,
+  timeZoneOffsetFromNumber: () => timeZoneOffsetFromNumber,
+  toLowerCase: () => toLowerCase3,
+  toUpperCase: () => toUpperCase3,
+  transform: () => transform3,
+  transformEffect: () => transformEffect2,
+  transformOptional: () => transformOptional2,
+  trim: () => trim3,
+  uint8ArrayFromBase64String: () => uint8ArrayFromBase64String,
+  uncapitalize: () => uncapitalize3,
+  urlFromString: () => urlFromString
+});
+
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/internal/schema/content.js
 var ContentTypeId = /* @__PURE__ */ Symbol.for("~effect/Schema/content");
 function setContent(operation, content) {
@@ -14492,6 +14671,7 @@ var Transformation = class extends Class {
     return new Transformation(this.encode, this.decode);
   }
 };
+var composeTransformation = /* @__PURE__ */ dual(2, (self, other) => new Transformation(compose(self.decode, other.decode), compose(other.encode, self.encode)));
 function isTransformation(u) {
   return hasProperty(u, TypeId28) && u[TypeId28] === TypeId28;
 }
@@ -14513,14 +14693,60 @@ function transformOptional2(options4) {
 function trim3() {
   return new Transformation(trim2(), passthrough2());
 }
+function snakeToCamel3() {
+  return new Transformation(snakeToCamel2(), camelToSnake2());
+}
+function toLowerCase3() {
+  return new Transformation(toLowerCase2(), passthrough2());
+}
+function toUpperCase3() {
+  return new Transformation(toUpperCase2(), passthrough2());
+}
+function capitalize3() {
+  return new Transformation(capitalize2(), passthrough2());
+}
+function uncapitalize3() {
+  return new Transformation(uncapitalize2(), passthrough2());
+}
+function splitKeyValue2(options4) {
+  return new Transformation(splitKeyValue(options4), joinKeyValue(options4));
+}
 var passthrough_2 = /* @__PURE__ */ new Transformation(/* @__PURE__ */ passthrough2(), /* @__PURE__ */ passthrough2());
 function passthrough3() {
+  return passthrough_2;
+}
+function passthroughSupertype() {
+  return passthrough_2;
+}
+function passthroughSubtype() {
   return passthrough_2;
 }
 var numberFromString = /* @__PURE__ */ new Transformation(/* @__PURE__ */ Number4(), /* @__PURE__ */ String4());
 var bigintFromString = /* @__PURE__ */ new Transformation(/* @__PURE__ */ BigInt4(), /* @__PURE__ */ String4());
 var dateFromString = /* @__PURE__ */ new Transformation(/* @__PURE__ */ Date3(), /* @__PURE__ */ transform2(formatDate));
 var dateFromMillis = /* @__PURE__ */ new Transformation(/* @__PURE__ */ Date3(), /* @__PURE__ */ transform2((date) => date.getTime()));
+var durationFromString = /* @__PURE__ */ transformEffect2({
+  decode: (s, options4) => match(fromInput(s), {
+    onNone: () => fail6(new InvalidValue({
+      expected: "a valid Duration string"
+    }, s, options4)),
+    onSome: succeed6
+  }),
+  encode: (duration3) => succeed6(String(duration3))
+});
+var durationFromNanos = /* @__PURE__ */ transformEffect2({
+  decode: (i) => succeed6(nanos(i)),
+  encode: (a, options4) => match(toNanos(a), {
+    onNone: () => fail6(new InvalidValue({
+      expected: "a Duration representable as a bigint"
+    }, a, options4)),
+    onSome: (nanos2) => succeed6(nanos2)
+  })
+});
+var durationFromMillis = /* @__PURE__ */ transform3({
+  decode: (i) => millis(i),
+  encode: (a) => toMillis(a)
+});
 var byteSizeFromString = /* @__PURE__ */ transformEffect2({
   decode: (input, options4) => match(fromString2(input), {
     onNone: () => fail6(new InvalidValue({
@@ -14645,6 +14871,15 @@ var urlFromString = /* @__PURE__ */ transformEffect2({
   }, s, options4)),
   encode: (url) => succeed6(url.href)
 });
+var bigDecimalFromString = /* @__PURE__ */ transformEffect2({
+  decode: (s, options4) => {
+    const result3 = fromString(s);
+    return isNone2(result3) ? fail6(new InvalidValue({
+      expected: "a valid BigDecimal string"
+    }, s, options4)) : succeed6(result3.value);
+  },
+  encode: (bd) => succeed6(format3(bd))
+});
 var uint8ArrayFromBase64String = /* @__PURE__ */ new Transformation(/* @__PURE__ */ decodeBase64(), /* @__PURE__ */ encodeBase64());
 var stringFromBase64String = /* @__PURE__ */ new Transformation(/* @__PURE__ */ decodeBase64String(), /* @__PURE__ */ encodeBase64());
 var stringFromBase64UrlString = /* @__PURE__ */ new Transformation(/* @__PURE__ */ decodeBase64UrlString(), /* @__PURE__ */ encodeBase64Url());
@@ -14658,6 +14893,54 @@ function fromJsonString(options4) {
 }
 var fromFormData = /* @__PURE__ */ new Transformation(/* @__PURE__ */ decodeFormData(), /* @__PURE__ */ encodeFormData());
 var fromURLSearchParams = /* @__PURE__ */ new Transformation(/* @__PURE__ */ decodeURLSearchParams(), /* @__PURE__ */ encodeURLSearchParams());
+var timeZoneOffsetFromNumber = /* @__PURE__ */ transform3({
+  decode: (n) => zoneMakeOffset2(n),
+  encode: (tz) => tz.offset
+});
+var timeZoneNamedFromString = /* @__PURE__ */ transformEffect2({
+  decode: (s, options4) => {
+    return match(zoneMakeNamed2(s), {
+      onNone: () => fail6(new InvalidValue({
+        expected: "a valid IANA time zone"
+      }, s, options4)),
+      onSome: succeed6
+    });
+  },
+  encode: (tz) => succeed6(tz.id)
+});
+var timeZoneFromString = /* @__PURE__ */ transformEffect2({
+  decode: (s, options4) => {
+    return match(zoneFromString2(s), {
+      onNone: () => fail6(new InvalidValue({
+        expected: "a valid time zone"
+      }, s, options4)),
+      onSome: succeed6
+    });
+  },
+  encode: (tz) => succeed6(zoneToString2(tz))
+});
+var dateTimeUtcFromString = /* @__PURE__ */ transformEffect2({
+  decode: (s, options4) => {
+    return match(make15(s), {
+      onNone: () => fail6(new InvalidValue({
+        expected: "a valid UTC DateTime string"
+      }, s, options4)),
+      onSome: (result3) => succeed6(toUtc2(result3))
+    });
+  },
+  encode: (utc) => succeed6(formatIso3(utc))
+});
+var dateTimeZonedFromString = /* @__PURE__ */ transformEffect2({
+  decode: (s, options4) => {
+    return match(makeZonedFromString2(s), {
+      onNone: () => fail6(new InvalidValue({
+        expected: "a valid Zoned DateTime string"
+      }, s, options4)),
+      onSome: succeed6
+    });
+  },
+  encode: (zoned) => succeed6(formatIsoZoned2(zoned))
+});
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/SchemaAST.js
 function makeGuard(tag2) {
@@ -23782,7 +24065,7 @@ var Uint8ArrayFromHex = /* @__PURE__ */ String6.annotate({
   decode: /* @__PURE__ */ decodeHex(),
   encode: /* @__PURE__ */ encodeHex()
 }));
-var bigDecimalFromString = /* @__PURE__ */ transformEffect2({
+var bigDecimalFromString2 = /* @__PURE__ */ transformEffect2({
   decode: (s, options4) => {
     const result3 = fromString(s);
     return isNone2(result3) ? fail6(new InvalidValue({
@@ -23825,10 +24108,10 @@ var BigDecimal = /* @__PURE__ */ declare(isBigDecimal, {
     importDeclarations: [`import * as BigDecimal from "effect/BigDecimal"`]
   }),
   expected: "BigDecimal",
-  toCodecJson: () => link()(BigDecimalString, bigDecimalFromString),
+  toCodecJson: () => link()(BigDecimalString, bigDecimalFromString2),
   toFormatter: () => (bd) => format3(bd)
 });
-var BigDecimalFromString = /* @__PURE__ */ BigDecimalString.pipe(/* @__PURE__ */ decodeTo2(BigDecimal, bigDecimalFromString));
+var BigDecimalFromString = /* @__PURE__ */ BigDecimalString.pipe(/* @__PURE__ */ decodeTo2(BigDecimal, bigDecimalFromString2));
 var ByteSize = /* @__PURE__ */ declare(isByteSize, {
   representation: {
     id: "effect/schema/ByteSize",
@@ -24018,11 +24301,11 @@ function dateTimeUtcFromInput() {
     });
   });
 }
-var timeZoneOffsetFromNumber = /* @__PURE__ */ transform3({
+var timeZoneOffsetFromNumber2 = /* @__PURE__ */ transform3({
   decode: (n) => zoneMakeOffset2(n),
   encode: (tz) => tz.offset
 });
-var timeZoneNamedFromString = /* @__PURE__ */ transformEffect2({
+var timeZoneNamedFromString2 = /* @__PURE__ */ transformEffect2({
   decode: (s, options4) => {
     return match(zoneMakeNamed2(s), {
       onNone: () => fail6(new InvalidValue({
@@ -24033,7 +24316,7 @@ var timeZoneNamedFromString = /* @__PURE__ */ transformEffect2({
   },
   encode: (tz) => succeed6(tz.id)
 });
-var timeZoneFromString = /* @__PURE__ */ transformEffect2({
+var timeZoneFromString2 = /* @__PURE__ */ transformEffect2({
   decode: (s, options4) => {
     return match(zoneFromString2(s), {
       onNone: () => fail6(new InvalidValue({
@@ -24044,7 +24327,7 @@ var timeZoneFromString = /* @__PURE__ */ transformEffect2({
   },
   encode: (tz) => succeed6(zoneToString2(tz))
 });
-var dateTimeUtcFromString = /* @__PURE__ */ transformEffect2({
+var dateTimeUtcFromString2 = /* @__PURE__ */ transformEffect2({
   decode: (s, options4) => {
     return match(make15(s), {
       onNone: () => fail6(new InvalidValue({
@@ -24055,7 +24338,7 @@ var dateTimeUtcFromString = /* @__PURE__ */ transformEffect2({
   },
   encode: (utc) => succeed6(formatIso3(utc))
 });
-var dateTimeZonedFromString = /* @__PURE__ */ transformEffect2({
+var dateTimeZonedFromString2 = /* @__PURE__ */ transformEffect2({
   decode: (s, options4) => {
     return match(makeZonedFromString2(s), {
       onNone: () => fail6(new InvalidValue({
@@ -24104,7 +24387,7 @@ var DateTimeUtc = /* @__PURE__ */ declare((u) => isDateTime2(u) && isUtc2(u), {
     const [minimum, maximum] = dateTimeArbitraryBounds(constraint, arbitraryMinimumDateTimestamp, arbitraryMaximumDateTimestamp);
     return linkDecoding()(dateTimeArbitraryInteger(minimum, maximum), transform2(makeUnsafe6));
   },
-  toCodecJson: () => link()(String6, dateTimeUtcFromString),
+  toCodecJson: () => link()(String6, dateTimeUtcFromString2),
   toFormatter: () => (utc) => utc.toString()
 });
 var DateTimeUtcFromDate = /* @__PURE__ */ Date4.pipe(/* @__PURE__ */ decodeTo2(DateTimeUtc, {
@@ -24113,7 +24396,7 @@ var DateTimeUtcFromDate = /* @__PURE__ */ Date4.pipe(/* @__PURE__ */ decodeTo2(D
 }));
 var DateTimeUtcFromString = /* @__PURE__ */ String6.annotate({
   expected: "a string that will be decoded as a DateTime.Utc"
-}).pipe(/* @__PURE__ */ decodeTo2(DateTimeUtc, dateTimeUtcFromString));
+}).pipe(/* @__PURE__ */ decodeTo2(DateTimeUtc, dateTimeUtcFromString2));
 var dateTimeUtcFromHttpDate = /* @__PURE__ */ transformEffect2({
   decode: (s, options4) => match2(parseHttpDate(s), {
     onFailure: () => fail6(new InvalidValue({
@@ -24141,7 +24424,7 @@ var TimeZoneOffset = /* @__PURE__ */ declare(isTimeZoneOffset2, {
     importDeclarations: [`import * as DateTime from "effect/DateTime"`]
   }),
   expected: "DateTime.TimeZone.Offset",
-  toCodecJson: () => link()(Int, timeZoneOffsetFromNumber),
+  toCodecJson: () => link()(Int, timeZoneOffsetFromNumber2),
   toFormatter: () => (tz) => zoneToString2(tz)
 });
 var TimeZoneNamedString = /* @__PURE__ */ String6.annotate({
@@ -24159,10 +24442,10 @@ var TimeZoneNamed = /* @__PURE__ */ declare(isTimeZoneNamed2, {
   }),
   expected: "DateTime.TimeZone.Named",
   toCodecArbitrary: () => linkDecoding()(Literals(arbitraryNamedTimeZones), transform2(zoneMakeNamedUnsafe2)),
-  toCodecJson: () => link()(TimeZoneNamedString, timeZoneNamedFromString),
+  toCodecJson: () => link()(TimeZoneNamedString, timeZoneNamedFromString2),
   toFormatter: () => (tz) => zoneToString2(tz)
 });
-var TimeZoneNamedFromString = /* @__PURE__ */ TimeZoneNamedString.pipe(/* @__PURE__ */ decodeTo2(TimeZoneNamed, timeZoneNamedFromString));
+var TimeZoneNamedFromString = /* @__PURE__ */ TimeZoneNamedString.pipe(/* @__PURE__ */ decodeTo2(TimeZoneNamed, timeZoneNamedFromString2));
 var TimeZoneString = /* @__PURE__ */ String6.annotate({
   expected: "a time zone string (IANA identifier or offset like +03:00)"
 });
@@ -24178,10 +24461,10 @@ var TimeZone = /* @__PURE__ */ declare(isTimeZone2, {
   }),
   expected: "DateTime.TimeZone",
   toCodecArbitrary: () => linkDecoding()(timeZoneArbitrarySchema(), transform2((value3) => typeof value3 === "number" ? zoneMakeOffset2(value3) : zoneMakeNamedUnsafe2(value3))),
-  toCodecJson: () => link()(TimeZoneString, timeZoneFromString),
+  toCodecJson: () => link()(TimeZoneString, timeZoneFromString2),
   toFormatter: () => (tz) => zoneToString2(tz)
 });
-var TimeZoneFromString = /* @__PURE__ */ TimeZoneString.pipe(/* @__PURE__ */ decodeTo2(TimeZone, timeZoneFromString));
+var TimeZoneFromString = /* @__PURE__ */ TimeZoneString.pipe(/* @__PURE__ */ decodeTo2(TimeZone, timeZoneFromString2));
 var DateTimeZonedString = /* @__PURE__ */ String6.annotate({
   expected: "a zoned DateTime string (e.g. 2024-01-01T00:00:00.000+00:00[Europe/London])"
 });
@@ -24210,11 +24493,11 @@ var DateTimeZoned = /* @__PURE__ */ declare((u) => isDateTime2(u) && isZoned2(u)
       timeZone
     })));
   },
-  toCodecJson: () => link()(DateTimeZonedString, dateTimeZonedFromString),
+  toCodecJson: () => link()(DateTimeZonedString, dateTimeZonedFromString2),
   toFormatter: () => (zoned) => formatIsoZoned2(zoned),
   toEquivalence: () => Equivalence5
 });
-var DateTimeZonedFromString = /* @__PURE__ */ DateTimeZonedString.pipe(/* @__PURE__ */ decodeTo2(DateTimeZoned, dateTimeZonedFromString));
+var DateTimeZonedFromString = /* @__PURE__ */ DateTimeZonedString.pipe(/* @__PURE__ */ decodeTo2(DateTimeZoned, dateTimeZonedFromString2));
 var netAddressFromString = (declaration, parse4, encode9, identifier2) => String6.pipe(decodeTo2(declaration, transformEffect2({
   decode: (input, options4) => {
     const result3 = parse4(input);
@@ -24347,7 +24630,7 @@ var Port = /* @__PURE__ */ Int.check(/* @__PURE__ */ isBetween2({
 }, {
   expected: "a port number"
 }));
-var durationFromString = /* @__PURE__ */ transformEffect2({
+var durationFromString2 = /* @__PURE__ */ transformEffect2({
   decode: (s, options4) => match(fromInput(s), {
     onNone: () => fail6(new InvalidValue({
       expected: "a valid Duration string"
@@ -24356,7 +24639,7 @@ var durationFromString = /* @__PURE__ */ transformEffect2({
   }),
   encode: (duration3) => succeed6(globalThis.String(duration3))
 });
-var durationFromNanos = /* @__PURE__ */ transformEffect2({
+var durationFromNanos2 = /* @__PURE__ */ transformEffect2({
   decode: (i) => succeed6(nanos(i)),
   encode: (a, options4) => match(toNanos(a), {
     onNone: () => fail6(new InvalidValue({
@@ -24365,7 +24648,7 @@ var durationFromNanos = /* @__PURE__ */ transformEffect2({
     onSome: (nanos2) => succeed6(nanos2)
   })
 });
-var durationFromMillis = /* @__PURE__ */ transform3({
+var durationFromMillis2 = /* @__PURE__ */ transform3({
   decode: (i) => millis(i),
   encode: (a) => toMillis(a)
 });
@@ -24444,9 +24727,9 @@ var Duration = /* @__PURE__ */ declare(isDuration, {
 var DurationString = /* @__PURE__ */ String6.annotate({
   expected: "a string that will be decoded as a Duration"
 });
-var DurationFromString = /* @__PURE__ */ DurationString.pipe(/* @__PURE__ */ decodeTo2(Duration, durationFromString));
-var DurationFromNanos = /* @__PURE__ */ BigInt6.pipe(/* @__PURE__ */ decodeTo2(Duration, durationFromNanos));
-var DurationFromMillis = /* @__PURE__ */ Number6.pipe(/* @__PURE__ */ decodeTo2(Duration, durationFromMillis));
+var DurationFromString = /* @__PURE__ */ DurationString.pipe(/* @__PURE__ */ decodeTo2(Duration, durationFromString2));
+var DurationFromNanos = /* @__PURE__ */ BigInt6.pipe(/* @__PURE__ */ decodeTo2(Duration, durationFromNanos2));
+var DurationFromMillis = /* @__PURE__ */ Number6.pipe(/* @__PURE__ */ decodeTo2(Duration, durationFromMillis2));
 var DurationFromIsoString = /* @__PURE__ */ String6.annotate({
   expected: "an ISO 8601 duration string that will be decoded as a Duration"
 }).pipe(/* @__PURE__ */ decodeTo2(Duration, durationFromIsoString));
@@ -31942,9 +32225,11 @@ var Idempotency = class extends HttpApiMiddleware_exports.Service()(
 var Schemas_exports = {};
 __export(Schemas_exports, {
   AccountId: () => AccountId,
+  Actor: () => Actor,
   AuditActor: () => AuditActor,
   AuditEntry: () => AuditEntry,
   CloudflareAccount: () => CloudflareAccount,
+  CommaSeparated: () => CommaSeparated,
   DeliveryStatus: () => DeliveryStatus,
   Deployment: () => Deployment,
   DeploymentEvent: () => DeploymentEvent,
@@ -31954,6 +32239,7 @@ __export(Schemas_exports, {
   IssuedInvitation: () => IssuedInvitation,
   IssuedTeamToken: () => IssuedTeamToken,
   IssuedUserToken: () => IssuedUserToken,
+  Limit: () => Limit,
   LiveDeployment: () => LiveDeployment,
   Member: () => Member,
   Name: () => Name2,
@@ -31970,15 +32256,18 @@ __export(Schemas_exports, {
   Session: () => Session,
   Slug: () => Slug,
   Status: () => Status,
+  StatusList: () => StatusList,
   Team: () => Team,
   TeamToken: () => TeamToken,
   Text: () => Text,
+  Time: () => Time,
   User: () => User,
   UserToken: () => UserToken,
   Worker: () => Worker,
   WorkerVersion: () => WorkerVersion,
   isHttpUrl: () => isHttpUrl2,
   isTerminal: () => isTerminal,
+  maxLimit: () => maxLimit,
   nulMessage: () => nulMessage,
   terminalStatuses: () => terminalStatuses
 });
@@ -32249,6 +32538,70 @@ var NotificationDelivery = Schema_exports.Struct({
   createdAt: IsoTime,
   completedAt: NullableIsoTime
 });
+var maxLimit = 200;
+var Limit = Schema_exports.NumberFromString.check(
+  Schema_exports.makeFilter(
+    (value3) => Number.isInteger(value3) && value3 >= 1 && value3 <= maxLimit ? void 0 : `must be an integer from 1 to ${maxLimit}, got ${value3}`
+  )
+);
+var CommaSeparated = Schema_exports.String.pipe(
+  Schema_exports.decodeTo(
+    Schema_exports.Array(Schema_exports.String),
+    SchemaTransformation_exports.transform({
+      decode: (text2) => text2.split(",").map((item) => item.trim()).filter((item) => item !== ""),
+      encode: (items) => items.join(",")
+    })
+  )
+);
+var statusNames = Status.literals;
+var isStatus = (item) => statusNames.includes(item);
+var StatusList = CommaSeparated.pipe(
+  Schema_exports.decodeTo(
+    Schema_exports.Array(Status),
+    SchemaTransformation_exports.transformEffect({
+      decode: (items) => items.every(isStatus) ? Effect_exports.succeed(items) : Effect_exports.fail(
+        new SchemaIssue_exports.InvalidValue({
+          message: `unknown status ${JSON.stringify(items.find((item) => !isStatus(item)))}; known: ${statusNames.join(", ")}`
+        }, items)
+      ),
+      encode: (statuses) => Effect_exports.succeed(statuses)
+    })
+  )
+);
+var ActorFilterType = Schema_exports.Union([
+  Schema_exports.TaggedStruct("User", { id: Schema_exports.String }),
+  Schema_exports.TaggedStruct("Token", { id: Schema_exports.String }),
+  Schema_exports.TaggedStruct("System", {})
+]);
+var Actor = Schema_exports.String.pipe(
+  Schema_exports.decodeTo(
+    ActorFilterType,
+    SchemaTransformation_exports.transformEffect({
+      decode: (text2) => {
+        if (text2 === "system") return Effect_exports.succeed({ _tag: "System" });
+        const match8 = /^(user|token):(.+)$/.exec(text2);
+        return match8 === null ? Effect_exports.fail(
+          new SchemaIssue_exports.InvalidValue({ message: `must be user:<id>, token:<id> or system, got ${JSON.stringify(text2)}` }, text2)
+        ) : Effect_exports.succeed({ _tag: match8[1] === "user" ? "User" : "Token", id: match8[2] });
+      },
+      encode: (actor) => Effect_exports.succeed(actor._tag === "System" ? "system" : `${actor._tag === "User" ? "user" : "token"}:${actor.id}`)
+    })
+  )
+);
+var Time = Schema_exports.String.pipe(
+  Schema_exports.decodeTo(
+    Schema_exports.Number,
+    SchemaTransformation_exports.transformEffect({
+      decode: (text2) => {
+        const ms = Date.parse(text2);
+        return Number.isFinite(ms) ? Effect_exports.succeed(ms) : Effect_exports.fail(
+          new SchemaIssue_exports.InvalidValue({ message: `must be an ISO 8601 time, got ${JSON.stringify(text2)}` }, text2)
+        );
+      },
+      encode: (ms) => Effect_exports.succeed(new Date(ms).toISOString())
+    })
+  )
+);
 
 // ../../packages/api/src/RequestErrors.ts
 var RequestErrors = class extends HttpApiMiddleware_exports.Service()("@canaryroll/api/RequestErrors", {
@@ -32521,8 +32874,9 @@ var deploymentsGroup = (deployment) => HttpApiGroup_exports.make("deployments").
     query: {
       workerId: Schema_exports.optional(Schema_exports.String),
       /** One status or several, comma-separated. */
-      status: Schema_exports.optional(Schema_exports.String),
-      limit: Schema_exports.optional(Schema_exports.NumberFromString),
+      status: Schema_exports.optional(StatusList),
+      /** 1 to 200; 50 by default. */
+      limit: Schema_exports.optional(Limit),
       cursor: Schema_exports.optional(Schema_exports.String)
     },
     success: Schema_exports.Struct({ deployments: Schema_exports.Array(deployment), nextCursor: Schema_exports.NullOr(Schema_exports.String) }),
@@ -32559,14 +32913,15 @@ var AuditGroup = class extends HttpApiGroup_exports.make("audit").add(
     params: teamParam,
     query: {
       /** `user:{id}`, `token:{id}` or `system`. */
-      actor: Schema_exports.optional(Schema_exports.String),
+      actor: Schema_exports.optional(Actor),
       deploymentId: Schema_exports.optional(Schema_exports.String),
       /** One type or several, comma-separated (release event types and settings change types). */
-      type: Schema_exports.optional(Schema_exports.String),
+      type: Schema_exports.optional(CommaSeparated),
       /** ISO 8601 times: entries at or after `from`, before `to`. */
-      from: Schema_exports.optional(Schema_exports.String),
-      to: Schema_exports.optional(Schema_exports.String),
-      limit: Schema_exports.optional(Schema_exports.NumberFromString),
+      from: Schema_exports.optional(Time),
+      to: Schema_exports.optional(Time),
+      /** 1 to 200; 50 by default. */
+      limit: Schema_exports.optional(Limit),
       cursor: Schema_exports.optional(Schema_exports.String)
     },
     success: Schema_exports.Struct({ entries: Schema_exports.Array(AuditEntry), nextCursor: Schema_exports.NullOr(Schema_exports.String) }),

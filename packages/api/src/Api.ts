@@ -338,8 +338,9 @@ const deploymentsGroup = <D extends Schema.Top>(deployment: D) =>
       query: {
         workerId: Schema.optional(Schema.String),
         /** One status or several, comma-separated. */
-        status: Schema.optional(Schema.String),
-        limit: Schema.optional(Schema.NumberFromString),
+        status: Schema.optional(S.StatusList),
+        /** 1 to 200; 50 by default. */
+        limit: Schema.optional(S.Limit),
         cursor: Schema.optional(Schema.String)
       },
       success: Schema.Struct({ deployments: Schema.Array(deployment), nextCursor: Schema.NullOr(Schema.String) }),
@@ -382,14 +383,15 @@ export class AuditGroup extends HttpApiGroup.make("audit")
       params: teamParam,
       query: {
         /** `user:{id}`, `token:{id}` or `system`. */
-        actor: Schema.optional(Schema.String),
+        actor: Schema.optional(S.Actor),
         deploymentId: Schema.optional(Schema.String),
         /** One type or several, comma-separated (release event types and settings change types). */
-        type: Schema.optional(Schema.String),
+        type: Schema.optional(S.CommaSeparated),
         /** ISO 8601 times: entries at or after `from`, before `to`. */
-        from: Schema.optional(Schema.String),
-        to: Schema.optional(Schema.String),
-        limit: Schema.optional(Schema.NumberFromString),
+        from: Schema.optional(S.Time),
+        to: Schema.optional(S.Time),
+        /** 1 to 200; 50 by default. */
+        limit: Schema.optional(S.Limit),
         cursor: Schema.optional(Schema.String)
       },
       success: Schema.Struct({ entries: Schema.Array(S.AuditEntry), nextCursor: Schema.NullOr(Schema.String) }),

@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
-import { type BadRequest, invalidField } from "../api/ApiError.ts"
+import { invalidField } from "../api/ApiError.ts"
 import type * as S from "../api/Schemas.ts"
 
 type AuditEntryView = typeof S.AuditEntry.Type
@@ -34,35 +34,21 @@ export const auditEntryView = (entry: AuditLog.Entry): AuditEntryView => {
   }
 }
 
-const parseActor = (value: string): Effect.Effect<AuditLog.ActorFilter, BadRequest> => {
-  if (value === "system") return Effect.succeed({ _tag: "System" })
-  const match = /^(user|token):(.+)$/.exec(value)
-  if (match === null) return Effect.fail(invalidField("actor", `must be user:<id>, token:<id> or system, got ${JSON.stringify(value)}`))
-  return Effect.succeed({ _tag: match[1] === "user" ? "User" : "Token", id: match[2]! })
-}
-
-const parseTime = (field: string, value: string | undefined): Effect.Effect<number | undefined, BadRequest> => {
-  if (value === undefined) return Effect.succeed(undefined)
-  const ms = Date.parse(value)
-  return Number.isFinite(ms) ? Effect.succeed(ms) : Effect.fail(invalidField(field, `must be an ISO 8601 time, got ${JSON.stringify(value)}`))
-}
-
 export const layer = HttpApiBuilder.group(Api, "audit", (handlers) =>
   Effect.gen(function*() {
     const log = yield* AuditLog.AuditLog
     return handlers.handle("auditLog", ({ query }) =>
       Effect.gen(function*() {
         const { team } = yield* CurrentTeam
-        const actor = query.actor === undefined ? undefined : yield* parseActor(query.actor)
-        const types = query.type?.split(",").map((type) => type.trim()).filter((type) => type !== "")
         const page = yield* log.page({
           teamId: team.id,
           releaseId: query.deploymentId,
-          actor,
+          // Parsed by the API's query schemas (Schemas.Actor, CommaSeparated, Time).
+          actor: query.actor,
           // Unknown types are refused by the port, naming the field.
-          types: types as AuditLog.Query["types"],
-          from: yield* parseTime("from", query.from),
-          to: yield* parseTime("to", query.to),
+          types: query.type as AuditLog.Query["types"],
+          from: query.from,
+          to: query.to,
           limit: query.limit,
           cursor: query.cursor
         }).pipe(
