@@ -21,7 +21,7 @@ import { Cause, Clock, Effect, Exit, Layer, Option, Schema, SchemaAST } from "ef
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { createHash } from "node:crypto"
 import { CurrentTeam } from "../api/Access.ts"
-import { BadRequest, Conflict, NotFound, UnprocessableContent, Unavailable } from "../api/ApiError.ts"
+import { BadRequest, Conflict, NotFound, StorageUnavailable, UnprocessableContent } from "../api/ApiError.ts"
 import { Idempotency, keyHeader, maxKeyLength, replayedHeader } from "../api/Idempotency.ts"
 import * as IdempotencyKeys from "../IdempotencyKeys.ts"
 
@@ -97,7 +97,8 @@ const replay = (response: IdempotencyKeys.StoredResponse) => {
     : HttpServerResponse.text(response.body, { status: response.status, contentType: "application/json", headers })
 }
 
-const unavailable = () => new Unavailable({ error: "unavailable", message: "the database is unavailable; try again shortly" })
+// The API's storage failure: 503 `unavailable` with Retry-After.
+const unavailable = () => new StorageUnavailable({ message: "the database is unavailable; try again shortly" })
 
 export const layer = Layer.effect(
   Idempotency,
