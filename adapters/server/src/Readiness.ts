@@ -11,12 +11,18 @@
  * ("this CANARYROLL_SECRET_KEY cannot open 3 sealed secrets; start with the previous key"),
  * rather than surfacing later as a Cloudflare or webhook failure of the first release.
  *
+ * What the checks ask the storage is the `Store` port: `layerPostgres` asks the database
+ * (`PgReadiness`); `layerMemory` has no database to lose and no migrations to miss, and tries the
+ * key on the Cloudflare tokens of the memory directory (the notifier's store lists channels per
+ * team only, so channel secrets are not tried there).
+ *
  * @since 0.1.0
  */
+import { MemoryDirectory, Storage } from "@canaryroll/app"
 import { PgEventStore, PgReadiness } from "@canaryroll/postgres"
 import { SecretSealer } from "@canaryroll/notifier"
-import { Effect, Layer, Option } from "effect"
-import type { Migrator, SqlClient, SqlError } from "effect/sql"
+import { Context, Effect, Layer, Option } from "effect"
+import { type Migrator, SqlClient, type SqlError } from "effect/sql"
 import type { ReadinessCheck } from "./api/ApiError.ts"
 import * as SecretBox from "./security/SecretBox.ts"
 import * as CloudflareAccounts from "./store/CloudflareAccounts.ts"
@@ -25,6 +31,18 @@ export interface Readiness {
   readonly ok: boolean
   readonly checks: ReadonlyArray<ReadinessCheck>
 }
+
+/** What the checks ask the storage; a failure's message says what went wrong, for the answer. */
+export class Store extends Context.Service<Store, {
+  /** One round trip. */
+  readonly ping: Effect.Effect<void, Storage.StorageUnavailable>
+  /** The migrations this code knows that the storage lacks, as `0010_sessions`, in order. */
+  readonly missingMigrations: Effect.Effect<ReadonlyArray<string>, Storage.StorageUnavailable>
+  /** The sealed secrets stored, the most recently saved first; at most `limit` when given. */
+  readonly sealedSecrets: (
+    options?: { readonly limit?: number | undefined }
+  ) => Effect.Effect<ReadonlyArray<PgReadiness.SealedSecret>, Storage.StorageUnavailable>
+}>()("@canaryroll/server/Readiness/Store") {}
 
 /** How long the database may take to answer a probe before it counts as not answering. */
 export const databaseTimeout = "3 seconds"
@@ -53,9 +71,10 @@ const keyName = (box: SecretBox.SecretBox["Service"]) =>
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`
 
 const databaseCheck = Effect.gen(function*() {
-  const answered = yield* PgReadiness.ping.pipe(Effect.timeoutOption(databaseTimeout), Effect.result)
+  const store = yield* Store
+  const answered = yield* store.ping.pipe(Effect.timeoutOption(databaseTimeout), Effect.result)
   if (answered._tag === "Failure") {
-    return { name: "database", ok: false, message: `the database does not answer: ${errorText(answered.failure)}` } as const
+    return { name: "database", ok: false, message: `the database does not answer: ${answered.failure.message}` } as const
   }
   if (Option.isNone(answered.success)) {
     return { name: "database", ok: false, message: `the database did not answer within ${databaseTimeout}` } as const
@@ -64,9 +83,10 @@ const databaseCheck = Effect.gen(function*() {
 })
 
 const migrationsCheck = Effect.gen(function*() {
-  const missing = yield* PgReadiness.missingMigrations.pipe(Effect.result)
+  const store = yield* Store
+  const missing = yield* store.missingMigrations.pipe(Effect.result)
   if (missing._tag === "Failure") {
-    return { name: "migrations", ok: false, message: `cannot read the migrations table: ${errorText(missing.failure)}` } as const
+    return { name: "migrations", ok: false, message: `cannot read the migrations table: ${missing.failure.message}` } as const
   }
   if (missing.success.length > 0) {
     return {
@@ -81,9 +101,10 @@ const migrationsCheck = Effect.gen(function*() {
 
 const secretsCheck = Effect.gen(function*() {
   const box = yield* SecretBox.SecretBox
-  const stored = yield* PgReadiness.sealedSecrets({ limit: 1 }).pipe(Effect.result)
+  const store = yield* Store
+  const stored = yield* store.sealedSecrets({ limit: 1 }).pipe(Effect.result)
   if (stored._tag === "Failure") {
-    return { name: "secrets", ok: false, message: `cannot read the sealed secrets: ${errorText(stored.failure)}` } as const
+    return { name: "secrets", ok: false, message: `cannot read the sealed secrets: ${stored.failure.message}` } as const
   }
   const [secret] = stored.success
   if (secret === undefined) return { name: "secrets", ok: true, message: "no sealed secrets are stored yet" } as const
@@ -105,7 +126,7 @@ const secretsCheck = Effect.gen(function*() {
 })
 
 /** The checks, each run only when the one before passed. */
-export const check: Effect.Effect<Readiness, never, SqlClient.SqlClient | SecretBox.SecretBox> = Effect.gen(function*() {
+export const check: Effect.Effect<Readiness, never, Store | SecretBox.SecretBox> = Effect.gen(function*() {
   const checks: Array<ReadinessCheck> = []
   for (const next of [databaseCheck, migrationsCheck, secretsCheck]) {
     const result = yield* next
@@ -129,10 +150,10 @@ export interface SecretsReport {
 }
 
 /** Tries the key on every sealed secret stored. */
-export const trySecrets: Effect.Effect<SecretsReport, SqlError.SqlError, SqlClient.SqlClient | SecretBox.SecretBox> = Effect.gen(
+export const trySecrets: Effect.Effect<SecretsReport, Storage.StorageUnavailable, Store | SecretBox.SecretBox> = Effect.gen(
   function*() {
     const box = yield* SecretBox.SecretBox
-    const stored = yield* PgReadiness.sealedSecrets()
+    const stored = yield* Store.use((store) => store.sealedSecrets())
     const unknownKey = new Map<string, number>()
     const unopenable: Array<string> = []
     for (const secret of stored) {
@@ -172,7 +193,7 @@ export const describeSecrets = (report: SecretsReport, box: SecretBox.SecretBox[
 }
 
 /** Tries the key on the stored secrets once, at start-up, and says plainly what it cannot open. */
-export const layerStartupReport: Layer.Layer<never, never, SqlClient.SqlClient | SecretBox.SecretBox> = Layer
+export const layerStartupReport: Layer.Layer<never, never, Store | SecretBox.SecretBox> = Layer
   .effectDiscard(
     Effect.gen(function*() {
       const box = yield* SecretBox.SecretBox
@@ -180,6 +201,47 @@ export const layerStartupReport: Layer.Layer<never, never, SqlClient.SqlClient |
       const problem = describeSecrets(report, box)
       if (Option.isSome(problem)) yield* Effect.logError(problem.value)
     }).pipe(
-      Effect.catch((error) => Effect.logWarning(`could not try the secret key on the stored secrets: ${errorText(error)}`))
+      Effect.catch((error) => Effect.logWarning(`could not try the secret key on the stored secrets: ${error.message}`))
     )
   )
+
+const unavailable = (error: SqlError.SqlError | Migrator.MigrationError) => new Storage.StorageUnavailable({ message: errorText(error) })
+
+/** The checks on the database the `SqlClient` reaches (`PgReadiness`). */
+export const layerPostgres: Layer.Layer<Store, never, SqlClient.SqlClient> = Layer.effect(
+  Store,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const onDatabase = <A>(effect: Effect.Effect<A, SqlError.SqlError | Migrator.MigrationError, SqlClient.SqlClient>) =>
+      effect.pipe(Effect.provideService(SqlClient.SqlClient, sql), Effect.mapError(unavailable))
+    return Store.of({
+      ping: onDatabase(PgReadiness.ping),
+      missingMigrations: onDatabase(PgReadiness.missingMigrations),
+      sealedSecrets: (options) => onDatabase(PgReadiness.sealedSecrets(options))
+    })
+  })
+)
+
+/** Memory: always answering and current; the Cloudflare tokens of the memory directory, newest first. */
+export const layerMemory: Layer.Layer<Store, never, MemoryDirectory.MemoryDirectory> = Layer.effect(
+  Store,
+  Effect.gen(function*() {
+    const { accounts } = yield* MemoryDirectory.MemoryDirectory
+    return Store.of({
+      ping: Effect.void,
+      missingMigrations: Effect.succeed([]),
+      sealedSecrets: (options = {}) =>
+        Effect.sync(() =>
+          [...accounts.values()]
+            .sort((a, b) => b.updatedAt - a.updatedAt || a.id.localeCompare(b.id))
+            .slice(0, options.limit ?? Number.MAX_SAFE_INTEGER)
+            .map((account): PgReadiness.SealedSecret => ({
+              _tag: "CloudflareApiToken",
+              rowId: account.id,
+              accountId: account.accountId,
+              sealed: account.sealedApiToken
+            }))
+        )
+    })
+  })
+)

@@ -23,12 +23,22 @@ import {
   type WorkersApi,
   WorkersTrafficRouter
 } from "@canaryroll/cloudflare"
-import type { ActiveReleases, EventStore, HealthSource, Outbox, Scheduler, TrafficRouter } from "@canaryroll/core"
-import type { ApiTokens, People, Sessions, Storage as AppStorage, Teams as TeamsPort } from "@canaryroll/app"
-import { type Channels, type NotificationStore, Notifier, Redaction, SecretSealer } from "@canaryroll/notifier"
+import { ActiveReleases, EventStore, type HealthSource, Outbox, Scheduler, type TrafficRouter } from "@canaryroll/core"
+import {
+  ApiTokens,
+  AuditLog,
+  CloudflareAccounts as CloudflareAccountsPort,
+  MemoryDirectory,
+  People,
+  Plans as PlansPort,
+  ReleaseSummaries,
+  Sessions,
+  Storage as AppStorage,
+  Teams as TeamsPort,
+  Workers as WorkersPort
+} from "@canaryroll/app"
+import { type Channels, NotificationStore, Notifier, Redaction, SecretSealer } from "@canaryroll/notifier"
 import * as Postgres from "@canaryroll/postgres"
-import type { AuditLog, ReleaseSummaries } from "@canaryroll/app"
-import type { CloudflareAccounts as CloudflareAccountsPort, Plans as PlansPort, Workers as WorkersPort } from "@canaryroll/app"
 import { NodeHttpServer } from "@effect/platform-node"
 import { ByteSize, Cause, Effect, Layer, Option } from "effect"
 import {
@@ -276,6 +286,12 @@ export const layerRoutes = HttpApiBuilder.layer(Api, { openapiPath }).pipe(
 
 export interface Options {
   readonly config?: Partial<ServerConfig.ServerConfig> | undefined
+  /**
+   * Where the server keeps everything: `postgres` (default; the options below choose the
+   * database), or `memory`: every port's memory layer, nothing kept past the process, one
+   * process only (embedded use, tests). Cloudflare, notifications and secrets are the same on both.
+   */
+  readonly storage?: "postgres" | "memory" | undefined
   /** The database: `DATABASE_URL` or the embedded server by default (see `Postgres.layerClient`). */
   readonly postgres?: Postgres.Options | undefined
   /** A client to use instead (tests). */
@@ -299,16 +315,15 @@ export interface Options {
   readonly notifications?: Omit<Notifier.Options, "baseUrl"> | undefined
 }
 
+/** What the routes and the scheduler loop run on, whichever the storage. */
 export type Services =
   | EventStore.EventStore
   | ActiveReleases.ActiveReleases
   | Outbox.Outbox
   | Scheduler.Scheduler
-  | Postgres.PgScheduler.PgScheduler
   | ReleaseSummaries.ReleaseSummaries
   | AuditLog.AuditLog
-  | PgClient.PgClient
-  | SqlClient.SqlClient
+  | Readiness.Store
   | SecretBox.SecretBox
   | Credentials.CloudflareCredentials
   | ApiBudget.ApiBudget
@@ -330,10 +345,34 @@ export type Services =
   | WorkersPort.Workers
   | PlansPort.Plans
 
-/** Storage, secrets, Cloudflare and notifications: what the routes and the scheduler loop run on. */
-export const layerServices = (options: Options = {}): Layer.Layer<Services, unknown> => {
+/** The services a storage gives (`layerServices` adds secrets, Cloudflare and the notifier). */
+type StoragePorts =
+  | EventStore.EventStore
+  | ActiveReleases.ActiveReleases
+  | Outbox.Outbox
+  | Scheduler.Scheduler
+  | ReleaseSummaries.ReleaseSummaries
+  | AuditLog.AuditLog
+  | Readiness.Store
+  | NotificationStore.NotificationStore
+  | Sessions.Sessions
+  | People.People
+  | TeamsPort.Teams
+  | ApiTokens.ApiTokens
+  | AppStorage.Transactions
+  | LoginThrottle.LoginThrottle
+  | IdempotencyKeys.IdempotencyKeys
+  | CloudflareAccountsPort.CloudflareAccounts
+  | WorkersPort.Workers
+  | PlansPort.Plans
+
+/** What the Postgres storage adds: its clients (for read models built on top) and its scheduler. */
+export type PostgresServices = PgClient.PgClient | SqlClient.SqlClient | Postgres.PgScheduler.PgScheduler
+
+/** The storage ports, each on its Postgres layer, over one client. */
+const layerPostgresStorage = (options: Options) => {
   const client = options.client ?? Postgres.layerClient(options.postgres ?? {})
-  const storage = Layer.mergeAll(
+  return Layer.mergeAll(
     Postgres.layerPorts(),
     Postgres.PgScheduler.layer({ clock: options.schedulerClock ?? "database" }),
     // The read-model ports of @canaryroll/app on the rows the event store's hook keeps.
@@ -348,8 +387,51 @@ export const layerServices = (options: Options = {}): Layer.Layer<Services, unkn
     Postgres.PgIdempotencyKeys.layer(),
     Postgres.PgCloudflareAccounts.layer,
     Postgres.PgWorkers.layer,
-    Postgres.PgPlans.layer
+    Postgres.PgPlans.layer,
+    Postgres.PgNotifications.layer,
+    Readiness.layerPostgres,
+    // Log-in counters in the database: every process on it counts the same failures.
+    Layer.unwrap(Effect.map(ServerConfig.CurrentServerConfig, (config) => Postgres.PgLoginThrottle.layer(config.loginThrottle)))
   ).pipe(Layer.provide(Postgres.Migrations.layer), Layer.provideMerge(client))
+}
+
+/**
+ * The storage ports, each on its memory layer: one memory EventStore under the outbox and the
+ * read models (they fold its events), one set of directory tables (`MemoryDirectory`) under the
+ * ports whose rules see each other's rows, and memory transactions over all of them.
+ */
+const layerMemoryStorage: Layer.Layer<StoragePorts, never, ServerConfig.CurrentServerConfig> = Layer.mergeAll(
+  Outbox.layerMemory,
+  ActiveReleases.layerMemory,
+  Scheduler.layerMemory,
+  ReleaseSummaries.layerMemory,
+  AuditLog.layerMemory,
+  Sessions.layerMemory,
+  TeamsPort.layerMemory,
+  ApiTokens.layerMemory,
+  AppStorage.layerMemory,
+  IdempotencyKeys.layerMemory(),
+  CloudflareAccountsPort.layerMemory,
+  WorkersPort.layerMemory,
+  PlansPort.layerMemory,
+  NotificationStore.layerMemory,
+  Readiness.layerMemory,
+  Layer.unwrap(Effect.map(ServerConfig.CurrentServerConfig, (config) => LoginThrottle.layerMemory(config.loginThrottle)))
+).pipe(
+  Layer.provideMerge(Layer.mergeAll(EventStore.layerMemory, People.layerMemory)),
+  Layer.provide(MemoryDirectory.layer)
+)
+
+/** Storage, secrets, Cloudflare and notifications: what the routes and the scheduler loop run on. */
+export function layerServices(options: Options & { readonly storage: "memory" }): Layer.Layer<Services, unknown>
+export function layerServices(
+  options?: Options & { readonly storage?: "postgres" | undefined }
+): Layer.Layer<Services | PostgresServices, unknown>
+export function layerServices(options?: Options): Layer.Layer<Services, unknown>
+export function layerServices(options: Options = {}): Layer.Layer<Services, unknown> {
+  const storage: Layer.Layer<StoragePorts, unknown, ServerConfig.CurrentServerConfig> = options.storage === "memory"
+    ? layerMemoryStorage
+    : layerPostgresStorage(options)
   const secrets = options.secrets ?? SecretBox.layerFromEnvOrFile({ dataDirectory: options.dataDirectory })
   const limits = options.cloudflareLimits ?? ApiBudget.cloudflareLimits
   const share = options.budgetShare ?? 0.5
@@ -365,14 +447,10 @@ export const layerServices = (options: Options = {}): Layer.Layer<Services, unkn
   // Channel secrets are sealed with the server's SecretBox, bound to their channel and field.
   const notifications = Layer.unwrap(Effect.map(ServerConfig.CurrentServerConfig, (config) =>
     Notifier.layer({ ...options.notifications, baseUrl: config.publicUrl.replace(/\/+$/, "") }))).pipe(
-      Layer.provideMerge(Postgres.PgNotifications.layer),
       Layer.provide([Layer.effect(SecretSealer.SecretSealer, SecretBox.SecretBox), FetchHttpClient.layer])
     )
-  // Log-in counters in the database: every process on it counts the same failures.
-  const loginThrottle = Layer.unwrap(Effect.map(ServerConfig.CurrentServerConfig, (config) =>
-    Postgres.PgLoginThrottle.layer(config.loginThrottle)))
   // Said once at start-up: a secret key that cannot open the stored secrets (see Readiness).
-  return Layer.mergeAll(cloudflare, notifications, loginThrottle, Readiness.layerStartupReport).pipe(
+  return Layer.mergeAll(cloudflare, notifications, Readiness.layerStartupReport).pipe(
     Layer.provideMerge(Layer.merge(storage, secrets)),
     Layer.provideMerge(ServerConfig.layer(options.config))
   )

@@ -53,7 +53,7 @@ interface Answer {
 }
 
 /** The running server with a client that keeps every answer it got, headers and body. */
-const recording = (server: TestServer.Running, answers: Array<Answer>): TestServer.Running => ({
+const recording = (server: TestServer.PostgresRunning, answers: Array<Answer>): TestServer.PostgresRunning => ({
   ...server,
   client: {
     request: (method, path, options) =>

@@ -41,7 +41,7 @@ const expectError = (response: TestServer.Response, status: number, error: strin
 }
 
 /** Runs `request` and checks that every row of every table is as it was. */
-const unchanged = <A>(server: TestServer.Running, request: Effect.Effect<A>) =>
+const unchanged = <A>(server: TestServer.PostgresRunning, request: Effect.Effect<A>) =>
   Effect.gen(function*() {
     const strip = (tables: Readonly<Record<string, ReadonlyArray<string>>>) =>
       Object.fromEntries(Object.entries(tables).map(([table, rows]) => [

@@ -6,7 +6,9 @@
  * the account, and the server took before this port existed), checks that the team connected the
  * account, locks the default plan `FOR SHARE` (a plan being deleted waits, see `PgPlans`), and
  * inserts. A change of the default plan locks the new plan likewise. Each change is its own
- * transaction, or a savepoint of the caller's (`Storage.Transactions`).
+ * transaction, or a savepoint of the caller's (`Storage.Transactions`). `hold` takes the Worker's
+ * advisory lock `canaryroll/worker/<id>` (the one the server took before this port had `hold`)
+ * for the caller's transaction.
  *
  * @since 0.2.0
  */
@@ -85,6 +87,12 @@ export const make: Effect.Effect<Workers.Workers["Service"], never, SqlClient.Sq
         sql<WorkerRow>`SELECT * FROM workers WHERE team_id = ${teamId} AND id = ${workerId}`,
         (rows) => Option.map(Option.fromNullishOr(rows[0]), toWorker)
       )),
+    hold: (teamId, workerId) =>
+      orUnavailable(Effect.gen(function*() {
+        yield* sql`SELECT pg_advisory_xact_lock(hashtext(${`canaryroll/worker/${workerId}`}))`
+        const rows = yield* sql<WorkerRow>`SELECT * FROM workers WHERE team_id = ${teamId} AND id = ${workerId}`
+        return Option.map(Option.fromNullishOr(rows[0]), toWorker)
+      })),
     inAccount: (teamId, accountId) =>
       orUnavailable(Effect.map(
         sql<WorkerRow>`

@@ -29,10 +29,9 @@ import {
   TrafficRouter,
   TrafficSplit
 } from "@canaryroll/core"
-import { AuditLog, Keyset, ReleaseSummaries } from "@canaryroll/app"
+import { AuditLog, Keyset, ReleaseSummaries, Storage as AppStorage, Workers as WorkersPort } from "@canaryroll/app"
 import { Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { SqlClient } from "effect/sql"
 import { CurrentTeam } from "../api/Access.ts"
 import { Api, fromStepRequired } from "../api/Api.ts"
 import { BadRequest, Conflict, invalidField, notFound, Unavailable } from "../api/ApiError.ts"
@@ -130,8 +129,9 @@ const requestOf = (verb: PersonVerb, actor: Orchestrator.PersonRequest["actor"],
 
 export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const box = yield* SecretBox
+    const transactions = yield* AppStorage.Transactions
+    const workers = yield* WorkersPort.Workers
     // People's Cloudflare reads spend the requests' share, never the orchestrator's.
     const budget = yield* RequestBudget
     const summaries = yield* ReleaseSummaries.ReleaseSummaries
@@ -144,7 +144,6 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(
         Effect.provideService(ActiveReleases.ActiveReleases, activeReleases),
-        Effect.provideService(SqlClient.SqlClient, sql),
         Effect.provideService(SecretBox, box),
         Effect.provideService(ApiBudget.ApiBudget, budget),
         Effect.provideService(EventStore.EventStore, store),
@@ -229,10 +228,10 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
               ))
           )
           const releaseId = `dep_${crypto.randomUUID().replaceAll("-", "")}`
-          // Under the Worker's lock, so that the Worker cannot be removed in between.
-          yield* sql.withTransaction(Effect.gen(function*() {
-            yield* Storage.lock(sql, `canaryroll/worker/${worker.id}`)
-            yield* findWorker(team.id, worker.id)
+          // The Worker held (`Workers.hold`), so that it cannot be removed in between.
+          yield* transactions.atomically(Effect.gen(function*() {
+            const held = yield* workers.hold(team.id, worker.id)
+            if (Option.isNone(held)) return yield* notFound("Worker", worker.id)
             yield* Orchestrator.create({
             releaseId,
             teamId: team.id,

@@ -7,7 +7,6 @@
  */
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { SqlClient } from "effect/sql"
 import { Api } from "../api/Api.ts"
 import { NotReady } from "../api/ApiError.ts"
 import * as Readiness from "../Readiness.ts"
@@ -15,13 +14,13 @@ import { SecretBox } from "../security/SecretBox.ts"
 
 export const layer = HttpApiBuilder.group(Api, "health", (handlers) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const store = yield* Readiness.Store
     const box = yield* SecretBox
     return handlers
       .handle("health", () => Effect.succeed({ ok: true }))
       .handle("ready", () =>
         Readiness.check.pipe(
-          Effect.provideService(SqlClient.SqlClient, sql),
+          Effect.provideService(Readiness.Store, store),
           Effect.provideService(SecretBox, box),
           Effect.flatMap((readiness) =>
             readiness.ok

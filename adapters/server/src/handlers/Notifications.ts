@@ -3,8 +3,8 @@
  * through the notifier's `Channels` service (which seals every secret before storing it and
  * shows channels without them).
  *
- * Each channel change writes its audit entry in the same transaction: the notifier's Postgres
- * store runs on the server's SQL client, so its writes join the handler's transaction. Entries
+ * Each channel change writes its audit entry in the same transaction (`Transactions.atomically`):
+ * on Postgres the notifier's store runs on the server's SQL client, so its writes join it. Entries
  * describe a channel as its view does (a URL as scheme and host), never with a secret in them.
  * A generated webhook signing secret is in the response to the request that made it, and
  * nowhere else.
@@ -14,7 +14,7 @@
 import { type Channel, Channels, type NotificationStore } from "@canaryroll/notifier"
 import { Effect, Redacted } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { SqlClient, type SqlError } from "effect/sql"
+import { AuditLog, Storage as AppStorage } from "@canaryroll/app"
 import { CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
 import { BadRequest, type NotFound, notFound } from "../api/ApiError.ts"
@@ -64,16 +64,21 @@ const describeUpdate = (before: Channel.ChannelView, after: Channel.ChannelView,
 
 export const layer = HttpApiBuilder.group(Api, "notifications", (handlers) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const auditLog = yield* AuditLog.AuditLog
+    const transactions = yield* AppStorage.Transactions
     const channels = yield* Channels.Channels
     const respond = <A, R>(
       effect: Effect.Effect<
         A,
-        Channel.ChannelNotFound | Channel.ChannelInvalid | NotificationStore.NotificationStoreUnavailable | SqlError.SqlError,
+        Channel.ChannelNotFound | Channel.ChannelInvalid | NotificationStore.NotificationStoreUnavailable | AppStorage.StorageUnavailable,
         R
       >
     ) =>
-      Storage.orDie(effect).pipe(Effect.catch(answer), Effect.provideService(SqlClient.SqlClient, sql))
+      Storage.orDie(effect).pipe(
+        Effect.catch(answer),
+        Effect.provideService(AuditLog.AuditLog, auditLog),
+        Effect.provideService(AppStorage.Transactions, transactions)
+      )
 
     return handlers
       .handle("listChannels", () => CurrentTeam.use(({ team }) => channels.list(team.id)).pipe(respond))

@@ -5,11 +5,10 @@
  *
  * @since 0.1.0
  */
-import { Plans, Storage as AppStorage } from "@canaryroll/app"
+import { AuditLog, Plans, Storage as AppStorage } from "@canaryroll/app"
 import { Plan } from "@canaryroll/core"
 import { Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { SqlClient } from "effect/sql"
 import { CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
 import { Conflict, NotFound } from "../api/ApiError.ts"
@@ -39,12 +38,12 @@ export const findPlan = (teamId: string, ref: string, field = "plan") =>
 
 export const layer = HttpApiBuilder.group(Api, "plans", (handlers) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const plans = yield* Plans.Plans
     const transactions = yield* AppStorage.Transactions
-    // The settings audit is still written with SQL (see TeamSettings.audit); it joins the transaction.
+    // The settings audit goes through the AuditLog port (see TeamSettings.audit), inside the change's transaction.
+    const auditLog = yield* AuditLog.AuditLog
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      effect.pipe(Effect.provideService(SqlClient.SqlClient, sql), Storage.orDie)
+      effect.pipe(Effect.provideService(AuditLog.AuditLog, auditLog), Storage.orDie)
     return handlers
       .handle("listPlans", () =>
         CurrentTeam.use(({ team }) => Effect.map(plans.list(team.id), (all) => all.map(PlanViews.toView))).pipe(provide))

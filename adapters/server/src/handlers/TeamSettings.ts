@@ -1,15 +1,14 @@
 /**
  * What handlers of team resources share: the current team and actor, the time, running a change
- * and its audit entry in one transaction, and Cloudflare calls with the team's own credentials.
+ * and its audit entry as one atomic change (the `Transactions` and `AuditLog` ports, so on any
+ * storage), and Cloudflare calls with the team's own credentials.
  *
  * @since 0.1.0
  */
-import { CloudflareAccounts as CloudflareAccountsPort } from "@canaryroll/app"
+import { AuditLog, CloudflareAccounts as CloudflareAccountsPort, Storage as AppStorage } from "@canaryroll/app"
 import { type ApiBudget, Credentials, WorkersApi } from "@canaryroll/cloudflare"
 import { Actor, type TrafficRouter } from "@canaryroll/core"
-import { PgSettingsAudit } from "@canaryroll/postgres"
 import { Clock, Effect, Option } from "effect"
-import { SqlClient } from "effect/sql"
 import { CurrentTeam } from "../api/Access.ts"
 import { BadGateway, Unavailable } from "../api/ApiError.ts"
 import { SecretBox } from "../security/SecretBox.ts"
@@ -19,14 +18,14 @@ export const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
 /** Records a settings change of the current team, by the current actor; call it inside the change's transaction. */
 export const audit = Effect.fnUntraced(function*(change: {
-  readonly type: PgSettingsAudit.ChangeType
+  readonly type: AuditLog.ChangeType
   readonly sentence: (actor: string) => string
   readonly details: Readonly<Record<string, unknown>>
   readonly workerId?: string | null
   readonly at: Date
 }) {
   const { actor, team } = yield* CurrentTeam
-  yield* PgSettingsAudit.record({
+  yield* AuditLog.record({
     teamId: team.id,
     type: change.type,
     actor,
@@ -37,9 +36,9 @@ export const audit = Effect.fnUntraced(function*(change: {
   })
 })
 
-/** Runs `effect` in one transaction. */
+/** Runs `effect` as one atomic change, on whichever storage the server runs (`Transactions`). */
 export const transaction = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  SqlClient.SqlClient.use((sql) => sql.withTransaction(effect))
+  AppStorage.Transactions.use((transactions) => transactions.atomically(effect))
 
 /** A Cloudflare failure, as the API answers it. */
 export const cloudflareError = (error: TrafficRouter.TrafficRouterError) => {

@@ -4,12 +4,11 @@
  *
  * @since 0.1.0
  */
-import { ApiTokens, Sessions, Storage as AppStorage, Teams } from "@canaryroll/app"
+import { ApiTokens, AuditLog, Sessions, Storage as AppStorage, Teams } from "@canaryroll/app"
 import { WorkersApi } from "@canaryroll/cloudflare"
 import { Effect, Option, Redacted } from "effect"
 import { Base64Url } from "effect/encoding"
 import { HttpApiBuilder } from "effect/http-api"
-import { SqlClient } from "effect/sql"
 import { CurrentCaller, CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
 import { BadRequest, Conflict, Forbidden, invalidField, notFound } from "../api/ApiError.ts"
@@ -17,15 +16,14 @@ import * as ApiToken from "../security/ApiToken.ts"
 import { SecretBox } from "../security/SecretBox.ts"
 import { CurrentServerConfig } from "../ServerConfig.ts"
 import * as CloudflareAccounts from "../store/CloudflareAccounts.ts"
-import * as Workers from "../store/Workers.ts"
 import * as Storage from "./Storage.ts"
 import { audit, cloudflareError, now, transaction } from "./TeamSettings.ts"
 import * as Views from "./Views.ts"
 
 export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const box = yield* SecretBox
+    const auditLog = yield* AuditLog.AuditLog
     const config = yield* CurrentServerConfig
     const workersApi = yield* WorkersApi.WorkersApi
     const sessions = yield* Sessions.Sessions
@@ -33,7 +31,12 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
     const tokens = yield* ApiTokens.ApiTokens
     const transactions = yield* AppStorage.Transactions
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      effect.pipe(Effect.provideService(SqlClient.SqlClient, sql), Effect.provideService(SecretBox, box), Storage.orDie)
+      effect.pipe(
+        Effect.provideService(AuditLog.AuditLog, auditLog),
+        Effect.provideService(AppStorage.Transactions, transactions),
+        Effect.provideService(SecretBox, box),
+        Storage.orDie
+      )
     const epochNow = Effect.map(now, (at) => at.getTime())
 
     /** The port's last-admin refusal, naming the field that asked for it. */
@@ -266,18 +269,10 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
           )
           const at = yield* now
           return yield* transaction(Effect.gen(function*() {
-            // Concurrent saves of one account (a double click, two teams) one after the other.
-            yield* Storage.lock(sql, `canaryroll/cloudflare-account/${params.accountId}`)
             // One team per Cloudflare account: the scheduler resolves a release's token by its
-            // account, so a second team's token must never replace the first team's.
-            const owner = yield* CloudflareAccounts.connectedTeam(params.accountId)
-            if (Option.isSome(owner) && owner.value !== team.id) {
-              return yield* new Conflict({
-                error: "cloudflare_account_taken",
-                message: `accountId: account ${params.accountId} is connected to another CanaryRoll team; ` +
-                  "a Cloudflare account belongs to one team (ask that team to add you)"
-              })
-            }
+            // account, so a second team's token must never replace the first team's. The port
+            // refuses it (409 cloudflare_account_taken) and saves one account's changes one after
+            // the other (concurrent saves: a double click, two teams).
             const saved = yield* CloudflareAccounts.save({
               teamId: team.id,
               accountId: params.accountId,
@@ -300,16 +295,8 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
           const { team } = yield* CurrentTeam
           const at = yield* now
           yield* transaction(Effect.gen(function*() {
-            yield* Storage.lock(sql, `canaryroll/cloudflare-account/${params.accountId}`)
-            const workers = yield* Workers.workersInAccount(team.id, params.accountId)
-            if (workers.length > 0) {
-              return yield* new Conflict({
-                error: "account_in_use",
-                message: `accountId: Workers are registered in this account (${
-                  workers.map((worker) => worker.scriptName).join(", ")
-                }); remove them first`
-              })
-            }
+            // The port refuses an account Workers are registered in (409 account_in_use), in the
+            // step that removes it.
             const removed = yield* CloudflareAccounts.remove(team.id, params.accountId)
             if (!removed) return yield* notFound("Cloudflare account", params.accountId)
             yield* audit({

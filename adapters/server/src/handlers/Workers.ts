@@ -7,11 +7,10 @@
  *
  * @since 0.1.0
  */
-import { CloudflareAccounts, Keyset, Plans, ReleaseSummaries, Storage as AppStorage, Workers } from "@canaryroll/app"
+import { AuditLog, CloudflareAccounts, Keyset, Plans, ReleaseSummaries, Storage as AppStorage, Workers } from "@canaryroll/app"
 import { ApiBudget } from "@canaryroll/cloudflare"
 import { Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { SqlClient } from "effect/sql"
 import { CurrentTeam } from "../api/Access.ts"
 import { Api } from "../api/Api.ts"
 import { BadRequest, Conflict, invalidField, notFound } from "../api/ApiError.ts"
@@ -58,8 +57,8 @@ const notConnected = (accountId: string) =>
 
 export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const box = yield* SecretBox
+    const auditLog = yield* AuditLog.AuditLog
     const workers = yield* Workers.Workers
     const accounts = yield* CloudflareAccounts.CloudflareAccounts
     const transactions = yield* AppStorage.Transactions
@@ -75,7 +74,7 @@ export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
     const budget = yield* RequestBudget
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(
-        Effect.provideService(SqlClient.SqlClient, sql),
+        Effect.provideService(AuditLog.AuditLog, auditLog),
         Effect.provideService(SecretBox, box),
         Effect.provideService(ApiBudget.ApiBudget, budget),
         Storage.orDie
@@ -163,9 +162,10 @@ export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
           const { team } = yield* CurrentTeam
           const at = yield* now
           yield* transactions.atomically(Effect.gen(function*() {
-            // Not while a release of it is being created or started.
-            yield* Storage.lock(sql, `canaryroll/worker/${params.workerId}`)
-            const current = yield* findWorker(team.id, params.workerId)
+            // Held: a release of it being created waits, or is created before the check below.
+            const held = yield* workers.hold(team.id, params.workerId)
+            if (Option.isNone(held)) return yield* notFound("Worker", params.workerId)
+            const current = WorkerViews.toView(held.value)
             const unfinished = yield* unfinishedReleases(team.id, current.id)
             if (unfinished.length > 0) {
               return yield* new Conflict({

@@ -8,10 +8,10 @@ import { Context, Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import type * as TestServer from "./TestServer.ts"
 
-const sqlOf = (server: TestServer.Running) => Context.get(server.context, SqlClient.SqlClient)
+const sqlOf = (server: TestServer.PostgresRunning) => Context.get(server.context, SqlClient.SqlClient)
 
 /** The tables of the server's schema, by name. */
-export const names = (server: TestServer.Running): Effect.Effect<ReadonlyArray<string>> => {
+export const names = (server: TestServer.PostgresRunning): Effect.Effect<ReadonlyArray<string>> => {
   const sql = sqlOf(server)
   return sql<{ readonly tablename: string }>`
     SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`.pipe(
@@ -21,7 +21,7 @@ export const names = (server: TestServer.Running): Effect.Effect<ReadonlyArray<s
 }
 
 /** Every row of every table, as JSON text, sorted within each table. */
-export const dump = (server: TestServer.Running): Effect.Effect<Readonly<Record<string, ReadonlyArray<string>>>> =>
+export const dump = (server: TestServer.PostgresRunning): Effect.Effect<Readonly<Record<string, ReadonlyArray<string>>>> =>
   Effect.gen(function*() {
     const sql = sqlOf(server)
     const tables: Record<string, ReadonlyArray<string>> = {}
@@ -33,7 +33,7 @@ export const dump = (server: TestServer.Running): Effect.Effect<Readonly<Record<
   })
 
 /** The events table's size and head: `SELECT count(*), max(position) FROM events`. */
-export const eventsHead = (server: TestServer.Running) => {
+export const eventsHead = (server: TestServer.PostgresRunning) => {
   const sql = sqlOf(server)
   return sql<{ readonly count: string; readonly max: string | null }>`
     SELECT count(*)::text AS count, max(position)::text AS max FROM events`.pipe(
@@ -43,7 +43,7 @@ export const eventsHead = (server: TestServer.Running) => {
 }
 
 /** How many entries the audit log holds (release events and settings changes). */
-export const auditLogCount = (server: TestServer.Running) => {
+export const auditLogCount = (server: TestServer.PostgresRunning) => {
   const sql = sqlOf(server)
   return sql<{ readonly count: string }>`SELECT count(*)::text AS count FROM audit_log`.pipe(
     Effect.map((rows) => Number(rows[0]!.count)),
@@ -52,5 +52,5 @@ export const auditLogCount = (server: TestServer.Running) => {
 }
 
 /** Runs one statement against the server's schema (tests that read or tamper with a row). */
-export const query = <A extends object>(server: TestServer.Running, text: string, params: ReadonlyArray<unknown> = []) =>
+export const query = <A extends object>(server: TestServer.PostgresRunning, text: string, params: ReadonlyArray<unknown> = []) =>
   sqlOf(server).unsafe<A>(text, params).pipe(Effect.orDie)

@@ -7,6 +7,9 @@
  * `start` with `clock: "live", deliveries: "background"` runs the notifier's loops as a server
  * process does, on the real clock.
  *
+ * `startMemory` builds the same server on the memory layers of every port (no database at all);
+ * `storages` names both factories, for suites that run on each (`describe` per storage).
+ *
  * `Client` is a small fetch-based client, deliberately not Effect's typed one: the tests see the
  * exact statuses and bodies a GitHub Action or a curl user would.
  */
@@ -43,13 +46,26 @@ export interface Client {
   ) => Effect.Effect<Response>
 }
 
-export interface Running {
+interface RunningBase {
   readonly url: string
   readonly client: Client
   readonly simulator: Simulator.Simulator
   readonly seeded: Simulator.Seeded
+}
+
+/** A server on Postgres: its SQL client is in the context (tests that read tables, see `Tables`). */
+export interface PostgresRunning extends RunningBase {
+  readonly storage: "postgres"
+  readonly context: Context.Context<Server.Services | Server.PostgresServices | HttpServer.HttpServer>
+}
+
+/** A server on the memory layers. */
+export interface MemoryRunning extends RunningBase {
+  readonly storage: "memory"
   readonly context: Context.Context<Server.Services | HttpServer.HttpServer>
 }
+
+export type Running = PostgresRunning | MemoryRunning
 
 export const makeClient = (url: string): Client => ({
   request: (method, path, options = {}) =>
@@ -99,7 +115,40 @@ export interface StartOptions {
 export const start = (
   database: TestDatabase.FileDatabase,
   options: StartOptions = {}
-): Effect.Effect<Running, unknown, Scope.Scope> =>
+): Effect.Effect<PostgresRunning, unknown, Scope.Scope> =>
+  Effect.gen(function*() {
+    const started = yield* startOn<Server.Services | Server.PostgresServices>(options, (common) =>
+      Server.layerServices({
+        ...common,
+        client: options.schema === undefined ? database.freshSchema() : database.schema(options.schema),
+        schedulerClock: "effect"
+      }))
+    return { storage: "postgres", ...started } satisfies PostgresRunning
+  })
+
+/** Starts the same server on the memory layers of every port (`schema` does not apply). */
+export const startMemory = (options: StartOptions = {}): Effect.Effect<MemoryRunning, unknown, Scope.Scope> =>
+  Effect.gen(function*() {
+    const started = yield* startOn(options, (common) => Server.layerServices({ ...common, storage: "memory" }))
+    return { storage: "memory", ...started } satisfies MemoryRunning
+  })
+
+/** A way to start a test server, named for `describe`. */
+export interface Storage {
+  readonly name: string
+  readonly start: (options?: StartOptions) => Effect.Effect<Running, unknown, Scope.Scope>
+}
+
+/** Postgres (on `database`) and memory: a suite run once per storage. */
+export const storages = (database: TestDatabase.FileDatabase): ReadonlyArray<Storage> => [
+  { name: "on Postgres", start: (options) => start(database, options) },
+  { name: "on memory", start: startMemory }
+]
+
+const startOn = <S>(
+  options: StartOptions,
+  layerServices: (common: Omit<Server.Options, "storage">) => Layer.Layer<S, unknown>
+) =>
   Effect.gen(function*() {
     if (options.clock !== "live") yield* TestClock.setTime(t0)
     const clock = yield* Clock.clockWith(Effect.succeed)
@@ -110,9 +159,7 @@ export const start = (
       (simulator) => Effect.promise(() => simulator.close())
     )
     const seeded = Simulator.seed(simulator)
-    const services = Server.layerServices({
-      client: options.schema === undefined ? database.freshSchema() : database.schema(options.schema),
-      schedulerClock: "effect",
+    const services = layerServices({
       ...(options.cloudflareLimits === undefined ? {} : { cloudflareLimits: options.cloudflareLimits }),
       secrets: options.secrets ?? SecretBox.layerFromKey(secretKey),
       config: {
@@ -133,9 +180,11 @@ export const start = (
         }
         : { deliver: false, sender: { allowPrivateAddresses: true } }
     })
-    const context = yield* Layer.build(Server.layerHttp(0).pipe(Layer.provideMerge(services)))
+    const context: Context.Context<S | HttpServer.HttpServer> = yield* Layer.build(
+      Server.layerHttp(0).pipe(Layer.provideMerge(services))
+    )
     const url = HttpServer.formatAddress(Context.get(context, HttpServer.HttpServer).address)
-    return { url, client: makeClient(url), simulator, seeded, context } satisfies Running
+    return { url, client: makeClient(url), simulator, seeded, context }
   })
 
 /** One scheduler pass: steps every due release once (what the loop does when it wakes). */

@@ -9,6 +9,9 @@
  * - Its default plan is one of the team's plans (`PlanNotFound`), likewise.
  * - A script is registered once per team and account (`WorkerExists`).
  * - Another team's Worker is not found, updated or removed (`WorkerNotFound`).
+ * - `hold`, inside `Transactions.atomically`, finds the Worker and keeps it until the transaction
+ *   ends: another transaction that holds it (a release being created, the Worker's removal) waits.
+ *   A release is never created for a Worker being removed, on any storage.
  *
  * Layers: `layerMemory` (over `MemoryDirectory`'s tables) and `PgWorkers.layer` in
  * `@canaryroll/postgres`.
@@ -80,6 +83,11 @@ export class Workers extends Context.Service<Workers, {
   /** The team's Workers in one Cloudflare account, oldest first. */
   readonly inAccount: (teamId: string, accountId: string) => Effect.Effect<ReadonlyArray<Worker>, StorageUnavailable>
   readonly update: (change: WorkerChange) => Effect.Effect<Worker, WorkerNotFound | PlanNotFound | StorageUnavailable>
+  /**
+   * The team's Worker, held until the surrounding `Transactions.atomically` ends: other holders
+   * wait (on Postgres an advisory lock on the Worker; in memory transactions run one at a time).
+   */
+  readonly hold: (teamId: string, workerId: string) => Effect.Effect<Option.Option<Worker>, StorageUnavailable>
   /** Gives what it removed. */
   readonly remove: (teamId: string, workerId: string) => Effect.Effect<Worker, WorkerNotFound | StorageUnavailable>
 }>()("@canaryroll/app/Workers") {}
@@ -127,6 +135,8 @@ export const makeMemory = Effect.gen(function*() {
       }),
     list: (teamId) => Effect.sync(() => ofTeam(teamId)),
     find: (teamId, workerId) => Effect.sync(() => byId(teamId, workerId)),
+    // Memory transactions already run one at a time: holding is finding.
+    hold: (teamId, workerId) => Effect.sync(() => byId(teamId, workerId)),
     inAccount: (teamId, accountId) => Effect.sync(() => ofTeam(teamId).filter((worker) => worker.accountId === accountId)),
     update: (change) =>
       Effect.gen(function*() {

@@ -1,8 +1,8 @@
 /**
  * The Workers contract (see the port's module doc), run against every layer: a Worker is
  * registered in an account its team connected, with one of its team's plans, once per script and
- * account; another team's Worker is not found, changed or removed; the health policy comes back
- * as it went in; writes are undone with a failed transaction.
+ * account; another team's Worker is not found, changed, held or removed; the health policy comes
+ * back as it went in; writes are undone with a failed transaction.
  *
  * `makeLayer` is called once per test and must give empty storage (see `DirectoryFixtures`).
  *
@@ -101,6 +101,20 @@ export const suite = (name: string, makeLayer: MakeLayer) => {
         assert.isTrue(Option.isNone(yield* workers.find(teamId, api.id)))
         assert.deepStrictEqual(yield* workers.list(teamId), [])
         assert.strictEqual((yield* Effect.flip(workers.remove(teamId, api.id)))._tag, "WorkerNotFound")
+      }))
+
+    test("hold gives the team's Worker inside a transaction; another team's or a removed one is none", () =>
+      Effect.gen(function*() {
+        const workers = yield* Workers.Workers
+        const transactions = yield* Storage.Transactions
+        const { planId, teamId } = yield* teamWithAccount("acc-w-10")
+        const otherTeam = yield* NewTeam.make
+        const api = yield* register(teamId, "acc-w-10", "api", planId)
+        assert.deepStrictEqual(yield* transactions.atomically(workers.hold(teamId, api.id)), Option.some(api))
+        assert.isTrue(Option.isNone(yield* transactions.atomically(workers.hold(otherTeam, api.id))))
+        // Held, then removed in the same transaction: what a Worker's removal does.
+        yield* transactions.atomically(Effect.andThen(workers.hold(teamId, api.id), workers.remove(teamId, api.id)))
+        assert.isTrue(Option.isNone(yield* transactions.atomically(workers.hold(teamId, api.id))))
       }))
 
     test("writes made in a failed transaction are undone", () =>
