@@ -13,10 +13,18 @@
  * @since 0.1.0
  */
 import * as Simulator from "@canaryroll/cloudflare/simulator"
-import { ApiTokens, AuditLog, CloudflareAccounts as CloudflareAccountsPort, People, Plans, Teams, Workers } from "@canaryroll/app"
+import {
+  ApiTokens,
+  AuditLog,
+  CloudflareAccounts as CloudflareAccountsPort,
+  People,
+  Plans,
+  Storage as AppStorage,
+  Teams,
+  Workers
+} from "@canaryroll/app"
 import { Actor, Plan } from "@canaryroll/core"
 import { Clock, Effect, Option, Redacted } from "effect"
-import { SqlClient } from "effect/sql"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as ApiToken from "./security/ApiToken.ts"
@@ -90,7 +98,7 @@ export const seed = Effect.fnUntraced(function*(
   config: ServerConfig,
   { seeded, simulator }: { readonly simulator: Simulator.Simulator; readonly seeded: Simulator.Seeded }
 ) {
-  const sql = yield* SqlClient.SqlClient
+  const transactions = yield* AppStorage.Transactions
   const now = new Date(yield* Clock.currentTimeMillis)
   const adminPassword = randomPassword()
   const passwordHash = yield* PasswordHash.hash(Redacted.make(adminPassword), config.passwordParameters)
@@ -202,7 +210,7 @@ export const seed = Effect.fnUntraced(function*(
       cloudflareApiBaseUrl: simulator.baseUrl,
       workers
     } satisfies SandboxDetails
-  }).pipe(sql.withTransaction)
+  }).pipe(transactions.atomically)
 })
 
 /** `text` as one shell word (single-quoted unless it needs no quoting). */

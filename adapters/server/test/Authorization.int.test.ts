@@ -20,6 +20,8 @@
  * issues it. A second table sends team B's token to team B's own paths with team A's
  * ids (one team's ids in another's requests): always 404 (or 400 for a field), and team A is
  * unchanged afterwards. An endpoint added to the API without a row here fails the file.
+ *
+ * The matrix runs twice: on a server on Postgres and on one on the memory layers of every port.
  */
 import { assert, layer } from "@effect/vitest"
 import * as TestDatabase from "@canaryroll/postgres/test-database"
@@ -165,8 +167,8 @@ const must = (run: Run) => (method: string, path: string, options: { readonly bo
     return response.body
   })
 
-const setUp = Effect.gen(function*() {
-  const server = yield* TestServer.start(database)
+const setUp = (storage: TestServer.Storage) => Effect.gen(function*() {
+  const server = yield* storage.start()
   const run = runner(server)
   const ok = must(run)
   const a = yield* TestTeam.create(server, "acme")
@@ -789,138 +791,141 @@ const hiddenFrom = (world: WorldShape, caller: CallerSpec): ReadonlyArray<Readon
 
 // ---------------------------------------------------------------------------------------------
 
-layer(Layer.effect(World, setUp), { timeout: "120 seconds" })("authorization matrix", (it) => {
-  it.effect("every endpoint of the API has a row, and every endpoint naming a resource has a foreign-id row", () =>
-    Effect.sync(() => {
-      const keys = endpoints.map((endpoint) => endpoint.key)
-      assert.deepStrictEqual(keys.filter((key) => cases[key] === undefined), [], "endpoints missing from the matrix")
-      assert.deepStrictEqual(Object.keys(cases).filter((key) => !keys.includes(key)), [], "rows for endpoints the API no longer has")
-      const namingResources = endpoints.filter((endpoint) =>
-        endpoint.teamRole !== null && placeholders(endpoint.path).some((name) => name !== "team")
-      )
-      assert.deepStrictEqual(
-        namingResources.filter((endpoint) => cases[endpoint.key]!.foreign === undefined).map((endpoint) => endpoint.key),
-        [],
-        "endpoints taking a resource id without a foreign-id row"
-      )
-      // The matrix's premise about the API: a new endpoint without credentials is one to review here.
-      assert.deepStrictEqual(
-        endpoints.filter((endpoint) => !endpoint.authenticated).map((endpoint) => endpoint.key),
-        ["health.health", "health.ready", "auth.signup", "auth.login", "auth.logout"]
-      )
-    }))
+// The same matrix on each storage: Postgres and the memory layers.
+for (const storage of TestServer.storages(database)) {
+  layer(Layer.effect(World, setUp(storage)), { timeout: "120 seconds" })(`authorization matrix (${storage.name})`, (it) => {
+    it.effect("every endpoint of the API has a row, and every endpoint naming a resource has a foreign-id row", () =>
+      Effect.sync(() => {
+        const keys = endpoints.map((endpoint) => endpoint.key)
+        assert.deepStrictEqual(keys.filter((key) => cases[key] === undefined), [], "endpoints missing from the matrix")
+        assert.deepStrictEqual(Object.keys(cases).filter((key) => !keys.includes(key)), [], "rows for endpoints the API no longer has")
+        const namingResources = endpoints.filter((endpoint) =>
+          endpoint.teamRole !== null && placeholders(endpoint.path).some((name) => name !== "team")
+        )
+        assert.deepStrictEqual(
+          namingResources.filter((endpoint) => cases[endpoint.key]!.foreign === undefined).map((endpoint) => endpoint.key),
+          [],
+          "endpoints taking a resource id without a foreign-id row"
+        )
+        // The matrix's premise about the API: a new endpoint without credentials is one to review here.
+        assert.deepStrictEqual(
+          endpoints.filter((endpoint) => !endpoint.authenticated).map((endpoint) => endpoint.key),
+          ["health.health", "health.ready", "auth.signup", "auth.login", "auth.logout"]
+        )
+      }))
 
-  it.effect("the scan finds what it looks for (so a clean scan means something)", () =>
-    Effect.gen(function*() {
-      const world = yield* World
-      const scan = (body: unknown, hidden: ReadonlyArray<ReadonlySet<string>> = []) => leaks(body, world, { issuesSecret: false, hidden })
-      assert.lengthOf(scan({ teamId: world.a.teamId }), 0)
-      assert.isNotEmpty(scan({ teamId: world.a.teamId }, [world.aIds]))
-      assert.isNotEmpty(scan({ workers: [{ id: world.a.workers[1]!.workerId }] }, [world.aIds]))
-      assert.isNotEmpty(scan({ note: `token ${world.a.tokens.admin}` }))
-      assert.isNotEmpty(scan({ apiToken: world.server.seeded.apiToken }))
-      assert.isNotEmpty(scan({ password }))
-      assert.isNotEmpty(scan({ hash: "scrypt$32768$8$1$c2FsdA$aGFzaA" }))
-      assert.isNotEmpty(scan({ token: "crt_thgwWNiWl3S4XqgS60NfmQyL2XNEGw2aFPaU" }))
-      assert.lengthOf(leaks({ token: "crt_thgwWNiWl3S4XqgS60NfmQyL2XNEGw2aFPaU" }, world, { issuesSecret: true, hidden: [] }), 0)
-      assert.lengthOf(scan({ display: "crt_thgw…FPaU" }), 0)
-    }))
-
-  for (const spec of callerSpecs) {
-    it.effect(`${spec.name}: every endpoint answers exactly as the caller's role allows`, () =>
+    it.effect("the scan finds what it looks for (so a clean scan means something)", () =>
       Effect.gen(function*() {
         const world = yield* World
-        const caller = callerOf(world, spec.name)
-        const run = runner(world.server)
-        const wrong: Array<string> = []
-        for (const endpoint of endpoints) {
-          const row = cases[endpoint.key]
-          if (row === undefined) continue // the first test names it
-          const request = yield* row.request(world, caller)
-          const path = withQuery(fill(endpoint.path, request.params), request.query)
-          const credentials = request.credentials ?? caller.credentials
-          const response = yield* run(endpoint.method, path, { ...credentials, body: request.body })
-          const expected = expectedFor(endpoint, row, spec, world)
-          const what = `${endpoint.method} ${endpoint.path} (${endpoint.key})`
-          const body = response.body as { error?: unknown; message?: unknown } | null
-          if (response.status !== expected.status) {
-            wrong.push(`${what}: ${response.status}, expected ${expected.status}: ${JSON.stringify(response.body)}`)
-          } else if (expected.error !== undefined && body?.error !== expected.error) {
-            wrong.push(`${what}: error ${JSON.stringify(body?.error)}, expected ${expected.error}`)
-          } else if (expected.message !== undefined && !String(body?.message).includes(expected.message)) {
-            wrong.push(`${what}: message ${JSON.stringify(body?.message)} does not say ${JSON.stringify(expected.message)}`)
+        const scan = (body: unknown, hidden: ReadonlyArray<ReadonlySet<string>> = []) => leaks(body, world, { issuesSecret: false, hidden })
+        assert.lengthOf(scan({ teamId: world.a.teamId }), 0)
+        assert.isNotEmpty(scan({ teamId: world.a.teamId }, [world.aIds]))
+        assert.isNotEmpty(scan({ workers: [{ id: world.a.workers[1]!.workerId }] }, [world.aIds]))
+        assert.isNotEmpty(scan({ note: `token ${world.a.tokens.admin}` }))
+        assert.isNotEmpty(scan({ apiToken: world.server.seeded.apiToken }))
+        assert.isNotEmpty(scan({ password }))
+        assert.isNotEmpty(scan({ hash: "scrypt$32768$8$1$c2FsdA$aGFzaA" }))
+        assert.isNotEmpty(scan({ token: "crt_thgwWNiWl3S4XqgS60NfmQyL2XNEGw2aFPaU" }))
+        assert.lengthOf(leaks({ token: "crt_thgwWNiWl3S4XqgS60NfmQyL2XNEGw2aFPaU" }, world, { issuesSecret: true, hidden: [] }), 0)
+        assert.lengthOf(scan({ display: "crt_thgw…FPaU" }), 0)
+      }))
+
+    for (const spec of callerSpecs) {
+      it.effect(`${spec.name}: every endpoint answers exactly as the caller's role allows`, () =>
+        Effect.gen(function*() {
+          const world = yield* World
+          const caller = callerOf(world, spec.name)
+          const run = runner(world.server)
+          const wrong: Array<string> = []
+          for (const endpoint of endpoints) {
+            const row = cases[endpoint.key]
+            if (row === undefined) continue // the first test names it
+            const request = yield* row.request(world, caller)
+            const path = withQuery(fill(endpoint.path, request.params), request.query)
+            const credentials = request.credentials ?? caller.credentials
+            const response = yield* run(endpoint.method, path, { ...credentials, body: request.body })
+            const expected = expectedFor(endpoint, row, spec, world)
+            const what = `${endpoint.method} ${endpoint.path} (${endpoint.key})`
+            const body = response.body as { error?: unknown; message?: unknown } | null
+            if (response.status !== expected.status) {
+              wrong.push(`${what}: ${response.status}, expected ${expected.status}: ${JSON.stringify(response.body)}`)
+            } else if (expected.error !== undefined && body?.error !== expected.error) {
+              wrong.push(`${what}: error ${JSON.stringify(body?.error)}, expected ${expected.error}`)
+            } else if (expected.message !== undefined && !String(body?.message).includes(expected.message)) {
+              wrong.push(`${what}: message ${JSON.stringify(body?.message)} does not say ${JSON.stringify(expected.message)}`)
+            }
+            for (const leak of leaks(response.body, world, { issuesSecret: row.issuesSecret === true, hidden: hiddenFrom(world, spec) })) {
+              wrong.push(`${what}: the response shows ${leak}`)
+            }
           }
-          for (const leak of leaks(response.body, world, { issuesSecret: row.issuesSecret === true, hidden: hiddenFrom(world, spec) })) {
+          assert.deepStrictEqual(wrong, [])
+        }))
+    }
+
+    it.effect("team A is invisible to team B and to a non-member: the same 404 as a team that does not exist", () =>
+      Effect.gen(function*() {
+        const world = yield* World
+        const run = runner(world.server)
+        const missingId = world.a.teamId.replace(/[0-9a-f]/g, "0")
+        for (const name of ["team B's admin team token", "a user who is no member of team A (cru_ user token)"] as const) {
+          const { credentials } = callerOf(world, name)
+          for (const [ref, missing] of [[world.a.teamId, missingId], [world.a.slug, "no-such-team"]] as const) {
+            for (const tail of ["", "/deployments", `/deployments/${world.deploymentId}`, `/workers/${world.a.workers[0]!.workerId}`]) {
+              const hidden = yield* run("GET", `/api/teams/${ref}${tail}`, credentials)
+              const absent = yield* run("GET", `/api/teams/${missing}${tail}`, credentials)
+              assert.strictEqual(hidden.status, 404, `${name} on ${ref}${tail}`)
+              assert.deepStrictEqual(JSON.stringify(hidden.body).replaceAll(ref, missing), JSON.stringify(absent.body), `${name} on ${ref}${tail}`)
+            }
+          }
+        }
+      }))
+
+    it.effect("team B naming team A's things on its own paths gets 404 (or 400 for a field) and team A is unchanged", () =>
+      Effect.gen(function*() {
+        const world = yield* World
+        const run = runner(world.server)
+        const b = { token: world.b.tokens.admin }
+        const admin = asAdminOf(world)
+        const base = aBase(world)
+        // Team A as its admin sees it; fresh things are made before the first snapshot.
+        const prepared: Array<{ readonly endpoint: Endpoint; readonly request: Request & { readonly status?: number } }> = []
+        for (const endpoint of endpoints) {
+          const foreign = cases[endpoint.key]?.foreign
+          if (foreign !== undefined) prepared.push({ endpoint, request: yield* foreign(world) })
+        }
+        const snapshot = Effect.gen(function*() {
+          const ok = must(run)
+          const deployments = yield* ok("GET", `${base}/deployments?limit=200`, admin)
+          return {
+            members: yield* ok("GET", `${base}/members`, admin),
+            invitations: yield* ok("GET", `${base}/invitations`, admin),
+            tokens: yield* ok("GET", `${base}/tokens`, admin),
+            accounts: yield* ok("GET", `${base}/cloudflare/accounts`, admin),
+            workers: yield* ok("GET", `${base}/workers`, admin),
+            plans: yield* ok("GET", `${base}/plans`, admin),
+            deployments: deployments.deployments,
+            latestAudit: (yield* ok("GET", `${base}/audit?limit=1`, admin)).entries,
+            channels: yield* ok("GET", `${base}/notifications/channels`, admin),
+            deliveries: yield* ok("GET", `${base}/notifications/deliveries`, admin)
+          }
+        })
+        const before = yield* snapshot
+        const wrong: Array<string> = []
+        for (const { endpoint, request } of prepared) {
+          const path = withQuery(fill(endpoint.path, request.params), request.query)
+          const response = yield* run(endpoint.method, path, { ...b, body: request.body })
+          const expected = request.status ?? 404
+          const what = `${endpoint.method} ${path} (${endpoint.key})`
+          if (response.status !== expected) wrong.push(`${what}: ${response.status}, expected ${expected}: ${JSON.stringify(response.body)}`)
+          // A 404 names the id the caller sent, as for any id that does not exist: not a leak.
+          const sent = `${path} ${JSON.stringify(request.body ?? null)}`
+          const hidden = new Set([...world.aIds].filter((id) => !sent.includes(id)))
+          for (const leak of leaks(response.body, world, { issuesSecret: false, hidden: [hidden] })) {
             wrong.push(`${what}: the response shows ${leak}`)
           }
         }
         assert.deepStrictEqual(wrong, [])
+        assert.deepStrictEqual(yield* snapshot, before, "team A after team B's requests")
       }))
-  }
-
-  it.effect("team A is invisible to team B and to a non-member: the same 404 as a team that does not exist", () =>
-    Effect.gen(function*() {
-      const world = yield* World
-      const run = runner(world.server)
-      const missingId = world.a.teamId.replace(/[0-9a-f]/g, "0")
-      for (const name of ["team B's admin team token", "a user who is no member of team A (cru_ user token)"] as const) {
-        const { credentials } = callerOf(world, name)
-        for (const [ref, missing] of [[world.a.teamId, missingId], [world.a.slug, "no-such-team"]] as const) {
-          for (const tail of ["", "/deployments", `/deployments/${world.deploymentId}`, `/workers/${world.a.workers[0]!.workerId}`]) {
-            const hidden = yield* run("GET", `/api/teams/${ref}${tail}`, credentials)
-            const absent = yield* run("GET", `/api/teams/${missing}${tail}`, credentials)
-            assert.strictEqual(hidden.status, 404, `${name} on ${ref}${tail}`)
-            assert.deepStrictEqual(JSON.stringify(hidden.body).replaceAll(ref, missing), JSON.stringify(absent.body), `${name} on ${ref}${tail}`)
-          }
-        }
-      }
-    }))
-
-  it.effect("team B naming team A's things on its own paths gets 404 (or 400 for a field) and team A is unchanged", () =>
-    Effect.gen(function*() {
-      const world = yield* World
-      const run = runner(world.server)
-      const b = { token: world.b.tokens.admin }
-      const admin = asAdminOf(world)
-      const base = aBase(world)
-      // Team A as its admin sees it; fresh things are made before the first snapshot.
-      const prepared: Array<{ readonly endpoint: Endpoint; readonly request: Request & { readonly status?: number } }> = []
-      for (const endpoint of endpoints) {
-        const foreign = cases[endpoint.key]?.foreign
-        if (foreign !== undefined) prepared.push({ endpoint, request: yield* foreign(world) })
-      }
-      const snapshot = Effect.gen(function*() {
-        const ok = must(run)
-        const deployments = yield* ok("GET", `${base}/deployments?limit=200`, admin)
-        return {
-          members: yield* ok("GET", `${base}/members`, admin),
-          invitations: yield* ok("GET", `${base}/invitations`, admin),
-          tokens: yield* ok("GET", `${base}/tokens`, admin),
-          accounts: yield* ok("GET", `${base}/cloudflare/accounts`, admin),
-          workers: yield* ok("GET", `${base}/workers`, admin),
-          plans: yield* ok("GET", `${base}/plans`, admin),
-          deployments: deployments.deployments,
-          latestAudit: (yield* ok("GET", `${base}/audit?limit=1`, admin)).entries,
-          channels: yield* ok("GET", `${base}/notifications/channels`, admin),
-          deliveries: yield* ok("GET", `${base}/notifications/deliveries`, admin)
-        }
-      })
-      const before = yield* snapshot
-      const wrong: Array<string> = []
-      for (const { endpoint, request } of prepared) {
-        const path = withQuery(fill(endpoint.path, request.params), request.query)
-        const response = yield* run(endpoint.method, path, { ...b, body: request.body })
-        const expected = request.status ?? 404
-        const what = `${endpoint.method} ${path} (${endpoint.key})`
-        if (response.status !== expected) wrong.push(`${what}: ${response.status}, expected ${expected}: ${JSON.stringify(response.body)}`)
-        // A 404 names the id the caller sent, as for any id that does not exist: not a leak.
-        const sent = `${path} ${JSON.stringify(request.body ?? null)}`
-        const hidden = new Set([...world.aIds].filter((id) => !sent.includes(id)))
-        for (const leak of leaks(response.body, world, { issuesSecret: false, hidden: [hidden] })) {
-          wrong.push(`${what}: the response shows ${leak}`)
-        }
-      }
-      assert.deepStrictEqual(wrong, [])
-      assert.deepStrictEqual(yield* snapshot, before, "team A after team B's requests")
-    }))
-})
+  })
+}

@@ -6,7 +6,6 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
-import type { SqlClient } from "effect/sql"
 
 /** The errors that mean "storage is down": SQL failures and the ports' own unavailability. */
 export const unavailableTags = [
@@ -38,9 +37,6 @@ export const isConstraintViolation = (error: unknown): boolean => {
   const reason = (error as { reason?: { _tag?: unknown } }).reason?._tag
   return reason === "UniqueViolation" || reason === "ConstraintError"
 }
-
-/** Serialises changes to one thing (a Worker, a Cloudflare account) across requests and processes. */
-export const lock = (sql: SqlClient.SqlClient, key: string) => sql`SELECT pg_advisory_xact_lock(hashtext(${key}))`
 
 export const orDie = <A, E, R>(
   effect: Effect.Effect<A, E, R>
