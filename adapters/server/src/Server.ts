@@ -1,8 +1,9 @@
 /**
  * The reference server, assembled: the HTTP API (handlers, middlewares, OpenAPI document at
- * `/api/openapi.json`, docs page at `/api/docs`, the release and invitation pages), the Postgres
- * storage, Cloudflare, and the notifier's delivery loops; `main.ts` adds the scheduler loop that
- * steps releases. Several processes may run it against one database.
+ * `/api/openapi.json`, docs page at `/api/docs`, the release and invitation pages), the storage
+ * (Postgres by default, or every port's memory layer: `Options.storage`), Cloudflare, and the
+ * notifier's delivery loops; `main.ts` adds the scheduler loop that steps releases. Several
+ * processes may run it against one Postgres database.
  *
  * The outermost HTTP middleware keeps the API's promise that every error is JSON
  * `{ error, message }`: it refuses bodies over the limit (413), answers unknown routes (404), a
