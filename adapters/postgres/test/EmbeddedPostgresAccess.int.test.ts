@@ -137,7 +137,8 @@ const legacyCluster = (dataDirectory: string) =>
     )
   })
 
-describe("EmbeddedPostgres access", () => {
+// Each test initialises one or more clusters (initdb, starts and stops): slow on a loaded machine.
+describe("EmbeddedPostgres access", { timeout: 180_000 }, () => {
   it.live("a fresh cluster has a random password in a 0600 file, asks every connection for it, and refuses canaryroll", () =>
     Effect.scoped(Effect.gen(function*() {
       const dataDirectory = path.join(temporaryDirectory("canaryroll-access-"), "postgres")
