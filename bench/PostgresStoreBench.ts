@@ -25,6 +25,7 @@ import { Effect, Layer, Redacted, References, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { randomBytes } from "node:crypto"
 import { performance } from "node:perf_hooks"
+import pg from "pg"
 import { clientOn, database, postgresServer } from "./BenchDatabase.ts"
 import { quantile, report, round as round3 } from "./Measure.ts"
 
@@ -235,7 +236,13 @@ export const run = async (samples: (full: number) => number) => {
     yield* Migrations.run.pipe(provide)
     const withReadModels = yield* PgEventStore.make({ onAppend: PgReadModels.project }).pipe(provide)
     const bare = yield* PgEventStore.make().pipe(provide)
-    const emmett = getPostgreSQLEventStore(theirs)
+    // emmett on a pool of pg's defaults (10 connections), as the one dumbo would make for it, but
+    // ended here before the database is dropped: dumbo counts the users of the pool it caches and
+    // `close()` left it open, so the drop's FORCE killed its idle connections and the pool's
+    // unhandled 'error' ended the process (--quick runs, where they had not timed out yet).
+    const emmettPool = new pg.Pool({ connectionString: theirs })
+    yield* Effect.addFinalizer(() => Effect.promise(() => emmettPool.end()))
+    const emmett = getPostgreSQLEventStore(theirs, { connectionOptions: { pool: emmettPool } })
     yield* Effect.addFinalizer(() => Effect.promise(() => emmett.close()))
     yield* Effect.promise(() => emmett.schema.migrate())
 
