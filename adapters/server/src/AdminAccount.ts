@@ -16,9 +16,9 @@ import { Actor } from "@canaryroll/core"
 import * as Postgres from "@canaryroll/postgres"
 import { Clock, Effect, Layer, Redacted, Schema } from "effect"
 import * as S from "./api/Schemas.ts"
-import * as Views from "./handlers/Views.ts"
+import * as Views from "@canaryroll/app/http/Views"
 import * as PasswordHash from "./security/PasswordHash.ts"
-import * as Plans from "./store/Plans.ts"
+import * as Plans from "@canaryroll/app/http/store/Plans"
 
 export interface Input {
   readonly email: string

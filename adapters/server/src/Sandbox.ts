@@ -30,7 +30,7 @@ import * as path from "node:path"
 import * as ApiToken from "./security/ApiToken.ts"
 import * as PasswordHash from "./security/PasswordHash.ts"
 import type { ServerConfig } from "./ServerConfig.ts"
-import * as CloudflareAccounts from "./store/CloudflareAccounts.ts"
+import * as CloudflareAccounts from "@canaryroll/app/http/store/CloudflareAccounts"
 
 export const teamSlug = "demo"
 export const adminEmail = "admin@canaryroll.dev"

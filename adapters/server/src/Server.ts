@@ -1,22 +1,15 @@
 /**
- * The reference server, assembled: the HTTP API (handlers, middlewares, OpenAPI document at
- * `/api/openapi.json`, docs page at `/api/docs`, the release and invitation pages), the storage
- * (Postgres by default, or every port's memory layer: `Options.storage`), Cloudflare, and the
+ * The Node runtime, assembled: the application's routes (`@canaryroll/app/Application`: every
+ * handler, the middlewares, the OpenAPI document, the docs and release pages) served by Node's
+ * HTTP listener, over the storage (Postgres by default, or every port's memory layer:
+ * `Options.storage`), the secret key (from the environment or the key file), Cloudflare and the
  * notifier's delivery loops; `main.ts` adds the scheduler loop that steps releases. Several
  * processes may run it against one Postgres database.
  *
- * The outermost HTTP middleware keeps the API's promise that every error is JSON
- * `{ error, message }`: it refuses bodies over the limit (413), answers unknown routes (404), a
- * method a path does not have (405, with `Allow` read from the route table, see `Routes.ts`) and
- * unsupported content types (415) in that shape, and turns defects into 503 when storage is down
- * (500 otherwise, logged without request data). Before any handler runs it refuses cross-origin
- * requests made with the session cookie (403 `cross_origin`, see `security/RequestOrigin.ts`) and
- * any string holding NUL, naming the field (400; Postgres would refuse it, and Postgres' own
- * refusal of such text is a 400 too, never a 503). Every HTML answer leaves with a strict
- * Content-Security-Policy (the pages' own unless it set one).
- *
  * @since 0.1.0
  */
+import * as Application from "@canaryroll/app/Application"
+import * as NotificationChannels from "@canaryroll/app/http/NotificationChannels"
 import {
   AnalyticsHealthSource,
   ApiBudget,
@@ -38,252 +31,24 @@ import {
   Teams as TeamsPort,
   Workers as WorkersPort
 } from "@canaryroll/app"
-import { type Channels, NotificationStore, Notifier, Redaction, SecretSealer } from "@canaryroll/notifier"
+import { Channels, NotificationStore, Notifier, SecretSealer } from "@canaryroll/notifier"
 import * as Postgres from "@canaryroll/postgres"
 import { NodeHttpServer } from "@effect/platform-node"
-import { ByteSize, Cause, Effect, Layer, Option } from "effect"
-import {
-  FetchHttpClient,
-  HttpIncomingMessage,
-  HttpMethod,
-  HttpRouter,
-  HttpServerRequest,
-  HttpServerResponse
-} from "effect/http"
-import { HttpApiBuilder } from "effect/http-api"
+import { Effect, Layer } from "effect"
+import { FetchHttpClient, HttpRouter } from "effect/http"
 import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
-import { HttpBody } from "effect/http"
 import { createServer } from "node:http"
-import { storageRetryAfterSeconds } from "@canaryroll/api/ApiError"
-import { Api } from "./api/Api.ts"
-import * as RequestErrors from "./api/RequestErrors.ts"
-import * as Docs from "./pages/Docs.ts"
-import * as Pages from "./pages/Pages.ts"
 import * as Readiness from "./Readiness.ts"
-import * as RequestBudget from "./RequestBudget.ts"
-import * as Routes from "./Routes.ts"
-import * as Access from "./handlers/Access.ts"
-import * as Availability from "./handlers/Availability.ts"
-import * as Accounts from "./handlers/Accounts.ts"
-import * as Audit from "./handlers/Audit.ts"
-import * as Deployments from "./handlers/Deployments.ts"
-import * as Health from "./handlers/Health.ts"
-import * as Idempotency from "./handlers/Idempotency.ts"
-import * as Notifications from "./handlers/Notifications.ts"
-import * as Plans from "./handlers/Plans.ts"
-import * as Storage from "./handlers/Storage.ts"
-import * as Teams from "./handlers/Teams.ts"
-import * as Workers from "./handlers/Workers.ts"
+import * as RequestBudget from "@canaryroll/app/http/RequestBudget"
 import * as LoginThrottle from "./security/LoginThrottle.ts"
 import * as IdempotencyKeys from "./IdempotencyKeys.ts"
-import * as RequestOrigin from "./security/RequestOrigin.ts"
 import * as SecretBox from "./security/SecretBox.ts"
 import * as ServerConfig from "./ServerConfig.ts"
-import * as CloudflareAccounts from "./store/CloudflareAccounts.ts"
+import * as CloudflareAccounts from "@canaryroll/app/http/store/CloudflareAccounts"
 
-const errorResponse = (status: number, error: string, message: string, headers?: Record<string, string>) =>
-  HttpServerResponse.jsonUnsafe({ error, message }, headers === undefined ? { status } : { status, headers })
-
-const openapiPath = "/api/openapi.json"
-
-/** Every route the server has, read from the definitions it is built from (405's `Allow`, parameter names). */
-export const routeTable = Routes.make([
-  ...Routes.ofApi(Api),
-  { method: "GET", path: openapiPath },
-  { method: "GET", path: Docs.path },
-  ...Pages.routes.map(({ method, path }) => ({ method, path }))
-])
-
-/** 404 for a path the server does not have; 405 with `Allow` for a method a path does not have. */
-const noRoute = (method: string, url: string) => {
-  const allowed = routeTable.allowed(url)
-  if (allowed.length === 0) return describeStatus(404, method, url)
-  return errorResponse(
-    405,
-    "method_not_allowed",
-    `${method} is not allowed on ${url.split("?")[0]}; it allows ${allowed.join(", ")}`,
-    { allow: allowed.join(", ") }
-  )
-}
-
-const isJsonContentType = (contentType: string | undefined) =>
-  contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType.trim())
-
-/**
- * A string of the request (path parameter, query parameter, JSON body field) holding NUL, as a
- * 400 naming it; checked for routes that exist (others are 404 or 405 first). A body that is not
- * JSON is left to the endpoint's own decoding (400 `invalid_json`, 415).
- */
-const nulCheck = (request: HttpServerRequest.HttpServerRequest) =>
-  Effect.gen(function*() {
-    const matched = routeTable.match(request.method, request.url)
-    if (matched === undefined) return undefined
-    let body: unknown = undefined
-    if (HttpMethod.hasBody(request.method) && isJsonContentType(request.headers["content-type"])) {
-      const text = yield* request.text
-      try {
-        body = JSON.parse(text)
-      } catch {
-        body = undefined
-      }
-    }
-    const query = new URL(request.url, "http://localhost").searchParams
-    return RequestErrors.nulField({ params: matched.params, query, body })
-  })
-
-/**
- * Postgres refusing text it cannot store: NUL (`22021` invalid byte sequence) or `\u0000` in JSON
- * (`22P05` unsupported Unicode escape sequence). The request guard stops these first; this is the
- * safety net for a string it could not see, answered 400 rather than 503.
- */
-export const isUnstorableText = (error: unknown): boolean => {
-  let current: unknown = error
-  for (let depth = 0; depth < 6 && typeof current === "object" && current !== null; depth++) {
-    const { code, message } = current as { code?: unknown; message?: unknown }
-    if (code === "22021" || code === "22P05") return true
-    if (typeof message === "string" && /invalid byte sequence|unsupported Unicode escape sequence/i.test(message)) return true
-    const next = current as { reason?: unknown; cause?: unknown }
-    current = next.reason !== undefined && next.reason !== current ? next.reason : next.cause
-  }
-  return false
-}
-
-const contentTypeOf = (response: HttpServerResponse.HttpServerResponse) =>
-  response.headers["content-type"] ?? (response.body._tag === "Empty" ? undefined : response.body.contentType) ?? ""
-
-/** An HTML answer without a policy of its own gets the pages' strict one. */
-const withPagePolicy = (response: HttpServerResponse.HttpServerResponse) =>
-  contentTypeOf(response).includes("text/html") && response.headers["content-security-policy"] === undefined
-    ? HttpServerResponse.setHeaders(response, Pages.htmlHeaders())
-    : response
-
-const isJson = (response: HttpServerResponse.HttpServerResponse) =>
-  response.body._tag !== "Empty" && (response.body.contentType ?? "").includes("json")
-
-/** The generic JSON body for an error response that came without one. */
-const describeStatus = (status: number, method: string, url: string) => {
-  switch (status) {
-    case 404:
-      return errorResponse(404, "not_found", `no endpoint ${method} ${url.split("?")[0]}; see /api/openapi.json`)
-    case 405:
-      return errorResponse(405, "method_not_allowed", `${method} is not allowed on ${url.split("?")[0]}`)
-    case 413:
-      return errorResponse(413, "payload_too_large", "the request body is too large")
-    case 415:
-      return errorResponse(415, "unsupported_media_type", "send the request body as JSON (Content-Type: application/json)")
-    default:
-      return errorResponse(status, status >= 500 ? "internal" : "bad_request", `the request failed with status ${status}`)
-  }
-}
-
-/**
- * An error's message may quote a URL (a Cloudflare or a channel error repeating what it was
- * called with): none leaves with its path, query or user info (`Redaction.text`).
- */
-const redactErrorBody = (response: HttpServerResponse.HttpServerResponse) => {
-  if (response.status < 400 || response.body._tag !== "Uint8Array" || !isJson(response)) return response
-  const text = response.body.text ?? new TextDecoder().decode(response.body.body)
-  const redacted = Redaction.text(text)
-  return redacted === text ? response : HttpServerResponse.setBody(response, HttpBody.text(redacted, response.body.contentType))
-}
-
-/** Applied to every route: body limit, JSON error bodies, storage failures as 503. */
-export const layerErrorBodies = HttpRouter.middleware((httpEffect) =>
-  Effect.gen(function*() {
-    const config = yield* ServerConfig.CurrentServerConfig
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const length = Number(request.headers["content-length"] ?? "0")
-    if (Number.isFinite(length) && length > config.maxBodyBytes) {
-      return errorResponse(413, "payload_too_large", `the request body is ${length} bytes; the limit is ${config.maxBodyBytes}`)
-    }
-    const refusal = RequestOrigin.check(
-      { method: request.method, headers: request.headers, cookies: request.cookies },
-      config.publicUrl
-    )
-    if (refusal !== undefined) {
-      const { error, message, status } = RequestOrigin.describe(refusal)
-      return errorResponse(status, error, message)
-    }
-    const guarded = Effect.flatMap(
-      nulCheck(request),
-      (invalid) => invalid === undefined ? httpEffect : Effect.succeed(errorResponse(400, invalid.error, invalid.message))
-    )
-    const response = yield* guarded.pipe(
-      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(config.maxBodyBytes)),
-      Effect.catchCause((cause) => {
-        const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
-        const reason = (failure as { reason?: { _tag?: string } } | undefined)?.reason?._tag
-        if (reason === "RouteNotFound") return Effect.succeed(noRoute(request.method, request.url))
-        // A body without Content-Length (chunked) passes the check above and only hits the limit
-        // while being read (MaxBodySize): the read fails with HttpServerError(RequestParseError
-        // "BodyTooLarge"), which HttpApi's payload decoding turns into a defect (orDie). It must
-        // be a 413 like the Content-Length case, not a 500.
-        const tooLarge = [failure, Cause.squash(cause)].some((error) => {
-          const parse = (error as { reason?: { _tag?: string; reason?: string } } | undefined)?.reason
-          return parse?._tag === "RequestParseError" && parse.reason === "BodyTooLarge"
-        })
-        if (tooLarge) {
-          return Effect.succeed(
-            errorResponse(413, "payload_too_large", `the request body is over the limit of ${config.maxBodyBytes} bytes`)
-          )
-        }
-        const defect = Cause.squash(cause)
-        if (isUnstorableText(defect) || isUnstorableText(failure)) {
-          return Effect.as(
-            Effect.logWarning(`request ${request.method} ${request.url.split("?")[0]} carried text the database cannot store; answered 400`),
-            errorResponse(400, "invalid_request", "request: a text field holds a character the database cannot store (NUL, \\u0000); remove it")
-          )
-        }
-        if (Storage.isConstraintViolation(defect)) {
-          return Effect.succeed(
-            errorResponse(409, "conflict", "another request changed the same thing at the same time; reload and try again")
-          )
-        }
-        if (Storage.isStorageFailure(defect) || Storage.isStorageFailure(failure)) {
-          return Effect.as(
-            Effect.logWarning("storage unavailable while serving a request", Redaction.text(Cause.pretty(cause))),
-            // As the API declares its StorageUnavailable: a client knows when to ask again.
-            errorResponse(503, "unavailable", "the database is unavailable; try again shortly", {
-              "retry-after": String(storageRetryAfterSeconds)
-            })
-          )
-        }
-        if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
-        return Effect.as(
-          Effect.logError(`request ${request.method} ${request.url.split("?")[0]} failed`, Redaction.text(Cause.pretty(cause))),
-          errorResponse(500, "internal", "the server failed to handle the request; it was logged")
-        )
-      })
-    )
-    if (response.status >= 400 && !isJson(response)) return describeStatus(response.status, request.method, request.url)
-    return withPagePolicy(redactErrorBody(response))
-  }), { global: true })
-
-/** The API's routes; needs the services listed in `layerServices`. */
-export const layerRoutes = HttpApiBuilder.layer(Api, { openapiPath }).pipe(
-  Layer.provide([
-    Accounts.layerAuth,
-    Health.layer,
-    Accounts.layerMe,
-    Teams.layer,
-    Workers.layer,
-    Plans.layer,
-    Deployments.layer,
-    Audit.layer,
-    Notifications.layer
-  ]),
-  Layer.provide([
-    Access.layerAuthentication,
-    Access.layerTeamAccess,
-    RequestErrors.layer,
-    Idempotency.layer,
-    Availability.layer
-  ]),
-  Layer.merge(Docs.layer(Api)),
-  Layer.merge(Pages.layer),
-  Layer.merge(layerErrorBodies)
-)
+/** The application's route table, error-body middleware and routes (kept here for the server's tests and embedders). */
+export const { isUnstorableText, layerErrorBodies, layerRoutes, routeTable } = Application
 
 export interface Options {
   readonly config?: Partial<ServerConfig.ServerConfig> | undefined
@@ -334,6 +99,7 @@ export type Services =
   | HealthSource.HealthSource
   | ServerConfig.CurrentServerConfig
   | Channels.Channels
+  | NotificationChannels.NotificationChannels
   | NotificationStore.NotificationStore
   | Sessions.Sessions
   | People.People
@@ -451,7 +217,12 @@ export function layerServices(options: Options = {}): Layer.Layer<Services, unkn
       Layer.provide([Layer.effect(SecretSealer.SecretSealer, SecretBox.SecretBox), FetchHttpClient.layer])
     )
   // Said once at start-up: a secret key that cannot open the stored secrets (see Readiness).
-  return Layer.mergeAll(cloudflare, notifications, Readiness.layerStartupReport).pipe(
+  return Layer.mergeAll(
+    cloudflare,
+    // The application's notifications handlers see the notifier's Channels through their port.
+    NotificationChannels.layerFrom(Channels.Channels).pipe(Layer.provideMerge(notifications)),
+    Readiness.layerStartupReport
+  ).pipe(
     Layer.provideMerge(Layer.merge(storage, secrets)),
     Layer.provideMerge(ServerConfig.layer(options.config))
   )
@@ -459,6 +230,6 @@ export function layerServices(options: Options = {}): Layer.Layer<Services, unkn
 
 /** The HTTP server on `port` (0: any free port) with the API. */
 export const layerHttp = (port: number, host?: string) =>
-  HttpRouter.serve(layerRoutes, { disableListenLog: true, disableLogger: true }).pipe(
+  HttpRouter.serve(Application.layerRoutes, { disableListenLog: true, disableLogger: true }).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, host === undefined ? { port } : { port, host }))
   )

@@ -2,13 +2,17 @@
  * `@canaryroll/app` runs in workerd: bundled as a Worker is (esbuild, platform `neutral`, the
  * `workerd`/`worker`/`browser` conditions), nothing it imports may be a Node built-in (`node:*`,
  * or a bare built-in name such as `crypto` or `zlib`). Password hashing or sealing over
- * node:crypto, a checksum from zlib, or a key file read with node:fs fails this.
+ * node:crypto, a checksum from zlib, or a key file read with node:fs fails this. Both entries are
+ * bundled: the ports and security primitives (`index.ts`), and the application itself
+ * (`Application.ts`: every handler group, the middlewares, the pages), so a handler importing the
+ * notifier's runtime or `node:crypto` fails it too.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as esbuild from "esbuild"
 
 const root = decodeURIComponent(new URL("..", import.meta.url).pathname)
 const entry = `${root}src/index.ts`
+const application = `${root}src/Application.ts`
 
 /**
  * Node's list of built-in modules. This project has no Node types on purpose (a Node global in
@@ -57,6 +61,23 @@ describe("@canaryroll/app in workerd", () => {
     // The security modules are in it, not shaken out: the check covered them.
     const bundle = new TextDecoder().decode(output[0]!.contents)
     for (const marker of ["MalformedPasswordHash", "AES-GCM", "crt_", "CANARYROLL_SECRET_KEY_PREVIOUS"]) assert.include(bundle, marker)
+  }, 60_000)
+
+  it("bundles the application (every handler group) for workerd without any Node built-in", async () => {
+    const { found, output } = await nodeImports(`export * from ${JSON.stringify(application)}`)
+    assert.deepStrictEqual(found, [])
+    // The handlers are in it, not shaken out: an endpoint's handler, the idempotency middleware,
+    // the notifications port, the readiness checks and the release page's assets.
+    const bundle = new TextDecoder().decode(output[0]!.contents)
+    for (
+      const marker of [
+        "sendTestMessage",
+        "with this Idempotency-Key is still being carried out",
+        "@canaryroll/app/NotificationChannels",
+        "the migrations are current",
+        "/assets/"
+      ]
+    ) assert.include(bundle, marker)
   }, 60_000)
 
   it("would not with node:crypto, or with a bare built-in name", async () => {

@@ -175,7 +175,10 @@ interface ImportedKey {
  * A box over `keys`. Fails if a key is not 32 bytes. Every key's id must differ (a 1 in 2^32
  * accident, reported rather than ignored). `keySource` says where the keys came from.
  */
-export const make = ({ current, previous = [] }: Keys, keySource = "keys given in code") =>
+/** The `keySource` of keys handed in without a name (tests, embedding). */
+export const unnamedKeySource = "keys given in code"
+
+export const make = ({ current, previous = [] }: Keys, keySource = unnamedKeySource) =>
   Effect.gen(function*() {
     const byId = new Map<string, ImportedKey>()
     /** Checks and imports one key, in order, so that a failure names the first bad one. */

@@ -7,17 +7,17 @@
  *
  * @since 0.1.0
  */
-import { AuditLog, CloudflareAccounts, Keyset, Plans, ReleaseSummaries, Storage as AppStorage, Workers } from "@canaryroll/app"
+import { AuditLog, CloudflareAccounts, Keyset, Plans, ReleaseSummaries, Storage as AppStorage, Workers } from "../index.ts"
 import { ApiBudget } from "@canaryroll/cloudflare"
 import { Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { CurrentTeam } from "../api/Access.ts"
-import { Api } from "../api/Api.ts"
-import { BadRequest, Conflict, invalidField, notFound } from "../api/ApiError.ts"
+import { CurrentTeam } from "@canaryroll/api/Access"
+import { Api } from "@canaryroll/api/Api"
+import { BadRequest, Conflict, invalidField, notFound } from "@canaryroll/api/ApiError"
 import { SecretBox } from "../security/SecretBox.ts"
-import * as PlanViews from "../store/Plans.ts"
-import * as WorkerViews from "../store/Workers.ts"
-import { RequestBudget } from "../RequestBudget.ts"
+import * as PlanViews from "./store/Plans.ts"
+import * as WorkerViews from "./store/Workers.ts"
+import { RequestBudget } from "./RequestBudget.ts"
 import * as Storage from "./Storage.ts"
 import { audit, cloudflareError, now, withTeamCloudflare } from "./TeamSettings.ts"
 
@@ -27,7 +27,7 @@ export type {
   Plans as PlansPort,
   Storage as StoragePort,
   Workers as WorkersPort
-} from "@canaryroll/app"
+} from "../index.ts"
 
 /** The team's Worker, as the API shows it; another team's is as good as missing (404). */
 export const findWorker = (teamId: string, workerId: string) =>

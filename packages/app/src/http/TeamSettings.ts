@@ -5,14 +5,14 @@
  *
  * @since 0.1.0
  */
-import { AuditLog, CloudflareAccounts as CloudflareAccountsPort, Storage as AppStorage } from "@canaryroll/app"
+import { AuditLog, CloudflareAccounts as CloudflareAccountsPort, Storage as AppStorage } from "../index.ts"
 import { type ApiBudget, Credentials, WorkersApi } from "@canaryroll/cloudflare"
 import { Actor, type TrafficRouter } from "@canaryroll/core"
 import { Clock, Effect, Option } from "effect"
-import { CurrentTeam } from "../api/Access.ts"
-import { BadGateway, Unavailable } from "../api/ApiError.ts"
+import { CurrentTeam } from "@canaryroll/api/Access"
+import { BadGateway, Unavailable } from "@canaryroll/api/ApiError"
 import { SecretBox } from "../security/SecretBox.ts"
-import * as CloudflareAccounts from "../store/CloudflareAccounts.ts"
+import * as CloudflareAccounts from "./store/CloudflareAccounts.ts"
 
 export const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 

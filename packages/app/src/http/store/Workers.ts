@@ -5,12 +5,12 @@
  *
  * @since 0.1.0
  */
-import { Workers } from "@canaryroll/app"
+import { Workers } from "../../index.ts"
 import { Effect } from "effect"
-import type * as S from "../api/Schemas.ts"
+import type * as S from "@canaryroll/api/Schemas"
 
 // The ports and their failure, so that modules using these functions can name them in their types.
-export type { Storage, Workers as Port } from "@canaryroll/app"
+export type { Storage, Workers as Port } from "../../index.ts"
 
 export const toView = (worker: Workers.Worker): S.Worker => ({
   id: worker.id,

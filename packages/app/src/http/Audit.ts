@@ -4,13 +4,13 @@
  *
  * @since 0.1.0
  */
-import { AuditLog } from "@canaryroll/app"
+import { AuditLog } from "../index.ts"
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { CurrentTeam } from "../api/Access.ts"
-import { Api } from "../api/Api.ts"
-import { invalidField } from "../api/ApiError.ts"
-import type * as S from "../api/Schemas.ts"
+import { CurrentTeam } from "@canaryroll/api/Access"
+import { Api } from "@canaryroll/api/Api"
+import { invalidField } from "@canaryroll/api/ApiError"
+import type * as S from "@canaryroll/api/Schemas"
 
 type AuditEntryView = typeof S.AuditEntry.Type
 

@@ -1,7 +1,7 @@
 /**
  * Handlers of the `notifications` group: a team's channels, test messages and recent deliveries,
- * through the notifier's `Channels` service (which seals every secret before storing it and
- * shows channels without them).
+ * through the `NotificationChannels` port (the notifier's `Channels` on Node: it seals every
+ * secret before storing it and shows channels without them).
  *
  * Each channel change writes its audit entry in the same transaction (`Transactions.atomically`):
  * on Postgres the notifier's store runs on the server's SQL client, so its writes join it. Entries
@@ -11,13 +11,14 @@
  *
  * @since 0.1.0
  */
-import { type Channel, Channels, type NotificationStore } from "@canaryroll/notifier"
+import type { Channel, Channels, NotificationStore } from "@canaryroll/notifier"
 import { Effect, Redacted } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { AuditLog, Storage as AppStorage } from "@canaryroll/app"
-import { CurrentTeam } from "../api/Access.ts"
-import { Api } from "../api/Api.ts"
-import { BadRequest, type NotFound, notFound } from "../api/ApiError.ts"
+import { AuditLog, Storage as AppStorage } from "../index.ts"
+import { CurrentTeam } from "@canaryroll/api/Access"
+import { Api } from "@canaryroll/api/Api"
+import { BadRequest, type NotFound, notFound } from "@canaryroll/api/ApiError"
+import * as NotificationChannels from "./NotificationChannels.ts"
 import * as Storage from "./Storage.ts"
 import { audit, now, transaction } from "./TeamSettings.ts"
 
@@ -66,7 +67,7 @@ export const layer = HttpApiBuilder.group(Api, "notifications", (handlers) =>
   Effect.gen(function*() {
     const auditLog = yield* AuditLog.AuditLog
     const transactions = yield* AppStorage.Transactions
-    const channels = yield* Channels.Channels
+    const channels = yield* NotificationChannels.NotificationChannels
     const respond = <A, R>(
       effect: Effect.Effect<
         A,

@@ -6,13 +6,13 @@
  * a handler moved onto the ports needs no mapping of its own.
  *
  * The older stores' errors (`SqlError`, `EventStoreUnavailable`, …, see `Storage.ts`) are still
- * answered by the server's outermost middleware (`Server.ts`), which tells them from a constraint
+ * answered by the application's outermost middleware (`Application.ts`), which tells them from a constraint
  * violation (409) and from text Postgres cannot store (400).
  *
  * @since 0.2.0
  */
 import { Availability, StorageUnavailable } from "@canaryroll/api/ApiError"
-import { Redaction } from "@canaryroll/notifier"
+import * as Redaction from "@canaryroll/notifier/Redaction"
 import { Cause, Effect, Layer, Option } from "effect"
 
 const isPortStorageUnavailable = (error: unknown): boolean =>

@@ -5,8 +5,8 @@
  *
  * @since 0.2.0
  */
-import { type ApiTokens, type People, Teams } from "@canaryroll/app"
-import type * as S from "../api/Schemas.ts"
+import { type ApiTokens, type People, Teams } from "../index.ts"
+import type * as S from "@canaryroll/api/Schemas"
 
 const iso = (ms: number) => new Date(ms).toISOString()
 const isoOrNull = (ms: number | null) => ms === null ? null : iso(ms)

@@ -1,7 +1,7 @@
 /**
  * The database failing under a request is not the caller's fault and not something an endpoint
- * declares: it becomes a defect, which the server's outermost middleware answers with
- * `503 { error: "unavailable" }` (see `Server.ts`).
+ * declares: it becomes a defect, which the application's outermost middleware answers with
+ * `503 { error: "unavailable" }` (see `Application.ts`).
  *
  * @since 0.1.0
  */

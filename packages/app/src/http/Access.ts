@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { ApiTokens, People, Sessions, Teams } from "@canaryroll/app"
+import { ApiTokens, People, Sessions, Teams } from "../index.ts"
 import { Actor } from "@canaryroll/core"
 import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
 import { HttpRouter, HttpServerRequest } from "effect/http"
@@ -19,8 +19,8 @@ import {
   includes,
   RequiredRole,
   TeamAccess
-} from "../api/Access.ts"
-import { Forbidden, NotFound, Unauthorized } from "../api/ApiError.ts"
+} from "@canaryroll/api/Access"
+import { Forbidden, NotFound, Unauthorized } from "@canaryroll/api/ApiError"
 import * as ApiToken from "../security/ApiToken.ts"
 import * as Storage from "./Storage.ts"
 

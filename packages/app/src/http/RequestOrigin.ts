@@ -18,7 +18,7 @@
  *
  * @since 0.1.0
  */
-import { sessionCookie } from "../api/Access.ts"
+import { sessionCookie } from "@canaryroll/api/Access"
 
 const unsafeMethods: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH", "DELETE"])
 

@@ -5,20 +5,20 @@
  *
  * @since 0.1.0
  */
-import { ApiTokens, AuditLog, People, Plans as PlansPort, Sessions, Storage as AppStorage, Teams } from "@canaryroll/app"
-import * as SessionSecret from "@canaryroll/app/SessionSecret"
+import { ApiTokens, AuditLog, People, Plans as PlansPort, Sessions, Storage as AppStorage, Teams } from "../index.ts"
+import * as SessionSecret from "../security/SessionSecret.ts"
 import { Actor } from "@canaryroll/core"
 import { Clock, Effect, Exit, Option, Redacted } from "effect"
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiSecurity } from "effect/http-api"
-import { type Caller, CurrentCaller, sessionCookie } from "../api/Access.ts"
-import { Api } from "../api/Api.ts"
-import { BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized } from "../api/ApiError.ts"
+import { type Caller, CurrentCaller, sessionCookie } from "@canaryroll/api/Access"
+import { Api } from "@canaryroll/api/Api"
+import { BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized } from "@canaryroll/api/ApiError"
 import * as ApiToken from "../security/ApiToken.ts"
-import * as ClientAddress from "../security/ClientAddress.ts"
-import * as LoginThrottle from "../security/LoginThrottle.ts"
+import * as ClientAddress from "./ClientAddress.ts"
+import * as LoginThrottle from "../directory/LoginThrottle.ts"
 import * as PasswordHash from "../security/PasswordHash.ts"
-import { CurrentServerConfig } from "../ServerConfig.ts"
+import { CurrentServerConfig } from "./ServerConfig.ts"
 import * as Storage from "./Storage.ts"
 import * as Views from "./Views.ts"
 

@@ -7,9 +7,9 @@
  */
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { Api } from "../api/Api.ts"
-import { NotReady } from "../api/ApiError.ts"
-import * as Readiness from "../Readiness.ts"
+import { Api } from "@canaryroll/api/Api"
+import { NotReady } from "@canaryroll/api/ApiError"
+import * as Readiness from "./Readiness.ts"
 import { SecretBox } from "../security/SecretBox.ts"
 
 export const layer = HttpApiBuilder.group(Api, "health", (handlers) =>

@@ -17,7 +17,8 @@
 import { Effect } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { type HttpApi, type HttpApiGroup, HttpApiSwagger } from "effect/http-api"
-import { createHash } from "node:crypto"
+import { sha256 } from "@noble/hashes/sha2.js"
+import { Base64 } from "effect/encoding"
 import { htmlHeaders } from "./Pages.ts"
 
 export const path = "/api/docs"
@@ -41,7 +42,7 @@ export const inlineStyles = (html: string): ReadonlyArray<string> =>
   Array.from(html.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi)).map((match) => match[1] ?? "")
 
 /** The CSP source of an inline script or style: `'sha256-<base64>'` of its UTF-8 text. */
-export const hashSource = (text: string) => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`
+export const hashSource = (text: string) => `'sha256-${Base64.encode(sha256(new TextEncoder().encode(text)))}'`
 
 /** The policy for the docs page: its own inline scripts and styles by hash, requests to this server only. */
 export const policyFor = (html: string) =>

@@ -9,7 +9,7 @@
  * The scripts and the stylesheet are files under `/assets/`: the pages' Content-Security-Policy
  * (`csp`) allows scripts and styles from `'self'` only, no inline code, no `'unsafe-inline'`, so
  * text that slipped into a page could not run. The server's outer middleware gives every HTML
- * answer that has no policy of its own this one (Server.ts).
+ * answer that has no policy of its own this one (Application.ts).
  *
  * @since 0.1.0
  */
@@ -31,7 +31,7 @@ export const csp = [
 /**
  * The headers of every HTML answer. `Referrer-Policy: same-origin`, not `no-referrer`: with
  * `no-referrer` a browser may send `Origin: null` on the pages' own POSTs, which the CSRF check
- * (security/RequestOrigin.ts) would refuse; `same-origin` still tells other sites nothing.
+ * (RequestOrigin.ts) would refuse; `same-origin` still tells other sites nothing.
  */
 export const htmlHeaders = (policy: string = csp) => ({
   "content-security-policy": policy,

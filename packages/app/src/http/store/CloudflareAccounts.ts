@@ -11,15 +11,15 @@
  *
  * @since 0.1.0
  */
-import { CloudflareAccounts } from "@canaryroll/app"
+import { CloudflareAccounts } from "../../index.ts"
 import { Credentials } from "@canaryroll/cloudflare"
 import { Clock, Effect, Layer, Option, Redacted } from "effect"
-import { Conflict } from "../api/ApiError.ts"
-import type * as S from "../api/Schemas.ts"
-import { SecretBox } from "../security/SecretBox.ts"
+import { Conflict } from "@canaryroll/api/ApiError"
+import type * as S from "@canaryroll/api/Schemas"
+import { SecretBox } from "../../security/SecretBox.ts"
 
 // The ports and their failure, so that modules using these functions can name them in their types.
-export type { CloudflareAccounts as Port, Storage } from "@canaryroll/app"
+export type { CloudflareAccounts as Port, Storage } from "../../index.ts"
 
 export const toView = (account: CloudflareAccounts.CloudflareAccount): S.CloudflareAccount => ({
   accountId: account.accountId,

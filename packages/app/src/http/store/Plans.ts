@@ -5,13 +5,13 @@
  *
  * @since 0.1.0
  */
-import { Plans } from "@canaryroll/app"
+import { Plans } from "../../index.ts"
 import type { Plan } from "@canaryroll/core"
 import { Effect } from "effect"
-import type * as S from "../api/Schemas.ts"
+import type * as S from "@canaryroll/api/Schemas"
 
 // The port and its failure, so that modules using these functions can name them in their types.
-export type { Plans as Port, Storage } from "@canaryroll/app"
+export type { Plans as Port, Storage } from "../../index.ts"
 
 export interface StoredPlan {
   readonly view: S.PlanView

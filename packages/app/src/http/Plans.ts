@@ -5,14 +5,14 @@
  *
  * @since 0.1.0
  */
-import { AuditLog, Plans, Storage as AppStorage } from "@canaryroll/app"
+import { AuditLog, Plans, Storage as AppStorage } from "../index.ts"
 import { Plan } from "@canaryroll/core"
 import { Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { CurrentTeam } from "../api/Access.ts"
-import { Api } from "../api/Api.ts"
-import { Conflict, NotFound } from "../api/ApiError.ts"
-import * as PlanViews from "../store/Plans.ts"
+import { CurrentTeam } from "@canaryroll/api/Access"
+import { Api } from "@canaryroll/api/Api"
+import { Conflict, NotFound } from "@canaryroll/api/ApiError"
+import * as PlanViews from "./store/Plans.ts"
 import * as Storage from "./Storage.ts"
 import { audit, now } from "./TeamSettings.ts"
 
