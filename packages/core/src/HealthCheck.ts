@@ -40,12 +40,9 @@ export const errorRate = (sample: VersionSample): number => sample.requests > 0 
  * counts, or more errors than requests, are inconclusive, never healthy.
  */
 export const invalidSampleReason = (sample: VersionSample, label: string): string | undefined => {
-  for (const field of ["requests", "errors"] as const) {
-    const value = sample[field]
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-      return `analytics returned an invalid ${label} sample (${field} ${String(value)})`
-    }
-  }
+  const bad = (value: unknown) => typeof value !== "number" || !Number.isFinite(value) || value < 0
+  if (bad(sample.requests)) return `analytics returned an invalid ${label} sample (requests ${String(sample.requests)})`
+  if (bad(sample.errors)) return `analytics returned an invalid ${label} sample (errors ${String(sample.errors)})`
   return Math.round(sample.errors) > Math.round(sample.requests)
     ? `analytics returned an invalid ${label} sample (${sample.errors} errors > ${sample.requests} requests)`
     : undefined
@@ -91,8 +88,9 @@ export const assess = (
   }
   const invalid = invalidSampleReason(canary, "canary")
   if (invalid !== undefined) return { verdict: "inconclusive", reasons: [invalid] }
-  const canaryCounts = { errors: whole(canary.errors), requests: whole(canary.requests) }
-  if (canaryCounts.requests === 0n || canaryCounts.requests < BigInt(policy.minRequests)) {
+  const canaryErrors = Math.round(canary.errors)
+  const canaryRequests = Math.round(canary.requests)
+  if (canaryRequests === 0 || canaryRequests < policy.minRequests) {
     return {
       verdict: "inconclusive",
       reasons: [`requests ${canary.requests} < minRequests (${policy.minRequests})`]
@@ -100,11 +98,18 @@ export const assess = (
   }
   const reasons: Array<string> = []
   let unhealthy = false
-  const rateOf = (counts: typeof canaryCounts) => Number(counts.errors) / Number(counts.requests)
-  const canaryRate = rateOf(canaryCounts)
-  const rateTie = canaryCounts.errors * thresholdScale === thresholdUnits(policy.maxErrorRate) * canaryCounts.requests
+  let bigCounts: { errors: bigint; requests: bigint } | undefined
+  const big = () => bigCounts ??= { errors: BigInt(canaryErrors), requests: BigInt(canaryRequests) }
+  const rateOf = (counts: { errors: bigint; requests: bigint }) => Number(counts.errors) / Number(counts.requests)
+  const canaryRate = canaryErrors / canaryRequests
+  // Exact in doubles while every product stays a safe integer; BigInt otherwise.
+  const maxUnits = Math.round(policy.maxErrorRate * 10_000)
+  const left = canaryErrors * 10_000
+  const right = maxUnits * canaryRequests
+  const safe = Number.isSafeInteger(left) && Number.isSafeInteger(right)
+  const rateTie = safe ? left === right : big().errors * thresholdScale === thresholdUnits(policy.maxErrorRate) * big().requests
   const [rate, maxRate] = percentages(canaryRate, policy.maxErrorRate, rateTie)
-  if (rateExceeds(canaryCounts.errors, canaryCounts.requests, policy.maxErrorRate)) {
+  if (safe ? left > right : rateExceeds(big().errors, big().requests, policy.maxErrorRate)) {
     unhealthy = true
     reasons.push(`error rate ${rate} > maxErrorRate (${maxRate})`)
   } else {
@@ -119,6 +124,7 @@ export const assess = (
         `stable comparison skipped: stable requests ${stable?.requests ?? 0} < minRequests (${policy.minRequests})`
       )
     } else {
+      const canaryCounts = big()
       const stableCounts = { errors: whole(stable.errors), requests: whole(stable.requests) }
       const stableRate = rateOf(stableCounts)
       const difference = (canaryCounts.errors * stableCounts.requests - stableCounts.errors * canaryCounts.requests) *

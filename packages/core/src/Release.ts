@@ -252,23 +252,20 @@ export const evolveChecks = (
   at: number,
   intervalMs: number
 ): Checks => {
-  const base = { ...checks, lastVerdict: verdict, lastCheckAt: at, consecutiveFailures }
-  switch (verdict) {
-    case "healthy": {
-      // A gap longer than one interval (unjudged data given up, or a long unhealthy stretch)
-      // breaks the coverage: the soak counts again from this window.
-      const broken = window.start - checks.coveredUntil > intervalMs
-      return {
-        ...base,
-        unjudgedSince: null,
-        coveredFrom: broken ? window.start : checks.coveredFrom,
-        coveredUntil: window.end
-      }
-    }
-    case "unhealthy":
-      return { ...base, unjudgedSince: null }
-    case "inconclusive":
-      return { ...base, unjudgedSince: checks.unjudgedSince ?? window.start }
+  const healthy = verdict === "healthy"
+  // A gap longer than one interval before a healthy window (unjudged data given up, or a long
+  // unhealthy stretch) breaks the coverage: the soak counts again from this window. An
+  // inconclusive window is not consumed: the next check asks again from `unjudgedSince`.
+  // (One object literal, not spreads: this runs for every check of every release.)
+  const broken = healthy && window.start - checks.coveredUntil > intervalMs
+  return {
+    unjudgedSince: verdict === "inconclusive" ? checks.unjudgedSince ?? window.start : null,
+    coveredFrom: broken ? window.start : checks.coveredFrom,
+    coveredUntil: healthy ? window.end : checks.coveredUntil,
+    lastVerdict: verdict,
+    lastCheckAt: at,
+    consecutiveFailures,
+    stalled: checks.stalled
   }
 }
 
