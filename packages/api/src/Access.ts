@@ -16,7 +16,7 @@
 import type { Actor } from "@canaryroll/core"
 import { Context, Schema } from "effect"
 import { HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
-import { Forbidden, NotFound, Unauthorized } from "./ApiError.ts"
+import { Forbidden, NotFound, ServiceUnavailable, Unauthorized } from "./ApiError.ts"
 
 export const roles = ["read_only", "deploy", "admin"] as const
 export const Role = Schema.Literals(roles)
@@ -74,11 +74,12 @@ export class Authentication extends HttpApiMiddleware.Service<Authentication, { 
       bearer: HttpApiSecurity.bearer,
       session: HttpApiSecurity.apiKey({ key: sessionCookie, in: "cookie" })
     },
-    error: Unauthorized
+    // 503 as well: looking up a token or a session can find the storage down.
+    error: [Unauthorized, ServiceUnavailable]
   }
 ) {}
 
 export class TeamAccess extends HttpApiMiddleware.Service<TeamAccess, {
   requires: CurrentCaller
   provides: CurrentTeam
-}>()("@canaryroll/api/TeamAccess", { error: [Forbidden, NotFound] }) {}
+}>()("@canaryroll/api/TeamAccess", { error: [Forbidden, NotFound, ServiceUnavailable] }) {}

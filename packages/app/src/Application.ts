@@ -8,8 +8,9 @@
  * The outermost HTTP middleware keeps the API's promise that every error is JSON
  * `{ error, message }`: it refuses bodies over the limit (413), answers unknown routes (404), a
  * method a path does not have (405, with `Allow` read from the route table, see `http/Routes.ts`)
- * and unsupported content types (415) in that shape, and turns defects into 503 when storage is
- * down (500 otherwise, logged without request data). Before any handler runs it refuses
+ * and unsupported content types (415) in that shape, and turns defects into 500 (logged without
+ * request data); storage being down is not a defect but the API's typed `StorageUnavailable` (503
+ * with `Retry-After`), which handlers map from their ports' errors (`http/Storage.ts`). Before any handler runs it refuses
  * cross-origin requests made with the session cookie (403 `cross_origin`, see
  * `http/RequestOrigin.ts`) and any string holding NUL, naming the field (400; Postgres would refuse
  * it, and Postgres' own refusal of such text is a 400 too, never a 503). Every HTML answer leaves
@@ -18,7 +19,6 @@
  * @since 0.1.0
  */
 import { Api } from "@canaryroll/api/Api"
-import { storageRetryAfterSeconds } from "@canaryroll/api/ApiError"
 import * as RequestErrors from "@canaryroll/api/RequestErrors"
 // In scope so that the declaration of the routes' type (the ports the handlers need) can name them.
 import type { WorkersApi } from "@canaryroll/cloudflare"
@@ -95,22 +95,8 @@ const nulCheck = (request: HttpServerRequest.HttpServerRequest) =>
     return RequestErrors.nulField({ params: matched.params, query, body })
   })
 
-/**
- * Postgres refusing text it cannot store: NUL (`22021` invalid byte sequence) or `\u0000` in JSON
- * (`22P05` unsupported Unicode escape sequence). The request guard stops these first; this is the
- * safety net for a string it could not see, answered 400 rather than 503.
- */
-export const isUnstorableText = (error: unknown): boolean => {
-  let current: unknown = error
-  for (let depth = 0; depth < 6 && typeof current === "object" && current !== null; depth++) {
-    const { code, message } = current as { code?: unknown; message?: unknown }
-    if (code === "22021" || code === "22P05") return true
-    if (typeof message === "string" && /invalid byte sequence|unsupported Unicode escape sequence/i.test(message)) return true
-    const next = current as { reason?: unknown; cause?: unknown }
-    current = next.reason !== undefined && next.reason !== current ? next.reason : next.cause
-  }
-  return false
-}
+/** Postgres refusing text it cannot store, answered 400 below (see `http/Storage.ts`). */
+export const isUnstorableText = Storage.isUnstorableText
 
 const contentTypeOf = (response: HttpServerResponse.HttpServerResponse) =>
   response.headers["content-type"] ?? (response.body._tag === "Empty" ? undefined : response.body.contentType) ?? ""
@@ -151,7 +137,7 @@ const redactErrorBody = (response: HttpServerResponse.HttpServerResponse) => {
   return redacted === text ? response : HttpServerResponse.setBody(response, HttpBody.text(redacted, response.body.contentType))
 }
 
-/** Applied to every route: body limit, JSON error bodies, storage failures as 503. */
+/** Applied to every route: body limit, JSON error bodies, what is left of defects (400, 409, 500). */
 export const layerErrorBodies = HttpRouter.middleware((httpEffect) =>
   Effect.gen(function*() {
     const config = yield* ServerConfig.CurrentServerConfig
@@ -201,15 +187,6 @@ export const layerErrorBodies = HttpRouter.middleware((httpEffect) =>
         if (Storage.isConstraintViolation(defect)) {
           return Effect.succeed(
             errorResponse(409, "conflict", "another request changed the same thing at the same time; reload and try again")
-          )
-        }
-        if (Storage.isStorageFailure(defect) || Storage.isStorageFailure(failure)) {
-          return Effect.as(
-            Effect.logWarning("storage unavailable while serving a request", Redaction.text(Cause.pretty(cause))),
-            // As the API declares its StorageUnavailable: a client knows when to ask again.
-            errorResponse(503, "unavailable", "the database is unavailable; try again shortly", {
-              "retry-after": String(storageRetryAfterSeconds)
-            })
           )
         }
         if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)

@@ -97,7 +97,8 @@ export const createStandard = (teamId: string, now: number): Effect.Effect<Store
         Effect.flatMap(plans.find(teamId, standard.slug), (found) =>
           Option.match(found, {
             // Taken a moment ago and gone now: a concurrent delete; make it again.
-            onNone: () => Effect.orDie(plans.create({ teamId, ...standard, now })),
+            // Taken again is a defect; storage down stays the typed `StorageUnavailable`.
+            onNone: () => Effect.catchTag(plans.create({ teamId, ...standard, now }), "PlanSlugTaken", (error) => Effect.die(error)),
             onSome: Effect.succeed
           })))
     )

@@ -78,7 +78,7 @@ export const layerAuthentication = Layer.effect(
           if (Redacted.value(credential) === "") {
             return yield* unauthorized("no credentials: send `Authorization: Bearer <token>` or sign in")
           }
-          const caller = yield* callerOfToken(credential).pipe(withPorts, Storage.orDie)
+          const caller = yield* callerOfToken(credential).pipe(withPorts, Storage.unavailable)
           return yield* Effect.provideService(httpEffect, CurrentCaller, caller)
         }),
       session: (httpEffect, { credential }) =>
@@ -92,7 +92,7 @@ export const layerAuthentication = Layer.effect(
               if (!/^bearer\s+/i.test(authorization)) {
                 return yield* unauthorized("the Authorization header must be `Bearer <token>`")
               }
-              yield* callerOfToken(Redacted.make(token)).pipe(withPorts, Storage.orDie)
+              yield* callerOfToken(Redacted.make(token)).pipe(withPorts, Storage.unavailable)
             }
             return yield* unauthorized("no credentials: send `Authorization: Bearer <token>` or sign in")
           }
@@ -102,7 +102,7 @@ export const layerAuthentication = Layer.effect(
             if (Option.isNone(session)) return Option.none()
             const account = yield* people.byId(session.value.userId)
             return Option.map(account, (account) => ({ person: account.person, sessionId: session.value.id }))
-          }).pipe(Storage.orDie)
+          }).pipe(Storage.unavailable)
           if (Option.isNone(found)) return yield* unauthorized("the session expired or was ended: sign in again")
           const { person, sessionId } = found.value
           return yield* Effect.provideService(httpEffect, CurrentCaller, {
@@ -152,7 +152,7 @@ export const layerTeamAccess = Layer.effect(
           role: role.value,
           actor: actorOf(caller)
         })
-      }).pipe(Storage.orDie)
+      }).pipe(Storage.unavailable)
     )
   })
 )

@@ -132,7 +132,7 @@ export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
       effect.pipe(
         Effect.provideService(AuditLog.AuditLog, auditLog),
         Effect.provideService(Teams.Teams, teams),
-        Storage.orDie
+        Storage.unavailable
       )
     /** Starts a session; its secret goes in the cookie and is never stored, only its hash. */
     const startSession = (userId: string) =>
@@ -288,7 +288,7 @@ export const layerMe = HttpApiBuilder.group(Api, "me", (handlers) =>
         Effect.provideService(AuditLog.AuditLog, auditLog),
         Effect.provideService(PlansPort.Plans, plans),
         Effect.provideService(Teams.Teams, teams),
-        Storage.orDie
+        Storage.unavailable
       )
     return handlers
       .handle("changePassword", ({ payload }) =>

@@ -11,6 +11,7 @@ import { CurrentTeam } from "@canaryroll/api/Access"
 import { Api } from "@canaryroll/api/Api"
 import { invalidField } from "@canaryroll/api/ApiError"
 import type * as S from "@canaryroll/api/Schemas"
+import * as Storage from "./Storage.ts"
 
 type AuditEntryView = typeof S.AuditEntry.Type
 
@@ -53,7 +54,7 @@ export const layer = HttpApiBuilder.group(Api, "audit", (handlers) =>
           cursor: query.cursor
         }).pipe(
           Effect.catchTag("InvalidQuery", (error) => Effect.fail(invalidField(error.field === "types" ? "type" : error.field, error.message))),
-          Effect.catchTag("StorageUnavailable", (error) => Effect.die(error))
+          Storage.unavailable
         )
         return { entries: page.entries.map(auditEntryView), nextCursor: page.nextCursor }
       }))

@@ -150,7 +150,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
         Effect.provideService(Scheduler.Scheduler, scheduler),
         Effect.provideService(TrafficRouter.TrafficRouter, router),
         Effect.provideService(HealthSource.HealthSource, health),
-        Storage.orDie
+        Storage.unavailable
       )
 
     /** The release, if it belongs to the current team (another team's is as good as missing). */

@@ -23,7 +23,7 @@ import * as Storage from "./Storage.ts"
 import { audit, now, transaction } from "./TeamSettings.ts"
 
 /** The notifier's errors as the API answers them: 404, or 400 naming each field. (A store that is
- * down is a storage failure, answered 503 by the server's outermost middleware; see Storage.ts.) */
+ * down is the API's typed `StorageUnavailable`, 503 with `Retry-After`; see `Storage.unavailable`.) */
 const answer = (error: Channel.ChannelNotFound | Channel.ChannelInvalid): Effect.Effect<never, NotFound | BadRequest> => {
   switch (error._tag) {
     case "ChannelNotFound":
@@ -75,8 +75,8 @@ export const layer = HttpApiBuilder.group(Api, "notifications", (handlers) =>
         R
       >
     ) =>
-      Storage.orDie(effect).pipe(
-        Effect.catch(answer),
+      Storage.unavailable(effect).pipe(
+        Effect.catchTags({ ChannelNotFound: answer, ChannelInvalid: answer }),
         Effect.provideService(AuditLog.AuditLog, auditLog),
         Effect.provideService(AppStorage.Transactions, transactions)
       )

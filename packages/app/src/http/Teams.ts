@@ -35,7 +35,7 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
         Effect.provideService(AuditLog.AuditLog, auditLog),
         Effect.provideService(AppStorage.Transactions, transactions),
         Effect.provideService(SecretBox, box),
-        Storage.orDie
+        Storage.unavailable
       )
     const epochNow = Effect.map(now, (at) => at.getTime())
 

@@ -77,7 +77,7 @@ export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
         Effect.provideService(AuditLog.AuditLog, auditLog),
         Effect.provideService(SecretBox, box),
         Effect.provideService(ApiBudget.ApiBudget, budget),
-        Storage.orDie
+        Storage.unavailable
       )
     return handlers
       .handle("listWorkers", () =>
