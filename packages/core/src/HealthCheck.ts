@@ -39,10 +39,11 @@ export const errorRate = (sample: VersionSample): number => sample.requests > 0 
  * outside the core's control (an analytics bug, a bad proration): NaN, infinite or negative
  * counts, or more errors than requests, are inconclusive, never healthy.
  */
+const isBadCount = (value: unknown): boolean => typeof value !== "number" || !Number.isFinite(value) || value < 0
+
 export const invalidSampleReason = (sample: VersionSample, label: string): string | undefined => {
-  const bad = (value: unknown) => typeof value !== "number" || !Number.isFinite(value) || value < 0
-  if (bad(sample.requests)) return `analytics returned an invalid ${label} sample (requests ${String(sample.requests)})`
-  if (bad(sample.errors)) return `analytics returned an invalid ${label} sample (errors ${String(sample.errors)})`
+  if (isBadCount(sample.requests)) return `analytics returned an invalid ${label} sample (requests ${String(sample.requests)})`
+  if (isBadCount(sample.errors)) return `analytics returned an invalid ${label} sample (errors ${String(sample.errors)})`
   return Math.round(sample.errors) > Math.round(sample.requests)
     ? `analytics returned an invalid ${label} sample (${sample.errors} errors > ${sample.requests} requests)`
     : undefined
@@ -63,8 +64,9 @@ const rateExceeds = (errors: bigint, requests: bigint, threshold: number): boole
  * from the limit when they differ (`equal` comes from the exact comparison, not from floats): a
  * reason never reads "3.00% > 3.00%", and an exact tie never reads "3.0000000000000004%".
  */
+const show = (value: number, decimals: number) => `${(value * 100).toFixed(decimals)}%`
+
 const percentages = (measured: number, limit: number, equal: boolean): readonly [string, string] => {
-  const show = (value: number, decimals: number) => `${(value * 100).toFixed(decimals)}%`
   if (equal) return [show(limit, 2), show(limit, 2)]
   for (let decimals = 2; decimals <= 12; decimals++) {
     const pair = [show(measured, decimals), show(limit, decimals)] as const
@@ -98,18 +100,17 @@ export const assess = (
   }
   const reasons: Array<string> = []
   let unhealthy = false
-  let bigCounts: { errors: bigint; requests: bigint } | undefined
-  const big = () => bigCounts ??= { errors: BigInt(canaryErrors), requests: BigInt(canaryRequests) }
-  const rateOf = (counts: { errors: bigint; requests: bigint }) => Number(counts.errors) / Number(counts.requests)
   const canaryRate = canaryErrors / canaryRequests
   // Exact in doubles while every product stays a safe integer; BigInt otherwise.
   const maxUnits = Math.round(policy.maxErrorRate * 10_000)
   const left = canaryErrors * 10_000
   const right = maxUnits * canaryRequests
   const safe = Number.isSafeInteger(left) && Number.isSafeInteger(right)
-  const rateTie = safe ? left === right : big().errors * thresholdScale === thresholdUnits(policy.maxErrorRate) * big().requests
+  const rateTie = safe
+    ? left === right
+    : BigInt(canaryErrors) * thresholdScale === thresholdUnits(policy.maxErrorRate) * BigInt(canaryRequests)
   const [rate, maxRate] = percentages(canaryRate, policy.maxErrorRate, rateTie)
-  if (safe ? left > right : rateExceeds(big().errors, big().requests, policy.maxErrorRate)) {
+  if (safe ? left > right : rateExceeds(BigInt(canaryErrors), BigInt(canaryRequests), policy.maxErrorRate)) {
     unhealthy = true
     reasons.push(`error rate ${rate} > maxErrorRate (${maxRate})`)
   } else {
@@ -124,9 +125,9 @@ export const assess = (
         `stable comparison skipped: stable requests ${stable?.requests ?? 0} < minRequests (${policy.minRequests})`
       )
     } else {
-      const canaryCounts = big()
+      const canaryCounts = { errors: BigInt(canaryErrors), requests: BigInt(canaryRequests) }
       const stableCounts = { errors: whole(stable.errors), requests: whole(stable.requests) }
-      const stableRate = rateOf(stableCounts)
+      const stableRate = Number(stableCounts.errors) / Number(stableCounts.requests)
       const difference = (canaryCounts.errors * stableCounts.requests - stableCounts.errors * canaryCounts.requests) *
         thresholdScale
       const limit = thresholdUnits(policy.maxErrorRateIncrease) * canaryCounts.requests * stableCounts.requests

@@ -40,7 +40,7 @@ export const analyticsRetentionMs = 7 * 24 * 60 * 60 * 1000
  */
 export const nextWindowEnd = (release: Release.Release, soaking: Release.Soaking): number => {
   const interval = release.plan.health.intervalSeconds * 1000
-  const start = soaking.run.lastWindowEnd ?? soaking.trafficAppliedAt
+  const start = soaking.checks.lastWindowEnd ?? soaking.trafficAppliedAt
   return Math.ceil((start + interval) / interval) * interval
 }
 
@@ -74,7 +74,7 @@ const soakingAction = (release: Release.Release, soaking: Release.Soaking, now: 
   const latestEnd = Math.floor((now - policy.analyticsDelaySeconds * 1000) / interval) * interval
   const checks = soaking.checks
   const start = Math.max(
-    checks.unjudgedSince ?? soaking.run.lastWindowEnd ?? soaking.trafficAppliedAt,
+    checks.unjudgedSince ?? checks.lastWindowEnd ?? soaking.trafficAppliedAt,
     now - analyticsRetentionMs
   )
   const end = Math.max(nextWindowEnd(release, soaking), latestEnd)

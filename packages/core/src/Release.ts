@@ -55,7 +55,8 @@ export interface Run {
   readonly stepStartedAt: number
   /**
    * The end of the latest health window recorded for the current split (reset when a step starts
-   * or the release resumes): a check re-sent up to it is already done, whatever happened since.
+   * or the release resumes), as of when the release left `Soaking` (while soaking, the checks
+   * hold it: see `lastWindowEnd`). A check re-sent up to it is already done.
    */
   readonly lastWindowEnd: number | null
 }
@@ -88,6 +89,8 @@ export interface Rollback {
  * one check interval; the soak counts only that span.
  */
 export interface Checks {
+  /** The end of the latest window recorded at this step. */
+  readonly lastWindowEnd: number | null
   readonly unjudgedSince: number | null
   readonly coveredFrom: number
   readonly coveredUntil: number
@@ -227,6 +230,7 @@ export const soakCovered = (release: Release, soaking: Soaking): boolean =>
   soaking.checks.coveredUntil >= soakEndsAt(release, soaking.run, soaking)
 
 const freshChecks = (trafficAppliedAt: number): Checks => ({
+  lastWindowEnd: null,
   unjudgedSince: null,
   coveredFrom: trafficAppliedAt,
   coveredUntil: trafficAppliedAt,
@@ -259,6 +263,7 @@ export const evolveChecks = (
   // (One object literal, not spreads: this runs for every check of every release.)
   const broken = healthy && window.start - checks.coveredUntil > intervalMs
   return {
+    lastWindowEnd: window.end,
     unjudgedSince: verdict === "inconclusive" ? checks.unjudgedSince ?? window.start : null,
     coveredFrom: broken ? window.start : checks.coveredFrom,
     coveredUntil: healthy ? window.end : checks.coveredUntil,
@@ -270,6 +275,22 @@ export const evolveChecks = (
 }
 
 const withPhase = (release: Release, phase: Phase): Release => ({ ...release, phase, status: statusOf(phase) })
+
+/**
+ * The end of the latest health window recorded for the current split, whatever the phase: a
+ * check re-sent up to it is already done. (Soaking keeps it in its checks, so that a check, the
+ * most frequent event, allocates no new run; the run takes it when the release leaves Soaking.)
+ */
+export const lastWindowEnd = (release: Release): number | null => {
+  const phase = release.phase
+  return phase._tag === "Soaking" ? phase.checks.lastWindowEnd : runOf(release)?.lastWindowEnd ?? null
+}
+
+/** The run a phase after `Soaking` keeps: with the latest window the checks recorded. */
+const runLeaving = (phase: Active): Run =>
+  phase._tag === "Soaking" && phase.checks.lastWindowEnd !== phase.run.lastWindowEnd
+    ? { ...phase.run, lastWindowEnd: phase.checks.lastWindowEnd }
+    : phase.run
 
 const withRun = (phase: Active, run: Run): Active => ({ ...phase, run })
 
@@ -309,7 +330,6 @@ const evolveActive = (release: Release, phase: Active, event: ReleaseEvent): Pha
       return phase._tag === "Soaking"
         ? {
           ...phase,
-          run: { ...run, lastWindowEnd: event.window.end },
           checks: evolveChecks(
             phase.checks,
             event.window,
@@ -329,7 +349,7 @@ const evolveActive = (release: Release, phase: Active, event: ReleaseEvent): Pha
     case "Paused":
       return {
         _tag: "Paused",
-        run,
+        run: runLeaving(phase),
         cause: event.cause,
         reason: event.reason,
         at: event.at,
@@ -338,7 +358,7 @@ const evolveActive = (release: Release, phase: Active, event: ReleaseEvent): Pha
     case "DriftDetected":
       return {
         _tag: "Paused",
-        run,
+        run: runLeaving(phase),
         cause: "drift",
         reason: describeDrift(event),
         at: event.at,
@@ -359,7 +379,7 @@ const evolveActive = (release: Release, phase: Active, event: ReleaseEvent): Pha
     case "RollbackStarted":
       return {
         _tag: "RollingBack",
-        run,
+        run: runLeaving(phase),
         rollback: { reason: event.reason, startedAt: event.at, failing: event.failing ?? false },
         dueAt: event.at,
         retry: null,
@@ -371,14 +391,14 @@ const evolveActive = (release: Release, phase: Active, event: ReleaseEvent): Pha
         outcome: "rolled_back",
         at: event.at,
         reason: phase._tag === "RollingBack" || phase._tag === "Paused" ? phase.rollback?.reason ?? null : null,
-        run: { ...run, liveSplit: TrafficSplit.whole(run.stableVersionId) }
+        run: { ...runLeaving(phase), liveSplit: TrafficSplit.whole(run.stableVersionId) }
       }
     case "Completed":
-      return { _tag: "Ended", outcome: "completed", at: event.at, reason: null, run }
+      return { _tag: "Ended", outcome: "completed", at: event.at, reason: null, run: runLeaving(phase) }
     case "Failed":
-      return { _tag: "Ended", outcome: "failed", at: event.at, reason: event.reason, run }
+      return { _tag: "Ended", outcome: "failed", at: event.at, reason: event.reason, run: runLeaving(phase) }
     case "Cancelled":
-      return { _tag: "Ended", outcome: "cancelled", at: event.at, reason: event.reason, run }
+      return { _tag: "Ended", outcome: "cancelled", at: event.at, reason: event.reason, run: runLeaving(phase) }
   }
 }
 

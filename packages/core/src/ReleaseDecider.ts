@@ -237,6 +237,10 @@ const decideShiftFailure = (release: Release.Release, command: Command.ReportShi
   }
 }
 
+/** A sample no one can judge (NaN, negative) is not stored as if it were a measurement. */
+const usable = (sample: HealthCheck.VersionSample | undefined, label: string) =>
+  sample === undefined || HealthCheck.invalidSampleReason(sample, label) !== undefined ? null : sample
+
 const decideHealthCheck = (release: Release.Release, soaking: Release.Soaking, command: Command.RecordHealthCheck): Decision => {
   const { actor, now: at } = command
   const checks = soaking.checks
@@ -256,9 +260,6 @@ const decideHealthCheck = (release: Release.Release, soaking: Release.Soaking, c
     : counts
     ? checks.consecutiveFailures + 1
     : checks.consecutiveFailures
-  // A sample no one can judge (NaN, negative) is not stored as if it were a measurement.
-  const usable = (sample: HealthCheck.VersionSample | undefined, label: string) =>
-    sample === undefined || HealthCheck.invalidSampleReason(sample, label) !== undefined ? null : sample
   const checked: ReleaseEvent = {
     _tag: "HealthChecked",
     stepIndex: run.stepIndex,
@@ -499,8 +500,8 @@ export const decide = (command: Command.ReleaseCommand, state: Release.ReleaseSt
 
     case "RecordHealthCheck": {
       // A window already judged is already done, whatever happened since (re-sent commands).
-      const run = Release.runOf(release)
-      if (run?.lastWindowEnd != null && command.window.end <= run.lastWindowEnd) return alreadyDone
+      const judgedUntil = Release.lastWindowEnd(release)
+      if (judgedUntil !== null && command.window.end <= judgedUntil) return alreadyDone
       switch (phase._tag) {
         case "Soaking":
           return decideHealthCheck(release, phase, command)
