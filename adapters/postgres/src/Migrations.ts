@@ -492,7 +492,7 @@ export const migrations = Migrator.fromRecord({
     yield* sql`ALTER TABLE sessions ALTER COLUMN last_seen_at SET DEFAULT now(), ALTER COLUMN last_seen_at SET NOT NULL`
     yield* sql`CREATE UNIQUE INDEX sessions_id ON sessions (id)`
   }),
-  "0014_active_releases": Effect.gen(function*() {
+  "0011_active_releases": Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     // The ActiveReleases port (PgActiveReleases): the release holding each Worker, at most one.
     // Releases in progress or paused when this migration runs hold their Worker from now on.
