@@ -31963,11 +31963,12 @@ var Authentication = class extends HttpApiMiddleware_exports.Service()(
       bearer: HttpApiSecurity_exports.bearer,
       session: HttpApiSecurity_exports.apiKey({ key: sessionCookie, in: "cookie" })
     },
-    error: Unauthorized2
+    // 503 as well: looking up a token or a session can find the storage down.
+    error: [Unauthorized2, ServiceUnavailable2]
   }
 ) {
 };
-var TeamAccess = class extends HttpApiMiddleware_exports.Service()("@canaryroll/api/TeamAccess", { error: [Forbidden3, NotFound2] }) {
+var TeamAccess = class extends HttpApiMiddleware_exports.Service()("@canaryroll/api/TeamAccess", { error: [Forbidden3, NotFound2, ServiceUnavailable2] }) {
 };
 
 // ../../packages/api/src/Api.ts
