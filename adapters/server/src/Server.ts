@@ -83,13 +83,7 @@ export interface Options {
 
 /** What the routes and the scheduler loop run on, whichever the storage. */
 export type Services =
-  | EventStore.EventStore
-  | ActiveReleases.ActiveReleases
-  | Outbox.Outbox
-  | Scheduler.Scheduler
-  | ReleaseSummaries.ReleaseSummaries
-  | AuditLog.AuditLog
-  | Readiness.Store
+  | StoragePorts
   | SecretBox.SecretBox
   | Credentials.CloudflareCredentials
   | ApiBudget.ApiBudget
@@ -100,17 +94,6 @@ export type Services =
   | ServerConfig.CurrentServerConfig
   | Channels.Channels
   | NotificationChannels.NotificationChannels
-  | NotificationStore.NotificationStore
-  | Sessions.Sessions
-  | People.People
-  | TeamsPort.Teams
-  | ApiTokens.ApiTokens
-  | AppStorage.Transactions
-  | LoginThrottle.LoginThrottle
-  | IdempotencyKeys.IdempotencyKeys
-  | CloudflareAccountsPort.CloudflareAccounts
-  | WorkersPort.Workers
-  | PlansPort.Plans
 
 /** The services a storage gives (`layerServices` adds secrets, Cloudflare and the notifier). */
 type StoragePorts =
