@@ -32000,6 +32000,7 @@ __export(Plan_exports, {
   Step: () => Step,
   Steps: () => Steps,
   Stored: () => Stored,
+  StoredHealthPolicy: () => StoredHealthPolicy,
   decode: () => decode8,
   make: () => make37,
   maxSteps: () => maxSteps,
@@ -32104,9 +32105,10 @@ var Plan = Schema_exports.Struct({
   steps: Steps,
   health: HealthPolicy.pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed({})))
 });
+var StoredHealthPolicy = healthPolicyOf(storedRatio);
 var Stored = Schema_exports.Struct({
   steps: stepsOf(StoredStep),
-  health: healthPolicyOf(storedRatio).pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed({})))
+  health: StoredHealthPolicy.pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed({})))
 });
 var PlanInvalid = class extends Schema_exports.TaggedError()("PlanInvalid", {
   message: Schema_exports.String,
@@ -32400,7 +32402,8 @@ var PlanView = Schema_exports.Struct({
   slug: Schema_exports.String,
   name: Schema_exports.String,
   steps: Schema_exports.Array(PlanStep),
-  health: Plan_exports.HealthPolicy,
+  /** As stored: a plan saved before thresholds kept four decimals is still shown. */
+  health: Plan_exports.StoredHealthPolicy,
   createdAt: IsoTime,
   updatedAt: IsoTime
 });
@@ -32411,7 +32414,7 @@ var Worker = Schema_exports.Struct({
   scriptName: Schema_exports.String,
   defaultPlanId: Schema_exports.String,
   /** Replaces the plan's health policy for this Worker's releases, when set. */
-  healthPolicy: Schema_exports.NullOr(Plan_exports.HealthPolicy),
+  healthPolicy: Schema_exports.NullOr(Plan_exports.StoredHealthPolicy),
   createdAt: IsoTime
 });
 var WorkerVersion = Schema_exports.Struct({

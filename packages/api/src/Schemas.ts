@@ -213,7 +213,8 @@ export const PlanView = Schema.Struct({
   slug: Schema.String,
   name: Schema.String,
   steps: Schema.Array(PlanStep),
-  health: Plan.HealthPolicy,
+  /** As stored: a plan saved before thresholds kept four decimals is still shown. */
+  health: Plan.StoredHealthPolicy,
   createdAt: IsoTime,
   updatedAt: IsoTime
 })
@@ -226,7 +227,7 @@ export const Worker = Schema.Struct({
   scriptName: Schema.String,
   defaultPlanId: Schema.String,
   /** Replaces the plan's health policy for this Worker's releases, when set. */
-  healthPolicy: Schema.NullOr(Plan.HealthPolicy),
+  healthPolicy: Schema.NullOr(Plan.StoredHealthPolicy),
   createdAt: IsoTime
 })
 export type Worker = typeof Worker.Type

@@ -142,9 +142,15 @@ export type PlanInput = typeof Plan.Encoded
  * recorded before percentages and thresholds were checked exactly (any fraction of a percent,
  * thresholds with more than four decimals) must still decode. New plans only come from `decode`.
  */
+/**
+ * A health policy as storage holds it (a plan snapshot in an event, a plan or a Worker's policy
+ * in the directory): thresholds saved before they were kept to four decimals still read back.
+ */
+export const StoredHealthPolicy = healthPolicyOf(storedRatio)
+
 export const Stored = Schema.Struct({
   steps: stepsOf(StoredStep),
-  health: healthPolicyOf(storedRatio).pipe(Schema.withDecodingDefaultKey(Effect.succeed({})))
+  health: StoredHealthPolicy.pipe(Schema.withDecodingDefaultKey(Effect.succeed({})))
 })
 
 /** The plan failed validation; `issues` name each offending field. */

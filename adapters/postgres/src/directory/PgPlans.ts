@@ -25,7 +25,8 @@ interface PlanRow {
   readonly updated_at: Date
 }
 
-const decodePlan = Schema.decodeUnknownSync(Plan.Plan)
+// Read under the stored rules: a plan saved before the exact checks still reads back.
+const decodePlan = Schema.decodeUnknownSync(Plan.Stored)
 const encodePlan = Schema.encodeSync(Plan.Plan)
 
 const toPlan = (row: PlanRow): Plans.StoredPlan => ({

@@ -29,7 +29,8 @@ interface WorkerRow {
   readonly created_at: Date
 }
 
-const decodePolicy = Schema.decodeUnknownSync(Plan.HealthPolicy)
+// Read under the stored rules: a policy saved before thresholds kept four decimals still reads back.
+const decodePolicy = Schema.decodeUnknownSync(Plan.StoredHealthPolicy)
 const encodePolicy = Schema.encodeSync(Plan.HealthPolicy)
 
 const toWorker = (row: WorkerRow): Workers.Worker => ({
