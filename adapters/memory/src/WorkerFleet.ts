@@ -104,7 +104,8 @@ export const make = Effect.gen(function*() {
     Effect.map(Clock.currentTimeMillis, (createdAt) => {
       const deployment: Deployment = {
         deploymentId: `dep_${(++deploymentCounter).toString().padStart(6, "0")}`,
-        split: split.filter((share) => share.percentage > 0),
+        // Kept as given, 0% shares included, as Cloudflare keeps them.
+        split,
         createdAt,
         message,
         source

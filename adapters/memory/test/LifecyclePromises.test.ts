@@ -150,3 +150,24 @@ describe("Missing data never counts toward a soak", () => {
       assert.strictEqual(events.filter((e) => e._tag === "Stalled").length, 1)
     })))
 })
+
+describe("A 0% smoke-test step", () => {
+  it.effect("puts the canary in the deployment at 0% (so version overrides reach it), holds for lack of data, and lets a person move on", () =>
+    run(Effect.gen(function*() {
+      const { harness, worker } = yield* setUp()
+      const steps = [{ percentage: 0, waitSeconds: 300 }, { percentage: 50, waitSeconds: 300 }, { percentage: 100, waitSeconds: 300 }]
+      const releaseId = yield* harness.release({ worker, versionId: "v2", plan: plan({}, steps) })
+      yield* harness.runFor("20 minutes")
+
+      assert.deepStrictEqual(actualSplit(harness, worker), [{ versionId: "v2", percentage: 0 }, { versionId: "v1", percentage: 100 }])
+      const held = yield* harness.summary(releaseId)
+      assert.strictEqual(held.status, "in_progress")
+      assert.strictEqual(held.currentStep, 0)
+      assert.match(held.statusReason ?? "", /held at step 1: no judged health data since/)
+
+      yield* harness.execute(releaseId, { _tag: "Advance", actor: Actor.user("usr_ada", "Ada"), fromStep: 0 })
+      yield* harness.runUntilSettled("2 hours")
+      assert.strictEqual((yield* harness.summary(releaseId)).status, "completed")
+      assert.deepStrictEqual(actualSplit(harness, worker), TrafficSplit.whole("v2"))
+    })))
+})

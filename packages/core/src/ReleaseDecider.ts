@@ -118,7 +118,11 @@ const advanceFromSoak = (release: Release.Release, soaking: Release.Soaking, com
     return reject("manual_advance_only", "this release waits for a person at each step")
   }
   const checks = soaking.checks
-  if (checks.lastVerdict !== "healthy" || checks.consecutiveFailures > 0) {
+  // A 0% step (a smoke-test stage) serves only version-override requests, often too few to judge:
+  // a person may move on from it on their own judgement unless a check found it unhealthy.
+  const smokeTestJudgedByPerson = !automatic && release.plan.steps[run.stepIndex]!.percentage === 0 &&
+    checks.lastVerdict !== "unhealthy" && checks.consecutiveFailures === 0
+  if (!smokeTestJudgedByPerson && (checks.lastVerdict !== "healthy" || checks.consecutiveFailures > 0)) {
     return reject(
       "not_healthy",
       checks.lastVerdict === null

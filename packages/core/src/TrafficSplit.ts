@@ -35,11 +35,14 @@ export const canaryAt = (canaryVersionId: string, stableVersionId: string, perce
 
 const round2 = (n: number) => Math.round(n * 100) / 100
 
-/** Order-insensitive equality; versions at 0% are ignored, as Cloudflare drops them. */
+/**
+ * Order-insensitive equality. A version at 0% counts: Cloudflare keeps it in the deployment, and
+ * that is what lets version overrides reach a canary in a 0% smoke-test step, so a deployment
+ * without it is a different one.
+ */
 export const equals = (a: TrafficSplit, b: TrafficSplit): boolean => {
   const norm = (s: TrafficSplit) =>
-    s.filter((share) => share.percentage > 0)
-      .map((share) => `${share.versionId}=${round2(share.percentage)}`)
+    s.map((share) => `${share.versionId}=${round2(share.percentage)}`)
       .sort()
       .join(",")
   return norm(a) === norm(b)
