@@ -595,11 +595,16 @@ const cases: Record<string, Case> = {
 
   "workers.listWorkers": { request: (world) => just({ params: teamA(world) }) },
   "workers.registerWorker": {
+    // The script exists on Cloudflare: a Worker is registered only then.
     request: (world) =>
-      Effect.sync(() => ({
-        params: teamA(world),
-        body: { accountId: world.server.seeded.accountId, scriptName: `registered-${world.next()}`, defaultPlanId: "steady" }
-      })),
+      Effect.sync(() => {
+        const scriptName = `registered-${world.next()}`
+        world.server.simulator.createScript({ accountId: world.server.seeded.accountId, scriptName, requestsPerMinute: 60 })
+        return {
+          params: teamA(world),
+          body: { accountId: world.server.seeded.accountId, scriptName, defaultPlanId: "steady" }
+        }
+      }),
     // Team A's plan as the default plan of a team B Worker: the field is wrong.
     foreign: (world) =>
       Effect.sync(() => ({

@@ -287,6 +287,10 @@ for (const storage of TestServer.storages(database)) {
         expectInvalidField(yield* register({ accountId }), "scriptName")
         expectInvalidField(yield* register({ accountId: "f".repeat(32), scriptName: "api" }), "accountId")
         expectInvalidField(yield* register({ accountId, scriptName: "api", defaultPlanId: "nope" }), "defaultPlanId")
+        // Well formed, but no such script in the account on Cloudflare: refused, naming what it has.
+        const missing = yield* register({ accountId, scriptName: "no-such-script" })
+        expectInvalidField(missing, "scriptName")
+        assert.include(missing.body.message, server.seeded.scripts[0]!.name)
         expectInvalidField(yield* register({ accountId, scriptName: "api", healthPolicy: { minRequests: -1 } }), "healthPolicy.minRequests")
         const again = yield* register({ accountId, scriptName: server.seeded.scripts[0]!.name })
         expectError(again, 409, "worker_exists", "scriptName: ")

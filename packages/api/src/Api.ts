@@ -221,7 +221,8 @@ export class WorkersGroup extends HttpApiGroup.make("workers")
         healthPolicy: Schema.optional(Schema.NullOr(Plan.HealthPolicy))
       }),
       success: created(S.Worker),
-      error: [BadRequest, Conflict]
+      // 502: Cloudflare refused the team's token while the script was looked up.
+      error: [BadRequest, Conflict, BadGateway]
     })),
     readOnly(HttpApiEndpoint.get("getWorker", "/:workerId", {
       params: { ...teamParam, workerId: Schema.String },

@@ -53,6 +53,11 @@ export class WorkersApi extends Context.Service<WorkersApi, {
     credentials: Credentials,
     accountId: string
   ) => Effect.Effect<{ readonly workers: number }, WorkersApiError>
+  /**
+   * The names of an account's Worker scripts (Cloudflare's "List Workers", one page), with the
+   * team's credentials for that account: what registering a Worker checks its script against.
+   */
+  readonly listScripts: (accountId: string) => Effect.Effect<ReadonlyArray<string>, WorkersApiError>
   /** Checks a token before it is saved: `active` or Cloudflare's reason. */
   readonly verifyToken: (credentials: Credentials) => Effect.Effect<{ readonly status: string }, WorkersApiError>
 }>()("@canaryroll/cloudflare/WorkersApi") {}
@@ -221,6 +226,18 @@ export const make = (options: Options = {}) =>
             versions: split.map((share) => ({ version_id: share.versionId, percentage: share.percentage })),
             annotations: { "workers/message": message }
           }, { signal })).pipe(Effect.map((deployment) => toActive(deployment as ApiDeployment))),
+      listScripts: (accountId) =>
+        credentials.forAccount(accountId).pipe(
+          Effect.mapError((missing) => routerError("credentials", missing.message)),
+          Effect.flatMap((creds) =>
+            callWith(creds, (client, signal) =>
+              client.get<{ result: ReadonlyArray<{ readonly id?: string }> | null }>(
+                `/accounts/${encodeURIComponent(accountId)}/workers/scripts`,
+                { signal }
+              ))
+          ),
+          Effect.map((body) => (body.result ?? []).flatMap((script) => typeof script.id === "string" ? [script.id] : []))
+        ),
       verifyAccountAccess: (creds, accountId) =>
         callWith(creds, (client, signal) =>
           client.get<{ result: ReadonlyArray<unknown> | null }>(

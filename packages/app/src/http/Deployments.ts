@@ -22,6 +22,7 @@ import {
   ActiveReleases,
   EventStore,
   HealthSource,
+  Id,
   Orchestrator,
   type ReleaseDecider,
   type ReleaseSummary,
@@ -42,7 +43,7 @@ import { auditEntryView } from "./Audit.ts"
 import { RequestBudget } from "./RequestBudget.ts"
 import * as Storage from "./Storage.ts"
 import { cloudflareError, withTeamCloudflare } from "./TeamSettings.ts"
-import { findWorker, planField } from "./Workers.ts"
+import { findWorker, planField, workerFilter } from "./Workers.ts"
 
 export const toDeployment = (summary: ReleaseSummary.ReleaseSummary): S.Deployment => ({
   id: summary.id,
@@ -107,6 +108,42 @@ const workerBusy = (busy: ActiveReleases.WorkerBusy) =>
       message: `another deployment of this Worker is ${state.status} (${busy.holder}); finish, roll back or cancel it first`
     })
   })
+
+/** Cloudflare's version ids are UUIDs; anything else given as `versionId` is a `workers/tag`. */
+const versionIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * The Cloudflare version id a request names: a version id (checked to be one of the Worker's), or
+ * the tag it was uploaded with (`wrangler versions upload --tag`, the `workers/tag` annotation),
+ * which is what CI knows (a commit). A tag on several versions (the same commit uploaded twice)
+ * names the newest of them, the one uploaded last.
+ */
+const resolveVersion = (teamId: string, target: { readonly accountId: string; readonly scriptName: string }, ref: string) =>
+  withTeamCloudflare(teamId, (api) =>
+    versionIdPattern.test(ref)
+      ? Effect.map(api.getVersion(target, ref), (version) => version.id)
+      : Effect.flatMap(api.listVersions(target), (versions) => {
+        const tagged = versions.filter((version) => version.tag === ref).sort((a, b) => b.number - a.number)
+        return tagged[0] === undefined
+          ? Effect.fail(
+            new BadRequest({
+              error: "invalid_version",
+              message: `versionId: ${JSON.stringify(ref)} is neither a version id nor the tag of one of the Worker ${target.scriptName}'s ` +
+                `${versions.length} newest versions`
+            })
+          )
+          : Effect.succeed(tagged[0].id)
+      })).pipe(
+    Effect.catchTag("TrafficRouterError", (error) =>
+      Effect.fail(
+        error.kind === "not_found" || error.kind === "permanent"
+          ? new BadRequest({
+            error: "invalid_version",
+            message: `versionId: ${ref} is not a version of the Worker ${target.scriptName} (${error.message})`
+          })
+          : cloudflareError(error)
+      ))
+  )
 
 type PersonVerb = "start" | "advance" | "pause" | "resume" | "rollback" | "cancel"
 
@@ -215,19 +252,8 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
           const worker = yield* findWorker(team.id, params.workerId)
           const plan = yield* planField(team.id, payload.planId ?? worker.defaultPlanId, "planId")
           const target = { accountId: worker.accountId, scriptName: worker.scriptName }
-          const versionId = payload.versionId.trim()
-          yield* withTeamCloudflare(team.id, (api) => api.getVersion(target, versionId)).pipe(
-            Effect.catchTag("TrafficRouterError", (error) =>
-              Effect.fail(
-                error.kind === "not_found" || error.kind === "permanent"
-                  ? new BadRequest({
-                    error: "invalid_version",
-                    message: `versionId: ${versionId} is not a version of the Worker ${worker.scriptName} (${error.message})`
-                  })
-                  : cloudflareError(error)
-              ))
-          )
-          const releaseId = `dep_${crypto.randomUUID().replaceAll("-", "")}`
+          const versionId = yield* resolveVersion(team.id, target, payload.versionId.trim())
+          const releaseId = yield* Id.make("release")
           // The Worker held (`Workers.hold`), so that it cannot be removed in between.
           yield* transactions.atomically(Effect.gen(function*() {
             const held = yield* workers.hold(team.id, worker.id)
@@ -258,7 +284,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
           // The API's query schema has split and checked the statuses (Schemas.StatusList).
           const page = yield* summaries.list({
             teamId: team.id,
-            workerId: query.workerId,
+            workerId: yield* workerFilter(team.id, query.workerId),
             statuses: query.status,
             limit: query.limit,
             cursor: query.cursor

@@ -13,7 +13,7 @@ import { Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { CurrentTeam } from "@canaryroll/api/Access"
 import { Api } from "@canaryroll/api/Api"
-import { BadRequest, Conflict, invalidField, notFound } from "@canaryroll/api/ApiError"
+import { BadRequest, Conflict, invalidField, NotFound, notFound } from "@canaryroll/api/ApiError"
 import { SecretBox } from "../security/SecretBox.ts"
 import * as PlanViews from "./store/Plans.ts"
 import * as WorkerViews from "./store/Workers.ts"
@@ -29,14 +29,39 @@ export type {
   Workers as WorkersPort
 } from "../index.ts"
 
-/** The team's Worker, as the API shows it; another team's is as good as missing (404). */
-export const findWorker = (teamId: string, workerId: string) =>
-  Workers.Workers.use((workers) => workers.find(teamId, workerId)).pipe(
-    Effect.flatMap(Option.match({
-      onNone: () => Effect.fail(notFound("Worker", workerId)),
-      onSome: (worker) => Effect.succeed(WorkerViews.toView(worker))
-    }))
+/**
+ * The team's Worker named by `ref`: its id (`wrk_…`), or its Cloudflare script name, which is what
+ * people and CI know it by. The id wins (a script could be called `wrk_…`). A script name is one
+ * Worker unless the team registered that name in two Cloudflare accounts: then the name is
+ * ambiguous and the answer lists the ids to choose from. Another team's Worker is as good as
+ * missing (404). Resolved here, by the server, so that every client (CLI, Action, dashboard,
+ * curl) takes names the same way.
+ */
+export const findWorker = (teamId: string, ref: string) =>
+  Workers.Workers.use((workers) =>
+    Effect.gen(function*() {
+      const byId = yield* workers.find(teamId, ref)
+      if (Option.isSome(byId)) return WorkerViews.toView(byId.value)
+      const named = (yield* workers.list(teamId)).filter((worker) => worker.scriptName === ref)
+      if (named.length === 1) return WorkerViews.toView(named[0]!)
+      if (named.length === 0) return yield* notFound("Worker", ref)
+      return yield* new NotFound({
+        error: "ambiguous_worker",
+        message: `Worker ${JSON.stringify(ref)} is registered in ${named.length} Cloudflare accounts (${
+          named.map((worker) => `${worker.id} in ${worker.accountId}`).join(", ")
+        }): name it by its id`
+      })
+    })
   )
+
+/**
+ * A `workerId` filter as people give it (an id or a script name), as the id to filter on: a name
+ * no Worker has stays as it is (it matches nothing).
+ */
+export const workerFilter = (teamId: string, ref: string | undefined) =>
+  ref === undefined
+    ? Effect.succeed(undefined)
+    : findWorker(teamId, ref).pipe(Effect.map((worker) => worker.id), Effect.catchTag("NotFound", () => Effect.succeed(ref)))
 
 const unknownPlan = (field: string, ref: string) => invalidField(field, `plan ${JSON.stringify(ref)} was not found in this team`)
 
@@ -54,6 +79,26 @@ const notConnected = (accountId: string) =>
     error: "invalid_request",
     message: `accountId: the team has no Cloudflare credentials for account ${accountId}; save them first`
   })
+
+/**
+ * A Worker is registered only when its script exists in the account on Cloudflare: a typo would
+ * otherwise be accepted and fail only at the first release. Asked with the team's token for the
+ * account; the refusal lists the scripts the account has.
+ */
+const scriptOnCloudflare = (teamId: string, accountId: string, scriptName: string) =>
+  withTeamCloudflare(teamId, (api) => api.listScripts(accountId)).pipe(
+    Effect.mapError(cloudflareError),
+    Effect.flatMap((scripts) =>
+      scripts.includes(scriptName)
+        ? Effect.void
+        : Effect.fail(invalidField(
+          "scriptName",
+          `Cloudflare account ${accountId} has no Worker script ${JSON.stringify(scriptName)} (${
+            scripts.length === 0 ? "it has no Workers" : `its Workers: ${scripts.slice(0, 20).join(", ")}${scripts.length > 20 ? ", …" : ""}`
+          }); deploy it with wrangler first, or check the name`
+        ))
+    )
+  )
 
 export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
   Effect.gen(function*() {
@@ -87,6 +132,10 @@ export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
           const at = yield* now
+          // Checked before Cloudflare is asked: the cheap refusals first, each naming its field.
+          if (Option.isNone(yield* accounts.find(team.id, payload.accountId))) return yield* notConnected(payload.accountId)
+          yield* planField(team.id, payload.defaultPlanId ?? Plans.standard.slug, "defaultPlanId")
+          yield* scriptOnCloudflare(team.id, payload.accountId, payload.scriptName)
           return yield* transactions.atomically(Effect.gen(function*() {
             if (Option.isNone(yield* accounts.find(team.id, payload.accountId))) {
               return yield* notConnected(payload.accountId)
@@ -163,7 +212,7 @@ export const layer = HttpApiBuilder.group(Api, "workers", (handlers) =>
           const at = yield* now
           yield* transactions.atomically(Effect.gen(function*() {
             // Held: a release of it being created waits, or is created before the check below.
-            const held = yield* workers.hold(team.id, params.workerId)
+            const held = yield* workers.hold(team.id, (yield* findWorker(team.id, params.workerId)).id)
             if (Option.isNone(held)) return yield* notFound("Worker", params.workerId)
             const current = WorkerViews.toView(held.value)
             const unfinished = yield* unfinishedReleases(team.id, current.id)
