@@ -38,6 +38,7 @@ export * as PgSessions from "./directory/PgSessions.ts"
 export * as PgTeams from "./directory/PgTeams.ts"
 export * as PgTransactions from "./directory/PgTransactions.ts"
 export * as PgAuditRow from "./PgAuditRow.ts"
+export * as PgReleaseFeed from "./PgReleaseFeed.ts"
 
 export interface Options {
   /** The embedded server, used only when `DATABASE_URL` is not set. */
