@@ -31,14 +31,21 @@ import {
   TooManyRequests,
   Unauthorized
 } from "./ApiError.ts"
+import * as OpenApiDocument from "./OpenApiDocument.ts"
 import { RequestErrors } from "./RequestErrors.ts"
 import * as S from "./Schemas.ts"
 
 const created = <A extends Schema.Top>(schema: A) => schema.pipe(HttpApiSchema.status(201))
 const NoContent = HttpApiSchema.NoContent
 
-const teamParam = { team: Schema.String }
-const Password = Schema.String
+/**
+ * An endpoint's entry in the OpenAPI document: a one-line summary and what it does (who may call
+ * it, what it refuses), for people reading the docs and for client generators.
+ */
+const about = (summary: string, description: string) => OpenApi.annotations({ summary, description })
+
+const teamParam = { team: S.Reference }
+const Password = S.Password
 const Reason = Schema.Struct({ reason: Schema.optional(S.Text(1000)) })
 /** Requests that act on a release take an optional `reason`; an empty body (read as `null`) is fine. */
 const OptionalReason = [Reason, Schema.Null] as const
@@ -59,13 +66,13 @@ export class AuthGroup extends HttpApiGroup.make("auth")
       }),
       success: created(Schema.Struct({ user: S.User })),
       error: [BadRequest, Conflict, Forbidden, TooManyRequests]
-    }),
+    }).annotateMerge(about("Create an account", "Creates a person's account and signs them in (sets the session cookie). With `invitationToken` the account joins that invitation's team; when sign-up is invite-only (`CANARYROLL_SIGNUP=invite-only`) the token is required. Failed attempts are throttled per client address (429 with `Retry-After`).")),
     HttpApiEndpoint.post("login", "/login", {
       payload: Schema.Struct({ email: Schema.String.check(Schema.isMaxLength(254)), password: Password }),
       success: Schema.Struct({ user: S.User }),
       error: [BadRequest, Unauthorized, TooManyRequests]
-    }),
-    HttpApiEndpoint.post("logout", "/logout", { success: NoContent })
+    }).annotateMerge(about("Log in", "Checks an email and password and sets the session cookie. Failed attempts slow further ones per client address and per account (429 with `Retry-After`); the wait always ends, nothing is locked.")),
+    HttpApiEndpoint.post("logout", "/logout", { success: NoContent }).annotateMerge(about("Log out", "Ends the session the request came with and clears its cookie. Without a session it does nothing."))
   )
   .prefix("/api/auth")
   .annotateMerge(OpenApi.annotations({ title: "Accounts", description: "Sign up, log in and out (session cookie)." }))
@@ -78,12 +85,13 @@ export class AuthGroup extends HttpApiGroup.make("auth")
  */
 export class HealthGroup extends HttpApiGroup.make("health")
   .add(
-    HttpApiEndpoint.get("health", "/api/health", { success: Schema.Struct({ ok: Schema.Boolean }) }),
+    HttpApiEndpoint.get("health", "/api/health", { success: Schema.Struct({ ok: Schema.Boolean }) }).annotateMerge(about("Liveness", "Answers `{ ok: true }` while the process runs. No credentials; nothing is checked beyond the process itself: use it for a load balancer's liveness probe.")),
     HttpApiEndpoint.get("ready", "/api/ready", {
       success: Schema.Struct({ ok: Schema.Boolean, checks: Schema.Array(ReadinessCheck) }),
       error: NotReady
-    })
+    }).annotateMerge(about("Readiness", "Whether this server can serve: the database answers, its migrations are current and the secret key opens the sealed secrets. 503 names the check that failed. No credentials."))
   )
+  .annotateMerge(OpenApi.annotations({ description: "Liveness and readiness probes, without credentials." }))
 {}
 
 /** The caller's own account, user tokens and teams. */
@@ -92,41 +100,42 @@ export class MeGroup extends HttpApiGroup.make("me")
     HttpApiEndpoint.get("me", "/me", {
       success: Schema.Struct({ user: S.User, teams: Schema.Array(S.Team) }),
       error: Forbidden
-    }),
-    HttpApiEndpoint.get("listUserTokens", "/me/tokens", { success: Schema.Array(S.UserToken), error: Forbidden }),
+    }).annotateMerge(about("Who am I", "The caller's account and the teams they belong to, with their role in each. For people (a session or a `cru_` user token); a team token is refused with 403.")),
+    HttpApiEndpoint.get("listUserTokens", "/me/tokens", { success: Schema.Array(S.UserToken), error: Forbidden }).annotateMerge(about("List my user tokens", "The caller's user tokens (`cru_…`): names, creation and last use; never the secrets, which are shown once.")),
     HttpApiEndpoint.post("createUserToken", "/me/tokens", {
       payload: Schema.Struct({ name: S.Name }),
       success: created(S.IssuedUserToken),
       error: [BadRequest, Forbidden]
-    }),
+    }).annotateMerge(about("Create a user token", "Issues a user token (`cru_…`) that acts as the caller in every team they belong to. The secret is in this answer only; the server keeps a hash.")),
     HttpApiEndpoint.delete("revokeUserToken", "/me/tokens/:tokenId", {
-      params: { tokenId: Schema.String },
+      params: { tokenId: S.Reference },
       success: NoContent,
       error: [Forbidden, NotFound]
-    }),
+    }).annotateMerge(about("Revoke a user token", "Revokes one of the caller's user tokens; requests with it are refused from then on.")),
     /** Ends every other session of the caller (user tokens are kept: revoke them in the list). */
     HttpApiEndpoint.post("changePassword", "/me/password", {
       payload: Schema.Struct({ currentPassword: Password, newPassword: Password }),
       success: Schema.Struct({ endedSessions: Schema.Number }),
       error: [BadRequest, Forbidden, TooManyRequests]
-    }),
-    HttpApiEndpoint.get("listSessions", "/me/sessions", { success: Schema.Array(S.Session), error: Forbidden }),
+    }).annotateMerge(about("Change my password", "Checks the current password and sets a new one (12 to 1,024 characters). Every other session of the caller ends; user tokens are kept. Wrong current passwords count as failed log-ins (429 with `Retry-After`).")),
+    HttpApiEndpoint.get("listSessions", "/me/sessions", { success: Schema.Array(S.Session), error: Forbidden }).annotateMerge(about("List my sessions", "The caller's signed-in sessions (browser, creation, last use, expiry), marking the one the request came with. Never their secrets.")),
     /** Log out everywhere: every session of the caller ends, the one the request came with too. */
-    HttpApiEndpoint.delete("endSessions", "/me/sessions", { success: NoContent, error: Forbidden }),
-    HttpApiEndpoint.get("listTeams", "/teams", { success: Schema.Array(S.Team) }),
+    HttpApiEndpoint.delete("endSessions", "/me/sessions", { success: NoContent, error: Forbidden }).annotateMerge(about("Log out everywhere", "Ends every session of the caller, the current one too. User tokens are kept: revoke them separately.")),
+    HttpApiEndpoint.get("listTeams", "/teams", { success: Schema.Array(S.Team) }).annotateMerge(about("List my teams", "The teams the caller belongs to, with their role in each. A team token sees its own team.")),
     HttpApiEndpoint.post("createTeam", "/teams", {
       payload: Schema.Struct({ name: S.Name, slug: S.Slug }),
       success: created(S.Team),
       error: [BadRequest, Conflict, Forbidden]
-    }),
+    }).annotateMerge(about("Create a team", "Creates a team with the caller as its admin. The slug (lowercase letters, digits and dashes) is unique: a taken one is 409.")),
     HttpApiEndpoint.post("acceptInvitation", "/invitations/accept", {
-      payload: Schema.Struct({ token: Schema.String }),
+      payload: Schema.Struct({ token: S.Text(200) }),
       success: S.Team,
       error: [BadRequest, Forbidden, NotFound, Conflict]
-    })
+    }).annotateMerge(about("Accept an invitation", "Joins the caller to the team of an invitation, with the invitation's role. An unknown token is 404; an invitation no longer pending (used, revoked, expired), or a caller already in the team, is 409."))
   )
   .middleware(Authentication)
   .prefix("/api")
+  .annotateMerge(OpenApi.annotations({ description: "The caller's own account: profile, user tokens, password, sessions, teams and invitations." }))
 {}
 
 interface Annotatable {
@@ -140,122 +149,124 @@ const admin = requires("admin")
 /** The team itself, its members, invitations, API tokens and Cloudflare accounts. */
 export class TeamsGroup extends HttpApiGroup.make("teams")
   .add(
-    readOnly(HttpApiEndpoint.get("getTeam", "/", { params: teamParam, success: S.Team })),
+    readOnly(HttpApiEndpoint.get("getTeam", "/", { params: teamParam, success: S.Team }).annotateMerge(about("Get the team", "The team named in the path (by id or slug) and the caller's role in it."))),
     admin(HttpApiEndpoint.patch("updateTeam", "/", {
       params: teamParam,
       payload: Schema.Struct({ name: S.Name }),
       success: S.Team,
       error: BadRequest
-    })),
-    readOnly(HttpApiEndpoint.get("listMembers", "/members", { params: teamParam, success: Schema.Array(S.Member) })),
+    }).annotateMerge(about("Rename the team", "Changes the team's display name (the slug stays). Admin."))),
+    readOnly(HttpApiEndpoint.get("listMembers", "/members", { params: teamParam, success: Schema.Array(S.Member) }).annotateMerge(about("List members", "The team's members with their roles."))),
     admin(HttpApiEndpoint.patch("updateMember", "/members/:userId", {
-      params: { ...teamParam, userId: Schema.String },
+      params: { ...teamParam, userId: S.Reference },
       payload: Schema.Struct({ role: Role }),
       success: S.Member,
       error: [BadRequest, Conflict]
-    })),
+    }).annotateMerge(about("Change a member's role", "Sets a member's role (`read_only`, `deploy` or `admin`). Admin. The team's last admin cannot be demoted (409)."))),
     // Any member may leave; removing someone else needs admin (checked in the handler).
     readOnly(HttpApiEndpoint.delete("removeMember", "/members/:userId", {
-      params: { ...teamParam, userId: Schema.String },
+      params: { ...teamParam, userId: S.Reference },
       success: NoContent,
       error: [Conflict]
-    })),
+    }).annotateMerge(about("Remove a member", "Removes a member from the team. Any member may leave; removing someone else needs admin. The team's last admin cannot leave (409)."))),
     /** Signs a member out everywhere (their sessions end; their user tokens are kept). */
     admin(HttpApiEndpoint.delete("endMemberSessions", "/members/:userId/sessions", {
-      params: { ...teamParam, userId: Schema.String },
+      params: { ...teamParam, userId: S.Reference },
       success: NoContent
-    })),
-    admin(HttpApiEndpoint.get("listInvitations", "/invitations", { params: teamParam, success: Schema.Array(S.Invitation) })),
+    }).annotateMerge(about("Sign a member out", "Ends every session of a member (their user tokens are kept). Admin."))),
+    admin(HttpApiEndpoint.get("listInvitations", "/invitations", { params: teamParam, success: Schema.Array(S.Invitation) }).annotateMerge(about("List invitations", "The team's pending invitations. Admin."))),
     admin(HttpApiEndpoint.post("createInvitation", "/invitations", {
       params: teamParam,
       payload: Schema.Struct({ email: S.Email, role: Role }),
       success: created(S.IssuedInvitation),
       error: [BadRequest, Conflict]
-    })),
+    }).annotateMerge(about("Invite someone", "Invites an email address to the team with a role. The invitation's token is in this answer only. Admin. An address that already belongs to the team is 409."))),
     admin(HttpApiEndpoint.delete("revokeInvitation", "/invitations/:invitationId", {
-      params: { ...teamParam, invitationId: Schema.String },
+      params: { ...teamParam, invitationId: S.Reference },
       success: NoContent
-    })),
-    admin(HttpApiEndpoint.get("listTokens", "/tokens", { params: teamParam, success: Schema.Array(S.TeamToken) })),
+    }).annotateMerge(about("Revoke an invitation", "Revokes a pending invitation; its token stops working. Admin."))),
+    admin(HttpApiEndpoint.get("listTokens", "/tokens", { params: teamParam, success: Schema.Array(S.TeamToken) }).annotateMerge(about("List team tokens", "The team's API tokens (`crt_…`) with their roles and last use; never the secrets. Admin."))),
     admin(HttpApiEndpoint.post("createToken", "/tokens", {
       params: teamParam,
       payload: Schema.Struct({ name: S.Name, role: Role }),
       success: created(S.IssuedTeamToken),
       error: BadRequest
-    })),
+    }).annotateMerge(about("Create a team token", "Issues a team API token (`crt_…`) with a role, for CI and the GitHub Action. The secret is in this answer only; the server keeps a hash. Admin."))),
     admin(HttpApiEndpoint.delete("revokeToken", "/tokens/:tokenId", {
-      params: { ...teamParam, tokenId: Schema.String },
+      params: { ...teamParam, tokenId: S.Reference },
       success: NoContent
-    })),
+    }).annotateMerge(about("Revoke a team token", "Revokes a team token; requests with it are refused from then on. Admin."))),
     admin(HttpApiEndpoint.get("listCloudflareAccounts", "/cloudflare/accounts", {
       params: teamParam,
       success: Schema.Array(S.CloudflareAccount)
-    })),
+    }).annotateMerge(about("List Cloudflare accounts", "The Cloudflare accounts the team connected, with when each token was last verified; never the tokens. Admin."))),
     admin(HttpApiEndpoint.put("saveCloudflareAccount", "/cloudflare/accounts/:accountId", {
       params: { ...teamParam, accountId: S.AccountId },
       payload: Schema.Struct({ apiToken: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)) }),
       success: S.CloudflareAccount,
       error: [BadRequest, BadGateway, Conflict]
-    })),
+    }).annotateMerge(about("Connect a Cloudflare account", "Saves (or replaces) the API token CanaryRoll uses for a Cloudflare account, after verifying it with Cloudflare (account-owned and user tokens both work) and checking that it can read the account's Workers. The token is stored encrypted and never shown again. Admin. A token Cloudflare refuses is 400; an account connected to another team is 409; Cloudflare answering badly or not at all is 502 or 503."))),
     admin(HttpApiEndpoint.delete("removeCloudflareAccount", "/cloudflare/accounts/:accountId", {
-      params: { ...teamParam, accountId: Schema.String },
+      params: { ...teamParam, accountId: S.Reference },
       success: NoContent,
       error: Conflict
-    }))
+    }).annotateMerge(about("Disconnect a Cloudflare account", "Deletes the team's token for a Cloudflare account. Admin. Refused (409) while a registered Worker uses the account.")))
   )
   .middleware(TeamAccess)
   .middleware(Authentication)
   .prefix("/api/teams/:team")
+  .annotateMerge(OpenApi.annotations({ description: "A team's settings: members and roles, invitations, team API tokens, and the Cloudflare accounts it connected." }))
 {}
 
 export class WorkersGroup extends HttpApiGroup.make("workers")
   .add(
-    readOnly(HttpApiEndpoint.get("listWorkers", "/", { params: teamParam, success: Schema.Array(S.Worker) })),
+    readOnly(HttpApiEndpoint.get("listWorkers", "/", { params: teamParam, success: Schema.Array(S.Worker) }).annotateMerge(about("List Workers", "The Workers the team registered, with their default plan and health policy."))),
     admin(HttpApiEndpoint.post("registerWorker", "/", {
       params: teamParam,
       payload: Schema.Struct({
         accountId: S.AccountId,
         scriptName: S.ScriptName,
         /** A plan id or slug; the team's `standard` plan when absent. */
-        defaultPlanId: Schema.optional(Schema.String),
+        defaultPlanId: Schema.optional(S.Reference),
         healthPolicy: Schema.optional(Schema.NullOr(Plan.HealthPolicy))
       }),
       success: created(S.Worker),
       // 502: Cloudflare refused the team's token while the script was looked up.
       error: [BadRequest, Conflict, BadGateway]
-    })),
+    }).annotateMerge(about("Register a Worker", "Registers a Worker script of a connected Cloudflare account so that it can be released gradually, with an optional default plan and health policy. Admin. A script registered already is 409."))),
     readOnly(HttpApiEndpoint.get("getWorker", "/:workerId", {
-      params: { ...teamParam, workerId: Schema.String },
+      params: { ...teamParam, workerId: S.Reference },
       success: S.Worker
-    })),
+    }).annotateMerge(about("Get a Worker", "One registered Worker."))),
     admin(HttpApiEndpoint.patch("updateWorker", "/:workerId", {
-      params: { ...teamParam, workerId: Schema.String },
+      params: { ...teamParam, workerId: S.Reference },
       payload: Schema.Struct({
-        defaultPlanId: Schema.optional(Schema.String),
+        defaultPlanId: Schema.optional(S.Reference),
         healthPolicy: Schema.optional(Schema.NullOr(Plan.HealthPolicy))
       }),
       success: S.Worker,
       error: BadRequest
-    })),
+    }).annotateMerge(about("Change a Worker's defaults", "Sets a Worker's default plan or health policy (`null` clears the policy: the plan's applies). Admin."))),
     admin(HttpApiEndpoint.delete("removeWorker", "/:workerId", {
-      params: { ...teamParam, workerId: Schema.String },
+      params: { ...teamParam, workerId: S.Reference },
       success: NoContent,
       error: Conflict
-    })),
+    }).annotateMerge(about("Unregister a Worker", "Removes a Worker from CanaryRoll (nothing changes on Cloudflare). Admin. Refused (409) while a release of it is in progress or paused."))),
     readOnly(HttpApiEndpoint.get("listVersions", "/:workerId/versions", {
-      params: { ...teamParam, workerId: Schema.String },
+      params: { ...teamParam, workerId: S.Reference },
       success: Schema.Array(S.WorkerVersion),
       error: BadGateway
-    })),
+    }).annotateMerge(about("List a Worker's versions", "The Worker's versions on Cloudflare, newest first, read live from Cloudflare's API (502 or 503 when Cloudflare cannot answer)."))),
     readOnly(HttpApiEndpoint.get("liveDeployment", "/:workerId/deployment", {
-      params: { ...teamParam, workerId: Schema.String },
+      params: { ...teamParam, workerId: S.Reference },
       success: S.LiveDeployment,
       error: BadGateway
-    }))
+    }).annotateMerge(about("Get the live deployment", "The Worker's active Cloudflare deployment: which versions serve what share of the traffic, read live from Cloudflare.")))
   )
   .middleware(TeamAccess)
   .middleware(Authentication)
   .prefix("/api/teams/:team/workers")
+  .annotateMerge(OpenApi.annotations({ description: "The Cloudflare Workers a team releases with CanaryRoll, and what Cloudflare says about their versions and live deployment." }))
 {}
 
 const PlanFields = {
@@ -266,32 +277,33 @@ const PlanFields = {
 
 export class PlansGroup extends HttpApiGroup.make("plans")
   .add(
-    readOnly(HttpApiEndpoint.get("listPlans", "/", { params: teamParam, success: Schema.Array(S.PlanView) })),
+    readOnly(HttpApiEndpoint.get("listPlans", "/", { params: teamParam, success: Schema.Array(S.PlanView) }).annotateMerge(about("List plans", "The team's release plans: steps (percentage and soak time) and health policy."))),
     admin(HttpApiEndpoint.post("createPlan", "/", {
       params: teamParam,
       payload: Schema.Struct({ slug: S.Slug, ...PlanFields }),
       success: created(S.PlanView),
       error: [BadRequest, Conflict]
-    })),
-    readOnly(HttpApiEndpoint.get("getPlan", "/:plan", { params: { ...teamParam, plan: Schema.String }, success: S.PlanView })),
+    }).annotateMerge(about("Create a plan", "Creates a release plan: 1 to 20 steps whose percentages strictly increase to 100, and an optional health policy. Admin. A slug in use is 409."))),
+    readOnly(HttpApiEndpoint.get("getPlan", "/:plan", { params: { ...teamParam, plan: S.Reference }, success: S.PlanView }).annotateMerge(about("Get a plan", "One plan, by id or slug."))),
     admin(HttpApiEndpoint.put("updatePlan", "/:plan", {
-      params: { ...teamParam, plan: Schema.String },
+      params: { ...teamParam, plan: S.Reference },
       payload: Schema.Struct(PlanFields),
       success: S.PlanView,
       error: BadRequest
-    })),
+    }).annotateMerge(about("Change a plan", "Replaces a plan's name, steps and health policy. Releases already created keep the steps they were created with. Admin."))),
     admin(HttpApiEndpoint.delete("deletePlan", "/:plan", {
-      params: { ...teamParam, plan: Schema.String },
+      params: { ...teamParam, plan: S.Reference },
       success: NoContent,
       error: Conflict
-    }))
+    }).annotateMerge(about("Delete a plan", "Deletes a plan. Admin. Refused (409) while a Worker uses it as its default.")))
   )
   .middleware(TeamAccess)
   .middleware(Authentication)
   .prefix("/api/teams/:team/plans")
+  .annotateMerge(OpenApi.annotations({ description: "Release plans: the steps (traffic percentage and soak time) and the health policy a release follows." }))
 {}
 
-const deploymentParams = { ...teamParam, id: Schema.String }
+const deploymentParams = { ...teamParam, id: S.Reference }
 const act = <const Name extends string, D extends Schema.Top>(name: Name, path: `/${string}`, deployment: D) =>
   deploy(HttpApiEndpoint.post(name, path, {
     params: deploymentParams,
@@ -321,11 +333,11 @@ const deploymentsGroup = <D extends Schema.Top>(deployment: D) =>
   HttpApiGroup.make("deployments")
   .add(
     deploy(HttpApiEndpoint.post("createDeployment", "/workers/:workerId/deployments", {
-      params: { ...teamParam, workerId: Schema.String },
+      params: { ...teamParam, workerId: S.Reference },
       payload: Schema.Struct({
         versionId: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(100)),
         /** A plan id or slug; the Worker's default plan when absent. */
-        planId: Schema.optional(Schema.NullOr(Schema.String)),
+        planId: Schema.optional(Schema.NullOr(S.Reference)),
         autoAdvance: Schema.optional(Schema.NullOr(Schema.Boolean)),
         name: Schema.optional(Schema.NullOr(S.Text(200))),
         /** An absolute `https:` or `http:` URL: the release page links to it. */
@@ -333,31 +345,31 @@ const deploymentsGroup = <D extends Schema.Top>(deployment: D) =>
       }),
       success: created(deployment),
       error: [BadRequest, BadGateway]
-    })),
+    }).annotateMerge(about("Create a release", "Creates a release (a deployment) of a Worker version with a plan (the Worker's default when `planId` is absent); it waits in `pending` until started. Called by the GitHub Action. Needs deploy. Another release of the Worker in progress or paused is 409."))),
     readOnly(HttpApiEndpoint.get("listDeployments", "/", {
       params: teamParam,
       query: {
-        workerId: Schema.optional(Schema.String),
+        workerId: Schema.optional(S.Reference),
         /** One status or several, comma-separated. */
         status: Schema.optional(S.StatusList),
         /** 1 to 200; 50 by default. */
         limit: Schema.optional(S.Limit),
-        cursor: Schema.optional(Schema.String)
+        cursor: Schema.optional(S.Reference)
       },
       success: Schema.Struct({ deployments: Schema.Array(deployment), nextCursor: Schema.NullOr(Schema.String) }),
       error: BadRequest
-    })),
-    readOnly(HttpApiEndpoint.get("getDeployment", "/:id", { params: deploymentParams, success: deployment })),
+    }).annotateMerge(about("List releases", "The team's releases, newest first, filtered by Worker and status; keyset pagination with `cursor` (`nextCursor` is `null` on the last page)."))),
+    readOnly(HttpApiEndpoint.get("getDeployment", "/:id", { params: deploymentParams, success: deployment }).annotateMerge(about("Get a release", "One release: status, current step, the plan's steps and the versions involved. Called by the GitHub Action."))),
     readOnly(HttpApiEndpoint.get("preflight", "/:id/preflight", {
       params: deploymentParams,
       success: S.Preflight,
       error: BadGateway
-    })),
+    }).annotateMerge(about("Check a release before starting it", "Checks that a release can start: the Worker's live deployment, the versions on Cloudflare, the credentials. Read live from Cloudflare. Called by the GitHub Action."))),
     readOnly(HttpApiEndpoint.get("deploymentEvents", "/:id/events", {
       params: deploymentParams,
       success: Schema.Array(S.DeploymentEvent)
-    })),
-    act("start", "/:id/start", deployment),
+    }).annotateMerge(about("List a release's events", "What happened to a release, in order: steps, traffic shifts, health checks, pauses, rollbacks. Called by the GitHub Action."))),
+    act("start", "/:id/start", deployment).annotateMerge(about("Start a release", "Starts a pending release: the first step's traffic split goes live on Cloudflare. Needs deploy. Send `Idempotency-Key` to make a retry safe.")),
     deploy(HttpApiEndpoint.post("advance", "/:id/advance", {
       params: deploymentParams,
       // An empty body is read as null: the handler refuses it naming fromStep (a schema's own
@@ -365,16 +377,17 @@ const deploymentsGroup = <D extends Schema.Top>(deployment: D) =>
       payload: [AdvanceRequest, Schema.Null],
       success: deployment,
       error: [BadRequest, Conflict, BadGateway]
-    })),
-    act("pause", "/:id/pause", deployment),
-    act("resume", "/:id/resume", deployment),
-    act("rollback", "/:id/rollback", deployment),
-    act("cancel", "/:id/cancel", deployment)
+    }).annotateMerge(about("Advance a release", "Moves a release on to its next step now, without waiting for the soak time. `fromStep` (the step as the caller saw it) makes a retried or outdated request harmless: a step that is no longer current is 409. Needs deploy."))),
+    act("pause", "/:id/pause", deployment).annotateMerge(about("Pause a release", "Holds a release at its current step: traffic stays as it is and no step is taken until it is resumed. Needs deploy.")),
+    act("resume", "/:id/resume", deployment).annotateMerge(about("Resume a release", "Resumes a paused release from its current step. Needs deploy.")),
+    act("rollback", "/:id/rollback", deployment).annotateMerge(about("Roll a release back", "Sends all traffic back to the stable version and ends the release as rolled back. Possible from any state that has not ended. Needs deploy.")),
+    act("cancel", "/:id/cancel", deployment).annotateMerge(about("Cancel a release", "Cancels a release that has not started (`pending`); nothing changes on Cloudflare. A started release cannot be cancelled (409): roll it back instead. Needs deploy."))
   )
   .middleware(Idempotency)
   .middleware(TeamAccess)
   .middleware(Authentication)
   .prefix("/api/teams/:team/deployments")
+  .annotateMerge(OpenApi.annotations({ description: "Releases (called deployments for the GitHub Action's compatibility): create, check, start, advance, pause, resume, roll back, cancel, and their events." }))
 
 export class DeploymentsGroup extends deploymentsGroup(S.Deployment) {}
 
@@ -385,7 +398,7 @@ export class AuditGroup extends HttpApiGroup.make("audit")
       query: {
         /** `user:{id}`, `token:{id}` or `system`. */
         actor: Schema.optional(S.Actor),
-        deploymentId: Schema.optional(Schema.String),
+        deploymentId: Schema.optional(S.Reference),
         /** One type or several, comma-separated (release event types and settings change types). */
         type: Schema.optional(S.CommaSeparated),
         /** ISO 8601 times: entries at or after `from`, before `to`. */
@@ -393,15 +406,16 @@ export class AuditGroup extends HttpApiGroup.make("audit")
         to: Schema.optional(S.Time),
         /** 1 to 200; 50 by default. */
         limit: Schema.optional(S.Limit),
-        cursor: Schema.optional(Schema.String)
+        cursor: Schema.optional(S.Reference)
       },
       success: Schema.Struct({ entries: Schema.Array(S.AuditEntry), nextCursor: Schema.NullOr(Schema.String) }),
       error: BadRequest
-    }))
+    }).annotateMerge(about("Read the audit log", "Everything anyone or anything did in the team, newest first: release events and settings changes, with the actor and the time. Filter by actor, release, type and time; keyset pagination with `cursor`.")))
   )
   .middleware(TeamAccess)
   .middleware(Authentication)
   .prefix("/api/teams/:team")
+  .annotateMerge(OpenApi.annotations({ description: "The team's audit log: every release event and settings change, with who did it and when." }))
 {}
 
 /**
@@ -417,42 +431,42 @@ export class NotificationsGroup extends HttpApiGroup.make("notifications")
     readOnly(HttpApiEndpoint.get("listChannels", "/channels", {
       params: teamParam,
       success: Schema.Array(S.NotificationChannel)
-    })),
+    }).annotateMerge(about("List notification channels", "The team's channels (Slack, Discord, Google Chat, email, signed webhooks) and the events each subscribes to; URLs and secrets are masked."))),
     admin(HttpApiEndpoint.post("createChannel", "/channels", {
       params: teamParam,
       payload: Channel.ChannelInput,
       success: created(S.SavedNotificationChannel),
       error: BadRequest
-    })),
+    }).annotateMerge(about("Create a notification channel", "Adds a channel and the release events it receives. A webhook channel's signing secret is generated when absent and shown once. URLs must be public `https:` or `http:` addresses. Admin."))),
     readOnly(HttpApiEndpoint.get("getChannel", "/channels/:channelId", {
-      params: { ...teamParam, channelId: Schema.String },
+      params: { ...teamParam, channelId: S.Reference },
       success: S.NotificationChannel
-    })),
+    }).annotateMerge(about("Get a notification channel", "One channel, its URLs and secrets masked."))),
     admin(HttpApiEndpoint.patch("updateChannel", "/channels/:channelId", {
-      params: { ...teamParam, channelId: Schema.String },
+      params: { ...teamParam, channelId: S.Reference },
       payload: Channel.ChannelPatch,
       success: S.SavedNotificationChannel,
       error: BadRequest
-    })),
+    }).annotateMerge(about("Change a notification channel", "Changes a channel's name, events, enabled flag or settings (the kind stays); `rotateSigningSecret` issues a new webhook secret, shown once. Admin."))),
     admin(HttpApiEndpoint.delete("deleteChannel", "/channels/:channelId", {
-      params: { ...teamParam, channelId: Schema.String },
+      params: { ...teamParam, channelId: S.Reference },
       success: NoContent
-    })),
+    }).annotateMerge(about("Delete a notification channel", "Deletes a channel; messages not yet sent to it are dropped. Admin."))),
     deploy(HttpApiEndpoint.post("sendTestMessage", "/channels/:channelId/test", {
-      params: { ...teamParam, channelId: Schema.String },
+      params: { ...teamParam, channelId: S.Reference },
       /** One attempt now; the answer says how it went (`delivered` or `failed`, with the error). */
       success: S.NotificationDelivery
-    })),
+    }).annotateMerge(about("Send a test message", "Sends one test message to a channel now and answers how it went (`delivered`, or `failed` with the error). Needs deploy."))),
     readOnly(HttpApiEndpoint.get("listDeliveries", "/deliveries", {
       params: teamParam,
       query: {
-        channelId: Schema.optional(Schema.String),
+        channelId: Schema.optional(S.Reference),
         status: Schema.optional(S.DeliveryStatus),
         /** 1 to 200; 50 by default. */
-        limit: Schema.optional(Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 200 })))
+        limit: Schema.optional(S.Limit)
       },
       success: Schema.Array(S.NotificationDelivery)
-    }))
+    }).annotateMerge(about("List deliveries", "The messages sent to the team's channels, newest first, with their status, attempts and last error.")))
   )
   .middleware(TeamAccess)
   .middleware(Authentication)
@@ -461,6 +475,7 @@ export class NotificationsGroup extends HttpApiGroup.make("notifications")
   // as the notifier's own validation does, rather than one per attempt.
   .annotate(HttpApi.PayloadParseOptions, { errors: "all" })
   .annotate(HttpApi.QueryParseOptions, { errors: "all" })
+  .annotateMerge(OpenApi.annotations({ description: "Where a team's release news goes (Slack, Discord, Google Chat, email, signed webhooks) and what was sent." }))
 {}
 
 export class Api extends HttpApi.make("canaryroll")
@@ -478,7 +493,10 @@ export class Api extends HttpApi.make("canaryroll")
   .annotateMerge(OpenApi.annotations({
     title: "CanaryRoll API",
     version: "0.1.0",
-    description: "Safe, automatic gradual deployments for Cloudflare Workers. Errors are `{ error, message }`."
+    description: "Safe, automatic gradual deployments for Cloudflare Workers. Errors are `{ error, message }`.",
+    servers: OpenApiDocument.servers,
+    license: OpenApiDocument.license,
+    transform: OpenApiDocument.declareServerAnswers
   }))
 {}
 

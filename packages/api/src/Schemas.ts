@@ -21,13 +21,40 @@ export const nulMessage = "must not contain the NUL character (\\u0000)"
 
 const hasNul = (value: string) => value.includes("\u0000")
 
+/**
+ * The JSON Schema a check declares in the OpenAPI document: the bound it enforces (`maxLength`,
+ * a `pattern`), so that the document says what the server refuses. Approximate (`true`): the
+ * check says more than JSON Schema can (no NUL, a URL that parses).
+ */
+const declares = (fragment: { readonly maxLength: number; readonly minLength?: number; readonly pattern?: string }) => ({
+  toJsonSchema: () => [fragment, true] as const
+})
+
 /** A string without NUL, at most `max` characters. */
 export const Text = (max: number) =>
   Schema.String.check(
-    Schema.makeFilter((value: string) =>
-      hasNul(value) ? nulMessage : value.length > max ? `must be at most ${max} characters` : undefined
+    Schema.makeFilter(
+      (value: string) => hasNul(value) ? nulMessage : value.length > max ? `must be at most ${max} characters` : undefined,
+      declares({ maxLength: max })
     )
   )
+
+/**
+ * What a path or a query names a thing by: an id (`wrk_…`, `dep_…`), a slug or a script name.
+ * None is longer than 100 characters; a longer one names nothing, so it is refused (400) before
+ * any lookup.
+ */
+export const Reference = Text(200)
+
+/** The longest password accepted (the server's password policy says the same, 12 to 1,024 characters). */
+export const maxPasswordLength = 1024
+
+/**
+ * A password as a request carries it. New passwords are checked against the server's policy
+ * (12 to 1,024 characters, not only whitespace) by the handler, whose message names the field; a
+ * password longer than any the policy accepts is refused here, before hashing.
+ */
+export const Password = Text(maxPasswordLength)
 
 const trimmed = (field: string, max: number) =>
   Schema.String.check(
@@ -38,29 +65,28 @@ const trimmed = (field: string, max: number) =>
         ? `${field} must be at most ${max} characters`
         : hasNul(value)
         ? nulMessage
-        : undefined
-    )
+        : undefined, declares({ minLength: 1, maxLength: max }))
   )
 
 export const Name = trimmed("name", 100)
 
 /** Lowercase letters, digits and dashes; used in URLs, so never a valid id by accident. */
+const slugPattern = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/
+
 export const Slug = Schema.String.check(
   Schema.makeFilter((value: string) =>
-    /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/.test(value)
+    slugPattern.test(value)
       ? undefined
       : `must be 1 to 50 lowercase letters, digits or dashes, starting and ending with a letter or digit; got ${
         JSON.stringify(value.slice(0, 60))
-      }`
-  )
+      }`, declares({ minLength: 1, maxLength: 50, pattern: slugPattern.source }))
 )
 
 export const Email = Schema.String.check(
   Schema.makeFilter((value: string) =>
     value.length <= 254 && /^[^\s@\u0000]+@[^\s@\u0000]+\.[^\s@\u0000]+$/.test(value)
       ? undefined
-      : `must be an email address, got ${JSON.stringify(value.slice(0, 60))}`
-  )
+      : `must be an email address, got ${JSON.stringify(value.slice(0, 60))}`, declares({ maxLength: 254 }))
 )
 
 /**
@@ -86,8 +112,7 @@ export const HttpUrl = (max: number) =>
         ? `must be at most ${max} characters`
         : isHttpUrl(value)
         ? undefined
-        : `must be an absolute https: or http: URL, got ${JSON.stringify(value.slice(0, 60))}`
-    )
+        : `must be an absolute https: or http: URL, got ${JSON.stringify(value.slice(0, 60))}`, declares({ maxLength: max }))
   )
 
 const IsoTime = Schema.String
@@ -194,16 +219,16 @@ export type CloudflareAccount = typeof CloudflareAccount.Type
 
 export const AccountId = Schema.String.check(
   Schema.makeFilter((value: string) =>
-    /^[0-9a-f]{32}$/.test(value) ? undefined : `must be a Cloudflare account id (32 hexadecimal characters), got ${JSON.stringify(value.slice(0, 60))}`
-  )
+    /^[0-9a-f]{32}$/.test(value) ? undefined : `must be a Cloudflare account id (32 hexadecimal characters), got ${JSON.stringify(value.slice(0, 60))}`, declares({ minLength: 32, maxLength: 32, pattern: "^[0-9a-f]{32}$" }))
 )
+
+const scriptNamePattern = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/
 
 export const ScriptName = Schema.String.check(
   Schema.makeFilter((value: string) =>
-    /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/.test(value)
+    scriptNamePattern.test(value)
       ? undefined
-      : `must be a Worker script name (1 to 63 lowercase letters, digits, dashes or underscores), got ${JSON.stringify(value.slice(0, 70))}`
-  )
+      : `must be a Worker script name (1 to 63 lowercase letters, digits, dashes or underscores), got ${JSON.stringify(value.slice(0, 70))}`, declares({ minLength: 1, maxLength: 63, pattern: scriptNamePattern.source }))
 )
 
 export const PlanStep = Schema.Struct({ percentage: Schema.Number, waitSeconds: Schema.Number })
@@ -400,15 +425,15 @@ export const NotificationDelivery = Schema.Struct({
 /** The most a list endpoint hands out in one page (the read models enforce it too). */
 export const maxLimit = 200
 
-/** `?limit=`: an integer from 1 to `maxLimit`. */
-export const Limit = Schema.NumberFromString.check(
+/** `?limit=`: an integer from 1 to `maxLimit` (a query's text is short: at most 10 characters). */
+export const Limit = Text(10).pipe(Schema.decodeTo(Schema.Number, SchemaTransformation.numberFromString)).check(
   Schema.makeFilter((value: number) =>
     Number.isInteger(value) && value >= 1 && value <= maxLimit ? undefined : `must be an integer from 1 to ${maxLimit}, got ${value}`
   )
 )
 
 /** One value or several, comma-separated (`?status=pending,paused`), as a list; blanks are dropped. */
-export const CommaSeparated = Schema.String.pipe(
+export const CommaSeparated = Text(1000).pipe(
   Schema.decodeTo(
     Schema.Array(Schema.String),
     SchemaTransformation.transform({
@@ -452,7 +477,7 @@ const ActorFilterType = Schema.Union([
 ])
 
 /** `?actor=`: `user:{id}`, `token:{id}` or `system`. */
-export const Actor = Schema.String.pipe(
+export const Actor = Text(200).pipe(
   Schema.decodeTo(
     ActorFilterType,
     SchemaTransformation.transformEffect({
@@ -472,7 +497,7 @@ export const Actor = Schema.String.pipe(
 )
 
 /** `?from=`, `?to=`: an ISO 8601 time, as epoch milliseconds. */
-export const Time = Schema.String.pipe(
+export const Time = Text(100).pipe(
   Schema.decodeTo(
     Schema.Number,
     SchemaTransformation.transformEffect({

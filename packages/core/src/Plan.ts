@@ -59,7 +59,9 @@ const stepsOf = <S extends Schema.Top & { readonly Type: Step }>(step: S) =>
     Schema.makeFilter((steps: ReadonlyArray<Step>) =>
       steps.length >= 1 && steps.length <= maxSteps
         ? undefined
-        : `must have between 1 and ${maxSteps} steps, got ${steps.length}`, undefined, true),
+        : `must have between 1 and ${maxSteps} steps, got ${steps.length}`,
+      // The API's OpenAPI document declares the same bounds (approximate: JSON Schema says less).
+      { toJsonSchema: () => [{ minItems: 1, maxItems: maxSteps }, true] }, true),
     Schema.makeFilter((steps: ReadonlyArray<Step>) => {
       const issues: Array<Schema.FilterIssue> = []
       steps.forEach((step, i) => {

@@ -19,11 +19,25 @@ export type EmailSecurity = typeof EmailSecurity.Type
 
 export const maxRecipients = 50
 
-const check = <A>(test: (value: A) => boolean, message: (value: A) => string) =>
-  Schema.makeFilter((value: A) => test(value) ? undefined : message(value))
+/**
+ * A check with its message and, for the API's OpenAPI document, the bounds it enforces as JSON
+ * Schema (`maxLength`, `maxItems`): approximate, as a test function says more than they can.
+ */
+const check = <A>(
+  test: (value: A) => boolean,
+  message: (value: A) => string,
+  bounds?: { readonly minLength?: number; readonly maxLength?: number; readonly minItems?: number; readonly maxItems?: number }
+) =>
+  Schema.makeFilter(
+    (value: A) => test(value) ? undefined : message(value),
+    bounds === undefined ? undefined : { toJsonSchema: () => [bounds, true] as const }
+  )
 
 const Name = Schema.String.check(
-  check((s: string) => s.trim().length >= 1 && s.length <= 100, (s) => `must be 1 to 100 characters, got ${s.length}`)
+  check((s: string) => s.trim().length >= 1 && s.length <= 100, (s) => `must be 1 to 100 characters, got ${s.length}`, {
+    minLength: 1,
+    maxLength: 100
+  })
 )
 
 const isHttpUrl = (text: string): boolean => {
@@ -36,25 +50,34 @@ const isHttpUrl = (text: string): boolean => {
   }
 }
 
-const Url = Schema.String.check(check(isHttpUrl, () => "must be an http(s) URL of at most 2048 characters"))
+const Url = Schema.String.check(check(isHttpUrl, () => "must be an http(s) URL of at most 2048 characters", { maxLength: 2048 }))
 
 const Events = Schema.Array(NotificationEvent.EventName).check(
   check((events: ReadonlyArray<string>) => events.length >= 1, () => "must name at least one event"),
-  check((events: ReadonlyArray<string>) => new Set(events).size === events.length, () => "must not repeat an event")
+  // Every event at most once: a list can be no longer than the events there are.
+  check((events: ReadonlyArray<string>) => new Set(events).size === events.length, () => "must not repeat an event", {
+    minItems: 1,
+    maxItems: NotificationEvent.names.length
+  })
 )
 
 const EmailAddress = Schema.String.check(
-  check((s: string) => s.length <= 254 && /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/.test(s), () => "must be an email address")
+  check((s: string) => s.length <= 254 && /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/.test(s), () => "must be an email address", {
+    maxLength: 254
+  })
 )
 
 const Host = Schema.String.check(
-  check((s: string) => s.length >= 1 && s.length <= 253 && /^[A-Za-z0-9.:[\]-]+$/.test(s), () => "must be a host name or address")
+  check((s: string) => s.length >= 1 && s.length <= 253 && /^[A-Za-z0-9.:[\]-]+$/.test(s), () => "must be a host name or address", {
+    minLength: 1,
+    maxLength: 253
+  })
 )
 
 const Port = Schema.Int.check(check((n: number) => n >= 1 && n <= 65535, (n) => `must be between 1 and 65535, got ${n}`))
 
 const SigningSecret = Schema.String.check(
-  check((s: string) => s.length >= 16 && s.length <= 256, () => "must be 16 to 256 characters")
+  check((s: string) => s.length >= 16 && s.length <= 256, () => "must be 16 to 256 characters", { minLength: 16, maxLength: 256 })
 )
 
 export const SlackConfig = Schema.Struct({ kind: Schema.Literal("slack"), url: Url })
@@ -73,11 +96,14 @@ export const EmailConfig = Schema.Struct({
   security: EmailSecurity,
   from: EmailAddress,
   to: Schema.Array(EmailAddress).check(
-    check((to: ReadonlyArray<string>) => to.length >= 1 && to.length <= maxRecipients, () => `must list 1 to ${maxRecipients} recipients`)
+    check((to: ReadonlyArray<string>) => to.length >= 1 && to.length <= maxRecipients, () => `must list 1 to ${maxRecipients} recipients`, {
+      minItems: 1,
+      maxItems: maxRecipients
+    })
   ),
-  username: Schema.optionalKey(Schema.NullOr(Schema.String.check(check((s: string) => s.length <= 256, () => "too long")))),
+  username: Schema.optionalKey(Schema.NullOr(Schema.String.check(check((s: string) => s.length <= 256, () => "too long", { maxLength: 256 })))),
   /** Absent on an update: the current password is kept; `null`: none. */
-  password: Schema.optionalKey(Schema.NullOr(Schema.String.check(check((s: string) => s.length <= 1024, () => "too long"))))
+  password: Schema.optionalKey(Schema.NullOr(Schema.String.check(check((s: string) => s.length <= 1024, () => "too long", { maxLength: 1024 }))))
 })
 
 export const ChannelConfig = Schema.Union([SlackConfig, DiscordConfig, GoogleChatConfig, WebhookConfig, EmailConfig]).pipe(
