@@ -12,6 +12,7 @@
  * @since 0.1.0
  */
 import { AuditLog } from "@canaryroll/app"
+import { Id } from "@canaryroll/core"
 import { Effect, Layer } from "effect"
 import { SqlClient, type Statement } from "effect/sql"
 import * as PgAuditRow from "./PgAuditRow.ts"
@@ -68,7 +69,7 @@ export const make: Effect.Effect<typeof AuditLog.AuditLog.Service, never, SqlCli
 export const record = Effect.fnUntraced(function*(change: AuditLog.SettingsChange) {
   const sql = yield* SqlClient.SqlClient
   // Position 0 stands in: the insert takes the settings sequence's next value instead.
-  const row = PgAuditRow.encode(AuditLog.settingsEntry(change, crypto.randomUUID()), 0n)
+  const row = PgAuditRow.encode(AuditLog.settingsEntry(change, Id.makeUnsafe("settingsChange")), 0n)
   yield* sql`${PgAuditRow.insert(sql, [row], { settingsPositions: true })}`
 })
 

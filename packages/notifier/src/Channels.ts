@@ -11,8 +11,8 @@
  *
  * @since 0.1.0
  */
+import { Id } from "@canaryroll/core"
 import { Clock, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
-import * as crypto from "node:crypto"
 import * as Channel from "./Channel.ts"
 import * as ChannelSender from "./ChannelSender.ts"
 import * as DeliveryRecorder from "./DeliveryRecorder.ts"
@@ -98,9 +98,6 @@ export const deliveryView = (delivery: NotificationStore.DeliveryRecord): Delive
 /** How much longer than the sender's timeout a test message is claimed for. */
 export const testLeaseMarginMs = 10_000
 
-/** A new channel id. */
-export const newChannelId = Effect.sync(() => `chn_${crypto.randomUUID()}`)
-
 export const make = (options: Options): Effect.Effect<
   Channels["Service"],
   never,
@@ -121,7 +118,7 @@ export const make = (options: Options): Effect.Effect<
 
     const create = (teamId: string, input: Channel.ChannelInput) =>
       Effect.gen(function*() {
-        const id = yield* newChannelId
+        const id = yield* Id.make("notificationChannel")
         const now = yield* Clock.currentTimeMillis
         const sealed = yield* Channel.seal(id, input.config, undefined)
         const record: NotificationStore.ChannelRecord = {
@@ -190,7 +187,7 @@ export const make = (options: Options): Effect.Effect<
       Effect.gen(function*() {
         const channel = yield* find(teamId, channelId)
         const now = yield* Clock.currentTimeMillis
-        const id = yield* DeliveryRecorder.newDeliveryId
+        const id = yield* Id.make("delivery")
         const notification = Notification.test({ baseUrl: options.baseUrl, teamId, id, at: now })
         // Whoever asked may go away (a closed connection interrupts this): the attempt is then
         // recorded as failed at once, rather than left claimed until the lease runs out.

@@ -21,9 +21,8 @@
  *
  * @since 0.1.0
  */
-import { EventStore, Outbox } from "@canaryroll/core"
+import { EventStore, Id, Outbox } from "@canaryroll/core"
 import { Cause, Clock, Duration, Effect, Exit } from "effect"
-import * as crypto from "node:crypto"
 import * as Notification from "./Notification.ts"
 import * as NotificationEvent from "./NotificationEvent.ts"
 import * as NotificationStore from "./NotificationStore.ts"
@@ -71,9 +70,6 @@ export const toldAbout = (
   channel: Pick<NotificationStore.ChannelRecord, "createdAt">,
   recorded: Pick<EventStore.RecordedEvent, "recordedAt">
 ): boolean => recorded.recordedAt + clockMarginMs >= channel.createdAt
-
-/** A new delivery id: random, so nothing about the event or the channel can be read from it. */
-export const newDeliveryId = Effect.sync(() => `dlv_${crypto.randomUUID()}`)
 
 export const make = (options: Options): Effect.Effect<
   DeliveryRecorder,
@@ -138,7 +134,7 @@ export const make = (options: Options): Effect.Effect<
           for (const channel of channels) {
             if (!toldAbout(channel, recorded)) continue
             deliveries.push({
-              id: yield* newDeliveryId,
+              id: yield* Id.make("delivery"),
               teamId: notification.teamId,
               channelId: channel.id,
               eventId: recorded.id,

@@ -7,7 +7,8 @@
  *
  * @since 0.2.0
  */
-import { ApiTokens, People } from "@canaryroll/app"
+import { ApiTokens } from "@canaryroll/app"
+import { Id } from "@canaryroll/core"
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { unavailable } from "./PgTransactions.ts"
@@ -94,7 +95,7 @@ export const make: Effect.Effect<ApiTokens.ApiTokens["Service"], never, SqlClien
     createTeamToken: (input) =>
       sql<TeamTokenRow>`
         INSERT INTO team_tokens (id, team_id, name, role, token_hash, display, created_by, created_at)
-        VALUES (${People.newId("tok")}, ${input.teamId}, ${input.name.trim()}, ${input.role}, ${input.hash},
+        VALUES (${Id.makeUnsafe("teamToken")}, ${input.teamId}, ${input.name.trim()}, ${input.role}, ${input.hash},
           ${input.display}, ${input.createdBy}, ${at(input.now)})
         RETURNING ${sql.literal(teamColumns)}`.pipe(
         // An INSERT … RETURNING that did not fail returned its row.
@@ -122,7 +123,7 @@ export const make: Effect.Effect<ApiTokens.ApiTokens["Service"], never, SqlClien
     createUserToken: (input) =>
       sql<UserTokenRow>`
         INSERT INTO user_tokens (id, user_id, name, token_hash, display, created_at)
-        VALUES (${People.newId("utk")}, ${input.userId}, ${input.name.trim()}, ${input.hash}, ${input.display}, ${at(input.now)})
+        VALUES (${Id.makeUnsafe("userToken")}, ${input.userId}, ${input.name.trim()}, ${input.hash}, ${input.display}, ${at(input.now)})
         RETURNING ${sql.literal(userColumns)}`.pipe(
         // An INSERT … RETURNING that did not fail returned its row.
         Effect.map((rows) => toUserToken(rows[0]!)),

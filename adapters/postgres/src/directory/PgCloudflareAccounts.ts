@@ -14,6 +14,7 @@
  * @since 0.2.0
  */
 import { CloudflareAccounts } from "@canaryroll/app"
+import { Id } from "@canaryroll/core"
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { orUnavailable } from "./PgStorageErrors.ts"
@@ -63,7 +64,7 @@ export const make: Effect.Effect<CloudflareAccounts.CloudflareAccounts["Service"
           if (current !== undefined && current.team_id !== input.teamId) {
             return yield* new CloudflareAccounts.CloudflareAccountTaken({ accountId: input.accountId })
           }
-          const id = current?.id ?? CloudflareAccounts.newAccountRowId()
+          const id = current?.id ?? Id.makeUnsafe("cloudflareAccount")
           const sealed = yield* input.seal(id)
           const now = new Date(input.now)
           const rows = yield* sql<AccountRow>`

@@ -16,6 +16,7 @@
  * @since 0.1.0
  */
 import { IdempotencyKeys } from "@canaryroll/app"
+import { Id } from "@canaryroll/core"
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import { orUnavailable } from "./PgStorageErrors.ts"
@@ -53,7 +54,7 @@ export const make = (
           DELETE FROM idempotency_keys WHERE (team_id, key) IN (
             SELECT team_id, key FROM idempotency_keys WHERE expires_at <= ${at(now)}
             ORDER BY expires_at LIMIT 100 FOR UPDATE SKIP LOCKED)`
-        const claimId = `idk_${crypto.randomUUID().replaceAll("-", "")}`
+        const claimId = Id.makeUnsafe("idempotencyClaim")
         const taken = yield* sql<{ readonly claim_id: string }>`
           INSERT INTO idempotency_keys (team_id, key, fingerprint, claim_id, status, body, locked_until, created_at, expires_at)
           VALUES (${request.teamId}, ${request.key}, ${request.fingerprint}, ${claimId}, NULL, NULL,

@@ -7,6 +7,7 @@
  * @since 0.2.0
  */
 import { People } from "@canaryroll/app"
+import { Id } from "@canaryroll/core"
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { unavailable } from "./PgTransactions.ts"
@@ -32,7 +33,7 @@ export const make: Effect.Effect<People.People["Service"], never, SqlClient.SqlC
     create: (input) =>
       sql<UserRow>`
         INSERT INTO users (id, email, name, password_hash, created_at)
-        VALUES (${People.newId("usr")}, ${input.email}, ${input.name.trim()}, ${input.passwordHash}, ${new Date(input.now)})
+        VALUES (${Id.makeUnsafe("person")}, ${input.email}, ${input.name.trim()}, ${input.passwordHash}, ${new Date(input.now)})
         ON CONFLICT DO NOTHING
         RETURNING *`.pipe(
         Effect.mapError(unavailable),

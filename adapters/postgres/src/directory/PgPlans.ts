@@ -10,7 +10,7 @@
  * @since 0.2.0
  */
 import { Plans } from "@canaryroll/app"
-import { Plan } from "@canaryroll/core"
+import { Id, Plan } from "@canaryroll/core"
 import { Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { orUnavailable } from "./PgStorageErrors.ts"
@@ -49,7 +49,7 @@ export const make: Effect.Effect<Plans.Plans["Service"], never, SqlClient.SqlCli
       orUnavailable(Effect.gen(function*() {
         const rows = yield* sql<PlanRow>`
           INSERT INTO plans (id, team_id, slug, name, definition, created_at, updated_at)
-          VALUES (${Plans.newPlanId()}, ${input.teamId}, ${input.slug}, ${input.name.trim()},
+          VALUES (${Id.makeUnsafe("plan")}, ${input.teamId}, ${input.slug}, ${input.name.trim()},
             ${definition(input.plan)}::jsonb, ${new Date(input.now)}, ${new Date(input.now)})
           ON CONFLICT (team_id, slug) DO NOTHING RETURNING *`
         const row = rows[0]

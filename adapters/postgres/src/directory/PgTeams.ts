@@ -10,7 +10,8 @@
  *
  * @since 0.2.0
  */
-import { People, type Storage, Teams } from "@canaryroll/app"
+import { type Storage, Teams } from "@canaryroll/app"
+import { Id } from "@canaryroll/core"
 import { Effect, Layer, Option } from "effect"
 import { SqlClient, SqlError } from "effect/sql"
 import { unavailable } from "./PgTransactions.ts"
@@ -114,7 +115,7 @@ export const make: Effect.Effect<Teams.Teams["Service"], never, SqlClient.SqlCli
       atomic(Effect.gen(function*() {
         const rows = yield* sql<TeamRow>`
           INSERT INTO teams (id, slug, name, created_at)
-          VALUES (${People.newId("team")}, ${input.slug}, ${input.name.trim()}, ${at(input.now)})
+          VALUES (${Id.makeUnsafe("team")}, ${input.slug}, ${input.name.trim()}, ${at(input.now)})
           ON CONFLICT (slug) DO NOTHING RETURNING *`
         const row = rows[0]
         if (row === undefined) {
@@ -191,7 +192,7 @@ export const make: Effect.Effect<Teams.Teams["Service"], never, SqlClient.SqlCli
         if (members.length > 0) return yield* Teams.alreadyMember(input.teamId, input.email)
         const rows = yield* sql<InvitationRow>`
           INSERT INTO invitations (id, team_id, email, role, token_hash, invited_by, created_at, expires_at)
-          VALUES (${People.newId("inv")}, ${input.teamId}, ${input.email}, ${input.role}, ${input.tokenHash},
+          VALUES (${Id.makeUnsafe("invitation")}, ${input.teamId}, ${input.email}, ${input.role}, ${input.tokenHash},
             ${input.invitedBy}, ${at(input.now)}, ${at(input.expiresAt)})
           RETURNING ${sql.literal(invitationColumns)}`
         // An INSERT … RETURNING that did not fail returned its row.

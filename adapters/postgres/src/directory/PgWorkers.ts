@@ -13,7 +13,7 @@
  * @since 0.2.0
  */
 import { Workers } from "@canaryroll/app"
-import { Plan } from "@canaryroll/core"
+import { Id, Plan } from "@canaryroll/core"
 import { Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { accountLock } from "./PgCloudflareAccounts.ts"
@@ -73,7 +73,7 @@ export const make: Effect.Effect<Workers.Workers["Service"], never, SqlClient.Sq
         yield* lockPlan(input.teamId, input.defaultPlanId)
         const rows = yield* sql<WorkerRow>`
           INSERT INTO workers (id, team_id, account_id, script_name, default_plan_id, health_policy, created_at)
-          VALUES (${Workers.newWorkerId()}, ${input.teamId}, ${input.accountId}, ${input.scriptName}, ${input.defaultPlanId},
+          VALUES (${Id.makeUnsafe("worker")}, ${input.teamId}, ${input.accountId}, ${input.scriptName}, ${input.defaultPlanId},
             ${policyJson(input.healthPolicy)}::jsonb, ${new Date(input.now)})
           ON CONFLICT (team_id, account_id, script_name) DO NOTHING RETURNING *`
         const row = rows[0]

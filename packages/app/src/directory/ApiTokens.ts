@@ -20,9 +20,9 @@
  *
  * @since 0.2.0
  */
+import { Id } from "@canaryroll/core"
 import { Context, Effect, Layer, Option } from "effect"
 import { recordUndo, type StorageUnavailable } from "../Storage.ts"
-import { newId } from "./People.ts"
 import type { Role } from "./Teams.ts"
 
 export interface TeamToken {
@@ -140,7 +140,7 @@ export const makeMemory = Effect.sync(() => {
   return ApiTokens.of({
     createTeamToken: ({ createdBy, display, hash, name, now, role, teamId }) =>
       teamTokens.create({
-        id: newId("tok"),
+        id: Id.makeUnsafe("teamToken"),
         teamId,
         name: name.trim(),
         role,
@@ -156,7 +156,7 @@ export const makeMemory = Effect.sync(() => {
     teamTokenByHash: teamTokens.byHash,
     createUserToken: ({ display, hash, name, now, userId }) =>
       userTokens.create({
-        id: newId("utk"),
+        id: Id.makeUnsafe("userToken"),
         userId,
         name: name.trim(),
         display,

@@ -20,6 +20,7 @@
  *
  * @since 0.2.0
  */
+import { Id } from "@canaryroll/core"
 import { Context, Effect, Layer, Option, Schema, Semaphore } from "effect"
 import { recordUndo, type StorageUnavailable } from "../Storage.ts"
 import * as MemoryDirectory from "./MemoryDirectory.ts"
@@ -91,8 +92,6 @@ export class CloudflareAccounts extends Context.Service<CloudflareAccounts, {
   readonly latestSandbox: Effect.Effect<Option.Option<CloudflareAccount>, StorageUnavailable>
 }>()("@canaryroll/app/CloudflareAccounts") {}
 
-export const newAccountRowId = () => `cfa_${crypto.randomUUID().replaceAll("-", "")}`
-
 /** Over the directory's memory tables (`MemoryDirectory`): the Workers it checks are there. */
 export const makeMemory = Effect.gen(function*() {
   const { accounts, workers } = yield* MemoryDirectory.MemoryDirectory
@@ -107,7 +106,7 @@ export const makeMemory = Effect.gen(function*() {
         if (existing !== undefined && existing.teamId !== input.teamId) {
           return yield* new CloudflareAccountTaken({ accountId: input.accountId })
         }
-        const id = existing?.id ?? newAccountRowId()
+        const id = existing?.id ?? Id.makeUnsafe("cloudflareAccount")
         const sealedApiToken = yield* input.seal(id)
         const before = existing
         const saved: CloudflareAccount = {

@@ -24,6 +24,7 @@
  *
  * @since 0.2.0
  */
+import { Id } from "@canaryroll/core"
 import { Context, Effect, Layer } from "effect"
 import type { StorageUnavailable } from "../Storage.ts"
 
@@ -78,8 +79,6 @@ export class IdempotencyKeys extends Context.Service<IdempotencyKeys, {
   readonly release: (holder: Holder) => Effect.Effect<void, StorageUnavailable>
 }>()("@canaryroll/app/IdempotencyKeys") {}
 
-const newClaimId = () => `idk_${crypto.randomUUID().replaceAll("-", "")}`
-
 interface Entry {
   readonly fingerprint: string
   readonly claimId: string
@@ -103,7 +102,7 @@ export const makeMemory = (options: Options = {}) =>
           const abandoned = existing !== undefined && existing.response === null && existing.lockedUntil !== null &&
             existing.lockedUntil <= now && existing.fingerprint === request.fingerprint
           if (existing === undefined || abandoned) {
-            const claimId = newClaimId()
+            const claimId = Id.makeUnsafe("idempotencyClaim")
             entries.set(id(request), {
               fingerprint: request.fingerprint,
               claimId,

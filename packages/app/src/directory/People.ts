@@ -16,6 +16,7 @@
  *
  * @since 0.2.0
  */
+import { Id } from "@canaryroll/core"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import { recordUndo, type StorageUnavailable } from "../Storage.ts"
 
@@ -57,9 +58,6 @@ export class People extends Context.Service<People, {
   readonly updatePasswordHash: (id: string, passwordHash: string) => Effect.Effect<void, StorageUnavailable>
 }>()("@canaryroll/app/People") {}
 
-/** A new id: `prefix_` and 32 hex digits (WebCrypto: any runtime). */
-export const newId = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "")}`
-
 export const makeMemory = Effect.sync(() => {
   const byId = new Map<string, Account>()
   const find = (email: string) => {
@@ -72,7 +70,7 @@ export const makeMemory = Effect.sync(() => {
       Effect.suspend(() => {
         if (find(input.email) !== undefined) return Effect.fail(emailTaken(input.email))
         const account: Account = {
-          person: { id: newId("usr"), email: input.email, name: input.name.trim(), createdAt: input.now },
+          person: { id: Id.makeUnsafe("person"), email: input.email, name: input.name.trim(), createdAt: input.now },
           passwordHash: input.passwordHash
         }
         byId.set(account.person.id, account)

@@ -15,7 +15,7 @@
  *
  * @since 0.2.0
  */
-import { Plan } from "@canaryroll/core"
+import { Id, Plan } from "@canaryroll/core"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import * as MemoryDirectory from "./MemoryDirectory.ts"
 import { recordUndo, type StorageUnavailable } from "../Storage.ts"
@@ -104,8 +104,6 @@ export const createStandard = (teamId: string, now: number): Effect.Effect<Store
     )
   )
 
-export const newPlanId = () => `plan_${crypto.randomUUID().replaceAll("-", "")}`
-
 /** Oldest first; an id breaks ties, as the Postgres layer orders them. */
 export const byCreation = <A extends { readonly createdAt: number; readonly id: string }>(left: A, right: A) =>
   left.createdAt - right.createdAt || (left.id < right.id ? -1 : left.id > right.id ? 1 : 0)
@@ -129,7 +127,7 @@ export const makeMemory = Effect.gen(function*() {
           return yield* new PlanSlugTaken({ teamId: input.teamId, slug: input.slug })
         }
         const plan: StoredPlan = {
-          id: newPlanId(),
+          id: Id.makeUnsafe("plan"),
           teamId: input.teamId,
           slug: input.slug,
           name: input.name.trim(),

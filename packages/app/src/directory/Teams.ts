@@ -22,9 +22,10 @@
  *
  * @since 0.2.0
  */
+import { Id } from "@canaryroll/core"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import { recordUndo, type StorageUnavailable } from "../Storage.ts"
-import { newId, People } from "./People.ts"
+import { People } from "./People.ts"
 
 /** What a member (or a team token) may do; each includes the ones before it. */
 export type Role = "read_only" | "deploy" | "admin"
@@ -260,7 +261,7 @@ export const makeMemory = Effect.gen(function*() {
         if ([...teams.values()].some((team) => team.slug === input.slug)) {
           return Effect.fail(new SlugTaken({ slug: input.slug, message: `the team slug ${JSON.stringify(input.slug)} is taken` }))
         }
-        const team: Team = { id: newId("team"), slug: input.slug, name: input.name.trim(), createdAt: input.now }
+        const team: Team = { id: Id.makeUnsafe("team"), slug: input.slug, name: input.name.trim(), createdAt: input.now }
         return Effect.as(
           Effect.andThen(
             write(teams, team.id, team),
@@ -328,7 +329,7 @@ export const makeMemory = Effect.gen(function*() {
           return yield* alreadyMember(input.teamId, input.email)
         }
         const invitation: Invitation = {
-          id: newId("inv"),
+          id: Id.makeUnsafe("invitation"),
           teamId: input.teamId,
           email: input.email,
           role: input.role,

@@ -19,6 +19,7 @@
  * @since 0.2.0
  */
 import type { Plan } from "@canaryroll/core"
+import { Id } from "@canaryroll/core"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import { recordUndo, type StorageUnavailable } from "../Storage.ts"
 import * as MemoryDirectory from "./MemoryDirectory.ts"
@@ -92,9 +93,6 @@ export class Workers extends Context.Service<Workers, {
   readonly remove: (teamId: string, workerId: string) => Effect.Effect<Worker, WorkerNotFound | StorageUnavailable>
 }>()("@canaryroll/app/Workers") {}
 
-/** A short tag: it ends up in URLs, CI configuration and release pages. */
-export const newWorkerId = () => `wrk_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`
-
 /** Over the directory's memory tables (`MemoryDirectory`): the accounts and plans it checks are there. */
 export const makeMemory = Effect.gen(function*() {
   const { accounts, plans, workers } = yield* MemoryDirectory.MemoryDirectory
@@ -122,7 +120,7 @@ export const makeMemory = Effect.gen(function*() {
         )
         if (taken) return yield* new WorkerExists({ accountId: input.accountId, scriptName: input.scriptName })
         const worker: Worker = {
-          id: newWorkerId(),
+          id: Id.makeUnsafe("worker"),
           teamId: input.teamId,
           accountId: input.accountId,
           scriptName: input.scriptName,

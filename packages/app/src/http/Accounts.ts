@@ -7,7 +7,7 @@
  */
 import { ApiTokens, AuditLog, People, Plans as PlansPort, Sessions, Storage as AppStorage, Teams } from "../index.ts"
 import * as SessionSecret from "../security/SessionSecret.ts"
-import { Actor } from "@canaryroll/core"
+import { Actor, Id } from "@canaryroll/core"
 import { Clock, Effect, Exit, Option, Redacted } from "effect"
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiSecurity } from "effect/http-api"
@@ -142,7 +142,7 @@ export const layerAuth = HttpApiBuilder.group(Api, "auth", (handlers) =>
         const expiresAt = at + config.sessionTtlMs
         const issued = yield* SessionSecret.issue
         yield* sessions.create({
-          id: People.newId("ses"),
+          id: Id.makeUnsafe("session"),
           secretHash: issued.hash,
           userId,
           expiresAt,

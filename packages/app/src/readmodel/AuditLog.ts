@@ -22,7 +22,7 @@
  *
  * @since 0.2.0
  */
-import { type Actor, type AuditEntry, type EventStore, ReleaseEvent } from "@canaryroll/core"
+import { type Actor, type AuditEntry, type EventStore, Id, ReleaseEvent } from "@canaryroll/core"
 import { Context, Effect, Layer } from "effect"
 import { recordUndo, type StorageUnavailable } from "../Storage.ts"
 import * as Keyset from "./Keyset.ts"
@@ -279,7 +279,7 @@ export const makeMemory: Effect.Effect<typeof AuditLog.Service, never, EventStor
       }),
     record: (change) =>
       Effect.suspend(() => {
-        const positioned = { entry: settingsEntry(change, crypto.randomUUID()), position: nextPosition++ }
+        const positioned = { entry: settingsEntry(change, Id.makeUnsafe("settingsChange")), position: nextPosition++ }
         settings.push(positioned)
         return recordUndo(() => {
           const index = settings.indexOf(positioned)
