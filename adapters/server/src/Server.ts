@@ -46,6 +46,8 @@ import * as IdempotencyKeys from "./IdempotencyKeys.ts"
 import * as SecretBox from "./security/SecretBox.ts"
 import * as ServerConfig from "./ServerConfig.ts"
 import * as CloudflareAccounts from "@canaryroll/app/http/store/CloudflareAccounts"
+import * as MeteredPorts from "./observability/MeteredPorts.ts"
+import * as ServerMetrics from "./observability/ServerMetrics.ts"
 
 /** The application's route table, error-body middleware and routes (kept here for the server's tests and embedders). */
 export const { isUnstorableText, layerErrorBodies, layerRoutes, routeTable } = Application
@@ -94,6 +96,7 @@ export type Services =
   | ServerConfig.CurrentServerConfig
   | Channels.Channels
   | NotificationChannels.NotificationChannels
+  | ServerMetrics.ServerMetrics
 
 /** The services a storage gives (`layerServices` adds secrets, Cloudflare and the notifier). */
 type StoragePorts =
@@ -185,13 +188,14 @@ export function layerServices(options: Options = {}): Layer.Layer<Services, unkn
   const secrets = options.secrets ?? SecretBox.layerFromEnvOrFile({ dataDirectory: options.dataDirectory })
   const limits = options.cloudflareLimits ?? ApiBudget.cloudflareLimits
   const share = options.budgetShare ?? 0.5
+  // Both budgets counted (MeteredPorts): /metrics says what each token has left.
   const cloudflare = Layer.mergeAll(
     WorkersTrafficRouter.layer(),
     AnalyticsHealthSource.layer(),
-    RequestBudget.layer({ ...limits, share: share * RequestBudget.requestFraction })
+    MeteredPorts.layerRequestBudget({ ...limits, share: share * RequestBudget.requestFraction })
   ).pipe(
     Layer.provideMerge(CloudflareAccounts.layerCredentials),
-    Layer.provideMerge(ApiBudget.layer({ ...limits, share: share * (1 - RequestBudget.requestFraction) })),
+    Layer.provideMerge(MeteredPorts.layerApiBudget({ ...limits, share: share * (1 - RequestBudget.requestFraction) })),
     Layer.provide(FetchHttpClient.layer)
   )
   // Channel secrets are sealed with the server's SecretBox, bound to their channel and field.
@@ -206,8 +210,10 @@ export function layerServices(options: Options = {}): Layer.Layer<Services, unkn
     NotificationChannels.layerFrom(Channels.Channels).pipe(Layer.provideMerge(notifications)),
     Readiness.layerStartupReport
   ).pipe(
-    Layer.provideMerge(Layer.merge(storage, secrets)),
-    Layer.provideMerge(ServerConfig.layer(options.config))
+    // The event store, scheduler and notification store everything above uses are the counted ones.
+    Layer.provideMerge(Layer.merge(MeteredPorts.layerStorage(storage), secrets)),
+    Layer.provideMerge(ServerConfig.layer(options.config)),
+    Layer.provideMerge(ServerMetrics.layer)
   )
 }
 
