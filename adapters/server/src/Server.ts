@@ -25,6 +25,7 @@ import {
   MemoryDirectory,
   People,
   Plans as PlansPort,
+  ReleaseFeed,
   ReleaseSummaries,
   Sessions,
   Storage as AppStorage,
@@ -72,6 +73,8 @@ export interface Options {
   readonly secrets?: Layer.Layer<SecretBox.SecretBox, unknown> | undefined
   /** The share of Cloudflare's rate limits this process may use (default 0.5; 0.5 / N for N processes). */
   readonly budgetShare?: number | undefined
+  /** How often the release pages' live streams read new events (`ReleaseFeed`; default 250 ms). */
+  readonly liveFeed?: ReleaseFeed.Options | undefined
   /** Cloudflare's limits (tests make them small). */
   readonly cloudflareLimits?: ApiBudget.Limits | undefined
   /**
@@ -105,6 +108,7 @@ type StoragePorts =
   | Outbox.Outbox
   | Scheduler.Scheduler
   | ReleaseSummaries.ReleaseSummaries
+  | ReleaseFeed.ReleaseFeed
   | AuditLog.AuditLog
   | Readiness.Store
   | NotificationStore.NotificationStore
@@ -131,6 +135,7 @@ const layerPostgresStorage = (options: Options) => {
     // The read-model ports of @canaryroll/app on the rows the event store's hook keeps.
     Postgres.PgReleaseSummaries.layer,
     Postgres.PgAuditLog.layer,
+    Postgres.PgReleaseFeed.layer(options.liveFeed),
     // People, sessions, teams and tokens (@canaryroll/app's directory ports).
     Postgres.PgPeople.layer,
     Postgres.PgSessions.layer,
@@ -158,6 +163,7 @@ const layerMemoryStorage: Layer.Layer<StoragePorts, never, ServerConfig.CurrentS
   ActiveReleases.layerMemory,
   Scheduler.layerMemory,
   ReleaseSummaries.layerMemory,
+  ReleaseFeed.layerMemory(),
   AuditLog.layerMemory,
   Sessions.layerMemory,
   TeamsPort.layerMemory,

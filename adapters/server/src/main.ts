@@ -43,6 +43,7 @@ const Settings = Config.all({
     Config.map(Option.getOrUndefined)
   ),
   trustedProxies: Config.String("CANARYROLL_TRUSTED_PROXIES").pipe(Config.withDefault("")),
+  liveHeartbeatMs: Config.Int("CANARYROLL_LIVE_HEARTBEAT_MS").pipe(Config.withDefault(15_000)),
   signup: Config.Literals(["open", "invite-only"], "CANARYROLL_SIGNUP").pipe(Config.withDefault("open" as const))
 })
 
@@ -87,7 +88,8 @@ const program = Effect.gen(function*() {
     // the seeded sandbox account points at the simulator (its row stores the simulator's URL).
     cloudflareBaseUrl: settings.cloudflareBaseUrl,
     trustedProxies,
-    signup: settings.signup
+    signup: settings.signup,
+    liveHeartbeatMs: settings.liveHeartbeatMs
   }
   const services = Server.layerServices({
     client: Layer.succeedContext(client),

@@ -19,6 +19,7 @@ import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { Authentication, RequiredRole, Role, TeamAccess } from "./Access.ts"
 import { Idempotency } from "./Idempotency.ts"
+import { LiveGroup } from "./Live.ts"
 import {
   Availability,
   BadGateway,
@@ -488,6 +489,7 @@ export class Api extends HttpApi.make("canaryroll")
   .add(DeploymentsGroup)
   .add(AuditGroup)
   .add(NotificationsGroup)
+  .add(LiveGroup)
   .middleware(RequestErrors)
   .middleware(Availability)
   .annotateMerge(OpenApi.annotations({

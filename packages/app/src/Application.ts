@@ -35,6 +35,7 @@ import * as Deployments from "./http/Deployments.ts"
 import * as Docs from "./http/Docs.ts"
 import * as Health from "./http/Health.ts"
 import * as Idempotency from "./http/Idempotency.ts"
+import * as Live from "./http/Live.ts"
 import * as Notifications from "./http/Notifications.ts"
 import * as Pages from "./http/Pages.ts"
 import * as Plans from "./http/Plans.ts"
@@ -211,7 +212,8 @@ export const layerRoutes = HttpApiBuilder.layer(Api, { openapiPath }).pipe(
     Plans.layer,
     Deployments.layer,
     Audit.layer,
-    Notifications.layer
+    Notifications.layer,
+    Live.layer
   ]),
   Layer.provide([
     Access.layerAuthentication,

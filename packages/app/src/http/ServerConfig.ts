@@ -30,6 +30,8 @@ export interface ServerConfig {
   readonly trustedProxies: ClientAddress.TrustedProxies
   /** `open`: anyone may sign up; `invite-only`: only with a valid invitation (`CANARYROLL_SIGNUP`). */
   readonly signup: Signup
+  /** How often a release's live stream says it is alive (`CANARYROLL_LIVE_HEARTBEAT_MS`, default 15 s). */
+  readonly liveHeartbeatMs: number
 }
 
 export type Signup = "open" | "invite-only"
@@ -47,7 +49,8 @@ export const defaults: ServerConfig = {
   maxBodyBytes: 64 * 1024,
   loginThrottle: LoginThrottle.defaults,
   trustedProxies: [],
-  signup: "open"
+  signup: "open",
+  liveHeartbeatMs: 15_000
 }
 
 export const layer = (config: Partial<ServerConfig> = {}) =>

@@ -1,0 +1,86 @@
+/**
+ * A release's live stream: `GET /api/teams/{team}/deployments/{id}/events/stream`, server-sent
+ * events (`text/event-stream`), what the release page watches instead of polling.
+ *
+ * Each of the release's events is one SSE message (no `event:` line, so `EventSource.onmessage`
+ * gets it) whose `id` is the event's version in the release's stream (1, 2, 3, …) and whose
+ * `data` is the event as `GET deployments/{id}/events` lists it, plus its `version`. The stream
+ * starts after `Last-Event-ID` (what a browser's `EventSource` sends when it reconnects), or
+ * after the query's `after` (the last version the page already shows), or from the first event;
+ * so a reconnect resumes with nothing missed or doubled. Events appended by any server process on
+ * the same storage arrive (a process polls the followed releases every 250 ms by default).
+ *
+ * Every `CANARYROLL_LIVE_HEARTBEAT_MS` (15 s by default), and once when the stream opens, a
+ * `heartbeat` event (`data: {"at": …}`, no `id`): a page that hears nothing for two heartbeats is
+ * behind a buffering proxy, or cut off, and falls back to polling. The stream never ends by
+ * itself (a finished release only sends heartbeats); the reader closes it.
+ *
+ * Access is that of reading the release (read_only, by session cookie or token; another team's
+ * release is 404). A request carrying the session cookie from another origin is refused (403
+ * `cross_origin`), like a change would be: the stream is only for the server's own pages.
+ *
+ * @since 0.2.0
+ */
+import { Schema } from "effect"
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
+import { Authentication, RequiredRole, TeamAccess } from "./Access.ts"
+import { BadRequest, Forbidden } from "./ApiError.ts"
+import { DeploymentEvent } from "./Schemas.ts"
+
+/** A release's event as the live stream sends it: the event list's entry and its version. */
+export const LiveDeploymentEvent = Schema.Struct({
+  ...DeploymentEvent.fields,
+  /** The event's version in the release's stream: the SSE `id`, what `Last-Event-ID` names. */
+  version: Schema.Int
+})
+export type LiveDeploymentEvent = typeof LiveDeploymentEvent.Type
+
+/** The SSE message of one event: `id: {version}`, `data: {LiveDeploymentEvent}`. */
+export const EventMessage = Schema.Struct({
+  id: Schema.String,
+  event: Schema.Literal("message"),
+  data: Schema.fromJsonString(LiveDeploymentEvent)
+})
+
+/** The stream is alive: sent when it opens and every heartbeat interval. */
+export const Heartbeat = Schema.Struct({ at: Schema.String })
+
+/** The heartbeat's SSE message; a reader sees the previous message's `id` on it (SSE keeps it). */
+export const HeartbeatMessage = Schema.Struct({
+  id: Schema.optional(Schema.String),
+  event: Schema.Literal("heartbeat"),
+  data: Schema.fromJsonString(Heartbeat)
+})
+
+export const LiveMessage = Schema.Union([EventMessage, HeartbeatMessage])
+export type LiveMessage = typeof LiveMessage.Type
+
+/** The last version a reader has: a non-negative integer, as `Last-Event-ID` or `after`. */
+export const Version = Schema.String.check(Schema.isPattern(/^\d{1,9}$/, {
+  message: "must be the version of an event of this deployment (a non-negative integer), as the stream's ids are"
+}))
+
+export class LiveGroup extends HttpApiGroup.make("live")
+  .add(
+    HttpApiEndpoint.get("deploymentEventStream", "/:id/events/stream", {
+      params: { team: Schema.String, id: Schema.String },
+      query: {
+        /** Start after this version (the last event the page shows); `Last-Event-ID` wins when both are sent. */
+        after: Schema.optional(Version)
+      },
+      headers: {
+        /** Sent by `EventSource` on a reconnect: the `id` of the last message it received. */
+        "last-event-id": Schema.optional(Version)
+      },
+      success: HttpApiSchema.StreamSse({ events: LiveMessage }),
+      error: [BadRequest, Forbidden]
+    }).annotate(RequiredRole, "read_only")
+  )
+  .middleware(TeamAccess)
+  .middleware(Authentication)
+  .prefix("/api/teams/:team/deployments")
+  .annotateMerge(OpenApi.annotations({
+    title: "Live",
+    description: "A deployment's events as they happen, as server-sent events, with heartbeats; resumable from Last-Event-ID."
+  }))
+{}

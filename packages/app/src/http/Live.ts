@@ -1,0 +1,94 @@
+/**
+ * Handler of the `live` group: a release's live stream (see `@canaryroll/api/Live` for the
+ * contract). The events come from the `ReleaseFeed` port, so they include those appended by any
+ * process on the same storage; each is shown as the events list shows it (the audit sentence
+ * needs the earlier events, so the stream is folded from its first event and sent from the
+ * reader's version on); heartbeats run beside them on the server's clock.
+ *
+ * @since 0.2.0
+ */
+import { CurrentTeam, sessionCookie } from "@canaryroll/api/Access"
+import { Api } from "@canaryroll/api/Api"
+import { Forbidden, notFound } from "@canaryroll/api/ApiError"
+import type { LiveMessage } from "@canaryroll/api/Live"
+import { AuditEntry, type EventStore } from "@canaryroll/core"
+import { Clock, Effect, Option, Result, Stream } from "effect"
+import { HttpServerRequest } from "effect/http"
+import { HttpApiBuilder } from "effect/http-api"
+import { ReleaseFeed, ReleaseSummaries } from "../index.ts"
+import { auditEntryView } from "./Audit.ts"
+import * as RequestOrigin from "./RequestOrigin.ts"
+import { CurrentServerConfig } from "./ServerConfig.ts"
+import * as Storage from "./Storage.ts"
+
+/**
+ * A browser page of another origin reading the stream with the person's session cookie: refused
+ * as a change would be (`RequestOrigin`). `EventSource` sends `Origin` on a cross-origin request
+ * only, so the server's own pages pass; a token is never sent by a browser on its own.
+ */
+const foreignOrigin = (request: HttpServerRequest.HttpServerRequest, publicUrl: string) => {
+  if ((request.cookies[sessionCookie] ?? "") === "" || /^bearer\s+\S/i.test(request.headers.authorization ?? "")) return undefined
+  const claimed = request.headers.origin
+  if (claimed === undefined) return undefined
+  const origin = RequestOrigin.originOf(claimed)
+  if (origin !== undefined && RequestOrigin.ownOrigins(publicUrl).includes(origin)) return undefined
+  const { error, message } = RequestOrigin.describe({
+    _tag: "CrossOrigin",
+    origin: origin ?? claimed,
+    expected: RequestOrigin.originOf(publicUrl) ?? publicUrl
+  })
+  return new Forbidden({ error, message })
+}
+
+/** The release's events as SSE messages after `afterVersion`, each with its audit sentence. */
+const eventMessages = (recorded: Stream.Stream<EventStore.RecordedEvent>, afterVersion: number) => {
+  let context: AuditEntry.Context | undefined
+  return recorded.pipe(
+    Stream.filterMap((event): Result.Result<LiveMessage, void> => {
+      context = AuditEntry.evolveContext(context, event.event)
+      if (context === undefined || event.version <= afterVersion) return Result.failVoid
+      const view = auditEntryView(AuditEntry.fromEvent(context, event.id, event.event))
+      return Result.succeed({
+        id: String(event.version),
+        event: "message",
+        data: {
+          id: view.id,
+          deploymentId: event.streamId,
+          eventType: view.type,
+          stepIndex: view.stepIndex,
+          percentage: view.percentage,
+          details: { ...view.details, message: view.message },
+          createdAt: view.at,
+          version: event.version
+        }
+      })
+    })
+  )
+}
+
+export const layer = HttpApiBuilder.group(Api, "live", (handlers) =>
+  Effect.gen(function*() {
+    const summaries = yield* ReleaseSummaries.ReleaseSummaries
+    const feed = yield* ReleaseFeed.ReleaseFeed
+    return handlers.handle("deploymentEventStream", ({ headers, params, query }) =>
+      Effect.gen(function*() {
+        const config = yield* CurrentServerConfig
+        const refusal = foreignOrigin(yield* HttpServerRequest.HttpServerRequest, config.publicUrl)
+        if (refusal !== undefined) return yield* refusal
+        const { team } = yield* CurrentTeam
+        const release = yield* Storage.unavailable(summaries.get(team.id, params.id))
+        if (Option.isNone(release)) return yield* notFound("deployment", params.id)
+        // The schema checked both are decimal integers; a reconnect's Last-Event-ID wins.
+        const afterVersion = Number(headers["last-event-id"] ?? query.after ?? "0")
+        const heartbeats = Stream.tick(config.liveHeartbeatMs).pipe(
+          Stream.mapEffect(() => Clock.currentTimeMillis),
+          Stream.map((at): LiveMessage => ({ event: "heartbeat", data: { at: new Date(at).toISOString() } }))
+        )
+        // The feed fails only when the storage cannot be read as the stream opens: the stream then
+        // ends, and the reader's EventSource reconnects from its Last-Event-ID.
+        const events = feed.follow(release.value.id, 0).pipe(
+          Stream.catchCause(() => Stream.empty)
+        )
+        return Stream.merge(eventMessages(events, afterVersion), heartbeats)
+      }))
+  }))
