@@ -40,6 +40,7 @@ import { FetchHttpClient, HttpRouter } from "effect/http"
 import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
 import { createServer } from "node:http"
+import * as Dashboard from "./Dashboard.ts"
 import * as Readiness from "./Readiness.ts"
 import * as RequestBudget from "@canaryroll/app/http/RequestBudget"
 import * as LoginThrottle from "./security/LoginThrottle.ts"
@@ -223,8 +224,14 @@ export function layerServices(options: Options = {}): Layer.Layer<Services, unkn
   )
 }
 
-/** The HTTP server on `port` (0: any free port) with the API. */
-export const layerHttp = (port: number, host?: string) =>
-  HttpRouter.serve(Application.layerRoutes, { disableListenLog: true, disableLogger: true }).pipe(
+/**
+ * The HTTP server on `port` (0: any free port) with the API; with `dashboard` (a built
+ * dashboard's folder, see `Dashboard.ts`), the dashboard at `/` too (`pnpm start` serves it).
+ */
+export const layerHttp = (port: number, host?: string, options: { readonly dashboard?: string | undefined } = {}) =>
+  HttpRouter.serve(
+    options.dashboard === undefined ? Application.layerRoutes : Layer.merge(Application.layerRoutes, Dashboard.layer(options.dashboard)),
+    { disableListenLog: true, disableLogger: true }
+  ).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, host === undefined ? { port } : { port, host }))
   )

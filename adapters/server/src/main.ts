@@ -11,6 +11,7 @@
  * @since 0.1.0
  */
 import { CloudflareAccounts } from "@canaryroll/app"
+import * as Dashboard from "@canaryroll/dashboard"
 import { Credentials } from "@canaryroll/cloudflare"
 import * as Postgres from "@canaryroll/postgres"
 import { NodeRuntime } from "@effect/platform-node"
@@ -44,7 +45,8 @@ const Settings = Config.all({
   ),
   trustedProxies: Config.String("CANARYROLL_TRUSTED_PROXIES").pipe(Config.withDefault("")),
   liveHeartbeatMs: Config.Int("CANARYROLL_LIVE_HEARTBEAT_MS").pipe(Config.withDefault(15_000)),
-  signup: Config.Literals(["open", "invite-only"], "CANARYROLL_SIGNUP").pipe(Config.withDefault("open" as const))
+  signup: Config.Literals(["open", "invite-only"], "CANARYROLL_SIGNUP").pipe(Config.withDefault("open" as const)),
+  dashboard: Config.Boolean("CANARYROLL_DASHBOARD").pipe(Config.withDefault(true))
 })
 
 const freePort = (host: string) =>
@@ -104,7 +106,13 @@ const program = Effect.gen(function*() {
       sender: { allowPrivateAddresses: settings.allowPrivateWebhooks ?? sandbox }
     }
   })
-  const http = Server.layerHttp(port, settings.host)
+  // The dashboard at `/`: built here when the build is missing or older than its sources (a
+  // fresh clone needs no build command); CANARYROLL_DASHBOARD=false serves the API alone.
+  const dashboard = settings.dashboard ? yield* Effect.promise(() => Dashboard.ensureBuilt()).pipe(
+    Effect.tap((built) => built ? Effect.logInfo(`built the dashboard into ${Dashboard.distDirectory}`) : Effect.void),
+    Effect.as(Dashboard.distDirectory)
+  ) : undefined
+  const http = Server.layerHttp(port, settings.host, { dashboard })
   const loop = settings.scheduler ? Postgres.SchedulerLoop.layer() : Layer.empty
   const running = yield* Layer.build(Layer.mergeAll(http, loop).pipe(Layer.provideMerge(services)))
   const address = HttpServer.formatAddress(Context.get(running, HttpServer.HttpServer).address)

@@ -1,0 +1,77 @@
+/**
+ * Canary against stable error rate per check window (uPlot), with the plan's limit as a line and
+ * each verdict as a marker on the canary's point (healthy ●, unhealthy ▲ in red, inconclusive ○).
+ * The same facts are listed in words under the chart (the verdicts list), for screen readers too.
+ */
+import { useEffect, useRef } from "react"
+import uPlot from "uplot"
+import "uplot/dist/uPlot.min.css"
+import { errorRate, type HealthCheck } from "./HealthChecks.ts"
+
+const colours = { canary: "#b45309", stable: "#2563eb", limit: "#b91c1c", healthy: "#15803d", unhealthy: "#b91c1c", inconclusive: "#6b7280" }
+
+const dataOf = (checks: ReadonlyArray<HealthCheck>, limit: number | undefined): uPlot.AlignedData => {
+  const xs = checks.map((check) => check.windowEnd / 1000)
+  const pct = (rate: number | null) => rate === null ? null : rate * 100
+  const canary = checks.map((check) => pct(errorRate(check.canary)))
+  const at = (verdict: HealthCheck["verdict"]) => checks.map((check, i) => check.verdict === verdict ? canary[i] ?? 0 : null)
+  return [
+    xs,
+    canary,
+    checks.map((check) => pct(errorRate(check.stable))),
+    checks.map(() => limit === undefined ? null : limit * 100),
+    at("healthy"),
+    at("unhealthy"),
+    at("inconclusive")
+  ]
+}
+
+const markers = (stroke: string, fill: string, size: number) => ({
+  stroke,
+  width: 0,
+  points: { show: true, size, stroke, fill, width: 2 },
+  paths: () => null
+})
+
+export const ErrorRateChart = ({ checks, limit }: { readonly checks: ReadonlyArray<HealthCheck>; readonly limit: number | undefined }) => {
+  const container = useRef<HTMLDivElement>(null)
+  const plot = useRef<uPlot | undefined>(undefined)
+  useEffect(() => {
+    const element = container.current
+    if (element === null) return
+    const width = Math.max(320, element.clientWidth)
+    plot.current = new uPlot({
+      width,
+      height: 240,
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.2, (limit ?? 0) * 120)] } },
+      axes: [{}, { label: "error rate %", values: (_u, values) => values.map((v) => `${v}%`) }],
+      series: [
+        {},
+        { label: "canary", stroke: colours.canary, width: 2, spanGaps: false },
+        { label: "stable", stroke: colours.stable, width: 2, spanGaps: false },
+        { label: "limit", stroke: colours.limit, width: 1, dash: [6, 4], points: { show: false } },
+        { label: "healthy", ...markers(colours.healthy, colours.healthy, 8) },
+        { label: "unhealthy", ...markers(colours.unhealthy, colours.unhealthy, 11) },
+        { label: "inconclusive", ...markers(colours.inconclusive, "#ffffff", 9) }
+      ]
+    }, dataOf([], limit), element)
+    const resize = () => plot.current?.setSize({ width: Math.max(320, element.clientWidth), height: 240 })
+    window.addEventListener("resize", resize)
+    return () => {
+      window.removeEventListener("resize", resize)
+      plot.current?.destroy()
+      plot.current = undefined
+    }
+  }, [limit])
+  useEffect(() => {
+    plot.current?.setData(dataOf(checks, limit))
+  }, [checks, limit])
+  return (
+    <figure className="chart">
+      <div ref={container} role="img" aria-label={`Error rate per check window: ${checks.length} checks; canary against stable, limit ${limit === undefined ? "unknown" : `${(limit * 100).toFixed(2)}%`}`} />
+      <figcaption className="muted small">
+        Error rate of the canary and the stable version in each check window; the dashed line is the plan's limit.
+      </figcaption>
+    </figure>
+  )
+}

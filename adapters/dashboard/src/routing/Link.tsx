@@ -1,0 +1,17 @@
+/** A link that changes the route without reloading the page (a modified click opens a new tab as usual). */
+import type { ReactNode } from "react"
+import { navigate } from "./Router.tsx"
+
+export const Link = ({ to, children, className }: { readonly to: string; readonly children: ReactNode; readonly className?: string }) => (
+  <a
+    href={to}
+    className={className}
+    onClick={(event) => {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return
+      event.preventDefault()
+      navigate(to)
+    }}
+  >
+    {children}
+  </a>
+)
