@@ -58,9 +58,20 @@ export class WorkersApi extends Context.Service<WorkersApi, {
    * team's credentials for that account: what registering a Worker checks its script against.
    */
   readonly listScripts: (accountId: string) => Effect.Effect<ReadonlyArray<string>, WorkersApiError>
-  /** Checks a token before it is saved: `active` or Cloudflare's reason. */
-  readonly verifyToken: (credentials: Credentials) => Effect.Effect<{ readonly status: string }, WorkersApiError>
+  /**
+   * Checks a token before it is saved for an account: `active` or Cloudflare's reason, and who
+   * owns it. Cloudflare verifies user tokens at `GET /user/tokens/verify` and account-owned tokens
+   * (its recommended kind) at `GET /accounts/{account_id}/tokens/verify`; each endpoint refuses the
+   * other kind as an invalid token, so a token refused as a user's is asked about as the account's.
+   */
+  readonly verifyToken: (
+    credentials: Credentials,
+    accountId: string
+  ) => Effect.Effect<{ readonly status: string; readonly owner: TokenOwner }, WorkersApiError>
 }>()("@canaryroll/cloudflare/WorkersApi") {}
+
+/** Who owns a Cloudflare API token: a person (user token) or an account (account-owned token). */
+export type TokenOwner = "user" | "account"
 
 const routerError = (
   kind: TrafficRouter.TrafficRouterError["kind"],
@@ -244,9 +255,22 @@ export const make = (options: Options = {}) =>
             `/accounts/${encodeURIComponent(accountId)}/workers/scripts`,
             { signal }
           )).pipe(Effect.map((body) => ({ workers: body.result?.length ?? 0 }))),
-      verifyToken: (creds) =>
+      verifyToken: (creds, accountId) =>
         callWith(creds, (client, signal) => client.user.tokens.verify({ signal })).pipe(
-          Effect.map((verified) => ({ status: verified.status ?? "unknown" }))
+          Effect.map((verified) => ({ status: verified.status ?? "unknown", owner: "user" as TokenOwner })),
+          // Only a refused token is asked about again: a 429 or a 5xx says nothing about its kind.
+          Effect.catchIf((refused) => refused.kind === "credentials", (asUser) =>
+            callWith(creds, (client, signal) => client.accounts.tokens.verify({ account_id: accountId }, { signal })).pipe(
+              Effect.map((verified) => ({ status: verified.status ?? "unknown", owner: "account" as TokenOwner })),
+              Effect.mapError((asAccount) =>
+                asAccount.kind === "credentials"
+                  ? routerError(
+                    "credentials",
+                    `not a user token (${asUser.message}), nor a token of account ${accountId} (${asAccount.message})`
+                  )
+                  : asAccount
+              )
+            ))
         )
     })
   })

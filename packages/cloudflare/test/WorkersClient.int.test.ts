@@ -345,12 +345,49 @@ describe("WorkersApi against the simulator", () => {
       const w = yield* world()
       const { good, bad } = yield* withApi(w, Effect.gen(function*() {
         const api = yield* WorkersApi.WorkersApi
-        const good = yield* api.verifyToken({ apiToken: Redacted.make(w.token), baseUrl: w.sim.baseUrl })
-        const bad = yield* api.verifyToken({ apiToken: Redacted.make("x".repeat(40)), baseUrl: w.sim.baseUrl }).pipe(Effect.flip)
+        const good = yield* api.verifyToken({ apiToken: Redacted.make(w.token), baseUrl: w.sim.baseUrl }, w.target.accountId)
+        const bad = yield* api.verifyToken({ apiToken: Redacted.make("x".repeat(40)), baseUrl: w.sim.baseUrl }, w.target.accountId)
+          .pipe(Effect.flip)
         return { good, bad }
       }))
-      assert.strictEqual(good.status, "active")
+      assert.deepStrictEqual(good, { status: "active", owner: "user" })
       assert.strictEqual(bad.kind, "credentials")
+      // Refused both ways: as a user token and as the account's, and the message says so.
+      assert.include(bad.message, "not a user token (Invalid API Token (code 1000))")
+      assert.include(bad.message, `nor a token of account ${w.target.accountId} (Invalid API Token (code 1000))`)
+    }))
+
+  it.effect("verifies an account-owned token at /accounts/{account_id}/tokens/verify, after /user/tokens/verify refuses it", () =>
+    Effect.gen(function*() {
+      const w = yield* world()
+      const owned = w.sim.createToken({ accountIds: [w.target.accountId], owner: "account" })
+      const elsewhere = w.sim.createAccount({ name: "Elsewhere" })
+      const credentials = { apiToken: Redacted.make(owned.value), baseUrl: w.sim.baseUrl }
+      const { verified, otherAccount, reached } = yield* withApi(w, Effect.gen(function*() {
+        const api = yield* WorkersApi.WorkersApi
+        return {
+          verified: yield* api.verifyToken(credentials, w.target.accountId),
+          // The token belongs to its account only: under another account it is unknown.
+          otherAccount: yield* api.verifyToken(credentials, elsewhere.id).pipe(Effect.flip),
+          reached: yield* api.verifyAccountAccess(credentials, w.target.accountId)
+        }
+      }))
+      assert.deepStrictEqual(verified, { status: "active", owner: "account" })
+      assert.strictEqual(otherAccount.kind, "credentials")
+      assert.strictEqual(reached.workers, 1)
+      const calls = w.sim.counters().tokens[owned.value]!.rest
+      assert.strictEqual(calls["GET /user/tokens/verify"], 2)
+      assert.strictEqual(calls["GET /accounts/:account_id/tokens/verify"], 2)
+    }))
+
+  it.effect("asks again only when the token is refused: a 5xx on /user/tokens/verify is reported as it is", () =>
+    Effect.gen(function*() {
+      const w = yield* world()
+      w.sim.injectFault({ kind: "status", status: 503, times: 1, match: { method: "GET", path: "/user/tokens/verify" } })
+      const failed = yield* withApi(w, Effect.flatMap(WorkersApi.WorkersApi, (api) =>
+        api.verifyToken({ apiToken: Redacted.make(w.token), baseUrl: w.sim.baseUrl }, w.target.accountId).pipe(Effect.flip)))
+      assert.strictEqual(failed.kind, "transient")
+      assert.isUndefined(w.sim.counters().tokens[w.token]?.rest["GET /accounts/:account_id/tokens/verify"])
     }))
 
   it.effect("checks that a token reaches the account: an active token of another account does not", () =>
@@ -362,7 +399,7 @@ describe("WorkersApi against the simulator", () => {
         const api = yield* WorkersApi.WorkersApi
         const reached = yield* api.verifyAccountAccess({ apiToken: Redacted.make(w.token), baseUrl: w.sim.baseUrl }, w.target.accountId)
         const credentials = { apiToken: Redacted.make(outsider.value), baseUrl: w.sim.baseUrl }
-        const verified = yield* api.verifyToken(credentials)
+        const verified = yield* api.verifyToken(credentials, elsewhere.id)
         const refused = yield* api.verifyAccountAccess(credentials, w.target.accountId).pipe(Effect.flip)
         return { reached, refused, verified }
       }))

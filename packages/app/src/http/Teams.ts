@@ -245,7 +245,8 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
           const { team } = yield* CurrentTeam
           const apiToken = Redacted.make(payload.apiToken.trim())
           // A token Cloudflare refuses is the caller's input error (400); Cloudflare being down is not.
-          const verified = yield* workersApi.verifyToken({ apiToken, baseUrl: config.cloudflareBaseUrl }).pipe(
+          // A user token or one owned by this account: both are verified, each where Cloudflare does.
+          const verified = yield* workersApi.verifyToken({ apiToken, baseUrl: config.cloudflareBaseUrl }, params.accountId).pipe(
             Effect.mapError((error) =>
               error.kind === "credentials"
                 ? invalidField("apiToken", `Cloudflare refuses the token (${error.message})`)

@@ -78,6 +78,12 @@ const scriptOf = (platform: Platform.Platform, call: Call): Platform.Script => {
 
 const newestFirst = <A>(items: ReadonlyArray<A>) => [...items].reverse()
 
+/** Both verify endpoints' answer for a token they know. */
+const verified = (token: Platform.ApiToken) =>
+  Envelope.success({ id: token.id, status: "active" }, undefined, [
+    { code: 10000, message: "This API Token is valid and active", type: null }
+  ])
+
 export const routes = (deps: Dependencies): ReadonlyArray<Route> => {
   const { platform } = deps
   const scripts = "/accounts/:account_id/workers/scripts/:script_name"
@@ -87,10 +93,24 @@ export const routes = (deps: Dependencies): ReadonlyArray<Route> => {
       template: "/user/tokens/verify",
       api: "rest",
       access: "verify",
-      handle: async (call) =>
-        ok(Envelope.success({ id: call.token.id, status: "active" }, undefined, [
-          { code: 10000, message: "This API Token is valid and active", type: null }
-        ]))
+      handle: async (call) => {
+        // An account-owned token is not a user's: this endpoint does not know it.
+        if (call.token.owner._tag !== "User") throw new Rejection("invalidApiToken")
+        return ok(verified(call.token))
+      }
+    },
+    {
+      // Account-owned tokens are verified under their account; a user token (or another
+      // account's) is as unknown here as an account token is at /user/tokens/verify.
+      method: "GET",
+      template: "/accounts/:account_id/tokens/verify",
+      api: "rest",
+      access: "verify",
+      handle: async (call) => {
+        const owner = call.token.owner
+        if (owner._tag !== "Account" || owner.accountId !== call.params.account_id) throw new Rejection("invalidApiToken")
+        return ok(verified(call.token))
+      }
     },
     {
       // "List Workers": what CanaryRoll reads to check that a token can reach an account.

@@ -24,11 +24,23 @@ export interface Author {
   readonly email: string
 }
 
+/**
+ * Who owns a token. A user token belongs to a person and reaches the accounts it was given; it is
+ * verified at `GET /user/tokens/verify`. An account-owned token ("Account API token", the kind
+ * Cloudflare recommends) belongs to one account and is verified at
+ * `GET /accounts/{account_id}/tokens/verify`. Each verify endpoint answers the other kind as an
+ * invalid token (401, 1000), as Cloudflare does.
+ */
+export type TokenOwner =
+  | { readonly _tag: "User" }
+  | { readonly _tag: "Account"; readonly accountId: string }
+
 export interface ApiToken {
-  /** The token's identifier tag, as `GET /user/tokens/verify` reports it. */
+  /** The token's identifier tag, as the verify endpoints report it. */
   readonly id: string
   /** The secret a client sends as `Authorization: Bearer <value>`. */
   readonly value: string
+  readonly owner: TokenOwner
   readonly accountIds: ReadonlySet<string>
   readonly author: Author
 }
@@ -155,6 +167,8 @@ export interface Platform {
     readonly accountIds: ReadonlyArray<string>
     readonly value?: string
     readonly email?: string
+    /** `user` (the default) or `account`: an account-owned token of its one account. */
+    readonly owner?: "user" | "account"
   }) => ApiToken
   readonly tokenByValue: (value: string) => ApiToken | undefined
   readonly tokens: () => ReadonlyArray<ApiToken>
@@ -274,6 +288,11 @@ export const make = (now: () => number): Platform => {
     },
     createToken: (input) => {
       for (const accountId of input.accountIds) requireAccount(accountId)
+      const owner = input.owner ?? "user"
+      if (owner !== "user" && owner !== "account") throw new Error(`a token's owner is "user" or "account", got ${JSON.stringify(owner)}`)
+      if (owner === "account" && input.accountIds.length !== 1) {
+        throw new Error(`an account-owned token belongs to exactly one account, got ${input.accountIds.length}`)
+      }
       const value = input.value ?? tokenValue()
       if (!/^[A-Za-z0-9_-]+$/.test(value)) throw new Error("a token value is letters, digits, _ and - only")
       if (tokens.has(value)) throw new Error("that token value is taken")
@@ -281,6 +300,7 @@ export const make = (now: () => number): Platform => {
       const token: ApiToken = {
         id: hex32(),
         value,
+        owner: owner === "account" ? { _tag: "Account", accountId: input.accountIds[0]! } : { _tag: "User" },
         accountIds: new Set(input.accountIds),
         author: { id: firstAccount?.owner.id ?? hex32(), email: input.email ?? firstAccount?.owner.email ?? "owner@example.com" }
       }

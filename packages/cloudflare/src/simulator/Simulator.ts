@@ -78,7 +78,13 @@ export interface State {
   readonly now: string
   readonly clockPinned: boolean
   readonly analyticsDelayMs: number
-  readonly tokens: ReadonlyArray<{ readonly id: string; readonly value: string; readonly accountIds: ReadonlyArray<string> }>
+  readonly tokens: ReadonlyArray<{
+    readonly id: string
+    readonly value: string
+    /** `user`, or `account` for an account-owned token. */
+    readonly owner: "user" | "account"
+    readonly accountIds: ReadonlyArray<string>
+  }>
   readonly accounts: ReadonlyArray<{
     readonly id: string
     readonly name: string
@@ -114,6 +120,8 @@ export interface Control {
     readonly accountIds: ReadonlyArray<string>
     readonly value?: string
     readonly email?: string
+    /** `user` (the default) or `account`: an account-owned token of its one account. */
+    readonly owner?: "user" | "account"
   }) => { readonly id: string; readonly value: string }
   /** A Worker with its first version live at 100%, as `wrangler deploy` leaves it. */
   readonly createScript: (input: CreateScript) => {
@@ -228,6 +236,7 @@ const makeControl = (
         tokens: platform.tokens().map((token) => ({
           id: token.id,
           value: token.value,
+          owner: token.owner._tag === "Account" ? "account" : "user",
           accountIds: [...token.accountIds]
         })),
         accounts: [...platform.accounts.values()].map((account) => ({
