@@ -7,6 +7,7 @@
  */
 export * as ActiveReleases from "./ActiveReleases.ts"
 export * as Actor from "./Actor.ts"
+export * as Attention from "./Attention.ts"
 export * as AuditEntry from "./AuditEntry.ts"
 export * as EventStore from "./EventStore.ts"
 export * as HealthCheck from "./HealthCheck.ts"
