@@ -36,7 +36,7 @@ import { Channels, NotificationStore, Notifier, SecretSealer } from "@canaryroll
 import * as Postgres from "@canaryroll/postgres"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { FetchHttpClient, HttpRouter } from "effect/http"
+import { FetchHttpClient, HttpRouter, HttpServer } from "effect/http"
 import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
 import { createServer } from "node:http"
@@ -48,6 +48,7 @@ import * as IdempotencyKeys from "./IdempotencyKeys.ts"
 import * as SecretBox from "./security/SecretBox.ts"
 import * as ServerConfig from "./ServerConfig.ts"
 import * as CloudflareAccounts from "@canaryroll/app/http/store/CloudflareAccounts"
+import * as HttpObservation from "./observability/HttpObservation.ts"
 import * as MeteredPorts from "./observability/MeteredPorts.ts"
 import * as ServerMetrics from "./observability/ServerMetrics.ts"
 
@@ -228,10 +229,24 @@ export function layerServices(options: Options = {}): Layer.Layer<Services, unkn
  * The HTTP server on `port` (0: any free port) with the API; with `dashboard` (a built
  * dashboard's folder, see `Dashboard.ts`), the dashboard at `/` too (`pnpm start` serves it).
  */
-export const layerHttp = (port: number, host?: string, options: { readonly dashboard?: string | undefined } = {}) =>
+export const layerHttp = (
+  port: number,
+  host?: string,
+  options: { readonly dashboard?: string | undefined } & HttpObservation.Options = {}
+) =>
   HttpRouter.serve(
     options.dashboard === undefined ? Application.layerRoutes : Layer.merge(Application.layerRoutes, Dashboard.layer(options.dashboard)),
-    { disableListenLog: true, disableLogger: true }
+    // Every request gets a request id and is counted; `/metrics` unless `serveMetrics: false`.
+    { disableListenLog: true, disableLogger: true, middleware: HttpObservation.middleware(options) }
   ).pipe(
+    Layer.provideMerge(NodeHttpServer.layer(createServer, host === undefined ? { port } : { port, host }))
+  )
+
+/**
+ * `GET /metrics` alone, on a listener of its own (`CANARYROLL_METRICS_PORT`): on a private
+ * interface or network, away from the API's port that the internet reaches.
+ */
+export const layerMetricsHttp = (port: number, host?: string) =>
+  Layer.unwrap(Effect.map(ServerMetrics.ServerMetrics, (metrics) => HttpServer.serve(HttpObservation.metricsOnly(metrics)))).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, host === undefined ? { port } : { port, host }))
   )

@@ -15,11 +15,13 @@ import * as Dashboard from "@canaryroll/dashboard"
 import { Credentials } from "@canaryroll/cloudflare"
 import * as Postgres from "@canaryroll/postgres"
 import { NodeRuntime } from "@effect/platform-node"
-import { Config, Console, Context, Effect, Layer, Option, References, SubscriptionRef } from "effect"
+import { Cause, Config, Console, Context, Effect, Exit, Layer, Logger, Option, References, Runtime, SubscriptionRef } from "effect"
 import { HttpServer } from "effect/http"
 import { SqlClient } from "effect/sql"
 import * as net from "node:net"
 import * as path from "node:path"
+import * as JsonLogs from "./observability/JsonLogs.ts"
+import * as Packaging from "./Packaging.ts"
 import * as Sandbox from "./Sandbox.ts"
 import * as ClientAddress from "./security/ClientAddress.ts"
 import * as Server from "./Server.ts"
@@ -49,6 +51,30 @@ const Settings = Config.all({
   dashboard: Config.Boolean("CANARYROLL_DASHBOARD").pipe(Config.withDefault(true))
 })
 
+/**
+ * How the process reports on itself: the log format, and where `/metrics` is served. The
+ * metrics' own port (`CANARYROLL_METRICS_PORT`) keeps them off the API's port, which is usually
+ * the internet's; `off` serves them nowhere.
+ */
+const Observability = Config.all({
+  logFormat: Config.Literals(["text", "json"], "CANARYROLL_LOG_FORMAT").pipe(Config.withDefault("text" as const)),
+  metricsPort: Config.String("CANARYROLL_METRICS_PORT").pipe(Config.withDefault("api")),
+  metricsHost: Config.String("CANARYROLL_METRICS_HOST").pipe(Config.withDefault("127.0.0.1"))
+})
+
+type MetricsPlace = { readonly _tag: "ApiPort" } | { readonly _tag: "Off" } | { readonly _tag: "OwnPort"; readonly port: number }
+
+/** `CANARYROLL_METRICS_PORT`: `api` (default) or empty, `off`, or a port (0: any free one). */
+const metricsPlace = (value: string): Effect.Effect<MetricsPlace, Error> => {
+  const trimmed = value.trim().toLowerCase()
+  if (trimmed === "" || trimmed === "api") return Effect.succeed({ _tag: "ApiPort" })
+  if (trimmed === "off") return Effect.succeed({ _tag: "Off" })
+  const port = Number(trimmed)
+  return /^\d+$/.test(trimmed) && port <= 65535
+    ? Effect.succeed({ _tag: "OwnPort", port })
+    : Effect.fail(new Error(`CANARYROLL_METRICS_PORT: expected a port (0-65535), "api" or "off", not ${JSON.stringify(value)}`))
+}
+
 const freePort = (host: string) =>
   Effect.promise(() =>
     new Promise<number>((resolve, reject) => {
@@ -66,7 +92,14 @@ const program = Effect.gen(function*() {
   const trustedProxies = yield* Effect.fromResult(ClientAddress.parseTrustedProxies(settings.trustedProxies)).pipe(
     Effect.mapError((message) => new Error(message))
   )
+  const observability = yield* Observability
+  const metricsAt = yield* metricsPlace(observability.metricsPort)
   const dataDirectory = path.resolve(settings.dataDirectory)
+  if (!Packaging.embeddedPostgres && (process.env["DATABASE_URL"] ?? "") === "") {
+    return yield* Effect.fail(
+      new Error("DATABASE_URL is required: this build (the container image) has no embedded PostgreSQL; docker-compose.yml runs one beside it")
+    )
+  }
   // The database first (migrated): whether to run the sandbox depends on what it holds.
   const client = yield* Layer.build(
     Postgres.Migrations.layer.pipe(
@@ -112,11 +145,20 @@ const program = Effect.gen(function*() {
     Effect.tap((built) => built ? Effect.logInfo(`built the dashboard into ${Dashboard.distDirectory}`) : Effect.void),
     Effect.as(Dashboard.distDirectory)
   ) : undefined
-  const http = Server.layerHttp(port, settings.host, { dashboard })
+  const http = Server.layerHttp(port, settings.host, { dashboard, serveMetrics: metricsAt._tag === "ApiPort" })
   const loop = settings.scheduler ? Postgres.SchedulerLoop.layer() : Layer.empty
   const running = yield* Layer.build(Layer.mergeAll(http, loop).pipe(Layer.provideMerge(services)))
   const address = HttpServer.formatAddress(Context.get(running, HttpServer.HttpServer).address)
   yield* Effect.logInfo(`CanaryRoll is listening on ${address} (public URL ${publicUrl})`)
+  if (metricsAt._tag === "OwnPort") {
+    const metrics = yield* Layer.build(
+      Server.layerMetricsHttp(metricsAt.port, observability.metricsHost).pipe(
+        Layer.provide(Layer.succeedContext(running))
+      )
+    )
+    const metricsAddress = HttpServer.formatAddress(Context.get(metrics, HttpServer.HttpServer).address)
+    yield* Effect.logInfo(`metrics at ${metricsAddress}/metrics`)
+  }
   if (settings.allowPrivateWebhooks ?? sandbox) {
     const why = settings.allowPrivateWebhooks === undefined ? "sandbox" : "CANARYROLL_ALLOW_PRIVATE_WEBHOOKS=true"
     yield* Effect.logWarning(
@@ -136,17 +178,37 @@ const program = Effect.gen(function*() {
     const file = path.join(dataDirectory, "sandbox.json")
     // 0600, even over a file an earlier run left with a wider mode.
     yield* Sandbox.writeDetails(file, details)
-    yield* Console.log(Sandbox.describe(details, path.relative(process.cwd(), file) || file))
+    const description = Sandbox.describe(details, path.relative(process.cwd(), file) || file)
+    // A person reads the text; a collector of JSON lines gets it as one line like any other.
+    yield* observability.logFormat === "json" ? Effect.logInfo(description) : Console.log(description)
   }
   return yield* Effect.never
 }).pipe(Effect.scoped)
 
+const Logging = Config.all({
+  level: Config.Literals(Object.keys(logLevels) as Array<keyof typeof logLevels>, "CANARYROLL_LOG_LEVEL").pipe(
+    Config.withDefault("info" as const)
+  ),
+  format: Config.Literals(["text", "json"], "CANARYROLL_LOG_FORMAT").pipe(Config.withDefault("text" as const))
+})
+
 /** The whole server, until interrupted (SIGINT/SIGTERM under `NodeRuntime.runMain`). */
 export const main = Effect.flatMap(
-  Effect.orDie(Config.Literals(Object.keys(logLevels) as Array<keyof typeof logLevels>, "CANARYROLL_LOG_LEVEL").pipe(
-    Config.withDefault("info" as const)
-  )),
-  (level) => program.pipe(Effect.provideService(References.MinimumLogLevel, logLevels[level]))
+  Effect.orDie(Logging),
+  ({ format, level }) => {
+    const leveled = program.pipe(Effect.provideService(References.MinimumLogLevel, logLevels[level]))
+    // JSON replaces the text logger: one object per line, nothing else on standard output.
+    return format === "json" ? leveled.pipe(Effect.provide(Logger.layer([JsonLogs.logger]))) : leveled
+  }
 )
 
-if (import.meta.main) NodeRuntime.runMain(main)
+/**
+ * The exit code. SIGTERM and SIGINT interrupt the program; once its scope has closed (no more
+ * requests or claims, running steps finished or their leases given up, the listener closed) that
+ * is a clean stop: 0, which is what systemd, Docker and Kubernetes expect of a service asked to
+ * stop (runMain's default, 130, reads as a crash). A failure keeps runMain's codes.
+ */
+export const teardown: Runtime.Teardown = (exit, onExit) =>
+  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
+
+if (import.meta.main) NodeRuntime.runMain(main, { teardown })

@@ -25,6 +25,7 @@ const endpoints: ReadonlyArray<{ readonly name: string; readonly method: string;
   { name: "create_deployment", method: "POST", path: /\/accounts\/[^/]+\/workers\/scripts\/[^/]+\/deployments$/ },
   { name: "list_scripts", method: "GET", path: /\/accounts\/[^/]+\/workers\/scripts$/ },
   { name: "verify_token", method: "GET", path: /\/user\/tokens\/verify$/ },
+  { name: "verify_account_token", method: "GET", path: /\/accounts\/[^/]+\/tokens\/verify$/ },
   { name: "graphql", method: "POST", path: /\/graphql$/ }
 ]
 

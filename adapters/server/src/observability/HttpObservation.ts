@@ -87,3 +87,10 @@ export const middleware = (options: Options = {}) =>
       Effect.annotateLogs(annotations)
     )
   })
+
+/** The metrics' own listener (`CANARYROLL_METRICS_PORT`): `GET /metrics`, and 404 for anything else. */
+export const metricsOnly = (metrics: ServerMetrics.Instruments) =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    request.url.split("?")[0] === metricsPath && (request.method === "GET" || request.method === "HEAD")
+      ? metricsResponse(metrics)
+      : Effect.succeed(HttpServerResponse.text("only /metrics here\n", { status: 404 })))
