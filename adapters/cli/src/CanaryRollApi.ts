@@ -20,15 +20,22 @@
  * @since 0.1.0
  */
 import { Api, ApiError, type Schemas } from "@canaryroll/api"
+import { sessionCookie } from "@canaryroll/api/Access"
 import { Context, type Duration, Effect, Redacted, Schedule, Schema } from "effect"
 import { HttpClient, type HttpClientError, type HttpClientResponse, HttpClientRequest } from "effect/http"
 import { HttpApiClient } from "effect/http-api"
 
 export interface Connection {
-  /** The server's base URL, e.g. `https://canaryroll.example.com` (without `/api`). */
+  /** The server's base URL, e.g. `https://canaryroll.example.com` (a trailing `/api` is dropped: `baseUrlOf`). */
   readonly apiUrl: string
-  readonly token: Redacted.Redacted<string>
-  /** The team's id or slug. */
+  /** An API token (`crt_…`, `cru_…`), sent as `Authorization: Bearer`. */
+  readonly token?: Redacted.Redacted<string> | undefined
+  /**
+   * A session from `canaryroll login`, sent as the session cookie when there is no token. Sent
+   * without `Origin`, as a program does, so the server's cross-site checks let it through.
+   */
+  readonly session?: Redacted.Redacted<string> | undefined
+  /** The team's id or slug; empty for the calls that are not a team's (log-in, the caller's teams). */
   readonly team: string
   /** Extra headers on every call (Cloudflare Access service tokens in front of the server). */
   readonly headers?: Readonly<Record<string, string>>
@@ -84,6 +91,8 @@ export const isRetryable = (error: ApiError): boolean =>
 export interface Answer<A> {
   readonly value: A
   readonly json: unknown
+  /** The session the answer started (log-in and sign-up set the session cookie). */
+  readonly session?: Redacted.Redacted<string> | undefined
 }
 
 export type ReleaseAction = "start" | "advance" | "pause" | "resume" | "rollback" | "cancel"
@@ -118,6 +127,27 @@ export interface AuditQuery {
   readonly cursor?: string | undefined
 }
 
+/**
+ * The server's base URL as people paste it: with or without a trailing `/` or `/api` (the
+ * API's own prefix, which every call adds), e.g. `https://canaryroll.example.com/api/` →
+ * `https://canaryroll.example.com`.
+ */
+export const baseUrlOf = (apiUrl: string) => apiUrl.trim().replace(/\/+$/, "").replace(/\/api$/, "")
+
+/** Sent with every call: the server shows it in the list of sessions. */
+export const userAgent = "canaryroll-cli/0.1.0"
+
+/** The session secret in an answer's `Set-Cookie` (log-in and sign-up set it). */
+const sessionOf = (response: HttpClientResponse.HttpClientResponse | undefined): Redacted.Redacted<string> | undefined => {
+  const header = response?.headers["set-cookie"]
+  const cookies = Array.isArray(header) ? header : typeof header === "string" ? header.split(/,(?=\s*[\w-]+=)/) : []
+  for (const cookie of cookies) {
+    const match = new RegExp(`^\\s*${sessionCookie}=([^;]*)`).exec(cookie)
+    if (match !== null && match[1] !== undefined && match[1] !== "") return Redacted.make(decodeURIComponent(match[1]))
+  }
+  return undefined
+}
+
 const errorBody = Schema.Struct({ error: Schema.optional(Schema.String), message: Schema.optional(Schema.String) })
 
 /** What one call (all its attempts) shares with the HTTP client under it: its key, and the last answer. */
@@ -140,7 +170,7 @@ const defined = <A extends Record<string, unknown>>(fields: A) =>
   } & { [K in keyof A as undefined extends A[K] ? K : never]?: Exclude<A[K], undefined> }
 
 export const make = Effect.fnUntraced(function*(connection: Connection) {
-  const apiUrl = connection.apiUrl.replace(/\/+$/, "")
+  const apiUrl = baseUrlOf(connection.apiUrl)
   const team = connection.team
   const client = yield* HttpApiClient.make(Api.ClientApi, {
     baseUrl: apiUrl,
@@ -148,9 +178,14 @@ export const make = Effect.fnUntraced(function*(connection: Connection) {
       http.pipe(
         HttpClient.mapRequestEffect((request) =>
           Effect.map(CurrentCall, (call) => {
-            const sent = request.pipe(
-              HttpClientRequest.bearerToken(Redacted.value(connection.token)),
+            const authenticated = connection.token !== undefined
+              ? HttpClientRequest.bearerToken(request, Redacted.value(connection.token))
+              : connection.session !== undefined
+              ? HttpClientRequest.setHeader(request, "Cookie", `${sessionCookie}=${encodeURIComponent(Redacted.value(connection.session))}`)
+              : request
+            const sent = authenticated.pipe(
               HttpClientRequest.acceptJson,
+              HttpClientRequest.setHeader("User-Agent", userAgent),
               HttpClientRequest.setHeaders(connection.headers ?? {})
             )
             return call?.idempotencyKey === undefined ? sent : HttpClientRequest.setHeader(sent, "Idempotency-Key", call.idempotencyKey)
@@ -216,7 +251,10 @@ export const make = Effect.fnUntraced(function*(connection: Connection) {
         Effect.flatMap((value) =>
           Effect.map(
             state.response === undefined ? Effect.succeed(null) : Effect.orElseSucceed(state.response.json, () => null),
-            (json): Answer<A> => ({ value, json })
+            (json): Answer<A> => {
+              const session = sessionOf(state.response)
+              return session === undefined ? { value, json } : { value, json, session }
+            }
           )
         ),
         Effect.catch(failed),
@@ -263,8 +301,64 @@ export const make = Effect.fnUntraced(function*(connection: Connection) {
     }
   }
 
+  const me = (path: string) => `/${path}`
   return {
     connection,
+    // The caller's account: no team needed.
+    signup: (input: { readonly email: string; readonly name: string; readonly password: Redacted.Redacted<string>; readonly invitationToken?: string | undefined }) =>
+      call("POST", "/auth/signup", client.auth.signup({
+        payload: defined({ email: input.email, name: input.name, password: Redacted.value(input.password), invitationToken: input.invitationToken })
+      })),
+    login: (email: string, password: Redacted.Redacted<string>) =>
+      call("POST", "/auth/login", client.auth.login({ payload: { email, password: Redacted.value(password) } })),
+    logout: () => call("POST", "/auth/logout", client.auth.logout()),
+    me: () => call("GET", me("me"), client.me.me()),
+    teams: () => call("GET", me("teams"), client.me.listTeams()),
+    createTeam: (name: string, slug: string) => call("POST", me("teams"), client.me.createTeam({ payload: { name, slug } })),
+    acceptInvitation: (token: string) =>
+      call("POST", me("invitations/accept"), client.me.acceptInvitation({ payload: { token } })),
+    // The team's settings.
+    members: () => call("GET", `${teamPath}/members`, client.teams.listMembers({ params: { team } })),
+    invite: (email: string, role: Schemas.TeamToken["role"]) =>
+      call("POST", `${teamPath}/invitations`, client.teams.createInvitation({ params: { team }, payload: { email, role } })),
+    cloudflareAccounts: () =>
+      call("GET", `${teamPath}/cloudflare/accounts`, client.teams.listCloudflareAccounts({ params: { team } })),
+    checkCloudflareAccount: (accountId: string) =>
+      call(
+        "GET",
+        `${teamPath}/cloudflare/accounts/${encodeURIComponent(accountId)}/check`,
+        client.teams.checkCloudflareAccount({ params: { team, accountId } })
+      ),
+    saveCloudflareAccount: (accountId: string, apiToken: Redacted.Redacted<string>) =>
+      call(
+        "PUT",
+        `${teamPath}/cloudflare/accounts/${encodeURIComponent(accountId)}`,
+        client.teams.saveCloudflareAccount({ params: { team, accountId }, payload: { apiToken: Redacted.value(apiToken) } })
+      ),
+    registerWorker: (input: { readonly accountId: string; readonly scriptName: string; readonly defaultPlanId?: string | undefined }) =>
+      call("POST", `${teamPath}/workers`, client.workers.registerWorker({ params: { team }, payload: defined({ ...input }) })),
+    versions: (workerId: string) =>
+      call(
+        "GET",
+        `${teamPath}/workers/${encodeURIComponent(workerId)}/versions`,
+        client.workers.listVersions({ params: { team, workerId } })
+      ),
+    plan: (plan: string) =>
+      call("GET", `${teamPath}/plans/${encodeURIComponent(plan)}`, client.plans.getPlan({ params: { team, plan } })),
+    createPlan: (payload: typeof Api.PlanRequest.Type & { readonly slug: string }) =>
+      call("POST", `${teamPath}/plans`, client.plans.createPlan({ params: { team }, payload })),
+    updatePlan: (plan: string, payload: typeof Api.PlanRequest.Type) =>
+      call("PUT", `${teamPath}/plans/${encodeURIComponent(plan)}`, client.plans.updatePlan({ params: { team, plan }, payload })),
+    channels: () =>
+      call("GET", `${teamPath}/notifications/channels`, client.notifications.listChannels({ params: { team } })),
+    createChannel: (payload: typeof Api.ChannelRequest.Type) =>
+      call("POST", `${teamPath}/notifications/channels`, client.notifications.createChannel({ params: { team }, payload })),
+    testChannel: (channelId: string) =>
+      call(
+        "POST",
+        `${teamPath}/notifications/channels/${encodeURIComponent(channelId)}/test`,
+        client.notifications.sendTestMessage({ params: { team, channelId } })
+      ),
     createRelease: (input: CreateRelease) =>
       change(call(
         "POST",

@@ -7,6 +7,7 @@
  */
 import { Effect } from "effect"
 import { type CliError, Command } from "effect/cli"
+import * as AccountCommands from "./AccountCommands.ts"
 import * as CanaryRollApi from "./CanaryRollApi.ts"
 import { ExitCode } from "./ExitCode.ts"
 import * as ExitCodes from "./ExitCode.ts"
@@ -14,15 +15,24 @@ import * as LocalCommands from "./LocalCommands.ts"
 import * as Output from "./Output.ts"
 import * as ReleaseCommands from "./ReleaseCommands.ts"
 import { root } from "./RootCommand.ts"
+import * as SetupCommands from "./SetupCommands.ts"
 import * as TeamCommands from "./TeamCommands.ts"
 
 export const version = "0.1.0"
 
 export const command = root.pipe(
   Command.withSubcommands([
+    AccountCommands.signup,
+    AccountCommands.login,
+    AccountCommands.logout,
+    AccountCommands.team,
+    AccountCommands.members,
+    AccountCommands.invite,
+    SetupCommands.cloudflare,
     ReleaseCommands.release,
     TeamCommands.plans,
     TeamCommands.workers,
+    SetupCommands.channels,
     TeamCommands.tokens,
     TeamCommands.audit,
     LocalCommands.serve,

@@ -26,7 +26,9 @@ export const ExitCode = {
   /** `wait` gave up before the release finished (it carries on). */
   timeout: 6,
   /** The token is missing, invalid, or its role is too small (401/403). */
-  auth: 7
+  auth: 7,
+  /** `wait`: the release is paused (by a person, a failed check or a drift) and waits for someone. */
+  paused: 8
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 

@@ -8,11 +8,12 @@
  *
  * @since 0.1.0
  */
-import { Config, Console, Effect, Layer, Option, Redacted, Stdio, Stream } from "effect"
-import { Command, Flag, Prompt } from "effect/cli"
+import { Console, Effect, Layer, Option, Redacted } from "effect"
+import { Command, Flag } from "effect/cli"
 import type { SqlClient } from "effect/sql"
 import * as path from "node:path"
 import { CommandFailed, ExitCode } from "./ExitCode.ts"
+import * as SecretInput from "./SecretInput.ts"
 
 export const serve = Command.make(
   "serve",
@@ -64,24 +65,11 @@ const localDatabase = Effect.promise(() => import("@canaryroll/postgres")).pipe(
  * less one final line break; a terminal: asked for, hidden). Never a flag: arguments show in
  * `ps` and in shell history.
  */
-export const readAdminPassword = Effect.gen(function*() {
-  const fromEnv = yield* Config.option(Config.Redacted("CANARYROLL_ADMIN_PASSWORD"))
-  if (Option.isSome(fromEnv) && Redacted.value(fromEnv.value) !== "") return fromEnv.value
-  const stdio = yield* Stdio.Stdio
-  if (yield* stdio.stdinIsTerminal) {
-    return yield* Prompt.run(Prompt.Password({ message: "Password for the new admin (at least 12 characters)" }))
-  }
-  const text = (yield* stdio.stdin.pipe(Stream.decodeText(), Stream.mkString)).replace(/\r?\n$/, "")
-  if (text === "") return yield* Effect.fail("no password")
-  return Redacted.make(text)
-}).pipe(
-  Effect.mapError(() =>
-    new CommandFailed({
-      exitCode: ExitCode.usage,
-      message: "No password: pipe it on standard input or set CANARYROLL_ADMIN_PASSWORD (never as an argument)"
-    })
-  )
-)
+export const readAdminPassword = SecretInput.read({
+  variable: "CANARYROLL_ADMIN_PASSWORD",
+  prompt: "Password for the new admin (at least 12 characters)",
+  what: "password"
+})
 
 export interface AdminDetails {
   readonly email: string

@@ -50,11 +50,19 @@ const durationFlag = (name: string, fallback: string, description: string, minim
     )
   )
 
-const describeRelease = (api: CanaryRollApi.CanaryRollApi, release: Schemas.PublicDeployment) => {
+/** Worker ids → script names, for people (an id is what they would not recognise). */
+const workerNames = (api: CanaryRollApi.CanaryRollApi) =>
+  api.workers().pipe(
+    Effect.map((answer) => new Map(answer.value.map((worker) => [worker.id, worker.scriptName]))),
+    // A name is a nicety: a server that will not list Workers still shows the release.
+    Effect.orElseSucceed(() => new Map<string, string>())
+  )
+
+const describeRelease = (api: CanaryRollApi.CanaryRollApi, release: Schemas.PublicDeployment, workerName?: string) => {
   const steps = release.stepsSnapshot.map((step) => `${step.percentage}%`).join(" → ")
   return [
     `Release ${release.id} · ${release.status.replace("_", " ")}`,
-    `  Worker      ${release.workerId}`,
+    `  Worker      ${workerName === undefined ? release.workerId : `${workerName} (${release.workerId})`}`,
     `  Version     ${release.cfVersionId}${release.cfPreviousVersionId === null ? "" : ` (stable ${release.cfPreviousVersionId})`}`,
     `  Plan        ${steps}${release.autoAdvance ? "" : " (manual advance)"}`,
     ...(release.name === null ? [] : [`  Name        ${release.name}`]),
@@ -68,14 +76,17 @@ const describeRelease = (api: CanaryRollApi.CanaryRollApi, release: Schemas.Publ
 const show = (api: CanaryRollApi.CanaryRollApi, answer: CanaryRollApi.Answer<Schemas.PublicDeployment>, next: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
     if (yield* wantsJson) return yield* Output.json(answer.json)
-    yield* Output.lines(...describeRelease(api, answer.value), ...(next.length === 0 ? [] : ["", ...next]))
+    const name = (yield* workerNames(api)).get(answer.value.workerId)
+    yield* Output.lines(...describeRelease(api, answer.value, name), ...(next.length === 0 ? [] : ["", ...next]))
   })
 
 const create = Command.make(
   "create",
   {
-    worker: Flag.String("worker").pipe(Flag.withDescription("The Worker's id in CanaryRoll (see `canaryroll workers`)")),
-    version: Flag.String("version").pipe(Flag.withDescription("The Cloudflare version id to roll out")),
+    worker: Flag.String("worker").pipe(Flag.withDescription("The Worker: its script name or its id (see `canaryroll workers`)")),
+    version: Flag.String("version").pipe(
+      Flag.withDescription("The Cloudflare version to roll out: its id, or the tag it was uploaded with (wrangler versions upload --tag)")
+    ),
     plan: Flag.String("plan").pipe(Flag.withDescription("A plan id or slug (default: the Worker's plan)"), Flag.optional),
     manual: Flag.Boolean("manual").pipe(Flag.withDescription("Wait for a person at every step"), Flag.withDefault(false)),
     name: Flag.String("name").pipe(Flag.withDescription("A name for the release, e.g. a commit"), Flag.optional),
@@ -106,16 +117,19 @@ const status = Command.make(
   Effect.fn(function*({ id }) {
     const api = yield* connect
     const release = yield* api.release(id)
-    if (yield* wantsJson) return yield* Output.json(release.json)
     const events = (yield* api.events(id)).value
-    const progress = ReleaseProgress.of(release.value, events, yield* Clock.currentTimeMillis)
+    const now = yield* Clock.currentTimeMillis
+    const progress = ReleaseProgress.of(release.value, events, now)
+    // The server's release, and beside it where it stands (soak window, last verdict, failures, hold).
+    if (yield* wantsJson) return yield* Output.json({ ...(release.json as object), progress })
+    const name = (yield* workerNames(api)).get(release.value.workerId)
     yield* Output.lines(
-      ...describeRelease(api, release.value),
-      `  Progress    ${ReleaseProgress.describe(progress)}`,
+      ...describeRelease(api, release.value, name),
+      `  Progress    ${ReleaseProgress.describe(progress, now)}`,
       ...(progress.lastEvent === undefined ? [] : [`  Last event  ${progress.lastEvent}`])
     )
   })
-).pipe(Command.withDescription("Show a release: status, step, soak time left, last health check"))
+).pipe(Command.withDescription("Show a release: status, step, soak time left, next check, last verdict, failures, what holds it"))
 
 const actionCommand = (action: Exclude<CanaryRollApi.ReleaseAction, "advance">, description: string) =>
   Command.make(
@@ -163,13 +177,13 @@ const progressPrinter = Effect.sync(() => {
     progress: (progress: ReleaseProgress.ReleaseProgress) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.sync(() => {
-          const line = ReleaseProgress.describe(progress)
+          const line = ReleaseProgress.describe(progress, now)
           if (tty) {
             process.stderr.write(`\r\x1b[2K${line}`)
             return
           }
-          // Without the countdown, so a log gets a line per change, and one a minute while soaking.
-          const state = line.replace(/ · soak [^·]+ left/, "")
+          // Without the countdowns, so a log gets a line per change, and one a minute while soaking.
+          const state = line.replace(/ · soak [^·]+ left/, "").replace(/ · next check [^·]+/, "")
           if (state !== last || now - lastPrintedAt >= 60_000) {
             process.stderr.write(`${line}\n`)
             last = state
@@ -194,15 +208,20 @@ const wait = Command.make(
   {
     id: releaseId,
     timeout: durationFlag("timeout", "1h", "Give up after this long; the release carries on"),
-    interval: durationFlag("interval", "5s", "How often to ask the server, at least 1s", 1)
+    interval: durationFlag("interval", "5s", "How often to ask the server, at least 1s", 1),
+    throughPauses: Flag.Boolean("through-pauses").pipe(
+      Flag.withDescription("Keep waiting while the release is paused (by default a pause ends the wait, exit 8)"),
+      Flag.withDefault(false)
+    )
   },
-  Effect.fn(function*({ id, interval, timeout }) {
+  Effect.fn(function*({ id, interval, throughPauses, timeout }) {
     const api = yield* connect
     const print = yield* progressPrinter
     yield* Output.note(`Waiting for release ${id}: ${api.releaseUrl(id)}`)
     const result = yield* ReleaseWatch.untilFinished(api, id, {
       pollInterval: Duration.seconds(interval),
       timeout: Duration.seconds(timeout),
+      stopWhenPaused: !throughPauses,
       onProgress: print.progress,
       onUnavailable: (error) => print.unavailable(error, interval)
     }).pipe(Effect.ensuring(process.stderr.isTTY === true ? Output.note("") : Effect.void), Effect.result)
@@ -220,6 +239,15 @@ const wait = Command.make(
     }
     const release = result.success
     yield* show(api, release)
+    if (release.value.status === "paused") {
+      const events = (yield* api.events(id)).value
+      const hold = ReleaseProgress.of(release.value, events, yield* Clock.currentTimeMillis).hold
+      return yield* new CommandFailed({
+        exitCode: ExitCode.paused,
+        message: `Release ${id} is paused${hold === undefined ? "" : hold.kind === "drift" ? ` by drift: ${hold.reason}` : `: ${hold.reason}`}. ` +
+          `It waits for someone: canaryroll release resume ${id}, or release rollback ${id}.`
+      })
+    }
     const code = ExitCodes.ofStatus(release.value.status)
     if (code !== ExitCode.success) {
       return yield* new CommandFailed({
@@ -230,12 +258,12 @@ const wait = Command.make(
       })
     }
   })
-).pipe(Command.withDescription("Follow a release until it finishes; the exit code says how it ended"))
+).pipe(Command.withDescription("Follow a release until it finishes or is paused; the exit code says how it ended"))
 
 const list = Command.make(
   "list",
   {
-    worker: Flag.String("worker").pipe(Flag.withDescription("Only this Worker's releases"), Flag.optional),
+    worker: Flag.String("worker").pipe(Flag.withDescription("Only this Worker's releases (its name or id)"), Flag.optional),
     status: Flag.String("status").pipe(
       Flag.withDescription("Only these statuses, comma-separated"),
       // Read with the API's own query schema: a status it does not know is a usage error here.
@@ -263,12 +291,13 @@ const list = Command.make(
       limit: Option.getOrUndefined(input.limit)
     })
     if (yield* wantsJson) return yield* Output.json(page.json)
+    const names = yield* workerNames(api)
     yield* Output.table(
       ["ID", "STATUS", "WORKER", "VERSION", "STEP", "CREATED", "NAME"],
       page.value.deployments.map((release) => [
         release.id,
         release.status,
-        release.workerId,
+        names.get(release.workerId) ?? release.workerId,
         release.cfVersionId,
         `${Math.min(release.currentStep + 1, release.stepsSnapshot.length)}/${release.stepsSnapshot.length}`,
         Output.time(release.createdAt),

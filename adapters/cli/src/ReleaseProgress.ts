@@ -1,11 +1,39 @@
 /**
- * Where a release stands, for a person watching it: the step and its percentage, how long the
- * soak at this step has left, and the last health verdict. Read from the release and its events
- * (the soak starts when the step's traffic shift went live), at a time the caller passes in.
+ * Where a release stands, for a person watching it: the step and its percentage, the soak window
+ * at this step, the last health verdict and how many failed checks in a row it counts against
+ * the policy's limit (`failures 2/3`), when the next check is due, and what holds the release
+ * when something does: a pause (a person's, a failed check's, or a drift: someone changed the
+ * Worker's deployment by hand) or a stall (analytics have no data to judge the step, or
+ * Cloudflare keeps failing a rollback). Read from the release and its events (the soak starts
+ * when the step's traffic went live; the health policy is the plan snapshot of `ReleaseCreated`),
+ * at a time the caller passes in.
  *
  * @since 0.1.0
  */
 import type { Schemas } from "@canaryroll/api"
+
+export interface Verdict {
+  readonly verdict: string
+  readonly reasons: ReadonlyArray<string>
+  readonly at: string
+}
+
+/** The soak at the current step: from its traffic going live, for the step's wait. */
+export interface Soak {
+  readonly startedAt: string
+  readonly endsAt: string
+  readonly leftSeconds: number
+}
+
+/** What holds a release that is not moving by itself. */
+export interface Hold {
+  /** `paused`: by a person or a failed check; `drift`: the deployment changed outside CanaryRoll; `stalled`: see `cause`. */
+  readonly kind: "paused" | "drift" | "stalled"
+  /** For a stall: `no_data` (analytics cannot judge the step) or `cloudflare_unreachable`. */
+  readonly cause: string | null
+  readonly reason: string
+  readonly since: string
+}
 
 export interface ReleaseProgress {
   readonly status: Schemas.Status
@@ -15,13 +43,35 @@ export interface ReleaseProgress {
   readonly percentage: number
   /** Seconds until the soak at this step is over; undefined before the step's traffic is live. */
   readonly soakLeftSeconds: number | undefined
-  readonly lastVerdict: { readonly verdict: string; readonly reasons: ReadonlyArray<string>; readonly at: string } | undefined
+  readonly soak: Soak | undefined
+  readonly lastVerdict: Verdict | undefined
+  /** Failed checks in a row at this step, and how many the policy allows before it acts. */
+  readonly failures: { readonly count: number; readonly limit: number } | undefined
+  /** When the next health check is due (ISO 8601), while the release is in progress at a live step. */
+  readonly nextCheckAt: string | undefined
+  readonly hold: Hold | undefined
   /** The newest event's sentence (what the audit log shows). */
   readonly lastEvent: string | undefined
 }
 
 const stringList = (value: unknown): ReadonlyArray<string> =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : []
+
+const text = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
+
+const numberOr = (value: unknown, fallback: number) => typeof value === "number" && Number.isFinite(value) ? value : fallback
+
+/** The health policy of the plan snapshot (the core's defaults where a field is absent). */
+const policyOf = (events: ReadonlyArray<Schemas.DeploymentEvent>) => {
+  const created = events.find((event) => event.eventType === "ReleaseCreated")
+  const plan = created?.details.plan as { readonly health?: Record<string, unknown> } | undefined
+  return {
+    intervalSeconds: numberOr(plan?.health?.intervalSeconds, 60),
+    failuresBeforeAction: numberOr(plan?.health?.failuresBeforeAction, 3)
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
 
 export const of = (
   release: Schemas.PublicDeployment,
@@ -30,14 +80,26 @@ export const of = (
 ): ReleaseProgress => {
   const stepIndex = Math.min(release.currentStep, Math.max(0, release.stepsSnapshot.length - 1))
   const step = release.stepsSnapshot[stepIndex]
+  const policy = policyOf(events)
   const live = events.findLast((event) => event.eventType === "TrafficShifted" && event.stepIndex === stepIndex)
-  const soakLeftSeconds = release.status === "in_progress" && live !== undefined && step !== undefined
-    ? Math.max(0, Math.ceil((Date.parse(live.createdAt) + step.waitSeconds * 1000 - now) / 1000))
+  const liveAt = live === undefined ? undefined : Date.parse(live.createdAt)
+  const soak = release.status === "in_progress" && liveAt !== undefined && step !== undefined
+    ? {
+      startedAt: iso(liveAt),
+      endsAt: iso(liveAt + step.waitSeconds * 1000),
+      leftSeconds: Math.max(0, Math.ceil((liveAt + step.waitSeconds * 1000 - now) / 1000))
+    }
     : undefined
   const check = events.findLast((event) => event.eventType === "HealthChecked")
   const verdict = check?.details.verdict
-  const newest = events.at(-1)?.details.message
+  // Failures count at the step they happened: a new step starts from none.
+  const stepCheck = check !== undefined && check.stepIndex === stepIndex && liveAt !== undefined &&
+      Date.parse(check.createdAt) >= liveAt
+    ? check
+    : undefined
+  const newest = events.at(-1)
   const started = release.status !== "pending" && live !== undefined
+  const lastCheckAt = stepCheck === undefined ? liveAt : Date.parse(stepCheck.createdAt)
   return {
     status: release.status,
     step: stepIndex + 1,
@@ -48,12 +110,47 @@ export const of = (
       : release.status === "rolled_back" || release.status === "cancelled" || !started
       ? 0
       : step?.percentage ?? 0,
-    soakLeftSeconds,
+    soakLeftSeconds: soak?.leftSeconds,
+    soak,
     lastVerdict: check === undefined || typeof verdict !== "string"
       ? undefined
       : { verdict, reasons: stringList(check.details.reasons), at: check.createdAt },
-    lastEvent: typeof newest === "string" ? newest : undefined
+    failures: release.status === "in_progress" || release.status === "paused"
+      ? { count: numberOr(stepCheck?.details.consecutiveFailures, 0), limit: policy.failuresBeforeAction }
+      : undefined,
+    nextCheckAt: release.status === "in_progress" && lastCheckAt !== undefined
+      ? iso(lastCheckAt + policy.intervalSeconds * 1000)
+      : undefined,
+    hold: holdOf(release, events, liveAt),
+    lastEvent: text(newest?.details.message)
   }
+}
+
+/** A pause (its reason: the last Paused or DriftDetected), or a stall at the live step not yet cleared by a check. */
+const holdOf = (
+  release: Schemas.PublicDeployment,
+  events: ReadonlyArray<Schemas.DeploymentEvent>,
+  liveAt: number | undefined
+): Hold | undefined => {
+  if (release.status === "paused") {
+    const pause = events.findLast((event) => event.eventType === "Paused" || event.eventType === "DriftDetected")
+    const drift = pause?.eventType === "DriftDetected"
+    return {
+      kind: drift ? "drift" : "paused",
+      cause: text(pause?.details.cause) ?? null,
+      reason: (drift ? text(pause?.details.message) : text(pause?.details.reason)) ?? release.statusReason ?? "paused",
+      since: pause?.createdAt ?? release.createdAt
+    }
+  }
+  if (release.status !== "in_progress") return undefined
+  const stall = events.findLast((event) => event.eventType === "Stalled")
+  if (stall === undefined) return undefined
+  const stalledAt = Date.parse(stall.createdAt)
+  // Held until a check after it judges the step, or the step changes.
+  const cleared = (liveAt !== undefined && liveAt > stalledAt) ||
+    events.some((event) => event.eventType === "HealthChecked" && event.details.verdict !== "inconclusive" && Date.parse(event.createdAt) > stalledAt)
+  if (cleared) return undefined
+  return { kind: "stalled", cause: text(stall.details.cause) ?? null, reason: text(stall.details.reason) ?? "held", since: stall.createdAt }
 }
 
 const duration = (seconds: number) =>
@@ -63,17 +160,39 @@ const duration = (seconds: number) =>
     ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`
     : `${seconds}s`
 
-/** One line, e.g. `in progress · step 2/3 at 50% · soak 0m14s left · last check healthy`. */
-export const describe = (progress: ReleaseProgress): string =>
+const holdText = (hold: Hold) =>
+  hold.kind === "drift"
+    ? `paused by drift: ${hold.reason}`
+    : hold.kind === "stalled"
+    ? `held${hold.cause === "no_data" ? " for lack of data" : ""}: ${hold.reason}`
+    : `paused: ${hold.reason}`
+
+/**
+ * One line, e.g. `in progress · step 2/3 at 50% · soak 0m14s left · next check in 25s · last
+ * check unhealthy (error rate 20% > 5%) · failures 2/3`, at `now` (for the countdowns).
+ */
+export const describe = (progress: ReleaseProgress, now?: number): string =>
   [
     progress.status.replace("_", " "),
     `step ${progress.step}/${progress.steps} at ${progress.percentage}%`,
     ...(progress.soakLeftSeconds === undefined ? [] : [`soak ${duration(progress.soakLeftSeconds)} left`]),
+    ...(progress.nextCheckAt === undefined || now === undefined || progress.hold !== undefined
+      ? []
+      : [nextCheck(Date.parse(progress.nextCheckAt), now)]),
     ...(progress.lastVerdict === undefined
       ? []
       : [`last check ${progress.lastVerdict.verdict}${
         progress.lastVerdict.verdict === "healthy" || progress.lastVerdict.reasons.length === 0
           ? ""
           : ` (${progress.lastVerdict.reasons.join("; ")})`
-      }`])
+      }`]),
+    ...(progress.failures === undefined || progress.failures.count === 0
+      ? []
+      : [`failures ${progress.failures.count}/${progress.failures.limit}`]),
+    ...(progress.hold === undefined ? [] : [holdText(progress.hold)])
   ].join(" · ")
+
+const nextCheck = (due: number, now: number) => {
+  const seconds = Math.ceil((due - now) / 1000)
+  return seconds > 0 ? `next check in ${duration(seconds)}` : "next check due now"
+}

@@ -29,6 +29,12 @@ export interface Options {
   readonly timeout: Duration.Input
   /** Called after every poll that got an answer. */
   readonly onProgress?: (progress: ReleaseProgress.ReleaseProgress, release: Schemas.PublicDeployment) => Effect.Effect<void>
+  /**
+   * Ends the wait when the release is paused (a person, a failed check or a drift must be dealt
+   * with by someone), rather than waiting for it to finish. The GitHub Action waits through pauses,
+   * as v1 did; `canaryroll release wait` stops.
+   */
+  readonly stopWhenPaused?: boolean
   /** Called when the server stops answering (once, until it answers again); the wait goes on. */
   readonly onUnavailable?: (error: CanaryRollApi.ApiError) => Effect.Effect<void>
 }
@@ -39,7 +45,7 @@ export const isTransient = CanaryRollApi.isTransient
 const describe = (error: CanaryRollApi.ApiError) =>
   error._tag === "ApiRefused" ? `${error.message} (${error.status} ${error.code})` : error.message
 
-/** The release once it is terminal (the server's answer, for `--json`). */
+/** The release once it is terminal, or paused with `stopWhenPaused` (the server's answer, for `--json`). */
 export const untilFinished = Effect.fnUntraced(function*(
   api: CanaryRollApi.CanaryRollApi,
   releaseId: string,
@@ -70,6 +76,7 @@ export const untilFinished = Effect.fnUntraced(function*(
         yield* options.onProgress(ReleaseProgress.of(release.value, events, now), release.value)
       }
       if (Schemas.isTerminal(release.value.status)) return release
+      if (options.stopWhenPaused === true && release.value.status === "paused") return release
     }
     if (now >= deadline) {
       return yield* new WaitTimedOut({

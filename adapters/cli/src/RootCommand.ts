@@ -1,8 +1,9 @@
 /**
  * The `canaryroll` command itself and the flags every subcommand shares: where the server is
  * (`--api-url`), who calls (`--token`), which team (`--team`), each with an environment variable
- * to fall back on, and `--json`. Subcommands read them with `yield* root`; `connect` turns them
- * into an API client, or a usage error naming the missing setting.
+ * to fall back on, then the session `canaryroll login` saved, and `--json`. Subcommands read them
+ * with `yield* root`; `connect` turns them into an API client, or a usage error naming the
+ * missing setting.
  *
  * @since 0.1.0
  */
@@ -11,11 +12,12 @@ import { Command, Flag } from "effect/cli"
 import { FetchHttpClient } from "effect/http"
 import * as CanaryRollApi from "./CanaryRollApi.ts"
 import { CommandFailed, ExitCode } from "./ExitCode.ts"
+import * as SavedSession from "./SavedSession.ts"
 
 export const root = Command.make("canaryroll").pipe(
   Command.withSharedFlags({
     apiUrl: Flag.String("api-url").pipe(
-      Flag.withDescription("The CanaryRoll server's URL (env CANARYROLL_API_URL)"),
+      Flag.withDescription("The CanaryRoll server's URL, with or without /api (env CANARYROLL_API_URL)"),
       Flag.withFallbackConfig(Config.String("CANARYROLL_API_URL")),
       Flag.optional
     ),
@@ -37,28 +39,77 @@ export const root = Command.make("canaryroll").pipe(
   Command.withDescription("Safe, automatic gradual deployments for Cloudflare Workers")
 )
 
-const required = <A>(value: Option.Option<A>, flag: string, variable: string, hint: string) =>
-  Option.match(value, {
-    onSome: Effect.succeed,
-    onNone: () =>
-      Effect.fail(new CommandFailed({ exitCode: ExitCode.usage, message: `Missing ${flag} (or ${variable}): ${hint}` }))
-  })
+const missing = (flag: string, variable: string, hint: string) =>
+  new CommandFailed({ exitCode: ExitCode.usage, message: `Missing ${flag} (or ${variable}): ${hint}` })
+
+/**
+ * Who calls which server: the flags, else the environment, else the session `canaryroll login`
+ * saved (SavedSession), which is used only for the server it was made on: a token is never sent
+ * to a server it does not belong to.
+ */
+export const credentials = Effect.gen(function*() {
+  const flags = yield* root
+  const saved = yield* SavedSession.read
+  const apiUrl = Option.isSome(flags.apiUrl)
+    ? flags.apiUrl.value
+    : Option.isSome(saved)
+    ? saved.value.apiUrl
+    : yield* missing("--api-url", "CANARYROLL_API_URL", "the URL of your CanaryRoll server, e.g. http://localhost:8787")
+  const session = Option.filter(saved, (saved) => CanaryRollApi.baseUrlOf(saved.apiUrl) === CanaryRollApi.baseUrlOf(apiUrl))
+  if (Option.isSome(flags.token) && Redacted.value(flags.token.value).trim() === "") {
+    return yield* new CommandFailed({ exitCode: ExitCode.usage, message: "The token is empty: set --token or CANARYROLL_TOKEN" })
+  }
+  return {
+    apiUrl,
+    token: Option.getOrUndefined(flags.token),
+    session: Option.isSome(flags.token) ? undefined : Option.getOrUndefined(Option.map(session, (saved) => saved.session)),
+    team: Option.orElse(flags.team, () => Option.flatMap(session, (saved) => Option.fromNullishOr(saved.team))),
+    saved: session
+  }
+})
+
+/** A client over `fetch` for a connection. */
+export const client = (connection: CanaryRollApi.Connection) => CanaryRollApi.make(connection).pipe(Effect.provide(FetchHttpClient.layer))
+
+/** An API client for the caller's own account (no team needed): a token or a saved session. */
+export const connectAccount = Effect.gen(function*() {
+  const { apiUrl, session, token } = yield* credentials
+  if (token === undefined && session === undefined) {
+    return yield* missing(
+      "--token",
+      "CANARYROLL_TOKEN",
+      "log in with `canaryroll login --api-url <url> --email <you>`, or pass an API token (crt_… or cru_…)"
+    )
+  }
+  return yield* client({ apiUrl, token, session, team: "" })
+})
 
 /** The API client for the shared flags; fails with a usage error when a setting is missing. */
 export const connect = Effect.gen(function*() {
-  const flags = yield* root
-  const apiUrl = yield* required(flags.apiUrl, "--api-url", "CANARYROLL_API_URL", "the URL of your CanaryRoll server, e.g. http://localhost:8787")
-  const token = yield* required(
-    flags.token,
-    "--token",
-    "CANARYROLL_TOKEN",
-    "a team token (crt_…) from the team's settings; `canaryroll serve` prints one in sandbox mode"
-  )
-  const team = yield* required(flags.team, "--team", "CANARYROLL_TEAM", "the team's slug or id")
-  if (Redacted.value(token).trim() === "") {
-    return yield* new CommandFailed({ exitCode: ExitCode.usage, message: "The token is empty: set --token or CANARYROLL_TOKEN" })
+  const { apiUrl, session, team, token } = yield* credentials
+  if (token === undefined && session === undefined) {
+    return yield* missing(
+      "--token",
+      "CANARYROLL_TOKEN",
+      "a team token (crt_…) from the team's settings (`canaryroll serve` prints one in sandbox mode), or log in with `canaryroll login`"
+    )
   }
-  return yield* CanaryRollApi.make({ apiUrl, token, team }).pipe(Effect.provide(FetchHttpClient.layer))
+  if (Option.isNone(team)) {
+    return yield* missing("--team", "CANARYROLL_TEAM", "the team's slug or id (`canaryroll team use <slug>` keeps one for your session)")
+  }
+  return yield* client({ apiUrl, token, session, team: team.value })
+})
+
+/** A client with no credentials at all: signing up and logging in. */
+export const connectAnonymous = Effect.gen(function*() {
+  const flags = yield* root
+  const saved = yield* SavedSession.read
+  const apiUrl = Option.isSome(flags.apiUrl)
+    ? flags.apiUrl.value
+    : Option.isSome(saved)
+    ? saved.value.apiUrl
+    : yield* missing("--api-url", "CANARYROLL_API_URL", "the URL of your CanaryRoll server, e.g. http://localhost:8787")
+  return yield* client({ apiUrl, team: "" })
 })
 
 /** Whether to print JSON. */

@@ -1,6 +1,6 @@
 /**
- * The team's resources, read (and, for tokens, managed) from the command line: `plans`,
- * `workers`, `tokens` (list, create, revoke; admin) and `audit`. Text tables for people, the
+ * The team's resources, read and managed from the command line: `plans` (list; create, edit and
+ * show in SetupCommands), `workers` (list; add), `tokens` (list, create, revoke; admin) and `audit`. Text tables for people, the
  * server's JSON with `--json`.
  *
  * @since 0.1.0
@@ -9,12 +9,10 @@ import { Schemas } from "@canaryroll/api"
 import { Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Output from "./Output.ts"
+import * as SetupCommands from "./SetupCommands.ts"
 import { connect, wantsJson } from "./RootCommand.ts"
 
-export const plans = Command.make(
-  "plans",
-  {},
-  Effect.fn(function*() {
+const printPlans = Effect.gen(function*() {
     const api = yield* connect
     const answer = yield* api.plans()
     if (yield* wantsJson) return yield* Output.json(answer.json)
@@ -24,27 +22,39 @@ export const plans = Command.make(
         plan.id,
         plan.slug,
         plan.name,
-        plan.steps.map((step) => `${step.percentage}% ${step.waitSeconds}s`).join(" → ")
+        SetupCommands.describeSteps(plan.steps)
       ]),
       "No plans."
     )
   })
-).pipe(Command.withDescription("List the team's release plans"))
 
-export const workers = Command.make(
-  "workers",
-  {},
-  Effect.fn(function*() {
+export const plans = Command.make("plans", {}, () => printPlans).pipe(
+  Command.withDescription("The team's release plans (a slug is what --plan takes): lists them without a subcommand"),
+  Command.withSubcommands([
+    Command.make("list", {}, () => printPlans).pipe(Command.withDescription("List the team's release plans")),
+    ...SetupCommands.planCommands
+  ])
+)
+
+const printWorkers = Effect.gen(function*() {
     const api = yield* connect
     const answer = yield* api.workers()
     if (yield* wantsJson) return yield* Output.json(answer.json)
+    const plans = new Map((yield* api.plans()).value.map((plan) => [plan.id, plan.slug]))
     yield* Output.table(
-      ["ID", "SCRIPT", "ACCOUNT", "DEFAULT PLAN"],
-      answer.value.map((worker) => [worker.id, worker.scriptName, worker.accountId, worker.defaultPlanId]),
-      "No Workers registered."
+      ["NAME", "ID", "ACCOUNT", "DEFAULT PLAN"],
+      answer.value.map((worker) => [worker.scriptName, worker.id, worker.accountId, plans.get(worker.defaultPlanId) ?? worker.defaultPlanId]),
+      "No Workers registered: canaryroll workers add --account <id> --script <name>"
     )
   })
-).pipe(Command.withDescription("List the team's Workers (their ids are what `release create --worker` takes)"))
+
+export const workers = Command.make("workers", {}, () => printWorkers).pipe(
+  Command.withDescription("The team's Workers (a name or an id is what --worker takes): lists them without a subcommand"),
+  Command.withSubcommands([
+    Command.make("list", {}, () => printWorkers).pipe(Command.withDescription("List the team's Workers")),
+    SetupCommands.addWorker
+  ])
+)
 
 const printTokens = Effect.gen(function*() {
     const api = yield* connect

@@ -147,6 +147,18 @@ const readOnly = requires("read_only")
 const deploy = requires("deploy")
 const admin = requires("admin")
 
+/** What a connected Cloudflare account's token can do, and the account's Workers (`checkCloudflareAccount`). */
+export const CloudflareAccessReport = Schema.Struct({
+  accountId: Schema.String,
+  passed: Schema.Boolean,
+  checks: Schema.Array(Schema.Struct({
+    name: Schema.Literals(["workers_read", "analytics_read", "deployments_edit"]),
+    passed: Schema.Boolean,
+    message: Schema.String
+  })),
+  workers: Schema.Array(Schema.String)
+})
+
 /** The team itself, its members, invitations, API tokens and Cloudflare accounts. */
 export class TeamsGroup extends HttpApiGroup.make("teams")
   .add(
@@ -211,7 +223,11 @@ export class TeamsGroup extends HttpApiGroup.make("teams")
       params: { ...teamParam, accountId: S.Reference },
       success: NoContent,
       error: Conflict
-    }).annotateMerge(about("Disconnect a Cloudflare account", "Deletes the team's token for a Cloudflare account. Admin. Refused (409) while a registered Worker uses the account.")))
+    }).annotateMerge(about("Disconnect a Cloudflare account", "Deletes the team's token for a Cloudflare account. Admin. Refused (409) while a registered Worker uses the account."))),
+    admin(HttpApiEndpoint.get("checkCloudflareAccount", "/cloudflare/accounts/:accountId/check", {
+      params: { ...teamParam, accountId: S.Reference },
+      success: CloudflareAccessReport
+    }).annotateMerge(about("Check a Cloudflare account's token", "Asks Cloudflare, with the team's saved token for the account, whether it can do what releases need: list the account's Workers (Workers Scripts Read), read their analytics (Account Analytics Read) and change their deployments (Workers Scripts Edit, asked with an empty deployment request that deploys nothing). Lists the account's Workers. Admin. An account the team has not connected is 404.")))
   )
   .middleware(TeamAccess)
   .middleware(Authentication)
@@ -275,6 +291,12 @@ const PlanFields = {
   steps: Plan.Steps,
   health: Schema.optional(Plan.HealthPolicy)
 }
+
+/** A plan's body as `PUT /plans/{plan}` takes it (`POST` adds the `slug`): what clients send. */
+export const PlanRequest = Schema.Struct(PlanFields)
+
+/** A notification channel's body as `POST /notifications/channels` takes it. */
+export const ChannelRequest = Channel.ChannelInput
 
 export class PlansGroup extends HttpApiGroup.make("plans")
   .add(
@@ -503,17 +525,21 @@ export class Api extends HttpApi.make("canaryroll")
 {}
 
 /**
- * The API as the CLI and the GitHub Action call it: the groups they use, with a release read as
+ * The API as the CLI and the GitHub Action call it: the groups they use (the CLI signs up, logs in and
+ * sets a team up too), with a release read as
  * `S.PublicDeployment`, the one place where clients stay lenient. The Action also calls the hosted
  * CanaryRoll and older servers, whose releases lack fields ours have; everything else they send
  * is read with the server's own schemas (fields a newer server adds are ignored).
  */
 export class ClientApi extends HttpApi.make("canaryroll")
+  .add(AuthGroup)
+  .add(MeGroup)
   .add(TeamsGroup)
   .add(WorkersGroup)
   .add(PlansGroup)
   .add(deploymentsGroup(S.PublicDeployment))
   .add(AuditGroup)
+  .add(NotificationsGroup)
   .middleware(RequestErrors)
   .middleware(Availability)
 {}

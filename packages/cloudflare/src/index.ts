@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+export * as AccessCheck from "./AccessCheck.ts"
 export * as AnalyticsHealthSource from "./AnalyticsHealthSource.ts"
 export * as ApiBudget from "./ApiBudget.ts"
 export * as Credentials from "./Credentials.ts"

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { ApiTokens, AuditLog, Sessions, Storage as AppStorage, Teams } from "../index.ts"
-import { WorkersApi } from "@canaryroll/cloudflare"
+import { AccessCheck, ApiBudget, WorkersApi } from "@canaryroll/cloudflare"
 import { Effect, Option, Redacted } from "effect"
 import { Base64Url } from "effect/encoding"
 import { HttpApiBuilder } from "effect/http-api"
@@ -14,6 +14,7 @@ import { Api } from "@canaryroll/api/Api"
 import { BadRequest, Conflict, Forbidden, invalidField, notFound } from "@canaryroll/api/ApiError"
 import * as ApiToken from "../security/ApiToken.ts"
 import { SecretBox } from "../security/SecretBox.ts"
+import { RequestBudget } from "./RequestBudget.ts"
 import { CurrentServerConfig } from "./ServerConfig.ts"
 import * as CloudflareAccounts from "./store/CloudflareAccounts.ts"
 import * as Storage from "./Storage.ts"
@@ -290,6 +291,20 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
             })
             return saved
           }))
+        }).pipe(provide))
+      .handle("checkCloudflareAccount", ({ params }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          // A saved token the server's key cannot open is the server's fault (its key changed): a 500.
+          const credentials = yield* CloudflareAccounts.forTeamAccount(team.id, params.accountId).pipe(
+            Effect.catchTag("SecretUndecryptable", (error) => Effect.die(error))
+          )
+          if (Option.isNone(credentials)) return yield* notFound("Cloudflare account", params.accountId)
+          // People's Cloudflare calls spend the requests' share, never the orchestrator's.
+          const report = yield* AccessCheck.check(credentials.value, params.accountId).pipe(
+            Effect.provideService(ApiBudget.ApiBudget, yield* RequestBudget)
+          )
+          return { accountId: params.accountId, passed: report.checks.every((check) => check.passed), ...report }
         }).pipe(provide))
       .handle("removeCloudflareAccount", ({ params }) =>
         Effect.gen(function*() {
