@@ -19,6 +19,7 @@ import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { Authentication, RequiredRole, Role, TeamAccess } from "./Access.ts"
 import { Idempotency } from "./Idempotency.ts"
+import { DashboardGroup } from "./Dashboard.ts"
 import { LiveGroup } from "./Live.ts"
 import {
   Availability,
@@ -512,6 +513,7 @@ export class Api extends HttpApi.make("canaryroll")
   .add(AuditGroup)
   .add(NotificationsGroup)
   .add(LiveGroup)
+  .add(DashboardGroup)
   .middleware(RequestErrors)
   .middleware(Availability)
   .annotateMerge(OpenApi.annotations({

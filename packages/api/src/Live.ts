@@ -25,7 +25,7 @@ import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { Authentication, RequiredRole, TeamAccess } from "./Access.ts"
 import { BadRequest, Forbidden } from "./ApiError.ts"
-import { DeploymentEvent } from "./Schemas.ts"
+import { DeploymentEvent, Reference } from "./Schemas.ts"
 
 /** A release's event as the live stream sends it: the event list's entry and its version. */
 export const LiveDeploymentEvent = Schema.Struct({
@@ -56,14 +56,17 @@ export const LiveMessage = Schema.Union([EventMessage, HeartbeatMessage])
 export type LiveMessage = typeof LiveMessage.Type
 
 /** The last version a reader has: a non-negative integer, as `Last-Event-ID` or `after`. */
-export const Version = Schema.String.check(Schema.isPattern(/^\d{1,9}$/, {
-  message: "must be the version of an event of this deployment (a non-negative integer), as the stream's ids are"
-}))
+export const Version = Schema.String.check(
+  Schema.isMaxLength(9),
+  Schema.isPattern(/^\d{1,9}$/, {
+    message: "must be the version of an event of this deployment (a non-negative integer), as the stream's ids are"
+  })
+)
 
 export class LiveGroup extends HttpApiGroup.make("live")
   .add(
     HttpApiEndpoint.get("deploymentEventStream", "/:id/events/stream", {
-      params: { team: Schema.String, id: Schema.String },
+      params: { team: Reference, id: Reference },
       query: {
         /** Start after this version (the last event the page shows); `Last-Event-ID` wins when both are sent. */
         after: Schema.optional(Version)
@@ -74,7 +77,11 @@ export class LiveGroup extends HttpApiGroup.make("live")
       },
       success: HttpApiSchema.StreamSse({ events: LiveMessage }),
       error: [BadRequest, Forbidden]
-    }).annotate(RequiredRole, "read_only")
+    }).annotate(RequiredRole, "read_only").annotateMerge(OpenApi.annotations({
+      summary: "Follow a deployment's events live",
+      description: "Server-sent events: each of the deployment's events as it is appended (the SSE id is its version), " +
+        "a heartbeat when the stream opens and every 15 s; resumes after Last-Event-ID (or ?after=). Needs read_only."
+    }))
   )
   .middleware(TeamAccess)
   .middleware(Authentication)

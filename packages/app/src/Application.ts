@@ -35,6 +35,7 @@ import * as Deployments from "./http/Deployments.ts"
 import * as Docs from "./http/Docs.ts"
 import * as Health from "./http/Health.ts"
 import * as Idempotency from "./http/Idempotency.ts"
+import * as Dashboard from "./http/Dashboard.ts"
 import * as Live from "./http/Live.ts"
 import * as Notifications from "./http/Notifications.ts"
 import * as Pages from "./http/Pages.ts"
@@ -213,7 +214,8 @@ export const layerRoutes = HttpApiBuilder.layer(Api, { openapiPath }).pipe(
     Deployments.layer,
     Audit.layer,
     Notifications.layer,
-    Live.layer
+    Live.layer,
+    Dashboard.layer
   ]),
   Layer.provide([
     Access.layerAuthentication,

@@ -15,9 +15,9 @@
  */
 import * as Release from "./Release.ts"
 
-export type Kind = "drift" | "paused" | "awaiting_advance" | "failing_checks" | "stalled"
+export const kinds = ["drift", "paused", "awaiting_advance", "failing_checks", "stalled"] as const
 
-export const kinds: ReadonlyArray<Kind> = ["drift", "paused", "awaiting_advance", "failing_checks", "stalled"]
+export type Kind = typeof kinds[number]
 
 export interface Attention {
   readonly kind: Kind
