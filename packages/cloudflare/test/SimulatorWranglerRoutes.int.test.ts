@@ -5,13 +5,18 @@
  * real wrangler against the simulator end to end.
  */
 import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
+import * as OpenApiSchemas from "./support/OpenApiSchemas.ts"
 import { call, type Fixture, setup } from "./support/SimulatorFixture.ts"
 
 let fixture: Fixture
 beforeEach(async () => {
   fixture = await setup()
 })
-afterEach(() => fixture.sim.close())
+afterEach(async () => {
+  await fixture.sim.close()
+  // Every answer matched Cloudflare's schemas where one describes the route (support/OpenApiSchemas.ts).
+  assert.deepStrictEqual(OpenApiSchemas.nonConforming(fixture.answers), [])
+})
 
 describe("what wrangler versions upload reads", () => {
   it("answers the Worker as a service with a stable 32-hex tag", async () => {

@@ -61,6 +61,19 @@ export interface Dependencies {
   readonly codes: CodeOverrides
   readonly routes: ReadonlyArray<ApiRoutes.Route>
   readonly pending: Pending
+  readonly onAnswer: (answer: Answer) => void
+}
+
+/** One answer of `/client/v4`, as `StartOptions.onAnswer` sees it. */
+export interface Answer {
+  readonly method: string
+  /** The route template ("/accounts/:account_id/workers/scripts/:script_name/versions"); `null` for no route. */
+  readonly template: string | null
+  readonly status: number
+  /** The JSON body, or the HTML page of an injected fault. */
+  readonly body: unknown
+  /** An injected fault made this answer: no route's own. */
+  readonly fault: boolean
 }
 
 type Outgoing = ApiRoutes.Reply | { readonly status: number; readonly html: string; readonly headers?: Record<string, string> }
@@ -75,9 +88,13 @@ export const handle = async (
   const path = url.pathname.slice(apiPrefix.length) || "/"
   const presented = TokenAuth.presented(request.headers)
   const found = ApiRoutes.match(deps.routes, method, path)
+  const answer = (reply: Outgoing, template: string | null, fault: boolean) => {
+    deps.onAnswer({ method, template, status: reply.status, body: "html" in reply ? reply.html : reply.body, fault })
+    send(response, reply)
+  }
   if (found === undefined) {
     deps.counters.rest(presented, `${method} ${path}`)
-    return send(response, Envelope.errorReply("noRoute", deps.codes))
+    return answer(Envelope.errorReply("noRoute", deps.codes), null, false)
   }
   const { route, params } = found
   if (route.api === "graphql") deps.counters.graphql(presented)
@@ -86,7 +103,7 @@ export const handle = async (
   const fault = deps.faults.take(method, url.pathname)
   switch (fault?.kind) {
     case "status":
-      return send(response, faultReply(fault.status, route, deps, fault))
+      return answer(faultReply(fault.status, route, deps, fault), route.template, true)
     case "timeout":
       return deps.pending.hold(response, fault.holdMs)
     case "latency":
@@ -101,9 +118,9 @@ export const handle = async (
   if (fault?.kind === "lost") {
     return fault.status === undefined
       ? deps.pending.hold(response, fault.holdMs)
-      : send(response, faultReply(fault.status, route, deps, {}))
+      : answer(faultReply(fault.status, route, deps, {}), route.template, true)
   }
-  send(response, reply)
+  answer(reply, route.template, false)
 }
 
 const serve = async (

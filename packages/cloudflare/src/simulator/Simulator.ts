@@ -35,6 +35,11 @@ export interface StartOptions {
   readonly datasetLimits?: Partial<AnalyticsQuery.DatasetLimits>
   /** Replace the error codes the simulator answers with (see ErrorCatalogue). */
   readonly errorCodes?: CodeOverrides
+  /**
+   * Sees every answer of `/client/v4` as it leaves (route template, status, body): what a test
+   * validates against Cloudflare's schemas while a client or wrangler talks to the simulator.
+   */
+  readonly onAnswer?: (answer: ApiServer.Answer) => void
 }
 
 export interface ScriptRef {
@@ -279,7 +284,17 @@ export const start = async (options: StartOptions = {}): Promise<Simulator> => {
     datasetLimits: { ...AnalyticsQuery.defaultDatasetLimits, ...options.datasetLimits }
   })
   const control = makeControl(platform, clock, faults, counters, rateLimiter, analyticsDelay)
-  const deps: ApiServer.Dependencies = { platform, clock, counters, faults, rateLimiter, codes, routes, pending }
+  const deps: ApiServer.Dependencies = {
+    platform,
+    clock,
+    counters,
+    faults,
+    rateLimiter,
+    codes,
+    routes,
+    pending,
+    onAnswer: options.onAnswer ?? (() => {})
+  }
 
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? "/", "http://simulator.invalid")

@@ -6,7 +6,7 @@
  * `versions upload`) has no published schema: its shape is what wrangler 4 reads from it.
  */
 import { createHash } from "node:crypto"
-import type { Deployment, Script, Version } from "./Platform.ts"
+import { defaultCompatibilityDate, type Deployment, type Script, type Version } from "./Platform.ts"
 
 /** Cloudflare writes microseconds: "2022-11-08T17:19:29.176266Z". */
 export const timestamp = (epochMs: number): string => new Date(epochMs).toISOString().replace("Z", "000Z")
@@ -113,11 +113,13 @@ export const scriptSettings = (script: Script) => {
   const newest = script.versions.at(-1)
   return {
     bindings: newest?.bindings ?? [],
-    compatibility_date: newest?.compatibilityDate ?? null,
+    compatibility_date: newest?.compatibilityDate ?? defaultCompatibilityDate,
     compatibility_flags: newest?.compatibilityFlags ?? [],
     logpush: false,
-    observability: null,
-    placement: {},
+    // Observability off, as a Worker has it until someone turns it on: an object whatever its
+    // state (`workers_observability`, `enabled` required). No `placement`: the schema's object
+    // always names a mode, region or host, and a Worker without Smart Placement has none.
+    observability: { enabled: false, head_sampling_rate: 1, logs: null },
     tags: [],
     tail_consumers: [],
     usage_model: newest?.usageModel ?? "standard"

@@ -17,6 +17,7 @@ export {
   type StartOptions,
   type State
 } from "./Simulator.ts"
+export type { Answer } from "./ApiServer.ts"
 export { seed, type SeededScript, type SeededVersion, type Seeded, type SeedOptions } from "./Seed.ts"
 export type { Fault, Match as FaultMatch } from "./Faults.ts"
 export type { ErrorRate, ErrorRateStep, InvocationProfile } from "./TrafficModel.ts"

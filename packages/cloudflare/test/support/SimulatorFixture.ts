@@ -4,7 +4,7 @@
  * check what the SDK returned *and* validate the JSON on the wire against Cloudflare's schemas.
  */
 import Cloudflare from "cloudflare"
-import { type Simulator, start, type StartOptions } from "../../src/simulator/index.ts"
+import { type Answer, type Simulator, start, type StartOptions } from "../../src/simulator/index.ts"
 
 export interface Exchange {
   readonly method: string
@@ -24,6 +24,8 @@ export interface Fixture {
   readonly client: Cloudflare
   /** Every answer the client received, oldest first. */
   readonly exchanges: Array<Exchange>
+  /** Every answer the simulator gave, to any client, as it saw it (`onAnswer`): tests validate them against the schemas. */
+  readonly answers: Array<Answer>
   readonly lastBody: () => unknown
   readonly clientWith: (options: { readonly apiToken?: string; readonly timeout?: number; readonly maxRetries?: number }) => Cloudflare
 }
@@ -32,7 +34,14 @@ export interface Fixture {
 export const t0 = Date.parse("2026-11-26T10:00:00Z")
 
 export const setup = async (options: StartOptions & { readonly scriptName?: string } = {}): Promise<Fixture> => {
-  const sim = await start(options)
+  const answers: Array<Answer> = []
+  const sim = await start({
+    ...options,
+    onAnswer: (answer) => {
+      answers.push(answer)
+      options.onAnswer?.(answer)
+    }
+  })
   sim.setClock(t0)
   const account = sim.createAccount({ name: "Fixture" })
   const token = sim.createToken({ accountIds: [account.id] })
@@ -73,6 +82,7 @@ export const setup = async (options: StartOptions & { readonly scriptName?: stri
     firstVersionId: script.versionId,
     client: clientWith({}),
     exchanges,
+    answers,
     lastBody: () => exchanges.at(-1)?.body,
     clientWith
   }
