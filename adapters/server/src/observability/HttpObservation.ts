@@ -15,7 +15,7 @@
  */
 import * as Application from "@canaryroll/app/Application"
 import { Clock, Effect, Exit } from "effect"
-import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { randomUUID } from "node:crypto"
 import * as MetricRegistry from "./MetricRegistry.ts"
 import * as ServerMetrics from "./ServerMetrics.ts"
@@ -32,7 +32,7 @@ export const requestIdOf = (header: string | undefined): string =>
 /** The answer to `GET /metrics`: the registry in Prometheus' text format. */
 export const metricsResponse = (metrics: ServerMetrics.Instruments) =>
   Effect.map(
-    Effect.promise(() => metrics.registry.render()),
+    metrics.registry.render,
     (text) =>
       HttpServerResponse.text(text, {
         contentType: MetricRegistry.contentType,
@@ -71,6 +71,11 @@ export const middleware = (options: Options = {}) =>
     if (team !== undefined) annotations["team"] = team
     const releaseId = matched?.route.path.includes("/deployments/:id") === true ? matched.params["id"] : undefined
     if (releaseId !== undefined) annotations["releaseId"] = releaseId
+    // Set as the response leaves: the router sends what the application answered itself, so a
+    // header added to the value it returns would be too late.
+    yield* HttpEffect.appendPreResponseHandler((_, response) =>
+      Effect.succeed(HttpServerResponse.setHeader(response, "x-request-id", requestId))
+    )
     const startedAt = yield* Clock.currentTimeMillis
     const observe = (status: number) =>
       Effect.map(Clock.currentTimeMillis, (endedAt) => {
@@ -78,7 +83,6 @@ export const middleware = (options: Options = {}) =>
         metrics.httpDuration.observe({ method, route }, Math.max(0, endedAt - startedAt) / 1000)
       })
     return yield* httpApp.pipe(
-      Effect.map((response) => HttpServerResponse.setHeader(response, "x-request-id", requestId)),
       // A failure that escapes the application is answered 500 by the listener; an interruption
       // (the client went away) answers nothing, and is counted as nginx does, 499.
       Effect.onExit((exit) =>

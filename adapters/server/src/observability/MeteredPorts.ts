@@ -125,7 +125,7 @@ const meteredBudget = (
 ) => {
   const ledgers: Ledgers = { tokens: new Map() }
   const metered = meterBudget(metrics, name, ledgers, budget)
-  metrics.registry.onCollect(() => Effect.runPromise(collectBudget(metrics, name, ledgers, metered, limits)))
+  metrics.registry.onCollect(collectBudget(metrics, name, ledgers, metered, limits))
   return metered
 }
 

@@ -11,6 +11,7 @@
  *
  * @since 0.1.0
  */
+import { Effect } from "effect"
 
 export type Labels<Names extends string> = { readonly [K in Names]: string }
 
@@ -56,10 +57,13 @@ export interface MetricRegistry {
     buckets: ReadonlyArray<number>,
     labelNames?: ReadonlyArray<Names>
   ) => Histogram<Names>
-  /** Runs before every render: where scrape-time gauges are filled in. */
-  readonly onCollect: (collect: () => Promise<void> | void) => void
+  /**
+   * Runs before every render, in the scraping request's fiber (its clock and services): where
+   * scrape-time gauges are filled in.
+   */
+  readonly onCollect: (collect: Effect.Effect<void>) => void
   /** The registry in Prometheus' text format, after running every collector. */
-  readonly render: () => Promise<string>
+  readonly render: Effect.Effect<string>
 }
 
 /** The media type of the text format, as Prometheus asks for it. */
@@ -82,7 +86,7 @@ const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
 export const make = (): MetricRegistry => {
   const renderers: Array<{ readonly name: string; readonly render: () => string }> = []
-  const collectors: Array<() => Promise<void> | void> = []
+  const collectors: Array<Effect.Effect<void>> = []
 
   const register = (name: string, labelNames: ReadonlyArray<string>, render: () => string) => {
     if (!metricName.test(name)) throw new Error(`invalid metric name ${name}`)
@@ -179,9 +183,10 @@ export const make = (): MetricRegistry => {
       }
     },
     onCollect: (collect) => void collectors.push(collect),
-    render: async () => {
-      for (const collect of collectors) await collect()
-      return renderers.map((renderer) => renderer.render()).join("")
-    }
+    render: Effect.suspend(() =>
+      Effect.forEach(collectors, (collect) => collect, { discard: true }).pipe(
+        Effect.map(() => renderers.map((renderer) => renderer.render()).join(""))
+      )
+    )
   }
 }

@@ -1,7 +1,8 @@
 /**
  * A server process as `pnpm start` runs it (`src/main.ts`), spawned with its settings in the
  * environment. It says when it listens (and where), and when its scheduler stopped (how many
- * release steps it claimed); the output is kept for failure messages.
+ * release steps it claimed); the output is kept for failure messages. Another command (the
+ * container image's, on the bundle) can be given instead of `src/main.ts`.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { createInterface } from "node:readline"
@@ -17,15 +18,22 @@ export interface ServerProcess {
   readonly said: (text: string) => Promise<void>
   readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly claimed?: number }>
   readonly output: () => string
+  /** Standard output alone, line by line (JSON logs go there). */
+  readonly stdoutLines: () => ReadonlyArray<string>
   readonly stop: () => Promise<{ readonly code: number | null; readonly claimed?: number }>
 }
 
-export const spawnServer = (environment: Readonly<Record<string, string>>): ServerProcess => {
-  const child = spawn(process.execPath, [mainScript], {
+export const spawnServer = (
+  environment: Readonly<Record<string, string>>,
+  command: { readonly args: ReadonlyArray<string>; readonly cwd?: string } = { args: [mainScript] }
+): ServerProcess => {
+  const child = spawn(process.execPath, [...command.args], {
     env: { ...process.env, ...environment },
-    stdio: ["ignore", "pipe", "pipe"]
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(command.cwd === undefined ? {} : { cwd: command.cwd })
   })
   let output = ""
+  const stdoutLines: Array<string> = []
   let claimed: number | undefined
   const waiters: Array<{ readonly text: string; readonly resolve: () => void }> = []
   let markListening: (url: string) => void = () => {}
@@ -43,7 +51,10 @@ export const spawnServer = (environment: Readonly<Record<string, string>>): Serv
       }
     }
   }
-  createInterface({ input: child.stdout! }).on("line", onLine)
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    stdoutLines.push(line)
+    onLine(line)
+  })
   createInterface({ input: child.stderr! }).on("line", onLine)
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; claimed?: number }>((resolve) =>
     child.on("exit", (code, signal) => resolve({ code, signal, ...(claimed === undefined ? {} : { claimed }) }))
@@ -56,6 +67,7 @@ export const spawnServer = (environment: Readonly<Record<string, string>>): Serv
       output.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve })),
     exited,
     output: () => output,
+    stdoutLines: () => stdoutLines,
     stop: async () => {
       if (child.exitCode === null) child.kill("SIGTERM")
       return exited
