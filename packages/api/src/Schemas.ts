@@ -360,22 +360,10 @@ export const AuditEntry = Schema.Struct({
 /**
  * A notification channel as shown: a URL as its scheme and host (`https://hooks.slack.com/…`,
  * the rest is a credential), whether a password or signing secret is set, never a secret.
- * Created and updated with the notifier's `Channel.ChannelInput` and `Channel.ChannelPatch`.
+ * Created and updated with the notifier's `Channel.ChannelInput` and `Channel.ChannelPatch`; all
+ * three are derived from the notifier's registry of channel kinds (`ChannelKinds.standard`).
  */
-export const NotificationChannelConfig = Schema.Union([
-  Schema.Struct({ kind: Schema.Literals(["slack", "discord", "google_chat"]), url: Schema.String }),
-  Schema.Struct({ kind: Schema.Literal("webhook"), url: Schema.String, signingSecretSet: Schema.Literal(true) }),
-  Schema.Struct({
-    kind: Schema.Literal("email"),
-    host: Schema.String,
-    port: Schema.Number,
-    security: Channel.EmailSecurity,
-    from: Schema.String,
-    to: Schema.Array(Schema.String),
-    username: Schema.NullOr(Schema.String),
-    passwordSet: Schema.Boolean
-  })
-])
+export const NotificationChannelConfig = Channel.ConfigView
 
 export const NotificationChannel = Schema.Struct({
   id: Schema.String,

@@ -1,42 +1,24 @@
 /**
- * A channel: where a team's notifications go, and which events it wants. Five kinds:
- *
- * - `slack`, `discord`, `google_chat`: an incoming webhook URL of that platform;
- * - `email`: an SMTP server (host, port, `tls` from the first byte, `starttls`, or `none`), the
- *   sender, the recipients, and optional credentials;
- * - `webhook`: any HTTPS (or HTTP) URL, with a signing secret of its own (generated when not
- *   given, shown once; see `WebhookSignature`).
- *
- * This module validates what people send (`ChannelInput`, `ChannelPatch`: Schemas the HTTP API
- * can reuse, failing with `ChannelInvalid` naming each field), turns it into the stored record
- * with every secret sealed (`seal`), opens a record for sending (`open`), and shows a record
- * without its secrets (`view`): a URL as its scheme and host followed by `…` (`Redaction.url`), a
- * password as set or not, a signing secret not at all.
+ * A channel: where a team's notifications go, and which events it wants. What a channel of each
+ * kind holds is its kind's business (`ChannelKind`, one module per kind under `kinds/`, registered
+ * in `ChannelKinds`); this module works on any registry's channels: it validates what people send
+ * (`decodeInput`, `decodePatch`: failing with `ChannelInvalid` naming each field), turns a config
+ * into the stored record with every secret sealed (`seal`), opens a record for sending (`open`),
+ * and shows a record without its secrets (`view`). Every function takes the registry, the
+ * standard one by default.
  *
  * @since 0.1.0
  */
 import { ValidationError } from "@canaryroll/core"
-import { Clock, Effect, Redacted, Result, Schema } from "effect"
-import * as NotificationEvent from "./NotificationEvent.ts"
-import * as Redaction from "./Redaction.ts"
+import { Effect, Result, Schema } from "effect"
+import type * as ChannelKind from "./ChannelKind.ts"
+import * as ChannelKinds from "./ChannelKinds.ts"
+import type * as NotificationEvent from "./NotificationEvent.ts"
 import type * as NotificationStore from "./NotificationStore.ts"
-import * as SecretSealer from "./SecretSealer.ts"
-import * as WebhookSignature from "./WebhookSignature.ts"
+import type * as SecretSealer from "./SecretSealer.ts"
 
-export {
-  ChannelConfig,
-  ChannelInput,
-  ChannelPatch,
-  DiscordConfig,
-  EmailConfig,
-  EmailSecurity,
-  GoogleChatConfig,
-  Kind,
-  maxRecipients,
-  SlackConfig,
-  WebhookConfig
-} from "./ChannelConfig.ts"
-import { type ChannelConfig, ChannelInput, ChannelPatch, EmailSecurity, type Kind } from "./ChannelConfig.ts"
+export { ChannelConfig, ChannelInput, ChannelPatch, ConfigView, Kind } from "./ChannelKinds.ts"
+export { previousSecretName, previousSecretTtlMs } from "./kinds/Webhook.ts"
 
 /** The input failed validation; `issues` name each offending field. */
 export class ChannelInvalid extends Schema.TaggedError<ChannelInvalid>()("ChannelInvalid", {
@@ -53,73 +35,51 @@ export class ChannelNotFound extends Schema.TaggedError<ChannelNotFound>()("Chan
   }
 }
 
+/** Any registry, as the functions below take it. */
+export type Registry = ChannelKinds.Registry<ReadonlyArray<ChannelKind.Any>>
+
 const invalidFrom = (subject: string) => (error: Schema.SchemaError) => {
   const issues = ValidationError.fieldIssues(error)
   return new ChannelInvalid({ message: ValidationError.describe(subject, issues), issues })
 }
 
-/** Validates untrusted input into a channel to create, naming every offending field. */
-export const decodeInput = (input: unknown): Result.Result<ChannelInput, ChannelInvalid> =>
-  Schema.decodeUnknownResult(ChannelInput)(input, { errors: "all" }).pipe(Result.mapError(invalidFrom("channel")))
-
-/** Validates untrusted input into a channel update, naming every offending field. */
-export const decodePatch = (input: unknown): Result.Result<ChannelPatch, ChannelInvalid> =>
-  Schema.decodeUnknownResult(ChannelPatch)(input, { errors: "all" }).pipe(Result.mapError(invalidFrom("channel update")))
-
 export const invalid = (field: string, message: string) =>
   new ChannelInvalid({ message: ValidationError.describe("channel", [{ field, message }]), issues: [{ field, message }] })
 
-/** An email channel's stored settings: everything but the password. */
-export const EmailSettings = Schema.Struct({
-  host: Schema.String,
-  port: Schema.Int,
-  security: EmailSecurity,
-  from: Schema.String,
-  to: Schema.Array(Schema.String),
-  username: Schema.NullOr(Schema.String)
-})
-export type EmailSettings = typeof EmailSettings.Type
+/** Validates untrusted input into a channel to create (with the standard kinds, or `registry`'s), naming every offending field. */
+export function decodeInput(input: unknown): Result.Result<ChannelKinds.ChannelInput, ChannelInvalid>
+export function decodeInput<R extends Registry>(input: unknown, registry: R): Result.Result<R["ChannelInput"]["Type"], ChannelInvalid>
+export function decodeInput(input: unknown, registry: Registry = ChannelKinds.standard) {
+  return Schema.decodeUnknownResult(registry.ChannelInput)(input, { errors: "all" }).pipe(Result.mapError(invalidFrom("channel")))
+}
 
-/** A URL kind's stored settings: how the URL is shown. */
-export const UrlSettings = Schema.Struct({ url: Schema.String })
+/** Validates untrusted input into a channel update, naming every offending field. */
+export function decodePatch(input: unknown): Result.Result<ChannelKinds.ChannelPatch, ChannelInvalid>
+export function decodePatch<R extends Registry>(input: unknown, registry: R): Result.Result<R["ChannelPatch"]["Type"], ChannelInvalid>
+export function decodePatch(input: unknown, registry: Registry = ChannelKinds.standard) {
+  return Schema.decodeUnknownResult(registry.ChannelPatch)(input, { errors: "all" }).pipe(
+    Result.mapError(invalidFrom("channel update"))
+  )
+}
 
 /** A channel as shown to people: no secret, only whether it is set. */
-export type ConfigView =
-  | { readonly kind: "slack" | "discord" | "google_chat"; readonly url: string }
-  | { readonly kind: "webhook"; readonly url: string; readonly signingSecretSet: true }
-  | {
-    readonly kind: "email"
-    readonly host: string
-    readonly port: number
-    readonly security: EmailSecurity
-    readonly from: string
-    readonly to: ReadonlyArray<string>
-    readonly username: string | null
-    readonly passwordSet: boolean
-  }
-
-export interface ChannelView {
+export interface ChannelView<Config = ChannelKinds.ConfigView> {
   readonly id: string
   readonly teamId: string
   readonly name: string
-  readonly kind: Kind
+  readonly kind: Config extends { readonly kind: infer K } ? K : string
   readonly events: ReadonlyArray<NotificationEvent.EventName>
   readonly enabled: boolean
-  readonly config: ConfigView
+  readonly config: Config
   /** ISO 8601. */
   readonly createdAt: string
   readonly updatedAt: string
 }
 
-const decodeEmailSettings = Schema.decodeUnknownSync(EmailSettings)
-const decodeUrlSettings = Schema.decodeUnknownSync(UrlSettings)
-
-export const view = (record: NotificationStore.ChannelRecord): ChannelView => {
-  const config: ConfigView = record.kind === "email"
-    ? { kind: "email", ...decodeEmailSettings(record.settings), passwordSet: record.secrets["password"] !== undefined }
-    : record.kind === "webhook"
-    ? { kind: "webhook", url: decodeUrlSettings(record.settings).url, signingSecretSet: true }
-    : { kind: record.kind, url: decodeUrlSettings(record.settings).url }
+/** A stored channel as people see it: its kind's `show`, never a secret. */
+export function view(record: NotificationStore.ChannelRecord): ChannelView
+export function view<R extends Registry>(record: NotificationStore.ChannelRecord, registry: R): ChannelView<R["ConfigView"]["Type"]>
+export function view(record: NotificationStore.ChannelRecord, registry: Registry = ChannelKinds.standard): ChannelView<{ readonly kind: string }> {
   return {
     id: record.id,
     teamId: record.teamId,
@@ -127,159 +87,65 @@ export const view = (record: NotificationStore.ChannelRecord): ChannelView => {
     kind: record.kind,
     events: record.events,
     enabled: record.enabled,
-    config,
+    // A kind no longer registered shows its name only (sending to it fails, naming the kind).
+    config: { kind: record.kind, ...registry.get(record.kind)?.show(record) },
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString()
   }
 }
 
-/** The stored settings and sealed secrets of `config`, for the channel `channelId`. */
-export interface Sealed {
-  readonly settings: { readonly [key: string]: unknown }
-  readonly secrets: { readonly [name: string]: string }
-  /** A signing secret made for this channel, to show once. */
-  readonly generatedSigningSecret: Redacted.Redacted<string> | null
+/**
+ * Seals `config` for channel `channelId`, with its kind in `registry`. `current` is the stored
+ * record on an update: a secret left out of `config` is kept from it (the kinds' `seal` says which).
+ */
+export const seal = (
+  channelId: string,
+  config: { readonly kind: string },
+  current: NotificationStore.ChannelRecord | undefined,
+  registry: Registry = ChannelKinds.standard,
+  options: { readonly rotateSecret?: boolean | undefined } = {}
+): Effect.Effect<ChannelKind.Sealed, ChannelInvalid, SecretSealer.SecretSealer> => {
+  const kind = registry.get(config.kind)
+  if (kind === undefined) return Effect.fail(invalid("config.kind", `must be one of ${registry.kinds.map((k) => k.kind).join(", ")}`))
+  return kind.seal(config, {
+    channelId,
+    current: current?.kind === config.kind ? current : undefined,
+    rotateSecret: options.rotateSecret === true
+  })
 }
 
-/**
- * Seals `config` for channel `channelId`. `current` is the stored record on an update: a webhook
- * secret or an SMTP password left out of `config` is kept from it. A webhook secret replaced (by
- * `rotateSigningSecret` or a new `secret`) is kept as `previousSecret` for `previousSecretTtlMs`,
- * so that deliveries already queued still pass receivers that have not switched yet.
- */
-export const seal = Effect.fnUntraced(function*(
-  channelId: string,
-  config: ChannelConfig,
-  current: NotificationStore.ChannelRecord | undefined,
-  options: { readonly rotateSigningSecret?: boolean | undefined } = {}
-) {
-  const sealer = yield* SecretSealer.SecretSealer
-  const sealAs = (name: string, plaintext: string) =>
-    sealer.encrypt(Redacted.make(plaintext), SecretSealer.associatedData(channelId, name))
-  switch (config.kind) {
-    case "slack":
-    case "discord":
-    case "google_chat":
-      return {
-        settings: { url: Redaction.url(config.url) },
-        secrets: { url: yield* sealAs("url", config.url) },
-        generatedSigningSecret: null
-      } satisfies Sealed as Sealed
-    case "webhook": {
-      const stored = current?.kind === "webhook" ? current.secrets["secret"] : undefined
-      // The secret in force, when it is being replaced: it keeps signing beside the new one for a while.
-      const replaced = stored === undefined || (config.secret === undefined && options.rotateSigningSecret !== true)
-        ? undefined
-        : yield* sealer.decrypt(stored, SecretSealer.associatedData(channelId, "secret")).pipe(
-          Effect.map(Redacted.value),
-          Effect.orElseSucceed(() => undefined)
-        )
-      const unchanged = stored !== undefined &&
-        ((config.secret === undefined && options.rotateSigningSecret !== true) || config.secret === replaced)
-      const generated = config.secret === undefined && !unchanged ? WebhookSignature.generateSecret() : undefined
-      const previous = unchanged
-        ? current?.secrets[previousSecretName]
-        : replaced === undefined
-        ? undefined
-        : yield* sealAs(
-          previousSecretName,
-          JSON.stringify({ secret: replaced, expiresAt: (yield* Clock.currentTimeMillis) + previousSecretTtlMs })
-        )
-      return {
-        settings: { url: Redaction.url(config.url) },
-        secrets: {
-          url: yield* sealAs("url", config.url),
-          secret: unchanged ? stored : yield* sealAs("secret", config.secret ?? generated!),
-          ...(previous === undefined ? {} : { [previousSecretName]: previous })
-        },
-        generatedSigningSecret: generated === undefined ? null : Redacted.make(generated)
-      } satisfies Sealed as Sealed
-    }
-    case "email": {
-      const settings: EmailSettings = {
-        host: config.host,
-        port: config.port,
-        security: config.security,
-        from: config.from,
-        to: config.to,
-        username: config.username ?? null
-      }
-      const password = config.password === undefined
-        ? current?.kind === "email" ? current.secrets["password"] : undefined
-        : config.password === null
-        ? undefined
-        : yield* sealAs("password", config.password)
-      return {
-        settings,
-        secrets: password === undefined ? {} : { password },
-        generatedSigningSecret: null
-      } satisfies Sealed as Sealed
-    }
-  }
-})
-
-/** Where and how to send, with the secrets opened: only ever held while sending. */
-export type Target =
-  | { readonly kind: "slack" | "discord" | "google_chat"; readonly url: Redacted.Redacted<string> }
-  | {
-    readonly kind: "webhook"
-    readonly url: Redacted.Redacted<string>
-    /** The signing secrets in force: the current one, then a replaced one until it expires. */
-    readonly secrets: readonly [Redacted.Redacted<string>, ...Array<Redacted.Redacted<string>>]
-  }
-  | { readonly kind: "email"; readonly settings: EmailSettings; readonly password: Redacted.Redacted<string> | null }
-
-/** A secret the record should have and has not: a record written by something else than `seal`. */
-const missing = (name: string): SecretSealer.Unsealable => ({ message: `the channel has no ${name}` })
+/** Whether the channel's kind has a generated secret that `rotate` replaces. */
+export const hasRotatingSecret = (record: NotificationStore.ChannelRecord, registry: Registry = ChannelKinds.standard): boolean =>
+  registry.get(record.kind)?.rotate !== undefined
 
 /**
- * A webhook's replaced signing secret, while it has not expired: sealed as JSON
- * `{ secret, expiresAt }` (expiry in epoch milliseconds) under this name in the channel's secrets.
+ * A new generated secret in place of the stored one, the rest unchanged (`rotateSigningSecret`);
+ * `ChannelInvalid` for a kind that has none, or a record whose secrets no longer open.
  */
-export const previousSecretName = "previousSecret"
+export const rotate = (
+  record: NotificationStore.ChannelRecord,
+  registry: Registry = ChannelKinds.standard
+): Effect.Effect<ChannelKind.Sealed, ChannelInvalid, SecretSealer.SecretSealer> => {
+  const rotateKind = registry.get(record.kind)?.rotate
+  return rotateKind === undefined
+    ? Effect.fail(invalid("rotateSigningSecret", `a ${record.kind} channel has no signing secret`))
+    : rotateKind(record).pipe(
+      Effect.mapError((error) => invalid("rotateSigningSecret", `the stored URL cannot be opened: ${error.message}`))
+    )
+}
 
-/** How long a replaced signing secret keeps signing beside the new one: receivers have a day to switch. */
-export const previousSecretTtlMs = 24 * 60 * 60_000
+/** A channel opened for sending: its kind, and its secrets opened (only ever held while sending). */
+export interface Opened {
+  readonly kind: ChannelKind.Any
+  readonly opened: unknown
+}
 
-const PreviousSecret = Schema.fromJsonString(Schema.Struct({ secret: Schema.String, expiresAt: Schema.Number }))
-
-/** The replaced secret if it is still in force; one that no longer opens or reads is left out, never an error. */
-const openPrevious = Effect.fnUntraced(function*(record: NotificationStore.ChannelRecord) {
-  const sealed = record.secrets[previousSecretName]
-  if (sealed === undefined) return undefined
-  const sealer = yield* SecretSealer.SecretSealer
-  const now = yield* Clock.currentTimeMillis
-  return yield* sealer.decrypt(sealed, SecretSealer.associatedData(record.id, previousSecretName)).pipe(
-    Effect.flatMap((opened) => Schema.decodeUnknownEffect(PreviousSecret)(Redacted.value(opened))),
-    Effect.map((previous) => previous.expiresAt > now ? Redacted.make(previous.secret) : undefined),
-    Effect.orElseSucceed(() => undefined)
-  )
-})
-
-export const open = Effect.fnUntraced(function*(record: NotificationStore.ChannelRecord) {
-  const sealer = yield* SecretSealer.SecretSealer
-  const openAs = (name: string) => {
-    const sealed = record.secrets[name]
-    return sealed === undefined
-      ? Effect.fail(missing(name))
-      : sealer.decrypt(sealed, SecretSealer.associatedData(record.id, name))
-  }
-  switch (record.kind) {
-    case "slack":
-    case "discord":
-    case "google_chat":
-      return { kind: record.kind, url: yield* openAs("url") } satisfies Target as Target
-    case "webhook": {
-      const url = yield* openAs("url")
-      const secret = yield* openAs("secret")
-      const previous = yield* openPrevious(record)
-      return { kind: "webhook", url, secrets: previous === undefined ? [secret] : [secret, previous] } satisfies Target as Target
-    }
-    case "email":
-      return {
-        kind: "email",
-        settings: decodeEmailSettings(record.settings),
-        password: record.secrets["password"] === undefined ? null : yield* openAs("password")
-      } satisfies Target as Target
-  }
-})
+export const open = (
+  record: NotificationStore.ChannelRecord,
+  registry: Registry = ChannelKinds.standard
+): Effect.Effect<Opened, SecretSealer.Unsealable, SecretSealer.SecretSealer> => {
+  const kind = registry.get(record.kind)
+  return kind === undefined
+    ? Effect.fail({ message: `no channel kind ${record.kind} is registered` })
+    : Effect.map(kind.open(record), (opened) => ({ kind, opened }))
+}

@@ -1,7 +1,8 @@
 /**
  * ChannelSender: one attempt at telling one channel one notification. It opens the channel's
- * secrets, renders the notification for the channel's kind, sends it (an HTTP POST, or an email)
- * under a timeout, and reports how it went as a `RetryPolicy.AttemptResult`; it never fails,
+ * secrets and hands them, with the notification, to the channel's kind (`ChannelKind.send`:
+ * the kind renders its message and sends it over the `Transport` given here, an HTTP POST or an
+ * email) under a timeout, and reports how it went as a `RetryPolicy.AttemptResult`; it never fails,
  * because every failure is a fact the delivery records.
  *
  * Every attempt resolves its destination's host once (`PublicAddress.resolve`: private addresses
@@ -16,8 +17,7 @@
  * secret, an SMTP password in the forms SMTP sends it) taken out wherever a transport error or a
  * receiver's answer repeats them.
  *
- * A webhook attempt is signed with the time it is sent (`X-CanaryRoll-Timestamp`), so a retry an
- * hour later is still within a receiver's tolerance. The response body is read only for the
+ * The response body is read only for the
  * error message, and only its start. A URL with `user:pass@` is sent with those credentials as
  * HTTP Basic authentication.
  *
@@ -28,9 +28,8 @@ import * as http from "node:http"
 import * as https from "node:https"
 import { isIP, type LookupFunction } from "node:net"
 import * as Channel from "./Channel.ts"
-import * as DiscordMessage from "./DiscordMessage.ts"
-import * as EmailMessage from "./EmailMessage.ts"
-import * as GoogleChatMessage from "./GoogleChatMessage.ts"
+import type * as ChannelKind from "./ChannelKind.ts"
+import * as ChannelKinds from "./ChannelKinds.ts"
 import * as Mailer from "./Mailer.ts"
 import type * as Notification from "./Notification.ts"
 import type * as NotificationStore from "./NotificationStore.ts"
@@ -38,9 +37,6 @@ import * as PublicAddress from "./PublicAddress.ts"
 import * as Redaction from "./Redaction.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import type * as SecretSealer from "./SecretSealer.ts"
-import * as SlackMessage from "./SlackMessage.ts"
-import * as WebhookMessage from "./WebhookMessage.ts"
-import * as WebhookSignature from "./WebhookSignature.ts"
 
 export interface Options {
   /** How long one attempt may take, lookup to answer. Default 10 seconds. */
@@ -58,6 +54,8 @@ export interface Options {
    * ones connected to. Default: the system resolver (`dns.lookup`); tests give another.
    */
   readonly lookup?: PublicAddress.Lookup | undefined
+  /** The channel kinds it sends for; `ChannelKinds.standard` by default (the `Channels` service must know the same). */
+  readonly registry?: Channel.Registry | undefined
 }
 
 export const defaultTimeout: Duration.Input = "10 seconds"
@@ -71,52 +69,6 @@ export class ChannelSender extends Context.Service<ChannelSender, {
     deliveryId: string
   ) => Effect.Effect<RetryPolicy.AttemptResult>
 }>()("@canaryroll/notifier/ChannelSender") {}
-
-/** The body of an HTTP kind, as sent. */
-export const httpBody = (kind: "slack" | "discord" | "google_chat" | "webhook", notification: Notification.Notification): string => {
-  switch (kind) {
-    case "slack":
-      return JSON.stringify(SlackMessage.render(notification))
-    case "discord":
-      return JSON.stringify(DiscordMessage.render(notification))
-    case "google_chat":
-      return JSON.stringify(GoogleChatMessage.render(notification))
-    case "webhook":
-      return WebhookMessage.render(notification)
-  }
-}
-
-const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64")
-
-/** A URL's secret parts, and its user info as HTTP Basic authentication sends it. */
-const urlSecrets = (url: string): ReadonlyArray<string> => {
-  const basic: Array<string> = []
-  try {
-    const { username, password } = new URL(url)
-    if (username !== "" || password !== "") basic.push(base64(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`))
-  } catch {
-    // Not a URL (or malformed escapes): its parts below are all there is.
-  }
-  return [...Redaction.secretsOfUrl(url), ...basic]
-}
-
-/** The secrets of a channel that an error might repeat, to take out of it (see `Redaction.text`). */
-export const secretsOf = (target: Channel.Target): ReadonlyArray<string> => {
-  switch (target.kind) {
-    case "slack":
-    case "discord":
-    case "google_chat":
-      return urlSecrets(Redacted.value(target.url))
-    case "webhook":
-      return [...urlSecrets(Redacted.value(target.url)), ...target.secrets.map(Redacted.value)]
-    case "email": {
-      if (target.password === null) return []
-      const password = Redacted.value(target.password)
-      // As SMTP sends it: AUTH LOGIN the password alone, AUTH PLAIN with the user name.
-      return [password, base64(password), base64(`\u0000${target.settings.username ?? ""}\u0000${password}`)]
-    }
-  }
-}
 
 /** An attempt's error with every URL and every one of `secrets` taken out. */
 export const redact = (result: RetryPolicy.AttemptResult, secrets: ReadonlyArray<string> = []): RetryPolicy.AttemptResult =>
@@ -202,6 +154,7 @@ export const make = (options: Options = {}): Effect.Effect<
     const mailer = yield* Mailer.Mailer
     const context = yield* Effect.context<SecretSealer.SecretSealer>()
     const timeout = Duration.fromInputUnsafe(options.timeout ?? defaultTimeout)
+    const registry = options.registry ?? ChannelKinds.standard
     const userAgent = options.userAgent ?? "CanaryRoll-Notifier/0.1"
     const resolveOptions: PublicAddress.ResolveOptions = {
       lookup: options.lookup,
@@ -216,7 +169,7 @@ export const make = (options: Options = {}): Effect.Effect<
     const withTimeout = (attempt: Effect.Effect<RetryPolicy.AttemptResult>) =>
       attempt.pipe(Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed(timedOut()) }))
 
-    const post = (url: Redacted.Redacted<string>, body: string, headers: Record<string, string>) =>
+    const post = (url: Redacted.Redacted<string>, body: string, headers: { readonly [name: string]: string }) =>
       Effect.gen(function*() {
         const target = yield* Effect.try({ try: () => new URL(Redacted.value(url)), catch: () => new Error("the URL is not valid") })
         const verdict = yield* PublicAddress.check(target.href, resolveOptions)
@@ -240,23 +193,13 @@ export const make = (options: Options = {}): Effect.Effect<
         withTimeout
       )
 
-    const email = (target: Extract<Channel.Target, { kind: "email" }>, notification: Notification.Notification, deliveryId: string) =>
+    const mail: ChannelKind.Transport["mail"] = ({ message, password, server }) =>
       Effect.gen(function*() {
-        const verdict = yield* PublicAddress.resolve(target.settings.host, resolveOptions)
+        const verdict = yield* PublicAddress.resolve(server.host, resolveOptions)
         if (verdict._tag !== "Allowed") return fromVerdict(verdict)
-        const message = EmailMessage.render(notification)
-        return yield* mailer.send(
-          { settings: target.settings, password: target.password, address: verdict.addresses[0] },
-          {
-            from: target.settings.from,
-            to: target.settings.to,
-            subject: message.subject,
-            text: message.text,
-            html: message.html,
-            headers: { [WebhookSignature.deliveryHeader]: deliveryId }
-          },
-          { timeoutMs: Duration.toMillis(timeout) }
-        ).pipe(
+        return yield* mailer.send({ settings: server, password, address: verdict.addresses[0] }, message, {
+          timeoutMs: Duration.toMillis(timeout)
+        }).pipe(
           Effect.map((sent): RetryPolicy.AttemptResult => ({ _tag: "Sent", statusCode: sent.responseCode })),
           Effect.catch((failure) =>
             Effect.succeed<RetryPolicy.AttemptResult>(
@@ -268,11 +211,14 @@ export const make = (options: Options = {}): Effect.Effect<
         )
       }).pipe(withTimeout)
 
+    const transport: ChannelKind.Transport = { post: ({ body, headers, url }) => post(url, body, headers), mail }
+
     const send = (channel: NotificationStore.ChannelRecord, notification: Notification.Notification, deliveryId: string) =>
       Effect.gen(function*() {
-        const target = yield* Channel.open(channel)
-        const result = yield* attempt(target, notification, deliveryId)
-        return redact(result, secretsOf(target))
+        const { kind, opened } = yield* Channel.open(channel, registry)
+        const at = yield* Clock.currentTimeMillis
+        const result = yield* kind.send(opened, notification, { deliveryId, at }, transport)
+        return redact(result, kind.secretsOf(opened))
       }).pipe(
         // Secrets that no longer open will not open on a retry either.
         Effect.catch((unsealable) =>
@@ -284,27 +230,6 @@ export const make = (options: Options = {}): Effect.Effect<
         ),
         Effect.provide(context)
       )
-
-    const attempt = (target: Channel.Target, notification: Notification.Notification, deliveryId: string) =>
-      Effect.gen(function*() {
-        switch (target.kind) {
-          case "email":
-            return yield* email(target, notification, deliveryId)
-          case "webhook": {
-            const body = httpBody("webhook", notification)
-            const timestamp = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-            return yield* post(
-              target.url,
-              body,
-              WebhookSignature.headers({ secret: target.secrets.map(Redacted.value), timestamp, body, deliveryId })
-            )
-          }
-          default:
-            return yield* post(target.url, httpBody(target.kind, notification), {
-              [WebhookSignature.deliveryHeader]: deliveryId
-            })
-        }
-      })
 
     return ChannelSender.of({ timeout, send })
   })

@@ -14,8 +14,8 @@
 import { Id } from "@canaryroll/core"
 import { Clock, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as Channel from "./Channel.ts"
+import * as ChannelKinds from "./ChannelKinds.ts"
 import * as ChannelSender from "./ChannelSender.ts"
-import * as DeliveryRecorder from "./DeliveryRecorder.ts"
 import * as Notification from "./Notification.ts"
 import * as NotificationStore from "./NotificationStore.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
@@ -38,8 +38,8 @@ export interface DeliveryView {
   readonly completedAt: string | null
 }
 
-export interface Saved {
-  readonly channel: Channel.ChannelView
+export interface Saved<View = ChannelKinds.ConfigView> {
+  readonly channel: Channel.ChannelView<View>
   /** A generated webhook signing secret, shown this once; `null` otherwise. */
   readonly signingSecret: Redacted.Redacted<string> | null
 }
@@ -53,16 +53,24 @@ export interface DeliveryListQuery {
 
 type Unavailable = NotificationStore.NotificationStoreUnavailable
 
-export class Channels extends Context.Service<Channels, {
-  readonly create: (teamId: string, input: Channel.ChannelInput) => Effect.Effect<Saved, Unavailable>
+/** The service over the channel kinds of registry `R`. */
+export interface Service<R extends Channel.Registry> {
+  /** Fails `ChannelInvalid` for a kind `R` does not hold. */
+  readonly create: (
+    teamId: string,
+    input: R["ChannelInput"]["Type"]
+  ) => Effect.Effect<Saved<R["ConfigView"]["Type"]>, Channel.ChannelInvalid | Unavailable>
   readonly update: (
     teamId: string,
     channelId: string,
-    patch: Channel.ChannelPatch
-  ) => Effect.Effect<Saved, Channel.ChannelNotFound | Channel.ChannelInvalid | Unavailable>
+    patch: R["ChannelPatch"]["Type"]
+  ) => Effect.Effect<Saved<R["ConfigView"]["Type"]>, Channel.ChannelNotFound | Channel.ChannelInvalid | Unavailable>
   readonly remove: (teamId: string, channelId: string) => Effect.Effect<void, Channel.ChannelNotFound | Unavailable>
-  readonly list: (teamId: string) => Effect.Effect<ReadonlyArray<Channel.ChannelView>, Unavailable>
-  readonly get: (teamId: string, channelId: string) => Effect.Effect<Channel.ChannelView, Channel.ChannelNotFound | Unavailable>
+  readonly list: (teamId: string) => Effect.Effect<ReadonlyArray<Channel.ChannelView<R["ConfigView"]["Type"]>>, Unavailable>
+  readonly get: (
+    teamId: string,
+    channelId: string
+  ) => Effect.Effect<Channel.ChannelView<R["ConfigView"]["Type"]>, Channel.ChannelNotFound | Unavailable>
   /**
    * Sends a test message now (one attempt, no retry) and records it among the deliveries;
    * returns how it went. Takes up to the sender's timeout.
@@ -70,11 +78,19 @@ export class Channels extends Context.Service<Channels, {
   readonly sendTest: (teamId: string, channelId: string) => Effect.Effect<DeliveryView, Channel.ChannelNotFound | Unavailable>
   /** Recent deliveries, newest first. */
   readonly deliveries: (teamId: string, query?: DeliveryListQuery) => Effect.Effect<ReadonlyArray<DeliveryView>, Unavailable>
-}>()("@canaryroll/notifier/Channels") {}
+}
+
+/** The service over the standard channel kinds: what the HTTP API calls. */
+export class Channels extends Context.Service<Channels, Service<ChannelKinds.Standard>>()("@canaryroll/notifier/Channels") {}
 
 export interface Options {
   /** The server's public URL, for the test message's link. */
   readonly baseUrl: string
+}
+
+export interface RegistryOptions<R extends Channel.Registry> extends Options {
+  /** The channel kinds; `ChannelKinds.standard` by default. The `ChannelSender` must know the same ones. */
+  readonly registry: R
 }
 
 const iso = (ms: number | null) => ms === null ? null : new Date(ms).toISOString()
@@ -98,12 +114,16 @@ export const deliveryView = (delivery: NotificationStore.DeliveryRecord): Delive
 /** How much longer than the sender's timeout a test message is claimed for. */
 export const testLeaseMarginMs = 10_000
 
-export const make = (options: Options): Effect.Effect<
-  Channels["Service"],
-  never,
-  NotificationStore.NotificationStore | SecretSealer.SecretSealer | ChannelSender.ChannelSender
-> =>
-  Effect.gen(function*() {
+type Requirements = NotificationStore.NotificationStore | SecretSealer.SecretSealer | ChannelSender.ChannelSender
+
+/** The service over the standard kinds, or over `options.registry`'s (a runtime that adds kinds of its own). */
+export function make(options: Options): Effect.Effect<Service<ChannelKinds.Standard>, never, Requirements>
+export function make<R extends Channel.Registry>(options: RegistryOptions<R>): Effect.Effect<Service<R>, never, Requirements>
+// The implementation serves any registry; `any` stands for the registry the overload above chose.
+export function make(options: Options & { readonly registry?: Channel.Registry }): Effect.Effect<Service<any>, never, Requirements> {
+  return Effect.gen(function*() {
+    const registry = options.registry ?? ChannelKinds.standard
+    const view = (record: NotificationStore.ChannelRecord) => Channel.view(record, registry)
     const store = yield* NotificationStore.NotificationStore
     const sender = yield* ChannelSender.ChannelSender
     const context = yield* Effect.context<SecretSealer.SecretSealer>()
@@ -116,11 +136,11 @@ export const make = (options: Options): Effect.Effect<
         }))
       )
 
-    const create = (teamId: string, input: Channel.ChannelInput) =>
+    const create = (teamId: string, input: Channel.Registry["ChannelInput"]["Type"]) =>
       Effect.gen(function*() {
         const id = yield* Id.make("notificationChannel")
         const now = yield* Clock.currentTimeMillis
-        const sealed = yield* Channel.seal(id, input.config, undefined)
+        const sealed = yield* Channel.seal(id, input.config, undefined, registry)
         const record: NotificationStore.ChannelRecord = {
           id,
           teamId,
@@ -134,25 +154,25 @@ export const make = (options: Options): Effect.Effect<
           updatedAt: now
         }
         yield* store.insertChannel(record)
-        return { channel: Channel.view(record), signingSecret: sealed.generatedSigningSecret }
+        return { channel: view(record), signingSecret: sealed.generatedSecret }
       }).pipe(Effect.provide(context))
 
-    const update = (teamId: string, channelId: string, patch: Channel.ChannelPatch) =>
+    const update = (teamId: string, channelId: string, patch: Channel.Registry["ChannelPatch"]["Type"]) =>
       Effect.gen(function*() {
         const current = yield* find(teamId, channelId)
         if (patch.config !== undefined && patch.config.kind !== current.kind) {
           return yield* Channel.invalid("config.kind", `must stay ${current.kind}: create a new channel for another kind`)
         }
-        if (patch.rotateSigningSecret === true && current.kind !== "webhook") {
-          return yield* Channel.invalid("rotateSigningSecret", "only webhook channels have a signing secret")
+        if (patch.rotateSigningSecret === true && !Channel.hasRotatingSecret(current, registry)) {
+          return yield* Channel.invalid("rotateSigningSecret", `a ${current.kind} channel has no signing secret`)
         }
         const config = patch.config ?? (patch.rotateSigningSecret === true ? undefined : null)
         const sealed = config === null
           ? null
           : config === undefined
           // Rotating alone: the stored URL stays, only the secret changes.
-          ? yield* rotateSecret(current)
-          : yield* Channel.seal(channelId, config, current, { rotateSigningSecret: patch.rotateSigningSecret })
+          ? yield* Channel.rotate(current, registry)
+          : yield* Channel.seal(channelId, config, current, registry, { rotateSecret: patch.rotateSigningSecret === true })
         const now = yield* Clock.currentTimeMillis
         const record: NotificationStore.ChannelRecord = {
           ...current,
@@ -164,19 +184,8 @@ export const make = (options: Options): Effect.Effect<
           updatedAt: now
         }
         if (!(yield* store.updateChannel(record))) return yield* new Channel.ChannelNotFound({ teamId, channelId })
-        return { channel: Channel.view(record), signingSecret: sealed?.generatedSigningSecret ?? null }
+        return { channel: view(record), signingSecret: sealed?.generatedSecret ?? null }
       }).pipe(Effect.provide(context))
-
-    const rotateSecret = (current: NotificationStore.ChannelRecord) =>
-      Effect.gen(function*() {
-        const target = yield* Channel.open(current).pipe(
-          Effect.mapError((error) => Channel.invalid("rotateSigningSecret", `the stored URL cannot be opened: ${error.message}`))
-        )
-        if (target.kind !== "webhook") return yield* Channel.invalid("rotateSigningSecret", "only webhook channels have a signing secret")
-        return yield* Channel.seal(current.id, { kind: "webhook", url: Redacted.value(target.url) }, current, {
-          rotateSigningSecret: true
-        })
-      })
 
     // A test message is inserted already claimed, so no worker sends it too. The claim outlasts
     // the attempt by a little: should this process die meanwhile, the channel's real messages wait
@@ -224,15 +233,15 @@ export const make = (options: Options): Effect.Effect<
         return deliveryView(Option.getOrThrow(delivery))
       })
 
-    return Channels.of({
+    return {
       create,
       update,
       remove: (teamId, channelId) =>
         store.deleteChannel(teamId, channelId).pipe(
           Effect.flatMap((deleted) => deleted ? Effect.void : Effect.fail(new Channel.ChannelNotFound({ teamId, channelId })))
         ),
-      list: (teamId) => store.listChannels(teamId).pipe(Effect.map((records) => records.map(Channel.view))),
-      get: (teamId, channelId) => find(teamId, channelId).pipe(Effect.map(Channel.view)),
+      list: (teamId) => store.listChannels(teamId).pipe(Effect.map((records) => records.map(view))),
+      get: (teamId, channelId) => find(teamId, channelId).pipe(Effect.map(view)),
       sendTest,
       deliveries: (teamId, query = {}) =>
         store.listDeliveries(teamId, {
@@ -240,11 +249,11 @@ export const make = (options: Options): Effect.Effect<
           status: query.status,
           limit: Math.max(1, Math.min(query.limit ?? 50, NotificationStore.maxLimit))
         }).pipe(Effect.map((deliveries) => deliveries.map(deliveryView)))
-    })
+    } satisfies Service<Channel.Registry>
   })
+}
 
 /** Needs the store, a `SecretSealer`, and a `ChannelSender` (for test messages). */
 export const layer = (
   options: Options
-): Layer.Layer<Channels, never, NotificationStore.NotificationStore | SecretSealer.SecretSealer | ChannelSender.ChannelSender> =>
-  Layer.effect(Channels, make(options))
+): Layer.Layer<Channels, never, Requirements> => Layer.effect(Channels, make(options))

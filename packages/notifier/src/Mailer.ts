@@ -18,7 +18,7 @@
 import { Context, Effect, Layer, Redacted, Schema } from "effect"
 import { isIP } from "node:net"
 import * as nodemailer from "nodemailer"
-import type * as Channel from "./Channel.ts"
+import type * as ChannelKind from "./ChannelKind.ts"
 import * as PublicAddress from "./PublicAddress.ts"
 
 export interface Email {
@@ -31,7 +31,7 @@ export interface Email {
 }
 
 export interface Server {
-  readonly settings: Channel.EmailSettings
+  readonly settings: ChannelKind.MailServer
   readonly password: Redacted.Redacted<string> | null
   /** The IP address to connect to: `settings.host` as resolved and checked by the sender. */
   readonly address: string

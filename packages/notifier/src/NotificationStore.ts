@@ -21,7 +21,8 @@ import { Context, Effect, Layer, Option, Schema } from "effect"
 import type * as Notification from "./Notification.ts"
 import type * as NotificationEvent from "./NotificationEvent.ts"
 
-export type Kind = "slack" | "discord" | "google_chat" | "email" | "webhook"
+/** A channel kind's name (`ChannelKinds`): the store keeps any, as text. */
+export type Kind = string
 
 export interface ChannelRecord {
   readonly id: string

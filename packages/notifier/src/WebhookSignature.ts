@@ -9,11 +9,18 @@
  * Signing the timestamp with the body lets a receiver refuse replays: `verify` refuses a
  * timestamp more than `toleranceSeconds` (default 5 minutes) away from its clock. Comparison is
  * constant-time. Each attempt of a delivery is signed afresh, with the time it is sent; the
- * `X-CanaryRoll-Delivery` id stays the same across attempts, for deduplication.
+ * `X-CanaryRoll-Delivery` id stays the same across attempts, for deduplication. The HMAC is
+ * `@noble/hashes`' (pure JavaScript) and the random source WebCrypto's, so the webhook channel
+ * kind signs alike in Node, workerd and a browser.
  *
  * @since 0.1.0
  */
-import * as crypto from "node:crypto"
+import { hmac } from "@noble/hashes/hmac.js"
+import { sha256 } from "@noble/hashes/sha2.js"
+import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js"
+import { Base64Url } from "effect/encoding"
+
+// WebCrypto's random source: a global of Node, workerd and browsers (the DOM library types it).
 
 export const signatureHeader = "X-CanaryRoll-Signature"
 export const timestampHeader = "X-CanaryRoll-Timestamp"
@@ -23,11 +30,19 @@ export const scheme = "v1"
 export const defaultToleranceSeconds = 300
 
 /** A new signing secret: `whsec_` and 32 random bytes in base64url. */
-export const generateSecret = (): string => `whsec_${crypto.randomBytes(32).toString("base64url")}`
+export const generateSecret = (): string => `whsec_${Base64Url.encode(crypto.getRandomValues(new Uint8Array(32)))}`
 
 /** The hex HMAC-SHA256 of `${timestamp}.${body}` under `secret`. */
 export const digest = (secret: string, timestamp: number, body: string): string =>
-  crypto.createHmac("sha256", secret).update(`${timestamp}.${body}`, "utf8").digest("hex")
+  bytesToHex(hmac(sha256, utf8ToBytes(secret), utf8ToBytes(`${timestamp}.${body}`)))
+
+/** Whether two byte strings are equal, in time that does not depend on where they differ. */
+const constantTimeEqual = (left: Uint8Array, right: Uint8Array): boolean => {
+  if (left.length !== right.length) return false
+  let difference = 0
+  for (let index = 0; index < left.length; index++) difference |= left[index]! ^ right[index]!
+  return difference === 0
+}
 
 /** The value of `X-CanaryRoll-Signature`. */
 export const sign = (secret: string, timestamp: number, body: string): string => `${scheme}=${digest(secret, timestamp, body)}`
@@ -72,13 +87,13 @@ export const verify = (options: {
   if (Math.abs(options.nowSeconds - timestamp) > (options.toleranceSeconds ?? defaultToleranceSeconds)) {
     return { valid: false, reason: "stale" }
   }
-  const expected = Buffer.from(digest(options.secret, timestamp, options.body), "hex")
+  const expected = hexToBytes(digest(options.secret, timestamp, options.body))
   const candidates = options.signature.split(",").map((part) => part.trim()).filter((part) => part.startsWith(`${scheme}=`))
   if (candidates.length === 0) return { valid: false, reason: "malformed" }
   const matches = candidates.some((candidate) => {
     const hex = candidate.slice(scheme.length + 1)
     if (!/^[0-9a-f]{64}$/i.test(hex)) return false
-    return crypto.timingSafeEqual(Buffer.from(hex, "hex"), expected)
+    return constantTimeEqual(hexToBytes(hex), expected)
   })
   return matches ? { valid: true } : { valid: false, reason: "mismatch" }
 }

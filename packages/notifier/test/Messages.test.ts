@@ -5,14 +5,14 @@
 import { Actor, type ReleaseEvent } from "@canaryroll/core"
 import { assert, describe, it } from "@effect/vitest"
 import {
-  DiscordMessage,
-  EmailMessage,
-  GoogleChatMessage,
+  Discord,
+  Email,
+  GoogleChat,
   Notification,
   NotificationEvent,
-  SlackMessage,
+  Slack,
   TextLimit,
-  WebhookMessage
+  Webhook
 } from "../src/index.ts"
 import * as Releases from "./support/Releases.ts"
 
@@ -77,7 +77,7 @@ describe("release.stalled", () => {
     const notification = held(stalled("cloudflare_unreachable", "rollback pending: Cloudflare unreachable since 2026-01-01T10:02:00.000Z (3 attempts, retried with backoff): 503"))
     assert.strictEqual(notification.name, "release.stalled")
     assert.strictEqual(notification.title, "Rollback of checkout-api pending: Cloudflare unreachable")
-    assert.match(SlackMessage.render(notification).text, /Rollback of checkout-api pending/)
+    assert.match(Slack.render(notification).text, /Rollback of checkout-api pending/)
   })
 })
 
@@ -137,28 +137,28 @@ describe("TextLimit", () => {
     assert.strictEqual(TextLimit.truncate("abcdef", 6), "abcdef")
     assert.strictEqual(TextLimit.truncate("abcdef", 4), "abc…")
     assert.strictEqual(TextLimit.truncate("🚨🚨🚨🚨", 3), "🚨🚨…")
-    assert.strictEqual(TextLimit.truncateEscaped("a<b<c<d", 9, SlackMessage.escape), "a&lt;b…")
+    assert.strictEqual(TextLimit.truncateEscaped("a<b<c<d", 9, Slack.escape), "a&lt;b…")
   })
 })
 
-describe("SlackMessage", () => {
+describe("Slack", () => {
   it("is Block Kit with a text fallback", () => {
-    const message = SlackMessage.render(rollbackStarted)
+    const message = Slack.render(rollbackStarted)
     assert.include(message.text, "Rolling back checkout-api")
     assert.deepStrictEqual(message.blocks.map((block) => block.type), ["header", "section", "section", "section", "context"])
     assert.include(JSON.stringify(message), "<https://canaryroll.example/teams/team-a/deployments/release-1|Open the release>")
   })
 
   it("stays within Slack's limits, with user text escaped", () => {
-    const message = SlackMessage.render(rollbackWithLongReason)
-    assert.isAtMost(message.blocks.length, SlackMessage.limits.blocks)
-    assert.isAtMost(TextLimit.length(message.text), SlackMessage.limits.sectionText)
+    const message = Slack.render(rollbackWithLongReason)
+    assert.isAtMost(message.blocks.length, Slack.limits.blocks)
+    assert.isAtMost(TextLimit.length(message.text), Slack.limits.sectionText)
     for (const block of message.blocks) {
-      if (block.type === "header") assert.isAtMost(TextLimit.length(block.text.text), SlackMessage.limits.headerText)
+      if (block.type === "header") assert.isAtMost(TextLimit.length(block.text.text), Slack.limits.headerText)
       if (block.type === "section") {
-        if (block.text !== undefined) assert.isAtMost(TextLimit.length(block.text.text), SlackMessage.limits.sectionText)
-        assert.isAtMost(block.fields?.length ?? 0, SlackMessage.limits.fields)
-        for (const field of block.fields ?? []) assert.isAtMost(TextLimit.length(field.text), SlackMessage.limits.fieldText)
+        if (block.text !== undefined) assert.isAtMost(TextLimit.length(block.text.text), Slack.limits.sectionText)
+        assert.isAtMost(block.fields?.length ?? 0, Slack.limits.fields)
+        for (const field of block.fields ?? []) assert.isAtMost(TextLimit.length(field.text), Slack.limits.fieldText)
       }
     }
     assert.notInclude(JSON.stringify(message), "<@everyone>")
@@ -182,41 +182,41 @@ describe("a blank reason", () => {
 
   it("gives no empty Discord field nor empty Google Chat text", () => {
     for (const shown of [notification, { ...notification, reason: "" }]) {
-      for (const field of DiscordMessage.render(shown).embeds[0]!.fields) assert.notStrictEqual(field.value.trim(), "", field.name)
-      for (const widget of GoogleChatMessage.render(shown).cardsV2[0]!.card.sections[0]!.widgets) {
+      for (const field of Discord.render(shown).embeds[0]!.fields) assert.notStrictEqual(field.value.trim(), "", field.name)
+      for (const widget of GoogleChat.render(shown).cardsV2[0]!.card.sections[0]!.widgets) {
         if ("decoratedText" in widget) assert.notStrictEqual(widget.decoratedText.text.trim(), "", widget.decoratedText.topLabel)
       }
     }
   })
 })
 
-describe("DiscordMessage", () => {
+describe("Discord", () => {
   it("is one embed, coloured by outcome, that pings nobody", () => {
-    const message = DiscordMessage.render(rollbackStarted)
+    const message = Discord.render(rollbackStarted)
     assert.strictEqual(message.embeds.length, 1)
-    assert.strictEqual(message.embeds[0]!.color, DiscordMessage.colours.warning)
-    assert.strictEqual(DiscordMessage.render(notificationAt(rolledBack, 9)!).embeds[0]!.color, DiscordMessage.colours.danger)
+    assert.strictEqual(message.embeds[0]!.color, Discord.colours.warning)
+    assert.strictEqual(Discord.render(notificationAt(rolledBack, 9)!).embeds[0]!.color, Discord.colours.danger)
     assert.strictEqual(message.embeds[0]!.url, rollbackStarted.releaseUrl)
     assert.deepStrictEqual(message.allowed_mentions, { parse: [] })
   })
 
   it("stays within Discord's embed limits", () => {
-    const embed = DiscordMessage.render(rollbackWithLongReason).embeds[0]!
-    assert.isAtMost(TextLimit.length(embed.title), DiscordMessage.limits.title)
-    assert.isAtMost(TextLimit.length(embed.description), DiscordMessage.limits.description)
-    assert.isAtMost(embed.fields.length, DiscordMessage.limits.fields)
+    const embed = Discord.render(rollbackWithLongReason).embeds[0]!
+    assert.isAtMost(TextLimit.length(embed.title), Discord.limits.title)
+    assert.isAtMost(TextLimit.length(embed.description), Discord.limits.description)
+    assert.isAtMost(embed.fields.length, Discord.limits.fields)
     for (const field of embed.fields) {
-      assert.isAtMost(TextLimit.length(field.name), DiscordMessage.limits.fieldName)
-      assert.isAtMost(TextLimit.length(field.value), DiscordMessage.limits.fieldValue)
+      assert.isAtMost(TextLimit.length(field.name), Discord.limits.fieldName)
+      assert.isAtMost(TextLimit.length(field.value), Discord.limits.fieldValue)
     }
-    assert.isAtMost(DiscordMessage.totalLength(embed), DiscordMessage.limits.total)
+    assert.isAtMost(Discord.totalLength(embed), Discord.limits.total)
     assert.isAbove(TextLimit.length(embed.description), 1000)
   })
 })
 
-describe("GoogleChatMessage", () => {
+describe("GoogleChat", () => {
   it("is a cardsV2 card with a header, the facts and a button to the release", () => {
-    const message = GoogleChatMessage.render(rollbackStarted)
+    const message = GoogleChat.render(rollbackStarted)
     const card = message.cardsV2[0]!.card
     assert.strictEqual(card.header.title, "Rolling back checkout-api")
     assert.deepStrictEqual(
@@ -228,17 +228,17 @@ describe("GoogleChatMessage", () => {
 
   it("stays within 32,000 bytes, counting multi-byte characters", () => {
     const emoji = { ...rollbackWithLongReason, reason: huge("🚨", 20_000), sentence: huge("é", 40_000) }
-    assert.isAtMost(TextLimit.byteLength(JSON.stringify(GoogleChatMessage.render(emoji))), GoogleChatMessage.limits.messageBytes)
+    assert.isAtMost(TextLimit.byteLength(JSON.stringify(GoogleChat.render(emoji))), GoogleChat.limits.messageBytes)
     assert.isAtMost(
-      TextLimit.byteLength(JSON.stringify(GoogleChatMessage.render(rollbackWithLongReason))),
-      GoogleChatMessage.limits.messageBytes
+      TextLimit.byteLength(JSON.stringify(GoogleChat.render(rollbackWithLongReason))),
+      GoogleChat.limits.messageBytes
     )
   })
 })
 
-describe("EmailMessage", () => {
+describe("Email", () => {
   it("has a subject, a plain-text part and an HTML part saying the same, with HTML escaped", () => {
-    const email = EmailMessage.render({ ...rollbackStarted, reason: "<script>alert(1)</script>" })
+    const email = Email.render({ ...rollbackStarted, reason: "<script>alert(1)</script>" })
     assert.strictEqual(email.subject, "[CanaryRoll] Rolling back checkout-api")
     assert.include(email.text, "Reason: <script>alert(1)</script>")
     assert.include(email.text, "Measured: error rate 5.17% over 1200 requests (limit 1.00%)")
@@ -248,9 +248,9 @@ describe("EmailMessage", () => {
   })
 })
 
-describe("WebhookMessage", () => {
+describe("Webhook", () => {
   it("is { event, release } with the release summary", () => {
-    const body = JSON.parse(WebhookMessage.render(rollbackStarted))
+    const body = JSON.parse(Webhook.render(rollbackStarted))
     assert.deepStrictEqual(Object.keys(body), ["event", "release"])
     assert.strictEqual(body.event.id, "release-1:9")
     assert.strictEqual(body.event.name, "release.rolled_back")

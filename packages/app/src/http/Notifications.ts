@@ -12,6 +12,7 @@
  * @since 0.1.0
  */
 import type { Channel, Channels, NotificationStore } from "@canaryroll/notifier"
+import * as ChannelKinds from "@canaryroll/notifier/channel-config"
 import { Effect, Redacted } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { AuditLog, Storage as AppStorage } from "../index.ts"
@@ -44,13 +45,6 @@ const shown = (saved: Channels.Saved) => ({
   signingSecret: saved.signingSecret === null ? null : Redacted.value(saved.signingSecret)
 })
 
-const kindLabel: Record<Channel.Kind, string> = {
-  slack: "Slack",
-  discord: "Discord",
-  google_chat: "Google Chat",
-  email: "email",
-  webhook: "webhook"
-}
 
 /** What an update changed, in words: "renamed it from a to b, disabled it". */
 const describeUpdate = (before: Channel.ChannelView, after: Channel.ChannelView, patch: Channel.ChannelPatch) => {
@@ -95,7 +89,7 @@ export const layer = HttpApiBuilder.group(Api, "notifications", (handlers) =>
               type: "NotificationChannelCreated",
               at,
               sentence: (who) =>
-                `${who} created the ${kindLabel[channel.kind]} notification channel ${channel.name} for ${channel.events.join(", ")}`,
+                `${who} created the ${ChannelKinds.label(channel.kind)} notification channel ${channel.name} for ${channel.events.join(", ")}`,
               details: { channelId: channel.id, channel }
             })
             return shown(saved)
@@ -133,7 +127,7 @@ export const layer = HttpApiBuilder.group(Api, "notifications", (handlers) =>
             yield* audit({
               type: "NotificationChannelDeleted",
               at,
-              sentence: (who) => `${who} deleted the ${kindLabel[channel.kind]} notification channel ${channel.name}`,
+              sentence: (who) => `${who} deleted the ${ChannelKinds.label(channel.kind)} notification channel ${channel.name}`,
               details: { channelId: channel.id, channel }
             })
           }))

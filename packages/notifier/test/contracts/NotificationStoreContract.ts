@@ -79,6 +79,17 @@ export const suite = (name: string, makeLayer: () => Layer.Layer<NotificationSto
         assert.deepStrictEqual(yield* s.getChannel("team-a", "missing"), Option.none())
       }))
 
+    test("a channel of any kind is kept as it is: kinds are the registry's business, not the store's", () =>
+      Effect.gen(function*() {
+        const s = yield* store
+        // A kind no registry of CanaryRoll's holds: a runtime may register its own (ChannelKinds.make).
+        const record = channel("c1", { kind: "pager_duty_v3", settings: { service: "checkout" }, secrets: { routingKey: "sealed" } })
+        yield* s.insertChannel(record)
+        assert.deepStrictEqual(yield* s.getChannel("team-a", "c1"), Option.some(record))
+        assert.isTrue(yield* s.updateChannel({ ...record, kind: "another_kind", updatedAt: t + 1 }))
+        assert.strictEqual(Option.getOrThrow(yield* s.getChannel("team-a", "c1")).kind, "another_kind")
+      }))
+
     test("list is per team, oldest first", () =>
       Effect.gen(function*() {
         const s = yield* store

@@ -1,5 +1,6 @@
 /**
- * The Discord message of a notification, for a channel webhook: one embed coloured by outcome
+ * The `discord` channel kind: a Discord channel webhook URL (sealed whole; shown as its scheme
+ * and host), and the Discord message of a notification: one embed coloured by outcome
  * (green completed, red rolled back or failed, amber paused or unhealthy, blue otherwise).
  * Discord refuses an embed over its limits, so each part is cut to its own (title 256,
  * description 4,096, at most 25 fields of name 256 and value 1,024, footer 2,048) and the
@@ -9,8 +10,9 @@
  *
  * @since 0.1.0
  */
-import * as Notification from "./Notification.ts"
-import * as TextLimit from "./TextLimit.ts"
+import * as ChannelKind from "../ChannelKind.ts"
+import * as Notification from "../Notification.ts"
+import * as TextLimit from "../TextLimit.ts"
 
 export const limits = {
   title: 256,
@@ -87,3 +89,6 @@ export const render = (notification: Notification.Notification): DiscordMessage 
   const embed: Embed = { ...base, description: within(notification.sentence, Math.max(0, room)) }
   return { username: "CanaryRoll", embeds: [embed], allowed_mentions: { parse: [] } }
 }
+
+/** The `discord` kind: the message above, POSTed as JSON to the channel's incoming webhook URL. */
+export const kind = ChannelKind.incomingWebhook({ kind: "discord", label: "Discord", render })

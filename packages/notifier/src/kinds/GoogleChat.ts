@@ -1,5 +1,6 @@
 /**
- * The Google Chat message of a notification, for a space's incoming webhook: one card
+ * The `google_chat` channel kind: a Google Chat space's incoming webhook URL (sealed whole;
+ * shown as its scheme and host), and the Google Chat message of a notification: one card
  * (`cardsV2`) with a header, the sentence, the facts as `decoratedText` widgets and a button
  * that opens the release, plus `fallbackText` for notifications that cannot show cards. Google
  * Chat refuses a message over 32,000 bytes (text and cards together), so the message is rendered
@@ -8,8 +9,9 @@
  *
  * @since 0.1.0
  */
-import * as Notification from "./Notification.ts"
-import * as TextLimit from "./TextLimit.ts"
+import * as ChannelKind from "../ChannelKind.ts"
+import * as Notification from "../Notification.ts"
+import * as TextLimit from "../TextLimit.ts"
 
 export const limits = {
   /** The whole message, text and cards, as sent. */
@@ -80,3 +82,6 @@ export const render = (notification: Notification.Notification): GoogleChatMessa
   }
   return message
 }
+
+/** The `google_chat` kind: the message above, POSTed as JSON to the channel's incoming webhook URL. */
+export const kind = ChannelKind.incomingWebhook({ kind: "google_chat", label: "Google Chat", render })

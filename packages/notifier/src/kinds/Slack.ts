@@ -1,5 +1,6 @@
 /**
- * The Slack message of a notification, for an incoming webhook: Block Kit blocks with a `text`
+ * The `slack` channel kind: a Slack incoming webhook URL (sealed whole; shown as its scheme and
+ * host), and the Slack message of a notification: Block Kit blocks with a `text`
  * fallback (what notifications and screen readers show). Slack refuses a message that breaks a
  * limit, so every text is cut to its block's limit: a header 150 characters, a section's text
  * 3,000, a section field 2,000 (at most 10 fields), a context element 3,000; at most 50 blocks
@@ -10,8 +11,9 @@
  * @since 0.1.0
  */
 import { Actor } from "@canaryroll/core"
-import * as Notification from "./Notification.ts"
-import * as TextLimit from "./TextLimit.ts"
+import * as ChannelKind from "../ChannelKind.ts"
+import * as Notification from "../Notification.ts"
+import * as TextLimit from "../TextLimit.ts"
 
 export const limits = {
   headerText: 150,
@@ -74,3 +76,6 @@ export const render = (notification: Notification.Notification): SlackMessage =>
   const text = escapedWithin(`${notification.title}: ${notification.sentence} (${notification.releaseUrl})`, limits.sectionText)
   return { text, blocks: blocks.slice(0, limits.blocks) }
 }
+
+/** The `slack` kind: the message above, POSTed as JSON to the channel's incoming webhook URL. */
+export const kind = ChannelKind.incomingWebhook({ kind: "slack", label: "Slack", render })
