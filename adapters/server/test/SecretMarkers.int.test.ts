@@ -11,7 +11,8 @@
  *
  * Then the marker is searched for in every answer the test got (bodies and headers), every
  * column of every row of every table of the database (found in `pg_tables`), and every line the
- * server logged, at every level: it is in none of them.
+ * server logged, at every level, as text and as the JSON lines `CANARYROLL_LOG_FORMAT=json` writes:
+ * it is in none of them.
  */
 import * as SmtpServer from "@canaryroll/notifier/test-smtp-server"
 import * as TestDatabase from "@canaryroll/postgres/test-database"
@@ -20,6 +21,7 @@ import { Cause, Effect, Logger, References } from "effect"
 import { TestClock } from "effect/testing"
 import * as crypto from "node:crypto"
 import * as util from "node:util"
+import * as JsonLogs from "../src/observability/JsonLogs.ts"
 import * as Tables from "./support/Tables.ts"
 import * as TestServer from "./support/TestServer.ts"
 import * as TestTeam from "./support/TestTeam.ts"
@@ -29,21 +31,27 @@ const database = TestDatabase.forFile()
 /** Letters and digits only: a Cloudflare token (and the simulator) takes nothing else. */
 const marker = `mkr${crypto.randomBytes(10).toString("hex")}`
 
-/** Every log entry as text: message, cause, annotations and spans. */
+/**
+ * Every log entry as text (message, cause, annotations and spans), and as the JSON line
+ * `CANARYROLL_LOG_FORMAT=json` writes for it.
+ */
 const makeCapture = () => {
   const lines: Array<string> = []
+  const jsonLines: Array<string> = []
   const logger = Logger.make((options) => {
+    const annotations = options.fiber.getRef(References.CurrentLogAnnotations)
     lines.push(
       [
         options.logLevel,
         util.inspect(options.message, { depth: 20 }),
         Cause.pretty(options.cause),
-        util.inspect(options.fiber.getRef(References.CurrentLogAnnotations), { depth: 20 }),
+        util.inspect(annotations, { depth: 20 }),
         util.inspect(options.fiber.getRef(References.CurrentLogSpans))
       ].join(" ")
     )
+    jsonLines.push(JsonLogs.formatLine({ ...options, annotations }))
   })
-  return { lines, logger }
+  return { lines, jsonLines, logger }
 }
 
 interface Answer {
@@ -267,6 +275,12 @@ describe("secret markers", () => {
         "the 503 was logged with its cause (else the search below proves little)"
       )
       for (const line of capture.lines) assert.notInclude(line, marker, `a secret was logged: ${line}`)
+      assert.strictEqual(capture.jsonLines.length, capture.lines.length)
+      for (const line of capture.jsonLines) {
+        assert.notInclude(line, "\n", "one JSON object per line")
+        assert.doesNotThrow(() => JSON.parse(line), line)
+        assert.notInclude(line, marker, `a secret was logged as JSON: ${line}`)
+      }
     }).pipe(
       Effect.scoped,
       Effect.provide(Logger.layer([capture.logger])),

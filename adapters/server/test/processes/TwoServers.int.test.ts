@@ -96,7 +96,7 @@ describe("two server processes on one database", () => {
     } finally {
       const [a, b] = await Promise.all([first.stop(), second.stop()])
       await fs.rm(dataDirectory, { recursive: true, force: true })
-      // A graceful stop: the scheduler gave up its leases and said so (runMain exits 130 on SIGTERM).
+      // A graceful stop: the scheduler gave up its leases and said so (exit codes: Shutdown.int.test.ts).
       assert.include(first.output(), "stopped after claiming", `first server:\n${first.output()}`)
       assert.include(second.output(), "stopped after claiming", `second server:\n${second.output()}`)
       assert.isAbove((a.claimed ?? 0) + (b.claimed ?? 0), 0, "the schedulers stepped the releases")
