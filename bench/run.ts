@@ -6,6 +6,7 @@
  */
 import * as CloudflareBench from "./CloudflareBench.ts"
 import * as CoreBench from "./CoreBench.ts"
+import * as LiveBench from "./LiveBench.ts"
 import * as PostgresSchedulerBench from "./PostgresSchedulerBench.ts"
 import * as PostgresStoreBench from "./PostgresStoreBench.ts"
 import * as ServerBench from "./ServerBench.ts"
@@ -18,3 +19,4 @@ await CloudflareBench.run(samples)
 await PostgresStoreBench.run(samples)
 await PostgresSchedulerBench.run(samples)
 await ServerBench.run(samples)
+await LiveBench.run(samples)
