@@ -464,7 +464,9 @@ export const runDue = Effect.fnUntraced(function*(options: RunOptions = {}) {
           orElse: () => Effect.logWarning(`release ${entry.releaseId}: step timed out, retried when its lease ends`)
         }),
         Effect.catch((error) => Effect.logWarning(`release ${entry.releaseId}: step failed, retried when its lease ends`, error)),
-        Effect.ensuring(Effect.sync(() => running.delete(entry.releaseId)))
+        Effect.ensuring(Effect.sync(() => running.delete(entry.releaseId))),
+        // Every line the step logs names its release (a field of its own in JSON logs).
+        Effect.annotateLogs("releaseId", entry.releaseId)
       ),
     { concurrency: options.concurrency ?? 16, discard: true }
   )
