@@ -16,7 +16,9 @@
  *
  * Channel secrets arrive sealed (see the notifier's `SecretSealer`); this module never sees one
  * in clear. `sealed_secrets` is a JSON map by name (`url`, `secret`, `password`, and a webhook's
- * rotated-out `previousSecret`), stored and read back as given: a new name needs no migration. The tables reference `teams`: deleting a team deletes its channels and deliveries.
+ * rotated-out `previousSecret`), stored and read back as given: a new name needs no migration, and neither does a
+ * new channel kind (`kind` is any name the notifier's `ChannelKinds` registry holds; migration
+ * `0014_channel_kinds_open` dropped the CHECK that listed them). The tables reference `teams`: deleting a team deletes its channels and deliveries.
  *
  * @since 0.1.0
  */

@@ -1,6 +1,6 @@
 /**
  * ChannelKind: what one kind of notification channel is, in one value. A kind names itself
- * (`slack`), says what people configure (`config`, a Schema whose checks name each field), what
+ * (`kind`), says what people configure (`config`, a Schema whose checks name each field), what
  * they are shown back (`view`, never a secret), how the configuration is stored (`seal`: settings
  * in clear, secrets sealed by the `SecretSealer`), how it is opened for sending (`open`), which of
  * its secrets an error could repeat (`secretsOf`, for `Redaction`), and how one notification is
