@@ -177,6 +177,44 @@ describe("Idempotency-Key", () => {
       assert.strictEqual((yield* s.call("GET", `${s.base}/${id}`)).body.status, "in_progress")
     }).pipe(Effect.scoped))
 
+  it.effect("every action honours it: a replayed pause, resume, rollback or cancel does not act again", () =>
+    Effect.gen(function*() {
+      const s = yield* setup
+      const id = yield* manualRelease(s)
+      const status = Effect.map(s.call("GET", `${s.base}/${id}`), (response) => response.body.status as string)
+      // Each toggle is sent with a key, undone without one, then sent again with the same key: the
+      // replay answers as the first time and the release stays as the undo left it.
+      const toggles = [
+        { verb: "pause", undo: "resume", after: "paused", undone: "in_progress" },
+        { verb: "resume", undo: "pause", after: "in_progress", undone: "paused" }
+      ] as const
+      for (const { after, undo, undone, verb } of toggles) {
+        const first = yield* s.call("POST", `${s.base}/${id}/${verb}`, { key: `${verb}-once` })
+        TestTeam.expectStatus(first, 200, verb)
+        assert.strictEqual(first.body.status, after)
+        TestTeam.expectStatus(yield* s.call("POST", `${s.base}/${id}/${undo}`), 200, undo)
+        const replay = yield* s.call("POST", `${s.base}/${id}/${verb}`, { key: `${verb}-once` })
+        assert.strictEqual(replayed(replay), "true", verb)
+        assert.deepStrictEqual(replay.body, first.body, `${verb}: the first answer`)
+        assert.strictEqual(yield* status, undone, `${verb} was not done again`)
+      }
+      const rolledBack = yield* s.call("POST", `${s.base}/${id}/rollback`, { body: { reason: "bad" }, key: "rollback-once" })
+      TestTeam.expectStatus(rolledBack, 200, "rollback")
+      const rollbackAgain = yield* s.call("POST", `${s.base}/${id}/rollback`, { body: { reason: "bad" }, key: "rollback-once" })
+      assert.strictEqual(replayed(rollbackAgain), "true")
+      assert.deepStrictEqual(rollbackAgain.body, rolledBack.body)
+      assert.strictEqual(count(yield* events(s, id), "RollbackStarted"), 1)
+
+      const worker = s.team.workers[1]!
+      const pending = yield* s.call("POST", `${s.base}/workers/${worker.workerId}/deployments`, { body: { versionId: worker.goodVersionId } })
+      const cancelled = yield* s.call("POST", `${s.base}/${pending.body.id}/cancel`, { key: "cancel-once" })
+      TestTeam.expectStatus(cancelled, 200, "cancel")
+      const cancelAgain = yield* s.call("POST", `${s.base}/${pending.body.id}/cancel`, { key: "cancel-once" })
+      assert.strictEqual(replayed(cancelAgain), "true")
+      assert.deepStrictEqual(cancelAgain.body, cancelled.body)
+      assert.strictEqual(count(yield* events(s, pending.body.id), "Cancelled"), 1)
+    }).pipe(Effect.scoped))
+
   it.effect("the key with another request is 422 idempotency_key_reused and changes nothing", () =>
     Effect.gen(function*() {
       const s = yield* setup
