@@ -163,6 +163,35 @@ for (const storage of TestServer.storages(database)) {
         TestTeam.expectStatus(yield* server.client.request("GET", path, { token: other.tokens.admin }), 404, "another team")
       }))
 
+    it.effect("a Worker's versions for creating a release: each with its message and workers/tag, read by any member", () =>
+      Effect.gen(function*() {
+        const server = yield* storage.start()
+        const team = yield* TestTeam.create(server)
+        const worker = team.workers[0]!
+        const tagged = server.simulator.createVersion({
+          accountId: server.seeded.accountId,
+          scriptName: worker.scriptName,
+          message: "fix the checkout total",
+          tag: "v1.4.2"
+        })
+        const versions = yield* server.client.request("GET", `/api/teams/${team.slug}/workers/${worker.workerId}/versions`, {
+          token: team.tokens.read_only
+        })
+        TestTeam.expectStatus(versions, 200, "versions")
+        const listed = versions.body.find((version: any) => version.id === tagged.id)
+        assert.strictEqual(listed?.message, "fix the checkout total")
+        assert.strictEqual(listed?.tag, "v1.4.2")
+        assert.strictEqual(listed?.number, tagged.number)
+        assert.include(versions.body.map((version: any) => version.id), worker.goodVersionId)
+        // Named by its tag, the version makes a release as its id does.
+        const created = yield* server.client.request("POST", `/api/teams/${team.slug}/deployments/workers/${worker.workerId}/deployments`, {
+          token: team.tokens.deploy,
+          body: { versionId: "v1.4.2" }
+        })
+        TestTeam.expectStatus(created, 201, "create by tag")
+        assert.strictEqual(created.body.cfVersionId, tagged.id)
+      }))
+
     it.effect("another team's release has no checks to show; another team's overview is not one's own", () =>
       Effect.gen(function*() {
         const server = yield* storage.start()
