@@ -8,7 +8,10 @@
  */
 import * as TestDatabase from "@canaryroll/postgres/test-database"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Api } from "@canaryroll/api/Api"
+import { Effect, Stream } from "effect"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
+import { HttpApiClient } from "effect/http-api"
 import * as EventStream from "./support/EventStream.ts"
 import * as TestServer from "./support/TestServer.ts"
 import * as TestTeam from "./support/TestTeam.ts"
@@ -45,6 +48,9 @@ for (const storage of TestServer.storages(database)) {
         const stream = yield* opened(streamUrl, { authorization: `Bearer ${team.tokens.read_only}` })
         assert.strictEqual(stream.status, 200, JSON.stringify(stream.error))
         assert.match(stream.contentType, /^text\/event-stream/)
+        // Neither cached nor buffered by a proxy (nginx reads X-Accel-Buffering).
+        assert.include(stream.headers.get("cache-control"), "no-cache")
+        assert.strictEqual(stream.headers.get("x-accel-buffering"), "no")
         const createdEvent = yield* Effect.promise(() => stream.next((message) => message.event === "message"))
         assert.strictEqual(createdEvent.id, "1")
         assert.strictEqual(JSON.parse(createdEvent.data).eventType, "ReleaseCreated")
@@ -72,6 +78,21 @@ for (const storage of TestServer.storages(database)) {
         assert.isString(JSON.parse(later.data).at)
         assert.isAtLeast(heartbeats, 1)
       }).pipe(Effect.scoped))
+
+    it.live("Effect's typed client (what the dashboard calls) reads the stream as the API declares it", () =>
+      Effect.gen(function*() {
+        const { id, server, team } = yield* setUp
+        const client = yield* HttpApiClient.make(Api, {
+          baseUrl: server.url,
+          transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(team.tokens.read_only))
+        })
+        const stream = yield* client.live.deploymentEventStream({ params: { team: team.slug, id }, query: {}, headers: {} })
+        const messages = yield* stream.pipe(Stream.take(2), Stream.runCollect)
+        const created = messages.find((message) => message.event === "message")
+        assert.strictEqual(created?.event === "message" ? created.data.eventType : undefined, "ReleaseCreated")
+        assert.strictEqual(created?.id, "1")
+        assert.isDefined(messages.find((message) => message.event === "heartbeat"))
+      }).pipe(Effect.provide(FetchHttpClient.layer), Effect.scoped))
 
     it.live("a cut stream resumed from Last-Event-ID (or ?after=) misses nothing and repeats nothing", () =>
       Effect.gen(function*() {

@@ -15,6 +15,7 @@ export interface Message {
 export interface EventStream {
   readonly status: number
   readonly contentType: string
+  readonly headers: Headers
   /** The JSON error body, when the stream did not open. */
   readonly error: any
   /** Every message so far, in order. */
@@ -104,6 +105,7 @@ export const open = async (url: string, headers: Record<string, string> = {}): P
   return {
     status: response.status,
     contentType,
+    headers: response.headers,
     error,
     messages,
     lastEventId: () => lastEventId,

@@ -10,10 +10,11 @@
 import { CurrentTeam, sessionCookie } from "@canaryroll/api/Access"
 import { Api } from "@canaryroll/api/Api"
 import { Forbidden, notFound } from "@canaryroll/api/ApiError"
-import type { LiveMessage } from "@canaryroll/api/Live"
+import { LiveMessage } from "@canaryroll/api/Live"
 import { AuditEntry, type EventStore } from "@canaryroll/core"
-import { Clock, Effect, Option, Result, Stream } from "effect"
-import { HttpServerRequest } from "effect/http"
+import { Clock, Effect, Option, Result, Schema, Stream } from "effect"
+import { Sse } from "effect/encoding"
+import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { ReleaseFeed, ReleaseSummaries } from "../index.ts"
 import { auditEntryView } from "./Audit.ts"
@@ -66,6 +67,24 @@ const eventMessages = (recorded: Stream.Stream<EventStore.RecordedEvent>, afterV
   )
 }
 
+const encodeMessage = Schema.encodeEffect(LiveMessage)
+
+/**
+ * The messages as the endpoint's `StreamSse` schema encodes them, in a response of our own so
+ * that it can say what proxies and caches must do: no caching, no buffering (nginx reads
+ * `X-Accel-Buffering`), or the page would see events late or never.
+ */
+const eventStream = (messages: Stream.Stream<LiveMessage>) =>
+  HttpServerResponse.stream(
+    messages.pipe(
+      // Our own values always encode: a failure is a bug.
+      Stream.mapEffect((message) => Effect.orDie(encodeMessage(message))),
+      Stream.map((encoded) => Sse.encoder.write({ _tag: "Event", id: encoded.id, event: encoded.event, data: encoded.data })),
+      Stream.encodeText
+    ),
+    { contentType: "text/event-stream", headers: { "cache-control": "no-cache, no-store", "x-accel-buffering": "no" } }
+  )
+
 export const layer = HttpApiBuilder.group(Api, "live", (handlers) =>
   Effect.gen(function*() {
     const summaries = yield* ReleaseSummaries.ReleaseSummaries
@@ -89,6 +108,6 @@ export const layer = HttpApiBuilder.group(Api, "live", (handlers) =>
         const events = feed.follow(release.value.id, 0).pipe(
           Stream.catchCause(() => Stream.empty)
         )
-        return Stream.merge(eventMessages(events, afterVersion), heartbeats)
+        return eventStream(Stream.merge(eventMessages(events, afterVersion), heartbeats))
       }))
   }))
