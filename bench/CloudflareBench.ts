@@ -123,4 +123,14 @@ export const run = async (samples: (full: number) => number) => {
   const ten = await Effect.runPromise(callsPerRelease(10))
   count("cloudflare.graphql_queries_per_interval_1_release", one.graphql / intervals, "queries", "1 per account")
   count("cloudflare.graphql_queries_per_interval_10_releases", ten.graphql / intervals, "queries", "1 per account")
+  // Capacity (docs/operations.md): how many releases one token sustains at once within the
+  // orchestrator's part of the budget (Cloudflare's 1,200 REST calls per 5 minutes, half for
+  // CanaryRoll, four fifths of that for releases: 480 per 5 minutes), from the REST calls the ten
+  // releases made per 10-minute step. Analytics are per account, not per release: they do not
+  // limit this (one query per interval, 5 per 5 minutes against 120).
+  const restPerStep = (ten.mutations + ten.reads) / ten.steps
+  const restPerFiveMinutes = restPerStep / 2
+  const orchestratorRest = Math.floor(ApiBudget.cloudflareLimits.rest.requests * 0.5 * 0.8)
+  count("cloudflare.rest_calls_per_release_per_5_minutes", restPerFiveMinutes, "calls")
+  count("cloudflare.releases_per_token", Math.floor(orchestratorRest / restPerFiveMinutes), "releases at once", "10-minute steps, 1-minute checks")
 }
