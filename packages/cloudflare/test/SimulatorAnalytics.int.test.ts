@@ -247,38 +247,46 @@ describe("GraphQL errors, as Cloudflare shapes them", () => {
     return error
   }
 
-  it("rejects an unknown field even when no rows would come back", async () => {
-    const error = failed(
-      await graphql(fixture, canaryHealth.replace("subrequests", "subrequests cpuTimeUs"), window(10))
-    )
-    assert.strictEqual(error.message, `Unknown field "cpuTimeUs" on type "AccountWorkersInvocationsAdaptiveSum"`)
-    assert.deepStrictEqual(error.path, ["viewer", "accounts", "0", "workersInvocationsAdaptive", "sum", "cpuTimeUs"])
-  })
-
-  it("rejects an unknown dimension, argument or filter field", async () => {
-    const dimension = failed(await graphql(fixture, canaryHealth.replace("scriptVersion status", "scriptVersion coloCode"), window(10)))
-    assert.match(dimension.message, /Unknown field "coloCode" on type "AccountWorkersInvocationsAdaptiveDimensions"/)
+  it("rejects an unknown field, argument or filter field, as GraphQL validation does, before anything runs", async () => {
+    const field = failed(await graphql(fixture, canaryHealth.replace("subrequests", "subrequests bogus"), window(10)))
+    assert.strictEqual(field.message, `Cannot query field "bogus" on type "AccountWorkersInvocationsAdaptiveSum".`)
     const argument = failed(await graphql(fixture, canaryHealth.replace("limit: 10000", "limit: 10000, groupBy: x"), window(10)))
-    assert.match(argument.message, /Unknown argument "groupBy" on field "account.workersInvocationsAdaptive"/)
+    assert.match(argument.message, /^Unknown argument "groupBy" on field "account.workersInvocationsAdaptive"/)
     const filter = failed(
-      await graphql(fixture, canaryHealth.replace("datetime_leq: $end", "datetime_leq: $end, coloCode: \"LHR\""), window(10))
+      await graphql(fixture, canaryHealth.replace("datetime_leq: $end", "datetime_leq: $end, colo: \"LHR\""), window(10))
     )
-    assert.match(filter.message, /^error parsing args: unknown field "coloCode" in filter/)
-    assert.deepStrictEqual(filter.path, ["viewer", "accounts", "0", "workersInvocationsAdaptive"])
+    assert.match(filter.message, /^Expected value of type "AccountWorkersInvocationsAdaptiveFilter_InputObject" not to include unknown field "colo"/)
     const scalar = failed(await graphql(fixture, canaryHealth.replace("cpuTimeP50 ", "cpuTimeP50 { value } "), window(10)))
-    assert.strictEqual(scalar.message, "scalar fields must have not selections")
+    assert.match(scalar.message, /^Field "cpuTimeP50" must not have a selection since type "float64" has no subfields/)
   })
 
-  it("rejects syntax errors, missing variables and accounts the token cannot read", async () => {
-    assert.match(failed(await graphql(fixture, "query { viewer {", {})).message, /Syntax Error/)
+  it("checks variables as a GraphQL server does: declared types where they are used, values against their types", async () => {
+    // Declared as an Int, used where a Time goes.
+    const misplaced = failed(await graphql(fixture, canaryHealth.replace("$start: Time!", "$start: Int!"), { ...window(10), start: 5 }))
+    assert.match(misplaced.message, /^Variable "\$start" of type "Int!" used in position expecting type "Time"/)
+    // Declared right, sent wrong: a number for a Time, a time that does not parse, a string for uint64.
+    const notTime = failed(await graphql(fixture, canaryHealth, { ...window(10), start: 5 }))
+    assert.match(notTime.message, /^Variable "\$start" has invalid value: Time cannot represent 5/)
+    const garbled = failed(await graphql(fixture, canaryHealth, { ...window(10), end: "yesterday-ish" }))
+    assert.match(garbled.message, /^Variable "\$end" has invalid value: Time cannot represent "yesterday-ish"/)
+    const limitQuery = canaryHealth.replace("$end: Time!)", "$end: Time!, $limit: uint64!)").replace("limit: 10000", "limit: $limit")
+    const notCount = failed(await graphql(fixture, limitQuery, { ...window(10), limit: "10" }))
+    assert.match(notCount.message, /^Variable "\$limit" has invalid value: uint64 cannot represent "10"/)
+    // Declared but not sent.
     const { start: _, ...withoutStart } = window(10)
-    assert.strictEqual(
-      failed(await graphql(fixture, canaryHealth, withoutStart)).message,
-      `variable "$start" of required type "Time!" was not provided`
-    )
+    assert.match(failed(await graphql(fixture, canaryHealth, withoutStart)).message, /^Variable "\$start" has invalid value: Expected a value of non-null type "Time!" to be provided/)
+    // A nullable declaration where the argument is nullable is fine, and `string` takes any text.
+    fixture.sim.advanceClock(11 * minute)
+    const relaxed = canaryHealth.replace("$scriptName: string!", "$scriptName: string")
+    assert.strictEqual(rowsOf(await graphql(fixture, relaxed, window(10))).length, 3)
+  })
+
+  it("rejects syntax errors and accounts the token cannot read", async () => {
+    assert.match(failed(await graphql(fixture, "query { viewer {", {})).message, /Syntax Error/)
     const other = fixture.sim.createAccount()
     const denied = failed(await graphql(fixture, canaryHealth, { ...window(10), accountTag: other.id }))
     assert.match(denied.message, /^does not have access to the path/)
+    assert.deepStrictEqual(denied.path, ["viewer", "accounts"])
   })
 
   it("answers HTTP 400 for a page size or time range beyond the dataset's limits", async () => {
@@ -313,5 +321,201 @@ describe("GraphQL errors, as Cloudflare shapes them", () => {
     fixture.sim.injectFault({ kind: "status", status: 503, match: { path: "/graphql" } })
     const error = failed(await graphql(fixture, canaryHealth, window(10)), 503)
     assert.strictEqual(error.message, "unable to execute query, please try again later")
+  })
+})
+
+/**
+ * Every field and argument of `workersInvocationsAdaptive` that clients send, as listed in the
+ * shared reference (graphql-workers-invocations.md): written out here, not read from the schema,
+ * so that a field the simulator dropped fails.
+ */
+const reference = {
+  sum: ["requests", "errors", "subrequests", "clientDisconnects", "cpuTimeUs", "wallTime", "duration", "responseBodySize"],
+  quantiles: [
+    ...["P25", "P50", "P75", "P90", "P95", "P99", "P999"].flatMap((p) => [`cpuTime${p}`, `wallTime${p}`]),
+    ...["P50", "P75", "P90", "P95", "P99", "P999"].flatMap((p) => [`duration${p}`, `requestDuration${p}`, `responseBodySize${p}`])
+  ],
+  max: ["cpuTime", "wallTime", "duration", "requestDuration", "responseBodySize"],
+  min: ["cpuTime", "wallTime", "duration", "requestDuration", "responseBodySize"],
+  avg: ["sampleInterval"],
+  dimensions: [
+    "datetime",
+    "datetimeMinute",
+    "datetimeFiveMinutes",
+    "datetimeFifteenMinutes",
+    "datetimeHour",
+    "date",
+    "scriptName",
+    "scriptVersion",
+    "status",
+    "usageModel",
+    "coloCode",
+    "isDispatcher"
+  ]
+}
+
+describe("every field and argument clients send", () => {
+  const selection = Object.entries(reference).map(([group, fields]) => `${group} { __typename ${fields.join(" ")} }`).join("\n")
+
+  it("answers every sum, quantile, max, min, avg and dimension, with __typename", async () => {
+    fixture.sim.advanceClock(11 * minute)
+    const answer = await graphql(
+      fixture,
+      `query Everything($accountTag: string!, $version: string!, $start: Time!, $end: Time!) {
+        __typename
+        viewer { __typename accounts(filter: { accountTag: $accountTag }) { __typename
+          rows: workersInvocationsAdaptive(limit: 5, filter: { scriptVersion: $version, datetime_geq: $start, datetime_lt: $end }) {
+            __typename
+            ${selection}
+          }
+        } }
+      }`,
+      { accountTag: fixture.accountId, version: stable, start: iso(t0), end: iso(t0 + minute) }
+    )
+    assert.strictEqual(answer.body.data.__typename, "Query")
+    const rows = rowsOf(answer, "rows")
+    assert.strictEqual(rows.length, 1) // the stable version's successes: it throws no exceptions
+    const row = rows[0]
+    assert.strictEqual(row.__typename, "AccountWorkersInvocationsAdaptive")
+    for (const [group, fields] of Object.entries(reference)) {
+      assert.strictEqual(row[group].__typename, `AccountWorkersInvocationsAdaptive${group[0]!.toUpperCase()}${group.slice(1)}`)
+      for (const field of fields) assert.isNotNull(row[group][field], `${group}.${field}`)
+    }
+    assert.deepStrictEqual(
+      { ...row.dimensions, __typename: undefined },
+      {
+        __typename: undefined,
+        datetime: "2026-11-26T10:00:00Z",
+        datetimeMinute: "2026-11-26T10:00:00Z",
+        datetimeFiveMinutes: "2026-11-26T10:00:00Z",
+        datetimeFifteenMinutes: "2026-11-26T10:00:00Z",
+        datetimeHour: "2026-11-26T10:00:00Z",
+        date: "2026-11-26",
+        scriptName: "storefront",
+        scriptVersion: stable,
+        status: "success",
+        usageModel: "standard",
+        coloCode: "LHR",
+        isDispatcher: false
+      }
+    )
+    assert.strictEqual(row.sum.requests, 540)
+    assert.strictEqual(row.sum.clientDisconnects, 0)
+    // Quantiles rise with the percentile, and lie between min and max.
+    for (const measure of ["cpuTime", "wallTime"]) {
+      const ladder = ["P25", "P50", "P75", "P90", "P95", "P99", "P999"].map((p) => row.quantiles[`${measure}${p}`])
+      assert.deepStrictEqual(ladder, [...ladder].sort((a, b) => a - b), measure)
+      assert.isBelow(row.min[measure], ladder[0])
+      assert.isAbove(row.max[measure], ladder.at(-1))
+    }
+    assert.strictEqual(row.quantiles.cpuTimeP50, 850)
+    assert.strictEqual(row.quantiles.wallTimeP99, 95000)
+    // Sums are the requests times each measure's mean: above the median for a long-tailed measure.
+    assert.isAbove(row.sum.cpuTimeUs, 540 * 850)
+    // Billed duration in GB-s at 128 MB: between every request at the median and at the 99th percentile.
+    assert.isAbove(row.sum.duration, 540 * 0.125 * 0.012)
+    assert.isBelow(row.sum.duration, 540 * 0.125 * 0.095)
+  })
+
+  it("orders by any dimension or figure, ascending or descending", async () => {
+    fixture.sim.advanceClock(11 * minute)
+    const ordered = async (orderBy: string) =>
+      rowsOf(
+        await graphql(
+          fixture,
+          `query($accountTag: string!, $start: Time!, $end: Time!) { viewer { accounts(filter: { accountTag: $accountTag }) {
+            workersInvocationsAdaptive(limit: 10, filter: { datetime_geq: $start, datetime_leq: $end }, orderBy: [${orderBy}]) {
+              dimensions { scriptVersion status } sum { requests }
+            }
+          } } }`,
+          window(10)
+        )
+      ).map((row) => row.sum.requests)
+    assert.deepStrictEqual(await ordered("sum_requests_DESC"), [5400, 570, 30])
+    assert.deepStrictEqual(await ordered("sum_requests_ASC"), [30, 570, 5400])
+    assert.deepStrictEqual(await ordered("status_DESC, sum_requests_ASC"), [570, 5400, 30])
+    assert.strictEqual((await ordered("quantiles_cpuTimeP50_DESC")).length, 3)
+  })
+
+  it("filters with AND and OR, and without a lower time bound reads up to the dataset's longest range", async () => {
+    fixture.sim.advanceClock(11 * minute)
+    const requests = async (filter: string) => {
+      const rows = rowsOf(
+        await graphql(
+          fixture,
+          `query($accountTag: string!) { viewer { accounts(filter: { accountTag: $accountTag }) {
+            workersInvocationsAdaptive(limit: 100, filter: ${filter}) { sum { requests errors } }
+          } } }`,
+          { accountTag: fixture.accountId }
+        )
+      )
+      return rows.reduce((sum, row) => sum + row.sum.requests, 0)
+    }
+    const end = `datetime_leq: "${iso(t0 + 10 * minute)}"`
+    assert.strictEqual(await requests(`{ ${end} }`), 6000)
+    assert.strictEqual(await requests(`{ ${end}, OR: [{ scriptVersion: "${canary}" }, { status: "scriptThrewException" }] }`), 600)
+    assert.strictEqual(await requests(`{ ${end}, AND: [{ scriptVersion: "${canary}" }, { status: "success" }] }`), 570)
+    assert.strictEqual(await requests(`{ ${end}, scriptVersion_neq: "${canary}" }`), 5400)
+    // A time window inside an OR: the first two minutes, or the canary's errors anytime.
+    assert.strictEqual(
+      await requests(`{ ${end}, OR: [{ datetime_lt: "${iso(t0 + 2 * minute)}" }, { status: "scriptThrewException" }] }`),
+      1200 + 24
+    )
+  })
+
+  it("answers __type introspection with the fields the reference lists", async () => {
+    const answer = await graphql(fixture, `{
+      quantiles: __type(name: "AccountWorkersInvocationsAdaptiveQuantiles") { name fields { name } }
+      filter: __type(name: "AccountWorkersInvocationsAdaptiveFilter_InputObject") { inputFields { name type { name } } }
+    }`)
+    assert.isNull(answer.body.errors)
+    const quantiles: Array<string> = answer.body.data.quantiles.fields.map((field: { name: string }) => field.name)
+    assert.includeMembers(quantiles, reference.quantiles)
+    const filterFields = answer.body.data.filter.inputFields.map((field: { name: string; type: { name: string | null } }) => [field.name, field.type.name])
+    assert.includeDeepMembers(filterFields, [
+      ["scriptName", "string"],
+      ["scriptVersion", "string"],
+      ["status", "string"],
+      ["datetime_geq", "Time"],
+      ["datetime_gt", "Time"],
+      ["datetime_leq", "Time"],
+      ["datetime_lt", "Time"],
+      ["date_geq", "Date"],
+      ["date_leq", "Date"],
+      ["AND", null],
+      ["OR", null]
+    ])
+  })
+
+  it("answers a query in the form of the tutorial's (\"Querying Workers metrics\"), string variables for times", async () => {
+    fixture.sim.advanceClock(11 * minute)
+    const answer = await graphql(
+      fixture,
+      `query GetWorkersAnalytics($accountTag: string, $datetimeStart: string, $datetimeEnd: string, $scriptName: string) {
+        viewer {
+          accounts(filter: {accountTag: $accountTag}) {
+            workersInvocationsAdaptive(limit: 100, filter: {
+              scriptName: $scriptName,
+              datetime_geq: $datetimeStart,
+              datetime_leq: $datetimeEnd
+            }) {
+              sum { subrequests requests errors }
+              quantiles { cpuTimeP50 cpuTimeP99 }
+              dimensions { datetime scriptName status }
+            }
+          }
+        }
+      }`,
+      { accountTag: fixture.accountId, datetimeStart: iso(t0), datetimeEnd: iso(t0 + 10 * minute), scriptName: "storefront" }
+    )
+    assert.isNull(answer.body.errors, JSON.stringify(answer.body.errors))
+    const rows: Array<any> = answer.body.data.viewer.accounts[0].workersInvocationsAdaptive
+    assert.strictEqual(rows.reduce((sum, row) => sum + row.sum.requests, 0), 6000)
+    assert.deepStrictEqual(rows[0].dimensions, { datetime: "2026-11-26T10:00:00Z", scriptName: "storefront", status: "scriptThrewException" })
+    // A string that is no time is refused when the query runs, naming the filter field.
+    const wrong = await graphql(fixture, `query($accountTag: string, $start: string) { viewer { accounts(filter: { accountTag: $accountTag }) {
+      workersInvocationsAdaptive(limit: 1, filter: { datetime_geq: $start }) { sum { requests } }
+    } } }`, { accountTag: fixture.accountId, start: "soon" })
+    assert.match(wrong.body.errors![0]!.message, /^error parsing args: datetime_geq must be a time/)
   })
 })

@@ -1,24 +1,52 @@
 /**
- * `POST /client/v4/graphql`: the part of Cloudflare's GraphQL Analytics API that CanaryRoll uses,
- * `viewer { accounts(filter: { accountTag }) { workersInvocationsAdaptive(...) { ... } settings
- * { ... } } }`. The query is parsed with graphql-js, variables and fragments are resolved, and the
- * whole selection is checked against a small schema before anything runs, so an unknown field or
- * argument fails even when no rows would come back. Failures use Cloudflare's shape: HTTP 200
- * with `{ data: null, errors: [{ message, path, extensions: { timestamp } }] }`, or HTTP 400 for
- * the documented dataset limits (page size, time range, age). Success has `errors: null`.
+ * `POST /client/v4/graphql`: the part of Cloudflare's GraphQL Analytics API that Workers clients
+ * use, `viewer { accounts(filter: { accountTag }) { workersInvocationsAdaptive(...) { ... }
+ * settings { ... } } }`, as a real GraphQL schema executed by graphql-js: every field and argument
+ * of `workersInvocationsAdaptive` that clients send (sum, max, min, quantiles, avg, every
+ * dimension, `filter` with `AND`/`OR`, `orderBy`, `limit`; see the shared reference
+ * `graphql-workers-invocations.md`), aliases, fragments, directives, `__typename` and
+ * introspection (`__type`, `__schema`). Queries are validated as a GraphQL server does: unknown
+ * fields and arguments, and variables whose declared type does not fit where they are used or
+ * whose value does not fit their type, are errors before anything runs. Cloudflare's own scalars
+ * (`string`, `Time`, `Date`, `uint64`, `float64`) are what clients declare their variables as.
+ *
+ * Failures use Cloudflare's shape: HTTP 200 with `{ data: null, errors: [{ message, path,
+ * extensions: { timestamp } }] }`, or HTTP 400 for the dataset's documented limits (page size,
+ * time range, age). Success has `errors: null`. No rule stricter than Cloudflare's docs: a
+ * query without a lower time bound reads the dataset's longest range (`maxDuration`) up to now.
  */
 import {
-  type DirectiveNode,
-  type DocumentNode,
+  type ConstValueNode,
+  type ExecutionResult,
+  executeSync,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLType,
+  GraphQLBoolean,
+  GraphQLEnumType,
   GraphQLError,
+  type GraphQLFieldConfigMap,
+  GraphQLFloat,
+  type GraphQLInputFieldConfigMap,
+  GraphQLInputObjectType,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  type GraphQLOutputType,
+  type GraphQLResolveInfo,
+  GraphQLScalarType,
+  GraphQLSchema,
+  isNonNullType,
+  isTypeSubTypeOf,
   Kind,
-  type OperationDefinitionNode,
   parse,
   type SelectionSetNode,
-  type TypeNode,
-  type ValueNode
+  specifiedRules,
+  typeFromAST,
+  validate,
+  type ValidationRule,
+  VariablesInAllowedPositionRule
 } from "graphql"
 import * as InvocationsDataset from "./InvocationsDataset.ts"
 import type { Account } from "./Platform.ts"
@@ -50,285 +78,187 @@ export interface Answer {
   readonly body: unknown
 }
 
-type Path = ReadonlyArray<string>
-
+/** A refusal with the HTTP status Cloudflare gives it (400 for the dataset's limits). */
 class QueryFailure extends Error {
-  readonly path: Path | null
   readonly status: number
-  constructor(message: string, path: Path | null, status = 200) {
+  constructor(message: string, status = 200) {
     super(message)
-    this.path = path
     this.status = status
   }
 }
 
-const parsingArgs = (detail: string, path: Path) => new QueryFailure(`error parsing args: ${detail}`, path)
+const parsingArgs = (detail: string) => new QueryFailure(`error parsing args: ${detail}`)
 
-// The schema: per object type, its fields with their arguments and type (null = scalar).
-interface FieldSpec {
-  readonly args: ReadonlyArray<string>
-  readonly type: string | null
+// ---------------------------------------------------------------------------------------------
+// Cloudflare's scalars, as clients declare their variables: a value of the wrong kind is an error.
+
+const literalOf = (node: ConstValueNode): unknown =>
+  node.kind === Kind.STRING || node.kind === Kind.ENUM
+    ? node.value
+    : node.kind === Kind.INT
+    ? Number.parseInt(node.value, 10)
+    : node.kind === Kind.FLOAT
+    ? Number.parseFloat(node.value)
+    : node.kind === Kind.BOOLEAN
+    ? node.value
+    : node.kind === Kind.NULL
+    ? null
+    : undefined
+
+const scalar = (name: string, description: string, accepts: (value: unknown) => boolean, expected: string) => {
+  const coerce = (value: unknown) => {
+    if (!accepts(value)) throw new GraphQLError(`${name} cannot represent ${JSON.stringify(value) ?? String(value)}: ${expected}`)
+    return value
+  }
+  return new GraphQLScalarType({
+    name,
+    description,
+    coerceOutputValue: (value) => value,
+    coerceInputValue: coerce,
+    coerceInputLiteral: (node) => coerce(literalOf(node))
+  })
 }
-const scalar: FieldSpec = { args: [], type: null }
-const scalars = (names: ReadonlyArray<string>) => Object.fromEntries(names.map((name) => [name, scalar]))
+
+const isText = (value: unknown): value is string => typeof value === "string"
+const CfString = scalar("string", "Text.", isText, "expected a string")
+const Time = scalar(
+  "Time",
+  "An RFC 3339 time, such as 2026-11-26T10:00:00Z.",
+  (value) => isText(value) && !Number.isNaN(Date.parse(value)),
+  "expected an RFC 3339 time such as \"2026-11-26T10:00:00Z\""
+)
+const CfDate = scalar(
+  "Date",
+  "A day, such as 2026-11-26.",
+  (value) => isText(value) && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value)),
+  "expected a day such as \"2026-11-26\""
+)
+const Uint64 = scalar(
+  "uint64",
+  "A non-negative whole number.",
+  (value) => typeof value === "number" && Number.isSafeInteger(value) && value >= 0,
+  "expected a non-negative whole number"
+)
+const Float64 = scalar("float64", "A number.", (value) => typeof value === "number" && Number.isFinite(value), "expected a number")
+
+// ---------------------------------------------------------------------------------------------
+// The schema.
+
 const dataset = "AccountWorkersInvocationsAdaptive"
 
-const schema: Readonly<Record<string, Readonly<Record<string, FieldSpec>>>> = {
-  Query: { viewer: { args: [], type: "viewer" } },
-  viewer: { accounts: { args: ["filter"], type: "account" } },
-  account: {
-    workersInvocationsAdaptive: { args: ["limit", "filter", "orderBy"], type: dataset },
-    settings: { args: [], type: "AccountSettings" }
-  },
-  [dataset]: {
-    dimensions: { args: [], type: `${dataset}Dimensions` },
-    sum: { args: [], type: `${dataset}Sum` },
-    quantiles: { args: [], type: `${dataset}Quantiles` },
-    avg: { args: [], type: `${dataset}Avg` }
-  },
-  [`${dataset}Dimensions`]: scalars(InvocationsDataset.dimensions),
-  [`${dataset}Sum`]: scalars(["requests", "errors", "subrequests"]),
-  [`${dataset}Quantiles`]: scalars(["cpuTimeP50", "cpuTimeP99", "wallTimeP50", "wallTimeP99"]),
-  [`${dataset}Avg`]: scalars(["sampleInterval"]),
-  AccountSettings: { workersInvocationsAdaptive: { args: [], type: "SettingsNode" } },
-  SettingsNode: scalars(["enabled", "maxDuration", "maxNumberOfFields", "maxPageSize", "notOlderThan"])
-}
+const scalarFields = (names: ReadonlyArray<string>, type: (name: string) => GraphQLOutputType): GraphQLFieldConfigMap<unknown, unknown> =>
+  Object.fromEntries(names.map((name) => [name, { type: type(name) }]))
 
-const filterFields = [
-  "scriptName",
-  "scriptName_in",
-  "scriptVersion",
-  "scriptVersion_in",
-  "status",
-  "status_in",
-  "datetime_geq",
-  "datetime_leq",
-  "datetime_gt",
-  "datetime_lt"
-] as const
+const dimensionType = (name: string): GraphQLOutputType =>
+  name === "date"
+    ? CfDate
+    : name.startsWith("datetime")
+    ? Time
+    : name === "isDispatcher"
+    ? GraphQLBoolean
+    : CfString
 
-interface Operation {
-  readonly variables: Readonly<Record<string, unknown>>
-  readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>
-}
+const Dimensions = new GraphQLObjectType({
+  name: `${dataset}Dimensions`,
+  fields: scalarFields(InvocationsDataset.dimensions, dimensionType)
+})
+const Sum = new GraphQLObjectType({
+  name: `${dataset}Sum`,
+  fields: scalarFields(InvocationsDataset.sumFields, (name) => name === "duration" ? Float64 : Uint64)
+})
+const Quantiles = new GraphQLObjectType({
+  name: `${dataset}Quantiles`,
+  fields: scalarFields(InvocationsDataset.quantileFields, () => Float64)
+})
+const Max = new GraphQLObjectType({
+  name: `${dataset}Max`,
+  fields: scalarFields(InvocationsDataset.extremeFields, (name) => name === "duration" ? Float64 : Uint64)
+})
+const Min = new GraphQLObjectType({
+  name: `${dataset}Min`,
+  fields: scalarFields(InvocationsDataset.extremeFields, (name) => name === "duration" ? Float64 : Uint64)
+})
+const Avg = new GraphQLObjectType({ name: `${dataset}Avg`, fields: { sampleInterval: { type: Float64 } } })
 
-/** Answer a GraphQL request body. */
-export const answer = (body: unknown, context: Context): Answer => {
-  const timestamp = new Date(context.now).toISOString()
-  try {
-    return { status: 200, body: { data: execute(body, context), errors: null } }
-  } catch (failure) {
-    if (!(failure instanceof QueryFailure)) throw failure
-    return {
-      status: failure.status,
-      body: { data: null, errors: [{ message: failure.message, path: failure.path, extensions: { timestamp } }] }
-    }
+const Row = new GraphQLObjectType({
+  name: dataset,
+  fields: {
+    dimensions: { type: Dimensions },
+    sum: { type: Sum },
+    quantiles: { type: Quantiles },
+    max: { type: Max },
+    min: { type: Min },
+    avg: { type: Avg }
   }
-}
+})
 
-const execute = (body: unknown, context: Context) => {
-  if (typeof body !== "object" || body === null) throw new QueryFailure("the request body must be a JSON object", null, 400)
-  const { query, variables, operationName } = body as Record<string, unknown>
-  if (typeof query !== "string" || query.trim() === "") throw new QueryFailure("query is required", null, 400)
-  let document: DocumentNode
-  try {
-    document = parse(query)
-  } catch (error) {
-    throw new QueryFailure(error instanceof GraphQLError ? error.message : String(error), null)
-  }
-  const operation = pickOperation(document, typeof operationName === "string" ? operationName : undefined)
-  const fragments = new Map(
-    document.definitions
-      .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
-      .map((definition) => [definition.name.value, definition])
+/** The fields a string dimension can be filtered on: equal, not equal, in a list, not in it. */
+const stringFilters = (name: string): GraphQLInputFieldConfigMap => ({
+  [name]: { type: CfString },
+  [`${name}_neq`]: { type: CfString },
+  [`${name}_in`]: { type: new GraphQLList(new GraphQLNonNull(CfString)) },
+  [`${name}_notin`]: { type: new GraphQLList(new GraphQLNonNull(CfString)) }
+})
+
+const filterStrings = ["scriptName", "scriptVersion", "status", "usageModel", "coloCode"] as const
+
+const Filter: GraphQLInputObjectType = new GraphQLInputObjectType({
+  name: `${dataset}Filter_InputObject`,
+  fields: () => ({
+    ...Object.assign({}, ...filterStrings.map(stringFilters)) as GraphQLInputFieldConfigMap,
+    datetime: { type: Time },
+    datetime_geq: { type: Time },
+    datetime_gt: { type: Time },
+    datetime_leq: { type: Time },
+    datetime_lt: { type: Time },
+    date: { type: CfDate },
+    date_geq: { type: CfDate },
+    date_gt: { type: CfDate },
+    date_leq: { type: CfDate },
+    date_lt: { type: CfDate },
+    isDispatcher: { type: GraphQLBoolean },
+    AND: { type: new GraphQLList(new GraphQLNonNull(Filter)) },
+    OR: { type: new GraphQLList(new GraphQLNonNull(Filter)) }
+  })
+})
+
+const OrderBy = new GraphQLEnumType({
+  name: `${dataset}OrderBy`,
+  values: Object.fromEntries(
+    InvocationsDataset.orderKeys.flatMap((key) => [[`${key}_ASC`, { value: `${key}_ASC` }], [`${key}_DESC`, { value: `${key}_DESC` }]])
   )
-  const resolved: Operation = {
-    variables: resolveVariables(operation, variables ?? {}),
-    fragments
+})
+
+const SettingsNode = new GraphQLObjectType({
+  name: "SettingsNode",
+  fields: {
+    enabled: { type: GraphQLBoolean },
+    maxDuration: { type: GraphQLInt },
+    maxNumberOfFields: { type: GraphQLInt },
+    maxPageSize: { type: GraphQLInt },
+    notOlderThan: { type: GraphQLInt }
   }
-  validate("Query", operation.selectionSet, [], resolved)
-  const data: Record<string, unknown> = {}
-  for (const field of collectFields(operation.selectionSet, resolved)) {
-    const key = responseKey(field)
-    data[key] = field.name.value === "__typename"
-      ? "Query"
-      : resolveViewer(field.selectionSet!, [key], resolved, context)
-  }
-  return data
-}
+})
+const AccountSettings = new GraphQLObjectType({
+  name: "AccountSettings",
+  fields: { workersInvocationsAdaptive: { type: SettingsNode } }
+})
 
-const pickOperation = (document: DocumentNode, name: string | undefined): OperationDefinitionNode => {
-  const operations = document.definitions.filter(
-    (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION
-  )
-  const operation = name === undefined
-    ? operations.length === 1 ? operations[0] : undefined
-    : operations.find((candidate) => candidate.name?.value === name)
-  if (operation === undefined) {
-    throw new QueryFailure(
-      name === undefined ? "must provide operation name if query contains multiple operations" : `unknown operation ${name}`,
-      null
-    )
-  }
-  if (operation.operation !== "query") throw new QueryFailure(`${operation.operation} operations are not supported`, null)
-  return operation
-}
-
-const typeText = (type: TypeNode): string =>
-  type.kind === Kind.NON_NULL_TYPE
-    ? `${typeText(type.type)}!`
-    : type.kind === Kind.LIST_TYPE
-    ? `[${typeText(type.type)}]`
-    : type.name.value
-
-const resolveVariables = (operation: OperationDefinitionNode, provided: unknown): Record<string, unknown> => {
-  if (typeof provided !== "object" || provided === null || Array.isArray(provided)) {
-    throw new QueryFailure("variables must be an object", null)
-  }
-  const given = provided as Record<string, unknown>
-  const variables: Record<string, unknown> = {}
-  for (const definition of operation.variableDefinitions ?? []) {
-    const name = definition.variable.name.value
-    const value = given[name] !== undefined
-      ? given[name]
-      : definition.defaultValue === undefined
-      ? undefined
-      : valueOf(definition.defaultValue, {})
-    if ((value === undefined || value === null) && definition.type.kind === Kind.NON_NULL_TYPE) {
-      throw new QueryFailure(`variable "$${name}" of required type "${typeText(definition.type)}" was not provided`, null)
-    }
-    variables[name] = value
-  }
-  return variables
-}
-
-const valueOf = (node: ValueNode, variables: Readonly<Record<string, unknown>>): unknown => {
-  switch (node.kind) {
-    case Kind.VARIABLE: {
-      const name = node.name.value
-      if (!(name in variables)) throw new QueryFailure(`variable "$${name}" is not defined`, null)
-      return variables[name]
-    }
-    case Kind.INT:
-      return Number.parseInt(node.value, 10)
-    case Kind.FLOAT:
-      return Number.parseFloat(node.value)
-    case Kind.STRING:
-    case Kind.ENUM:
-      return node.value
-    case Kind.BOOLEAN:
-      return node.value
-    case Kind.NULL:
-      return null
-    case Kind.LIST:
-      return node.values.map((value) => valueOf(value, variables))
-    case Kind.OBJECT:
-      return Object.fromEntries(node.fields.map((field) => [field.name.value, valueOf(field.value, variables)]))
-  }
-}
-
-const responseKey = (field: FieldNode) => field.alias?.value ?? field.name.value
-
-/** The fields of a selection set with fragments spread and @skip/@include applied. */
-const collectFields = (selectionSet: SelectionSetNode, operation: Operation): Array<FieldNode> => {
-  const fields: Array<FieldNode> = []
-  const included = (node: { readonly directives?: ReadonlyArray<DirectiveNode> | undefined }) =>
-    (node.directives ?? []).every((directive) => {
-      const condition = directive.arguments?.find((argument) => argument.name.value === "if")
-      const value = condition === undefined ? undefined : valueOf(condition.value, operation.variables)
-      if (directive.name.value === "skip") return value !== true
-      if (directive.name.value === "include") return value === true
-      throw new QueryFailure(`unknown directive "@${directive.name.value}"`, null)
-    })
-  const visit = (set: SelectionSetNode, seen: ReadonlySet<string>) => {
-    for (const selection of set.selections) {
-      if (!included(selection)) continue
-      if (selection.kind === Kind.FIELD) fields.push(selection)
-      else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet, seen)
-      else {
-        const name = selection.name.value
-        const fragment = operation.fragments.get(name)
-        if (fragment === undefined) throw new QueryFailure(`unknown fragment "${name}"`, null)
-        if (seen.has(name)) throw new QueryFailure(`fragment "${name}" spreads itself`, null)
-        visit(fragment.selectionSet, new Set([...seen, name]))
-      }
-    }
-  }
-  visit(selectionSet, new Set())
-  return fields
-}
-
-/** Check every field, argument and sub-selection against the schema before running anything. */
-const validate = (typeName: string, selectionSet: SelectionSetNode, path: Path, operation: Operation): void => {
-  const fields = schema[typeName]!
-  for (const field of collectFields(selectionSet, operation)) {
-    const name = field.name.value
-    const fieldPath = [...path, responseKey(field)]
-    if (name === "__typename") {
-      if (field.selectionSet !== undefined) throw new QueryFailure("scalar fields must have not selections", fieldPath)
-      continue
-    }
-    const spec = fields[name]
-    if (spec === undefined) throw new QueryFailure(`Unknown field "${name}" on type "${typeName}"`, fieldPath)
-    for (const argument of field.arguments ?? []) {
-      if (!spec.args.includes(argument.name.value)) {
-        throw new QueryFailure(`Unknown argument "${argument.name.value}" on field "${typeName}.${name}"`, fieldPath)
-      }
-    }
-    if (spec.type === null) {
-      if (field.selectionSet !== undefined) throw new QueryFailure("scalar fields must have not selections", fieldPath)
-      continue
-    }
-    if (field.selectionSet === undefined) {
-      throw new QueryFailure(`field "${name}" of type "${spec.type}" must have a selection of subfields`, fieldPath)
-    }
-    validate(spec.type, field.selectionSet, name === "accounts" ? [...fieldPath, "0"] : fieldPath, operation)
-  }
-}
-
-const argumentsOf = (field: FieldNode, operation: Operation): Record<string, unknown> =>
-  Object.fromEntries((field.arguments ?? []).map((argument) => [argument.name.value, valueOf(argument.value, operation.variables)]))
-
-const resolveViewer = (selectionSet: SelectionSetNode, path: Path, operation: Operation, context: Context) => {
-  const viewer: Record<string, unknown> = {}
-  for (const field of collectFields(selectionSet, operation)) {
-    const key = responseKey(field)
-    if (field.name.value === "__typename") {
-      viewer[key] = "viewer"
-      continue
-    }
-    const accountsPath = [...path, key]
-    const filter = argumentsOf(field, operation).filter
-    if (typeof filter !== "object" || filter === null || Array.isArray(filter)) {
-      throw parsingArgs("accounts needs filter: { accountTag }", accountsPath)
-    }
-    const { accountTag, ...others } = filter as Record<string, unknown>
-    const other = Object.keys(others)[0]
-    if (other !== undefined) throw parsingArgs(`unknown field "${other}" in the accounts filter`, accountsPath)
-    if (typeof accountTag !== "string") throw parsingArgs("accountTag must be a string", accountsPath)
-    const account = context.account(accountTag)
-    if (account === undefined) {
-      throw new QueryFailure(`does not have access to the path: account ${accountTag}`, accountsPath)
-    }
-    viewer[key] = [resolveAccount(account, field.selectionSet!, [...accountsPath, "0"], operation, context)]
-  }
-  return viewer
-}
-
-const resolveAccount = (
-  account: Account,
-  selectionSet: SelectionSetNode,
-  path: Path,
-  operation: Operation,
-  context: Context
-) => {
-  const result: Record<string, unknown> = {}
-  for (const field of collectFields(selectionSet, operation)) {
-    const key = responseKey(field)
-    const name = field.name.value
-    if (name === "__typename") result[key] = "account"
-    else if (name === "settings") {
-      const settings = {
+const AccountType = new GraphQLObjectType<Account, Context>({
+  name: "account",
+  fields: {
+    workersInvocationsAdaptive: {
+      type: new GraphQLList(new GraphQLNonNull(Row)),
+      args: {
+        limit: { type: Uint64 },
+        filter: { type: Filter },
+        orderBy: { type: new GraphQLList(new GraphQLNonNull(OrderBy)) }
+      },
+      resolve: (account, args, context, info) => InvocationsDataset.rows(datasetQuery(account, args, context, info))
+    },
+    settings: {
+      type: AccountSettings,
+      resolve: (_account, _args, context) => ({
         workersInvocationsAdaptive: {
           enabled: true,
           maxDuration: context.limits.maxDurationSeconds,
@@ -336,48 +266,140 @@ const resolveAccount = (
           maxPageSize: context.limits.maxPageSize,
           notOlderThan: context.limits.notOlderThanSeconds
         }
-      }
-      result[key] = project("AccountSettings", settings, field.selectionSet!, operation)
-    } else {
-      const rows = InvocationsDataset.rows(datasetQuery(account, field, [...path, key], operation, context))
-      result[key] = rows.map((row) => project(dataset, row, field.selectionSet!, operation))
+      })
     }
   }
-  return result
-}
+})
 
-/** Copy the selected fields (under their aliases) out of already computed data. */
-const project = (typeName: string, value: unknown, selectionSet: SelectionSetNode, operation: Operation): unknown => {
-  const source = value as Record<string, unknown>
-  const result: Record<string, unknown> = {}
-  for (const field of collectFields(selectionSet, operation)) {
-    const name = field.name.value
-    const spec = schema[typeName]![name]
-    result[responseKey(field)] = name === "__typename"
-      ? typeName
-      : spec?.type === null || spec === undefined || field.selectionSet === undefined
-      ? source[name] ?? null
-      : project(spec.type, source[name] ?? {}, field.selectionSet, operation)
+const AccountFilter = new GraphQLInputObjectType({
+  name: "AccountFilter_InputObject",
+  fields: { accountTag: { type: CfString } }
+})
+
+const Viewer = new GraphQLObjectType<unknown, Context>({
+  name: "viewer",
+  fields: {
+    accounts: {
+      type: new GraphQLList(new GraphQLNonNull(AccountType)),
+      args: { filter: { type: new GraphQLNonNull(AccountFilter) } },
+      resolve: (_viewer, args, context) => {
+        const accountTag = (args.filter as { readonly accountTag?: string }).accountTag
+        if (accountTag === undefined) throw parsingArgs("accounts needs filter: { accountTag }")
+        const account = context.account(accountTag)
+        if (account === undefined) throw new QueryFailure(`does not have access to the path: account ${accountTag}`)
+        return [account]
+      }
+    }
   }
-  return result
+})
+
+/**
+ * GraphQL's rule that a variable's declared type fits every place it is used, with one leniency
+ * Cloudflare has: a `string` variable may stand where a `Time` or a `Date` goes (Cloudflare's own
+ * tutorial, "Querying Workers metrics", declares `$datetimeStart: string` for `datetime_geq`).
+ * The value must still be a time when the query runs.
+ */
+const fitsWhereUsed = (variable: GraphQLType, location: GraphQLType): boolean => {
+  if (isTypeSubTypeOf(schema, variable, location)) return true
+  const named = (type: GraphQLType): GraphQLType => isNonNullType(type) ? type.ofType : type
+  if (isNonNullType(location) && !isNonNullType(variable)) return false
+  return named(variable) === CfString && (named(location) === Time || named(location) === CfDate)
 }
 
-const datasetQuery = (
-  account: Account,
-  field: FieldNode,
-  path: Path,
-  operation: Operation,
-  context: Context
-): InvocationsDataset.Query => {
-  const args = argumentsOf(field, operation)
+const VariablesFitWhereUsed: ValidationRule = (context) => ({
+  OperationDefinition: {
+    leave(operation) {
+      const declared = new Map((operation.variableDefinitions ?? []).map((definition) => [definition.variable.name.value, definition]))
+      for (const { node, type, defaultValue } of context.getRecursiveVariableUsages(operation)) {
+        const definition = declared.get(node.name.value)
+        if (definition === undefined || type === undefined || type === null) continue
+        const variable = typeFromAST(context.getSchema(), definition.type)
+        if (variable === undefined || variable === null) continue
+        // A nullable variable fills a non-null place when it or the place has a default (the spec's rule).
+        const defaulted = (definition.defaultValue !== undefined && definition.defaultValue.kind !== Kind.NULL) ||
+          defaultValue !== undefined
+        const location = defaulted && isNonNullType(type) ? type.ofType : type
+        if (!fitsWhereUsed(variable, location)) {
+          context.reportError(
+            new GraphQLError(`Variable "$${node.name.value}" of type "${variable}" used in position expecting type "${type}".`, {
+              nodes: [definition, node]
+            })
+          )
+        }
+      }
+    }
+  }
+})
+
+const rules = [...specifiedRules.filter((rule) => rule !== VariablesInAllowedPositionRule), VariablesFitWhereUsed]
+
+export const schema: GraphQLSchema = new GraphQLSchema({
+  query: new GraphQLObjectType({ name: "Query", fields: { viewer: { type: Viewer, resolve: () => ({}) } } })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Answering.
+
+/** Answer a GraphQL request body. */
+export const answer = (body: unknown, context: Context): Answer => {
+  const timestamp = new Date(context.now).toISOString()
+  const failed = (status: number, errors: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<string | number> | undefined }>) => ({
+    status,
+    body: {
+      data: null,
+      errors: errors.map((error) => ({
+        message: error.message,
+        path: error.path === undefined ? null : error.path.map(String),
+        extensions: { timestamp }
+      }))
+    }
+  })
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return failed(400, [{ message: "the request body must be a JSON object" }])
+  }
+  const { query, variables, operationName } = body as Record<string, unknown>
+  if (typeof query !== "string" || query.trim() === "") return failed(400, [{ message: "query is required" }])
+  if (variables !== undefined && variables !== null && (typeof variables !== "object" || Array.isArray(variables))) {
+    return failed(200, [{ message: "variables must be an object" }])
+  }
+  let document
+  try {
+    document = parse(query)
+  } catch (error) {
+    return failed(200, [{ message: error instanceof GraphQLError ? error.message : String(error) }])
+  }
+  const invalid = validate(schema, document, rules)
+  if (invalid.length > 0) return failed(200, invalid)
+  const result = executeSync({
+    schema,
+    document,
+    contextValue: context,
+    variableValues: (variables ?? {}) as Record<string, unknown>,
+    operationName: typeof operationName === "string" ? operationName : undefined
+  }) as ExecutionResult
+  if (result.errors !== undefined && result.errors.length > 0) {
+    const status = Math.max(
+      ...result.errors.map((error) => error.originalError instanceof QueryFailure ? error.originalError.status : 200)
+    )
+    return failed(status, result.errors)
+  }
+  return { status: 200, body: { data: result.data, errors: null } }
+}
+
+type Args = Record<string, unknown>
+
+const datasetQuery = (account: Account, args: Args, context: Context, info: GraphQLResolveInfo): InvocationsDataset.Query => {
   const maxPageSize = context.limits.maxPageSize
-  const limit = args.limit ?? maxPageSize
-  if (typeof limit !== "number" || !Number.isInteger(limit) || limit <= 0 || limit > maxPageSize) {
-    throw new QueryFailure(`limit must be positive number and not greater than ${maxPageSize}`, path, 400)
+  const limit = (args.limit ?? maxPageSize) as number
+  if (limit <= 0 || limit > maxPageSize) {
+    throw new QueryFailure(`limit must be positive number and not greater than ${maxPageSize}`, 400)
   }
-  const filter = readFilter(args.filter, path, context)
-  const groupBy = requestedDimensions(field.selectionSet!, operation)
-  const orderBy = readOrderBy(args.orderBy, groupBy, path)
+  const filter = readFilter((args.filter ?? {}) as Args, context)
+  const groupBy = requestedDimensions(info)
+  const orderBy = ((args.orderBy ?? []) as ReadonlyArray<string>).map((entry): InvocationsDataset.Ordering => {
+    const separator = entry.lastIndexOf("_")
+    return { key: entry.slice(0, separator), direction: entry.slice(separator + 1) as "ASC" | "DESC" }
+  })
   return {
     scripts: account.scripts.values(),
     filter,
@@ -388,111 +410,159 @@ const datasetQuery = (
   }
 }
 
-const requestedDimensions = (selectionSet: SelectionSetNode, operation: Operation) => {
+/** The dimensions the query selects under `dimensions`, fragments and directives applied. */
+const requestedDimensions = (info: GraphQLResolveInfo): Array<InvocationsDataset.Dimension> => {
   const requested = new Set<InvocationsDataset.Dimension>()
-  for (const field of collectFields(selectionSet, operation)) {
-    if (field.name.value !== "dimensions" || field.selectionSet === undefined) continue
-    for (const dimension of collectFields(field.selectionSet, operation)) {
-      const name = dimension.name.value
-      if ((InvocationsDataset.dimensions as ReadonlyArray<string>).includes(name)) {
-        requested.add(name as InvocationsDataset.Dimension)
+  const known: ReadonlyArray<string> = InvocationsDataset.dimensions
+  for (const row of info.fieldNodes) {
+    for (const field of fieldsOf(row.selectionSet, info)) {
+      if (field.name.value !== "dimensions") continue
+      for (const dimension of fieldsOf(field.selectionSet, info)) {
+        if (known.includes(dimension.name.value)) requested.add(dimension.name.value as InvocationsDataset.Dimension)
       }
     }
   }
   return [...requested]
 }
 
-const readTime = (value: unknown, name: string, path: Path): number => {
-  const time = typeof value === "string" ? Date.parse(value) : Number.NaN
-  if (Number.isNaN(time)) throw parsingArgs(`${name} must be a time such as "2026-11-26T10:00:00Z"`, path)
-  return time
-}
-
-const readStrings = (value: unknown, name: string, path: Path): ReadonlySet<string> => {
-  if (!Array.isArray(value) || value.some((item) => typeof item !== "string")) {
-    throw parsingArgs(`${name} must be a list of strings`, path)
-  }
-  return new Set(value as ReadonlyArray<string>)
-}
-
-const readString = (value: unknown, name: string, path: Path): ReadonlySet<string> => {
-  if (typeof value !== "string") throw parsingArgs(`${name} must be a string`, path)
-  return new Set([value])
-}
-
-const readFilter = (raw: unknown, path: Path, context: Context): InvocationsDataset.Filter => {
-  if (raw === undefined || raw === null) throw parsingArgs("a filter with datetime_geq or datetime_gt is required", path)
-  if (typeof raw !== "object" || Array.isArray(raw)) throw parsingArgs("filter must be an object", path)
-  const filter = raw as Record<string, unknown>
-  for (const name of Object.keys(filter)) {
-    if (!(filterFields as ReadonlyArray<string>).includes(name)) {
-      throw parsingArgs(`unknown field "${name}" in filter of type "AccountWorkersInvocationsAdaptiveFilter_InputObject"`, path)
+const fieldsOf = (selectionSet: SelectionSetNode | undefined, info: GraphQLResolveInfo): Array<FieldNode> => {
+  const fields: Array<FieldNode> = []
+  const included = (node: FieldNode | { readonly directives?: FieldNode["directives"] }) =>
+    (node.directives ?? []).every((directive) => {
+      const condition = directive.arguments?.find((argument) => argument.name.value === "if")?.value
+      const value = condition === undefined
+        ? undefined
+        : condition.kind === Kind.VARIABLE
+        ? info.variableValues.coerced[condition.name.value]
+        : condition.kind === Kind.BOOLEAN
+        ? condition.value
+        : undefined
+      return directive.name.value === "skip" ? value !== true : directive.name.value === "include" ? value === true : true
+    })
+  const visit = (set: SelectionSetNode | undefined) => {
+    for (const selection of set?.selections ?? []) {
+      if (!included(selection)) continue
+      if (selection.kind === Kind.FIELD) fields.push(selection)
+      else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet)
+      else {
+        const fragment: FragmentDefinitionNode | undefined = info.fragments[selection.name.value]
+        visit(fragment?.selectionSet)
+      }
     }
   }
-  const lower = filter.datetime_geq ?? filter.datetime_gt
-  if (lower === undefined) throw parsingArgs("a filter with datetime_geq or datetime_gt is required", path)
-  const bound = (name: "datetime_geq" | "datetime_gt" | "datetime_leq" | "datetime_lt") =>
-    filter[name] === undefined ? [] : [readTime(filter[name], name, path)]
+  visit(selectionSet)
+  return fields
+}
+
+// ---------------------------------------------------------------------------------------------
+// The filter: the window from the time bounds every row must meet (the top level and `AND`),
+// the rest as a test of each cell (`OR` branches may bound time too).
+
+const day = 86_400_000
+
+interface Bounds {
+  lower: Array<number>
+  upper: Array<number>
+}
+
+/** Time bounds that every row must meet, as `[from, to)` pieces. */
+const collectBounds = (filter: Args, bounds: Bounds) => {
+  // A `string` variable may carry a time (see VariablesFitWhereUsed): it must parse as one.
+  const parsed = (name: string, text: string) => {
+    const time = Date.parse(text)
+    if (Number.isNaN(time)) throw parsingArgs(`${name} must be a time such as "2026-11-26T10:00:00Z", got ${JSON.stringify(filter[name])}`)
+    return time
+  }
+  const time = (name: string) => parsed(name, filter[name] as string)
+  const date = (name: string) => parsed(name, `${filter[name] as string}T00:00:00Z`)
+  if (filter.datetime !== undefined) {
+    bounds.lower.push(time("datetime"))
+    bounds.upper.push(time("datetime") + 60_000)
+  }
+  if (filter.datetime_geq !== undefined) bounds.lower.push(time("datetime_geq"))
   // Time is continuous here, so inclusive and exclusive bounds select the same window.
-  const start = Math.max(...bound("datetime_geq"), ...bound("datetime_gt"))
-  const uppers = [...bound("datetime_leq"), ...bound("datetime_lt")]
-  const end = uppers.length === 0 ? context.now : Math.min(...uppers)
+  if (filter.datetime_gt !== undefined) bounds.lower.push(time("datetime_gt"))
+  if (filter.datetime_leq !== undefined) bounds.upper.push(time("datetime_leq"))
+  if (filter.datetime_lt !== undefined) bounds.upper.push(time("datetime_lt"))
+  if (filter.date !== undefined) {
+    bounds.lower.push(date("date"))
+    bounds.upper.push(date("date") + day)
+  }
+  if (filter.date_geq !== undefined) bounds.lower.push(date("date_geq"))
+  if (filter.date_gt !== undefined) bounds.lower.push(date("date_gt") + day)
+  if (filter.date_leq !== undefined) bounds.upper.push(date("date_leq") + day)
+  if (filter.date_lt !== undefined) bounds.upper.push(date("date_lt"))
+  for (const inner of (filter.AND ?? []) as ReadonlyArray<Args>) collectBounds(inner, bounds)
+}
+
+const timeFields = new Set([
+  "datetime",
+  "datetime_geq",
+  "datetime_gt",
+  "datetime_leq",
+  "datetime_lt",
+  "date",
+  "date_geq",
+  "date_gt",
+  "date_leq",
+  "date_lt"
+])
+
+/** Whether a filter (below the window) says anything about time. */
+const saysTime = (filter: Args, inWindow: boolean): boolean =>
+  Object.keys(filter).some((name) => !inWindow && timeFields.has(name)) ||
+  ((filter.AND ?? []) as ReadonlyArray<Args>).some((inner) => saysTime(inner, inWindow)) ||
+  ((filter.OR ?? []) as ReadonlyArray<Args>).some((inner) => saysTime(inner, false))
+
+/**
+ * Whether a cell meets a filter. Time bounds already applied as the window (`inWindow`: the top
+ * level and its `AND`s) are not tested again; inside an `OR` they are, at the cell's minute.
+ */
+const matches = (filter: Args, cell: InvocationsDataset.Cell, inWindow: boolean): boolean => {
+  for (const name of filterStrings) {
+    const value = cell[name]
+    if (filter[name] !== undefined && value !== filter[name]) return false
+    if (filter[`${name}_neq`] !== undefined && value === filter[`${name}_neq`]) return false
+    if (filter[`${name}_in`] !== undefined && !(filter[`${name}_in`] as ReadonlyArray<string>).includes(value)) return false
+    if (filter[`${name}_notin`] !== undefined && (filter[`${name}_notin`] as ReadonlyArray<string>).includes(value)) return false
+  }
+  if (filter.isDispatcher !== undefined && filter.isDispatcher !== cell.isDispatcher) return false
+  if (!inWindow) {
+    const bounds: Bounds = { lower: [], upper: [] }
+    collectBounds({ ...filter, AND: [] }, bounds)
+    if (bounds.lower.some((lower) => cell.datetime < lower) || bounds.upper.some((upper) => cell.datetime >= upper)) {
+      return false
+    }
+  }
+  const ands = (filter.AND ?? []) as ReadonlyArray<Args>
+  if (!ands.every((inner) => matches(inner, cell, inWindow))) return false
+  const ors = filter.OR as ReadonlyArray<Args> | undefined
+  return ors === undefined || ors.length === 0 || ors.some((inner) => matches(inner, cell, false))
+}
+
+const readFilter = (filter: Args, context: Context): InvocationsDataset.Filter => {
+  const bounds: Bounds = { lower: [], upper: [] }
+  collectBounds(filter, bounds)
+  const end = bounds.upper.length === 0 ? context.now : Math.min(...bounds.upper)
+  const maxDurationMs = context.limits.maxDurationSeconds * 1000
+  const oldest = context.now - context.limits.notOlderThanSeconds * 1000
+  // Without a lower bound the dataset's longest range up to `end` (Cloudflare documents no
+  // refusal for it); with one, its documented limits.
+  const start = bounds.lower.length === 0 ? Math.max(end - maxDurationMs, oldest) : Math.max(...bounds.lower)
   const durationSeconds = Math.ceil((end - start) / 1000)
   if (durationSeconds > context.limits.maxDurationSeconds) {
     throw new QueryFailure(
       `query time range is too large. Time range can't be wider than ${context.limits.maxDurationSeconds}s, but it's ${durationSeconds}s`,
-      path,
       400
     )
   }
-  if (start < context.now - context.limits.notOlderThanSeconds * 1000) {
-    throw new QueryFailure(`cannot request data older than ${context.limits.notOlderThanSeconds}s`, path, 400)
-  }
-  const union = (...sets: ReadonlyArray<ReadonlySet<string> | undefined>) => {
-    const present = sets.filter((set): set is ReadonlySet<string> => set !== undefined)
-    return present.length === 0 ? undefined : new Set(present.flatMap((set) => [...set]))
-  }
-  const scriptNames = union(
-    filter.scriptName === undefined ? undefined : readString(filter.scriptName, "scriptName", path),
-    filter.scriptName_in === undefined ? undefined : readStrings(filter.scriptName_in, "scriptName_in", path)
-  )
-  const versionIds = union(
-    filter.scriptVersion === undefined ? undefined : readString(filter.scriptVersion, "scriptVersion", path),
-    filter.scriptVersion_in === undefined ? undefined : readStrings(filter.scriptVersion_in, "scriptVersion_in", path)
-  )
-  const statuses = union(
-    filter.status === undefined ? undefined : readString(filter.status, "status", path),
-    filter.status_in === undefined ? undefined : readStrings(filter.status_in, "status_in", path)
-  )
+  if (start < oldest) throw new QueryFailure(`cannot request data older than ${context.limits.notOlderThanSeconds}s`, 400)
+  const trivial = Object.keys(filter).every((name) => timeFields.has(name)) && filter.AND === undefined && filter.OR === undefined
   return {
     start,
     end,
-    ...(scriptNames === undefined ? {} : { scriptNames }),
-    ...(versionIds === undefined ? {} : { versionIds }),
-    ...(statuses === undefined ? {} : { statuses })
+    ...(trivial ? {} : { matches: (cell: InvocationsDataset.Cell) => matches(filter, cell, true) }),
+    testsTime: saysTime(filter, true)
   }
 }
 
-const readOrderBy = (
-  raw: unknown,
-  groupBy: ReadonlyArray<InvocationsDataset.Dimension>,
-  path: Path
-): Array<InvocationsDataset.Ordering> => {
-  if (raw === undefined || raw === null) return []
-  // GraphQL coerces a single value where a list is expected.
-  const entries = Array.isArray(raw) ? raw : [raw]
-  return entries.map((entry) => {
-    const match = typeof entry === "string" ? /^(.+)_(ASC|DESC)$/.exec(entry) : null
-    const key = match?.[1]
-    if (match === null || !(InvocationsDataset.orderKeys as ReadonlyArray<string | undefined>).includes(key)) {
-      throw parsingArgs(`unknown orderBy value ${JSON.stringify(entry)}`, path)
-    }
-    if (
-      (InvocationsDataset.dimensions as ReadonlyArray<string | undefined>).includes(key) &&
-      !groupBy.includes(key as InvocationsDataset.Dimension)
-    ) {
-      throw parsingArgs(`cannot order by ${key}: it is not one of the requested dimensions`, path)
-    }
-    return { key: key as InvocationsDataset.OrderKey, direction: match[2] as "ASC" | "DESC" }
-  })
-}

@@ -6,34 +6,143 @@
  * deployment history; `status` splits them into `success` and `scriptThrewException` by the
  * version's error rate. Counts are whole numbers rounded on running totals, so the rows of a
  * group add up to the rounded total of the window (a 0.3-errors-a-minute canary still shows its
- * errors). There is no sampling: `avg.sampleInterval` is always 1.
+ * errors). There is no sampling: `avg.sampleInterval` is always 1. The other measures (CPU,
+ * wall and request duration, billed duration, response size) come from each version's profile as
+ * log-normal distributions through its median and 99th percentile: quantiles, `max`, `min` and
+ * sums are read off them. Filters test each version, status and time bucket (`Cell`).
  */
 import { TrafficHistory } from "@canaryroll/core"
 import type { Script, Version } from "./Platform.ts"
 import * as TrafficModel from "./TrafficModel.ts"
 
-export const timeDimensions = ["datetime", "datetimeMinute", "datetimeFiveMinutes", "datetimeHour"] as const
-export const dimensions = [...timeDimensions, "scriptName", "scriptVersion", "status"] as const
+export const timeDimensions = [
+  "datetime",
+  "datetimeMinute",
+  "datetimeFiveMinutes",
+  "datetimeFifteenMinutes",
+  "datetimeHour",
+  "date"
+] as const
+export const dimensions = [
+  ...timeDimensions,
+  "scriptName",
+  "scriptVersion",
+  "status",
+  "usageModel",
+  "coloCode",
+  "isDispatcher"
+] as const
 export type Dimension = typeof dimensions[number]
 type TimeDimension = typeof timeDimensions[number]
 
 export const statuses = ["success", "scriptThrewException"] as const
 export type Status = typeof statuses[number]
 
-export const orderKeys = [...dimensions, "sum_requests", "sum_errors", "sum_subrequests"] as const
-export type OrderKey = typeof orderKeys[number]
+/**
+ * The colo every simulated request is served from (**invented**: the traffic model has no
+ * geography, so `coloCode` groups everything under one data centre).
+ */
+export const colo = "LHR"
+
+/**
+ * The per-request measures a version's profile describes by its median and 99th percentile,
+ * in Cloudflare's units: µs for CPU, wall and request duration, GB-s for `duration` (wall time
+ * at the 128 MB a Worker is billed for), bytes for the response body.
+ */
+const measures = {
+  cpuTime: (profile: TrafficModel.InvocationProfile) => [profile.cpuTimeP50, profile.cpuTimeP99] as const,
+  wallTime: (profile: TrafficModel.InvocationProfile) => [profile.wallTimeP50, profile.wallTimeP99] as const,
+  requestDuration: (profile: TrafficModel.InvocationProfile) => [profile.wallTimeP50, profile.wallTimeP99] as const,
+  duration: (profile: TrafficModel.InvocationProfile) =>
+    [gbSeconds(profile.wallTimeP50), gbSeconds(profile.wallTimeP99)] as const,
+  responseBodySize: (profile: TrafficModel.InvocationProfile) =>
+    [profile.responseBodySizeP50, profile.responseBodySizeP99] as const
+}
+type Measure = keyof typeof measures
+export const measureNames = Object.keys(measures) as ReadonlyArray<Measure>
+
+const gbSeconds = (wallTimeUs: number) => (128 / 1024) * (wallTimeUs / 1_000_000)
+
+/** Standard normal quantiles of the percentiles Cloudflare reports. */
+const z = { P25: -0.6745, P50: 0, P75: 0.6745, P90: 1.2816, P95: 1.6449, P99: 2.3263, P999: 3.0902 } as const
+type Percentile = keyof typeof z
+/** The lowest and highest of many requests: the 0.01st and 99.99th percentiles. */
+const extreme = 3.719
+
+/** Which percentiles each measure has under `quantiles` (graphql-workers-invocations.md). */
+const percentilesOf: Record<Measure, ReadonlyArray<Percentile>> = {
+  cpuTime: ["P25", "P50", "P75", "P90", "P95", "P99", "P999"],
+  wallTime: ["P25", "P50", "P75", "P90", "P95", "P99", "P999"],
+  duration: ["P50", "P75", "P90", "P95", "P99", "P999"],
+  requestDuration: ["P50", "P75", "P90", "P95", "P99", "P999"],
+  responseBodySize: ["P50", "P75", "P90", "P95", "P99", "P999"]
+}
+
+export const quantileFields: ReadonlyArray<string> = measureNames.flatMap((measure) =>
+  percentilesOf[measure].map((percentile) => `${measure}${percentile}`)
+)
+export const sumFields = [
+  "requests",
+  "errors",
+  "subrequests",
+  "clientDisconnects",
+  "cpuTimeUs",
+  "wallTime",
+  "duration",
+  "responseBodySize"
+] as const
+/** `max` and `min` report these measures. */
+export const extremeFields: ReadonlyArray<Measure> = measureNames
+/** Fields whose values are fractions (GB-s); every other figure is a whole number. */
+const fractional = (field: string) => field.startsWith("duration")
+
+/**
+ * A version's measure as a log-normal distribution through its median and 99th percentile (a
+ * shape latencies and sizes have): `at(z)` is the value at that standard-normal quantile.
+ */
+const distribution = (p50: number, p99: number) => {
+  const sigma = p99 > p50 && p50 > 0 ? Math.log(p99 / p50) / z.P99 : 0
+  return {
+    at: (quantile: number) => p50 * Math.exp(sigma * quantile),
+    mean: p50 * Math.exp((sigma * sigma) / 2)
+  }
+}
+
+export const orderKeys: ReadonlyArray<string> = [
+  ...dimensions,
+  ...sumFields.map((field) => `sum_${field}`),
+  ...quantileFields.map((field) => `quantiles_${field}`),
+  ...extremeFields.map((field) => `max_${field}`),
+  ...extremeFields.map((field) => `min_${field}`),
+  "avg_sampleInterval"
+]
+export type OrderKey = string
 
 export interface Ordering {
   readonly key: OrderKey
   readonly direction: "ASC" | "DESC"
 }
 
+/** What a filter can test of the traffic of one version, status and time bucket. */
+export interface Cell {
+  readonly scriptName: string
+  readonly scriptVersion: string
+  readonly status: Status
+  readonly usageModel: string
+  readonly coloCode: string
+  readonly isDispatcher: boolean
+  /** The bucket's start, epoch ms. */
+  readonly datetime: number
+}
+
 export interface Filter {
+  /** The window, epoch ms: `[start, end)`. */
   readonly start: number
   readonly end: number
-  readonly scriptNames?: ReadonlySet<string>
-  readonly versionIds?: ReadonlySet<string>
-  readonly statuses?: ReadonlySet<string>
+  /** The rest of the filter; every cell when absent. */
+  readonly matches?: (cell: Cell) => boolean
+  /** Whether `matches` tests `datetime` (an `OR` of windows): cells are then minutes. */
+  readonly testsTime?: boolean
 }
 
 export interface Query {
@@ -47,14 +156,11 @@ export interface Query {
 }
 
 export interface Row {
-  readonly dimensions: Partial<Record<Dimension, string>>
-  readonly sum: { readonly requests: number; readonly errors: number; readonly subrequests: number }
-  readonly quantiles: {
-    readonly cpuTimeP50: number
-    readonly cpuTimeP99: number
-    readonly wallTimeP50: number
-    readonly wallTimeP99: number
-  }
+  readonly dimensions: Partial<Record<Dimension, string | boolean>>
+  readonly sum: Readonly<Record<typeof sumFields[number], number>>
+  readonly quantiles: Readonly<Record<string, number>>
+  readonly max: Readonly<Record<string, number>>
+  readonly min: Readonly<Record<string, number>>
   readonly avg: { readonly sampleInterval: number }
 }
 
@@ -62,11 +168,16 @@ const bucketMs: Record<TimeDimension, number> = {
   datetime: 60_000,
   datetimeMinute: 60_000,
   datetimeFiveMinutes: 300_000,
-  datetimeHour: 3_600_000
+  datetimeFifteenMinutes: 900_000,
+  datetimeHour: 3_600_000,
+  date: 86_400_000
 }
 
-/** "2026-11-26T10:05:00Z", as Cloudflare writes `Time` values. */
-const timeLabel = (epochMs: number) => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, "Z")
+/** "2026-11-26T10:05:00Z", as Cloudflare writes `Time` values; "2026-11-26" for `Date`. */
+const timeLabel = (dimension: TimeDimension, epochMs: number) => {
+  const text = new Date(epochMs).toISOString()
+  return dimension === "date" ? text.slice(0, 10) : text.replace(/\.\d{3}Z$/, "Z")
+}
 
 const floorTo = (time: number, size: number) => Math.floor(time / size) * size
 
@@ -78,7 +189,12 @@ interface Contribution {
   successes: number
   errors: number
   subrequests: number
-  readonly weighted: { cpuTimeP50: number; cpuTimeP99: number; wallTimeP50: number; wallTimeP99: number }
+  /** Per quantile field, the request-weighted sum of each version's figure. */
+  readonly weighted: Record<string, number>
+  /** Per sum field of a measure, the exact total. */
+  readonly totals: Record<string, number>
+  readonly max: Record<string, number>
+  readonly min: Record<string, number>
 }
 
 /** Running totals of one group, exact and rounded. */
@@ -100,16 +216,39 @@ const buckets = (start: number, end: number, size: number | undefined): Array<re
   return result
 }
 
+/** The sum field that totals a measure. */
+const sumOfMeasure: Record<Measure, string | undefined> = {
+  cpuTime: "cpuTimeUs",
+  wallTime: "wallTime",
+  duration: "duration",
+  requestDuration: undefined,
+  responseBodySize: "responseBodySize"
+}
+
+const emptyContribution = (): Contribution => ({
+  successes: 0,
+  errors: 0,
+  subrequests: 0,
+  weighted: {},
+  totals: {},
+  max: {},
+  min: {}
+})
+
 export const rows = (query: Query): Array<Row> => {
   const { filter } = query
   const start = filter.start
   const end = Math.min(filter.end, query.visibleUntil)
   if (!(end > start)) return []
   const requestedTime = query.groupBy.filter(isTime)
-  const size = requestedTime.length === 0 ? undefined : Math.min(...requestedTime.map((dimension) => bucketMs[dimension]))
+  // Buckets as fine as the finest time dimension asked for, and minutes when the filter tests
+  // time itself (an `OR` of windows); rows are per bucket only when a time dimension is asked for.
+  const size = requestedTime.length === 0
+    ? filter.testsTime === true ? bucketMs.datetimeMinute : undefined
+    : Math.min(...requestedTime.map((dimension) => bucketMs[dimension]))
+  const rowsPerBucket = requestedTime.length > 0
   const plainDimensions = query.groupBy.filter((dimension) => !isTime(dimension))
-  const splitByStatus = query.groupBy.includes("status") || filter.statuses !== undefined
-  const scripts = [...query.scripts].filter((script) => filter.scriptNames?.has(script.name) ?? true).map((script) => {
+  const scripts = [...query.scripts].map((script) => {
     const versionsById = new Map(script.versions.map((version) => [version.id, version]))
     return {
       script,
@@ -121,49 +260,8 @@ export const rows = (query: Query): Array<Row> => {
   const totals = new Map<string, Totals>()
   const result: Array<Row> = []
 
-  for (const [bucketStart, bucketEnd] of buckets(start, end, size)) {
-    const contributions = new Map<string, { labels: Partial<Record<Dimension, string>>; amount: Contribution }>()
-    for (const { rates, script, versionsById } of scripts) {
-      const served = TrafficHistory.served(
-        liveFrom(script.history, bucketStart),
-        { start: bucketStart, end: bucketEnd },
-        rates
-      )
-      for (const [versionId, amount] of served) {
-        if (filter.versionIds !== undefined && !filter.versionIds.has(versionId)) continue
-        const version = versionsById.get(versionId)
-        if (version === undefined) continue
-        const parts: ReadonlyArray<{ status: Status | undefined; successes: number; errors: number }> = splitByStatus
-          ? [
-            { status: "success", successes: amount.requests - amount.errors, errors: 0 },
-            { status: "scriptThrewException", successes: 0, errors: amount.errors }
-          ]
-          : [{ status: undefined, successes: amount.requests - amount.errors, errors: amount.errors }]
-        for (const part of parts) {
-          if (part.status !== undefined && filter.statuses !== undefined && !filter.statuses.has(part.status)) continue
-          const labels: Partial<Record<Dimension, string>> = {}
-          for (const dimension of plainDimensions) {
-            labels[dimension] = dimension === "scriptName"
-              ? script.name
-              : dimension === "scriptVersion"
-              ? versionId
-              : part.status!
-          }
-          const key = JSON.stringify(plainDimensions.map((dimension) => labels[dimension]))
-          const entry = contributions.get(key) ?? {
-            labels,
-            amount: {
-              successes: 0,
-              errors: 0,
-              subrequests: 0,
-              weighted: { cpuTimeP50: 0, cpuTimeP99: 0, wallTimeP50: 0, wallTimeP99: 0 }
-            }
-          }
-          addServed(entry.amount, version, part.successes, part.errors)
-          contributions.set(key, entry)
-        }
-      }
-    }
+  type Contributions = Map<string, { labels: Partial<Record<Dimension, string | boolean>>; amount: Contribution }>
+  const emit = (contributions: Contributions, bucketStart: number) => {
     for (const [key, { labels, amount }] of contributions) {
       const running = totals.get(key) ?? {
         successes: 0,
@@ -187,20 +285,73 @@ export const rows = (query: Query): Array<Row> => {
       if (requests <= 0) continue
       const exact = amount.successes + amount.errors
       const timeLabels: Partial<Record<Dimension, string>> = {}
-      for (const dimension of requestedTime) timeLabels[dimension] = timeLabel(floorTo(bucketStart, bucketMs[dimension]))
+      for (const dimension of requestedTime) timeLabels[dimension] = timeLabel(dimension, floorTo(bucketStart, bucketMs[dimension]))
+      // Measures scale with the rounded request count, as the counts do.
+      const scale = requests / exact
+      const figure = (field: string, value: number) => fractional(field) ? value : Math.round(value)
+      const per = (record: Record<string, number>, transform: (field: string, value: number) => number) =>
+        Object.fromEntries(Object.entries(record).map(([field, value]) => [field, transform(field, value)]))
       result.push({
         dimensions: { ...timeLabels, ...labels },
-        sum: { requests, errors, subrequests },
-        quantiles: {
-          cpuTimeP50: Math.round(amount.weighted.cpuTimeP50 / exact),
-          cpuTimeP99: Math.round(amount.weighted.cpuTimeP99 / exact),
-          wallTimeP50: Math.round(amount.weighted.wallTimeP50 / exact),
-          wallTimeP99: Math.round(amount.weighted.wallTimeP99 / exact)
+        sum: {
+          requests,
+          errors,
+          subrequests,
+          clientDisconnects: 0,
+          cpuTimeUs: Math.round((amount.totals.cpuTimeUs ?? 0) * scale),
+          wallTime: Math.round((amount.totals.wallTime ?? 0) * scale),
+          duration: (amount.totals.duration ?? 0) * scale,
+          responseBodySize: Math.round((amount.totals.responseBodySize ?? 0) * scale)
         },
+        quantiles: per(amount.weighted, (field, value) => figure(field, value / exact)),
+        max: per(amount.max, figure),
+        min: per(amount.min, figure),
         avg: { sampleInterval: 1 }
       })
     }
   }
+
+  let contributions: Contributions = new Map()
+  for (const [bucketStart, bucketEnd] of buckets(start, end, size)) {
+    for (const { rates, script, versionsById } of scripts) {
+      const served = TrafficHistory.served(
+        liveFrom(script.history, bucketStart),
+        { start: bucketStart, end: bucketEnd },
+        rates
+      )
+      for (const [versionId, amount] of served) {
+        const version = versionsById.get(versionId)
+        if (version === undefined) continue
+        const parts: ReadonlyArray<{ status: Status; successes: number; errors: number }> = [
+          { status: "success", successes: amount.requests - amount.errors, errors: 0 },
+          { status: "scriptThrewException", successes: 0, errors: amount.errors }
+        ]
+        for (const part of parts) {
+          const cell: Cell = {
+            scriptName: script.name,
+            scriptVersion: versionId,
+            status: part.status,
+            usageModel: version.usageModel,
+            coloCode: colo,
+            isDispatcher: false,
+            datetime: bucketStart
+          }
+          if (filter.matches !== undefined && !filter.matches(cell)) continue
+          const labels: Partial<Record<Dimension, string | boolean>> = {}
+          for (const dimension of plainDimensions) labels[dimension] = cell[dimension as keyof Cell] as string | boolean
+          const key = JSON.stringify(plainDimensions.map((dimension) => labels[dimension]))
+          const entry = contributions.get(key) ?? { labels, amount: emptyContribution() }
+          addServed(entry.amount, version, part.successes, part.errors)
+          contributions.set(key, entry)
+        }
+      }
+    }
+    if (rowsPerBucket) {
+      emit(contributions, bucketStart)
+      contributions = new Map()
+    }
+  }
+  if (!rowsPerBucket) emit(contributions, start)
   return sortRows(result, query.groupBy, query.orderBy).slice(0, query.limit)
 }
 
@@ -222,26 +373,74 @@ const liveFrom = (history: ReadonlyArray<TrafficHistory.Period>, time: number) =
   return live === 0 ? history : history.slice(live)
 }
 
-/** Quantiles of a group mixing versions are the request-weighted mean of each version's figure. */
+/**
+ * Quantiles of a group mixing versions are the request-weighted mean of each version's figure;
+ * `max` and `min` the highest and lowest of its versions'; sums add each version's mean.
+ */
 const addServed = (amount: Contribution, version: Version, successes: number, errors: number) => {
   const requests = successes + errors
   amount.successes += successes
   amount.errors += errors
   amount.subrequests += requests * version.profile.subrequestsPerRequest
-  amount.weighted.cpuTimeP50 += requests * version.profile.cpuTimeP50
-  amount.weighted.cpuTimeP99 += requests * version.profile.cpuTimeP99
-  amount.weighted.wallTimeP50 += requests * version.profile.wallTimeP50
-  amount.weighted.wallTimeP99 += requests * version.profile.wallTimeP99
+  if (requests <= 0) return
+  const figures = figuresOf(version)
+  for (const [field, value] of figures.quantiles) amount.weighted[field] = (amount.weighted[field] ?? 0) + requests * value
+  for (const [measure, value] of figures.max) amount.max[measure] = Math.max(amount.max[measure] ?? 0, value)
+  for (const [measure, value] of figures.min) {
+    amount.min[measure] = Math.min(amount.min[measure] ?? Number.POSITIVE_INFINITY, value)
+  }
+  for (const [field, mean] of figures.means) amount.totals[field] = (amount.totals[field] ?? 0) + requests * mean
 }
 
-const sortValue = (row: Row, key: OrderKey): string | number =>
-  key === "sum_requests"
-    ? row.sum.requests
-    : key === "sum_errors"
-    ? row.sum.errors
-    : key === "sum_subrequests"
-    ? row.sum.subrequests
-    : row.dimensions[key] ?? ""
+interface Figures {
+  readonly quantiles: ReadonlyArray<readonly [string, number]>
+  readonly max: ReadonlyArray<readonly [string, number]>
+  readonly min: ReadonlyArray<readonly [string, number]>
+  readonly means: ReadonlyArray<readonly [string, number]>
+}
+
+/** A version's figures, computed once (its profile never changes): a query reads them per minute. */
+const figuresCache = new WeakMap<Version, Figures>()
+const figuresOf = (version: Version): Figures => {
+  const cached = figuresCache.get(version)
+  if (cached !== undefined) return cached
+  const quantiles: Array<readonly [string, number]> = []
+  const max: Array<readonly [string, number]> = []
+  const min: Array<readonly [string, number]> = []
+  const means: Array<readonly [string, number]> = []
+  for (const measure of measureNames) {
+    const [p50, p99] = measures[measure](version.profile)
+    const shape = distribution(p50, p99)
+    for (const percentile of percentilesOf[measure]) quantiles.push([`${measure}${percentile}`, shape.at(z[percentile])])
+    max.push([measure, shape.at(extreme)])
+    min.push([measure, shape.at(-extreme)])
+    const sum = sumOfMeasure[measure]
+    if (sum !== undefined) means.push([sum, shape.mean])
+  }
+  const figures = { quantiles, max, min, means }
+  figuresCache.set(version, figures)
+  return figures
+}
+
+const sortValue = (row: Row, key: OrderKey): string | number | boolean => {
+  const separator = key.indexOf("_")
+  const group = separator === -1 ? undefined : key.slice(0, separator)
+  const field = key.slice(separator + 1)
+  switch (group) {
+    case "sum":
+      return row.sum[field as keyof Row["sum"]] ?? 0
+    case "quantiles":
+      return row.quantiles[field] ?? 0
+    case "max":
+      return row.max[field] ?? 0
+    case "min":
+      return row.min[field] ?? 0
+    case "avg":
+      return row.avg.sampleInterval
+    default:
+      return row.dimensions[key as Dimension] ?? ""
+  }
+}
 
 /** Requested orderings first; then time, then the other dimensions, for a stable answer. */
 const sortRows = (rows: Array<Row>, groupBy: ReadonlyArray<Dimension>, orderBy: ReadonlyArray<Ordering>) => {

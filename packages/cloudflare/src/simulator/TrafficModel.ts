@@ -23,6 +23,9 @@ export interface InvocationProfile {
   readonly wallTimeP50: number
   readonly wallTimeP99: number
   readonly subrequestsPerRequest: number
+  /** Bytes of the response body. */
+  readonly responseBodySizeP50: number
+  readonly responseBodySizeP99: number
 }
 
 export const defaultProfile: InvocationProfile = {
@@ -30,7 +33,9 @@ export const defaultProfile: InvocationProfile = {
   cpuTimeP99: 4_200,
   wallTimeP50: 12_000,
   wallTimeP99: 95_000,
-  subrequestsPerRequest: 0
+  subrequestsPerRequest: 0,
+  responseBodySizeP50: 2_048,
+  responseBodySizeP99: 24_576
 }
 
 /** Values that change at instants; before the first change, the first value holds. */
