@@ -56,7 +56,7 @@ export class ReleaseFeed extends Context.Service<ReleaseFeed, {
    */
   readonly follow: (releaseId: string, afterVersion: number) => Stream.Stream<EventStore.RecordedEvent, StorageUnavailable>
   /** Reads the followed releases now (the poller does this every interval; tests need not wait). */
-  readonly poll: Effect.Effect<void>
+  readonly poll: Effect.Effect<void, StorageUnavailable>
 }>()("@canaryroll/app/ReleaseFeed") {}
 
 /** The followers of one release in this process, and the last version the poller handed them. */
@@ -87,9 +87,20 @@ export const make = (store: Store, options: Options = {}) =>
       }
     })
 
-    // One reading every interval while anyone follows; an outage is logged and retried.
+    // One reading every interval while anyone follows. A failure (the storage down, an event that
+    // no longer decodes) is logged once until a reading succeeds again, and never stops the poller:
+    // the followers wait, and get what they missed from their cursor once it reads again.
+    let failing = false
     yield* poll.pipe(
-      Effect.catchTag("StorageUnavailable", (error) => Effect.logWarning(`release feed: ${error.message}; retrying`)),
+      Effect.tap(() => Effect.sync(() => (failing = false))),
+      Effect.catchCause((cause) =>
+        failing
+          ? Effect.void
+          : Effect.andThen(
+            Effect.sync(() => (failing = true)),
+            Effect.logWarning("release feed: reading the followed releases failed; retrying every interval", cause)
+          )
+      ),
       Effect.repeat(Schedule.spaced(interval)),
       Effect.forkScoped
     )
@@ -115,6 +126,11 @@ export const make = (store: Store, options: Options = {}) =>
       Stream.unwrap(Effect.gen(function*() {
         const queue = yield* register(releaseId, afterVersion)
         const backlog = yield* store.readAfter([{ releaseId, afterVersion }])
+        // The only follower: the poller need not read the backlog again. (With others, their
+        // backlogs were read from their own versions, and this one's must not skip theirs.)
+        const entry = followed.get(releaseId)
+        const read = backlog.at(-1)?.version
+        if (entry !== undefined && entry.queues.size === 1 && read !== undefined) entry.cursor = Math.max(entry.cursor, read)
         let last = afterVersion
         return Stream.fromIterable(backlog).pipe(
           Stream.concat(Stream.fromQueue(queue)),
@@ -126,7 +142,7 @@ export const make = (store: Store, options: Options = {}) =>
         )
       }))
 
-    return ReleaseFeed.of({ follow, poll: Effect.ignore(poll) })
+    return ReleaseFeed.of({ follow, poll })
   })
 
 /** The committed events after each cursor, from an `EventStore` (the memory layer's store). */
