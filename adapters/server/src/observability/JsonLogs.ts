@@ -9,8 +9,10 @@
  * `time`, `level` (`debug`, `info`, `warning`, `error`, `fatal`) and `message` are always there;
  * the log annotations follow as fields of their own (`requestId`, `team` as the path named it,
  * `releaseId`), then `details` (the further arguments of a log call) and `cause` (a failure's
- * trace). Every string goes through the notifier's `Redaction.text` on the way out, as the text
- * logs' callers already do: a URL keeps only its scheme and host, whichever code wrote it.
+ * trace). The message is written as the caller wrote it, as in the text format (callers redact
+ * what they log, and the secret-marker test checks every line); `details` and `cause`, which
+ * carry errors from elsewhere, also go through the notifier's `Redaction.text`: a URL in them
+ * keeps only its scheme and host.
  *
  * @since 0.1.0
  */
@@ -57,7 +59,7 @@ export const formatLine = (options: {
   const line: Record<string, unknown> = {
     time: options.date.toISOString(),
     level: levelNames[options.logLevel],
-    message: parts.length === 0 ? "" : typeof parts[0] === "string" ? Redaction.text(parts[0]) : plain(parts[0])
+    message: parts.length === 0 ? "" : typeof parts[0] === "string" ? parts[0] : plain(parts[0])
   }
   for (const [key, value] of Object.entries(options.annotations)) {
     if (!reserved.has(key)) line[key] = plain(value)

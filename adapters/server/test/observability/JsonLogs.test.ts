@@ -1,7 +1,7 @@
 /**
  * `CANARYROLL_LOG_FORMAT=json`: what one log call becomes. Each line is one JSON object with
  * `time`, `level` and `message`, the log annotations as fields (request id, team, release),
- * further arguments in `details` and a failure's trace in `cause`, URLs cut to scheme and host;
+ * further arguments in `details` and a failure's trace in `cause`, their URLs cut to scheme and host;
  * and the logger writes exactly one line per call to standard output.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -31,17 +31,18 @@ describe("JSON logs", () => {
     assert.include(parsed.cause, "boom")
   })
 
-  it("URLs keep only their scheme and host, in the message, the details and the cause", () => {
+  it("URLs in the details and the cause keep only their scheme and host; the message is the caller's", () => {
     const secretUrl = "https://hooks.slack.com/services/T000/B000/credential-in-the-path"
     const line = JsonLogs.formatLine({
       date,
       logLevel: "Error",
-      message: [`delivery to ${secretUrl} failed`, { url: secretUrl }],
+      message: ["metrics at http://127.0.0.1:9464/metrics", { url: secretUrl }],
       annotations: {},
       cause: Cause.fail(new Error(`POST ${secretUrl}: 500`))
     })
     assert.notInclude(line, "credential-in-the-path")
     assert.include(line, "hooks.slack.com")
+    assert.strictEqual(JSON.parse(line).message, "metrics at http://127.0.0.1:9464/metrics")
   })
 
   it("the logger writes one JSON line per call to standard output, with Effect's annotations", async () => {
