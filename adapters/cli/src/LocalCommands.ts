@@ -14,16 +14,15 @@ import type { SqlClient } from "effect/sql"
 import * as path from "node:path"
 import { CommandFailed, ExitCode } from "./ExitCode.ts"
 import * as SecretInput from "./SecretInput.ts"
+import * as ServerPackage from "./ServerPackage.ts"
 
 export const serve = Command.make(
   "serve",
   {},
   () =>
     Effect.flatMap(
-      // The server's own entry point, resolved through the dependency on @canaryroll/server.
-      Effect.promise((): Promise<typeof import("../../server/src/main.ts")> =>
-        import(new URL("./main.ts", import.meta.resolve("@canaryroll/server")).href)
-      ),
+      // The server's own entry point, resolved through @canaryroll/server where it is installed.
+      ServerPackage.serverMain("serve"),
       // A server that cannot start is a defect here: runMain reports its cause, the exit code is 1.
       (server) => Effect.orDie(server.main)
     )
@@ -34,7 +33,7 @@ export const migrate = Command.make(
   {},
   () =>
     Effect.gen(function*() {
-      const Postgres = yield* Effect.promise(() => import("@canaryroll/postgres"))
+      const Postgres = yield* ServerPackage.postgres("migrate")
       const dataDirectory = path.resolve(process.env.CANARYROLL_DATA_DIR ?? ".canaryroll")
       yield* Layer.build(
         Postgres.Migrations.layer.pipe(
@@ -45,13 +44,15 @@ export const migrate = Command.make(
     }).pipe(
       Effect.scoped,
       Effect.mapError((error) =>
-        new CommandFailed({ exitCode: ExitCode.error, message: `The migrations did not run: ${error.message}` })
+        error instanceof CommandFailed
+          ? error
+          : new CommandFailed({ exitCode: ExitCode.error, message: `The migrations did not run: ${error.message}` })
       )
     )
 ).pipe(Command.withDescription("Apply the database migrations (DATABASE_URL, or the embedded Postgres) and exit"))
 
 /** The database `pnpm start` would use: `DATABASE_URL`, or the embedded server in `CANARYROLL_DATA_DIR`. */
-const localDatabase = Effect.promise(() => import("@canaryroll/postgres")).pipe(
+const localDatabase = ServerPackage.postgres("admin create").pipe(
   Effect.map((Postgres) => {
     const dataDirectory = path.resolve(process.env.CANARYROLL_DATA_DIR ?? ".canaryroll")
     return Postgres.Migrations.layer.pipe(
@@ -82,8 +83,8 @@ export interface AdminDetails {
 /** Migrates the database in context, creates the admin and their team, and says what it did. */
 export const createAdmin = (details: AdminDetails) =>
   Effect.gen(function*() {
-    const Postgres = yield* Effect.promise(() => import("@canaryroll/postgres"))
-    const Server = yield* Effect.promise(() => import("@canaryroll/server"))
+    const Postgres = yield* ServerPackage.postgres("admin create")
+    const Server = yield* ServerPackage.server("admin create")
     yield* Postgres.Migrations.run
     const created = yield* Server.AdminAccount.create(details)
     yield* Console.log(
@@ -144,13 +145,17 @@ export const sim = Command.make(
   {
     port: Flag.Int("port").pipe(Flag.withDescription("Port to listen on (0: any free port)"), Flag.withDefault(0)),
     host: Flag.String("host").pipe(Flag.withDefault("127.0.0.1")),
-    seed: Flag.Boolean("seed").pipe(Flag.withDescription("Create demo Workers with traffic"), Flag.withDefault(false))
+    seed: Flag.Boolean("seed").pipe(Flag.withDescription("Create demo Workers with traffic"), Flag.withDefault(false)),
+    analyticsDelay: Flag.Int("analytics-delay").pipe(
+      Flag.withDescription("Seconds before traffic shows in analytics (Cloudflare: about 60)"),
+      Flag.withDefault(60)
+    )
   },
-  ({ host, port, seed }) =>
+  ({ analyticsDelay, host, port, seed }) =>
     Effect.gen(function*() {
       const Simulator = yield* Effect.promise(() => import("@canaryroll/cloudflare/simulator"))
       const simulator = yield* Effect.acquireRelease(
-        Effect.promise(() => Simulator.start({ port, host })),
+        Effect.promise(() => Simulator.start({ port, host, analyticsDelayMs: Math.max(0, analyticsDelay) * 1000 })),
         (simulator) => Effect.promise(() => simulator.close())
       )
       const demo = seed ? Simulator.seed(simulator) : (() => {

@@ -91,7 +91,13 @@ const create = Command.make(
     manual: Flag.Boolean("manual").pipe(Flag.withDescription("Wait for a person at every step"), Flag.withDefault(false)),
     name: Flag.String("name").pipe(Flag.withDescription("A name for the release, e.g. a commit"), Flag.optional),
     ticketUrl: Flag.String("ticket-url").pipe(Flag.withDescription("A link to the change's ticket"), Flag.optional),
-    start: Flag.Boolean("start").pipe(Flag.withDescription("Start it right away"), Flag.withDefault(false))
+    start: Flag.Boolean("start").pipe(Flag.withDescription("Start it right away"), Flag.withDefault(false)),
+    wait: Flag.Boolean("wait").pipe(
+      Flag.withDescription("With --start: follow it as `release wait` does (its timeout, interval and exit codes)"),
+      Flag.withDefault(false)
+    ),
+    timeout: durationFlag("timeout", "1h", "With --wait: give up after this long; the release carries on"),
+    interval: durationFlag("interval", "5s", "With --wait: how often to ask the server, at least 1s", 1)
   },
   Effect.fn(function*(input) {
     const api = yield* connect
@@ -104,9 +110,11 @@ const create = Command.make(
       ticketUrl: Option.getOrUndefined(input.ticketUrl)
     })
     if (!input.start) {
+      if (input.wait) yield* Output.note("--wait follows a started release: add --start (the release is created, pending).")
       return yield* show(api, created, [`Start it with: canaryroll release start ${created.value.id}`])
     }
     const started = yield* api.act("start", created.value.id)
+    if (input.wait) return yield* follow(api, created.value.id, { interval: input.interval, throughPauses: false, timeout: input.timeout })
     yield* show(api, started, [`Follow it with: canaryroll release wait ${created.value.id}`])
   })
 ).pipe(Command.withDescription("Create a release of a new Worker version (pending until started)"))
@@ -215,7 +223,19 @@ const wait = Command.make(
     )
   },
   Effect.fn(function*({ id, interval, throughPauses, timeout }) {
-    const api = yield* connect
+    yield* follow(yield* connect, id, { interval, throughPauses, timeout })
+  })
+).pipe(Command.withDescription("Follow a release until it finishes or is paused; the exit code says how it ended"))
+
+/**
+ * Follows a release until it finishes (or is paused), printing its progress, then exits as
+ * `release wait` documents: `wait`, and `create --wait`.
+ */
+const follow = Effect.fnUntraced(function*(
+  api: CanaryRollApi.CanaryRollApi,
+  id: string,
+  { interval, throughPauses, timeout }: { readonly interval: number; readonly throughPauses: boolean; readonly timeout: number }
+) {
     const print = yield* progressPrinter
     yield* Output.note(`Waiting for release ${id}: ${api.releaseUrl(id)}`)
     const result = yield* ReleaseWatch.untilFinished(api, id, {
@@ -257,8 +277,7 @@ const wait = Command.make(
         }`
       })
     }
-  })
-).pipe(Command.withDescription("Follow a release until it finishes or is paused; the exit code says how it ended"))
+})
 
 const list = Command.make(
   "list",
