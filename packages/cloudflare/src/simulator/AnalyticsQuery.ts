@@ -17,6 +17,7 @@
  */
 import {
   type ConstValueNode,
+  type DocumentNode,
   type ExecutionResult,
   executeSync,
   type FieldNode,
@@ -362,14 +363,9 @@ export const answer = (body: unknown, context: Context): Answer => {
   if (variables !== undefined && variables !== null && (typeof variables !== "object" || Array.isArray(variables))) {
     return failed(200, [{ message: "variables must be an object" }])
   }
-  let document
-  try {
-    document = parse(query)
-  } catch (error) {
-    return failed(200, [{ message: error instanceof GraphQLError ? error.message : String(error) }])
-  }
-  const invalid = validate(schema, document, rules)
-  if (invalid.length > 0) return failed(200, invalid)
+  const checked = checkedDocument(query)
+  if (checked._tag === "Invalid") return failed(200, checked.errors)
+  const document = checked.document
   const result = executeSync({
     schema,
     document,
@@ -388,6 +384,33 @@ export const answer = (body: unknown, context: Context): Answer => {
 
 type Args = Record<string, unknown>
 
+type Checked =
+  | { readonly _tag: "Valid"; readonly document: DocumentNode }
+  | { readonly _tag: "Invalid"; readonly errors: ReadonlyArray<{ readonly message: string }> }
+
+/**
+ * Parsed and validated queries by their text: a client sends the same few queries again and
+ * again (a health check every interval), and parsing and validating cost more than answering.
+ */
+const checkedQueries = new Map<string, Checked>()
+const maxCheckedQueries = 100
+
+const checkedDocument = (query: string): Checked => {
+  const known = checkedQueries.get(query)
+  if (known !== undefined) return known
+  let checked: Checked
+  try {
+    const document = parse(query)
+    const invalid = validate(schema, document, rules)
+    checked = invalid.length > 0 ? { _tag: "Invalid", errors: invalid } : { _tag: "Valid", document }
+  } catch (error) {
+    checked = { _tag: "Invalid", errors: [{ message: error instanceof GraphQLError ? error.message : String(error) }] }
+  }
+  if (checkedQueries.size >= maxCheckedQueries) checkedQueries.delete(checkedQueries.keys().next().value!)
+  checkedQueries.set(query, checked)
+  return checked
+}
+
 const datasetQuery = (account: Account, args: Args, context: Context, info: GraphQLResolveInfo): InvocationsDataset.Query => {
   const maxPageSize = context.limits.maxPageSize
   const limit = (args.limit ?? maxPageSize) as number
@@ -396,6 +419,7 @@ const datasetQuery = (account: Account, args: Args, context: Context, info: Grap
   }
   const filter = readFilter((args.filter ?? {}) as Args, context)
   const groupBy = requestedDimensions(info)
+  const figures = requestedFigures(info)
   const orderBy = ((args.orderBy ?? []) as ReadonlyArray<string>).map((entry): InvocationsDataset.Ordering => {
     const separator = entry.lastIndexOf("_")
     return { key: entry.slice(0, separator), direction: entry.slice(separator + 1) as "ASC" | "DESC" }
@@ -406,8 +430,30 @@ const datasetQuery = (account: Account, args: Args, context: Context, info: Grap
     groupBy,
     orderBy,
     limit,
-    visibleUntil: context.now - context.delayMs
+    visibleUntil: context.now - context.delayMs,
+    figures
   }
+}
+
+/**
+ * The figures the query selects, as "group.field" (`quantiles.cpuTimeP50`): the dataset computes
+ * only these. One set per query text and path, so the dataset's per-version cache is reused.
+ */
+const figureSets = new Map<string, ReadonlySet<string>>()
+const requestedFigures = (info: GraphQLResolveInfo): ReadonlySet<string> => {
+  const wanted: Array<string> = []
+  for (const row of info.fieldNodes) {
+    for (const group of fieldsOf(row.selectionSet, info)) {
+      for (const field of fieldsOf(group.selectionSet, info)) wanted.push(`${group.name.value}.${field.name.value}`)
+    }
+  }
+  const key = [...new Set(wanted)].sort().join(" ")
+  const known = figureSets.get(key)
+  if (known !== undefined) return known
+  const set: ReadonlySet<string> = new Set(wanted)
+  if (figureSets.size >= 100) figureSets.delete(figureSets.keys().next().value!)
+  figureSets.set(key, set)
+  return set
 }
 
 /** The dimensions the query selects under `dimensions`, fragments and directives applied. */

@@ -153,6 +153,11 @@ export interface Query {
   readonly limit: number
   /** Data after this instant (now − delay) is not visible yet. */
   readonly visibleUntil: number
+  /**
+   * The figures beyond the counts that the query selects (`quantiles.cpuTimeP50`, `max.wallTime`,
+   * `sum.cpuTimeUs`, …): only these are computed. Every figure when absent.
+   */
+  readonly figures?: ReadonlySet<string>
 }
 
 export interface Row {
@@ -341,7 +346,7 @@ export const rows = (query: Query): Array<Row> => {
           for (const dimension of plainDimensions) labels[dimension] = cell[dimension as keyof Cell] as string | boolean
           const key = JSON.stringify(plainDimensions.map((dimension) => labels[dimension]))
           const entry = contributions.get(key) ?? { labels, amount: emptyContribution() }
-          addServed(entry.amount, version, part.successes, part.errors)
+          addServed(entry.amount, version, part.successes, part.errors, query.figures)
           contributions.set(key, entry)
         }
       }
@@ -377,13 +382,19 @@ const liveFrom = (history: ReadonlyArray<TrafficHistory.Period>, time: number) =
  * Quantiles of a group mixing versions are the request-weighted mean of each version's figure;
  * `max` and `min` the highest and lowest of its versions'; sums add each version's mean.
  */
-const addServed = (amount: Contribution, version: Version, successes: number, errors: number) => {
+const addServed = (
+  amount: Contribution,
+  version: Version,
+  successes: number,
+  errors: number,
+  wanted: ReadonlySet<string> | undefined
+) => {
   const requests = successes + errors
   amount.successes += successes
   amount.errors += errors
   amount.subrequests += requests * version.profile.subrequestsPerRequest
   if (requests <= 0) return
-  const figures = figuresOf(version)
+  const figures = figuresOf(version, wanted)
   for (const [field, value] of figures.quantiles) amount.weighted[field] = (amount.weighted[field] ?? 0) + requests * value
   for (const [measure, value] of figures.max) amount.max[measure] = Math.max(amount.max[measure] ?? 0, value)
   for (const [measure, value] of figures.min) {
@@ -399,11 +410,30 @@ interface Figures {
   readonly means: ReadonlyArray<readonly [string, number]>
 }
 
-/** A version's figures, computed once (its profile never changes): a query reads them per minute. */
-const figuresCache = new WeakMap<Version, Figures>()
-const figuresOf = (version: Version): Figures => {
-  const cached = figuresCache.get(version)
+/**
+ * A version's figures, computed once (its profile never changes): a query reads them per minute.
+ * Kept per set of wanted figures, so that a query that selects two quantiles adds up two.
+ */
+const figuresCache = new WeakMap<Version, Map<ReadonlySet<string> | undefined, Figures>>()
+const figuresOf = (version: Version, wanted: ReadonlySet<string> | undefined): Figures => {
+  const perVersion = figuresCache.get(version) ?? new Map<ReadonlySet<string> | undefined, Figures>()
+  figuresCache.set(version, perVersion)
+  const cached = perVersion.get(wanted)
   if (cached !== undefined) return cached
+  const all = allFiguresOf(version)
+  const pick = (group: string, entries: ReadonlyArray<readonly [string, number]>) =>
+    wanted === undefined ? entries : entries.filter(([field]) => wanted.has(`${group}.${field}`))
+  const figures = {
+    quantiles: pick("quantiles", all.quantiles),
+    max: pick("max", all.max),
+    min: pick("min", all.min),
+    means: pick("sum", all.means)
+  }
+  perVersion.set(wanted, figures)
+  return figures
+}
+
+const allFiguresOf = (version: Version): Figures => {
   const quantiles: Array<readonly [string, number]> = []
   const max: Array<readonly [string, number]> = []
   const min: Array<readonly [string, number]> = []
@@ -417,9 +447,7 @@ const figuresOf = (version: Version): Figures => {
     const sum = sumOfMeasure[measure]
     if (sum !== undefined) means.push([sum, shape.mean])
   }
-  const figures = { quantiles, max, min, means }
-  figuresCache.set(version, figures)
-  return figures
+  return { quantiles, max, min, means }
 }
 
 const sortValue = (row: Row, key: OrderKey): string | number | boolean => {
