@@ -95,7 +95,8 @@ export interface Answer<A> {
   readonly session?: Redacted.Redacted<string> | undefined
 }
 
-export type ReleaseAction = "start" | "advance" | "pause" | "resume" | "rollback" | "cancel"
+/** What people may ask of a release: the API's table of person commands. */
+export type ReleaseAction = Api.PersonCommand.Name
 
 export interface ActOptions {
   /** Recorded by pause, rollback and cancel. */
@@ -278,27 +279,17 @@ export const make = Effect.fnUntraced(function*(connection: Connection) {
     const params = { team, id }
     const path = `${deployments}/${encodeURIComponent(id)}/${action}`
     const reason = defined({ reason: options.reason })
-    switch (action) {
-      case "advance":
-        return change(call("POST", path, client.deployments.advance({
-          params,
-          // Without fromStep the server answers 400 naming it: sent as the caller gave it.
-          payload: { ...reason, ...(options.fromStep === undefined ? {} : { fromStep: options.fromStep }) } as {
-            readonly fromStep: number
-            readonly reason?: string
-          }
-        })))
-      case "start":
-        return change(call("POST", path, client.deployments.start({ params, payload: reason })))
-      case "pause":
-        return change(call("POST", path, client.deployments.pause({ params, payload: reason })))
-      case "resume":
-        return change(call("POST", path, client.deployments.resume({ params, payload: reason })))
-      case "rollback":
-        return change(call("POST", path, client.deployments.rollback({ params, payload: reason })))
-      case "cancel":
-        return change(call("POST", path, client.deployments.cancel({ params, payload: reason })))
-    }
+    return action === "advance"
+      ? change(call("POST", path, client.deployments.advance({
+        params,
+        // Without fromStep the server answers 400 naming it: sent as the caller gave it.
+        payload: { ...reason, ...(options.fromStep === undefined ? {} : { fromStep: options.fromStep }) } as {
+          readonly fromStep: number
+          readonly reason?: string
+        }
+      })))
+      // Every other command's endpoint takes the same request (an optional reason): one call for all.
+      : change(call("POST", path, client.deployments[action]({ params, payload: reason })))
   }
 
   const me = (path: string) => `/${path}`

@@ -7,7 +7,7 @@
  */
 import { Clock, Duration, Effect, Option, Schema } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
-import { Schemas } from "@canaryroll/api"
+import { Api, Schemas } from "@canaryroll/api"
 import type * as CanaryRollApi from "./CanaryRollApi.ts"
 import { CommandFailed, ExitCode } from "./ExitCode.ts"
 import * as ExitCodes from "./ExitCode.ts"
@@ -139,7 +139,8 @@ const status = Command.make(
   })
 ).pipe(Command.withDescription("Show a release: status, step, soak time left, next check, last verdict, failures, what holds it"))
 
-const actionCommand = (action: Exclude<CanaryRollApi.ReleaseAction, "advance">, description: string) =>
+/** A person command that takes a reason or nothing, named and described by the API's table (`PersonCommand`). */
+const actionCommand = (action: Api.PersonCommand.Simple) =>
   Command.make(
     action,
     { id: releaseId, reason },
@@ -147,7 +148,7 @@ const actionCommand = (action: Exclude<CanaryRollApi.ReleaseAction, "advance">, 
       const api = yield* connect
       yield* show(api, yield* api.act(action, id, { reason: Option.getOrUndefined(reason) }))
     })
-  ).pipe(Command.withDescription(description))
+  ).pipe(Command.withDescription(Api.PersonCommand.commands[action].description))
 
 /**
  * An advance names the step it moves on from, so that sending it twice (a retry, a second
@@ -171,7 +172,7 @@ const advance = Command.make(
     const from = Option.isSome(fromStep) ? fromStep.value : (yield* api.release(id)).value.currentStep
     yield* show(api, yield* api.act("advance", id, { fromStep: from, reason: Option.getOrUndefined(reason) }))
   })
-).pipe(Command.withDescription("Promote a release to its next step now"))
+).pipe(Command.withDescription(Api.PersonCommand.commands.advance.description))
 
 /**
  * Live progress: rewrites one line on a terminal; elsewhere (CI logs) prints a line when it
@@ -331,13 +332,10 @@ export const release = Command.make("release").pipe(
   Command.withDescription("Create, start, follow and steer releases"),
   Command.withSubcommands([
     create,
-    actionCommand("start", "Start a pending release: its first step goes live"),
     status,
     advance,
-    actionCommand("pause", "Pause a release where it is"),
-    actionCommand("resume", "Resume a paused release"),
-    actionCommand("rollback", "Roll a release back: the stable version serves 100%"),
-    actionCommand("cancel", "Cancel a pending release"),
+    // start, pause, resume, rollback, cancel: one subcommand per person command of the table.
+    ...Api.PersonCommand.simple.map(actionCommand),
     wait,
     list
   ])

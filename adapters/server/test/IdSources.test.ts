@@ -21,6 +21,7 @@ const allowed: ReadonlyMap<string, string> = new Map([
   ["packages/app/src/http/Teams.ts", "an invitation's secret (`cri_…`), shown once and stored as a hash"],
   ["packages/notifier/src/WebhookSignature.ts", "a webhook signing secret (`whsec_…`)"],
   ["adapters/github-action/src/WorkflowFiles.ts", "a heredoc delimiter for GitHub's workflow files"],
+  ["adapters/server/src/observability/HttpObservation.ts", "a request's correlation id (X-Request-Id): a UUID, as proxies and tracing tools expect"],
   ["adapters/postgres/src/SchedulerLoop.ts", "the scheduler's lease owner name (host, pid, random)"]
 ])
 

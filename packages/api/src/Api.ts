@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { Plan } from "@canaryroll/core"
+import { PersonCommand, Plan } from "@canaryroll/core"
 import * as Channel from "@canaryroll/notifier/channel-config"
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
@@ -336,6 +336,20 @@ const act = <const Name extends string, D extends Schema.Top>(name: Name, path: 
     error: [Conflict, BadGateway]
   }))
 
+/** The table the release commands' endpoints are made from (the core's), for clients to derive theirs. */
+export { PersonCommand }
+
+/**
+ * The endpoint of a person command that takes a reason or nothing (`PersonCommand.simple`):
+ * `POST /:id/<name>`, its summary and description from the table. A command the release is not
+ * in a state for is 409; Cloudflare failing is 502.
+ */
+const personCommand = <const Name extends PersonCommand.Name, D extends Schema.Top>(name: Name, deployment: D) =>
+  act(name, `/:id/${name}`, deployment).annotateMerge(about(
+    PersonCommand.commands[name].summary,
+    `${PersonCommand.commands[name].description} Refused (409) in a state it does not apply to. Needs deploy. Send \`Idempotency-Key\` to make a retry safe.`
+  ))
+
 /**
  * An advance names the step it moves on from: the deployment's `currentStep` as the caller saw
  * it. A retried request, or a click on a page that is out of date, cannot move the release twice:
@@ -393,7 +407,6 @@ const deploymentsGroup = <D extends Schema.Top>(deployment: D) =>
       params: deploymentParams,
       success: Schema.Array(S.DeploymentEvent)
     }).annotateMerge(about("List a release's events", "What happened to a release, in order: steps, traffic shifts, health checks, pauses, rollbacks. Called by the GitHub Action."))),
-    act("start", "/:id/start", deployment).annotateMerge(about("Start a release", "Starts a pending release: the first step's traffic split goes live on Cloudflare. Needs deploy. Send `Idempotency-Key` to make a retry safe.")),
     deploy(HttpApiEndpoint.post("advance", "/:id/advance", {
       params: deploymentParams,
       // An empty body is read as null: the handler refuses it naming fromStep (a schema's own
@@ -401,11 +414,12 @@ const deploymentsGroup = <D extends Schema.Top>(deployment: D) =>
       payload: [AdvanceRequest, Schema.Null],
       success: deployment,
       error: [BadRequest, Conflict, BadGateway]
-    }).annotateMerge(about("Advance a release", "Moves a release on to its next step now, without waiting for the soak time. `fromStep` (the step as the caller saw it) makes a retried or outdated request harmless: a step that is no longer current is 409. Needs deploy."))),
-    act("pause", "/:id/pause", deployment).annotateMerge(about("Pause a release", "Holds a release at its current step: traffic stays as it is and no step is taken until it is resumed. Needs deploy.")),
-    act("resume", "/:id/resume", deployment).annotateMerge(about("Resume a release", "Resumes a paused release from its current step. Needs deploy.")),
-    act("rollback", "/:id/rollback", deployment).annotateMerge(about("Roll a release back", "Sends all traffic back to the stable version and ends the release as rolled back. Possible from any state that has not ended. Needs deploy.")),
-    act("cancel", "/:id/cancel", deployment).annotateMerge(about("Cancel a release", "Cancels a release that has not started (`pending`); nothing changes on Cloudflare. A started release cannot be cancelled (409): roll it back instead. Needs deploy."))
+    }).annotateMerge(about(
+      PersonCommand.commands.advance.summary,
+      `${PersonCommand.commands.advance.description} \`fromStep\` (the step as the caller saw it) makes a retried or outdated request harmless: a step that is no longer current is 409. Needs deploy.`
+    ))),
+    // The other person commands, one endpoint each, named and documented by the table.
+    ...PersonCommand.simple.map((name) => personCommand(name, deployment))
   )
   .middleware(Idempotency)
   .middleware(TeamAccess)

@@ -13,6 +13,7 @@ import * as Actor from "./Actor.ts"
 import { EventStore, type EventStoreUnavailable, type RecordedEvent } from "./EventStore.ts"
 import { HealthSource } from "./HealthSource.ts"
 import * as NextAction from "./NextAction.ts"
+import type * as PersonCommand from "./PersonCommand.ts"
 import * as Release from "./Release.ts"
 import type * as Command from "./ReleaseCommand.ts"
 import * as ReleaseDecider from "./ReleaseDecider.ts"
@@ -154,14 +155,11 @@ export const create = Effect.fnUntraced(function*(input: CreateInput) {
   return state as Release.Release
 })
 
-/** What a person (or token) may ask; the orchestrator adds the time and any Cloudflare reads. */
-export type PersonRequest =
-  | { readonly _tag: "Start"; readonly actor: Actor.Actor }
-  | { readonly _tag: "Advance"; readonly actor: Actor.Actor; readonly fromStep?: number | undefined }
-  | { readonly _tag: "Pause"; readonly actor: Actor.Actor; readonly reason?: string | undefined }
-  | { readonly _tag: "Resume"; readonly actor: Actor.Actor }
-  | { readonly _tag: "Rollback"; readonly actor: Actor.Actor; readonly reason?: string | undefined }
-  | { readonly _tag: "Cancel"; readonly actor: Actor.Actor; readonly reason?: string | undefined }
+/**
+ * What a person (or token) may ask, from the table of person commands (`PersonCommand`); the
+ * orchestrator adds the time and any Cloudflare reads.
+ */
+export type PersonRequest = PersonCommand.Request
 
 /** Whether advancing from `fromStep` would complete the release (it soaks at the last step). */
 const completes = (release: Release.Release, fromStep: number): boolean =>

@@ -24,6 +24,7 @@ import {
   HealthSource,
   Id,
   Orchestrator,
+  PersonCommand,
   type ReleaseDecider,
   type ReleaseSummary,
   Scheduler,
@@ -145,25 +146,6 @@ const resolveVersion = (teamId: string, target: { readonly accountId: string; re
       ))
   )
 
-type PersonVerb = "start" | "advance" | "pause" | "resume" | "rollback" | "cancel"
-
-const requestOf = (verb: PersonVerb, actor: Orchestrator.PersonRequest["actor"], reason: string | undefined, fromStep: number) => {
-  switch (verb) {
-    case "start":
-      return { _tag: "Start", actor } as const
-    case "resume":
-      return { _tag: "Resume", actor } as const
-    case "advance":
-      return { _tag: "Advance", actor, fromStep } as const
-    case "pause":
-      return { _tag: "Pause", actor, reason } as const
-    case "rollback":
-      return { _tag: "Rollback", actor, reason } as const
-    case "cancel":
-      return { _tag: "Cancel", actor, reason } as const
-  }
-}
-
 export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
   Effect.gen(function*() {
     const box = yield* SecretBox
@@ -206,7 +188,8 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
           ? Effect.succeed(toDeployment(summary.value))
           : Effect.die(new Error(`release ${releaseId} has events but no summary row`)))
 
-    const act = (verb: PersonVerb) =>
+    /** The handler of a person command (`PersonCommand`): its endpoint is `POST /:id/<verb>`. */
+    const act = (verb: PersonCommand.Name) =>
     ({ params, payload }: {
       readonly params: { readonly id: string }
       readonly payload: { readonly reason?: string | undefined; readonly fromStep?: number | undefined } | null
@@ -230,7 +213,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
         }
         // A blank reason is no reason: the release then records its own ("paused by …").
         const reason = payload?.reason?.trim() || undefined
-        const request = requestOf(verb, actor, reason, fromStep)
+        const request = PersonCommand.request(verb, { actor, reason, fromStep })
         const execute = Orchestrator.execute(release.id, request).pipe(
           Effect.catchTag("ReleaseRejected", (error) => Effect.fail(rejected(error))),
           Effect.catchTag("ReleaseBusy", (error) => Effect.fail(busy(error))),
@@ -379,6 +362,8 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
           )
           return { passed: checks.every((entry) => entry.passed), checks }
         }).pipe(provide))
+      // One handler per person command; the API declares an endpoint for each (`PersonCommand.names`),
+      // and a command added to the table is a compile error here until it is handled.
       .handle("start", act("start"), changes)
       .handle("advance", act("advance"), changes)
       .handle("pause", act("pause"), changes)

@@ -13,6 +13,7 @@
  *
  * @since 0.1.0
  */
+import { PersonCommand } from "@canaryroll/core"
 import { Effect } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 
@@ -74,7 +75,22 @@ const signIn = (then) => {
 };
 `
 
+/**
+ * The person commands the release page offers (the core's `PersonCommand` table): each one's
+ * name (its endpoint), title, the statuses it applies to, and whether it names the step the page
+ * shows. JSON in a script: `<` escaped so that no text can close the script element.
+ */
+const pageCommands = JSON.stringify(
+  PersonCommand.names.map((name) => ({
+    name,
+    title: PersonCommand.commands[name].summary,
+    from: PersonCommand.commands[name].from,
+    fromStep: PersonCommand.commands[name].takes === "fromStep"
+  }))
+).replaceAll("<", "\\u003c")
+
 const releaseScript = `"use strict";
+const commands = ${pageCommands};
 const [, , team, , id] = location.pathname.split("/").map(decodeURIComponent);
 const base = "/api/teams/" + encodeURIComponent(team) + "/deployments/" + encodeURIComponent(id);
 const render = async () => {
@@ -93,12 +109,12 @@ const render = async () => {
     else { const link = el("a", d.ticketUrl, "ticket"); link.href = href; link.rel = "noopener noreferrer"; main.append(link); }
   }
   const actions = el("p");
-  for (const verb of ["advance", "pause", "resume", "rollback", "cancel"]) {
-    const button = el("button", verb);
-    button.onclick = async () => { const result = await api("POST", base + "/" + verb, verb === "advance" ? { fromStep: d.currentStep } : undefined); if (result.status !== 200) alert(result.json?.message ?? verb + " failed"); render(); };
+  for (const command of commands.filter((command) => command.from.includes(d.status))) {
+    const button = el("button", command.name); button.title = command.title;
+    button.onclick = async () => { const result = await api("POST", base + "/" + command.name, command.fromStep ? { fromStep: d.currentStep } : undefined); if (result.status !== 200) alert(result.json?.message ?? command.name + " failed"); render(); };
     actions.append(button);
   }
-  if (!["completed", "rolled_back", "failed", "cancelled"].includes(d.status)) main.append(actions);
+  if (actions.childElementCount > 0) main.append(actions);
   const table = el("table"); const head = el("tr");
   for (const name of ["when", "what"]) head.append(el("th", name));
   table.append(head);
