@@ -14,7 +14,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
-import { ApiBudget, Credentials, WorkersApi } from "../src/index.ts"
+import { AccessCheck, ApiBudget, Credentials, WorkersApi } from "../src/index.ts"
 import { type Answer, start } from "../src/simulator/index.ts"
 import * as OpenApiSchemas from "./support/OpenApiSchemas.ts"
 
@@ -72,9 +72,13 @@ describe("the simulator's answers match Cloudflare's schemas", () => {
         yield* Effect.flip(api.verifyAccountAccess(credentials(stranger.value), account.id))
         yield* Effect.flip(api.verifyToken(credentials("x".repeat(40)), account.id))
         yield* Effect.flip(api.createDeployment(target, [{ versionId: canary.id, percentage: 50 }], "half of nothing"))
+        // What a token may do, asked by doing the smallest thing that needs it (an empty deployment: 400).
+        const access = yield* AccessCheck.check(credentials(accountToken.value), account.id)
+        assert.isTrue(access.checks.every((check) => check.passed), JSON.stringify(access))
       }).pipe(
         Effect.provide(WorkersApi.layer().pipe(
-          Layer.provide([Credentials.layerStatic({ apiToken: userToken.value, baseUrl: sim.baseUrl }), ApiBudget.layer()])
+          Layer.provide(Credentials.layerStatic({ apiToken: userToken.value, baseUrl: sim.baseUrl })),
+          Layer.provideMerge(ApiBudget.layer())
         ))
       )
 
