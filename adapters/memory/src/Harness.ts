@@ -18,6 +18,7 @@ import {
   AuditEntry,
   EventStore,
   HealthSource,
+  Id,
   Orchestrator,
   Outbox,
   type Plan,
@@ -87,7 +88,6 @@ const make = Effect.gen(function*() {
   )
   const run = <A, E>(effect: Effect.Effect<A, E, Orchestrator.Services>) => Effect.provideContext(effect, context)
   const store = Context.get(context, EventStore.EventStore)
-  let releaseCounter = 0
 
   const readStream = (releaseId: string) => store.readStream(releaseId)
 
@@ -96,7 +96,8 @@ const make = Effect.gen(function*() {
     addWorker: fleet.addWorker,
     release: (options) =>
       Effect.gen(function*() {
-        const releaseId = `rel_${(++releaseCounter).toString().padStart(4, "0")}`
+        // Made as every runtime makes them (`dep_…`), so that what a plan test prints reads like production.
+        const releaseId = yield* Id.make("release")
         const actor = options.actor ?? defaultActor
         yield* run(Orchestrator.create({
           releaseId,
