@@ -239,8 +239,19 @@ export const layerHttp = (
     // Every request gets a request id and is counted; `/metrics` unless `serveMetrics: false`.
     { disableListenLog: true, disableLogger: true, middleware: HttpObservation.middleware(options) }
   ).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, host === undefined ? { port } : { port, host }))
+    Layer.provideMerge(NodeHttpServer.layer(createServer, host === undefined ? { port } : { port, host })),
+    // Built after the listener, so released before it: open live streams end first, or the
+    // listener's close would wait for them (they never end by themselves).
+    (http) => Layer.provideMerge(endLiveStreamsFirst, http)
   )
+
+/** Ends the release pages' live streams when the server stops (`ReleaseFeed.close`). */
+const endLiveStreamsFirst = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const feed = yield* ReleaseFeed.ReleaseFeed
+    yield* Effect.addFinalizer(() => feed.close)
+  })
+)
 
 /**
  * `GET /metrics` alone, on a listener of its own (`CANARYROLL_METRICS_PORT`): on a private

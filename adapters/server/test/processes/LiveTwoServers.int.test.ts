@@ -3,7 +3,7 @@
  * watching a release on the first server sees the events the second server appends (a person's
  * start sent to the second, the schedulers' steps wherever they run), heartbeats on the interval
  * set by `CANARYROLL_LIVE_HEARTBEAT_MS`, and a stream cut and resumed on the other server from
- * `Last-Event-ID` with nothing missed or doubled.
+ * `Last-Event-ID` with nothing missed or doubled; a server stopping with a stream open ends it.
  */
 import * as TestDatabase from "@canaryroll/postgres/test-database"
 import { assert, describe, it } from "@effect/vitest"
@@ -90,6 +90,11 @@ describe("the live stream, two server processes on one database", () => {
       const seen = [...EventStream.releaseEvents(onFirst.messages), ...EventStream.releaseEvents(onSecond.messages)]
       assert.deepStrictEqual(seen.map((event) => event.id), listed.map((event) => event.id), "every event once, in order")
       assert.deepStrictEqual(seen.map((event) => event.version), listed.map((_, index) => index + 1))
+
+      // A server stopping with a stream open ends the stream (it would otherwise hold the
+      // listener's close until the graceful-shutdown timeout) and exits.
+      await second.stop()
+      assert.strictEqual(await onSecond.ended, "complete", "the server ended the stream")
     } finally {
       for (const stream of streams) stream.close()
       await Promise.all([first.stop(), second.stop()])

@@ -26,6 +26,8 @@ export interface EventStream {
   readonly next: (accept: (message: Message) => boolean, options?: { readonly from?: number; readonly timeoutMs?: number }) => Promise<Message>
   /** Cuts the connection, as a network failure would. */
   readonly close: () => void
+  /** Settles when the response ends: `complete` when the server ended it, `cut` when it broke or was closed. */
+  readonly ended: Promise<"complete" | "cut">
 }
 
 const parse = (block: string): Message | undefined => {
@@ -57,7 +59,10 @@ export const open = async (url: string, headers: Record<string, string> = {}): P
     for (const waiter of woken) waiter()
   }
   let error: any = undefined
+  let markEnded: (how: "complete" | "cut") => void = () => {}
+  const ended = new Promise<"complete" | "cut">((resolve) => (markEnded = resolve))
   if (!contentType.startsWith("text/event-stream")) {
+    markEnded("complete")
     const text = await response.text()
     try {
       error = JSON.parse(text)
@@ -81,8 +86,10 @@ export const open = async (url: string, headers: Record<string, string> = {}): P
           }
           wake()
         }
+        markEnded("complete")
       } catch {
-        // Closed by the test, or by the server going away.
+        // Closed by the test, or the connection broken.
+        markEnded("cut")
       }
       wake()
     })()
@@ -110,7 +117,8 @@ export const open = async (url: string, headers: Record<string, string> = {}): P
     messages,
     lastEventId: () => lastEventId,
     next,
-    close: () => controller.abort()
+    close: () => controller.abort(),
+    ended
   }
 }
 

@@ -108,6 +108,7 @@ export const layer = HttpApiBuilder.group(Api, "live", (handlers) =>
         const events = feed.follow(release.value.id, 0).pipe(
           Stream.catchCause(() => Stream.empty)
         )
-        return eventStream(Stream.merge(eventMessages(events, afterVersion), heartbeats))
+        // The heartbeats stop with the events: the feed ends them when the process stops.
+        return eventStream(Stream.merge(eventMessages(events, afterVersion), heartbeats, { haltStrategy: "left" }))
       }))
   }))

@@ -24,7 +24,7 @@
  * @since 0.2.0
  */
 import { EventStore } from "@canaryroll/core"
-import { Context, Duration, Effect, Layer, Queue, Schedule, Stream } from "effect"
+import { type Cause, Context, Duration, Effect, Layer, Queue, Schedule, Stream } from "effect"
 import { StorageUnavailable } from "../Storage.ts"
 
 /** Where a follower of one release stands: the last version it has. */
@@ -57,12 +57,18 @@ export class ReleaseFeed extends Context.Service<ReleaseFeed, {
   readonly follow: (releaseId: string, afterVersion: number) => Stream.Stream<EventStore.RecordedEvent, StorageUnavailable>
   /** Reads the followed releases now (the poller does this every interval; tests need not wait). */
   readonly poll: Effect.Effect<void, StorageUnavailable>
+  /**
+   * Ends every follower's stream (after what it was already handed), and any later one at once:
+   * the process is stopping, and an HTTP server waits for open responses before it stops. Also
+   * done when the layer is released.
+   */
+  readonly close: Effect.Effect<void>
 }>()("@canaryroll/app/ReleaseFeed") {}
 
 /** The followers of one release in this process, and the last version the poller handed them. */
 interface Followed {
   cursor: number
-  readonly queues: Set<Queue.Queue<EventStore.RecordedEvent>>
+  readonly queues: Set<Queue.Queue<EventStore.RecordedEvent, Cause.Done>>
 }
 
 /**
@@ -74,6 +80,12 @@ export const make = (store: Store, options: Options = {}) =>
   Effect.gen(function*() {
     const followed = new Map<string, Followed>()
     const interval = options.pollInterval ?? defaultPollInterval
+    let closed = false
+    const close = Effect.sync(() => {
+      closed = true
+      for (const entry of followed.values()) for (const queue of entry.queues) Queue.endUnsafe(queue)
+    })
+    yield* Effect.addFinalizer(() => close)
 
     const poll = Effect.gen(function*() {
       if (followed.size === 0) return
@@ -108,7 +120,7 @@ export const make = (store: Store, options: Options = {}) =>
     const register = (releaseId: string, afterVersion: number) =>
       Effect.acquireRelease(
         Effect.gen(function*() {
-          const queue = yield* Queue.unbounded<EventStore.RecordedEvent>()
+          const queue = yield* Queue.unbounded<EventStore.RecordedEvent, Cause.Done>()
           const entry = followed.get(releaseId) ?? { cursor: afterVersion, queues: new Set() }
           entry.queues.add(queue)
           followed.set(releaseId, entry)
@@ -124,6 +136,7 @@ export const make = (store: Store, options: Options = {}) =>
 
     const follow = (releaseId: string, afterVersion: number) =>
       Stream.unwrap(Effect.gen(function*() {
+        if (closed) return Stream.empty
         const queue = yield* register(releaseId, afterVersion)
         const backlog = yield* store.readAfter([{ releaseId, afterVersion }])
         // The only follower: the poller need not read the backlog again. (With others, their
@@ -142,7 +155,7 @@ export const make = (store: Store, options: Options = {}) =>
         )
       }))
 
-    return ReleaseFeed.of({ follow, poll })
+    return ReleaseFeed.of({ follow, poll, close })
   })
 
 /** The committed events after each cursor, from an `EventStore` (the memory layer's store). */

@@ -2,7 +2,7 @@
  * The ReleaseFeed contract, run against every adapter: a follower gets every event of its
  * release after its version exactly once and in order, those already committed (the backlog) and
  * those appended while it follows; nothing of another release; several followers of one release,
- * from different versions, each get exactly their own tail.
+ * from different versions, each get exactly their own tail; `close` ends every stream.
  *
  * `makeLayer` is called once per test and must give an empty store: the feed and the
  * `EventStore` whose appends it reads. The poller's interval runs on the `TestClock`, so the
@@ -99,6 +99,26 @@ export const suite = (name: string, makeLayer: () => Layer.Layer<Services, unkno
         yield* feed.poll
         const [next] = yield* Fiber.join(fiber)
         assert.strictEqual(next?.version, version + 1)
+      }))
+
+    test("close ends every follower's stream after what it was handed, and any later one at once", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const feed = yield* ReleaseFeed.ReleaseFeed
+        const appends = ReleaseHistories.make({ teams: 1, releasesPerTeam: 1 })
+        const releaseId = appends[0]!.streamId
+        yield* store.append(releaseId, appends[0]!.expectedVersion, appends[0]!.events)
+        const backlog = (yield* store.readStream(releaseId)).length
+        const reader = yield* feed.follow(releaseId, 0).pipe(Stream.runCollect, Effect.forkChild)
+        yield* Effect.yieldNow
+        yield* TestClock.adjust(0)
+        yield* store.append(releaseId, appends[1]!.expectedVersion, appends[1]!.events)
+        yield* feed.poll
+        yield* feed.close
+        const handed = yield* Fiber.join(reader)
+        assert.deepStrictEqual(handed.map((event) => event.version), Array.from({ length: handed.length }, (_, i) => i + 1))
+        assert.isAbove(handed.length, backlog, "what was polled before the close is delivered")
+        assert.strictEqual((yield* feed.follow(releaseId, 0).pipe(Stream.runCollect)).length, 0)
       }))
 
     test("a release with no events yet is followed from version 0 and delivers its first event", () =>
