@@ -81,14 +81,15 @@ const teams = Layer.effectDiscard(
 
 const services = () =>
   Layer.mergeAll(layerPorts(), PgNotifications.layer.pipe(Layer.provide(teams))).pipe(
-  Layer.provideMerge(database.freshSchema()),
-  Layer.provideMerge(AesGcmSealer.layer(crypto.randomBytes(32))),
-  Layer.provideMerge(
-    ChannelSender.layer({ timeout: "5 seconds", allowPrivateAddresses: true, registry }).pipe(
-      Layer.provide([FetchHttpClient.layer, Mailer.layerSmtp])
-    )
+    Layer.provideMerge(database.freshSchema()),
+    Layer.provideMerge(
+      ChannelSender.layer({ timeout: "5 seconds", allowPrivateAddresses: true, registry }).pipe(
+        Layer.provide([FetchHttpClient.layer, Mailer.layerSmtp])
+      )
+    ),
+    // Under the sender and the channels alike: both open the secrets it seals.
+    Layer.provideMerge(AesGcmSealer.layer(crypto.randomBytes(32)))
   )
-)
 
 const routingKey = "R0uT1nGkEy0123456789"
 
@@ -101,6 +102,11 @@ describe("a channel kind registered by its own module", () => {
 
     // The standard registry (the API's schemas) does not know it.
     assert.isTrue(Result.isFailure(Channel.decodeInput(input)))
+    // What an API declaring its endpoint with this registry's schema documents (JSON Schema, as in OpenAPI).
+    const documented = JSON.stringify(Schema.toJsonSchemaDocument(registry.ChannelInput))
+    assert.include(documented, `"pager"`)
+    assert.include(documented, `"routingKey"`)
+    assert.notInclude(JSON.stringify(Schema.toJsonSchemaDocument(ChannelKinds.ChannelInput)), `"pager"`)
     // Its own checks name the field.
     const refused = Channel.decodeInput({ ...input, config: { ...input.config, routingKey: "short" } }, registry)
     assert.isTrue(Result.isFailure(refused))
