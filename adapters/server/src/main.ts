@@ -194,9 +194,16 @@ const Logging = Config.all({
 
 /** The whole server, until interrupted (SIGINT/SIGTERM under `NodeRuntime.runMain`). */
 export const main = Effect.flatMap(
-  Effect.orDie(Logging),
+  // A bad log setting is said with the default logger, before any other is chosen.
+  Effect.gen(function*() {
+    return yield* Logging
+  }).pipe(Effect.tapCause((cause) => Effect.logFatal("CanaryRoll stopped", cause))),
   ({ format, level }) => {
-    const leveled = program.pipe(Effect.provideService(References.MinimumLogLevel, logLevels[level]))
+    const leveled = program.pipe(
+      // Said through the chosen logger (a JSON line when json), not runMain's own report.
+      Effect.tapCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logFatal("CanaryRoll stopped", cause)),
+      Effect.provideService(References.MinimumLogLevel, logLevels[level])
+    )
     // JSON replaces the text logger: one object per line, nothing else on standard output.
     return format === "json" ? leveled.pipe(Effect.provide(Logger.layer([JsonLogs.logger]))) : leveled
   }
@@ -211,4 +218,4 @@ export const main = Effect.flatMap(
 export const teardown: Runtime.Teardown = (exit, onExit) =>
   Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
 
-if (import.meta.main) NodeRuntime.runMain(main, { teardown })
+if (import.meta.main) NodeRuntime.runMain(main, { teardown, disableErrorReporting: true })
