@@ -80,6 +80,23 @@ for (const storage of TestServer.storages(database)) {
           { versionId: steady.liveVersionId, percentage: 50 }
         ])
 
+        // Where it stands, by the core at the server's clock: soaking step 1 at 50%, a check due next.
+        const progress = yield* server.client.request("GET", `${base}/deployments/${failing.body.id}/progress`, { token: team.tokens.read_only })
+        TestTeam.expectStatus(progress, 200, "progress")
+        assert.strictEqual(progress.body.phase, "soaking")
+        assert.strictEqual(progress.body.stepIndex, 0)
+        assert.strictEqual(progress.body.canaryPercentage, 50)
+        assert.strictEqual(progress.body.next.action, "check_health")
+        assert.isAbove(Date.parse(progress.body.next.at), Date.parse(progress.body.now) - 1)
+        assert.isNull(progress.body.next.waitingFor)
+        assert.strictEqual(Date.parse(progress.body.soak.endsAt) - Date.parse(progress.body.soak.from), 60_000, "the fast plan's 60 s soak")
+        assert.strictEqual(progress.body.soak.leftSeconds, Math.max(0, Math.ceil((Date.parse(progress.body.soak.endsAt) - Date.parse(progress.body.now)) / 1000)))
+        assert.isFalse(progress.body.soak.covered)
+        assert.strictEqual(progress.body.checks.lastVerdict, "unhealthy")
+        assert.isAtLeast(progress.body.checks.consecutiveFailures, 1)
+        assert.strictEqual(progress.body.checks.failuresBeforeAction, 3)
+        assert.deepStrictEqual(progress.body.attention.map((item: any) => item.kind), ["failing_checks"])
+
         // The chart's data: the checks so far, with samples, verdicts and the policy's limits.
         const checks = yield* server.client.request("GET", `${base}/deployments/${failing.body.id}/checks`, { token: team.tokens.read_only })
         TestTeam.expectStatus(checks, 200, "checks")
@@ -114,6 +131,16 @@ for (const storage of TestServer.storages(database)) {
         assert.strictEqual(rolledBack.release.status, "rolled_back")
         assert.deepStrictEqual(rolledBack.split, [{ versionId: steady.liveVersionId, percentage: 100 }])
         assert.deepStrictEqual(rolledBack.attention, [])
+        const progressOf = (id: string) =>
+          Effect.map(server.client.request("GET", `${base}/deployments/${id}/progress`, { token: team.tokens.read_only }), (response) => response.body)
+        const awaiting = yield* progressOf(byHand.body.id)
+        assert.strictEqual(awaiting.next.waitingFor, "advance")
+        assert.isTrue(awaiting.soak.covered)
+        assert.isFalse(awaiting.autoAdvance)
+        const ended = yield* progressOf(failing.body.id)
+        assert.strictEqual(ended.phase, "ended")
+        assert.deepStrictEqual(ended.next, { action: "wait", at: null, waitingFor: "nothing" })
+        assert.strictEqual(ended.canaryPercentage, 0)
         const filtered = yield* server.client.request("GET", `${base}/overview?attention=true`, { token: team.tokens.read_only })
         assert.deepStrictEqual(filtered.body.workers.map((entry: any) => entry.worker.id), [manual.workerId])
 
@@ -125,6 +152,7 @@ for (const storage of TestServer.storages(database)) {
         )
         const paused = yield* server.client.request("GET", `${base}/overview?attention=true`, { token: team.tokens.read_only })
         assert.deepStrictEqual(workerIn(paused.body, manual.workerId).attention, [{ kind: "paused", message: "checking the graphs" }])
+        assert.strictEqual((yield* progressOf(byHand.body.id)).next.waitingFor, "resume")
 
         const badFilter = yield* server.client.request("GET", `${base}/overview?attention=yes`, { token: team.tokens.read_only })
         TestTeam.expectStatus(badFilter, 400, "a bad filter")
@@ -205,6 +233,15 @@ for (const storage of TestServer.storages(database)) {
         const own = yield* server.client.request("GET", `/api/teams/${team.slug}/deployments/${created.body.id}/checks`, { token: team.tokens.read_only })
         TestTeam.expectStatus(own, 200, "a pending release's checks")
         assert.deepStrictEqual(own.body.checks, [])
+        const pending = yield* server.client.request("GET", `/api/teams/${team.slug}/deployments/${created.body.id}/progress`, { token: team.tokens.read_only })
+        assert.strictEqual(pending.body.phase, "pending")
+        assert.isNull(pending.body.stepIndex)
+        assert.deepStrictEqual(pending.body.next, { action: "wait", at: null, waitingFor: "start" })
+        TestTeam.expectStatus(
+          yield* server.client.request("GET", `/api/teams/${other.slug}/deployments/${created.body.id}/progress`, { token: other.tokens.admin }),
+          404,
+          "another team's progress"
+        )
         const foreign = yield* server.client.request("GET", `/api/teams/${other.slug}/deployments/${created.body.id}/checks`, {
           token: other.tokens.admin
         })

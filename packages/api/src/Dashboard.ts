@@ -8,6 +8,8 @@
  *   Cloudflare request however often it refreshes; `GET workers/{id}/deployment` reads Cloudflare.
  * - `GET cloudflare/accounts/{accountId}/scripts`: the account's Worker scripts, each with the
  *   CanaryRoll Worker registered for it (to add a Worker). Admin, as registering is.
+ * - `GET deployments/{id}/progress`: where a release stands (the step ladder's state, time left in
+ *   the soak, what happens next and when), computed by the core from its events.
  * - `GET deployments/{id}/checks`: the release's health checks, for the chart: per check window
  *   the canary's and the stable version's requests, errors and error rate, the verdict and its
  *   reasons, and the policy's limits (the threshold line).
@@ -86,6 +88,48 @@ export const HealthChecks = Schema.Struct({
 })
 export type HealthChecks = typeof HealthChecks.Type
 
+/**
+ * Where a release stands, computed by the core from its events at the server's clock: the phase,
+ * the soak at the current step (it counts judged time only: `coveredUntil` is how far healthy
+ * checks reach), the checks, what happens next and when, and what needs a person.
+ */
+export const Progress = Schema.Struct({
+  phase: Schema.Literals(["pending", "shifting", "soaking", "paused", "rolling_back", "ended"]),
+  /** The current step (0-based); `null` before the release started or when it ended before starting. */
+  stepIndex: Schema.NullOr(Schema.Int),
+  /** The canary's share of the traffic the events say is live. */
+  canaryPercentage: Schema.Number,
+  autoAdvance: Schema.Boolean,
+  /** While soaking: from when the soak counts, when it ends if checks stay healthy, how far they cover it. */
+  soak: Schema.NullOr(Schema.Struct({
+    from: IsoTime,
+    endsAt: IsoTime,
+    coveredUntil: IsoTime,
+    /** Seconds until `endsAt` on the server's clock (0 once passed). */
+    leftSeconds: Schema.Number,
+    /** Healthy checks cover the whole soak: an automatic release moves on, a manual one may be advanced. */
+    covered: Schema.Boolean
+  })),
+  /** While soaking: the step's checks so far. */
+  checks: Schema.NullOr(Schema.Struct({
+    lastVerdict: Schema.NullOr(Schema.Literals(["healthy", "unhealthy", "inconclusive"])),
+    lastCheckAt: Schema.NullOr(IsoTime),
+    consecutiveFailures: Schema.Int,
+    failuresBeforeAction: Schema.Int
+  })),
+  /** What the release does next by itself and when; `wait` when it waits for a person or has ended. */
+  next: Schema.Struct({
+    action: Schema.Literals(["shift_traffic", "check_health", "advance", "apply_rollback", "wait"]),
+    at: Schema.NullOr(IsoTime),
+    /** Who or what it waits for: `start`, `resume`, `advance` (a manual step that soaked), or `nothing` (ended). */
+    waitingFor: Schema.NullOr(Schema.Literals(["start", "resume", "advance", "nothing"]))
+  }),
+  attention: Schema.Array(AttentionItem),
+  /** The server's clock when this was computed. */
+  now: IsoTime
+})
+export type Progress = typeof Progress.Type
+
 const about = (summary: string, description: string) => OpenApi.annotations({ summary, description })
 
 export class DashboardGroup extends HttpApiGroup.make("dashboard")
@@ -110,6 +154,14 @@ export class DashboardGroup extends HttpApiGroup.make("dashboard")
     }).annotate(RequiredRole, "admin").annotateMerge(about(
       "List a Cloudflare account's Worker scripts",
       "The scripts of a connected account, read with the team's token, each with the Worker registered for it. Needs admin."
+    )),
+    HttpApiEndpoint.get("progress", "/deployments/:id/progress", {
+      params: { team: Reference, id: Reference },
+      success: Progress
+    }).annotate(RequiredRole, "read_only").annotateMerge(about(
+      "Where a deployment stands",
+      "Phase, current step, the soak's window and time left, the checks, what happens next and when, what needs attention: " +
+        "computed from its events at the server's clock. Needs read_only."
     )),
     HttpApiEndpoint.get("healthChecks", "/deployments/:id/checks", {
       params: { team: Reference, id: Reference },

@@ -7,12 +7,12 @@
  * @since 0.2.0
  */
 import { ApiBudget } from "@canaryroll/cloudflare"
-import { Attention, EventStore, HealthCheck, Release, type ReleaseSummary } from "@canaryroll/core"
+import { Attention, EventStore, HealthCheck, NextAction, Release, type ReleaseSummary, TrafficSplit } from "@canaryroll/core"
 import { CurrentTeam } from "@canaryroll/api/Access"
 import { Api } from "@canaryroll/api/Api"
 import { notFound } from "@canaryroll/api/ApiError"
-import type { HealthChecks, WorkerOverview } from "@canaryroll/api/Dashboard"
-import { Effect, Option } from "effect"
+import type { HealthChecks, Progress, WorkerOverview } from "@canaryroll/api/Dashboard"
+import { Clock, Effect, Option } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { CloudflareAccounts, ReleaseSummaries, Workers } from "../index.ts"
 import { SecretBox } from "../security/SecretBox.ts"
@@ -31,6 +31,64 @@ const liveSplitOf = (state: Release.ReleaseState) => {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
+
+const phaseNames = {
+  Pending: "pending",
+  Shifting: "shifting",
+  Soaking: "soaking",
+  Paused: "paused",
+  RollingBack: "rolling_back",
+  Ended: "ended"
+} as const
+
+const actionNames = {
+  ShiftTraffic: "shift_traffic",
+  CheckHealth: "check_health",
+  Advance: "advance",
+  ApplyRollback: "apply_rollback",
+  Wait: "wait"
+} as const
+
+/** Where a release stands at `now`: the core's state, next action and attention, as the API shows them. */
+export const progressOf = (release: Release.Release, now: number): Progress => {
+  const phase = release.phase
+  const run = phase._tag === "Pending" ? null : phase.run
+  const soaking = phase._tag === "Soaking" ? phase : undefined
+  const next = NextAction.nextAction(release, now)
+  const attention = Attention.of(release)
+  const waitingFor = phase._tag === "Pending"
+    ? "start"
+    : phase._tag === "Paused"
+    ? "resume"
+    : phase._tag === "Ended"
+    ? "nothing"
+    : attention.some((item) => item.kind === "awaiting_advance")
+    ? "advance"
+    : null
+  const soakEndsAt = soaking === undefined || run === null ? undefined : Release.soakEndsAt(release, run, soaking)
+  return {
+    phase: phaseNames[phase._tag],
+    stepIndex: run?.stepIndex ?? null,
+    canaryPercentage: run === null ? 0 : TrafficSplit.percentageOf(run.liveSplit, release.canaryVersionId),
+    autoAdvance: release.autoAdvance,
+    soak: soaking === undefined || soakEndsAt === undefined ? null : {
+      from: iso(soaking.checks.coveredFrom),
+      endsAt: iso(soakEndsAt),
+      coveredUntil: iso(soaking.checks.coveredUntil),
+      leftSeconds: Math.max(0, Math.ceil((soakEndsAt - now) / 1000)),
+      covered: Release.soakCovered(release, soaking)
+    },
+    checks: soaking === undefined ? null : {
+      lastVerdict: soaking.checks.lastVerdict,
+      lastCheckAt: soaking.checks.lastCheckAt === null ? null : iso(soaking.checks.lastCheckAt),
+      consecutiveFailures: soaking.checks.consecutiveFailures,
+      failuresBeforeAction: release.plan.health.failuresBeforeAction
+    },
+    next: { action: actionNames[next._tag], at: next._tag === "Wait" ? null : iso(next.at), waitingFor },
+    attention: attention.map((item) => ({ ...item })),
+    now: iso(now)
+  }
+}
 
 const sampleView = (sample: HealthCheck.VersionSample | null) =>
   sample === null ? null : { requests: sample.requests, errors: sample.errors, errorRate: HealthCheck.errorRate(sample) }
@@ -102,6 +160,15 @@ export const layer = HttpApiBuilder.group(Api, "dashboard", (handlers) =>
             (yield* workers.inAccount(team.id, params.accountId)).map((worker) => [worker.scriptName, worker.id])
           )
           return [...scripts].sort().map((scriptName) => ({ scriptName, workerId: registered.get(scriptName) ?? null }))
+        }).pipe(provide))
+      .handle("progress", ({ params }) =>
+        Effect.gen(function*() {
+          const { team } = yield* CurrentTeam
+          const release = yield* summaries.get(team.id, params.id)
+          if (Option.isNone(release)) return yield* notFound("deployment", params.id)
+          const state = Release.fold((yield* store.readStream(release.value.id)).map((recorded) => recorded.event))
+          if (!Release.exists(state)) return yield* notFound("deployment", params.id)
+          return progressOf(state, yield* Clock.currentTimeMillis)
         }).pipe(provide))
       .handle("healthChecks", ({ params }) =>
         Effect.gen(function*() {
