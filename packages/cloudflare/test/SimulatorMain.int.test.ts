@@ -54,4 +54,21 @@ describe("pnpm sim", () => {
     const [code] = await exited
     assert.strictEqual(code, 0)
   })
+
+  it("issues an account-owned token with --account-token: verified under the account, refused as a user's", async () => {
+    const child = spawn(process.execPath, [main, "--port", "0", "--account-token"], { stdio: ["ignore", "pipe", "pipe"] })
+    const exited = once(child, "exit")
+    try {
+      const [line] = await once(createInterface({ input: child.stdout }), "line") as [string]
+      const started = JSON.parse(line)
+      const client = new Cloudflare({ apiToken: started.apiToken, baseURL: started.baseUrl, maxRetries: 0 })
+      const verified = await client.accounts.tokens.verify({ account_id: started.accountId })
+      assert.strictEqual(verified.status, "active")
+      const refused = await client.user.tokens.verify().then(() => undefined, (error: unknown) => error)
+      assert.instanceOf(refused, Cloudflare.AuthenticationError)
+    } finally {
+      child.kill("SIGTERM")
+    }
+    await exited
+  })
 })

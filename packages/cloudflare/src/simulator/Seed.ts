@@ -11,6 +11,8 @@ export interface SeedOptions {
   readonly accountId?: string
   /** The API token to issue; random by default. */
   readonly apiToken?: string
+  /** `user` (the default) or `account`: the token is the account's own ("Account API token"). */
+  readonly tokenOwner?: "user" | "account"
 }
 
 export interface SeededVersion {
@@ -74,7 +76,8 @@ export const seed = (control: Control, options: SeedOptions = {}): Seeded => {
   })
   const token = control.createToken({
     accountIds: [account.id],
-    ...(options.apiToken === undefined ? {} : { value: options.apiToken })
+    ...(options.apiToken === undefined ? {} : { value: options.apiToken }),
+    ...(options.tokenOwner === undefined ? {} : { owner: options.tokenOwner })
   })
   const now = control.now()
   const minutesAgo = (minutes: number) => now - minutes * 60_000
