@@ -42,7 +42,7 @@ const naming = (kind: string): RegExp =>
 describe("ChannelKinds", () => {
   it("the standard registry holds the five kinds, each from its own module", () => {
     assert.deepStrictEqual(ChannelKinds.standard.kinds.map((kind) => kind.kind), Object.keys(modules))
-    assert.deepStrictEqual(ChannelKinds.Kind.literals, Object.keys(modules))
+    assert.deepStrictEqual<ReadonlyArray<string>>(ChannelKinds.Kind.literals, Object.keys(modules))
     assert.strictEqual(ChannelKinds.label("google_chat"), "Google Chat")
   })
 
