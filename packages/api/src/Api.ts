@@ -18,7 +18,7 @@ import * as Channel from "@canaryroll/notifier/channel-config"
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { Authentication, RequiredRole, Role, TeamAccess } from "./Access.ts"
-import { Idempotency } from "./Idempotency.ts"
+import { declareKeyHeader, Idempotency } from "./Idempotency.ts"
 import { DashboardGroup } from "./Dashboard.ts"
 import { LiveGroup } from "./Live.ts"
 import {
@@ -421,6 +421,7 @@ const deploymentsGroup = <D extends Schema.Top>(deployment: D) =>
     // The other person commands, one endpoint each, named and documented by the table.
     ...PersonCommand.simple.map((name) => personCommand(name, deployment))
   )
+  .annotateEndpointsMerge(OpenApi.annotations({ transform: declareKeyHeader }))
   .middleware(Idempotency)
   .middleware(TeamAccess)
   .middleware(Authentication)

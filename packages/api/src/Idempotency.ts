@@ -25,6 +25,24 @@ export const replayedHeader = "idempotent-replayed"
 /** A key is 1 to 255 visible ASCII characters: a UUID is the usual choice. */
 export const maxKeyLength = 255
 
+/**
+ * Declares the `Idempotency-Key` request header in the OpenAPI document (an endpoint `transform`
+ * annotation: a middleware declares only its errors there). Reads ignore the key and every change
+ * of the group carries a body, so the operations with a body are the ones that take it.
+ */
+export const declareKeyHeader = (operation: Record<string, any>): Record<string, any> =>
+  operation.requestBody === undefined ? operation : {
+    ...operation,
+    parameters: [...(operation.parameters ?? []), {
+      name: "Idempotency-Key",
+      in: "header",
+      required: false,
+      description: "Makes a retry safe: the same request with the same key within a day gets the first answer again " +
+        "(`Idempotent-Replayed: true`); the key with another request is 422, a retry while the first runs is 409.",
+      schema: { type: "string", minLength: 1, maxLength: maxKeyLength, pattern: `^[\\x21-\\x7e]{1,${maxKeyLength}}$` }
+    }]
+  }
+
 export class Idempotency extends HttpApiMiddleware.Service<Idempotency, { requires: CurrentTeam }>()(
   "@canaryroll/api/Idempotency",
   { error: [BadRequest, Conflict, UnprocessableContent, ServiceUnavailable] }

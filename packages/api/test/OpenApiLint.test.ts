@@ -108,6 +108,17 @@ describe("the OpenAPI document", () => {
       assert.property(document.paths[throttled].post.responses, "429", throttled)
     }
   })
+
+  it("declares the Idempotency-Key header on the release changes, with the server's bound, and not on reads", () => {
+    const keyOf = (operation: Json) => (operation.parameters ?? []).find((parameter: Json) => parameter.name === "Idempotency-Key")
+    const base = "/api/teams/{team}/deployments"
+    for (const path of [`${base}/workers/{workerId}/deployments`, `${base}/{id}/start`, `${base}/{id}/rollback`]) {
+      const key = keyOf(document.paths[path].post)
+      assert.deepInclude(key, { in: "header", required: false }, path)
+      assert.strictEqual(key.schema.maxLength, 255, path)
+    }
+    assert.isUndefined(keyOf(document.paths[`${base}/{id}`].get))
+  })
 })
 
 describe("the declared bounds are the enforced ones", () => {
