@@ -166,6 +166,36 @@ for (const storage of TestServer.storages(database)) {
         assert.match(badQuery.error.message, /after/)
       }).pipe(Effect.scoped))
 
+    it.live("at most 16 streams per caller: the next is 429 until one closes; another caller is not affected", () =>
+      Effect.gen(function*() {
+        const { streamUrl, team } = yield* setUp
+        const as = (token: string) => ({ authorization: `Bearer ${token}` })
+        const streams: Array<EventStream.EventStream> = []
+        for (let n = 0; n < 16; n++) {
+          const stream = yield* opened(streamUrl, as(team.tokens.read_only))
+          assert.strictEqual(stream.status, 200, `stream ${n + 1}`)
+          streams.push(stream)
+        }
+        const refused = yield* opened(streamUrl, as(team.tokens.read_only))
+        assert.strictEqual(refused.status, 429)
+        assert.strictEqual(refused.error.error, "too_many_streams")
+        assert.strictEqual((yield* opened(streamUrl, as(team.tokens.deploy))).status, 200, "another caller")
+        // One closes: once the server has seen it go (paced by another stream's heartbeats, not a
+        // sleep), a new one opens.
+        streams.pop()!.close()
+        const pacer = streams[0]!
+        let status = 429
+        for (let beat = 0; beat < 50 && status === 429; beat++) {
+          yield* Effect.promise(() => pacer.next((message) => message.event === "heartbeat", { from: pacer.messages.length }))
+          const next = yield* Effect.promise(() => EventStream.open(streamUrl, as(team.tokens.read_only)))
+          status = next.status
+          if (status === 200) streams.push(next)
+          else next.close()
+        }
+        assert.strictEqual(status, 200, "a closed stream frees its place")
+        for (const stream of streams) stream.close()
+      }).pipe(Effect.scoped))
+
     it.live("a page of another origin reading with the person's session cookie is refused; the server's own page is not", () =>
       Effect.gen(function*() {
         const { server, streamUrl, team } = yield* setUp

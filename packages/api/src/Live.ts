@@ -17,14 +17,16 @@
  *
  * Access is that of reading the release (read_only, by session cookie or token; another team's
  * release is 404). A request carrying the session cookie from another origin is refused (403
- * `cross_origin`), like a change would be: the stream is only for the server's own pages.
+ * `cross_origin`), like a change would be: the stream is only for the server's own pages. At most
+ * 16 streams are open per caller (a person, or a token) and server process: the next is 429
+ * `too_many_streams` until one closes.
  *
  * @since 0.2.0
  */
 import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 import { Authentication, RequiredRole, TeamAccess } from "./Access.ts"
-import { BadRequest, Forbidden } from "./ApiError.ts"
+import { BadRequest, Forbidden, TooManyRequests } from "./ApiError.ts"
 import { DeploymentEvent, Reference } from "./Schemas.ts"
 
 /** A release's event as the live stream sends it: the event list's entry and its version. */
@@ -76,7 +78,7 @@ export class LiveGroup extends HttpApiGroup.make("live")
         "last-event-id": Schema.optional(Version)
       },
       success: HttpApiSchema.StreamSse({ events: LiveMessage }),
-      error: [BadRequest, Forbidden]
+      error: [BadRequest, Forbidden, TooManyRequests]
     }).annotate(RequiredRole, "read_only").annotateMerge(OpenApi.annotations({
       summary: "Follow a deployment's events live",
       description: "Server-sent events: each of the deployment's events as it is appended (the SSE id is its version), " +

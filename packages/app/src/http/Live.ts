@@ -7,9 +7,9 @@
  *
  * @since 0.2.0
  */
-import { CurrentTeam, sessionCookie } from "@canaryroll/api/Access"
+import { type Caller, CurrentCaller, CurrentTeam, sessionCookie } from "@canaryroll/api/Access"
 import { Api } from "@canaryroll/api/Api"
-import { Forbidden, notFound } from "@canaryroll/api/ApiError"
+import { Forbidden, notFound, TooManyRequests } from "@canaryroll/api/ApiError"
 import { LiveMessage } from "@canaryroll/api/Live"
 import { AuditEntry, type EventStore } from "@canaryroll/core"
 import { Clock, Effect, Option, Result, Schema, Stream } from "effect"
@@ -85,10 +85,30 @@ const eventStream = (messages: Stream.Stream<LiveMessage>) =>
     { contentType: "text/event-stream", headers: { "cache-control": "no-cache, no-store", "x-accel-buffering": "no" } }
   )
 
+/**
+ * Open streams per caller (a person, or a team token) in this process. A person has a few tabs
+ * open; a token or a script opening streams without end would hold sockets and memory, so past
+ * this many the next is refused (429) until one closes.
+ */
+export const maxStreamsPerCaller = 16
+
+const callerKey = (caller: Caller) => caller._tag === "User" ? `user:${caller.userId}` : `token:${caller.tokenId}`
+
 export const layer = HttpApiBuilder.group(Api, "live", (handlers) =>
   Effect.gen(function*() {
     const summaries = yield* ReleaseSummaries.ReleaseSummaries
     const feed = yield* ReleaseFeed.ReleaseFeed
+    const open = new Map<string, number>()
+    /** Counts the stream against its caller while it runs. */
+    const counted = (key: string, stream: Stream.Stream<LiveMessage>) =>
+      Stream.unwrap(Effect.sync(() => {
+        open.set(key, (open.get(key) ?? 0) + 1)
+        return stream.pipe(Stream.ensuring(Effect.sync(() => {
+          const left = (open.get(key) ?? 1) - 1
+          if (left === 0) open.delete(key)
+          else open.set(key, left)
+        })))
+      }))
     return handlers.handle("deploymentEventStream", ({ headers, params, query }) =>
       Effect.gen(function*() {
         const config = yield* CurrentServerConfig
@@ -97,6 +117,13 @@ export const layer = HttpApiBuilder.group(Api, "live", (handlers) =>
         const { team } = yield* CurrentTeam
         const release = yield* Storage.unavailable(summaries.get(team.id, params.id))
         if (Option.isNone(release)) return yield* notFound("deployment", params.id)
+        const key = callerKey(yield* CurrentCaller)
+        if ((open.get(key) ?? 0) >= maxStreamsPerCaller) {
+          return yield* new TooManyRequests({
+            error: "too_many_streams",
+            message: `${maxStreamsPerCaller} live streams are already open with these credentials on this server; close one first`
+          })
+        }
         // The schema checked both are decimal integers; a reconnect's Last-Event-ID wins.
         const afterVersion = Number(headers["last-event-id"] ?? query.after ?? "0")
         const heartbeats = Stream.tick(config.liveHeartbeatMs).pipe(
@@ -109,6 +136,6 @@ export const layer = HttpApiBuilder.group(Api, "live", (handlers) =>
           Stream.catchCause(() => Stream.empty)
         )
         // The heartbeats stop with the events: the feed ends them when the process stops.
-        return eventStream(Stream.merge(eventMessages(events, afterVersion), heartbeats, { haltStrategy: "left" }))
+        return eventStream(counted(key, Stream.merge(eventMessages(events, afterVersion), heartbeats, { haltStrategy: "left" })))
       }))
   }))
