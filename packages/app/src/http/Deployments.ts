@@ -202,15 +202,7 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
         // The step the caller saw; the current one for the other verbs (unused by them).
         const fromStep = payload?.fromStep ?? release.currentStep
         if (verb === "advance" && fromStep !== release.currentStep) return yield* staleStep(release, fromStep)
-        // The decider takes Start on a finished release as already done (re-sending a command is
-        // harmless), so the orchestrator would answer 200 and re-schedule the release. A person
-        // starting a finished release is told it is finished instead, and nothing is touched.
-        if (verb === "start" && (release.status === "completed" || release.status === "rolled_back" || release.status === "failed")) {
-          return yield* new Conflict({
-            error: "invalid_state",
-            message: `cannot start: the deployment has ${release.status.replace("_", " ")}; create a new deployment to release again`
-          })
-        }
+        // Starting a finished release is refused by the decider (`invalid_state`), nowhere else.
         // A blank reason is no reason: the release then records its own ("paused by …").
         const reason = payload?.reason?.trim() || undefined
         const request = PersonCommand.request(verb, { actor, reason, fromStep })
