@@ -131,3 +131,13 @@ describe("calls that change a release", () => {
     assert.deepStrictEqual(CanaryRollApi.defaultRetry, { times: 3, firstDelay: "1 second" })
   })
 })
+
+describe("the server's URL", () => {
+  it("is taken with or without a trailing / or /api", () => {
+    for (const given of ["https://cr.example.com", "https://cr.example.com/", "https://cr.example.com/api", "https://cr.example.com/api/", " https://cr.example.com/api// "]) {
+      assert.strictEqual(CanaryRollApi.baseUrlOf(given), "https://cr.example.com", given)
+    }
+    assert.strictEqual(CanaryRollApi.baseUrlOf("https://example.com/canaryroll/api"), "https://example.com/canaryroll")
+  })
+})
+

@@ -68,4 +68,64 @@ describe("ReleaseProgress", () => {
     const late = ReleaseProgress.of(release(), [event("TrafficShifted", 0, 1)], t0 + 3_600_000)
     assert.strictEqual(late.soakLeftSeconds, 0)
   })
+
+  const created = event("ReleaseCreated", 0, null, { plan: { steps: [], health: { intervalSeconds: 30, failuresBeforeAction: 4 } } })
+
+  it("counts failed checks at the current step against the policy's limit, and says when the next check is due", () => {
+    const events = [
+      created,
+      event("TrafficShifted", 0, 0),
+      event("HealthChecked", 30, 0, { verdict: "unhealthy", reasons: ["old step"], consecutiveFailures: 3 }),
+      event("TrafficShifted", 70, 1),
+      event("HealthChecked", 100, 1, { verdict: "unhealthy", reasons: ["error rate 20% > 5%"], consecutiveFailures: 2 })
+    ]
+    const now = t0 + 110_000
+    const progress = ReleaseProgress.of(release(), events, now)
+    assert.deepStrictEqual(progress.failures, { count: 2, limit: 4 })
+    assert.strictEqual(progress.nextCheckAt, at(130))
+    assert.deepStrictEqual(progress.soak, { startedAt: at(70), endsAt: at(190), leftSeconds: 80 })
+    assert.strictEqual(
+      ReleaseProgress.describe(progress, now),
+      "in progress · step 2/3 at 50% · soak 1m20s left · next check in 20s · last check unhealthy (error rate 20% > 5%) · failures 2/4"
+    )
+    // A new step starts with no failures (the previous step's count is not carried over).
+    const fresh = ReleaseProgress.of(release(), events.slice(0, 4), t0 + 75_000)
+    assert.deepStrictEqual(fresh.failures, { count: 0, limit: 4 })
+    assert.strictEqual(fresh.nextCheckAt, at(100))
+    assert.notInclude(ReleaseProgress.describe(fresh, t0 + 75_000), "failures")
+    assert.include(ReleaseProgress.describe(fresh, t0 + 200_000), "next check due now")
+  })
+
+  it("says what holds a release: a person's pause, a drift, a stall for lack of data until a check judges the step", () => {
+    const base = [created, event("TrafficShifted", 0, 1)]
+    const pausedBy = ReleaseProgress.of(
+      release({ status: "paused" }),
+      [...base, event("Paused", 10, 1, { cause: "requested", reason: "checking the logs" })],
+      t0 + 20_000
+    )
+    assert.deepInclude(pausedBy.hold, { kind: "paused", reason: "checking the logs" })
+    assert.strictEqual(pausedBy.nextCheckAt, undefined)
+    assert.strictEqual(ReleaseProgress.describe(pausedBy, t0 + 20_000), "paused · step 2/3 at 50% · paused: checking the logs")
+
+    const drift = ReleaseProgress.of(
+      release({ status: "paused" }),
+      [...base, { ...event("DriftDetected", 10, 1), details: { message: "storefront's live deployment d2 serves v1 100%, expected v2 50%" } }],
+      t0 + 20_000
+    )
+    assert.strictEqual(drift.hold?.kind, "drift")
+    assert.include(ReleaseProgress.describe(drift), "paused by drift: storefront's live deployment d2 serves v1 100%")
+
+    const stalledEvents = [...base, event("Stalled", 40, 1, { cause: "no_data", reason: "no analytics for the canary in 3 checks" })]
+    const stalled = ReleaseProgress.of(release(), stalledEvents, t0 + 50_000)
+    assert.deepInclude(stalled.hold, { kind: "stalled", cause: "no_data" })
+    assert.include(ReleaseProgress.describe(stalled, t0 + 50_000), "held for lack of data: no analytics for the canary in 3 checks")
+    assert.notInclude(ReleaseProgress.describe(stalled, t0 + 50_000), "next check")
+    const judged = ReleaseProgress.of(
+      release(),
+      [...stalledEvents, event("HealthChecked", 60, 1, { verdict: "healthy", reasons: [], consecutiveFailures: 0 })],
+      t0 + 65_000
+    )
+    assert.isUndefined(judged.hold)
+  })
 })
+

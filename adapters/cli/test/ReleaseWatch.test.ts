@@ -70,7 +70,7 @@ interface Watched {
  * Waits for dep_1 with a 1 s poll interval, moving the TestClock a second at a time whenever the
  * loop may be asleep (the HTTP calls themselves take real, if tiny, time).
  */
-const watch = (answers: ReadonlyArray<Answer>, timeout: Duration.Input) =>
+const watch = (answers: ReadonlyArray<Answer>, timeout: Duration.Input, stopWhenPaused = false) =>
   Effect.gen(function*() {
     const { requests, url } = yield* scriptedServer(answers)
     const api = yield* CanaryRollApi.make({ apiUrl: url, token: Redacted.make("crt_test"), team: "demo" })
@@ -79,6 +79,7 @@ const watch = (answers: ReadonlyArray<Answer>, timeout: Duration.Input) =>
     const fiber = yield* ReleaseWatch.untilFinished(api, "dep_1", {
       pollInterval: "1 second",
       timeout,
+      stopWhenPaused,
       onProgress: (_, seen) => Effect.sync(() => progress.push(seen.status)),
       onUnavailable: (error) => Effect.sync(() => outages.push(error.message))
     }).pipe(Effect.forkChild)
@@ -138,6 +139,18 @@ describe("waiting for a release", () => {
       const nonsense = yield* watch([{ status: 200, json: { id: "dep_1" } }], "1 hour")
       assert.deepInclude(failureOf(nonsense), { _tag: "ServerUnreachable", status: 200 })
       assert.strictEqual(nonsense.requests.length, 1)
+    }))
+})
+
+describe("a paused release", () => {
+  it.effect("ends the wait when asked to (release wait), and is waited through otherwise (the Action)", () =>
+    Effect.gen(function*() {
+      const stopped = yield* watch([ok("in_progress"), ok("paused"), ok("in_progress"), ok("completed")], "1 hour", true)
+      assert.isTrue(Exit.isSuccess(stopped.exit))
+      if (Exit.isSuccess(stopped.exit)) assert.strictEqual(stopped.exit.value.value.status, "paused")
+      assert.strictEqual(stopped.requests.length, 2)
+      const through = yield* watch([ok("in_progress"), ok("paused"), ok("in_progress"), ok("completed")], "1 hour")
+      assert.deepStrictEqual(through.progress, ["in_progress", "paused", "in_progress", "completed"])
     }))
 })
 
