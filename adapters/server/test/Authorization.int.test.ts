@@ -26,10 +26,11 @@
 import { assert, layer } from "@effect/vitest"
 import * as TestDatabase from "@canaryroll/postgres/test-database"
 import { Context, Effect, Layer, Option } from "effect"
-import { HttpApi } from "effect/http-api"
+import { HttpApi, HttpApiSchema } from "effect/http-api"
 import { TestClock } from "effect/testing"
 import { Authentication, includes, RequiredRole, type Role, TeamAccess } from "../src/api/Access.ts"
 import { Api } from "../src/api/Api.ts"
+import * as EventStream from "./support/EventStream.ts"
 import * as TestServer from "./support/TestServer.ts"
 import * as TestTeam from "./support/TestTeam.ts"
 
@@ -58,7 +59,9 @@ const endpoints: ReadonlyArray<Endpoint> = (() => {
   HttpApi.reflect(Api, {
     onGroup: () => undefined,
     onEndpoint: ({ endpoint, group, mergedAnnotations, middleware, successes }) => {
-      const statuses = [...successes.keys()]
+      // A streamed success (server-sent events) is 200 and has no buffered body schema.
+      const streamed = [...endpoint.success].some((schema) => HttpApiSchema.isStreamSchema(schema))
+      const statuses = streamed ? [200] : [...successes.keys()]
       assert.lengthOf(statuses, 1, `${group.identifier}.${endpoint.identifier} has one success status`)
       found.push({
         key: `${group.identifier}.${endpoint.identifier}`,
@@ -435,6 +438,11 @@ interface Case {
   /** The response shows a secret just issued (once, by design): its `token` field is not scanned. */
   readonly issuesSecret?: true
   /**
+   * The success is a stream that never ends (server-sent events): read up to its first message,
+   * which is scanned like a body, then closed.
+   */
+  readonly stream?: true
+  /**
    * Team B's admin token on team B's own path, naming team A's things (ids in the path, the
    * body or the query): what it gets, 404 unless given.
    */
@@ -699,6 +707,27 @@ const cases: Record<string, Case> = {
     foreign: (world) => Effect.map(freshRelease(world, "pending"), (id) => ({ params: teamB(world, { id }) }))
   },
 
+  "live.deploymentEventStream": {
+    stream: true,
+    request: (world) => just({ params: teamA(world, { id: world.deploymentId }) }),
+    foreign: (world) => just({ params: teamB(world, { id: world.deploymentId }) })
+  },
+
+  "dashboard.overview": { request: (world) => just({ params: teamA(world) }) },
+  "dashboard.listScripts": {
+    request: (world) => just({ params: teamA(world, { accountId: world.server.seeded.accountId }) }),
+    // Team A's account through team B: not team B's to read.
+    foreign: (world) => just({ params: teamB(world, { accountId: world.server.seeded.accountId }) })
+  },
+  "dashboard.progress": {
+    request: (world) => just({ params: teamA(world, { id: world.deploymentId }) }),
+    foreign: (world) => just({ params: teamB(world, { id: world.deploymentId }) })
+  },
+  "dashboard.healthChecks": {
+    request: (world) => just({ params: teamA(world, { id: world.deploymentId }) }),
+    foreign: (world) => just({ params: teamB(world, { id: world.deploymentId }) })
+  },
+
   "audit.auditLog": {
     request: (world) => just({ params: teamA(world) }),
     // Filtering by team A's deployment: an empty page, not team A's entries.
@@ -786,6 +815,21 @@ const leaks = (
   return found
 }
 
+/** A streamed endpoint's answer: its status, and its error body or its first message's data. */
+const firstOfStream = (server: TestServer.Running, path: string, credentials: Credentials) =>
+  Effect.promise(async () => {
+    const stream = await EventStream.open(`${server.url}${path}`, {
+      ...(credentials.token === undefined ? {} : { authorization: `Bearer ${credentials.token}` }),
+      ...(credentials.cookie === undefined ? {} : { cookie: credentials.cookie })
+    })
+    try {
+      const body = stream.status === 200 ? JSON.parse((await stream.next((message) => message.event === "message")).data) : stream.error
+      return { status: stream.status, body, headers: stream.headers } satisfies TestServer.Response
+    } finally {
+      stream.close()
+    }
+  })
+
 const callerOf = (world: WorldShape, name: CallerName) => world.callers.get(name)!
 
 /** Who may not see team A's ids, and team B's. */
@@ -848,7 +892,9 @@ for (const storage of TestServer.storages(database)) {
             const request = yield* row.request(world, caller)
             const path = withQuery(fill(endpoint.path, request.params), request.query)
             const credentials = request.credentials ?? caller.credentials
-            const response = yield* run(endpoint.method, path, { ...credentials, body: request.body })
+            const response = row.stream === true
+              ? yield* firstOfStream(world.server, path, credentials)
+              : yield* run(endpoint.method, path, { ...credentials, body: request.body })
             const expected = expectedFor(endpoint, row, spec, world)
             const what = `${endpoint.method} ${endpoint.path} (${endpoint.key})`
             const body = response.body as { error?: unknown; message?: unknown } | null
