@@ -83,6 +83,12 @@ describe("the simulator's answers match Cloudflare's schemas", () => {
       )
 
       assertConforms(answers)
+      // The check is not vacuous: the same answer with a field left out, or one invented, fails.
+      const read = answers.find((answer) => answer.template?.endsWith("/versions/:version_id") && answer.status === 200)!
+      const { resources, ...withoutResources } = (read.body as { result: Record<string, unknown> }).result
+      const altered = (result: unknown) => OpenApiSchemas.nonConforming([{ ...read, body: { ...(read.body as object), result } }])
+      assert.match(altered(withoutResources).join(), /must have required property 'resources'/)
+      assert.match(altered({ ...withoutResources, resources, invented: true }).join(), /\/result\/invented: a field the schema does not name/)
       // What was checked: every operation our client calls, its successes and its refusals.
       assert.includeMembers(routesOf(answers, (answer) => check(answer) !== undefined), [
         "GET /user/tokens/verify 200",

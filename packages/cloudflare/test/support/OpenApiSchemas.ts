@@ -13,6 +13,7 @@
  * match (`success` is `true` in one and `false` in the other): the failure part is what applies.
  */
 import { Ajv, type ValidateFunction } from "ajv"
+import Ajv2019Module from "ajv/dist/2019.js"
 import addFormatsModule from "ajv-formats"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -62,6 +63,63 @@ addFormats(ajv)
 
 const compile = (schema: Json): ValidateFunction => ajv.compile(inline(schema) as object)
 
+/**
+ * The same schemas closed: `unevaluatedProperties: false` on every object that lists its
+ * properties (not on the branches of an `allOf`/`anyOf`/`oneOf`, whose parent sees what they
+ * evaluate), so a field the schema does not name is found: the simulator answers field by field.
+ */
+const closed = (node: Json, branch = false): Json => {
+  if (Array.isArray(node)) return node.map((item) => closed(item, branch))
+  if (node === null || typeof node !== "object") return node
+  const object = node as JsonObject
+  const result: Record<string, Json> = {}
+  for (const [key, value] of Object.entries(object)) {
+    result[key] = key === "allOf" || key === "anyOf" || key === "oneOf"
+      ? (value as ReadonlyArray<Json>).map((item) => closed(item, true))
+      : key === "properties"
+      ? Object.fromEntries(Object.entries(value as JsonObject).map(([name, schema]) => [name, closed(schema)]))
+      : key === "items"
+      ? closed(value)
+      : value
+  }
+  if (!branch && (object.properties !== undefined || object.allOf !== undefined) && object.additionalProperties === undefined) {
+    result.unevaluatedProperties = false
+  }
+  return result
+}
+
+// `unevaluatedProperties` is JSON Schema 2019-09: ajv's 2019 build. CommonJS, as ajv-formats.
+const Ajv2019 = (Ajv2019Module as unknown as { default: typeof Ajv }).default
+const closedAjv = new Ajv2019({ strict: false, allErrors: true })
+addFormats(closedAjv)
+
+const closedCache = new Map<ValidateFunction, ValidateFunction>()
+const openSchemas = new Map<ValidateFunction, Json>()
+
+/** The fields of `body` that `validate`'s schema does not name, as JSON pointers (`/result/annotations`). */
+export const undeclaredFields = (validate: ValidateFunction, body: unknown): Array<string> => {
+  const schema = openSchemas.get(validate)
+  if (schema === undefined) return []
+  let strict = closedCache.get(validate)
+  if (strict === undefined) {
+    strict = closedAjv.compile(closed(inline(schema)) as object)
+    closedCache.set(validate, strict)
+  }
+  if (strict(body)) return []
+  return (strict.errors ?? []).flatMap((error) =>
+    error.keyword === "unevaluatedProperties"
+      ? [`${error.instancePath}/${String((error.params as { unevaluatedProperty: string }).unevaluatedProperty)}`]
+      : []
+  )
+}
+
+/** Compiles a schema and keeps it, so that `undeclaredFields` can close it. */
+const compileKept = (schema: Json): ValidateFunction => {
+  const validate = compile(schema)
+  openSchemas.set(validate, schema)
+  return validate
+}
+
 export interface ResponseSchema {
   readonly validate: ValidateFunction
 }
@@ -80,16 +138,16 @@ export const response = (operation: string): ResponseSchema => {
   if (cached !== undefined) return cached
   const spec = reference.operations[operation]
   if (spec === undefined) throw new Error(`no operation ${operation} in the 2026 document`)
-  const compiled = { validate: compile(schemaOf(spec.responses["200"]!)) }
+  const compiled = { validate: compileKept(schemaOf(spec.responses["200"]!)) }
   cache.set(operation, compiled)
   return compiled
 }
 
 /** The failure envelope of the Workers operations (`workers_api-response-common-failure`). */
-export const failure: ValidateFunction = compile({ $ref: "#/components/schemas/workers_api-response-common-failure" })
+export const failure: ValidateFunction = compileKept({ $ref: "#/components/schemas/workers_api-response-common-failure" })
 
 /** The failure envelope of the token operations (`iam_api-response-common-failure`). */
-export const iamFailure: ValidateFunction = compile({ $ref: "#/components/schemas/iam_api-response-common-failure" })
+export const iamFailure: ValidateFunction = compileKept({ $ref: "#/components/schemas/iam_api-response-common-failure" })
 
 /** The common success envelope. */
 export const commonSuccess: ValidateFunction = compile({ $ref: "#/components/schemas/workers_api-response-common" })
@@ -142,6 +200,29 @@ export const knownDepartures: ReadonlyArray<{ readonly status: number; readonly 
 ]
 
 /**
+ * Fields real answers carry that the schemas leave out, each with its evidence: the simulator
+ * sends them because Cloudflare does, and clients read some of them.
+ */
+export const knownUndeclared: ReadonlyArray<{ readonly field: RegExp; readonly why: string }> = [
+  {
+    field: /^\/result_info$/,
+    why: "paginated lists carry result_info { count, page, per_page, total_count, total_pages } (reference §0, the API reference's example)"
+  },
+  {
+    field: /^\/result(\/items\/\d+)?\/annotations$/,
+    why: "versions carry top-level annotations (workers/message, workers/tag, workers/triggered_by); wrangler reads them (reference §1.2)"
+  },
+  {
+    field: /^\/errors\/\d+\/error_chain$/,
+    why: "observed: 6003 \"Invalid request headers\" carries error_chain [{ code: 6111 or 6103, message }] naming the header"
+  },
+  {
+    field: /^\/(messages|errors)\/\d+\/type$/,
+    why: "messages carry type: null, as the verify endpoints answer (\"This API Token is valid and active\", type null)"
+  }
+]
+
+/**
  * How one simulator answer fares against its schema: `undefined` when no schema applies (no
  * route, an injected fault, a route the document does not describe), else its findings
  * (`problems` is `undefined` when it matches, or departs from the schema only as listed above).
@@ -150,12 +231,17 @@ export const checkAnswer = (answer: Answer): { readonly route: string; readonly 
   if (answer.template === null || answer.fault) return undefined
   const validate = answerSchema(answer.method, answer.template, answer.status)
   if (validate === undefined) return undefined
-  const unexcused = problems(validate, answer.body)?.split("\n").filter((finding) =>
-    !knownDepartures.some((known) => known.status === answer.status && known.finding.test(finding))
-  )
+  const unexcused = [
+    ...(problems(validate, answer.body)?.split("\n") ?? []).filter((finding) =>
+      !knownDepartures.some((known) => known.status === answer.status && known.finding.test(finding))
+    ),
+    ...undeclaredFields(validate, answer.body)
+      .filter((field) => !knownUndeclared.some((known) => known.field.test(field)))
+      .map((field) => `${field}: a field the schema does not name`)
+  ]
   return {
     route: `${answer.method} ${answer.template} ${answer.status}`,
-    problems: unexcused === undefined || unexcused.length === 0 ? undefined : unexcused.join("\n")
+    problems: unexcused.length === 0 ? undefined : unexcused.join("\n")
   }
 }
 
