@@ -1,6 +1,6 @@
 /**
  * Every answer the simulator gives to our client (`WorkersApi`, the official SDK underneath) and
- * to a real wrangler (`versions upload`, `versions deploy`, `deployments list`) matches Cloudflare's
+ * to a real wrangler (`versions upload/deploy/list/view`, `deployments list/status`) matches Cloudflare's
  * schemas (`support/openapi-2026-07-27-partial.json`): the simulator records its answers
  * (`onAnswer`), and each is validated against its operation's 200 schema or failure envelope.
  * Routes the document does not describe (the Worker as a service, GraphQL) are named, so that
@@ -107,7 +107,7 @@ describe("the simulator's answers match Cloudflare's schemas", () => {
       ])
     }).pipe(Effect.scoped))
 
-  it("for every call of a real wrangler: versions upload, versions deploy, deployments list", async () => {
+  it("for every call of a real wrangler: versions upload, deploy, list and view, deployments list and status", async () => {
     const { sim, answers } = await recordingSimulator()
     const project = await mkdtemp(join(tmpdir(), "canaryroll-wrangler-"))
     try {
@@ -138,12 +138,17 @@ describe("the simulator's answers match Cloudflare's schemas", () => {
       assert.isDefined(versionId, uploaded.stdout + uploaded.stderr)
       await run("versions", "deploy", `${versionId}@10%`, `${stable.versionId}@90%`, "--yes", "--message", "10% canary")
       await run("deployments", "list")
+      await run("deployments", "status")
+      await run("versions", "list")
+      await run("versions", "view", versionId!)
 
       assertConforms(answers)
       assert.includeMembers(routesOf(answers, (answer) => check(answer) !== undefined), [
         "POST /accounts/:account_id/workers/scripts/:script_name/versions 200",
         "POST /accounts/:account_id/workers/scripts/:script_name/deployments 200",
-        "GET /accounts/:account_id/workers/scripts/:script_name/deployments 200"
+        "GET /accounts/:account_id/workers/scripts/:script_name/deployments 200",
+        "GET /accounts/:account_id/workers/scripts/:script_name/versions 200",
+        "GET /accounts/:account_id/workers/scripts/:script_name/versions/:version_id 200"
       ])
       // wrangler also reads the Worker as a service, which no published schema describes: its
       // shape is what wrangler reads (SimulatorWranglerRoutes.int.test.ts).
