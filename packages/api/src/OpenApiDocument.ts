@@ -6,7 +6,8 @@
  * - 403 `cross_origin` to a request that changes something, made without a bearer token, from a
  *   web page of another origin (the server's request-origin check);
  * - 409 `conflict` to a change that raced another request changing the same thing;
- * - 413 `payload_too_large` to a body over the server's limit;
+ * - 413 `payload_too_large` to a body over the server's limit, 415 `unsupported_media_type` to a
+ *   body that is not JSON;
  * - `Retry-After` (whole seconds) on every 429: throttled log-ins, sign-ups and password changes
  *   say when to try again.
  *
@@ -95,6 +96,7 @@ export const declareServerAnswers = (spec: Record<string, any>): Record<string, 
       }
       if (operation.requestBody !== undefined) {
         responses["413"] ??= errorBody("Payload Too Large: the body is over the server's limit")
+        responses["415"] ??= errorBody("Unsupported Media Type: send the body as JSON (`Content-Type: application/json`)")
       }
       const tooMany = responses["429"]
       if (tooMany !== undefined) tooMany.headers = { ...tooMany.headers, "retry-after": retryAfter }
