@@ -14,19 +14,9 @@ import * as os from "node:os"
 import * as path from "node:path"
 import * as EventStream from "../support/EventStream.ts"
 import { spawnServer } from "./ServerProcess.ts"
+import { call } from "./SimulatedTeam.ts"
 
 const database = TestDatabase.forFile()
-
-const call = async (url: string, method: string, route: string, token: string, body?: unknown) => {
-  const response = await fetch(`${url}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) })
-  })
-  const json = await response.json() as any
-  assert.isTrue(response.ok, `${method} ${route}: ${response.status} ${JSON.stringify(json)}`)
-  return json
-}
 
 describe("the live stream, two server processes on one database", () => {
   it("shows on one server what the other appends; resumes on the other from Last-Event-ID", async () => {
