@@ -18,6 +18,10 @@ const HomeScreen = lazy(() => import("./account/HomeScreen.tsx"))
 const OverviewScreen = lazy(() => import("./overview/OverviewScreen.tsx"))
 const ReleaseScreen = lazy(() => import("./release/ReleaseScreen.tsx"))
 const NewReleaseScreen = lazy(() => import("./releases/NewReleaseScreen.tsx"))
+const PlansScreen = lazy(() => import("./plans/PlansScreen.tsx"))
+const SettingsScreen = lazy(() => import("./settings/SettingsScreen.tsx"))
+const AuditScreen = lazy(() => import("./audit/AuditScreen.tsx"))
+const AccountScreen = lazy(() => import("./me/AccountScreen.tsx"))
 
 interface Route {
   readonly pattern: string
@@ -33,6 +37,10 @@ const routes: ReadonlyArray<Route> = [
   { pattern: "/new-team", signedIn: true, render: () => <NewTeamScreen /> },
   { pattern: "/teams/:team/deployments/new", signedIn: true, render: (p) => <NewReleaseScreen team={p.team!} /> },
   { pattern: "/teams/:team/deployments/:id", signedIn: true, render: (p) => <ReleaseScreen team={p.team!} id={p.id!} /> },
+  { pattern: "/teams/:team/plans", signedIn: true, render: (p) => <PlansScreen team={p.team!} /> },
+  { pattern: "/teams/:team/settings", signedIn: true, render: (p) => <SettingsScreen team={p.team!} /> },
+  { pattern: "/teams/:team/audit", signedIn: true, render: (p) => <AuditScreen team={p.team!} /> },
+  { pattern: "/account", signedIn: true, render: () => <AccountScreen /> },
   { pattern: "/teams/:team", signedIn: true, render: (p) => <OverviewScreen team={p.team!} /> },
   { pattern: "/", signedIn: true, render: () => <HomeScreen /> }
 ]

@@ -10,6 +10,7 @@ import { call } from "./api/Client.ts"
 import { Link } from "./routing/Link.tsx"
 import { navigate, teamPath, useLocation } from "./routing/Router.tsx"
 import { roleNames, teamOf } from "./session/Session.ts"
+import { TeamNav } from "./ui/TeamNav.tsx"
 
 export const Shell = ({ me, children }: { readonly me: { readonly user: User; readonly teams: ReadonlyArray<Team> }; readonly children: ReactNode }) => {
   const queryClient = useQueryClient()
@@ -40,6 +41,7 @@ export const Shell = ({ me, children }: { readonly me: { readonly user: User; re
             </Menu>
           </Popover>
         </MenuTrigger>
+        <TeamNav team={current} path={path} />
         <span className="spacer" />
         <span className="muted">{me.user.email}</span>
         <Button className="button" onPress={logout}>Log out</Button>

@@ -9,7 +9,7 @@
  * to the sign-in screen). `change` is a call that changes a release: it carries a fresh
  * `Idempotency-Key`, so a retried click cannot act twice.
  */
-import { AuthGroup, DeploymentsGroup, MeGroup, PlansGroup, TeamsGroup, WorkersGroup } from "@canaryroll/api/Api"
+import { AuditGroup, AuthGroup, DeploymentsGroup, MeGroup, NotificationsGroup, PlansGroup, TeamsGroup, WorkersGroup } from "@canaryroll/api/Api"
 import { Availability } from "@canaryroll/api/ApiError"
 import { RequestErrors } from "@canaryroll/api/RequestErrors"
 import * as ApiError from "@canaryroll/api/ApiError"
@@ -39,7 +39,8 @@ const LastAnswer = Context.Reference<{ status: number } | undefined>("@canaryrol
 
 /**
  * The groups of `@canaryroll/api`'s `Api` the dashboard calls (the same definitions, so the same
- * paths, schemas and errors); the audit log and notification settings are left out of the bundle.
+ * paths, schemas and errors). The audit log and notification groups are declared here too (the
+ * settings and audit screens call them): their schemas are already in the build through `Api`.
  */
 export class DashboardApi extends HttpApi.make("canaryroll")
   .add(AuthGroup)
@@ -48,6 +49,8 @@ export class DashboardApi extends HttpApi.make("canaryroll")
   .add(WorkersGroup)
   .add(PlansGroup)
   .add(DeploymentsGroup)
+  .add(AuditGroup)
+  .add(NotificationsGroup)
   .middleware(RequestErrors)
   .middleware(Availability)
 {}

@@ -3,7 +3,7 @@
  * only these), so `/api`, the application's own pages' files and unknown paths keep their own
  * answers. Plain data, no React: the Node server imports it.
  */
-export const clientPaths: ReadonlyArray<string> = ["/", "/login", "/signup", "/new-team", "/invitations/accept"]
+export const clientPaths: ReadonlyArray<string> = ["/", "/login", "/signup", "/new-team", "/invitations/accept", "/account"]
 
 /** Every path under these prefixes is a client route. */
 export const clientPathPrefixes: ReadonlyArray<string> = ["/teams/"]
