@@ -166,6 +166,35 @@ for (const storage of TestServer.storages(database)) {
         assert.match(badQuery.error.message, /after/)
       }).pipe(Effect.scoped))
 
+    it.live("the server ends a stream after its lifetime; the reconnect passes the access checks again (a revoked token stops receiving)", () =>
+      Effect.gen(function*() {
+        const server = yield* storage.start({ clock: "live", config: { liveHeartbeatMs: heartbeatMs, liveStreamMaxMs: 1_000 } })
+        const team = yield* TestTeam.create(server)
+        const worker = team.workers[0]!
+        const base = `/api/teams/${team.slug}/deployments`
+        const created = yield* server.client.request("POST", `${base}/workers/${worker.workerId}/deployments`, {
+          token: team.tokens.deploy,
+          body: { versionId: worker.goodVersionId }
+        })
+        const issued = yield* server.client.request("POST", `/api/teams/${team.slug}/tokens`, {
+          cookie: team.adminCookie,
+          body: { name: "dashboard screen", role: "read_only" }
+        })
+        TestTeam.expectStatus(issued, 201, "a token")
+        const streamUrl = `${server.url}${base}/${created.body.id}/events/stream`
+        const stream = yield* opened(streamUrl, { authorization: `Bearer ${issued.body.token}` })
+        assert.strictEqual(stream.status, 200)
+        TestTeam.expectStatus(
+          yield* server.client.request("DELETE", `/api/teams/${team.slug}/tokens/${issued.body.id}`, { cookie: team.adminCookie }),
+          204,
+          "revoke"
+        )
+        assert.strictEqual(yield* Effect.promise(() => stream.ended), "complete", "the server ended the stream")
+        assert.strictEqual(EventStream.releaseEvents(stream.messages).length, 1, "what the stream had, it sent")
+        const reconnect = yield* opened(streamUrl, { authorization: `Bearer ${issued.body.token}`, "last-event-id": stream.lastEventId()! })
+        assert.strictEqual(reconnect.status, 401, "the revoked token reconnects no more")
+      }).pipe(Effect.scoped))
+
     it.live("at most 16 streams per caller: the next is 429 until one closes; another caller is not affected", () =>
       Effect.gen(function*() {
         const { streamUrl, team } = yield* setUp

@@ -12,8 +12,10 @@
  *
  * Every `CANARYROLL_LIVE_HEARTBEAT_MS` (15 s by default), and once when the stream opens, a
  * `heartbeat` event (`data: {"at": …}`, no `id`): a page that hears nothing for two heartbeats is
- * behind a buffering proxy, or cut off, and falls back to polling. The stream never ends by
- * itself (a finished release only sends heartbeats); the reader closes it.
+ * behind a buffering proxy, or cut off, and falls back to polling. A finished release only sends
+ * heartbeats. The server ends every stream after 5 minutes (and when it stops): `EventSource`
+ * reconnects by itself with `Last-Event-ID`, through the access checks again, so access taken
+ * away (a revoked token, an ended session, a removed member) reaches open pages within that time.
  *
  * Access is that of reading the release (read_only, by session cookie or token; another team's
  * release is 404). A request carrying the session cookie from another origin is refused (403

@@ -135,7 +135,15 @@ export const layer = HttpApiBuilder.group(Api, "live", (handlers) =>
         const events = feed.follow(release.value.id, 0).pipe(
           Stream.catchCause(() => Stream.empty)
         )
-        // The heartbeats stop with the events: the feed ends them when the process stops.
-        return eventStream(counted(key, Stream.merge(eventMessages(events, afterVersion), heartbeats, { haltStrategy: "left" })))
+        // The heartbeats stop with the events: the feed ends them when the process stops. Every
+        // stream ends after `liveStreamMaxMs`: the browser reconnects from its Last-Event-ID
+        // through the access checks again, so access taken away reaches open pages too. (No
+        // `retry:` line to hasten it: Effect's SSE client takes one for a failure.)
+        return eventStream(counted(
+          key,
+          Stream.merge(eventMessages(events, afterVersion), heartbeats, { haltStrategy: "left" }).pipe(
+            Stream.interruptWhen(Effect.sleep(config.liveStreamMaxMs))
+          )
+        ))
       }))
   }))

@@ -32,6 +32,12 @@ export interface ServerConfig {
   readonly signup: Signup
   /** How often a release's live stream says it is alive (`CANARYROLL_LIVE_HEARTBEAT_MS`, default 15 s). */
   readonly liveHeartbeatMs: number
+  /**
+   * How long a live stream lasts before the server ends it (default 5 minutes). The browser
+   * reconnects from its `Last-Event-ID` and passes the access checks again, so a revoked token,
+   * an ended session or a removed member stops receiving within this time.
+   */
+  readonly liveStreamMaxMs: number
 }
 
 export type Signup = "open" | "invite-only"
@@ -50,7 +56,8 @@ export const defaults: ServerConfig = {
   loginThrottle: LoginThrottle.defaults,
   trustedProxies: [],
   signup: "open",
-  liveHeartbeatMs: 15_000
+  liveHeartbeatMs: 15_000,
+  liveStreamMaxMs: 5 * 60_000
 }
 
 export const layer = (config: Partial<ServerConfig> = {}) =>
