@@ -133,7 +133,11 @@ export const layer = HttpApiBuilder.group(Api, "live", (handlers) =>
         // The feed fails only when the storage cannot be read as the stream opens: the stream then
         // ends, and the reader's EventSource reconnects from its Last-Event-ID.
         const events = feed.follow(release.value.id, 0).pipe(
-          Stream.catchCause(() => Stream.empty)
+          Stream.catchCause((cause) =>
+            Stream.fromEffect(Effect.logWarning(`live stream of ${release.value.id}: ended, the events could not be read`, cause)).pipe(
+              Stream.drain
+            )
+          )
         )
         // The heartbeats stop with the events: the feed ends them when the process stops. Every
         // stream ends after `liveStreamMaxMs`: the browser reconnects from its Last-Event-ID
