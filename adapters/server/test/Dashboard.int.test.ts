@@ -5,9 +5,11 @@
  * account's scripts for adding a Worker, and a release's health checks for the chart. Who may
  * read each, and another team's data kept out.
  */
+import { ApiError } from "@canaryroll/api"
 import * as TestDatabase from "@canaryroll/postgres/test-database"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
 import { TestClock } from "effect/testing"
 import * as TestServer from "./support/TestServer.ts"
 import * as TestTeam from "./support/TestTeam.ts"
@@ -253,3 +255,28 @@ for (const storage of TestServer.storages(database)) {
       }))
   })
 }
+
+describe("the dashboard's reads with the storage failing", () => {
+  it.effect("are 503 unavailable with Retry-After, the live stream too (before it opens)", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.start(database)
+      const team = yield* TestTeam.create(server)
+      const worker = team.workers[0]!
+      const created = yield* server.client.request("POST", `/api/teams/${team.slug}/deployments/workers/${worker.workerId}/deployments`, {
+        token: team.tokens.deploy,
+        body: { versionId: worker.goodVersionId }
+      })
+      const sql = yield* SqlClient.SqlClient.pipe(Effect.provideContext(server.context))
+      yield* sql`ALTER TABLE release_summaries RENAME TO release_summaries_away`
+      const base = `/api/teams/${team.slug}`
+      for (const path of ["/overview", `/deployments/${created.body.id}/progress`, `/deployments/${created.body.id}/checks`, `/deployments/${created.body.id}/events/stream`]) {
+        const response = yield* server.client.request("GET", `${base}${path}`, { token: team.tokens.read_only })
+        TestTeam.expectStatus(response, 503, path)
+        assert.strictEqual(response.body.error, "unavailable", path)
+        assert.strictEqual(response.headers.get("retry-after"), String(ApiError.storageRetryAfterSeconds), path)
+      }
+      yield* sql`ALTER TABLE release_summaries_away RENAME TO release_summaries`
+      const back = yield* server.client.request("GET", `${base}/overview`, { token: team.tokens.read_only })
+      TestTeam.expectStatus(back, 200, "the storage back")
+    }))
+})
