@@ -509,6 +509,182 @@ export const migrations = Migrator.fromRecord({
       ORDER BY worker_id, created_at
       ON CONFLICT DO NOTHING`
   }),
+  "0012_append_alone": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // `canaryroll_append` of 0005 with one more argument, `read_models_required`: when true and
+    // the read-model rows it was given could not be written (the summary row is no longer the
+    // one they were folded on), it raises SQLSTATE CR409 instead of returning
+    // `read_models_written = false`, which rolls back everything the call did. That lets
+    // PgEventStore run the call alone, as one statement in its own transaction (one round trip
+    // instead of BEGIN, the call, COMMIT): the events and their read models still commit
+    // together or not at all, and on CR409 the append is redone in a transaction that reads the
+    // row. The protocol is unchanged (transaction id first, then the positions, then the insert
+    // in a subtransaction), and so is the gap-safety argument of PgEventStore: an implicit
+    // transaction takes its id from `pg_current_xact_id()` exactly as an explicit one does.
+    // Inside, the same steps cost fewer statements: the events, the summary and the audit rows are
+    // written by one statement in the subtransaction (the audit rows' `details` default to their
+    // events' data, which the caller then need not send twice), and the rows are returned with
+    // RETURN NEXT. And fewer parameters, which the client encodes and the server decodes one by
+    // one on every call: the summary's columns are read from `summary_summary`, and the audit rows
+    // come as one jsonb array (`audit_rows`, objects named like the table's columns, `event` for
+    // `position`) instead of thirteen arrays (still accepted, from a server of 0005's version). The read models are still written only if the summary row is the one they were
+    // folded on, and within the subtransaction, so a lost race for the version undoes them too.
+    // Dropped and created, not replaced: a second overload would make calls that name only the
+    // old arguments ambiguous. A server of the previous version still running during an upgrade
+    // calls it as before (the new argument defaults to the old behaviour).
+    yield* sql`DROP FUNCTION canaryroll_append(text, integer, text[], jsonb[], bigint, text, text, text, timestamptz,
+      timestamptz, jsonb, jsonb, integer[], text[], text[], text[], text[], text[], text[], text[], timestamptz[],
+      integer[], double precision[], text[], jsonb[])`
+    yield* sql`
+      CREATE FUNCTION canaryroll_append(
+        append_stream_id text,
+        append_expected_version integer,
+        append_types text[],
+        append_data jsonb[],
+        summary_folded_on bigint DEFAULT NULL,
+        summary_team_id text DEFAULT NULL,
+        summary_worker_id text DEFAULT NULL,
+        summary_status text DEFAULT NULL,
+        summary_created_at timestamptz DEFAULT NULL,
+        summary_updated_at timestamptz DEFAULT NULL,
+        summary_summary jsonb DEFAULT NULL,
+        summary_audit_context jsonb DEFAULT NULL,
+        audit_event integer[] DEFAULT '{}',
+        audit_id text[] DEFAULT '{}',
+        audit_team_id text[] DEFAULT '{}',
+        audit_release_id text[] DEFAULT '{}',
+        audit_worker_id text[] DEFAULT '{}',
+        audit_actor_kind text[] DEFAULT '{}',
+        audit_actor_id text[] DEFAULT '{}',
+        audit_type text[] DEFAULT '{}',
+        audit_at timestamptz[] DEFAULT '{}',
+        audit_step_index integer[] DEFAULT '{}',
+        audit_percentage double precision[] DEFAULT '{}',
+        audit_sentence text[] DEFAULT '{}',
+        audit_details jsonb[] DEFAULT '{}',
+        read_models_required boolean DEFAULT false,
+        audit_rows jsonb DEFAULT NULL
+      ) RETURNS TABLE (
+        "position" bigint,
+        stream_version integer,
+        recorded_at timestamptz,
+        conflict_version integer,
+        read_models_written boolean
+      ) LANGUAGE plpgsql VOLATILE AS $function$
+      #variable_conflict use_column
+      DECLARE
+        event_count integer := coalesce(cardinality(append_types), 0);
+        actual_version integer;
+        positions bigint[] := '{}';
+        written boolean := false;
+        violated text;
+      BEGIN
+        -- 1. The transaction id: from here on, readers see this transaction running.
+        PERFORM pg_current_xact_id();
+        SELECT coalesce(max(e.stream_version), 0) INTO actual_version FROM events e WHERE e.stream_id = append_stream_id;
+        IF actual_version <> append_expected_version THEN
+          conflict_version := actual_version;
+          RETURN NEXT;
+          RETURN;
+        END IF;
+        IF event_count = 0 THEN
+          RETURN;
+        END IF;
+        -- 2. The positions, in version order.
+        FOR i IN 1 .. event_count LOOP
+          positions[i] := nextval('event_positions');
+        END LOOP;
+        -- 3. The insert, in a subtransaction; with the read models, one statement writes all three
+        -- tables (each statement inside PL/pgSQL costs an executor start and end): the summary over
+        -- the row they were folded on (inserted when summary_folded_on is 0 and there is no row),
+        -- then the audit rows, only if the summary was written.
+        BEGIN
+          IF summary_summary IS NULL THEN
+            INSERT INTO events (position, stream_id, stream_version, type, data) OVERRIDING SYSTEM VALUE
+            SELECT positions[n], append_stream_id, append_expected_version + n, append_types[n], append_data[n]
+            FROM generate_series(1, event_count) AS n;
+          ELSE
+            -- Callers of 0005's signature send the summary's columns and the audit rows as arrays.
+            summary_team_id := coalesce(summary_team_id, summary_summary->>'teamId');
+            summary_worker_id := coalesce(summary_worker_id, summary_summary->>'workerId');
+            summary_status := coalesce(summary_status, summary_summary->>'status');
+            summary_created_at := coalesce(summary_created_at, (summary_summary->>'createdAt')::timestamptz);
+            summary_updated_at := coalesce(summary_updated_at, (summary_summary->>'updatedAt')::timestamptz);
+            IF audit_rows IS NULL THEN
+              SELECT coalesce(jsonb_agg(jsonb_build_object('event', a.event, 'id', a.id, 'team_id', a.team_id,
+                'release_id', a.release_id, 'worker_id', a.worker_id, 'actor_kind', a.actor_kind, 'actor_id', a.actor_id,
+                'type', a.type, 'at', a.at, 'step_index', a.step_index, 'percentage', a.percentage, 'sentence', a.sentence,
+                'details', a.details)), '[]') INTO audit_rows
+              FROM unnest(audit_event, audit_id, audit_team_id, audit_release_id, audit_worker_id, audit_actor_kind,
+                audit_actor_id, audit_type, audit_at, audit_step_index, audit_percentage, audit_sentence, audit_details)
+                AS a(event, id, team_id, release_id, worker_id, actor_kind, actor_id, type, at, step_index, percentage,
+                  sentence, details);
+            END IF;
+            WITH appended AS (
+              INSERT INTO events (position, stream_id, stream_version, type, data) OVERRIDING SYSTEM VALUE
+              SELECT positions[n], append_stream_id, append_expected_version + n, append_types[n], append_data[n]
+              FROM generate_series(1, event_count) AS n
+            ), summary_inserted AS (
+              INSERT INTO release_summaries (release_id, team_id, worker_id, status, created_at, updated_at, version,
+                position, summary, audit_context)
+              SELECT append_stream_id, summary_team_id, summary_worker_id, summary_status, summary_created_at,
+                summary_updated_at, append_expected_version + event_count, positions[event_count], summary_summary,
+                summary_audit_context
+              WHERE summary_folded_on = 0
+              ON CONFLICT (release_id) DO NOTHING
+              RETURNING 1
+            ), summary_updated AS (
+              UPDATE release_summaries s SET team_id = summary_team_id, worker_id = summary_worker_id,
+                status = summary_status, created_at = summary_created_at, updated_at = summary_updated_at,
+                version = append_expected_version + event_count, position = positions[event_count],
+                summary = summary_summary, audit_context = summary_audit_context
+              WHERE summary_folded_on <> 0 AND s.release_id = append_stream_id AND s.position = summary_folded_on
+              RETURNING 1
+            ), summary_written AS (
+              SELECT 1 FROM summary_inserted UNION ALL SELECT 1 FROM summary_updated
+            ), audit AS (
+              INSERT INTO audit_log (id, position, team_id, release_id, worker_id, actor_kind, actor_id, type, at,
+                step_index, percentage, sentence, details)
+              SELECT a.id, positions[a.event], a.team_id, a.release_id, a.worker_id, a.actor_kind, a.actor_id, a.type,
+                a.at, a.step_index, a.percentage, a.sentence, coalesce(a.details, append_data[a.event])
+              FROM jsonb_to_recordset(audit_rows) AS a(event integer, id text, team_id text, release_id text,
+                worker_id text, actor_kind text, actor_id text, type text, at timestamptz, step_index integer,
+                percentage double precision, sentence text, details jsonb)
+              WHERE EXISTS (SELECT FROM summary_written)
+              ON CONFLICT (id) DO NOTHING
+            )
+            SELECT EXISTS (SELECT FROM summary_written) INTO written;
+          END IF;
+        EXCEPTION WHEN unique_violation THEN
+          GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+          IF violated IS DISTINCT FROM 'events_stream_id_stream_version_key' THEN
+            RAISE;
+          END IF;
+          -- A statement of its own, so (in READ COMMITTED) it sees the writer that won.
+          SELECT coalesce(max(e.stream_version), 0) INTO actual_version FROM events e WHERE e.stream_id = append_stream_id;
+          conflict_version := actual_version;
+          RETURN NEXT;
+          RETURN;
+        END;
+        IF summary_summary IS NOT NULL AND NOT written AND read_models_required THEN
+          -- Undoes the whole call (and, called alone, its implicit transaction): the caller redoes the append.
+          RAISE EXCEPTION 'canaryroll_append: the release summary of % is not the one the read models were folded on',
+            append_stream_id USING ERRCODE = 'CR409';
+        END IF;
+        -- One row per event; every event of an append is recorded at the transaction's time (the
+        -- column's default, now()).
+        recorded_at := now();
+        read_models_written := written;
+        FOR n IN 1 .. event_count LOOP
+          "position" := positions[n];
+          stream_version := append_expected_version + n;
+          RETURN NEXT;
+        END LOOP;
+      END
+      $function$`
+    yield* sql`COMMENT ON FUNCTION canaryroll_append IS
+      'PgEventStore.append in one call: transaction id, version check, positions, insert in a subtransaction (gap-safe log), optionally the read-model rows (read_models_required: all or nothing, for a call made alone).'`
+  }),
   "0014_channel_kinds_open": Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     // A channel's kind is the notifier's registry's business (ChannelKinds): the store keeps any

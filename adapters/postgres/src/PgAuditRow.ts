@@ -63,6 +63,14 @@ const encodeEvent = Schema.encodeSync(ReleaseEvent.ReleaseEvent)
 
 /** The row of an entry at `position`. */
 export const encode = (entry: AuditLog.Entry, position: bigint): AuditRow => ({
+  ...encodeWithoutDetails(entry, position),
+  details: entry.releaseId === null
+    ? { ...entry.details, actor: entry.actor, at: entry.at }
+    : encodeEvent(entry.details)
+})
+
+/** The row of a release entry without its details, for `callArguments` (the call has the event). */
+export const encodeWithoutDetails = (entry: AuditLog.Entry, position: bigint): Omit<AuditRow, "details"> => ({
   id: entry.id,
   position,
   team_id: entry.teamId,
@@ -74,10 +82,7 @@ export const encode = (entry: AuditLog.Entry, position: bigint): AuditRow => ({
   at: new Date(entry.at),
   step_index: entry.stepIndex,
   percentage: entry.percentage,
-  sentence: entry.sentence,
-  details: entry.releaseId === null
-    ? { ...entry.details, actor: entry.actor, at: entry.at }
-    : encodeEvent(entry.details)
+  sentence: entry.sentence
 })
 
 const decodeEvent = Schema.decodeEffect(ReleaseEvent.Json)
@@ -169,18 +174,18 @@ export const insert = (
 }
 
 /**
- * The rows as the named arguments `audit_*` of `canaryroll_append` (see migration
- * `0005_append_function`), which writes them after the events: positions are allocated by the
- * call, so each row names its event by index in the append (1-based, `events`) in place of its
- * position.
+ * Release events' rows as the argument `audit_rows` of `canaryroll_append` (migration
+ * `0012_append_alone`), which writes them with the events: one jsonb array of objects named like
+ * the columns (one parameter to encode and decode, not thirteen arrays). Positions are allocated
+ * by the call, so each row names its event by index in the append (1-based, `events`, as `event`)
+ * in place of its position. `details` is not sent: a release entry's details are its event in
+ * storage form, which the call already has (`append_data`).
  */
 export const callArguments = (
   sql: SqlClient.SqlClient,
-  rows: ReadonlyArray<AuditRow>,
+  rows: ReadonlyArray<Omit<AuditRow, "details">>,
   events: ReadonlyArray<number>
 ): Statement.Fragment =>
-  sql.join(", ", false)(columns.map(([name, oid]) =>
-    name === "position"
-      ? sql`audit_event => ${array(PgTypes.OID.int4, events)}`
-      : sql`${sql.literal(`audit_${name}`)} => ${array(oid, rows.map((row) => row[name]))}`
-  ))
+  sql`audit_rows => ${
+    PgTypes.jsonb(rows.map(({ position: _position, ...row }, i) => ({ ...row, event: events[i], at: row.at.toISOString() })))
+  }`

@@ -40,8 +40,12 @@
  * held back, never skipped).
  *
  * The built-in read models (`PgReadModels.project`) hand their rows to the same call when they
- * were folded before it (`AppendHook.prepare`), so an append that keeps them is still three
- * statements; other hooks run after the call, in the transaction.
+ * were folded before it (`AppendHook.prepare`); other hooks run after the call, in the
+ * transaction. When nothing has to run after the call (no hook, or only those rows) and the
+ * caller has no transaction open, the call is made alone, as one statement in its own implicit
+ * transaction (migration `0012_append_alone`): one round trip. Nothing above changes: the
+ * implicit transaction takes its id in step 1 exactly as `BEGIN`'s would, so the global position
+ * order stays gap-safe for readers of `readAll`, in this process or any other.
  *
  * @since 0.1.0
  */
@@ -91,6 +95,11 @@ export interface InCall {
     recorded: ReadonlyArray<EventStore.RecordedEvent>,
     written: boolean
   ) => Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>
+  /**
+   * `finish(recorded, true)` runs no statement, so the call may be made alone, in its own
+   * transaction (see `make`), when the caller has none open.
+   */
+  readonly alone: boolean
 }
 
 export interface Options {
@@ -187,23 +196,36 @@ interface AppendedRow {
   readonly read_models_written: boolean | null
 }
 
+/** The SQLSTATE `canaryroll_append` raises when read models it must write could not be (migration 0012). */
+const readModelsMoved = "CR409"
+
+const isReadModelsMoved = (error: SqlError.SqlError) => {
+  const cause: unknown = error.reason.cause
+  return typeof cause === "object" && cause !== null && "code" in cause && cause.code === readModelsMoved
+}
+
 /**
- * The append protocol (see the module doc): one call of `canaryroll_append`, inside the caller's
- * transaction, with the extra arguments of a hook that writes in the call; then the hook.
+ * The append protocol (see the module doc): one call of `canaryroll_append`, with the extra
+ * arguments of a hook that writes in the call (`inCall`, unless `withoutArguments`); then the
+ * hook. `alone`: the call is its own transaction and must write the hook's rows or fail
+ * (`read_models_required`); otherwise it runs in the caller's.
  */
-const appendInTransaction = Effect.fnUntraced(function*(
+const appendCall = Effect.fnUntraced(function*(
   streamId: string,
   expectedVersion: number,
   events: ReadonlyArray<ReleaseEvent.ReleaseEvent>,
   encoded: ReadonlyArray<string>,
   onAppend: AppendHook | undefined,
-  inCall: InCall | undefined
+  inCall: InCall | undefined,
+  mode: "alone" | "in transaction" | "in transaction, without arguments"
 ) {
   const sql = yield* SqlClient.SqlClient
   const rows = yield* sql<AppendedRow>`
     SELECT * FROM canaryroll_append(${streamId}, ${expectedVersion},
       ${textArray(events.map((event) => event._tag))}, ${textArray(encoded)}::jsonb[]${
-    inCall === undefined ? sql`` : sql`, ${inCall.arguments}`
+    inCall === undefined || mode === "in transaction, without arguments"
+      ? sql``
+      : sql`, ${inCall.arguments}${mode === "alone" ? sql`, read_models_required => true` : sql``}`
   })`
   const conflict = rows[0]?.conflict_version
   if (conflict !== undefined && conflict !== null) {
@@ -231,11 +253,23 @@ const appendInTransaction = Effect.fnUntraced(function*(
   return recorded
 })
 
-/** The store over the `SqlClient` in context; run `Migrations` first. */
+/**
+ * The store over the `SqlClient` in context; run `Migrations` first.
+ *
+ * An append is one server call, made alone (its own implicit transaction: one round trip) when
+ * nothing has to run after it in the same transaction: no hook, or only the read models' rows
+ * handed to the call (`InCall.alone`), and no transaction of the caller's open. The call then
+ * writes the events and the rows together or nothing: if the rows could not be written (the
+ * summary row was not the one folded on), it fails with `CR409` and the append is redone in a
+ * transaction whose hook reads the row (`BEGIN`, the call, the hook's statements, `COMMIT`).
+ * Otherwise (another hook, or inside a caller's transaction, where the call is a savepoint's
+ * worth of work in it) the call runs in a transaction with the hook after it.
+ */
 export const make = (options: Options = {}): Effect.Effect<typeof EventStore.EventStore.Service, never, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const provideSql = Effect.provideService(SqlClient.SqlClient, sql)
+    const onAppend = options.onAppend
     return EventStore.EventStore.of({
       append: (streamId, expectedVersion, events) =>
         Effect.gen(function*() {
@@ -244,11 +278,24 @@ export const make = (options: Options = {}): Effect.Effect<typeof EventStore.Eve
             Effect.catch((error) => Effect.die(new Error(`event does not encode: ${error.message}`)))
           )
           // So is folding what a hook writes in the call (from what this process remembers).
-          const inCall = events.length === 0 || options.onAppend?.prepare === undefined
+          const inCall = events.length === 0 || onAppend?.prepare === undefined
             ? undefined
-            : yield* options.onAppend.prepare({ streamId, expectedVersion, events })
-          return yield* appendInTransaction(streamId, expectedVersion, events, encoded, options.onAppend, inCall).pipe(
-            sql.withTransaction
+            : yield* onAppend.prepare({ streamId, expectedVersion, events })
+          const callerTransaction = yield* Effect.serviceOption(sql.transactionService)
+          const alone = callerTransaction._tag === "None" &&
+            (events.length === 0 || onAppend === undefined || inCall?.alone === true)
+          if (!alone) {
+            return yield* appendCall(streamId, expectedVersion, events, encoded, onAppend, inCall, "in transaction").pipe(
+              sql.withTransaction
+            )
+          }
+          return yield* appendCall(streamId, expectedVersion, events, encoded, onAppend, inCall, "alone").pipe(
+            Effect.catchIf(
+              (error) => error._tag === "SqlError" && isReadModelsMoved(error),
+              () =>
+                appendCall(streamId, expectedVersion, events, encoded, onAppend, inCall, "in transaction, without arguments")
+                  .pipe(sql.withTransaction)
+            )
           )
         }).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(unavailable(error))), provideSql),
       readStream: (streamId) => readStream(streamId).pipe(Effect.mapError(unavailable), provideSql),

@@ -223,20 +223,16 @@ const remember = (folds: Map<string, Folded>, releaseId: string, folded: Folded)
  * the call, so the events are folded with their indexes (1-based) standing in for them: an audit
  * row's `position` here is its event's index, which the call maps to the event's position.
  */
-const inCallArguments = (sql: SqlClient.SqlClient, before: Folded, after: Folded, audit: ReadonlyArray<AuditRow>) => {
-  const summary = after.summary!
-  return sql`summary_folded_on => ${BigInt(before.position)}, summary_team_id => ${summary.teamId},
-    summary_worker_id => ${summary.workerId}, summary_status => ${summary.status},
-    summary_created_at => ${new Date(summary.createdAt)}, summary_updated_at => ${new Date(summary.updatedAt)},
-    summary_summary => ${PgTypes.jsonb(summary)}, summary_audit_context => ${PgTypes.jsonb(after.context)},
-    ${
+const inCallArguments = (sql: SqlClient.SqlClient, before: Folded, after: Folded, audit: ReadonlyArray<AuditRow>) =>
+  // The call reads the summary row's columns (team, Worker, status, times) from the summary itself.
+  sql`summary_folded_on => ${BigInt(before.position)}, summary_summary => ${PgTypes.jsonb(after.summary)},
+    summary_audit_context => ${PgTypes.jsonb(after.context)}, ${
     PgAuditRow.callArguments(
       sql,
-      audit.map((row) => PgAuditRow.encode(row.entry, BigInt(row.position))),
+      audit.map((row) => PgAuditRow.encodeWithoutDetails(row.entry, BigInt(row.position))),
       audit.map((row) => row.position)
     )
   }`
-}
 
 /**
  * The hook's part in the append's server call (`PgEventStore.AppendHook.prepare`): when this
@@ -271,6 +267,8 @@ const prepare = (append: PgEventStore.PendingAppend) =>
     if (folded.summary === undefined || folded.context === undefined) return undefined
     return {
       arguments: inCallArguments(sql, before, folded, audit),
+      // Written by the call, the fold is only remembered: the call can go alone (see PgEventStore.make).
+      alone: true,
       finish: (recorded, written) =>
         written
           ? Effect.sync(() => remember(folds, streamId, { ...folded, position: recorded.at(-1)!.position }))
@@ -324,6 +322,8 @@ export const appendHook = (also?: PgEventStore.AppendHook | undefined): PgEventS
         prepare(append).pipe(Effect.map((inCall) =>
           inCall === undefined ? undefined : {
             arguments: inCall.arguments,
+            // `also` writes after the call, in its transaction.
+            alone: false,
             finish: (recorded: ReadonlyArray<EventStore.RecordedEvent>, written: boolean) =>
               inCall.finish(recorded, written).pipe(Effect.andThen(also(recorded)))
           }

@@ -6,7 +6,7 @@
  */
 import { Actor, AuditEntry, EventStore, type ReleaseEvent, ReleaseSummary } from "@canaryroll/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Option } from "effect"
+import { Context, Effect, Fiber, Layer, Option } from "effect"
 import { SqlClient, Statement } from "effect/sql"
 import { AuditLog, Keyset, ReleaseSummaries } from "@canaryroll/app"
 import { ReleaseHistories } from "@canaryroll/app/testing"
@@ -135,7 +135,9 @@ describe("PgReadModels", () => {
       const version = (yield* store.readStream(releaseId)).length
 
       // Process one folds a pause and remembers it, but the append rolls back; process two
-      // appends a health check at that version instead; process one appends the next check.
+      // appends a health check at that version instead; process one appends the next check. That
+      // last call, made alone with the fold of the pause, finds another row and fails as a whole
+      // (CR409); the append is redone in a transaction that folds from the row.
       const [first, second] = history.flatMap((append) => append.events).filter((event) => event._tag === "HealthChecked")
       yield* failing.append(releaseId, version, [paused("rolled back", first!.at)]).pipe(Effect.flip)
       yield* other.append(releaseId, version, [first!])
@@ -147,36 +149,50 @@ describe("PgReadModels", () => {
       )
     }))
 
-  it.live("an append folding on this process's last fold is one statement: the call writes both read models", () =>
+  it.live("an append folding on this process's last fold is one statement, alone: the call writes both read models", () =>
     Effect.gen(function*() {
       // Two processes on one schema, each with its own pool and so its own remembered folds.
       const [one, two] = yield* Effect.forEach(["one", "two"], () => Layer.build(database.schema("one_statement")))
       yield* Migrations.run.pipe(Effect.provideContext(one!))
       const store = yield* PgEventStore.make({ onAppend: PgReadModels.project }).pipe(Effect.provideContext(one!))
       const other = yield* PgEventStore.make({ onAppend: PgReadModels.project }).pipe(Effect.provideContext(two!))
-      // The statements an append runs inside its transaction (BEGIN and COMMIT are not statements here).
+      const clients = [Context.get(one!, SqlClient.SqlClient), Context.get(two!, SqlClient.SqlClient)]
+      // The statements an append runs (BEGIN and COMMIT are not statements here), and how many of
+      // them ran inside a transaction the store opened.
+      let inTransaction = 0
       const statementsOf = <A, E, R>(append: Effect.Effect<A, E, R>) =>
         Effect.gen(function*() {
           const statements: Array<string> = []
           yield* append.pipe(Effect.provideService(
             Statement.CurrentTransformer,
-            (statement) => Effect.sync(() => (statements.push(statement.compile()[0]), statement))
+            (statement, _sql, fiber) =>
+              Effect.sync(() => {
+                statements.push(statement.compile()[0])
+                if (clients.some((sql) => Context.getOption(fiber.context, sql.transactionService)._tag === "Some")) {
+                  inTransaction++
+                }
+                return statement
+              })
           ))
           return statements.length
         })
       const history = ReleaseHistories.make({ teams: 1, releasesPerTeam: 1 })
       const releaseId = history[0]!.streamId
       const [last, ...rest] = [...history].reverse()
-      // From the stream's first append on: nothing to read, the call writes the rows.
+      // From the stream's first append on: nothing to read, the call writes the rows, and it is
+      // made alone (its own transaction: one round trip, no BEGIN or COMMIT).
       for (const append of rest.reverse()) {
         assert.strictEqual(yield* statementsOf(store.append(releaseId, append.expectedVersion, append.events)), 1)
       }
+      assert.strictEqual(inTransaction, 0)
       // Another process has not written this release's fold: the call, a read of the row, a write.
       const version = (yield* store.readStream(releaseId)).length
       assert.strictEqual(yield* statementsOf(other.append(releaseId, version, [paused("elsewhere", last!.at)])), 3)
       // Nor is the row the one this process remembers any more: the call does not write it, the hook does.
       assert.strictEqual(yield* statementsOf(store.append(releaseId, version + 1, last!.events)), 3)
+      assert.strictEqual(inTransaction, 6)
       assert.strictEqual(yield* statementsOf(store.append(releaseId, version + 1 + last!.events.length, [paused("again", last!.at + 60_000)])), 1)
+      assert.strictEqual(inTransaction, 6)
 
       yield* assertFoldsOfStreams([releaseId]).pipe(
         Effect.provide(Layer.mergeAll(PgAuditLog.layer, PgReleaseSummaries.layer, Layer.succeed(EventStore.EventStore, store))),
