@@ -51,6 +51,8 @@ export default function AuditScreen({ team: ref }: { readonly team: string }) {
   const [filters, setFilters] = useState<Filters>(noFilters)
   // The cursors of the pages walked so far: the last one is the page shown (undefined: the newest).
   const [cursors, setCursors] = useState<ReadonlyArray<string | undefined>>([undefined])
+  // Each Filter or Clear asks again, even for filters asked before: the log only grows.
+  const [asked, setAsked] = useState(0)
   const cursor = cursors[cursors.length - 1]
   const members = useQuery({
     queryKey: ["members", ref],
@@ -63,7 +65,7 @@ export default function AuditScreen({ team: ref }: { readonly team: string }) {
     enabled: team !== undefined && can(team.role, "admin")
   })
   const page = useQuery({
-    queryKey: ["audit", ref, filters, cursor],
+    queryKey: ["audit", ref, filters, cursor, asked],
     placeholderData: keepPreviousData,
     enabled: team !== undefined,
     queryFn: () => {
@@ -93,6 +95,7 @@ export default function AuditScreen({ team: ref }: { readonly team: string }) {
     event.preventDefault()
     setFilters(draft)
     setCursors([undefined])
+    setAsked((count) => count + 1)
   }
   const problems = page.isError ? fieldErrorsOf(page.error, (path) => ["actor", "deploymentId", "type", "from", "to"].includes(path)) : undefined
   const types = [...new Set((page.data?.entries ?? []).map((entry) => entry.type))].sort()
@@ -117,7 +120,7 @@ export default function AuditScreen({ team: ref }: { readonly team: string }) {
         <CheckedField label="Until" name="to" type="datetime-local" value={draft.to} onChange={(to) => setDraft({ ...draft, to })} problem={problems?.byField.get("to")} />
         <div className="buttons">
           <button type="submit" className="button primary">Filter</button>
-          <Button className="button" onPress={() => { setDraft(noFilters); setFilters(noFilters); setCursors([undefined]) }}>Clear</Button>
+          <Button className="button" onPress={() => { setDraft(noFilters); setFilters(noFilters); setCursors([undefined]); setAsked((count) => count + 1) }}>Clear</Button>
         </div>
       </form>
       {page.isPending ? <Loading what="the audit log" /> : page.isError ? <Failed error={page.error} retry={() => page.refetch()} /> : page.data.entries.length === 0

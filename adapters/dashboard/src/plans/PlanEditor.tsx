@@ -3,13 +3,25 @@
  * live preview of the timeline it implies. The API's refusal is shown next to each field it
  * names (`steps[1].percentage: must be greater than…`); nothing is saved until it accepts.
  */
-import type { PlanView } from "@canaryroll/api/Schemas"
+import { PlanRequest as ApiPlanRequest } from "@canaryroll/api/Api"
+import { type PlanView, Slug } from "@canaryroll/api/Schemas"
+import { Schema } from "effect"
 import { type FormEvent, useMemo, useState } from "react"
 import { Button, Label, Radio, RadioGroup } from "react-aria-components"
 import { CheckedField } from "../ui/CheckedField.tsx"
-import { type FieldErrors, fieldErrorsOf, noFieldErrors } from "../ui/FieldErrors.ts"
+import { checkedBy, type FieldErrors, fieldErrorsOf, noFieldErrors } from "../ui/FieldErrors.ts"
 import { draftOf, emptyDraft, type PlanDraft, type PlanRequest, requestOf, stepDraft } from "./PlanDraft.ts"
 import { TimelinePreview } from "./TimelinePreview.tsx"
+
+const NewPlanRequest = Schema.Struct({ slug: Slug, ...ApiPlanRequest.fields })
+
+/** The problems of fields the form shows beside them; the rest in one message for the form. */
+const placed = (errors: FieldErrors): FieldErrors => {
+  const byField = new Map([...errors.byField].filter(([path]) => knownField(path)))
+  const elsewhere = [...errors.byField].filter(([path]) => !knownField(path)).map(([path, message]) => `${path}: ${message}`)
+  const general = [errors.general, ...elsewhere].filter((part) => part !== undefined).join("; ")
+  return { byField, general: general === "" ? undefined : general }
+}
 
 const knownField = (path: string) =>
   /^(slug|name|steps|steps\[\d+\](\.(percentage|waitSeconds))?|health\.(intervalSeconds|failuresBeforeAction|maxErrorRate|maxErrorRateIncrease|minRequests|analyticsDelaySeconds))$/.test(path)
@@ -35,6 +47,14 @@ export const PlanEditor = (props: {
     const result = requestOf(draft)
     if ("problems" in result) {
       setErrors({ byField: result.problems, general: "Some fields are not numbers: see each field." })
+      return
+    }
+    // The API's own rules, checked by its schema: a plan that breaks one is never sent.
+    const checked = isNew
+      ? checkedBy(NewPlanRequest, { slug: draft.slug.trim(), ...result.request })
+      : checkedBy(ApiPlanRequest, result.request)
+    if (checked._tag === "Invalid") {
+      setErrors(placed(checked.errors))
       return
     }
     setBusy(true)

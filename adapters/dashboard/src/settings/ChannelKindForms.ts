@@ -6,7 +6,7 @@
  * subscribe to come from the same schema.
  */
 import { ChannelRequest } from "@canaryroll/api/Api"
-import { Schema, SchemaIssue } from "effect"
+import { Schema } from "effect"
 
 export type FieldShape =
   | { readonly _tag: "Text"; readonly secret: boolean }
@@ -90,27 +90,4 @@ export const configOf = (form: KindForm, values: Readonly<Record<string, string>
     }
   }
   return config
-}
-
-const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
-
-/**
- * The request checked by the API's own schema before it is sent (the typed client would refuse
- * to encode a wrong one): a request, or each problem by the API's field path
- * (`config.port`, `events`), as the server's 400 would name it.
- */
-export const checkedRequest = (input: unknown):
-  | { readonly _tag: "Valid"; readonly request: typeof ChannelRequest.Type }
-  | { readonly _tag: "Invalid"; readonly problems: ReadonlyMap<string, string> } => {
-  const result = Schema.decodeUnknownExit(ChannelRequest)(input, { errors: "all" })
-  if (result._tag === "Success") return { _tag: "Valid", request: result.value }
-  const problems = new Map<string, string>()
-  const error = result.cause.reasons.find((reason) => reason._tag === "Fail")
-  const issue = error?._tag === "Fail" && Schema.isSchemaError(error.error) ? error.error.issue : undefined
-  if (issue === undefined) return { _tag: "Invalid", problems: new Map([["", "is not a valid channel"]]) }
-  for (const item of formatIssues(issue).issues) {
-    const path = (item.path ?? []).map((segment) => String(typeof segment === "object" ? segment.key : segment)).join(".")
-    problems.set(path, [problems.get(path), item.message].filter(Boolean).join("; "))
-  }
-  return { _tag: "Invalid", problems }
 }

@@ -13,7 +13,9 @@ import { CheckedField } from "../ui/CheckedField.tsx"
 import { ConfirmDialog } from "../ui/ConfirmDialog.tsx"
 import { OneTimeSecret } from "../ui/OneTimeSecret.tsx"
 import { Failed, Loading } from "../ui/States.tsx"
-import { checkedRequest, configOf, eventNames, humanize, kindForms } from "./ChannelKindForms.ts"
+import { ChannelRequest } from "@canaryroll/api/Api"
+import { checkedBy, fieldErrorsOf } from "../ui/FieldErrors.ts"
+import { configOf, eventNames, humanize, kindForms } from "./ChannelKindForms.ts"
 import { settingsKeys } from "./SettingsKeys.ts"
 
 const configText = (channel: NotificationChannel): string =>
@@ -31,23 +33,22 @@ const NewChannel = ({ team, onCreated }: { readonly team: string; readonly onCre
   const submit = async (event: FormEvent) => {
     event.preventDefault()
     if (form === undefined) return
-    const checked = checkedRequest({ name: name.trim(), events: eventNames.filter((item) => events.has(item)), config: configOf(form, values) })
+    const checked = checkedBy(ChannelRequest, { name: name.trim(), events: eventNames.filter((item) => events.has(item)), config: configOf(form, values) })
     if (checked._tag === "Invalid") {
-      setProblems(checked.problems)
+      setProblems(checked.errors.byField)
       return
     }
     setBusy(true)
     setProblems(new Map())
     try {
-      const saved = await change((client) => client.notifications.createChannel({ params: { team }, payload: checked.request }))
+      const saved = await change((client) => client.notifications.createChannel({ params: { team }, payload: checked.value }))
       setName("")
       setValues({})
       onCreated(saved.signingSecret)
     } catch (error) {
-      // The API's 400 names fields the same way (`config.url: …`); what names none stays general.
-      const message = messageOf(error)
-      const match = /^([\w.[\]]+): ([\s\S]*)$/.exec(message)
-      setProblems(new Map([[match === null ? "" : match[1]!.replace(/\[(\d+)\]/g, ".$1"), match === null ? message : match[2]!]]))
+      // The API's 400 names fields the same way (`config.url: …`), e.g. a private address.
+      const errors = fieldErrorsOf(error, () => true)
+      setProblems(errors.general === undefined ? errors.byField : new Map([...errors.byField, ["", errors.general]]))
     } finally {
       setBusy(false)
     }
@@ -159,7 +160,7 @@ export const Channels = ({ team }: { readonly team: string }) => {
                   <Switch className="switch" isSelected={channel.enabled} onChange={(enabled) => setEnabled(channel, enabled)} aria-label={`${channel.name} enabled`}>
                     <div className="indicator" aria-hidden="true" /> {channel.enabled ? "Enabled" : "Disabled"}
                   </Switch>
-                  <Button className="button" aria-label={`Send a test message to ${channel.name}`} onPress={() => sendTest(channel)}>Send test</Button>
+                  <Button className="button" aria-label={`Send test to ${channel.name}`} onPress={() => sendTest(channel)}>Send test</Button>
                   <Button className="button danger" aria-label={`Delete ${channel.name}`} onPress={() => setDeleting(channel)}>Delete</Button>
                 </div>
                 <p className="muted small">{configText(channel)}</p>

@@ -92,7 +92,7 @@ export const CloudflareAccounts = ({ team }: { readonly team: string }) => {
                   <div className="title-row">
                     <h3><code>{account.accountId}</code></h3>
                     <span className="spacer" />
-                    <Button className="button" aria-label={`Check the token of ${account.accountId}`} onPress={() => check(account.accountId)}>Check permissions</Button>
+                    <Button className="button" aria-label={`Check permissions of ${account.accountId}`} onPress={() => check(account.accountId)}>Check permissions</Button>
                     <Button className="button" aria-label={`Rotate the token of ${account.accountId}`} onPress={() => { setRotating(account.accountId); setErrors(noFieldErrors) }}>Rotate the token</Button>
                     <Button className="button danger" aria-label={`Remove ${account.accountId}`} onPress={() => setRemoving(account)}>Remove</Button>
                   </div>

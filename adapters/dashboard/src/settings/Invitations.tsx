@@ -87,7 +87,7 @@ export const Invitations = ({ team }: { readonly team: string }) => {
                   <td>{timeText(invitation.createdAt)}</td>
                   <td>{timeText(invitation.expiresAt)}</td>
                   <td className="actions">
-                    <Button className="button" aria-label={`Send the invitation of ${invitation.email} again`}
+                    <Button className="button" aria-label={`Send again: the invitation of ${invitation.email}`}
                       onPress={() => act(async () => { await revoke(invitation); await invite(invitation.email, invitation.role) })}>Send again</Button>
                     <Button className="button danger" aria-label={`Revoke the invitation of ${invitation.email}`} onPress={() => act(() => revoke(invitation))}>Revoke</Button>
                   </td>

@@ -57,7 +57,7 @@ export const Members = ({ team, myUserId }: { readonly team: string; readonly my
               </td>
               <td>{timeText(member.joinedAt)}</td>
               <td className="actions">
-                <Button className="button" aria-label={`Sign ${member.email} out everywhere`} onPress={() => setPending({ _tag: "SignOut", member })}>Sign out everywhere</Button>
+                <Button className="button" aria-label={`Sign out everywhere: ${member.email}`} onPress={() => setPending({ _tag: "SignOut", member })}>Sign out everywhere</Button>
                 <Button className="button danger" aria-label={`Remove ${member.email}`} isDisabled={isLastAdmin(member)} onPress={() => setPending({ _tag: "Remove", member })}>Remove</Button>
               </td>
             </tr>
