@@ -98,7 +98,6 @@ export default function AuditScreen({ team: ref }: { readonly team: string }) {
     setAsked((count) => count + 1)
   }
   const problems = page.isError ? fieldErrorsOf(page.error, (path) => ["actor", "deploymentId", "type", "from", "to"].includes(path)) : undefined
-  const types = [...new Set((page.data?.entries ?? []).map((entry) => entry.type))].sort()
   return (
     <main className="page">
       <h1>{team.name}: Audit log</h1>
@@ -115,7 +114,7 @@ export default function AuditScreen({ team: ref }: { readonly team: string }) {
         <CheckedField label="Release id" name="deploymentId" value={draft.deploymentId} onChange={(deploymentId) => setDraft({ ...draft, deploymentId })}
           problem={problems?.byField.get("deploymentId")} />
         <CheckedField label="Types (comma-separated)" name="type" value={draft.type} onChange={(type) => setDraft({ ...draft, type })}
-          problem={problems?.byField.get("type")} description={types.length === 0 ? "e.g. Promoted, PlanUpdated" : `On this page: ${types.slice(0, 8).join(", ")}`} />
+          problem={problems?.byField.get("type")} description="e.g. PlanUpdated, RollbackStarted" />
         <CheckedField label="From" name="from" type="datetime-local" value={draft.from} onChange={(from) => setDraft({ ...draft, from })} problem={problems?.byField.get("from")} />
         <CheckedField label="Until" name="to" type="datetime-local" value={draft.to} onChange={(to) => setDraft({ ...draft, to })} problem={problems?.byField.get("to")} />
         <div className="buttons">
@@ -126,7 +125,7 @@ export default function AuditScreen({ team: ref }: { readonly team: string }) {
       {page.isPending ? <Loading what="the audit log" /> : page.isError ? <Failed error={page.error} retry={() => page.refetch()} /> : page.data.entries.length === 0
         ? <p className="muted">No entry {filters === noFilters ? "yet" : "matches these filters"}.</p>
         : (
-          <table className="table" aria-label="Audit log">
+          <table className="table audit" aria-label="Audit log">
             <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Type</th><th scope="col"><span className="visually-hidden">Open</span></th></tr></thead>
             <tbody>
               {page.data.entries.map((entry) => {

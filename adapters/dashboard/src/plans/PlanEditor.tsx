@@ -126,7 +126,7 @@ export const PlanEditor = (props: {
       </div>
       {errors.general === undefined ? null : <p className="problem" role="alert">{errors.general}</p>}
       {errors.byField.size > 0 && errors.general === undefined
-        ? <p className="problem" role="alert">Nothing was saved: {errors.byField.size === 1 ? "one field needs" : `${errors.byField.size} fields need`} a change (see below each).</p>
+        ? <p className="problem" role="alert">Nothing was saved: {errors.byField.size === 1 ? "one field needs" : `${errors.byField.size} fields need`} a change (each says why under it).</p>
         : null}
       <div className="buttons">
         <Button className="button" onPress={props.onCancel} isDisabled={busy}>Cancel</Button>

@@ -20,7 +20,7 @@ import { settingsKeys } from "./SettingsKeys.ts"
 
 const configText = (channel: NotificationChannel): string =>
   Object.entries(channel.config).filter(([name]) => name !== "kind")
-    .map(([name, value]) => `${humanize(name)}: ${Array.isArray(value) ? value.join(", ") : String(value)}`).join(" · ")
+    .map(([name, value]) => `${humanize(name)}: ${Array.isArray(value) ? value.join(", ") : typeof value === "boolean" ? (value ? "yes" : "no") : String(value)}`).join(" · ")
 
 const NewChannel = ({ team, onCreated }: { readonly team: string; readonly onCreated: (secret: string | null) => void }) => {
   const [kind, setKind] = useState(kindForms[0]?.kind ?? "")
