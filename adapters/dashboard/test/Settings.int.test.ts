@@ -232,7 +232,16 @@ describe("team settings", () => {
     assert.include(got.body, "test")
     await page.getByRole("table", { name: "Deliveries" }).getByRole("row", { name: /test message/ }).getByText("delivered").waitFor()
 
-    // Disabled, and enabled again: the API keeps what the switch says.
+    // Its events change in place.
+    await channel.getByText("Change the events").click()
+    const events = channel.getByRole("form", { name: "Events of Ops hook" })
+    await events.getByLabel("Started").uncheck()
+    await events.getByRole("button", { name: "Save the events" }).click()
+    await channel.getByText(/^Events: Health check failed, Rolled back/).waitFor()
+    const saved = (await admin.request("GET", `/api/teams/${team}/notifications/channels`)).body as Array<{ name: string; events: Array<string> }>
+    assert.notInclude(saved.find((item) => item.name === "Ops hook")!.events, "release.started")
+
+    // Disabled: the API keeps what the switch says.
     await channel.getByText("Enabled").click()
     await channel.getByText("Disabled").waitFor()
     const listed = (await admin.request("GET", `/api/teams/${team}/notifications/channels`)).body as Array<{ name: string; enabled: boolean }>

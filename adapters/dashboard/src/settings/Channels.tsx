@@ -94,9 +94,9 @@ const NewChannel = ({ team, onCreated }: { readonly team: string; readonly onCre
         <legend>Events it receives</legend>
         {eventNames.map((event) => (
           <label key={event} className="checkbox">
-            <input type="checkbox" checked={events.has(event)} onChange={(change) => setEvents((current) => {
+            <input type="checkbox" checked={events.has(event)} onChange={(input) => setEvents((current) => {
               const next = new Set(current)
-              if (change.target.checked) next.add(event)
+              if (input.target.checked) next.add(event)
               else next.delete(event)
               return next
             })} /> {humanize(event)}
@@ -108,6 +108,53 @@ const NewChannel = ({ team, onCreated }: { readonly team: string; readonly onCre
       {problems.size > 0 && general.length === 0 ? <p className="problem" role="alert">Nothing was saved: see the fields marked above.</p> : null}
       <button type="submit" className="button primary" disabled={busy}>{busy ? "Adding…" : "Add the channel"}</button>
     </form>
+  )
+}
+
+/** The events a channel receives, changed in place (the rest of the channel stays). */
+const ChannelEvents = ({ team, channel, onSaved }: { readonly team: string; readonly channel: NotificationChannel; readonly onSaved: () => Promise<unknown> }) => {
+  const [events, setEvents] = useState<ReadonlySet<string>>(() => new Set(channel.events))
+  const [problem, setProblem] = useState<string | undefined>(undefined)
+  const [busy, setBusy] = useState(false)
+  const save = async (event: FormEvent) => {
+    event.preventDefault()
+    const checked = checkedBy(ChannelRequest.fields.events, eventNames.filter((name) => events.has(name)))
+    if (checked._tag === "Invalid") {
+      setProblem(`events: ${[...checked.errors.byField.values()].join("; ")}`)
+      return
+    }
+    setBusy(true)
+    setProblem(undefined)
+    try {
+      await change((client) => client.notifications.updateChannel({ params: { team, channelId: channel.id }, payload: { events: checked.value } }))
+      await onSaved()
+    } catch (error) {
+      setProblem(messageOf(error))
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <details>
+      <summary>Change the events</summary>
+      <form className="form" aria-label={`Events of ${channel.name}`} onSubmit={save} noValidate>
+        <fieldset className="events">
+          <legend>Events {channel.name} receives</legend>
+          {eventNames.map((name) => (
+            <label key={name} className="checkbox">
+              <input type="checkbox" checked={events.has(name)} onChange={(input) => setEvents((current) => {
+                const next = new Set(current)
+                if (input.target.checked) next.add(name)
+                else next.delete(name)
+                return next
+              })} /> {humanize(name)}
+            </label>
+          ))}
+        </fieldset>
+        {problem === undefined ? null : <p className="problem" role="alert">{problem}</p>}
+        <button type="submit" className="button" disabled={busy}>{busy ? "Saving…" : "Save the events"}</button>
+      </form>
+    </details>
   )
 }
 
@@ -165,6 +212,7 @@ export const Channels = ({ team }: { readonly team: string }) => {
                 </div>
                 <p className="muted small">{configText(channel)}</p>
                 <p className="small">Events: {channel.events.map(humanize).join(", ")}</p>
+                <ChannelEvents key={channel.events.join(",")} team={team} channel={channel} onSaved={refresh} />
                 <p role="status" aria-live="polite" data-testid={`test-result-${channel.id}`}>{results[channel.id] ?? ""}</p>
               </li>
             ))}
