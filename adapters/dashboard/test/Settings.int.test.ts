@@ -165,6 +165,11 @@ describe("team settings", () => {
       // The API refuses them as well.
       const forged = await newcomer.page.evaluate(async (path) => (await fetch(path)).status, `/api/teams/${team}/tokens`)
       assert.strictEqual(forged, 403)
+      // Plans they read, and may not change.
+      await newcomer.page.getByRole("navigation", { name: "Team" }).getByRole("link", { name: "Plans" }).click()
+      await newcomer.page.getByText("Plans are changed by the team's admins; you can read them.").waitFor()
+      await newcomer.page.getByRole("heading", { name: /Careful/ }).waitFor()
+      assert.strictEqual(await newcomer.page.getByRole("button", { name: /New plan|Change|Delete/ }).count(), 0)
       assert.deepStrictEqual(newcomer.cspViolations(), [])
     } finally {
       await newcomer.close()
@@ -294,6 +299,10 @@ describe("the account page", () => {
     await ApiSession.login(server.details.url, server.details.adminEmail, server.details.adminPassword)
     await expectAccessible(page, "account")
     await Pages.screenshot(page, "account")
+    // The server answers the address itself, and the token is not shown again.
+    await page.goto("/account")
+    await page.getByRole("table", { name: "User tokens" }).getByRole("row", { name: /laptop cli/ }).getByText(/^cru_/).waitFor()
+    assert.notInclude(await page.content(), token)
   })
 })
 
