@@ -13,6 +13,8 @@ export default defineConfig({
     outDir: "dist",
     assetsDir: "static",
     emptyOutDir: true,
+    // What build/FirstLoad.ts reads to add up each screen's first load.
+    manifest: true,
     // The first-load budget is checked by test/FirstLoad.test.ts on the built files.
     chunkSizeWarningLimit: 600,
     modulePreload: { polyfill: false }

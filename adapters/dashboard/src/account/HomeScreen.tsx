@@ -15,7 +15,7 @@ export default function HomeScreen() {
   if (teams.length === 0) {
     return (
       <main className="page">
-        <Empty title="You are not in a team yet">
+        <Empty title="You are not in a team yet" level={1}>
           <p>Create a team to add your Workers, or open the invitation link a teammate sent you.</p>
           <Link to="/new-team" className="button primary">Create a team</Link>
         </Empty>

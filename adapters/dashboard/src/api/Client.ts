@@ -11,6 +11,7 @@
  */
 import { AuditGroup, AuthGroup, DeploymentsGroup, MeGroup, NotificationsGroup, PlansGroup, TeamsGroup, WorkersGroup } from "@canaryroll/api/Api"
 import { Availability } from "@canaryroll/api/ApiError"
+import { DashboardGroup } from "@canaryroll/api/Dashboard"
 import { RequestErrors } from "@canaryroll/api/RequestErrors"
 import * as ApiError from "@canaryroll/api/ApiError"
 import { Context, Effect } from "effect"
@@ -51,6 +52,7 @@ export class DashboardApi extends HttpApi.make("canaryroll")
   .add(DeploymentsGroup)
   .add(AuditGroup)
   .add(NotificationsGroup)
+  .add(DashboardGroup)
   .middleware(RequestErrors)
   .middleware(Availability)
 {}

@@ -1,43 +1,51 @@
 /**
- * A team's Workers: each with its live traffic split (read from Cloudflare) and its current or
- * last release, a "needs attention" filter, adding a Worker and choosing its default plan
- * (admins), and starting a new release (deploy and admin).
+ * A team's Workers (`GET overview`, one request): each with the split its releases last put live
+ * (or, before any release, Cloudflare's live deployment), its current or last release, and what
+ * needs a person about it, in the core's words; a "needs attention" filter; adding a Worker and
+ * choosing its default plan (admins); starting a new release (deploy and admin).
  */
+import type { WorkerOverview } from "@canaryroll/api/Dashboard"
 import type { Deployment, PlanView, Worker } from "@canaryroll/api/Schemas"
-import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query"
+import { useQuery, useQueryClient } from "@tanstack/react-query"
 import { useState } from "react"
 import { Button, Cell, Column, Row, Switch, Table, TableBody, TableHeader } from "react-aria-components"
-import { call, change } from "../api/Client.ts"
+import { call } from "../api/Client.ts"
+import { Link } from "../routing/Link.tsx"
 import { newReleasePath, releasePath } from "../routing/Router.tsx"
 import { can, roleNames, teamOf, useMe } from "../session/Session.ts"
-import { Link } from "../routing/Link.tsx"
-import { attentionOf, percent, shortId, statusNames } from "../release/Describe.ts"
+import { percent, shortId, statusNames } from "../release/Describe.ts"
 import { Empty, Failed, Loading } from "../ui/States.tsx"
 import { AddWorkerDialog } from "./AddWorkerDialog.tsx"
 import { PlanPicker } from "./PlanPicker.tsx"
 
-export const workersKey = (team: string) => ["workers", team] as const
+export const overviewKey = (team: string) => ["overview", team] as const
 export const plansKey = (team: string) => ["plans", team] as const
 
-const LiveSplit = ({ team, worker, release }: { readonly team: string; readonly worker: Worker; readonly release: Deployment | undefined }) => {
+type Share = { readonly versionId: string; readonly percentage: number }
+
+const Split = ({ shares, release }: { readonly shares: ReadonlyArray<Share>; readonly release: Deployment | null }) => (
+  <span>
+    {shares.map((share, index) => {
+      const canary = release !== null && share.versionId === release.cfVersionId
+      return (
+        <span key={share.versionId} className={canary ? "canary" : "stable"}>
+          {index > 0 ? " · " : ""}{percent(share.percentage)} {shortId(share.versionId)}{canary ? " (canary)" : ""}
+        </span>
+      )
+    })}
+  </span>
+)
+
+/** Before any release of the Worker shifted traffic, the split is read from Cloudflare (once a minute). */
+const CloudflareSplit = ({ team, worker }: { readonly team: string; readonly worker: Worker }) => {
   const live = useQuery({
     queryKey: ["live", team, worker.id],
     queryFn: () => call((client) => client.workers.liveDeployment({ params: { team, workerId: worker.id } })),
-    // Each read is a Cloudflare API call: every 30 s is enough for an overview.
-    refetchInterval: 30_000
+    refetchInterval: 60_000
   })
-  if (live.isPending) return <span className="muted">reading…</span>
-  if (live.isError) return <span className="problem">unavailable</span>
-  return (
-    <span>
-      {live.data.versions.map((version, index) => (
-        <span key={version.versionId} className={release !== undefined && version.versionId === release.cfVersionId ? "canary" : "stable"}>
-          {index > 0 ? " · " : ""}{percent(version.percentage)} {shortId(version.versionId)}
-          {release !== undefined && version.versionId === release.cfVersionId ? " (canary)" : ""}
-        </span>
-      ))}
-    </span>
-  )
+  if (live.isPending) return <span className="muted">reading Cloudflare…</span>
+  if (live.isError) return <span className="problem">unavailable: {live.error.message}</span>
+  return <Split shares={live.data.versions} release={null} />
 }
 
 export default function OverviewScreen({ team: ref }: { readonly team: string }) {
@@ -46,61 +54,52 @@ export default function OverviewScreen({ team: ref }: { readonly team: string })
   const team = teamOf(me.data?.teams ?? [], ref)
   const [attentionOnly, setAttentionOnly] = useState(false)
   const [adding, setAdding] = useState(false)
-  const workers = useQuery({
-    queryKey: workersKey(ref),
-    queryFn: () => call((client) => client.workers.listWorkers({ params: { team: ref } })),
-    enabled: team !== undefined
+  const overview = useQuery({
+    queryKey: overviewKey(ref),
+    queryFn: () => call((client) => client.dashboard.overview({ params: { team: ref }, query: {} })),
+    enabled: team !== undefined,
+    // Reads no Cloudflare API (the split comes from the releases' events): cheap to refresh.
+    refetchInterval: 5_000
   })
+  const isAdmin = team !== undefined && can(team.role, "admin")
   const plans = useQuery({
     queryKey: plansKey(ref),
     queryFn: () => call((client) => client.plans.listPlans({ params: { team: ref } })),
     enabled: team !== undefined
   })
-  const latest = useQueries({
-    queries: (workers.data ?? []).map((worker) => ({
-      queryKey: ["latest-release", ref, worker.id],
-      queryFn: () =>
-        call((client) => client.deployments.listDeployments({ params: { team: ref }, query: { workerId: worker.id, limit: 1 } })),
-      refetchInterval: 5_000
-    }))
-  })
   if (team === undefined) {
-    return <main className="page"><p className="problem" role="alert">You are not a member of the team “{ref}”, or it does not exist.</p></main>
+    return <main className="page"><h1>Team not found</h1><p className="problem" role="alert">You are not a member of the team “{ref}”, or it does not exist.</p></main>
   }
-  const isAdmin = can(team.role, "admin")
   const mayRelease = can(team.role, "deploy")
-  const rows = (workers.data ?? []).map((worker, index) => {
-    const release = latest[index]?.data?.deployments[0]
-    return { worker, release, attention: release === undefined ? undefined : attentionOf(release) }
-  })
-  const shown = attentionOnly ? rows.filter((row) => row.attention !== undefined) : rows
+  const rows: ReadonlyArray<WorkerOverview> = overview.data?.workers ?? []
+  const needing = rows.filter((row) => row.attention.length > 0)
+  const shown = attentionOnly ? needing : rows
   const planName = (id: string) => (plans.data ?? []).find((plan: PlanView) => plan.id === id)?.name ?? id
   const setDefaultPlan = async (worker: Worker, planId: string) => {
-    await change((client) => client.workers.updateWorker({ params: { team: ref, workerId: worker.id }, payload: { defaultPlanId: planId } }))
-    await queryClient.invalidateQueries({ queryKey: workersKey(ref) })
+    await call((client) => client.workers.updateWorker({ params: { team: ref, workerId: worker.id }, payload: { defaultPlanId: planId } }))
+    await queryClient.invalidateQueries({ queryKey: overviewKey(ref) })
   }
   return (
     <main className="page">
       <div className="title-row">
         <h1>{team.name}: Workers</h1>
-        <span className="spacer" />
         {mayRelease && rows.length > 0 ? <Link to={newReleasePath(ref)} className="button primary">New release</Link> : null}
         {isAdmin ? <Button className="button" onPress={() => setAdding(true)}>Add a Worker</Button> : null}
       </div>
       {team.role === "read_only"
         ? <p className="notice" role="note">You are read-only in this team: you can see everything, and change nothing.</p>
         : null}
-      {workers.isPending ? <Loading what="Workers" /> : workers.isError ? <Failed error={workers.error} retry={() => workers.refetch()} /> : rows.length === 0 ? (
+      {overview.isPending ? <Loading what="Workers" /> : overview.isError ? <Failed error={overview.error} retry={() => overview.refetch()} /> : rows.length === 0 ? (
         <Empty title="No Workers yet">
           {isAdmin
-            ? <p>Add a Worker from your Cloudflare account: CanaryRoll will then release its new versions step by step. Connect a Cloudflare account first if the team has none.</p>
+            ? <p>Add a Worker from your Cloudflare account: CanaryRoll then releases its new versions step by step. If the team has no Cloudflare account yet, connect one first (the dialog says how).</p>
             : <p>An admin of {team.name} adds Workers. Once there is one, its releases show here.</p>}
           {isAdmin ? <Button className="button primary" onPress={() => setAdding(true)}>Add a Worker</Button> : null}
         </Empty>
       ) : (
         <>
           <Switch className="switch" isSelected={attentionOnly} onChange={setAttentionOnly}>
-            <div className="indicator" aria-hidden="true" /> Needs attention only ({rows.filter((row) => row.attention !== undefined).length})
+            <div className="indicator" aria-hidden="true" /> Needs attention only ({needing.length})
           </Switch>
           <Table aria-label="Workers" className="table">
             <TableHeader>
@@ -110,16 +109,16 @@ export default function OverviewScreen({ team: ref }: { readonly team: string })
               <Column>Needs attention</Column>
               <Column>Default plan</Column>
             </TableHeader>
-            <TableBody items={shown} renderEmptyState={() => <p className="muted">Nothing needs attention.</p>}>
+            <TableBody items={shown.map((row) => ({ ...row, id: row.worker.id }))} renderEmptyState={() => <p className="muted">Nothing needs attention.</p>}>
               {(row) => (
                 <Row id={row.worker.id}>
                   <Cell>
                     <strong>{row.worker.scriptName}</strong>
                     <div className="muted small">{row.worker.id}</div>
                   </Cell>
-                  <Cell><LiveSplit team={ref} worker={row.worker} release={row.release} /></Cell>
+                  <Cell>{row.split === null ? <CloudflareSplit team={ref} worker={row.worker} /> : <Split shares={row.split} release={row.release} />}</Cell>
                   <Cell>
-                    {row.release === undefined ? <span className="muted">no release yet</span> : (
+                    {row.release === null ? <span className="muted">no release yet</span> : (
                       <Link to={releasePath(ref, row.release.id)}>
                         <span className={`status status-${row.release.status}`}>{statusNames[row.release.status]}</span>{" "}
                         {row.release.name ?? shortId(row.release.cfVersionId)}
@@ -127,7 +126,11 @@ export default function OverviewScreen({ team: ref }: { readonly team: string })
                       </Link>
                     )}
                   </Cell>
-                  <Cell>{row.attention === undefined ? <span className="muted">—</span> : <span className="attention">{row.attention}</span>}</Cell>
+                  <Cell>
+                    {row.attention.length === 0 ? <span className="muted">—</span> : (
+                      <ul className="attention">{row.attention.map((item) => <li key={item.kind}>{item.message}</li>)}</ul>
+                    )}
+                  </Cell>
                   <Cell>
                     {isAdmin && plans.data !== undefined
                       ? <PlanPicker label={`Default plan of ${row.worker.scriptName}`} plans={plans.data} selected={row.worker.defaultPlanId}

@@ -1,9 +1,10 @@
 /** A plan chooser (react-aria Select); a refused change shows the API's message next to it. */
 import type { PlanView } from "@canaryroll/api/Schemas"
 import { useState } from "react"
-import { Button, Label, ListBox, ListBoxItem, Popover, Select, SelectValue } from "react-aria-components"
+import { Button, Label, ListBox, ListBoxItem, Popover, Select } from "react-aria-components"
 import { messageOf } from "../api/Client.ts"
 import { durationText, percent } from "../release/Describe.ts"
+import { SelectButton } from "../ui/SelectButton.tsx"
 
 export const planSummary = (plan: PlanView) =>
   plan.steps.map((step) => `${percent(step.percentage)} ${durationText(step.waitSeconds)}`).join(" → ")
@@ -28,7 +29,7 @@ export const PlanPicker = (props: {
           }
         }}>
         {props.visibleLabel === true ? <Label>{props.label}</Label> : null}
-        <Button className="button select-button"><SelectValue /> <span aria-hidden="true">▾</span></Button>
+        <SelectButton placeholder="Pick a plan" />
         <Popover className="popover">
           <ListBox className="menu" items={props.plans}>
             {(plan) => (

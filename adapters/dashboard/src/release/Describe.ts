@@ -1,8 +1,8 @@
 /**
- * Releases in words: status names, the split, what needs a person. Shared by the overview and the
+ * Releases in words: status names, percentages, durations. Shared by the overview and the
  * release page, so both say the same thing.
  */
-import type { Deployment, Status } from "@canaryroll/api/Schemas"
+import type { Status } from "@canaryroll/api/Schemas"
 
 export const statusNames: Record<Status, string> = {
   pending: "pending",
@@ -15,19 +15,6 @@ export const statusNames: Record<Status, string> = {
 }
 
 export const isOver = (status: Status) => status === "completed" || status === "rolled_back" || status === "failed" || status === "cancelled"
-
-/**
- * Why a release needs a person, or undefined: paused (by someone, by failing checks, or by a
- * change made outside CanaryRoll), waiting for a manual advance, or held for lack of data.
- */
-export const attentionOf = (release: Deployment): string | undefined => {
-  if (release.status === "paused") return release.statusReason ?? "paused"
-  if (release.status !== "in_progress") return undefined
-  if (release.rollbackReason !== null) return undefined
-  if (release.statusReason !== null) return release.statusReason
-  if (!release.autoAdvance) return "waiting for a person to advance it (manual plan)"
-  return undefined
-}
 
 export const percent = (value: number) => `${Number.isInteger(value) ? value : value.toFixed(2)}%`
 

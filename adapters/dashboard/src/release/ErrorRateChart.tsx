@@ -6,19 +6,19 @@
 import { useEffect, useRef } from "react"
 import uPlot from "uplot"
 import "uplot/dist/uPlot.min.css"
-import { errorRate, type HealthCheck } from "./HealthChecks.ts"
+import type { HealthCheck } from "./HealthChecks.ts"
 
 const colours = { canary: "#b45309", stable: "#2563eb", limit: "#b91c1c", healthy: "#15803d", unhealthy: "#b91c1c", inconclusive: "#6b7280" }
 
 const dataOf = (checks: ReadonlyArray<HealthCheck>, limit: number | undefined): uPlot.AlignedData => {
-  const xs = checks.map((check) => check.windowEnd / 1000)
-  const pct = (rate: number | null) => rate === null ? null : rate * 100
-  const canary = checks.map((check) => pct(errorRate(check.canary)))
+  const xs = checks.map((check) => Date.parse(check.window.end) / 1000)
+  const pct = (sample: HealthCheck["canary"]) => sample === null ? null : sample.errorRate * 100
+  const canary = checks.map((check) => pct(check.canary))
   const at = (verdict: HealthCheck["verdict"]) => checks.map((check, i) => check.verdict === verdict ? canary[i] ?? 0 : null)
   return [
     xs,
     canary,
-    checks.map((check) => pct(errorRate(check.stable))),
+    checks.map((check) => pct(check.stable)),
     checks.map(() => limit === undefined ? null : limit * 100),
     at("healthy"),
     at("unhealthy"),

@@ -7,10 +7,9 @@
 import type { Deployment } from "@canaryroll/api/Schemas"
 import { useQueryClient } from "@tanstack/react-query"
 import { lazy, Suspense, useState } from "react"
-import { Button } from "react-aria-components"
 import { change } from "../api/Client.ts"
 import { percent } from "./Describe.ts"
-import { releaseKey } from "./LiveRelease.ts"
+import { eventsKey, releaseKey } from "./LiveRelease.ts"
 
 // The dialog's code (react-aria's Modal and TextField) loads on the first click, not with the page.
 const ConfirmDialog = lazy(() => import("../ui/ConfirmDialog.tsx").then((module) => ({ default: module.ConfirmDialog })))
@@ -90,7 +89,11 @@ export const ReleaseActions = ({ team, release, preflightPassed }: {
       }
     })
     queryClient.setQueryData(releaseKey(team, release.id), updated)
-    await queryClient.invalidateQueries({ queryKey: ["release-events", team, release.id] })
+    // Its progress and checks (keys under the release's) and its events.
+    await Promise.all([
+      queryClient.invalidateQueries({ queryKey: releaseKey(team, release.id) }),
+      queryClient.invalidateQueries({ queryKey: eventsKey(team, release.id) })
+    ])
   }
   const current = open === undefined ? undefined : describe(open, release)
   return (
@@ -99,10 +102,10 @@ export const ReleaseActions = ({ team, release, preflightPassed }: {
         const { label, danger } = describe(action, release)
         const blocked = action === "start" && preflightPassed !== true
         return (
-          <Button key={action} className={danger ? "button danger" : action === "start" || action === "advance" ? "button primary" : "button"}
-            isDisabled={blocked} onPress={() => setOpen(action)}>
+          <button type="button" key={action} className={danger ? "button danger" : action === "start" || action === "advance" ? "button primary" : "button"}
+            disabled={blocked} onClick={() => setOpen(action)}>
             {label}
-          </Button>
+          </button>
         )
       })}
       {open === undefined || current === undefined ? null : (

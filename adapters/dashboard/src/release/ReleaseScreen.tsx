@@ -6,7 +6,7 @@
  * timeline, kept current by the live stream (or polling, which the page says).
  */
 import type { Deployment } from "@canaryroll/api/Schemas"
-import { useQuery } from "@tanstack/react-query"
+import { useQuery, useQueryClient } from "@tanstack/react-query"
 import { call } from "../api/Client.ts"
 import { teamPath } from "../routing/Router.tsx"
 import { can, teamOf, useMe } from "../session/Session.ts"
@@ -15,7 +15,6 @@ import { Failed, Loading } from "../ui/States.tsx"
 import { isHttpUrl } from "@canaryroll/api/Schemas"
 import { isOver, percent, shortId, statusNames, timeText } from "./Describe.ts"
 import { ErrorRateChart } from "./ErrorRateChart.tsx"
-import { checksOf, limitsOf } from "./HealthChecks.ts"
 import { eventsKey, type LiveMode, pollMs, releaseKey, useLiveRelease } from "./LiveRelease.ts"
 import { Preflight } from "./Preflight.tsx"
 import { ReleaseActions } from "./ReleaseActions.tsx"
@@ -68,6 +67,7 @@ export default function ReleaseScreen({ team: ref, id }: { readonly team: string
   const over = release.data !== undefined && isOver(release.data.status)
   const live = useLiveRelease(ref, id, release.data !== undefined && !over)
   const polling = live.mode._tag === "Polling" && !over
+  const queryClient = useQueryClient()
   // Polling is the fallback: while the stream runs, a new event triggers a re-read instead.
   const listed = useQuery({
     queryKey: eventsKey(ref, id),
@@ -75,13 +75,22 @@ export default function ReleaseScreen({ team: ref, id }: { readonly team: string
     refetchInterval: polling ? pollMs : false
   })
   useQuery({
-    queryKey: [...releaseKey(ref, id), "poll"],
+    queryKey: ["release-poll", ref, id],
     queryFn: async () => {
-      await release.refetch()
+      await queryClient.invalidateQueries({ queryKey: releaseKey(ref, id) })
       return Date.now()
     },
     enabled: polling,
     refetchInterval: pollMs
+  })
+  // Both re-read with the release (their keys start with its key) when an event arrives.
+  const progress = useQuery({
+    queryKey: [...releaseKey(ref, id), "progress"],
+    queryFn: async () => ({ progress: await call((client) => client.dashboard.progress({ params: { team: ref, id } })), readAt: Date.now() })
+  })
+  const health = useQuery({
+    queryKey: [...releaseKey(ref, id), "checks"],
+    queryFn: () => call((client) => client.dashboard.healthChecks({ params: { team: ref, id } }))
   })
   const pending = release.data?.status === "pending"
   const preflight = useQuery({
@@ -93,8 +102,9 @@ export default function ReleaseScreen({ team: ref, id }: { readonly team: string
   if (release.isError) return <main className="page"><Failed error={release.error} retry={() => release.refetch()} /></main>
   const d = release.data
   const events = live.streamed.length >= (listed.data?.length ?? 0) && live.streamed.length > 0 ? live.streamed : listed.data ?? []
-  const checks = checksOf(events)
-  const limits = limitsOf(events)
+  const checks = health.data?.checks ?? []
+  const policy = health.data?.policy
+  const attention = progress.data?.progress.attention ?? []
   const mayAct = team !== undefined && can(team.role, "deploy")
   return (
     <main className="page">
@@ -104,6 +114,11 @@ export default function ReleaseScreen({ team: ref, id }: { readonly team: string
         <span className={`status status-${d.status}`}>{statusNames[d.status]}</span> <span data-testid="status-sentence">{statusSentence(d)}</span>
       </p>
       <LiveBadge mode={live.mode} over={over} />
+      {attention.length === 0 ? null : (
+        <div className="notice" role="note"><strong>Needs attention:</strong>
+          <ul className="attention">{attention.map((item) => <li key={item.kind}>{item.message}</li>)}</ul>
+        </div>
+      )}
       <dl className="facts">
         <dt>Traffic on the new version</dt><dd>{percent(d.currentPercentage)}</dd>
         <dt>Advance</dt><dd>{d.autoAdvance ? "automatic" : "manual (a person advances each step)"}</dd>
@@ -120,17 +135,21 @@ export default function ReleaseScreen({ team: ref, id }: { readonly team: string
       {mayAct ? <ReleaseActions team={ref} release={d} preflightPassed={pending ? preflight.data?.passed : true} /> : null}
       <section aria-labelledby="steps-title">
         <h2 id="steps-title">Plan</h2>
-        <StepLadder release={d} events={events} />
+        <StepLadder release={d} progress={progress.data?.progress} readAt={progress.data?.readAt ?? 0} />
       </section>
       <section aria-labelledby="health-title">
         <h2 id="health-title">Health</h2>
-        <p className="muted">
-          Limit: error rate at most {limits.maxErrorRate === undefined ? "?" : `${(limits.maxErrorRate * 100).toFixed(2)}%`}
-          {limits.maxErrorRateIncrease === undefined ? "" : `, and at most ${(limits.maxErrorRateIncrease * 100).toFixed(2)} points above the stable version`}
-          {limits.intervalSeconds === undefined ? "" : `; checked every ${limits.intervalSeconds} s`}
-          {limits.failuresBeforeAction === undefined ? "" : `; ${limits.failuresBeforeAction} failed checks in a row ${limits.onFailure === "pause" ? "pause" : "roll back"} the release`}.
-        </p>
-        <ErrorRateChart checks={checks} limit={limits.maxErrorRate} />
+        {health.isError ? <Failed error={health.error} retry={() => health.refetch()} /> : policy === undefined ? <Loading what="the health checks" /> : (
+          <>
+            <p className="muted">
+              Limit: error rate at most {(policy.maxErrorRate * 100).toFixed(2)}%
+              {policy.maxErrorRateIncrease === null ? "" : `, and at most ${(policy.maxErrorRateIncrease * 100).toFixed(2)} points above the stable version`}
+              ; at least {policy.minRequests} requests for a verdict; checked every {policy.intervalSeconds} s;
+              {" "}{policy.failuresBeforeAction} failed {policy.failuresBeforeAction === 1 ? "check acts" : "checks in a row act"} on the release.
+            </p>
+            <ErrorRateChart checks={checks} limit={policy.maxErrorRate} />
+          </>
+        )}
         <h3>Verdicts</h3>
         <Verdicts checks={checks} />
       </section>

@@ -7,7 +7,7 @@
 import type { PlanView } from "@canaryroll/api/Schemas"
 import { useQuery } from "@tanstack/react-query"
 import { type FormEvent, useState } from "react"
-import { Button, Input, Label, ListBox, ListBoxItem, Popover, Radio, RadioGroup, Select, SelectValue, TextField } from "react-aria-components"
+import { Button, Input, Label, ListBox, ListBoxItem, Popover, Radio, RadioGroup, Select, TextField } from "react-aria-components"
 import { call, change, messageOf } from "../api/Client.ts"
 import { navigate, releasePath, teamPath, useLocation } from "../routing/Router.tsx"
 import { can, teamOf, useMe } from "../session/Session.ts"
@@ -15,6 +15,7 @@ import { Link } from "../routing/Link.tsx"
 import { planSummary } from "../overview/PlanPicker.tsx"
 import { shortId } from "../release/Describe.ts"
 import { Empty, Failed, Loading } from "../ui/States.tsx"
+import { SelectButton } from "../ui/SelectButton.tsx"
 
 export default function NewReleaseScreen({ team: ref }: { readonly team: string }) {
   const me = useMe()
@@ -77,7 +78,7 @@ export default function NewReleaseScreen({ team: ref }: { readonly team: string 
         <form className="form" aria-label="New release" onSubmit={submit}>
           <Select className="select" selectedKey={worker?.id ?? null} onSelectionChange={(key) => { setWorkerId(String(key)); setVersionId(undefined) }}>
             <Label>Worker</Label>
-            <Button className="button select-button"><SelectValue /> <span aria-hidden="true">▾</span></Button>
+            <SelectButton placeholder="Pick a Worker" />
             <Popover className="popover">
               <ListBox className="menu" items={workers.data}>
                 {(w) => <ListBoxItem className="menu-item" id={w.id} textValue={w.scriptName}>{w.scriptName}</ListBoxItem>}
@@ -87,7 +88,7 @@ export default function NewReleaseScreen({ team: ref }: { readonly team: string 
           {worker === undefined ? null : versions.isPending ? <Loading what="the Worker's versions" /> : versions.isError ? <Failed error={versions.error} retry={() => versions.refetch()} /> : (
             <Select className="select" selectedKey={versionId ?? null} onSelectionChange={(key) => setVersionId(String(key))} placeholder="Pick a version">
               <Label>Version (from Cloudflare)</Label>
-              <Button className="button select-button"><SelectValue /> <span aria-hidden="true">▾</span></Button>
+              <SelectButton placeholder="Pick a version" />
               <Popover className="popover">
                 <ListBox className="menu" items={[...versions.data].sort((a, b) => b.number - a.number)}>
                   {(v) => (
@@ -103,7 +104,7 @@ export default function NewReleaseScreen({ team: ref }: { readonly team: string 
           )}
           <Select className="select" selectedKey={plan ?? null} onSelectionChange={(key) => setPlanId(String(key))}>
             <Label>Plan</Label>
-            <Button className="button select-button"><SelectValue /> <span aria-hidden="true">▾</span></Button>
+            <SelectButton placeholder="Pick a plan" />
             <Popover className="popover">
               <ListBox className="menu" items={plans.data}>
                 {(p: PlanView) => (

@@ -13,9 +13,10 @@ export const Failed = ({ error, retry }: { readonly error: unknown; readonly ret
   </div>
 )
 
-export const Empty = ({ title, children }: { readonly title: string; readonly children: ReactNode }) => (
+/** `level` 1 when the empty state is the whole page (it then holds the page's heading). */
+export const Empty = ({ title, children, level = 2 }: { readonly title: string; readonly children: ReactNode; readonly level?: 1 | 2 }) => (
   <section className="empty" aria-label={title}>
-    <h2>{title}</h2>
+    {level === 1 ? <h1>{title}</h1> : <h2>{title}</h2>}
     {children}
   </section>
 )
