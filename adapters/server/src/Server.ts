@@ -143,6 +143,8 @@ const layerPostgresStorage = (options: Options) => {
     Postgres.PgSessions.layer,
     Postgres.PgTeams.layer,
     Postgres.PgApiTokens.layer,
+    // A team token with its team and release in one query (the Authentication middleware's).
+    Postgres.PgTeamTokenAccess.layer,
     Postgres.PgTransactions.layer,
     Postgres.PgIdempotencyKeys.layer(),
     Postgres.PgCloudflareAccounts.layer,

@@ -13,7 +13,7 @@ import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { unavailable } from "./PgTransactions.ts"
 
-interface TeamTokenRow {
+export interface TeamTokenRow {
   readonly id: string
   readonly team_id: string
   readonly name: string
@@ -25,7 +25,7 @@ interface TeamTokenRow {
   readonly revoked_at: Date | null
 }
 
-const toTeamToken = (row: TeamTokenRow): ApiTokens.TeamToken => ({
+export const toTeamToken = (row: TeamTokenRow): ApiTokens.TeamToken => ({
   id: row.id,
   teamId: row.team_id,
   name: row.name,
@@ -57,7 +57,7 @@ const toUserToken = (row: UserTokenRow): ApiTokens.UserToken => ({
   revokedAt: row.revoked_at?.getTime() ?? null
 })
 
-const teamColumns = "id, team_id, name, role, display, created_by, created_at, last_used_at, revoked_at"
+export const teamColumns = "id, team_id, name, role, display, created_by, created_at, last_used_at, revoked_at"
 const userColumns = "id, user_id, name, display, created_at, last_used_at, revoked_at"
 
 /** The store over the `SqlClient` in context; run `Migrations` first. */
