@@ -309,6 +309,16 @@ describe("the account page", () => {
 describe("the audit log", () => {
   it("lists each action with its actor, filters by actor, and links to what an entry touched", async () => {
     const { page } = adminPage
+    // A settings change made on screen: the team's name (the switcher follows), then back.
+    await page.goto(`/teams/${team}/settings`)
+    const rename = page.getByRole("form", { name: "Rename the team" })
+    await rename.getByLabel("Team name").fill("Demo team")
+    await rename.getByRole("button", { name: "Rename" }).click()
+    await rename.getByText("The team is now called Demo team.").waitFor()
+    await page.getByRole("banner").getByText("Demo team (admin)").waitFor()
+    await rename.getByLabel("Team name").fill("CanaryRoll demo")
+    await rename.getByRole("button", { name: "Rename" }).click()
+    await rename.getByText("The team is now called CanaryRoll demo.").waitFor()
     await page.goto(`/teams/${team}`)
     await page.getByRole("navigation", { name: "Team" }).getByRole("link", { name: "Audit log" }).click()
     await page.getByRole("heading", { name: "CanaryRoll demo: Audit log" }).waitFor()
@@ -318,7 +328,8 @@ describe("the audit log", () => {
       ["PlanCreated", /created the plan Careful/],
       ["InvitationCreated", /invited newcomer@example\.com as deploy/],
       ["TeamTokenCreated", /created the team token ci deploys/],
-      ["NotificationChannelCreated", /Ops hook/]
+      ["NotificationChannelCreated", /Ops hook/],
+      ["TeamUpdated", /renamed the team from CanaryRoll demo to Demo team/]
     ]
     for (const [type, message] of expected) {
       const row = log.getByRole("row").filter({ hasText: type }).filter({ hasText: message })

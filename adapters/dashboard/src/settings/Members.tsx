@@ -9,7 +9,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query"
 import { useState } from "react"
 import { Button } from "react-aria-components"
 import { call, change, messageOf } from "../api/Client.ts"
-import { roleNames } from "../session/Session.ts"
+import { meKey, roleNames } from "../session/Session.ts"
 import { ConfirmDialog } from "../ui/ConfirmDialog.tsx"
 import { Failed, Loading } from "../ui/States.tsx"
 import { settingsKeys, timeText } from "./SettingsKeys.ts"
@@ -34,6 +34,8 @@ export const Members = ({ team, myUserId }: { readonly team: string; readonly my
     try {
       await change((client) => client.teams.updateMember({ params: { team, userId: member.userId }, payload: { role } }))
       setDone(`${member.email} is now ${roleNames[role]}.`)
+      // Lowering one's own role changes what this very page may show.
+      if (member.userId === myUserId) await queryClient.invalidateQueries({ queryKey: meKey })
     } catch (error) {
       setProblem(messageOf(error))
     }

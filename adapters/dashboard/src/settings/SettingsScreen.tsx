@@ -11,10 +11,12 @@ import { CloudflareAccounts } from "./CloudflareAccounts.tsx"
 import { Deliveries } from "./Deliveries.tsx"
 import { Invitations } from "./Invitations.tsx"
 import { Members } from "./Members.tsx"
+import { TeamName } from "./TeamName.tsx"
 import { TeamTokens } from "./TeamTokens.tsx"
 import "../ui/Settings.css"
 
 const sections = [
+  { id: "team", title: "Team" },
   { id: "members", title: "Members" },
   { id: "invitations", title: "Invitations" },
   { id: "tokens", title: "Team tokens" },
@@ -44,6 +46,7 @@ export default function SettingsScreen({ team: ref }: { readonly team: string })
   }
   const render = (id: (typeof sections)[number]["id"]) => {
     switch (id) {
+      case "team": return <TeamName team={team} />
       case "members": return <Members team={ref} myUserId={me.data.user.id} />
       case "invitations": return <Invitations team={ref} />
       case "tokens": return <TeamTokens team={ref} />
