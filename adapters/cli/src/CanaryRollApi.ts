@@ -369,6 +369,9 @@ export const make = Effect.fnUntraced(function*(connection: Connection) {
       call("GET", `${deployments}/${encodeURIComponent(id)}`, client.deployments.getDeployment({ params: { team, id } })),
     events: (id: string) =>
       call("GET", `${deployments}/${encodeURIComponent(id)}/events`, client.deployments.deploymentEvents({ params: { team, id } })),
+    /** Where the release stands, computed by the server's core at its clock (a 404 from a server that predates it). */
+    progress: (id: string) =>
+      call("GET", `${deployments}/${encodeURIComponent(id)}/progress`, client.dashboard.progress({ params: { team, id } })),
     preflight: (id: string) =>
       call("GET", `${deployments}/${encodeURIComponent(id)}/preflight`, client.deployments.preflight({ params: { team, id } })),
     act,

@@ -124,10 +124,9 @@ const status = Command.make(
   { id: releaseId },
   Effect.fn(function*({ id }) {
     const api = yield* connect
-    const release = yield* api.release(id)
-    const events = (yield* api.events(id)).value
+    const { events, release, server } = yield* ReleaseWatch.read(api, id)
     const now = yield* Clock.currentTimeMillis
-    const progress = ReleaseProgress.of(release.value, events, now)
+    const progress = ReleaseProgress.of(release.value, events, now, server)
     // The server's release, and beside it where it stands (soak window, last verdict, failures, hold).
     if (yield* wantsJson) return yield* Output.json({ ...(release.json as object), progress })
     const name = (yield* workerNames(api)).get(release.value.workerId)
@@ -261,8 +260,8 @@ const follow = Effect.fnUntraced(function*(
     const release = result.success
     yield* show(api, release)
     if (release.value.status === "paused") {
-      const events = (yield* api.events(id)).value
-      const hold = ReleaseProgress.of(release.value, events, yield* Clock.currentTimeMillis).hold
+      const { events, server } = yield* ReleaseWatch.read(api, id)
+      const hold = ReleaseProgress.of(release.value, events, yield* Clock.currentTimeMillis, server).hold
       return yield* new CommandFailed({
         exitCode: ExitCode.paused,
         message: `Release ${id} is paused${hold === undefined ? "" : hold.kind === "drift" ? ` by drift: ${hold.reason}` : `: ${hold.reason}`}. ` +

@@ -4,13 +4,18 @@
  * the policy's limit (`failures 2/3`), when the next check is due, and what holds the release
  * when something does: a pause (a person's, a failed check's, or a drift: someone changed the
  * Worker's deployment by hand) or a stall (analytics have no data to judge the step, or
- * Cloudflare keeps failing a rollback). Read from the release and its events (the soak starts
- * when the step's traffic went live; the health policy is the plan snapshot of `ReleaseCreated`),
- * at a time the caller passes in.
+ * Cloudflare keeps failing a rollback), at a time the caller passes in.
+ *
+ * The server says most of this itself (`GET deployments/{id}/progress`, computed by the core's
+ * next action from the events): when it answers, its soak, checks, next action and attention are
+ * taken as they are. A server that predates it (the hosted CanaryRoll, an older one) is read from
+ * the release and its events instead: the soak starts when the step's traffic went live, the
+ * health policy is the plan snapshot of `ReleaseCreated`, the next check is an interval after the
+ * last.
  *
  * @since 0.1.0
  */
-import type { Schemas } from "@canaryroll/api"
+import type { Dashboard, Schemas } from "@canaryroll/api"
 
 export interface Verdict {
   readonly verdict: string
@@ -49,6 +54,8 @@ export interface ReleaseProgress {
   readonly failures: { readonly count: number; readonly limit: number } | undefined
   /** When the next health check is due (ISO 8601), while the release is in progress at a live step. */
   readonly nextCheckAt: string | undefined
+  /** What the release does next by itself and when (from the server; `undefined` from events alone). */
+  readonly next: Dashboard.Progress["next"] | undefined
   readonly hold: Hold | undefined
   /** The newest event's sentence (what the audit log shows). */
   readonly lastEvent: string | undefined
@@ -74,6 +81,50 @@ const policyOf = (events: ReadonlyArray<Schemas.DeploymentEvent>) => {
 const iso = (ms: number) => new Date(ms).toISOString()
 
 export const of = (
+  release: Schemas.PublicDeployment,
+  events: ReadonlyArray<Schemas.DeploymentEvent>,
+  now: number,
+  server?: Dashboard.Progress
+): ReleaseProgress => {
+  const fromEvents = ofEvents(release, events, now)
+  if (server === undefined) return fromEvents
+  const soak = server.soak === null
+    ? undefined
+    : {
+      startedAt: server.soak.from,
+      endsAt: server.soak.endsAt,
+      leftSeconds: Math.max(0, Math.ceil((Date.parse(server.soak.endsAt) - now) / 1000))
+    }
+  const attention = (kind: string) => server.attention.find((item) => item.kind === kind)
+  const drift = attention("drift")
+  const paused = attention("paused")
+  const stalled = attention("stalled")
+  return {
+    ...fromEvents,
+    soakLeftSeconds: soak?.leftSeconds,
+    soak,
+    failures: server.checks === null
+      ? undefined
+      : { count: server.checks.consecutiveFailures, limit: server.checks.failuresBeforeAction },
+    nextCheckAt: server.next.action === "check_health" && server.next.at !== null ? server.next.at : undefined,
+    next: server.next,
+    hold: drift !== undefined
+      ? { kind: "drift", cause: null, reason: drift.message, since: fromEvents.hold?.since ?? server.now }
+      : paused !== undefined
+      ? { kind: "paused", cause: fromEvents.hold?.cause ?? null, reason: paused.message, since: fromEvents.hold?.since ?? server.now }
+      : stalled !== undefined
+      ? {
+        kind: "stalled",
+        cause: fromEvents.hold?.kind === "stalled" ? fromEvents.hold.cause : /analytics/.test(stalled.message) ? "no_data" : "cloudflare_unreachable",
+        reason: stalled.message,
+        since: fromEvents.hold?.since ?? server.now
+      }
+      : undefined
+  }
+}
+
+/** Where a release stands, from the release and its events alone (a server without `progress`). */
+const ofEvents = (
   release: Schemas.PublicDeployment,
   events: ReadonlyArray<Schemas.DeploymentEvent>,
   now: number
@@ -121,6 +172,7 @@ export const of = (
     nextCheckAt: release.status === "in_progress" && lastCheckAt !== undefined
       ? iso(lastCheckAt + policy.intervalSeconds * 1000)
       : undefined,
+    next: undefined,
     hold: holdOf(release, events, liveAt),
     lastEvent: text(newest?.details.message)
   }
@@ -176,9 +228,7 @@ export const describe = (progress: ReleaseProgress, now?: number): string =>
     progress.status.replace("_", " "),
     `step ${progress.step}/${progress.steps} at ${progress.percentage}%`,
     ...(progress.soakLeftSeconds === undefined ? [] : [`soak ${duration(progress.soakLeftSeconds)} left`]),
-    ...(progress.nextCheckAt === undefined || now === undefined || progress.hold !== undefined
-      ? []
-      : [nextCheck(Date.parse(progress.nextCheckAt), now)]),
+    ...(now === undefined || progress.hold !== undefined ? [] : nextText(progress, now)),
     ...(progress.lastVerdict === undefined
       ? []
       : [`last check ${progress.lastVerdict.verdict}${
@@ -192,7 +242,23 @@ export const describe = (progress: ReleaseProgress, now?: number): string =>
     ...(progress.hold === undefined ? [] : [holdText(progress.hold)])
   ].join(" · ")
 
-const nextCheck = (due: number, now: number) => {
-  const seconds = Math.ceil((due - now) / 1000)
-  return seconds > 0 ? `next check in ${duration(seconds)}` : "next check due now"
+const nextText = (progress: ReleaseProgress, now: number): ReadonlyArray<string> => {
+  const within = (what: string, at: string) => {
+    const seconds = Math.ceil((Date.parse(at) - now) / 1000)
+    return seconds > 0 ? `${what} in ${duration(seconds)}` : `${what} due now`
+  }
+  const next = progress.next
+  if (next === undefined) return progress.nextCheckAt === undefined ? [] : [within("next check", progress.nextCheckAt)]
+  if (next.action === "wait") return next.waitingFor === "advance" ? ["soaked: waiting for an advance"] : []
+  if (next.at === null) return []
+  switch (next.action) {
+    case "check_health":
+      return [within("next check", next.at)]
+    case "advance":
+      return [within("next step", next.at)]
+    case "shift_traffic":
+      return [within("traffic shift", next.at)]
+    case "apply_rollback":
+      return [within("rollback", next.at)]
+  }
 }

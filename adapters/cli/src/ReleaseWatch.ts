@@ -10,7 +10,7 @@
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Schema } from "effect"
-import { Schemas } from "@canaryroll/api"
+import { type Dashboard, Schemas } from "@canaryroll/api"
 import * as CanaryRollApi from "./CanaryRollApi.ts"
 import * as ReleaseProgress from "./ReleaseProgress.ts"
 
@@ -45,6 +45,23 @@ export const isTransient = CanaryRollApi.isTransient
 const describe = (error: CanaryRollApi.ApiError) =>
   error._tag === "ApiRefused" ? `${error.message} (${error.status} ${error.code})` : error.message
 
+/**
+ * A release, its events and where it stands by the server's own reckoning (`progress`):
+ * `undefined` from a server that does not have it (the hosted CanaryRoll, an older one), whose
+ * progress is then read from the events (ReleaseProgress). The release and its events are
+ * required; the progress is a nicety, never a reason to fail.
+ */
+export const read = (api: CanaryRollApi.CanaryRollApi, releaseId: string) =>
+  Effect.gen(function*() {
+    const release = yield* api.release(releaseId)
+    const events = (yield* api.events(releaseId)).value
+    const server = yield* api.progress(releaseId).pipe(
+      Effect.map((answer): Dashboard.Progress | undefined => answer.value),
+      Effect.orElseSucceed(() => undefined)
+    )
+    return { release, events, server }
+  })
+
 /** The release once it is terminal, or paused with `stopWhenPaused` (the server's answer, for `--json`). */
 export const untilFinished = Effect.fnUntraced(function*(
   api: CanaryRollApi.CanaryRollApi,
@@ -55,9 +72,8 @@ export const untilFinished = Effect.fnUntraced(function*(
   const deadline = startedAt + Duration.toMillis(Duration.fromInputUnsafe(options.timeout))
   const interval = Duration.fromInputUnsafe(options.pollInterval)
   const poll = Effect.gen(function*() {
-    const release = yield* api.release(releaseId)
-    const events = options.onProgress === undefined ? [] : (yield* api.events(releaseId)).value
-    return { release, events }
+    if (options.onProgress === undefined) return { release: yield* api.release(releaseId), events: [], server: undefined }
+    return yield* read(api, releaseId)
   })
   let status: Schemas.Status | null = null
   let unavailable: CanaryRollApi.ApiError | undefined
@@ -73,7 +89,7 @@ export const untilFinished = Effect.fnUntraced(function*(
       const { events, release } = polled.success
       status = release.value.status
       if (options.onProgress !== undefined) {
-        yield* options.onProgress(ReleaseProgress.of(release.value, events, now), release.value)
+        yield* options.onProgress(ReleaseProgress.of(release.value, events, now, polled.success.server), release.value)
       }
       if (Schemas.isTerminal(release.value.status)) return release
       if (options.stopWhenPaused === true && release.value.status === "paused") return release

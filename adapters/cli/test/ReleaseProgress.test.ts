@@ -127,5 +127,46 @@ describe("ReleaseProgress", () => {
     )
     assert.isUndefined(judged.hold)
   })
+
+  it("takes the server's own reckoning when it gives one: soak, checks, next action, attention", () => {
+    const now = t0 + 100_000
+    const server = {
+      phase: "soaking",
+      stepIndex: 1,
+      canaryPercentage: 50,
+      autoAdvance: true,
+      soak: { from: at(70), endsAt: at(190), coveredUntil: at(95), leftSeconds: 90, covered: false },
+      checks: { lastVerdict: "unhealthy", lastCheckAt: at(95), consecutiveFailures: 2, failuresBeforeAction: 3 },
+      next: { action: "check_health", at: at(105), waitingFor: null },
+      attention: [{ kind: "failing_checks", message: "2 consecutive failed health checks at step 2 (50%); 3 roll back" }],
+      now: at(100)
+    } as const
+    const events = [event("TrafficShifted", 70, 1), event("HealthChecked", 95, 1, { verdict: "unhealthy", reasons: ["error rate 20% > 5%"] })]
+    const progress = ReleaseProgress.of(release(), events, now, server)
+    assert.deepStrictEqual(progress.failures, { count: 2, limit: 3 })
+    assert.strictEqual(progress.nextCheckAt, at(105))
+    assert.deepStrictEqual(progress.soak, { startedAt: at(70), endsAt: at(190), leftSeconds: 90 })
+    assert.isUndefined(progress.hold)
+    assert.strictEqual(
+      ReleaseProgress.describe(progress, now),
+      "in progress · step 2/3 at 50% · soak 1m30s left · next check in 5s · last check unhealthy (error rate 20% > 5%) · failures 2/3"
+    )
+    const drifted = ReleaseProgress.of(release({ status: "paused" }), events, now, {
+      ...server,
+      phase: "paused",
+      soak: null,
+      checks: null,
+      next: { action: "wait", at: null, waitingFor: "resume" },
+      attention: [{ kind: "drift", message: "the live deployment changed outside CanaryRoll" }]
+    })
+    assert.deepInclude(drifted.hold, { kind: "drift", reason: "the live deployment changed outside CanaryRoll" })
+    assert.strictEqual(ReleaseProgress.describe(drifted, now), "paused · step 2/3 at 50% · last check unhealthy (error rate 20% > 5%) · paused by drift: the live deployment changed outside CanaryRoll")
+    const soaked = ReleaseProgress.of(release({ autoAdvance: false }), events, now, {
+      ...server,
+      next: { action: "wait", at: null, waitingFor: "advance" },
+      attention: []
+    })
+    assert.include(ReleaseProgress.describe(soaked, now), "soaked: waiting for an advance")
+  })
 })
 

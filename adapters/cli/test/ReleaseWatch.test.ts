@@ -39,6 +39,11 @@ const scriptedServer = (answers: ReadonlyArray<Answer>) =>
           response.writeHead(200, { "content-type": "application/json" }).end("[]")
           return
         }
+        // A server that predates `progress` (as the hosted CanaryRoll may): progress from the events.
+        if (request.url?.endsWith("/progress")) {
+          response.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not_found", message: "no such route" }))
+          return
+        }
         const answer = answers[Math.min(next++, answers.length - 1)]!
         if (answer === "drop") {
           request.socket.destroy()
@@ -90,7 +95,13 @@ const watch = (answers: ReadonlyArray<Answer>, timeout: Duration.Input, stopWhen
       virtualSeconds++
     }
     const exit = yield* Fiber.await(fiber)
-    return { exit, requests: requests.filter((request) => !request.endsWith("/events")), progress, outages, virtualSeconds } satisfies Watched
+    return {
+      exit,
+      requests: requests.filter((request) => !request.endsWith("/events") && !request.endsWith("/progress")),
+      progress,
+      outages,
+      virtualSeconds
+    } satisfies Watched
   }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer))
 
 const failureOf = (watched: Watched) => Option.getOrUndefined(Exit.findErrorOption(watched.exit))

@@ -557,6 +557,7 @@ export class ClientApi extends HttpApi.make("canaryroll")
   .add(deploymentsGroup(S.PublicDeployment))
   .add(AuditGroup)
   .add(NotificationsGroup)
+  .add(DashboardGroup)
   .middleware(RequestErrors)
   .middleware(Availability)
 {}

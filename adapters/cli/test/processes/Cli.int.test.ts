@@ -98,7 +98,12 @@ describe("the team", () => {
 const restartingServer = async (answers: ReadonlyArray<{ status: number; body: unknown }>) => {
   let next = 0
   const server = http.createServer((request, response) => {
-    const answer = request.url?.endsWith("/events") ? { status: 200, body: [] } : answers[Math.min(next++, answers.length - 1)]!
+    const answer = request.url?.endsWith("/events")
+      ? { status: 200, body: [] }
+      // A server without `progress` (the wait reads progress from the events then).
+      : request.url?.endsWith("/progress")
+      ? { status: 404, body: { error: "not_found", message: "no such route" } }
+      : answers[Math.min(next++, answers.length - 1)]!
     response.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body))
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
