@@ -19,18 +19,25 @@ interface Chunk {
   readonly isEntry?: boolean
 }
 
-/** The screens, by the source module `App.tsx` loads for each, and whether they sit in the frame. */
-export const screens: ReadonlyArray<{ readonly name: string; readonly module: string; readonly signedIn: boolean }> = [
-  { name: "sign in", module: "src/account/LoginScreen.tsx", signedIn: false },
-  { name: "sign up", module: "src/account/SignupScreen.tsx", signedIn: false },
-  { name: "overview", module: "src/overview/OverviewScreen.tsx", signedIn: true },
-  { name: "release page", module: "src/release/ReleaseScreen.tsx", signedIn: true },
-  { name: "new release", module: "src/releases/NewReleaseScreen.tsx", signedIn: true },
-  { name: "invitation", module: "src/account/InvitationScreen.tsx", signedIn: true }
+/**
+ * The screens, by the source module `App.tsx` loads for each, whether they sit in the frame, and
+ * whether links from outside open them (`linked`): the release page (the Action's, the CLI's and
+ * notifications' link), the invitation link, and sign-in (where any of them lands without a
+ * session). The 200 KB budget is held for those; the others are reached from inside the app,
+ * with the entry already loaded, and are reported.
+ */
+export const screens: ReadonlyArray<{ readonly name: string; readonly module: string; readonly signedIn: boolean; readonly linked: boolean }> = [
+  { name: "sign in", module: "src/account/LoginScreen.tsx", signedIn: false, linked: true },
+  { name: "sign up", module: "src/account/SignupScreen.tsx", signedIn: false, linked: true },
+  { name: "release page", module: "src/release/ReleaseScreen.tsx", signedIn: true, linked: true },
+  { name: "invitation", module: "src/account/InvitationScreen.tsx", signedIn: true, linked: true },
+  { name: "overview", module: "src/overview/OverviewScreen.tsx", signedIn: true, linked: false },
+  { name: "new release", module: "src/releases/NewReleaseScreen.tsx", signedIn: true, linked: false }
 ]
 
 export interface FirstLoad {
   readonly name: string
+  readonly linked: boolean
   readonly files: number
   readonly gzipBytes: number
 }
@@ -55,10 +62,10 @@ export const measure = (directory: string = distDirectory): ReadonlyArray<FirstL
     collect(entry, files)
     if (screen.signedIn) collect("src/Shell.tsx", files)
     collect(screen.module, files)
-    return { name: screen.name, files: files.size, gzipBytes: [...files].reduce((sum, file) => sum + sizeOf(file), 0) }
+    return { name: screen.name, linked: screen.linked, files: files.size, gzipBytes: [...files].reduce((sum, file) => sum + sizeOf(file), 0) }
   })
 }
 
 if (import.meta.main) {
-  for (const load of measure()) console.log(`${load.name.padEnd(14)} ${(load.gzipBytes / 1024).toFixed(1).padStart(6)} KB gzip in ${load.files} files`)
+  for (const load of measure()) console.log(`${load.name.padEnd(14)} ${(load.gzipBytes / 1024).toFixed(1).padStart(6)} KB gzip in ${load.files} files${load.linked ? "" : " (reached from inside the app)"}`)
 }

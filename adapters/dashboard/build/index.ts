@@ -42,7 +42,9 @@ export const isStale = async (): Promise<boolean> => {
 
 const run = (command: string, args: ReadonlyArray<string>, cwd: string) =>
   new Promise<void>((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] })
+    // A production build whatever the caller's NODE_ENV (vitest sets `test`, which would make
+    // Vite bundle React's development build, three times the size).
+    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_ENV: "production" } })
     let output = ""
     child.stdout.on("data", (chunk) => (output += chunk))
     child.stderr.on("data", (chunk) => (output += chunk))
@@ -60,7 +62,7 @@ export const ensureBuilt = async (): Promise<boolean> => {
   const vite = path.join(path.dirname(createRequire(path.join(packageDirectory, "package.json")).resolve("vite/package.json")), "bin", "vite.js")
   const outDir = path.join(packageDirectory, `.build-${process.pid}-${Date.now()}`)
   try {
-    await run(process.execPath, [vite, "build", "--logLevel", "warn", "--outDir", outDir], packageDirectory)
+    await run(process.execPath, [vite, "build", "--mode", "production", "--logLevel", "warn", "--outDir", outDir], packageDirectory)
     // Another process may have moved a build of the same sources into place meanwhile: keep it.
     if (!(await isStale())) return true
     await fs.rm(distDirectory, { recursive: true, force: true })

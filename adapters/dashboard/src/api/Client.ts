@@ -14,7 +14,7 @@ import { Availability } from "@canaryroll/api/ApiError"
 import { DashboardGroup } from "@canaryroll/api/Dashboard"
 import { RequestErrors } from "@canaryroll/api/RequestErrors"
 import * as ApiError from "@canaryroll/api/ApiError"
-import { Context, Effect } from "effect"
+import { Context, Effect, Schema } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { HttpApi, HttpApiClient } from "effect/http-api"
 
@@ -83,8 +83,25 @@ const hasApiFields = (error: unknown): error is { readonly _tag: string; readonl
 
 const statusOf = (tag: string): number | undefined => (ApiError.status as Record<string, number | undefined>)[tag]
 
+/**
+ * A request the typed client refused to encode (a field the API's schema rejects): never sent, so
+ * said as the server's 400 would say it, the field first (`ticketUrl: must be …`).
+ */
+const unsentRequest = (error: Schema.SchemaError): ApiProblem => {
+  const [message = "", ...rest] = error.message.split("\n")
+  const at = rest.map((line) => /^\s*at (\[.*\])\s*$/.exec(line)?.[1]).find((found) => found !== undefined)
+  let field: string | undefined
+  try {
+    field = at === undefined ? undefined : (JSON.parse(at) as Array<string | number>).join(".")
+  } catch {
+    field = undefined
+  }
+  return new ApiProblem(400, "invalid_request", field === undefined || field === "" ? message : `${field}: ${message}`)
+}
+
 const toProblem = (error: unknown, answered: number | undefined): ApiProblem => {
   if (hasApiFields(error)) return new ApiProblem(statusOf(error._tag) ?? answered ?? 0, error.error, error.message)
+  if (answered === undefined && Schema.isSchemaError(error)) return unsentRequest(error)
   if (answered === 401) return new ApiProblem(401, "unauthorized", "Your session has ended; sign in again.")
   if (answered !== undefined && answered >= 400) {
     return new ApiProblem(answered, `http_${answered}`, `The server answered ${answered}.`)

@@ -7,7 +7,7 @@
 import type { WorkerOverview } from "@canaryroll/api/Dashboard"
 import type { Deployment, PlanView, Worker } from "@canaryroll/api/Schemas"
 import { useQuery, useQueryClient } from "@tanstack/react-query"
-import { useState } from "react"
+import { lazy, Suspense, useState } from "react"
 import { Button, Cell, Column, Row, Switch, Table, TableBody, TableHeader } from "react-aria-components"
 import { call } from "../api/Client.ts"
 import { Link } from "../routing/Link.tsx"
@@ -15,8 +15,10 @@ import { newReleasePath, releasePath } from "../routing/Router.tsx"
 import { can, roleNames, teamOf, useMe } from "../session/Session.ts"
 import { percent, shortId, statusNames } from "../release/Describe.ts"
 import { Empty, Failed, Loading } from "../ui/States.tsx"
-import { AddWorkerDialog } from "./AddWorkerDialog.tsx"
 import { PlanPicker } from "./PlanPicker.tsx"
+
+// Its code (react-aria's Modal, the scripts' Select) loads when an admin first opens it.
+const AddWorkerDialog = lazy(() => import("./AddWorkerDialog.tsx").then((module) => ({ default: module.AddWorkerDialog })))
 
 export const overviewKey = (team: string) => ["overview", team] as const
 export const plansKey = (team: string) => ["plans", team] as const
@@ -144,7 +146,7 @@ export default function OverviewScreen({ team: ref }: { readonly team: string })
           <p className="muted small">Your role here: {roleNames[team.role]}.</p>
         </>
       )}
-      {isAdmin ? <AddWorkerDialog team={ref} isOpen={adding} onOpenChange={setAdding} plans={plans.data ?? []} /> : null}
+      {isAdmin && adding ? <Suspense fallback={null}><AddWorkerDialog team={ref} isOpen onOpenChange={setAdding} plans={plans.data ?? []} /></Suspense> : null}
     </main>
   )
 }
