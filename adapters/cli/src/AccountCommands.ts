@@ -12,7 +12,7 @@ import { Access } from "@canaryroll/api"
 import * as CanaryRollApi from "./CanaryRollApi.ts"
 import { CommandFailed, ExitCode } from "./ExitCode.ts"
 import * as Output from "./Output.ts"
-import { client, connect, connectAccount, connectAnonymous, credentials, root, wantsJson } from "./RootCommand.ts"
+import { client, connect, connectAccount, connectAnonymous, credentials, wantsJson } from "./RootCommand.ts"
 import * as SavedSession from "./SavedSession.ts"
 import * as SecretInput from "./SecretInput.ts"
 
@@ -23,17 +23,11 @@ const noSession = new CommandFailed({
   message: "The server answered without a session cookie: is --api-url a CanaryRoll server?"
 })
 
-/** Saves the session an answer started, for the server in use; says where. */
-const keep = (answer: CanaryRollApi.Answer<unknown>, email: string, team: string | null) =>
-  Effect.gen(function*() {
-    if (answer.session === undefined) return yield* noSession
-    const flags = yield* root
-    const saved = yield* SavedSession.read
-    const apiUrl = Option.isSome(flags.apiUrl)
-      ? flags.apiUrl.value
-      : Option.getOrElse(Option.map(saved, (saved) => saved.apiUrl), () => "")
-    return yield* SavedSession.write({ apiUrl: CanaryRollApi.baseUrlOf(apiUrl), session: answer.session, email, team })
-  })
+/** Saves the session an answer of `apiUrl` started; says where. */
+const keep = (apiUrl: string, answer: CanaryRollApi.Answer<unknown>, email: string, team: string | null) =>
+  answer.session === undefined
+    ? Effect.fail(noSession)
+    : SavedSession.write({ apiUrl: CanaryRollApi.baseUrlOf(apiUrl), session: answer.session, email, team })
 
 const email = Flag.String("email").pipe(Flag.withDescription("Your email: what you log in with"))
 
@@ -56,7 +50,7 @@ export const signup = Command.make(
     })
     const signedIn = yield* client({ apiUrl: api.connection.apiUrl, session: answer.session, team: "" })
     const teams = (yield* signedIn.teams()).value
-    const file = yield* keep(answer, answer.value.user.email, teams.length === 1 ? teams[0]!.slug : null)
+    const file = yield* keep(api.connection.apiUrl, answer, answer.value.user.email, teams.length === 1 ? teams[0]!.slug : null)
     if (yield* wantsJson) return yield* Output.json(answer.json)
     yield* Output.lines(
       `Signed up as ${answer.value.user.email} (${answer.value.user.name}); the session is saved in ${file}.`,
@@ -78,7 +72,7 @@ export const login = Command.make(
     const answer = yield* api.login(input.email, secret)
     const signedIn = yield* client({ apiUrl: api.connection.apiUrl, session: answer.session, team: "" })
     const teams = (yield* signedIn.teams()).value
-    const file = yield* keep(answer, answer.value.user.email, teams.length === 1 ? teams[0]!.slug : null)
+    const file = yield* keep(api.connection.apiUrl, answer, answer.value.user.email, teams.length === 1 ? teams[0]!.slug : null)
     if (yield* wantsJson) return yield* Output.json({ ...(answer.json as object), teams })
     yield* Output.lines(
       `Logged in as ${answer.value.user.email}; the session is saved in ${file} (only you can read it).`,

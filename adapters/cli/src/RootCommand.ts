@@ -47,14 +47,18 @@ const missing = (flag: string, variable: string, hint: string) =>
  * saved (SavedSession), which is used only for the server it was made on: a token is never sent
  * to a server it does not belong to.
  */
+/** The server: the flag or the environment, else the saved session's. */
+const serverUrl = (flags: Option.Option<string>, saved: Option.Option<SavedSession.SavedSession>) =>
+  Option.isSome(flags)
+    ? Effect.succeed(flags.value)
+    : Option.isSome(saved)
+    ? Effect.succeed(saved.value.apiUrl)
+    : Effect.fail(missing("--api-url", "CANARYROLL_API_URL", "the URL of your CanaryRoll server, e.g. http://localhost:8787"))
+
 export const credentials = Effect.gen(function*() {
   const flags = yield* root
   const saved = yield* SavedSession.read
-  const apiUrl = Option.isSome(flags.apiUrl)
-    ? flags.apiUrl.value
-    : Option.isSome(saved)
-    ? saved.value.apiUrl
-    : yield* missing("--api-url", "CANARYROLL_API_URL", "the URL of your CanaryRoll server, e.g. http://localhost:8787")
+  const apiUrl = yield* serverUrl(flags.apiUrl, saved)
   const session = Option.filter(saved, (saved) => CanaryRollApi.baseUrlOf(saved.apiUrl) === CanaryRollApi.baseUrlOf(apiUrl))
   if (Option.isSome(flags.token) && Redacted.value(flags.token.value).trim() === "") {
     return yield* new CommandFailed({ exitCode: ExitCode.usage, message: "The token is empty: set --token or CANARYROLL_TOKEN" })
@@ -103,13 +107,7 @@ export const connect = Effect.gen(function*() {
 /** A client with no credentials at all: signing up and logging in. */
 export const connectAnonymous = Effect.gen(function*() {
   const flags = yield* root
-  const saved = yield* SavedSession.read
-  const apiUrl = Option.isSome(flags.apiUrl)
-    ? flags.apiUrl.value
-    : Option.isSome(saved)
-    ? saved.value.apiUrl
-    : yield* missing("--api-url", "CANARYROLL_API_URL", "the URL of your CanaryRoll server, e.g. http://localhost:8787")
-  return yield* client({ apiUrl, team: "" })
+  return yield* client({ apiUrl: yield* serverUrl(flags.apiUrl, yield* SavedSession.read), team: "" })
 })
 
 /** Whether to print JSON. */

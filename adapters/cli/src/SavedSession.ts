@@ -75,7 +75,9 @@ export const write = (saved: SavedSession): Effect.Effect<string, CommandFailed>
         email: saved.email,
         team: saved.team
       }
-      // `wx`: a file that is already there (a link someone planted) is never written through.
+      // `wx`: a file that is already there (a link someone planted) is never written through; one
+      // left by a run that died is removed (not followed: unlinking a link removes the link).
+      fs.rmSync(temporary, { force: true })
       fs.writeFileSync(temporary, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, flag: "wx" })
       fs.renameSync(temporary, where)
       return where

@@ -186,10 +186,7 @@ export const describeSteps = (steps: ReadonlyArray<{ readonly percentage: number
 
 export const planCommands = [createPlan, editPlan, showPlan] as const
 
-const listChannels = Command.make(
-  "list",
-  {},
-  Effect.fn(function*() {
+const printChannels = Effect.gen(function*() {
     const api = yield* connect
     const answer = yield* api.channels()
     if (yield* wantsJson) return yield* Output.json(answer.json)
@@ -199,7 +196,8 @@ const listChannels = Command.make(
       "No notification channels: canaryroll channels add --file channel.json"
     )
   })
-).pipe(Command.withDescription("The team's notification channels"))
+
+const listChannels = Command.make("list", {}, () => printChannels).pipe(Command.withDescription("The team's notification channels"))
 
 const addChannel = Command.make(
   "add",
@@ -236,7 +234,7 @@ const testChannel = Command.make(
   })
 ).pipe(Command.withDescription("Send a test message to a channel now; exit 1 when it is not delivered (deploy)"))
 
-export const channels = Command.make("channels", {}, () => Effect.void).pipe(
-  Command.withDescription("The team's notification channels: list, add, test"),
+export const channels = Command.make("channels", {}, () => printChannels).pipe(
+  Command.withDescription("The team's notification channels: lists them without a subcommand; add, test"),
   Command.withSubcommands([listChannels, addChannel, testChannel])
 )
