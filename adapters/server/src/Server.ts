@@ -24,6 +24,7 @@ import {
   CloudflareAccounts as CloudflareAccountsPort,
   MemoryDirectory,
   People,
+  InvitationMail,
   Plans as PlansPort,
   ReleaseFeed,
   ReleaseSummaries,
@@ -41,6 +42,7 @@ import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
 import { createServer } from "node:http"
 import * as Dashboard from "./Dashboard.ts"
+import * as OutgoingMail from "./mail/OutgoingMail.ts"
 import * as Readiness from "./Readiness.ts"
 import * as RequestBudget from "@canaryroll/app/http/RequestBudget"
 import * as LoginThrottle from "./security/LoginThrottle.ts"
@@ -86,6 +88,11 @@ export interface Options {
    * notifier (polls, concurrency, timeouts, retries).
    */
   readonly notifications?: Omit<Notifier.Options, "baseUrl"> | undefined
+  /**
+   * The server's outgoing mail (invitations; `CANARYROLL_SMTP_URL`): without it, invitations are
+   * not emailed and the admin passes the link on.
+   */
+  readonly mail?: OutgoingMail.Settings | undefined
 }
 
 /** What the routes and the scheduler loop run on, whichever the storage. */
@@ -101,6 +108,7 @@ export type Services =
   | ServerConfig.CurrentServerConfig
   | Channels.Channels
   | NotificationChannels.NotificationChannels
+  | InvitationMail.InvitationMail
   | ServerMetrics.ServerMetrics
 
 /** The services a storage gives (`layerServices` adds secrets, Cloudflare and the notifier). */
@@ -218,7 +226,8 @@ export function layerServices(options: Options = {}): Layer.Layer<Services, unkn
     cloudflare,
     // The application's notifications handlers see the notifier's Channels through their port.
     NotificationChannels.layerFrom(Channels.Channels).pipe(Layer.provideMerge(notifications)),
-    Readiness.layerStartupReport
+    Readiness.layerStartupReport,
+    options.mail === undefined ? InvitationMail.layerUnconfigured : OutgoingMail.layer(options.mail)
   ).pipe(
     // The event store, scheduler and notification store everything above uses are the counted ones.
     Layer.provideMerge(Layer.merge(MeteredPorts.layerStorage(storage), secrets)),

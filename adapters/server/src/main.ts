@@ -15,11 +15,12 @@ import * as Dashboard from "@canaryroll/dashboard"
 import { Credentials } from "@canaryroll/cloudflare"
 import * as Postgres from "@canaryroll/postgres"
 import { NodeRuntime } from "@effect/platform-node"
-import { Cause, Config, Console, Context, Effect, Exit, Layer, Logger, Option, References, Runtime, SubscriptionRef } from "effect"
+import { Cause, Config, Console, Context, Effect, Exit, Layer, Logger, Option, Redacted, References, Runtime, SubscriptionRef } from "effect"
 import { HttpServer } from "effect/http"
 import { SqlClient } from "effect/sql"
 import * as net from "node:net"
 import * as path from "node:path"
+import * as OutgoingMail from "./mail/OutgoingMail.ts"
 import * as JsonLogs from "./observability/JsonLogs.ts"
 import * as Packaging from "./Packaging.ts"
 import * as Sandbox from "./Sandbox.ts"
@@ -48,7 +49,10 @@ const Settings = Config.all({
   trustedProxies: Config.String("CANARYROLL_TRUSTED_PROXIES").pipe(Config.withDefault("")),
   liveHeartbeatMs: Config.Int("CANARYROLL_LIVE_HEARTBEAT_MS").pipe(Config.withDefault(15_000)),
   signup: Config.Literals(["open", "invite-only"], "CANARYROLL_SIGNUP").pipe(Config.withDefault("open" as const)),
-  dashboard: Config.Boolean("CANARYROLL_DASHBOARD").pipe(Config.withDefault(true))
+  dashboard: Config.Boolean("CANARYROLL_DASHBOARD").pipe(Config.withDefault(true)),
+  // The server's outgoing mail (invitations): the URL holds the SMTP password, read as a secret.
+  smtpUrl: Config.option(Config.Redacted("CANARYROLL_SMTP_URL")),
+  mailFrom: Config.option(Config.String("CANARYROLL_MAIL_FROM"))
 })
 
 /**
@@ -92,6 +96,11 @@ const program = Effect.gen(function*() {
   const trustedProxies = yield* Effect.fromResult(ClientAddress.parseTrustedProxies(settings.trustedProxies)).pipe(
     Effect.mapError((message) => new Error(message))
   )
+  const mail = Option.isNone(settings.smtpUrl) || Redacted.value(settings.smtpUrl.value).trim() === ""
+    ? undefined
+    : yield* Effect.fromResult(OutgoingMail.parse(settings.smtpUrl.value, Option.getOrUndefined(settings.mailFrom))).pipe(
+      Effect.mapError((message) => new Error(message))
+    )
   const observability = yield* Observability
   const metricsAt = yield* metricsPlace(observability.metricsPort)
   const dataDirectory = path.resolve(settings.dataDirectory)
@@ -137,7 +146,8 @@ const program = Effect.gen(function*() {
       deliver: true,
       // A sandbox runs on someone's machine: its webhooks and SMTP servers may well be on localhost.
       sender: { allowPrivateAddresses: settings.allowPrivateWebhooks ?? sandbox }
-    }
+    },
+    mail
   })
   // The dashboard at `/`: built here when the build is missing or older than its sources (a
   // fresh clone needs no build command); CANARYROLL_DASHBOARD=false serves the API alone.
@@ -150,6 +160,9 @@ const program = Effect.gen(function*() {
   const running = yield* Layer.build(Layer.mergeAll(http, loop).pipe(Layer.provideMerge(services)))
   const address = HttpServer.formatAddress(Context.get(running, HttpServer.HttpServer).address)
   yield* Effect.logInfo(`CanaryRoll is listening on ${address} (public URL ${publicUrl})`)
+  yield* mail === undefined
+    ? Effect.logInfo("invitations are not emailed (no CANARYROLL_SMTP_URL): admins pass the link on")
+    : Effect.logInfo(`invitations are emailed through ${mail.host}:${mail.port} (${mail.security}) from ${mail.from}`)
   if (metricsAt._tag === "OwnPort") {
     const metrics = yield* Layer.build(
       Server.layerMetricsHttp(metricsAt.port, observability.metricsHost).pipe(

@@ -194,7 +194,7 @@ export class TeamsGroup extends HttpApiGroup.make("teams")
       payload: Schema.Struct({ email: S.Email, role: Role }),
       success: created(S.IssuedInvitation),
       error: [BadRequest, Conflict]
-    }).annotateMerge(about("Invite someone", "Invites an email address to the team with a role. The invitation's token is in this answer only. Admin. An address that already belongs to the team is 409."))),
+    }).annotateMerge(about("Invite someone", "Invites an email address to the team with a role, and emails them the accept link when the server has outgoing mail (`emailed`; `notEmailedReason` says why not: no mail setting, the mail server unreachable or refusing; the invitation is saved either way). The invitation's token and link are in this answer only. Admin. An address that already belongs to the team is 409."))),
     admin(HttpApiEndpoint.delete("revokeInvitation", "/invitations/:invitationId", {
       params: { ...teamParam, invitationId: S.Reference },
       success: NoContent

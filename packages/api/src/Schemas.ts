@@ -175,7 +175,14 @@ export type Invitation = typeof Invitation.Type
 export const IssuedInvitation = Schema.Struct({
   ...Invitation.fields,
   token: Schema.String,
-  acceptUrl: Schema.String
+  acceptUrl: Schema.String,
+  /** Whether the invitation email went out (the server's outgoing mail, `CANARYROLL_SMTP_URL`). */
+  emailed: Schema.Boolean,
+  /**
+   * Why it did not (no mail setting, the mail server unreachable or refusing), `null` when it
+   * did. The invitation is saved either way: the admin passes `acceptUrl` on.
+   */
+  notEmailedReason: Schema.NullOr(Schema.String)
 })
 
 export const TeamToken = Schema.Struct({

@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import { ApiTokens, AuditLog, Sessions, Storage as AppStorage, Teams } from "../index.ts"
+import { ApiTokens, AuditLog, InvitationMail, Sessions, Storage as AppStorage, Teams } from "../index.ts"
+import { Actor } from "@canaryroll/core"
 import { AccessCheck, ApiBudget, WorkersApi } from "@canaryroll/cloudflare"
 import { Effect, Option, Redacted } from "effect"
 import { Base64Url } from "effect/encoding"
@@ -31,6 +32,7 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
     const teams = yield* Teams.Teams
     const tokens = yield* ApiTokens.ApiTokens
     const transactions = yield* AppStorage.Transactions
+    const invitationMail = yield* InvitationMail.InvitationMail
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       effect.pipe(
         Effect.provideService(AuditLog.AuditLog, auditLog),
@@ -154,7 +156,7 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
         Effect.gen(function*() {
           const { team, actor } = yield* CurrentTeam
           const at = yield* now
-          return yield* transactions.atomically(Effect.gen(function*() {
+          const created = yield* transactions.atomically(Effect.gen(function*() {
             // The secret is shown once, in the accept link; the port keeps only its hash.
             const token = `cri_${Base64Url.encode(crypto.getRandomValues(new Uint8Array(24)))}`
             const invited = yield* teams.invite({
@@ -177,8 +179,23 @@ export const layer = HttpApiBuilder.group(Api, "teams", (handlers) =>
               details: { invitationId: invitation.id, email: payload.email, role: payload.role }
             })
             const acceptUrl = `${config.publicUrl.replace(/\/+$/, "")}/invitations/accept?token=${encodeURIComponent(token)}`
-            return { ...invitation, token, acceptUrl }
+            return { ...invitation, token, acceptUrl, inviter: Actor.describe(actor) }
           }))
+          // Sent once the invitation is saved: a mail server that is down or refuses loses
+          // nothing, the answer says why and the admin still gets the link.
+          const { inviter, ...issued } = created
+          const sent = yield* invitationMail.send(InvitationMail.compose({
+            to: issued.email,
+            teamName: team.name,
+            inviter,
+            role: issued.role,
+            expiresAt: Date.parse(issued.expiresAt),
+            acceptUrl: issued.acceptUrl
+          })).pipe(
+            Effect.as({ emailed: true, notEmailedReason: null }),
+            Effect.catchTag("InvitationMailNotSent", ({ reason }) => Effect.succeed({ emailed: false, notEmailedReason: reason }))
+          )
+          return { ...issued, ...sent }
         }).pipe(provide))
       .handle("revokeInvitation", ({ params }) =>
         Effect.gen(function*() {
