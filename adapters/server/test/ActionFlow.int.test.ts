@@ -100,6 +100,40 @@ for (const storage of TestServer.storages(database)) {
         }
       }).pipe(Effect.scoped))
 
+    it.effect("the Worker by its script name and the version by its tag, as a workflow may name them", () =>
+      Effect.gen(function*() {
+        const server = yield* storage.start()
+        const team = yield* TestTeam.create(server)
+        const worker = team.workers[0]!
+        const token = team.tokens.deploy
+        const base = `/api/teams/${team.slug}/deployments`
+        // `wrangler versions upload --tag git-4f2a9c1`, twice (a re-run job): the newest is meant.
+        const account = server.seeded.accountId
+        server.simulator.createVersion({ accountId: account, scriptName: worker.scriptName, errorRate: 0.001, tag: "git-4f2a9c1" })
+        const newest = server.simulator.createVersion({ accountId: account, scriptName: worker.scriptName, errorRate: 0.001, tag: "git-4f2a9c1" })
+        const created = yield* server.client.request("POST", `${base}/workers/${worker.scriptName}/deployments`, {
+          token,
+          body: { versionId: "git-4f2a9c1" }
+        })
+        TestTeam.expectStatus(created, 201, "create by name and tag")
+        assert.strictEqual(created.body.workerId, worker.workerId)
+        assert.strictEqual(created.body.cfVersionId, newest.id)
+        const listed = yield* server.client.request("GET", `${base}?workerId=${worker.scriptName}`, { token })
+        assert.deepStrictEqual(listed.body.deployments.map((deployment: any) => deployment.id), [created.body.id])
+        // A tag no version has, and a script the team did not register: refused, naming what is wrong.
+        const unknownTag = yield* server.client.request("POST", `${base}/workers/${worker.scriptName}/deployments`, {
+          token,
+          body: { versionId: "git-0000000" }
+        })
+        TestTeam.expectStatus(unknownTag, 400, "unknown tag")
+        assert.match(unknownTag.body.message, /^versionId: /)
+        const unknownWorker = yield* server.client.request("POST", `${base}/workers/no-such-script/deployments`, {
+          token,
+          body: { versionId: "git-4f2a9c1" }
+        })
+        TestTeam.expectStatus(unknownWorker, 404, "unknown Worker")
+      }).pipe(Effect.scoped))
+
     it.effect("a version failing 20% of requests ends rolled_back, the stable version serving everything again", () =>
       Effect.gen(function*() {
         const server = yield* storage.start()
