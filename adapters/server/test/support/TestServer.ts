@@ -22,6 +22,7 @@ import type * as TestDatabase from "@canaryroll/postgres/test-database"
 import { Clock, Context, Effect, Layer, type Scope } from "effect"
 import { FetchHttpClient, HttpServer } from "effect/http"
 import { TestClock } from "effect/testing"
+import type * as OutgoingMail from "../../src/mail/OutgoingMail.ts"
 import * as LoginThrottle from "../../src/security/LoginThrottle.ts"
 import * as PasswordHash from "../../src/security/PasswordHash.ts"
 import * as SecretBox from "../../src/security/SecretBox.ts"
@@ -109,6 +110,8 @@ export interface StartOptions {
   readonly schema?: string
   /** The server's secret box (one over `secretKey` by default): a server started with another key. */
   readonly secrets?: Layer.Layer<SecretBox.SecretBox, unknown>
+  /** The server's outgoing mail (invitations), as `CANARYROLL_SMTP_URL` gives it; none by default. */
+  readonly mail?: OutgoingMail.Settings
 }
 
 /** Starts a server on a fresh schema of `database`; everything stops with the scope. */
@@ -162,6 +165,7 @@ const startOn = <S>(
     const services = layerServices({
       ...(options.cloudflareLimits === undefined ? {} : { cloudflareLimits: options.cloudflareLimits }),
       secrets: options.secrets ?? SecretBox.layerFromKey(secretKey),
+      mail: options.mail,
       config: {
         cloudflareBaseUrl: simulator.baseUrl,
         passwordParameters: PasswordHash.testParameters,
