@@ -19,7 +19,6 @@ const dataOf = (checks: ReadonlyArray<HealthCheck>, limit: number | undefined): 
     xs,
     canary,
     checks.map((check) => pct(check.stable)),
-    checks.map(() => limit === undefined ? null : limit * 100),
     at("healthy"),
     at("unhealthy"),
     at("inconclusive")
@@ -44,12 +43,28 @@ export const ErrorRateChart = ({ checks, limit }: { readonly checks: ReadonlyArr
       width,
       height: 240,
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.2, (limit ?? 0) * 120)] } },
+      // The limit across the whole plot, whatever the number of checks (a series would be one point).
+      hooks: {
+        draw: [(u) => {
+          if (limit === undefined) return
+          const y = u.valToPos(limit * 100, "y", true)
+          const context = u.ctx
+          context.save()
+          context.strokeStyle = colours.limit
+          context.lineWidth = 1.5 * devicePixelRatio
+          context.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio])
+          context.beginPath()
+          context.moveTo(u.bbox.left, y)
+          context.lineTo(u.bbox.left + u.bbox.width, y)
+          context.stroke()
+          context.restore()
+        }]
+      },
       axes: [{}, { label: "error rate %", values: (_u, values) => values.map((v) => `${v}%`) }],
       series: [
         {},
         { label: "canary", stroke: colours.canary, width: 2, spanGaps: false },
         { label: "stable", stroke: colours.stable, width: 2, spanGaps: false },
-        { label: "limit", stroke: colours.limit, width: 1, dash: [6, 4], points: { show: false } },
         { label: "healthy", ...markers(colours.healthy, colours.healthy, 8) },
         { label: "unhealthy", ...markers(colours.unhealthy, colours.unhealthy, 11) },
         { label: "inconclusive", ...markers(colours.inconclusive, "#ffffff", 9) }
@@ -64,7 +79,17 @@ export const ErrorRateChart = ({ checks, limit }: { readonly checks: ReadonlyArr
     }
   }, [limit])
   useEffect(() => {
-    plot.current?.setData(dataOf(checks, limit))
+    const chart = plot.current
+    if (chart === undefined) return
+    chart.setData(dataOf(checks, limit))
+    // A few checks still get a readable time axis (uPlot would stretch one point over years).
+    const times = checks.map((check) => Date.parse(check.window.end) / 1000)
+    if (times.length > 0) {
+      const first = Math.min(...times)
+      const last = Math.max(...times)
+      const pad = Math.max(30, (last - first) * 0.05)
+      chart.setScale("x", { min: first - pad, max: last + pad })
+    }
   }, [checks, limit])
   return (
     <figure className="chart">
