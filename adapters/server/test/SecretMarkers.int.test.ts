@@ -5,7 +5,8 @@
  * Cloudflare API token. Then everything is made to fail: receivers that answer 500 repeating the
  * URL they were called on and the Basic credentials they were sent, a receiver that cannot be
  * reached, an SMTP server (a real `smtp-server`) that refuses the log-in and repeats the
- * credentials, an SMTP port nobody listens on, Cloudflare refusing a token and answering 5xx,
+ * credentials (to a channel, and to the server's own outgoing mail sending an invitation, whose
+ * `CANARYROLL_SMTP_URL` is also given unparseable), an SMTP port nobody listens on, Cloudflare refusing a token and answering 5xx,
  * storage failing under a channel update, bad input carrying the secrets. Deliveries are tried
  * by test messages and by the worker (a real release's events, retries included).
  *
@@ -17,10 +18,11 @@
 import * as SmtpServer from "@canaryroll/notifier/test-smtp-server"
 import * as TestDatabase from "@canaryroll/postgres/test-database"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Logger, References } from "effect"
+import { Cause, Effect, Logger, Redacted, References, Result } from "effect"
 import { TestClock } from "effect/testing"
 import * as crypto from "node:crypto"
 import * as util from "node:util"
+import * as OutgoingMail from "../src/mail/OutgoingMail.ts"
 import * as JsonLogs from "../src/observability/JsonLogs.ts"
 import * as Tables from "./support/Tables.ts"
 import * as TestServer from "./support/TestServer.ts"
@@ -105,7 +107,12 @@ describe("secret markers", () => {
     const capture = makeCapture()
     return Effect.gen(function*() {
       const answers: Array<Answer> = []
-      const server = recording(yield* TestServer.start(database), answers)
+      // The SMTP server refuses the log-in and repeats the credentials: the channels' (below) and
+      // the server's own outgoing mail's (invitations, CANARYROLL_SMTP_URL).
+      const smtp = yield* SmtpServer.make({ echoCredentials: true })
+      const smtpUrl = Redacted.make(`smtp://mailer:${marker}-server-smtp@127.0.0.1:${smtp.port}?security=none`)
+      const mail = Result.getOrThrow(OutgoingMail.parse(smtpUrl, "CanaryRoll <canaryroll@example.com>"))
+      const server = recording(yield* TestServer.start(database, { mail }), answers)
       const { client, simulator } = server
       const team = yield* TestTeam.create(server)
       const channels = `/api/teams/${team.slug}/notifications/channels`
@@ -116,7 +123,6 @@ describe("secret markers", () => {
       // ---- Receivers: one that repeats everything it is sent, with a 500; a port nobody listens on.
       const echo = yield* echoing()
       const echoHost = echo.origin.slice("http://".length)
-      const smtp = yield* SmtpServer.make({ echoCredentials: true })
       const events = ["release.created", "release.started", "release.completed"]
 
       const created: Array<{ readonly id: string; readonly name: string }> = []
@@ -183,6 +189,21 @@ describe("secret markers", () => {
       }
       assert.strictEqual(echo.received.length, 4, "the echoing receiver was reached by each of its channels")
       assert.isAtLeast(smtp.connections(), 1, "the SMTP server was reached")
+
+      // ---- An invitation emailed through the server's mail, whose log-in is refused and echoed.
+      const invited = yield* client.request("POST", `/api/teams/${team.slug}/invitations`, {
+        ...admin,
+        body: { email: "invitee@example.com", role: "deploy" }
+      })
+      TestTeam.expectStatus(invited, 201, "invite")
+      assert.strictEqual(invited.body.emailed, false)
+      assert.include(invited.body.notEmailedReason, "Invalid username or password", "the server's echo is reported, scrubbed")
+      // A setting that does not parse is named, never repeated (the URL holds the password).
+      for (const bad of [`smtp://mailer:${marker}@127.0.0.1:nope`, `http://mailer:${marker}@127.0.0.1`, `smtp://mailer:${marker}@127.0.0.1?security=${marker}`]) {
+        const refused = OutgoingMail.parse(Redacted.make(bad), "canaryroll@example.com")
+        assert.isTrue(Result.isFailure(refused), bad)
+        if (Result.isFailure(refused)) assert.notInclude(refused.failure, marker)
+      }
 
       // ---- A real release: the worker delivers its events, fails, retries, gives up.
       const worker = team.workers[0]!
