@@ -1,6 +1,7 @@
 /**
- * Invitations: an admin invites an email address with a role; the link to accept it is shown once
- * (copy it to the person). Pending invitations show when they expire; revoking one stops its link
+ * Invitations: an admin invites an email address with a role; the server emails them the link to
+ * accept it when it has outgoing mail, and the page says whether it did (and why not); the link
+ * is shown once either way (copy it to the person when it was not emailed). Pending invitations show when they expire; revoking one stops its link
  * working, and "Send again" revokes it and issues a new link with a fresh expiry (the old link
  * stops working).
  */
@@ -23,14 +24,20 @@ export const Invitations = ({ team }: { readonly team: string }) => {
   const [email, setEmail] = useState("")
   const [role, setRole] = useState<Role>("deploy")
   const [errors, setErrors] = useState<FieldErrors>(noFieldErrors)
-  const [link, setLink] = useState<{ readonly email: string; readonly url: string } | undefined>(undefined)
+  const [link, setLink] = useState<{ readonly email: string; readonly url: string; readonly mailNote: string } | undefined>(undefined)
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<string | undefined>(undefined)
   const invitations = useQuery({ queryKey: settingsKeys.invitations(team), queryFn: () => call((client) => client.teams.listInvitations({ params: { team } })) })
   const refresh = () => queryClient.invalidateQueries({ queryKey: settingsKeys.invitations(team) })
   const invite = async (address: string, chosen: Role) => {
     const issued = await change((client) => client.teams.createInvitation({ params: { team }, payload: { email: address, role: chosen } }))
-    setLink({ email: issued.email, url: issued.acceptUrl })
+    setLink({
+      email: issued.email,
+      url: issued.acceptUrl,
+      mailNote: issued.emailed
+        ? `Emailed to ${issued.email}. The link is also here, shown this once, should you pass it on yourself.`
+        : `Not emailed: ${issued.notEmailedReason ?? "the server sends no email"}. Send this link to them yourself: it is shown this once.`
+    })
     await refresh()
   }
   const submit = async (event: FormEvent) => {
@@ -72,7 +79,7 @@ export const Invitations = ({ team }: { readonly team: string }) => {
       {errors.general === undefined ? null : <p className="problem" role="alert">{errors.general}</p>}
       {link === undefined ? null : (
         <OneTimeSecret title={`Invitation link for ${link.email}`} secret={link.url} onDone={() => setLink(undefined)}
-          note="Send this link to them: it is shown this once. It works for one sign-up or sign-in, until it expires or is revoked." />
+          note={`${link.mailNote} It works for one sign-up or sign-in, until it expires or is revoked.`} />
       )}
       {invitations.isPending ? <Loading what="invitations" /> : invitations.isError ? <Failed error={invitations.error} retry={() => invitations.refetch()} /> : pending.length === 0
         ? <p className="muted">No pending invitation.</p>
