@@ -128,6 +128,12 @@ describe("Cloudflare, Workers, plans, channels, tokens", () => {
     assert.include(connected.stdout, "storefront")
     assert.include(connected.stdout, "checkout-api")
     assert.notInclude(connected.stdout + connected.stderr, server.simulator.apiToken)
+    // Cloudflare failing the deployment probe: that check fails, named, and the command exits 1.
+    await server.control("POST", "/faults", { kind: "status", status: 503, match: { method: "POST", path: "/deployments" } })
+    const failing = await cli(["cloudflare", "check", "--account", server.simulator.accountId])
+    assert.strictEqual(failing.code, ExitCode.error)
+    assert.match(failing.stdout, /FAIL\s+deployments_edit\s+Cloudflare refused a deployment request \(503/)
+    assert.match(failing.stdout, /ok\s+analytics_read/)
   })
 
   it("workers add refuses a script Cloudflare does not have, and lists Workers by name", async () => {
@@ -251,3 +257,21 @@ describe("releases by name, followed", () => {
     await ok(["release", "rollback", id])
   }, 240_000)
 })
+
+describe("a script name in two Cloudflare accounts", () => {
+  it("is ambiguous: refused with the ids to choose from, and the id still works", async () => {
+    const other = await server.control("POST", "/accounts", { name: "second" })
+    const token = await server.control("POST", "/tokens", { accountIds: [other.id] })
+    await server.control("POST", "/scripts", { accountId: other.id, scriptName: "storefront", requestsPerMinute: 60 })
+    await ok(["cloudflare", "connect", "--account", other.id], { input: `${token.value}\n` })
+    await ok(["workers", "add", "--account", other.id, "--script", "storefront"])
+    const ambiguous = await cli(["release", "create", "--worker", "storefront", "--version", "anything"])
+    assert.strictEqual(ambiguous.code, ExitCode.error)
+    assert.include(ambiguous.stderr, "ambiguous_worker")
+    const ids = [...ambiguous.stderr.matchAll(/wrk_[0-9a-f]+/g)].map((match) => match[0])
+    assert.lengthOf(new Set(ids), 2)
+    const byId = await cli(["release", "list", "--worker", ids[0]!])
+    assert.strictEqual(byId.code, 0, byId.stderr)
+  })
+})
+
