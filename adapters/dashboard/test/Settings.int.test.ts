@@ -6,8 +6,10 @@
  *
  * - a plan with a bad step shows the API's field error beside the step, and nothing is saved;
  *   fixed, it saves, and the timeline preview follows the edits;
- * - an admin invites someone as deploy; they sign up from the link and get that role; opening
- *   the settings address they see a clear refusal (and the API refuses them too);
+ * - an admin invites someone as deploy; the page says the invitation was emailed, and they sign
+ *   up from the link in the email (caught by an SMTP server on loopback, the server's
+ *   CANARYROLL_SMTP_URL) and get that role; opening the settings address they see a clear
+ *   refusal (and the API refuses them too);
  * - a team token is shown once, works against the API, and is never shown again;
  * - a webhook channel's "Send test" reaches a receiver on loopback and the page says so; the
  *   deliveries list shows it;
@@ -17,8 +19,9 @@
  *   what an entry touched;
  * - axe finds no violation on any of these screens, and none needs anything the CSP refuses.
  */
+import * as SmtpServer from "@canaryroll/notifier/test-smtp-server"
 import * as TestDatabase from "@canaryroll/postgres/test-database"
-import { Redacted } from "effect"
+import { Effect, Exit, Redacted, Scope } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import type { Browser, Page } from "playwright-core"
@@ -34,6 +37,9 @@ let browser: Browser
 let admin: ApiSession.ApiSession
 let adminPage: Pages.PersonPage
 let team: string
+/** Where the server's invitation emails arrive. */
+const mailScope = Effect.runSync(Scope.make())
+let mailbox: SmtpServer.SmtpServer
 const password = "a long enough test password"
 
 /** A webhook receiver on loopback: every request it gets, as `{ path, headers, body }`. */
@@ -56,7 +62,12 @@ const receiver = http.createServer((request, response) => {
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve))
-  ;[server, browser] = await Promise.all([ServerProcess.start(Redacted.value(database.url())), launch()])
+  mailbox = await Effect.runPromise(Scope.provide(SmtpServer.make(), mailScope))
+  const mail = {
+    CANARYROLL_SMTP_URL: `smtp://mailer:s3cret@127.0.0.1:${mailbox.port}?security=none`,
+    CANARYROLL_MAIL_FROM: "CanaryRoll <canaryroll@example.com>"
+  }
+  ;[server, browser] = await Promise.all([ServerProcess.start(Redacted.value(database.url()), mail), launch()])
   team = server.details.teamSlug
   admin = await ApiSession.login(server.details.url, server.details.adminEmail, server.details.adminPassword)
   adminPage = await Pages.open(browser, server.details.url)
@@ -70,6 +81,7 @@ afterAll(async () => {
   await browser?.close()
   await server?.stop()
   await new Promise<void>((resolve) => receiver.close(() => resolve()))
+  await Effect.runPromise(Scope.close(mailScope, Exit.void))
 })
 
 const expectAccessible = async (page: Page, screen: string) => {
@@ -122,7 +134,7 @@ describe("plans", () => {
 })
 
 describe("team settings", () => {
-  it("an admin invites someone as deploy; they sign up from the link and get that role, and the settings address refuses them clearly", async () => {
+  it("an admin invites someone as deploy; they sign up from the emailed link and get that role, and the settings address refuses them clearly", async () => {
     const { page } = adminPage
     await page.getByRole("navigation", { name: "Team" }).getByRole("link", { name: "Settings" }).click()
     await page.getByRole("heading", { name: "CanaryRoll demo: Settings" }).waitFor()
@@ -135,8 +147,14 @@ describe("team settings", () => {
     await invite.getByLabel("Email").fill("newcomer@example.com")
     await invite.getByLabel("Role").selectOption("deploy")
     await invite.getByRole("button", { name: "Invite" }).click()
-    const link = await page.getByRole("region", { name: "Invitation link for newcomer@example.com" }).getByTestId("one-time-secret").innerText()
-    assert.match(link, /\/invitations\/accept\?token=/)
+    const shown = page.getByRole("region", { name: "Invitation link for newcomer@example.com" })
+    await shown.getByText("Emailed to newcomer@example.com.").waitFor()
+    const email = await Effect.runPromise(mailbox.next)
+    assert.deepStrictEqual(email.to, ["newcomer@example.com"])
+    assert.include(email.mail.subject ?? "", "CanaryRoll demo")
+    // The person follows the link in the email; it is the one the admin was shown.
+    const link = /https?:\/\/\S+\/invitations\/accept\?token=\S+/.exec(email.mail.text ?? "")?.[0] ?? ""
+    assert.strictEqual(link, await shown.getByTestId("one-time-secret").innerText())
     await page.getByRole("table", { name: "Pending invitations" }).getByRole("rowheader", { name: "newcomer@example.com" }).waitFor()
     await expectAccessible(page, "settings")
     await Pages.screenshot(page, "settings")
