@@ -176,13 +176,16 @@ export const IssuedInvitation = Schema.Struct({
   ...Invitation.fields,
   token: Schema.String,
   acceptUrl: Schema.String,
-  /** Whether the invitation email went out (the server's outgoing mail, `CANARYROLL_SMTP_URL`). */
-  emailed: Schema.Boolean,
+  /**
+   * Whether the invitation email went out (the server's outgoing mail, `CANARYROLL_SMTP_URL`).
+   * Always sent by this server; a server older than invitation emails omits it: read as `false`.
+   */
+  emailed: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(false))),
   /**
    * Why it did not (no mail setting, the mail server unreachable or refusing), `null` when it
    * did. The invitation is saved either way: the admin passes `acceptUrl` on.
    */
-  notEmailedReason: Schema.NullOr(Schema.String)
+  notEmailedReason: Schema.NullOr(Schema.String).pipe(Schema.withDecodingDefaultKey(Effect.succeed(null)))
 })
 
 export const TeamToken = Schema.Struct({
