@@ -95,7 +95,22 @@ describe("accounts and the team", () => {
     for (const role of ["read_only", "deploy", "admin"]) assert.include(bad.stdout + bad.stderr, role)
     const invited = await ok(["invite", "--email", "bo@example.com", "--role", "deploy"])
     assert.match(invited.stdout, /Invited bo@example.com as deploy/)
-    assert.match(invited.stdout, /https?:\/\/\S+/)
+    const link = /https?:\/\/\S+/.exec(invited.stdout)?.[0]
+    assert.isDefined(link)
+    // Bo signs up from a terminal of their own with the invitation (a secret: from the environment).
+    const bo = fs.mkdtempSync(path.join(os.tmpdir(), "canaryroll-xdg-bo-"))
+    try {
+      const token = new URL(link!).searchParams.get("token")!
+      const joined = await ok(["signup", "--api-url", server.url, "--email", "bo@example.com"], {
+        input: `${password}\n`,
+        env: { XDG_CONFIG_HOME: bo, CANARYROLL_INVITATION_TOKEN: token }
+      })
+      assert.include(joined.stdout, "You joined the team Shop (shop)")
+      const members = await ok(["members", "--json"], { env: { XDG_CONFIG_HOME: bo } })
+      assert.deepInclude(JSON.parse(members.stdout).map((member: any) => [member.email, member.role]), ["bo@example.com", "deploy"])
+    } finally {
+      fs.rmSync(bo, { recursive: true, force: true })
+    }
   })
 
   it("logs out (the session ends on the server) and in again", async () => {
