@@ -161,7 +161,9 @@ const program = Effect.gen(function*() {
   const address = HttpServer.formatAddress(Context.get(running, HttpServer.HttpServer).address)
   yield* Effect.logInfo(`CanaryRoll is listening on ${address} (public URL ${publicUrl})`)
   yield* mail === undefined
-    ? Effect.logInfo("invitations are not emailed (no CANARYROLL_SMTP_URL): admins pass the link on")
+    ? Effect.logInfo(
+      `invitations are not emailed (no CANARYROLL_SMTP_URL${Option.isSome(settings.mailFrom) ? "; CANARYROLL_MAIL_FROM alone is not enough" : ""}): admins pass the link on`
+    )
     : Effect.logInfo(`invitations are emailed through ${mail.host}:${mail.port} (${mail.security}) from ${mail.from}`)
   if (metricsAt._tag === "OwnPort") {
     const metrics = yield* Layer.build(

@@ -4,15 +4,18 @@
  * the role and the expiry, whose link is the one the admin is shown and accepts the invitation;
  * sending again (revoke, re-issue) mails a new link and the old one stops working. A team name
  * full of markup and line breaks is escaped in the HTML and stays on the subject's one line.
- * Without the setting, with the mail server down or refusing, the answer says `emailed: false`
- * and why, and the invitation is saved and its link works all the same.
+ * Without the setting, with the mail server down, refusing or silent (the whole send's limit, on
+ * the TestClock), the answer says `emailed: false` and why, and the invitation is saved and its
+ * link works all the same.
  *
  * A real SMTP server on loopback (the notifier's test server), real HTTP, real Postgres.
  */
 import * as SmtpServer from "@canaryroll/notifier/test-smtp-server"
 import * as TestDatabase from "@canaryroll/postgres/test-database"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { Deferred, Effect, Fiber, Redacted } from "effect"
+import { TestClock } from "effect/testing"
+import * as net from "node:net"
 import type * as OutgoingMail from "../src/mail/OutgoingMail.ts"
 import * as TestServer from "./support/TestServer.ts"
 import * as TestTeam from "./support/TestTeam.ts"
@@ -174,5 +177,35 @@ describe("invitations by email", () => {
       assert.include(rejected.notEmailedReason, `the mail server at 127.0.0.1:${refusing.port} refused the message`)
       assert.include(rejected.notEmailedReason, "550")
       assert.isAtLeast(refusing.connections(), 1)
+    }).pipe(Effect.scoped))
+
+  it.effect("a mail server that takes the connection and never answers: the send gives up and says so, and the invitation is saved", () =>
+    Effect.gen(function*() {
+      const connected = yield* Deferred.make<void>()
+      const sockets: Array<net.Socket> = []
+      const silent = yield* Effect.acquireRelease(
+        Effect.callback<net.Server>((resume) => {
+          const server = net.createServer((socket) => {
+            sockets.push(socket)
+            Deferred.doneUnsafe(connected, Effect.void)
+          })
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) =>
+          Effect.callback<void>((resume) => {
+            for (const socket of sockets) socket.destroy()
+            server.close(() => resume(Effect.void))
+          })
+      )
+      const server = yield* TestServer.start(database, { mail: mailTo((silent.address() as net.AddressInfo).port) })
+      const team = yield* TestTeam.create(server, "acme")
+      const pending = yield* Effect.forkChild(invite(server, team, "gil@example.com", "deploy"))
+      yield* Deferred.await(connected)
+      // The whole send's limit, on the server's clock (the TestClock): the answer comes at once.
+      yield* TestClock.adjust("31 seconds")
+      const issued = yield* Fiber.join(pending)
+      assert.strictEqual(issued.emailed, false)
+      assert.include(issued.notEmailedReason, `did not finish taking the message within 30 seconds`)
+      TestTeam.expectStatus(yield* follow(server, issued.acceptUrl, "gil@example.com"), 201, "the link still works")
     }).pipe(Effect.scoped))
 })

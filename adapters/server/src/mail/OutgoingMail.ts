@@ -36,6 +36,12 @@ export interface Settings {
 /** How long each phase of a send (connect, greeting, each reply) may take before the send fails. */
 export const timeoutMs = 10_000
 
+/**
+ * How long a whole send may take: a server that answers each phase just in time must not hold the
+ * admin's request (and a connection) for minutes.
+ */
+export const sendTimeout = "30 seconds"
+
 const securities = ["tls", "starttls", "none"] as const
 
 /**
@@ -136,7 +142,12 @@ export const make = (settings: Settings) =>
                   : `the mail server at ${where} refused the message (${failed.message})`
               ))
           )
-        })
+        }).pipe(
+          Effect.timeoutOrElse({
+            duration: sendTimeout,
+            orElse: () => notSent(`the mail server at ${where} did not finish taking the message within ${sendTimeout}`)
+          })
+        )
     })
   })
 
