@@ -3,7 +3,8 @@
  * `@canaryroll/api`, its middlewares, the OpenAPI document at `/api/openapi.json`, the docs page at
  * `/api/docs`, the release and invitation pages) over the ports and Web APIs only. A runtime (the
  * Node server in `adapters/server`, a Worker) serves `layerRoutes` and provides the ports, the
- * secret box, Cloudflare, the notification channels and `CurrentServerConfig`.
+ * secret box, Cloudflare, the notification channels, the invitation mail (`mail/InvitationMail`)
+ * and `CurrentServerConfig`.
  *
  * The outermost HTTP middleware keeps the API's promise that every error is JSON
  * `{ error, message }`: it refuses bodies over the limit (413), answers unknown routes (404), a
