@@ -11,8 +11,9 @@
  * the same storage arrive (a process polls the followed releases every 250 ms by default).
  *
  * Every `CANARYROLL_LIVE_HEARTBEAT_MS` (15 s by default), and once when the stream opens, a
- * `heartbeat` event (`data: {"at": …}`, no `id`): a page that hears nothing for two heartbeats is
- * behind a buffering proxy, or cut off, and falls back to polling. A finished release only sends
+ * `heartbeat` event (`data: {"at": …, "intervalMs": …}`, no `id`): the interval is in it because
+ * the server's is configurable, and a page that hears nothing for two of them is behind a
+ * buffering proxy, or cut off, and falls back to polling. A finished release only sends
  * heartbeats. The server ends every stream after 5 minutes (and when it stops): `EventSource`
  * reconnects by itself with `Last-Event-ID`, through the access checks again, so access taken
  * away (a revoked token, an ended session, a removed member) reaches open pages within that time.
@@ -47,7 +48,15 @@ export const EventMessage = Schema.Struct({
 })
 
 /** The stream is alive: sent when it opens and every heartbeat interval. */
-export const Heartbeat = Schema.Struct({ at: Schema.String })
+export const Heartbeat = Schema.Struct({
+  at: Schema.String,
+  /**
+   * The server's heartbeat interval (`CANARYROLL_LIVE_HEARTBEAT_MS`): how long a reader may hear
+   * nothing before it knows the stream is held back. Optional: a server before it sent only `at`
+   * (a reader then assumes 15 s).
+   */
+  intervalMs: Schema.optional(Schema.Int)
+})
 
 /** The heartbeat's SSE message; a reader sees the previous message's `id` on it (SSE keeps it). */
 export const HeartbeatMessage = Schema.Struct({
@@ -84,7 +93,7 @@ export class LiveGroup extends HttpApiGroup.make("live")
     }).annotate(RequiredRole, "read_only").annotateMerge(OpenApi.annotations({
       summary: "Follow a deployment's events live",
       description: "Server-sent events: each of the deployment's events as it is appended (the SSE id is its version), " +
-        "a heartbeat when the stream opens and every 15 s; resumes after Last-Event-ID (or ?after=). Needs read_only."
+        "a heartbeat (with the interval, intervalMs) when the stream opens and every 15 s by default; resumes after Last-Event-ID (or ?after=). Needs read_only."
     }))
   )
   .middleware(TeamAccess)

@@ -12,10 +12,23 @@ import type { DeploymentEvent } from "@canaryroll/api/Schemas"
 import { useQueryClient } from "@tanstack/react-query"
 import { useEffect, useState } from "react"
 
-/** The server's heartbeat interval (`CANARYROLL_LIVE_HEARTBEAT_MS`, 15 s by default). */
-export const heartbeatMs = 15_000
+/**
+ * The server's heartbeat interval until its first heartbeat says what it is (`intervalMs`, from
+ * `CANARYROLL_LIVE_HEARTBEAT_MS`): 15 s, the server's default.
+ */
+export const defaultHeartbeatMs = 15_000
 /** Silent for two heartbeats (and a margin for a slow network): the stream is not getting through. */
-export const silenceMs = 2 * heartbeatMs + 5_000
+export const silenceMs = (heartbeatMs: number) => 2 * heartbeatMs + 5_000
+
+/** The interval a heartbeat's data names, when it names a sensible one. */
+export const heartbeatInterval = (data: string): number | undefined => {
+  try {
+    const intervalMs = (JSON.parse(data) as { intervalMs?: unknown }).intervalMs
+    return typeof intervalMs === "number" && Number.isInteger(intervalMs) && intervalMs > 0 ? intervalMs : undefined
+  } catch {
+    return undefined
+  }
+}
 /** How often the page polls when it cannot stream. */
 export const pollMs = 3_000
 /** How long the page polls before it tries the stream again. */
@@ -46,6 +59,8 @@ export const useLiveRelease = (team: string, id: string, enabled: boolean) => {
     let silence: ReturnType<typeof setTimeout> | undefined
     let retry: ReturnType<typeof setTimeout> | undefined
     let opened = false
+    // Learnt from the first heartbeat that gets through; kept across reconnects.
+    let heartbeatMs = defaultHeartbeatMs
     const byVersion = new Map<number, DeploymentEvent>()
     const refresh = () => queryClient.invalidateQueries({ queryKey: releaseKey(team, id) })
     const fallBack = (why: string) => {
@@ -59,7 +74,7 @@ export const useLiveRelease = (team: string, id: string, enabled: boolean) => {
       clearTimeout(silence)
       silence = setTimeout(
         () => fallBack("the live stream has been silent for two heartbeats (a proxy may be holding it back)"),
-        silenceMs
+        silenceMs(heartbeatMs)
       )
     }
     function open() {
@@ -69,7 +84,8 @@ export const useLiveRelease = (team: string, id: string, enabled: boolean) => {
       source.onopen = () => {
         opened = true
       }
-      source.addEventListener("heartbeat", () => {
+      source.addEventListener("heartbeat", (message: MessageEvent<string>) => {
+        heartbeatMs = heartbeatInterval(message.data) ?? heartbeatMs
         heard()
         setMode({ _tag: "Live" })
       })

@@ -39,11 +39,32 @@ export interface SandboxDetails {
 export interface ServerProcess {
   readonly details: SandboxDetails
   readonly child: ChildProcess
+  /** Where the process itself listens (`http://127.0.0.1:…`); `details.url` is its public URL. */
+  readonly address: string
   readonly output: () => string
   readonly stop: () => Promise<void>
 }
 
+/** Another server process on the same database, not a sandbox: no demo team, ready once listening. */
+export type OtherServerProcess = Omit<ServerProcess, "details">
+
+/**
+ * The sandbox server (see above). Two processes sharing a database must share
+ * `CANARYROLL_SECRET_KEY` too (pass it in `env`): the stored secrets are sealed with it.
+ */
 export const start = async (databaseUrl: string, env: Readonly<Record<string, string>> = {}): Promise<ServerProcess> => {
+  const { dataDirectory, ...server } = await spawnServer(databaseUrl, { CANARYROLL_SANDBOX: "true", ...env }, "These details are in")
+  const details = JSON.parse(await fs.readFile(path.join(dataDirectory, "sandbox.json"), "utf8")) as SandboxDetails
+  return { details, ...server }
+}
+
+/** A second server process on the sandbox's database (as a second `pnpm start` behind a load balancer). */
+export const startAnother = async (databaseUrl: string, env: Readonly<Record<string, string>>): Promise<OtherServerProcess> => {
+  const { dataDirectory: _, ...server } = await spawnServer(databaseUrl, { CANARYROLL_SANDBOX: "false", ...env }, "CanaryRoll is listening on")
+  return server
+}
+
+const spawnServer = async (databaseUrl: string, env: Readonly<Record<string, string>>, readyLine: string) => {
   const dataDirectory = await fs.mkdtemp(path.join(os.tmpdir(), "canaryroll-dashboard-"))
   const child = spawn(process.execPath, [serverMain], {
     env: {
@@ -51,7 +72,6 @@ export const start = async (databaseUrl: string, env: Readonly<Record<string, st
       DATABASE_URL: databaseUrl,
       CANARYROLL_SECRET_KEY: randomBytes(32).toString("hex"),
       CANARYROLL_DATA_DIR: dataDirectory,
-      CANARYROLL_SANDBOX: "true",
       PORT: "0",
       CANARYROLL_LOG_LEVEL: "info",
       ...env
@@ -59,10 +79,12 @@ export const start = async (databaseUrl: string, env: Readonly<Record<string, st
     stdio: ["ignore", "pipe", "pipe"]
   })
   let output = ""
+  let address = ""
   const ready = new Promise<void>((resolve, reject) => {
     const onLine = (line: string) => {
       output += `${line}\n`
-      if (line.includes("These details are in")) resolve()
+      address ||= /is listening on (\S+)/.exec(line)?.[1] ?? ""
+      if (line.includes(readyLine)) resolve()
     }
     createInterface({ input: child.stdout! }).on("line", onLine)
     createInterface({ input: child.stderr! }).on("line", onLine)
@@ -80,6 +102,5 @@ export const start = async (databaseUrl: string, env: Readonly<Record<string, st
     await stop()
     throw error
   }
-  const details = JSON.parse(await fs.readFile(path.join(dataDirectory, "sandbox.json"), "utf8")) as SandboxDetails
-  return { details, child, output: () => output, stop }
+  return { dataDirectory, child, address, output: () => output, stop }
 }

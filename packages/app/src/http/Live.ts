@@ -128,7 +128,10 @@ export const layer = HttpApiBuilder.group(Api, "live", (handlers) =>
         const afterVersion = Number(headers["last-event-id"] ?? query.after ?? "0")
         const heartbeats = Stream.tick(config.liveHeartbeatMs).pipe(
           Stream.mapEffect(() => Clock.currentTimeMillis),
-          Stream.map((at): LiveMessage => ({ event: "heartbeat", data: { at: new Date(at).toISOString() } }))
+          Stream.map((at): LiveMessage => ({
+            event: "heartbeat",
+            data: { at: new Date(at).toISOString(), intervalMs: config.liveHeartbeatMs }
+          }))
         )
         // The feed fails only when the storage cannot be read as the stream opens: the stream then
         // ends, and the reader's EventSource reconnects from its Last-Event-ID.
