@@ -89,10 +89,12 @@ export const logout = Command.make(
   "logout",
   {},
   Effect.fn(function*() {
-    const saved = (yield* credentials).saved
+    // The saved session itself, whatever --token or --api-url say: it is what logging out ends.
+    const saved = yield* SavedSession.read
     if (Option.isSome(saved)) {
-      const api = yield* connectAccount
-      // Ended on the server first: a copy of the file is then worth nothing.
+      const api = yield* client({ apiUrl: saved.value.apiUrl, session: saved.value.session, team: "" })
+      // Ended on the server first: a copy of the file is then worth nothing. A session that had
+      // already ended is refused (401): nothing to end.
       yield* api.logout().pipe(Effect.catchTag("ApiRefused", () => Effect.void))
     }
     yield* SavedSession.remove
