@@ -131,6 +131,16 @@ describe("an admin", () => {
     await Pages.signIn(page, server.details.adminEmail, server.details.adminPassword)
     await page.getByRole("heading", { name: "CanaryRoll demo: Workers" }).waitFor()
     await page.getByRole("rowheader", { name: /storefront/ }).waitFor()
+    // An admin picks each Worker's default plan in its row; read-only and deploy members see its name.
+    await page.getByRole("combobox", { name: "Default plan of storefront" }).waitFor()
+    // The filter: nothing needs attention yet.
+    const attentionOnly = page.getByRole("switch", { name: /Needs attention only \(0\)/ })
+    await page.getByText(/Needs attention only/).click()
+    assert.isTrue(await attentionOnly.isChecked())
+    await page.getByText("Nothing needs attention.").waitFor()
+    assert.strictEqual(await page.getByRole("rowheader").count(), 0)
+    await page.getByText(/Needs attention only/).click()
+    await page.getByRole("rowheader", { name: /storefront/ }).waitFor()
     await expectAccessible(page, "overview")
 
     // Add a Worker: one of the account's scripts as Cloudflare lists them (storefront is added already).
@@ -151,12 +161,13 @@ describe("an admin", () => {
     // Create a release: the Worker, a version from Cloudflare's list, the quick plan.
     await page.getByRole("link", { name: "New release" }).click()
     await page.getByRole("heading", { name: "New release" }).waitFor()
-    await page.getByRole("button", { name: /Pick a Worker/ }).click()
-    await page.getByRole("option", { name: "storefront" }).click()
-    await page.getByRole("button", { name: /Pick a version/ }).click()
-    await page.getByRole("option", { name: /a good version/ }).click()
-    await page.getByRole("button", { name: /Demo \(about a minute\)/ }).click()
-    await page.getByRole("option", { name: /Quick \(tests\)/ }).click()
+    await page.getByLabel("Worker").selectOption({ label: "storefront" })
+    const versions = page.getByLabel("Version (from Cloudflare)")
+    await versions.selectOption((await versions.locator("option", { hasText: "a good version" }).getAttribute("value"))!)
+    // The Worker's default plan is chosen until another is picked.
+    const plans = page.getByLabel("Plan")
+    assert.match(await plans.locator("option:checked").innerText(), /^Demo \(about a minute\) \(the Worker's default\)/)
+    await plans.selectOption((await plans.locator("option", { hasText: "Quick (tests)" }).getAttribute("value"))!)
     await expectAccessible(page, "new release")
     await Pages.screenshot(page, "new-release")
     // A refusal shows the API's own message (it names the field), and nothing is created.
@@ -235,7 +246,7 @@ describe("roles", () => {
       await page.getByRole("rowheader", { name: /storefront/ }).waitFor()
       assert.strictEqual(await page.getByRole("link", { name: "New release" }).count(), 0)
       assert.strictEqual(await page.getByRole("button", { name: "Add a Worker" }).count(), 0)
-      assert.strictEqual(await page.getByRole("button", { name: /Pick a plan|Demo|Standard/ }).count(), 0)
+      assert.strictEqual(await page.getByRole("combobox").count(), 0, "no plan picker")
       await expectAccessible(page, "read-only overview")
       await Pages.screenshot(page, "overview-read-only")
 
@@ -289,7 +300,7 @@ describe("roles", () => {
       await page.getByRole("rowheader", { name: /storefront/ }).waitFor()
       await page.getByRole("link", { name: "New release" }).waitFor()
       assert.strictEqual(await page.getByRole("button", { name: "Add a Worker" }).count(), 0)
-      assert.strictEqual(await page.getByRole("button", { name: /Pick a plan|Demo|Standard/ }).count(), 0)
+      assert.strictEqual(await page.getByRole("combobox").count(), 0, "no plan picker")
       assert.strictEqual(await page.getByText("You are read-only").count(), 0)
 
       await page.goto(`/teams/${team}/deployments/${pending.id}`)

@@ -3,12 +3,16 @@
  * (or, before any release, Cloudflare's live deployment), its current or last release, and what
  * needs a person about it, in the core's words; a "needs attention" filter; adding a Worker and
  * choosing its default plan (admins); starting a new release (deploy and admin).
+ *
+ * Plain HTML for the table, the filter and the pickers: a read-only table of a few Workers gains
+ * nothing from react-aria's grid (its code was a quarter of this screen's first load), and the
+ * browser's own checkbox and `<select>` are accessible as they are. react-aria's code loads with
+ * the add-Worker dialog, when it opens.
  */
 import type { WorkerOverview } from "@canaryroll/api/Dashboard"
 import type { Deployment, PlanView, Worker } from "@canaryroll/api/Schemas"
 import { useQuery, useQueryClient } from "@tanstack/react-query"
 import { lazy, Suspense, useState } from "react"
-import { Button, Cell, Column, Row, Switch, Table, TableBody, TableHeader } from "react-aria-components"
 import { call } from "../api/Client.ts"
 import { Link } from "../routing/Link.tsx"
 import { newReleasePath, releasePath } from "../routing/Router.tsx"
@@ -86,7 +90,7 @@ export default function OverviewScreen({ team: ref }: { readonly team: string })
       <div className="title-row">
         <h1>{team.name}: Workers</h1>
         {mayRelease && rows.length > 0 ? <Link to={newReleasePath(ref)} className="button primary">New release</Link> : null}
-        {isAdmin ? <Button className="button" onPress={() => setAdding(true)}>Add a Worker</Button> : null}
+        {isAdmin ? <button type="button" className="button" onClick={() => setAdding(true)}>Add a Worker</button> : null}
       </div>
       {team.role === "read_only"
         ? <p className="notice" role="note">You are read-only in this team: you can see everything, and change nothing.</p>
@@ -96,30 +100,33 @@ export default function OverviewScreen({ team: ref }: { readonly team: string })
           {isAdmin
             ? <p>Add a Worker from your Cloudflare account: CanaryRoll then releases its new versions step by step. If the team has no Cloudflare account yet, connect one first (the dialog says how).</p>
             : <p>An admin of {team.name} adds Workers. Once there is one, its releases show here.</p>}
-          {isAdmin ? <Button className="button primary" onPress={() => setAdding(true)}>Add a Worker</Button> : null}
+          {isAdmin ? <button type="button" className="button primary" onClick={() => setAdding(true)}>Add a Worker</button> : null}
         </Empty>
       ) : (
         <>
-          <Switch className="switch" isSelected={attentionOnly} onChange={setAttentionOnly}>
-            <div className="indicator" aria-hidden="true" /> Needs attention only ({needing.length})
-          </Switch>
-          <Table aria-label="Workers" className="table">
-            <TableHeader>
-              <Column isRowHeader>Worker</Column>
-              <Column>Live split</Column>
-              <Column>Release</Column>
-              <Column>Needs attention</Column>
-              <Column>Default plan</Column>
-            </TableHeader>
-            <TableBody items={shown.map((row) => ({ ...row, id: row.worker.id }))} renderEmptyState={() => <p className="muted">Nothing needs attention.</p>}>
-              {(row) => (
-                <Row id={row.worker.id}>
-                  <Cell>
+          <label className="switch">
+            <input type="checkbox" role="switch" className="visually-hidden" checked={attentionOnly} onChange={(event) => setAttentionOnly(event.currentTarget.checked)} />
+            <span className="indicator" aria-hidden="true" /> Needs attention only ({needing.length})
+          </label>
+          <table aria-label="Workers" className="table">
+            <thead>
+              <tr>
+                <th scope="col">Worker</th>
+                <th scope="col">Live split</th>
+                <th scope="col">Release</th>
+                <th scope="col">Needs attention</th>
+                <th scope="col">Default plan</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.length === 0 ? <tr><td colSpan={5} className="muted">Nothing needs attention.</td></tr> : shown.map((row) => (
+                <tr key={row.worker.id}>
+                  <th scope="row">
                     <strong>{row.worker.scriptName}</strong>
                     <div className="muted small">{row.worker.id}</div>
-                  </Cell>
-                  <Cell>{row.split === null ? <CloudflareSplit team={ref} worker={row.worker} /> : <Split shares={row.split} release={row.release} />}</Cell>
-                  <Cell>
+                  </th>
+                  <td>{row.split === null ? <CloudflareSplit team={ref} worker={row.worker} /> : <Split shares={row.split} release={row.release} />}</td>
+                  <td>
                     {row.release === null ? <span className="muted">no release yet</span> : (
                       <Link to={releasePath(ref, row.release.id)}>
                         <span className={`status status-${row.release.status}`}>{statusNames[row.release.status]}</span>{" "}
@@ -127,22 +134,22 @@ export default function OverviewScreen({ team: ref }: { readonly team: string })
                         {row.release.status === "in_progress" ? ` · ${percent(row.release.currentPercentage)}` : ""}
                       </Link>
                     )}
-                  </Cell>
-                  <Cell>
+                  </td>
+                  <td>
                     {row.attention.length === 0 ? <span className="muted">—</span> : (
                       <ul className="attention">{row.attention.map((item) => <li key={item.kind}>{item.message}</li>)}</ul>
                     )}
-                  </Cell>
-                  <Cell>
+                  </td>
+                  <td>
                     {isAdmin && plans.data !== undefined
                       ? <PlanPicker label={`Default plan of ${row.worker.scriptName}`} plans={plans.data} selected={row.worker.defaultPlanId}
                         onSelect={(planId) => setDefaultPlan(row.worker, planId)} />
                       : planName(row.worker.defaultPlanId)}
-                  </Cell>
-                </Row>
-              )}
-            </TableBody>
-          </Table>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
           <p className="muted small">Your role here: {roleNames[team.role]}.</p>
         </>
       )}

@@ -1,13 +1,15 @@
-/** A plan chooser (react-aria Select); a refused change shows the API's message next to it. */
+/** A plan chooser (the browser's `<select>`); a refused change shows the API's message next to it. */
 import type { PlanView } from "@canaryroll/api/Schemas"
 import { useState } from "react"
-import { Button, Label, ListBox, ListBoxItem, Popover, Select } from "react-aria-components"
 import { messageOf } from "../api/Client.ts"
 import { durationText, percent } from "../release/Describe.ts"
-import { SelectButton } from "../ui/SelectButton.tsx"
+import { NativeSelect } from "../ui/NativeSelect.tsx"
 
 export const planSummary = (plan: PlanView) =>
   plan.steps.map((step) => `${percent(step.percentage)} ${durationText(step.waitSeconds)}`).join(" → ")
+
+/** A plan as a list shows it: its name, then its steps. */
+export const planChoiceText = (plan: PlanView, note = "") => `${plan.name}${note} — ${planSummary(plan)}`
 
 export const PlanPicker = (props: {
   readonly label: string
@@ -19,27 +21,17 @@ export const PlanPicker = (props: {
   const [problem, setProblem] = useState<string | undefined>(undefined)
   return (
     <div>
-      <Select className="select" {...(props.visibleLabel === true ? {} : { "aria-label": props.label })} selectedKey={props.selected ?? null}
-        onSelectionChange={async (key) => {
+      <NativeSelect label={props.label} {...(props.visibleLabel === undefined ? {} : { visibleLabel: props.visibleLabel })}
+        placeholder="Pick a plan" selected={props.selected}
+        choices={props.plans.map((plan) => ({ id: plan.id, text: planChoiceText(plan) }))}
+        onChange={async (planId) => {
           setProblem(undefined)
           try {
-            await props.onSelect(String(key))
+            await props.onSelect(planId)
           } catch (error) {
             setProblem(messageOf(error))
           }
-        }}>
-        {props.visibleLabel === true ? <Label>{props.label}</Label> : null}
-        <SelectButton placeholder="Pick a plan" />
-        <Popover className="popover">
-          <ListBox className="menu" items={props.plans}>
-            {(plan) => (
-              <ListBoxItem className="menu-item" id={plan.id} textValue={plan.name}>
-                {plan.name} <span className="muted small">{planSummary(plan)}</span>
-              </ListBoxItem>
-            )}
-          </ListBox>
-        </Popover>
-      </Select>
+        }} />
       {problem === undefined ? null : <p className="problem" role="alert">{problem}</p>}
     </div>
   )

@@ -3,19 +3,21 @@
  * tag), the plan (the Worker's default unless another is picked), automatic or manual advance,
  * and an optional name and ticket link. The release is created pending: its page runs the
  * preflight and offers Start.
+ *
+ * The browser's own form controls (`<select>`, radios, inputs): accessible as they are, and this
+ * screen's first load stays under budget without react-aria's Select (docs/dashboard.md).
  */
 import type { PlanView } from "@canaryroll/api/Schemas"
 import { useQuery } from "@tanstack/react-query"
 import { type FormEvent, useState } from "react"
-import { Button, Input, Label, ListBox, ListBoxItem, Popover, Radio, RadioGroup, Select, TextField } from "react-aria-components"
 import { call, change, messageOf } from "../api/Client.ts"
 import { navigate, releasePath, teamPath, useLocation } from "../routing/Router.tsx"
 import { can, teamOf, useMe } from "../session/Session.ts"
 import { Link } from "../routing/Link.tsx"
-import { planSummary } from "../overview/PlanPicker.tsx"
+import { planChoiceText } from "../overview/PlanPicker.tsx"
 import { shortId } from "../release/Describe.ts"
 import { Empty, Failed, Loading } from "../ui/States.tsx"
-import { SelectButton } from "../ui/SelectButton.tsx"
+import { NativeSelect } from "../ui/NativeSelect.tsx"
 
 export default function NewReleaseScreen({ team: ref }: { readonly team: string }) {
   const me = useMe()
@@ -76,58 +78,44 @@ export default function NewReleaseScreen({ team: ref }: { readonly team: string 
         <Empty title="No Workers yet"><p>Add a Worker on the <Link to={teamPath(ref)}>team's page</Link> first.</p></Empty>
       ) : (
         <form className="form" aria-label="New release" onSubmit={submit}>
-          <Select className="select" selectedKey={worker?.id ?? null} onSelectionChange={(key) => { setWorkerId(String(key)); setVersionId(undefined) }}>
-            <Label>Worker</Label>
-            <SelectButton placeholder="Pick a Worker" />
-            <Popover className="popover">
-              <ListBox className="menu" items={workers.data}>
-                {(w) => <ListBoxItem className="menu-item" id={w.id} textValue={w.scriptName}>{w.scriptName}</ListBoxItem>}
-              </ListBox>
-            </Popover>
-          </Select>
+          <NativeSelect label="Worker" visibleLabel placeholder="Pick a Worker" selected={worker?.id}
+            choices={workers.data.map((w) => ({ id: w.id, text: w.scriptName }))}
+            onChange={(id) => { setWorkerId(id); setVersionId(undefined) }} />
           {worker === undefined ? null : versions.isPending ? <Loading what="the Worker's versions" /> : versions.isError ? <Failed error={versions.error} retry={() => versions.refetch()} /> : (
-            <Select className="select" selectedKey={versionId ?? null} onSelectionChange={(key) => setVersionId(String(key))} placeholder="Pick a version">
-              <Label>Version (from Cloudflare)</Label>
-              <SelectButton placeholder="Pick a version" />
-              <Popover className="popover">
-                <ListBox className="menu" items={[...versions.data].sort((a, b) => b.number - a.number)}>
-                  {(v) => (
-                    <ListBoxItem className="menu-item" id={v.id} textValue={`#${v.number} ${v.message ?? ""}`}>
-                      <strong>#{v.number}</strong> {v.message ?? <span className="muted">no message</span>}
-                      {v.tag === null ? null : <span className="tag">{v.tag}</span>}
-                      <span className="muted small"> {shortId(v.id)}{v.createdOn === null ? "" : ` · ${new Date(v.createdOn).toLocaleString()}`}</span>
-                    </ListBoxItem>
-                  )}
-                </ListBox>
-              </Popover>
-            </Select>
+            <NativeSelect label="Version (from Cloudflare)" visibleLabel placeholder="Pick a version" selected={versionId}
+              choices={[...versions.data].sort((a, b) => b.number - a.number).map((v) => ({
+                id: v.id,
+                text: [
+                  `#${v.number} ${v.message ?? "(no message)"}`,
+                  v.tag === null ? "" : ` [${v.tag}]`,
+                  ` · ${shortId(v.id)}`,
+                  v.createdOn === null ? "" : ` · ${new Date(v.createdOn).toLocaleString()}`
+                ].join("")
+              }))}
+              onChange={setVersionId} />
           )}
-          <Select className="select" selectedKey={plan ?? null} onSelectionChange={(key) => setPlanId(String(key))}>
-            <Label>Plan</Label>
-            <SelectButton placeholder="Pick a plan" />
-            <Popover className="popover">
-              <ListBox className="menu" items={plans.data}>
-                {(p: PlanView) => (
-                  <ListBoxItem className="menu-item" id={p.id} textValue={p.name}>
-                    {p.name}{p.id === worker?.defaultPlanId ? " (the Worker's default)" : ""} <span className="muted small">{planSummary(p)}</span>
-                  </ListBoxItem>
-                )}
-              </ListBox>
-            </Popover>
-          </Select>
-          <RadioGroup className="radios" value={advance} onChange={(value) => setAdvance(value === "manual" ? "manual" : "automatic")}>
-            <Label>Advance</Label>
-            <Radio className="radio" value="automatic">Automatic: each step advances when its soak is over and the latest check is healthy</Radio>
-            <Radio className="radio" value="manual">Manual: a person advances each step</Radio>
-          </RadioGroup>
-          <TextField className="field" value={name} onChange={setName} maxLength={200}>
-            <Label>Name (optional)</Label>
-            <Input />
-          </TextField>
-          <TextField className="field" type="url" value={ticketUrl} onChange={setTicketUrl}>
-            <Label>Ticket link (optional, https: or http:)</Label>
-            <Input />
-          </TextField>
+          <NativeSelect label="Plan" visibleLabel placeholder="Pick a plan" selected={plan}
+            choices={plans.data.map((p: PlanView) => ({ id: p.id, text: planChoiceText(p, p.id === worker?.defaultPlanId ? " (the Worker's default)" : "") }))}
+            onChange={setPlanId} />
+          <fieldset className="radios">
+            <legend>Advance</legend>
+            <label className="choice">
+              <input type="radio" name="advance" value="automatic" checked={advance === "automatic"} onChange={() => setAdvance("automatic")} />
+              {" "}Automatic: each step advances when its soak is over and the latest check is healthy
+            </label>
+            <label className="choice">
+              <input type="radio" name="advance" value="manual" checked={advance === "manual"} onChange={() => setAdvance("manual")} />
+              {" "}Manual: a person advances each step
+            </label>
+          </fieldset>
+          <div className="field">
+            <label htmlFor="release-name">Name (optional)</label>
+            <input id="release-name" value={name} onChange={(event) => setName(event.currentTarget.value)} maxLength={200} />
+          </div>
+          <div className="field">
+            <label htmlFor="release-ticket">Ticket link (optional, https: or http:)</label>
+            <input id="release-ticket" type="url" value={ticketUrl} onChange={(event) => setTicketUrl(event.currentTarget.value)} />
+          </div>
           {problem === undefined ? null : <p className="problem" role="alert">{problem}</p>}
           <button type="submit" className="button primary" disabled={busy}>{busy ? "Creating…" : "Create the release"}</button>
         </form>

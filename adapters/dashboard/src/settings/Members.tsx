@@ -10,7 +10,7 @@ import { useState } from "react"
 import { Button } from "react-aria-components"
 import { call, change, messageOf } from "../api/Client.ts"
 import { meKey, roleNames } from "../session/Session.ts"
-import { ConfirmDialog } from "../ui/ConfirmDialog.tsx"
+import { ConfirmDialog } from "../ui/LazyConfirmDialog.tsx"
 import { Failed, Loading } from "../ui/States.tsx"
 import { settingsKeys, timeText } from "./SettingsKeys.ts"
 
