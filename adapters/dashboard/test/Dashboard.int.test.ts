@@ -7,7 +7,7 @@
  * - an admin signs in, adds a Worker, creates a release, starts it from its page (preflight,
  *   confirmation) and watches it reach `completed` without a reload; the API's message shows
  *   when it refuses something;
- * - a bad version rolls back by itself, and the page says why;
+ * - a bad version rolls back by itself, and the page says why (beside the first release, in time);
  * - a person invited read-only signs up from the invitation link, sees no action and is told
  *   why; a request forged from their session is refused;
  * - a deploy member accepts an invitation, sees release actions and no settings, and cancels a
@@ -115,14 +115,27 @@ describe("the server serves the dashboard", () => {
   })
 })
 
+// The admin's two releases run side by side on the real clock (different Workers, each in its own
+// browser context): the rollback starts once the first test has added checkout-api back.
 describe("an admin", () => {
   let person: Pages.PersonPage
+  let checkoutIsBack: () => void
+  const checkoutAdded = new Promise<void>((resolve) => (checkoutIsBack = resolve))
   beforeAll(async () => {
     person = await Pages.open(browser, server.details.url)
   })
   afterAll(() => person?.close())
 
-  it("signs in, adds a Worker, creates a release, starts it from its page and watches it complete without a reload", async () => {
+  it.concurrent("signs in, adds a Worker, creates a release, starts it from its page and watches it complete without a reload", async () => {
+    try {
+      await releaseFromTheDashboard(person)
+    } finally {
+      // Failed before adding it: the rollback test then fails at once rather than waiting.
+      checkoutIsBack()
+    }
+  })
+
+  const releaseFromTheDashboard = async (person: Pages.PersonPage) => {
     const { page } = person
     await page.goto("/")
     await page.getByRole("heading", { name: "Sign in to CanaryRoll" }).waitFor()
@@ -154,6 +167,7 @@ describe("an admin", () => {
     await dialog.getByRole("button", { name: "Add the Worker" }).click()
     await dialog.waitFor({ state: "detached" })
     await page.getByRole("rowheader", { name: /checkout-api/ }).waitFor()
+    checkoutIsBack()
     // Its live split is read from Cloudflare.
     await page.getByRole("row", { name: /checkout-api/ }).getByText(/^100% /).waitFor()
     await Pages.screenshot(page, "overview")
@@ -203,11 +217,25 @@ describe("an admin", () => {
     await expectAccessible(page, "completed release")
     await Pages.screenshot(page, "release-completed")
     assert.deepStrictEqual(person.cspViolations(), [])
+  }
+
+  it.concurrent("sees a bad version rolled back by itself, with the reason on screen", async () => {
+    await checkoutAdded
+    const release = await createRelease(await workerIdOf("checkout-api"), checkout().badVersionId)
+    const person = await Pages.open(browser, server.details.url)
+    try {
+      await watchRollback(person, release.id)
+    } finally {
+      await person.close()
+    }
   })
 
-  it("sees a bad version rolled back by itself, with the reason on screen", async () => {
+  const watchRollback = async (person: Pages.PersonPage, releaseId: string) => {
     const { page } = person
-    const release = await createRelease(await workerIdOf("checkout-api"), checkout().badVersionId)
+    const release = { id: releaseId }
+    await page.goto("/login")
+    await Pages.signIn(page, server.details.adminEmail, server.details.adminPassword)
+    await page.getByRole("heading", { name: "CanaryRoll demo: Workers" }).waitFor()
     await page.goto(`/teams/${team}/deployments/${release.id}`)
     await page.getByRole("heading", { name: "Preflight: ready to start" }).waitFor()
     await page.getByRole("button", { name: "Start" }).click()
@@ -221,7 +249,7 @@ describe("an admin", () => {
     await expectAccessible(page, "rolled back release")
     await Pages.screenshot(page, "release-rolled-back")
     assert.deepStrictEqual(person.cspViolations(), [])
-  })
+  }
 })
 
 describe("roles", () => {
