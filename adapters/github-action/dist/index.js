@@ -50,10 +50,10 @@ var Class = /* @__PURE__ */ (function() {
 })();
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/Function.js
-var dual = function(arity, body) {
+var dual = function(arity, body2) {
   if (typeof arity === "function") {
     return function() {
-      return arity(arguments) ? body.apply(this, arguments) : (self) => body(self, ...arguments);
+      return arity(arguments) ? body2.apply(this, arguments) : (self) => body2(self, ...arguments);
     };
   }
   switch (arity) {
@@ -63,29 +63,29 @@ var dual = function(arity, body) {
     case 2:
       return function(a, b) {
         if (arguments.length >= 2) {
-          return body(a, b);
+          return body2(a, b);
         }
         return function(self) {
-          return body(self, a);
+          return body2(self, a);
         };
       };
     case 3:
       return function(a, b, c) {
         if (arguments.length >= 3) {
-          return body(a, b, c);
+          return body2(a, b, c);
         }
         return function(self) {
-          return body(self, a, b);
+          return body2(self, a, b);
         };
       };
     default:
       return function() {
         if (arguments.length >= arity) {
-          return body.apply(this, arguments);
+          return body2.apply(this, arguments);
         }
         const args2 = arguments;
         return function(self) {
-          return body(self, ...args2);
+          return body2(self, ...args2);
         };
       };
   }
@@ -614,9 +614,9 @@ function format(input, options4) {
   const ancestors = /* @__PURE__ */ new WeakSet();
   const gap = !space ? "" : typeof space === "number" ? " ".repeat(space) : space;
   const ind = (d) => gap.repeat(d);
-  const wrap = (v, body) => {
+  const wrap = (v, body2) => {
     const ctor = v?.constructor;
-    return ctor && ctor !== Object.prototype.constructor && ctor.name ? `${ctor.name}(${body})` : body;
+    return ctor && ctor !== Object.prototype.constructor && ctor.name ? `${ctor.name}(${body2})` : body2;
   };
   const ownKeys = (o) => {
     try {
@@ -657,13 +657,13 @@ ${ind(d)}]`;
       } else {
         const keys3 = ownKeys(v);
         if (!gap || keys3.length <= 1) {
-          const body = `{${keys3.map((k) => `${formatPropertyKey(k)}:${recur2(safeGet(v, k), d)}`).join(",")}}`;
-          output = wrap(v, body);
+          const body2 = `{${keys3.map((k) => `${formatPropertyKey(k)}:${recur2(safeGet(v, k), d)}`).join(",")}}`;
+          output = wrap(v, body2);
         } else {
-          const body = `{
+          const body2 = `{
 ${keys3.map((k) => `${ind(d + 1)}${formatPropertyKey(k)}: ${recur2(safeGet(v, k), d + 1)}`).join(",\n")}
 ${ind(d)}}`;
-          output = wrap(v, body);
+          output = wrap(v, body2);
         }
       }
       ancestors.delete(v);
@@ -887,15 +887,15 @@ var SingleShotGen = class {
 };
 var pickInternalCall = () => {
   const InternalTypeId = "~effect/Utils/internal";
-  const standard = {
-    [InternalTypeId]: (body) => {
-      return body();
+  const standard2 = {
+    [InternalTypeId]: (body2) => {
+      return body2();
     }
   };
   const forced = {
-    [InternalTypeId]: (body) => {
+    [InternalTypeId]: (body2) => {
       try {
-        return body();
+        return body2();
       } finally {
       }
     }
@@ -903,9 +903,9 @@ var pickInternalCall = () => {
   const limit = getStackTraceLimit();
   if (limit === 0) return forced[InternalTypeId];
   setStackTraceLimit(2);
-  const error2 = standard[InternalTypeId](() => new Error());
+  const error2 = standard2[InternalTypeId](() => new Error());
   setStackTraceLimit(limit);
-  return error2.stack?.includes(InternalTypeId) === true ? standard[InternalTypeId] : forced[InternalTypeId];
+  return error2.stack?.includes(InternalTypeId) === true ? standard2[InternalTypeId] : forced[InternalTypeId];
 };
 var internalCall = /* @__PURE__ */ pickInternalCall();
 
@@ -2268,9 +2268,9 @@ var fromMillisString = (input, scale) => {
   return make6(Number.isInteger(millis2) && BigInt(millis2) * bigint1e6 === nanos2 ? millis2 : nanos2);
 };
 var nanosToHrTime = (nanos2) => {
-  const sign2 = nanos2 < bigint0 ? -bigint1 : bigint1;
+  const sign3 = nanos2 < bigint0 ? -bigint1 : bigint1;
   const absolute = nanos2 < bigint0 ? -nanos2 : nanos2;
-  return [Number(sign2 * (absolute / bigint1e9)), Number(sign2 * (absolute % bigint1e9))];
+  return [Number(sign3 * (absolute / bigint1e9)), Number(sign3 * (absolute % bigint1e9))];
 };
 var DURATION_REGEXP = /^(-?\d+(?:\.\d+)?)\s+(nanos?|micros?|millis?|seconds?|minutes?|hours?|days?|weeks?)$/;
 var fromInputUnsafe = (input) => {
@@ -2766,14 +2766,14 @@ var parts = (self) => {
   const min7 = sec / bigint60;
   const hr = min7 / bigint60;
   const d = hr / bigint24;
-  const sign2 = neg ? -1 : 1;
+  const sign3 = neg ? -1 : 1;
   return {
-    days: sign2 * Number(d),
-    hours: sign2 * Number(hr % bigint24),
-    minutes: sign2 * Number(min7 % bigint60),
-    seconds: sign2 * Number(sec % bigint60),
-    millis: sign2 * Number(ms % bigint1e3),
-    nanos: sign2 * Number(a % bigint1e6)
+    days: sign3 * Number(d),
+    hours: sign3 * Number(hr % bigint24),
+    minutes: sign3 * Number(min7 % bigint60),
+    seconds: sign3 * Number(sec % bigint60),
+    millis: sign3 * Number(ms % bigint1e3),
+    nanos: sign3 * Number(a % bigint1e6)
   };
 };
 var format2 = (self) => {
@@ -2842,12 +2842,12 @@ var fromIso = (input) => {
   if (match8 === null) {
     return none2();
   }
-  const [, sign2, w, d, h, hf, m, mf, s, sf] = match8;
+  const [, sign3, w, d, h, hf, m, mf, s, sf] = match8;
   if (hf !== void 0 && (m !== void 0 || s !== void 0) || mf !== void 0 && s !== void 0) {
     return none2();
   }
   const total = parseIsoComponent(w, void 0, bigintNanosPerWeek) + parseIsoComponent(d, void 0, bigintNanosPerDay) + parseIsoComponent(h, hf, bigintNanosPerHour) + parseIsoComponent(m, mf, bigintNanosPerMinute) + parseIsoComponent(s, sf, bigint1e9);
-  const signed = sign2 === "-" ? -total : total;
+  const signed = sign3 === "-" ? -total : total;
   const ms = Number(signed / bigint1e6);
   return some2(signed % bigint1e6 === bigint0 && Number.isSafeInteger(ms) ? millis(ms) : nanos(signed));
 };
@@ -3063,15 +3063,15 @@ var EncodingError = class extends (/* @__PURE__ */ TaggedError2("EncodingError")
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/encoding/Hex.js
 var encode = (input) => typeof input === "string" ? hexEncodeUint8Array(encoder.encode(input)) : hexEncodeUint8Array(input);
-var random2 = (length2) => {
-  switch (length2) {
+var random2 = (length3) => {
+  switch (length3) {
     case 16:
       return random16();
     case 32:
       return random32();
     default: {
       let result3 = "";
-      for (let i = length2 >>> 3; i > 0; i--) {
+      for (let i = length3 >>> 3; i > 0; i--) {
         result3 += random8();
       }
       return result3;
@@ -3107,9 +3107,9 @@ var decode = (str) => {
     }));
   }
   try {
-    const length2 = bytes2.length / 2;
-    const result3 = new Uint8Array(length2);
-    for (let i = 0; i < length2; i++) {
+    const length3 = bytes2.length / 2;
+    const result3 = new Uint8Array(length3);
+    for (let i = 0; i < length3; i++) {
       const a = fromHexChar(bytes2[i * 2]);
       const b = fromHexChar(bytes2[i * 2 + 1]);
       result3[i] = a << 4 | b;
@@ -3422,9 +3422,9 @@ var causePrettyErrors = (self, options4) => {
   return errors;
 };
 var causePrettyError = (original, annotations2, options4, seen = /* @__PURE__ */ new Set()) => {
-  const kind = typeof original;
+  const kind6 = typeof original;
   let error2;
-  if (original && kind === "object") {
+  if (original && kind6 === "object") {
     seen.add(original);
     const cause = original.cause;
     error2 = new globalThis.Error(causePrettyMessage(original), {
@@ -3449,7 +3449,7 @@ var causePrettyError = (original, annotations2, options4, seen = /* @__PURE__ */
       }
     }
   } else {
-    error2 = new globalThis.Error(!original ? `Unknown error: ${original}` : kind === "string" ? original : formatJson(original));
+    error2 = new globalThis.Error(!original ? `Unknown error: ${original}` : kind6 === "string" ? original : formatJson(original));
     const stack = `${error2.name}: ${error2.message}`;
     error2.stack = annotations2 ? addStackAnnotations(stack, annotations2) : stack;
   }
@@ -4005,28 +4005,28 @@ var callback = (register) => callbackOptions(register, register.length >= 2);
 var never = /* @__PURE__ */ callback(constVoid);
 var gen2 = (...args2) => {
   if (args2.length === 1) {
-    const body2 = args2[0];
-    return suspend(() => fromIteratorUnsafe(body2()));
+    const body3 = args2[0];
+    return suspend(() => fromIteratorUnsafe(body3()));
   }
-  const [options4, body] = args2;
-  return suspend(() => fromIteratorUnsafe(body.call(options4.self)));
+  const [options4, body2] = args2;
+  return suspend(() => fromIteratorUnsafe(body2.call(options4.self)));
 };
 var fnBody = (bodyOrOptions, pipeables) => typeof bodyOrOptions === "function" ? bodyOrOptions : pipeables.shift().bind(bodyOrOptions.self);
 var fnUntraced = (bodyOrOptions, ...pipeables) => {
-  const body = fnBody(bodyOrOptions, pipeables);
+  const body2 = fnBody(bodyOrOptions, pipeables);
   const fn3 = pipeables.length === 0 ? function() {
-    return suspend(() => fromIteratorUnsafe(body.apply(this, arguments)));
+    return suspend(() => fromIteratorUnsafe(body2.apply(this, arguments)));
   } : function() {
-    let effect2 = suspend(() => fromIteratorUnsafe(body.apply(this, arguments)));
+    let effect2 = suspend(() => fromIteratorUnsafe(body2.apply(this, arguments)));
     for (let i = 0; i < pipeables.length; i++) {
       effect2 = pipeables[i](effect2, ...arguments);
     }
     return effect2;
   };
-  return defineFunctionLength(body.length, fn3);
+  return defineFunctionLength(body2.length, fn3);
 };
-var defineFunctionLength = (length2, fn3) => Object.defineProperty(fn3, "length", {
-  value: length2,
+var defineFunctionLength = (length3, fn3) => Object.defineProperty(fn3, "length", {
+  value: length3,
   configurable: true
 });
 var fnStackCleaner = /* @__PURE__ */ makeStackCleaner(2);
@@ -4042,12 +4042,12 @@ var fn = function() {
     setStackTraceLimit(prevLimit);
   }
   if (nameFirst) {
-    return (body, ...pipeables) => makeFn(name, body, defError, pipeables, nameFirst, spanOptions);
+    return (body2, ...pipeables) => makeFn(name, body2, defError, pipeables, nameFirst, spanOptions);
   }
   return makeFn(name, arguments[0], defError, Array.prototype.slice.call(arguments, 1), nameFirst, spanOptions);
 };
 var makeFn = (name, bodyOrOptions, defError, pipeables, addSpan, spanOptions) => {
-  const body = fnBody(bodyOrOptions, pipeables);
+  const body2 = fnBody(bodyOrOptions, pipeables);
   const definitionName = `${name} (definition)`;
   const definitionStack = defError ? fnStackCleaner(() => defError.stack) : constUndefined;
   const makeCallFrame = (callError) => (prev) => ({
@@ -4059,9 +4059,9 @@ var makeFn = (name, bodyOrOptions, defError, pipeables, addSpan, spanOptions) =>
       parent: prev
     }
   });
-  return defineFunctionLength(body.length, function(...args2) {
+  return defineFunctionLength(body2.length, function(...args2) {
     let result3 = suspend(() => {
-      const iter = body.apply(this, arguments);
+      const iter = body2.apply(this, arguments);
       return isEffect(iter) ? iter : fromIteratorUnsafe(iter);
     });
     for (let i = 0; i < pipeables.length; i++) {
@@ -4081,11 +4081,11 @@ var makeFn = (name, bodyOrOptions, defError, pipeables, addSpan, spanOptions) =>
   });
 };
 var fnUntracedEager = (bodyOrOptions, ...pipeables) => {
-  const body = fnBody(bodyOrOptions, pipeables);
-  return defineFunctionLength(body.length, pipeables.length === 0 ? function() {
-    return fromIteratorEagerUnsafe(() => body.apply(this, arguments));
+  const body2 = fnBody(bodyOrOptions, pipeables);
+  return defineFunctionLength(body2.length, pipeables.length === 0 ? function() {
+    return fromIteratorEagerUnsafe(() => body2.apply(this, arguments));
   } : function() {
-    let effect2 = fromIteratorEagerUnsafe(() => body.apply(this, arguments));
+    let effect2 = fromIteratorEagerUnsafe(() => body2.apply(this, arguments));
     for (const pipeable of pipeables) {
       effect2 = pipeable(effect2, ...arguments);
     }
@@ -5056,11 +5056,11 @@ var forEach = /* @__PURE__ */ dual((args2) => typeof args2[1] === "function", (i
     return forEachSequential(iterable, f, options4);
   }
   const items = fromIterable(iterable);
-  let length2 = items.length;
-  if (length2 === 0) {
+  let length3 = items.length;
+  if (length3 === 0) {
     return options4?.discard ? void_2 : succeed3([]);
   }
-  const out = options4?.discard ? void 0 : new Array(length2);
+  const out = options4?.discard ? void 0 : new Array(length3);
   const eff = forEachConcurrent({
     f,
     out
@@ -6862,8 +6862,8 @@ var parseOffset = (offset) => {
   if (match8 === null) {
     return null;
   }
-  const [, sign2, hours2, minutes2] = match8;
-  return (sign2 === "+" ? 1 : -1) * (Number(hours2) * 60 + Number(minutes2)) * 60 * 1e3;
+  const [, sign3, hours2, minutes2] = match8;
+  return (sign3 === "+" ? 1 : -1) * (Number(hours2) * 60 + Number(minutes2)) * 60 * 1e3;
 };
 var calculateNamedOffset = (utcMillis, adjustedMillis, zone) => {
   const offset = zone.format.formatToParts(utcMillis).find((_) => _.type === "timeZoneName")?.value ?? "";
@@ -7850,7 +7850,7 @@ var while_ = /* @__PURE__ */ dual(2, (self, predicate) => fromStep(map5(toStep(s
       output,
       duration: duration3
     });
-    return flatMap3(isEffect(eff) ? eff : succeed3(eff), (check3) => check3 ? succeed3(result3) : done2(output));
+    return flatMap3(isEffect(eff) ? eff : succeed3(eff), (check5) => check5 ? succeed3(result3) : done2(output));
   });
 })));
 var windowed = (interval) => {
@@ -8219,7 +8219,7 @@ var makeBatchMap = (resolver) => {
 };
 var batchPool = [];
 var pendingBatches = /* @__PURE__ */ new WeakMap();
-var addEntry = (resolver, request3, resume, fiber3) => {
+var addEntry = (resolver, request4, resume, fiber3) => {
   let batchMap = pendingBatches.get(resolver);
   if (!batchMap) {
     batchMap = makeBatchMap(resolver);
@@ -8228,7 +8228,7 @@ var addEntry = (resolver, request3, resume, fiber3) => {
   let batch;
   let completed = false;
   const entry = makeEntry({
-    request: request3,
+    request: request4,
     context: fiber3.context,
     uninterruptible: false,
     completeUnsafe(effect2) {
@@ -9317,8 +9317,8 @@ var compareMagnitude = (self, that) => {
   const thatDigits = `${that.value < bigint03 ? -that.value : that.value}`;
   const exponentDifference = BigInt(selfDigits.length - thatDigits.length) - BigInt(self.scale) + BigInt(that.scale);
   if (exponentDifference !== bigint03) return exponentDifference < bigint03 ? -1 : 1;
-  const length2 = Math.max(selfDigits.length, thatDigits.length);
-  return String2(selfDigits.padEnd(length2, "0"), thatDigits.padEnd(length2, "0"));
+  const length3 = Math.max(selfDigits.length, thatDigits.length);
+  return String2(selfDigits.padEnd(length3, "0"), thatDigits.padEnd(length3, "0"));
 };
 var compare = (self, that) => {
   if (self.scale === that.scale) return compareBigInt(self.value, that.value);
@@ -10244,13 +10244,13 @@ function anumber(n, title = "") {
   }
   return n;
 }
-function abytes(value3, length2, title = "") {
-  if (isBytes(value3) && (length2 === void 0 || value3.length === length2)) {
+function abytes(value3, length3, title = "") {
+  if (isBytes(value3) && (length3 === void 0 || value3.length === length3)) {
     return value3;
   }
-  if (length2 !== void 0) anumber(length2, "length");
+  if (length3 !== void 0) anumber(length3, "length");
   const bytes2 = isBytes(value3);
-  const ofLen = length2 !== void 0 ? ` of length ${length2}` : "";
+  const ofLen = length3 !== void 0 ? ` of length ${length3}` : "";
   const got = bytes2 ? `length=${value3.length}` : `type=${typeof value3}`;
   const message = atitle(title) + "expected Uint8Array" + ofLen + ", got " + got;
   if (!bytes2) throw new TypeError(message);
@@ -10997,14 +10997,14 @@ var makeBytes = (proto, algorithm, bytes2) => make14(proto, algorithm, {
   bytes: bytes2
 });
 var checkKeyLength = (algorithm) => (bytes2) => bytes2.length === algorithm.keyLength ? void 0 : `Expected a ${algorithm.keyLength}-byte key for ${algorithm.name}, not ${bytes2.length} bytes`;
-var fromBytes = (module, method, proto, algorithm, bytes2, check3) => suspend2(() => {
+var fromBytes = (module, method, proto, algorithm, bytes2, check5) => suspend2(() => {
   if (!(bytes2 instanceof Uint8Array)) return invalidKey(module, method, "Expected the key as a Uint8Array");
-  const problem = check3(bytes2);
+  const problem = check5(bytes2);
   return problem === void 0 ? succeed6(makeBytes(proto, algorithm, copyBytes2(bytes2))) : invalidKey(module, method, problem);
 });
 var checkAesLength = (name, keyLength) => (algorithm) => {
-  const length2 = algorithm.length;
-  return length2 === keyLength * 8 ? void 0 : `Expected a ${keyLength * 8}-bit ${name} key, not ${length2} bits`;
+  const length3 = algorithm.length;
+  return length3 === keyLength * 8 ? void 0 : `Expected a ${keyLength * 8}-bit ${name} key, not ${length3} bits`;
 };
 var checkCryptoKey = (cryptoKey, expected) => {
   if (!hasProperty(cryptoKey, "type") || !hasProperty(cryptoKey, "algorithm") || !hasProperty(cryptoKey, "usages") || !Array.isArray(cryptoKey.usages)) {
@@ -11275,8 +11275,8 @@ var checkSeedLength = (name, role) => (bytes2) => {
   return `Expected a ${seedLength}-byte ${name} ${role} key, not ${bytes2.length} bytes`;
 };
 var checkPoint = (curve) => (bytes2) => {
-  const length2 = 1 + 2 * coordinateSizes[curve];
-  if (bytes2.length !== length2) return `Expected a ${length2}-byte uncompressed ${curve} point, not ${bytes2.length} bytes`;
+  const length3 = 1 + 2 * coordinateSizes[curve];
+  if (bytes2.length !== length3) return `Expected a ${length3}-byte uncompressed ${curve} point, not ${bytes2.length} bytes`;
   return bytes2[0] === 4 ? void 0 : `Expected an uncompressed ${curve} point, starting with 0x04`;
 };
 var checkNamedCurve = (curve) => (algorithm) => {
@@ -11350,20 +11350,26 @@ var publicKey = (algorithm, bytes2) => fromBytes("KeyAgreement", "publicKey", Pu
 var toBytes5 = (key5) => toBytes4(family, key5);
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/encoding/Base64.js
+var Base64_exports = {};
+__export(Base64_exports, {
+  decode: () => decode2,
+  decodeString: () => decodeString2,
+  encode: () => encode2
+});
 var encode2 = (input) => encodeBytes(typeof input === "string" ? encoder2.encode(input) : input);
 var decode2 = (str) => {
   const stripped = stripCrlf(str);
-  const length2 = stripped.length;
-  if (length2 % 4 !== 0) {
+  const length3 = stripped.length;
+  if (length3 % 4 !== 0) {
     return fail2(new EncodingError({
       kind: "Decode",
       module: "Base64",
       input: stripped,
-      message: `Length must be a multiple of 4, but is ${length2}`
+      message: `Length must be a multiple of 4, but is ${length3}`
     }));
   }
   const index2 = stripped.indexOf("=");
-  if (index2 !== -1 && (index2 < length2 - 2 || index2 === length2 - 2 && stripped[length2 - 1] !== "=")) {
+  if (index2 !== -1 && (index2 < length3 - 2 || index2 === length3 - 2 && stripped[length3 - 1] !== "=")) {
     return fail2(new EncodingError({
       kind: "Decode",
       module: "Base64",
@@ -11373,8 +11379,8 @@ var decode2 = (str) => {
   }
   try {
     const missingOctets = stripped.endsWith("==") ? 2 : stripped.endsWith("=") ? 1 : 0;
-    const result3 = new Uint8Array(3 * (length2 / 4) - missingOctets);
-    for (let i = 0, j = 0; i < length2; i += 4, j += 3) {
+    const result3 = new Uint8Array(3 * (length3 / 4) - missingOctets);
+    for (let i = 0, j = 0; i < length3; i += 4, j += 3) {
       const buffer3 = getCode(stripped.charCodeAt(i)) << 18 | getCode(stripped.charCodeAt(i + 1)) << 12 | getCode(stripped.charCodeAt(i + 2)) << 6 | getCode(stripped.charCodeAt(i + 3));
       result3[j] = buffer3 >> 16;
       result3[j + 1] = buffer3 >> 8 & 255;
@@ -11392,27 +11398,27 @@ var decode2 = (str) => {
 };
 var decodeString2 = (str) => map2(decode2(str), (_) => decoder2.decode(_));
 var encodeBytes = (bytes2) => {
-  const length2 = bytes2.length;
+  const length3 = bytes2.length;
   const toBase64 = Uint8Array.prototype.toBase64;
-  if (length2 >= 32 && typeof toBase64 === "function") return toBase64.call(bytes2);
-  return length2 < 128 ? encodeShort(bytes2) : encodeLong(bytes2);
+  if (length3 >= 32 && typeof toBase64 === "function") return toBase64.call(bytes2);
+  return length3 < 128 ? encodeShort(bytes2) : encodeLong(bytes2);
 };
 var encodeShort = (bytes2) => {
-  const length2 = bytes2.length;
+  const length3 = bytes2.length;
   let result3 = "";
   let i;
-  for (i = 2; i < length2; i += 3) {
+  for (i = 2; i < length3; i += 3) {
     result3 += alphabet[bytes2[i - 2] >> 2];
     result3 += alphabet[(bytes2[i - 2] & 3) << 4 | bytes2[i - 1] >> 4];
     result3 += alphabet[(bytes2[i - 1] & 15) << 2 | bytes2[i] >> 6];
     result3 += alphabet[bytes2[i] & 63];
   }
-  if (i === length2 + 1) {
+  if (i === length3 + 1) {
     result3 += alphabet[bytes2[i - 2] >> 2];
     result3 += alphabet[(bytes2[i - 2] & 3) << 4];
     result3 += "==";
   }
-  if (i === length2) {
+  if (i === length3) {
     result3 += alphabet[bytes2[i - 2] >> 2];
     result3 += alphabet[(bytes2[i - 2] & 3) << 4 | bytes2[i - 1] >> 4];
     result3 += alphabet[(bytes2[i - 1] & 15) << 2];
@@ -11421,23 +11427,23 @@ var encodeShort = (bytes2) => {
   return result3;
 };
 var encodeLong = (bytes2) => {
-  const length2 = bytes2.length;
-  const result3 = new Uint8Array(Math.ceil(length2 / 3) * 4);
+  const length3 = bytes2.length;
+  const result3 = new Uint8Array(Math.ceil(length3 / 3) * 4);
   let i;
   let j = 0;
-  for (i = 2; i < length2; i += 3, j += 4) {
+  for (i = 2; i < length3; i += 3, j += 4) {
     result3[j] = alphabetCodes[bytes2[i - 2] >> 2];
     result3[j + 1] = alphabetCodes[(bytes2[i - 2] & 3) << 4 | bytes2[i - 1] >> 4];
     result3[j + 2] = alphabetCodes[(bytes2[i - 1] & 15) << 2 | bytes2[i] >> 6];
     result3[j + 3] = alphabetCodes[bytes2[i] & 63];
   }
-  if (i === length2 + 1) {
+  if (i === length3 + 1) {
     result3[j] = alphabetCodes[bytes2[i - 2] >> 2];
     result3[j + 1] = alphabetCodes[(bytes2[i - 2] & 3) << 4];
     result3[j + 2] = paddingCode;
     result3[j + 3] = paddingCode;
   }
-  if (i === length2) {
+  if (i === length3) {
     result3[j] = alphabetCodes[bytes2[i - 2] >> 2];
     result3[j + 1] = alphabetCodes[(bytes2[i - 2] & 3) << 4 | bytes2[i - 1] >> 4];
     result3[j + 2] = alphabetCodes[(bytes2[i - 1] & 15) << 2];
@@ -11462,18 +11468,25 @@ var getCode = (charCode) => {
 };
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/encoding/Base64Url.js
+var Base64Url_exports = {};
+__export(Base64Url_exports, {
+  decode: () => decode3,
+  decodeString: () => decodeString3,
+  encode: () => encode3,
+  encodePadded: () => encodePadded
+});
 var encode3 = (input) => encode2(input).replace(/=/g, "").replace(/\+/g, "-").replace(/\//g, "_");
 var encodePadded = (input) => encode2(input).replace(/\+/g, "-").replace(/\//g, "_");
 var decode3 = (str) => {
   const stripped = str.replace(/[\n\r]/g, "");
-  const length2 = stripped.length;
+  const length3 = stripped.length;
   const padded = stripped.endsWith("=");
-  if (padded ? length2 % 4 !== 0 : length2 % 4 === 1) {
+  if (padded ? length3 % 4 !== 0 : length3 % 4 === 1) {
     return fail2(new EncodingError({
       module: "Base64Url",
       kind: "Decode",
       input: stripped,
-      message: padded ? `Padded length should be a multiple of 4, but is ${length2}` : `Unpadded length should not be 1 more than a multiple of 4, but is ${length2}`
+      message: padded ? `Padded length should be a multiple of 4, but is ${length3}` : `Unpadded length should not be 1 more than a multiple of 4, but is ${length3}`
     }));
   }
   if (!/^[-_A-Z0-9]*?={0,2}$/i.test(stripped)) {
@@ -11484,7 +11497,7 @@ var decode3 = (str) => {
       message: "Invalid input"
     }));
   }
-  let sanitized = length2 % 4 === 2 ? `${stripped}==` : length2 % 4 === 3 ? `${stripped}=` : stripped;
+  let sanitized = length3 % 4 === 2 ? `${stripped}==` : length3 % 4 === 3 ? `${stripped}=` : stripped;
   sanitized = sanitized.replace(/-/g, "+").replace(/_/g, "/");
   return decode2(sanitized);
 };
@@ -11497,18 +11510,18 @@ var read = (bytes2, offset, end = bytes2.length) => {
   const tag2 = bytes2[offset];
   const first = bytes2[offset + 1];
   let start = offset + 2;
-  let length2 = first;
+  let length3 = first;
   if (first >= 128) {
     const size6 = first & 127;
     if (size6 === 0 || size6 > 3 || start + size6 > end) return void 0;
-    length2 = 0;
-    for (let i = 0; i < size6; i++) length2 = length2 * 256 + bytes2[start++];
+    length3 = 0;
+    for (let i = 0; i < size6; i++) length3 = length3 * 256 + bytes2[start++];
   }
-  return start + length2 > end ? void 0 : {
+  return start + length3 > end ? void 0 : {
     tag: tag2,
     offset,
     start,
-    end: start + length2
+    end: start + length3
   };
 };
 var readOnly = (bytes2, tag2) => {
@@ -11620,11 +11633,11 @@ var layerWebCryptoWith2 = (options4) => effect(Mac, gen3(function* () {
   const random3 = yield* SecureRandom;
   const crypto2 = yield* WebCrypto;
   const cryptoKeyFor = makeCache((subtle, bytes2, algorithm) => subtle.importKey("raw", bytes2, importParams(algorithm), false, ["sign", "verify"]));
-  const hmac = options4.hmac;
+  const hmac2 = options4.hmac;
   const hmacTag = (key5) => {
-    if (hmac === void 0) return void 0;
+    if (hmac2 === void 0) return void 0;
     const stored = material(key5);
-    return stored._tag === "Bytes" ? (data) => hmac(key5.algorithm.hash.name, stored.bytes, data) : void 0;
+    return stored._tag === "Bytes" ? (data) => hmac2(key5.algorithm.hash.name, stored.bytes, data) : void 0;
   };
   return Mac.of({
     generateKey: (algorithm) => map8(random3.randomBytes(blockSizes[algorithm.hash.name]), (bytes2) => makeBytes(KeyProto3, algorithm, bytes2)),
@@ -11787,8 +11800,8 @@ var labels = {
   jwk: ""
 };
 var pemPattern = /^-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END ([A-Z0-9 ]+)-----$/;
-var fromPem = (label, text2) => {
-  const match8 = pemPattern.exec(text2.trim());
+var fromPem = (label, text3) => {
+  const match8 = pemPattern.exec(text3.trim());
   if (match8 === null || match8[1] !== label || match8[3] !== label) {
     return `Expected exactly one PEM block labelled ${label}`;
   }
@@ -12864,8 +12877,8 @@ var fromIterable7 = (cookies) => {
   }
   return fromReadonlyRecord(record2);
 };
-var fromSetCookie = (headers) => {
-  const arrayHeaders = typeof headers === "string" ? [headers] : headers;
+var fromSetCookie = (headers2) => {
+  const arrayHeaders = typeof headers2 === "string" ? [headers2] : headers2;
   const cookies = [];
   for (const header of arrayHeaders) {
     const cookie = parseSetCookie(header.trim());
@@ -13115,8 +13128,8 @@ var toRecord = (self) => {
   return record2;
 };
 var toSetCookieHeaders = (self) => Object.values(self.cookies).map(serializeCookie);
-var mergeIntoArray = /* @__PURE__ */ dual(4, (self, url, cookies, now2) => {
-  const parsed = parseUrl(url);
+var mergeIntoArray = /* @__PURE__ */ dual(4, (self, url2, cookies, now2) => {
+  const parsed = parseUrl(url2);
   if (parsed === void 0) {
     return self;
   }
@@ -13139,8 +13152,8 @@ var mergeIntoArray = /* @__PURE__ */ dual(4, (self, url, cookies, now2) => {
   }
   return stored;
 });
-var toRequestCookieHeader = /* @__PURE__ */ dual(3, (self, url, now2) => {
-  const parsed = parseUrl(url);
+var toRequestCookieHeader = /* @__PURE__ */ dual(3, (self, url2, now2) => {
+  const parsed = parseUrl(url2);
   if (parsed === void 0) {
     return void 0;
   }
@@ -13152,9 +13165,9 @@ var toRequestCookieHeader = /* @__PURE__ */ dual(3, (self, url, now2) => {
   });
   return matching.length === 0 ? void 0 : matching.sort((a, b) => cookiePath(b).length - cookiePath(a).length).map((cookie) => `${cookie.name}=${cookie.valueEncoded}`).join("; ");
 });
-var parseUrl = (url) => {
+var parseUrl = (url2) => {
   try {
-    return new URL(url);
+    return new URL(url2);
   } catch {
     return void 0;
   }
@@ -13168,8 +13181,8 @@ var defaultPath = (pathname) => {
   const index2 = pathname.lastIndexOf("/");
   return index2 <= 0 ? "/" : pathname.slice(0, index2);
 };
-var scopeCookie = (url, cookie, now2) => {
-  const host = url.hostname;
+var scopeCookie = (url2, cookie, now2) => {
+  const host = url2.hostname;
   let domain = host;
   let hostOnly = true;
   const attribute = cookieDomain(cookie);
@@ -13196,7 +13209,7 @@ var scopeCookie = (url, cookie, now2) => {
       ...options4,
       domain,
       hostOnly: hostOnly || void 0,
-      path: options4.path?.startsWith("/") ? options4.path : defaultPath(url.pathname),
+      path: options4.path?.startsWith("/") ? options4.path : defaultPath(url2.pathname),
       expires: maxAge !== void 0 ? new Date(now2 + toMillis(maxAge)) : options4.expires
     }
   });
@@ -13327,13 +13340,13 @@ var set4 = /* @__PURE__ */ dual(3, (self, key5, value3) => {
   out[key5.toLowerCase()] = value3;
   return out;
 });
-var setAll = /* @__PURE__ */ dual(2, (self, headers) => make19({
+var setAll = /* @__PURE__ */ dual(2, (self, headers2) => make19({
   ...self,
-  ...fromInput3(headers)
+  ...fromInput3(headers2)
 }));
-var merge3 = /* @__PURE__ */ dual(2, (self, headers) => {
+var merge3 = /* @__PURE__ */ dual(2, (self, headers2) => {
   const out = make19(self);
-  Object.assign(out, headers);
+  Object.assign(out, headers2);
   return out;
 });
 var remove6 = /* @__PURE__ */ dual(2, (self, key5) => {
@@ -13603,35 +13616,35 @@ var redact3 = /* @__PURE__ */ dual(2, (self, key5) => {
   return self.params.map(([name, value3]) => [name, typeof value3 === "string" && isRedactedName2(name, patterns) ? make18(value3) : value3]);
 });
 var isRedactedName2 = isRedactedName;
-var redactUrl = (url, redactedNames2 = currentRedactedNames()) => {
-  if (url.includes("@")) url = redactUserinfo(url);
-  const queryStart = url.indexOf("?");
-  if (queryStart === -1 || redactedNames2.length === 0) return url;
-  const hashStart = url.indexOf("#");
-  if (hashStart !== -1 && hashStart < queryStart) return url;
-  const queryEnd = hashStart === -1 ? url.length : hashStart;
-  return url.slice(0, queryStart + 1) + redactQuery(url.slice(queryStart + 1, queryEnd), redactedNames2) + url.slice(queryEnd);
+var redactUrl = (url2, redactedNames2 = currentRedactedNames()) => {
+  if (url2.includes("@")) url2 = redactUserinfo(url2);
+  const queryStart = url2.indexOf("?");
+  if (queryStart === -1 || redactedNames2.length === 0) return url2;
+  const hashStart = url2.indexOf("#");
+  if (hashStart !== -1 && hashStart < queryStart) return url2;
+  const queryEnd = hashStart === -1 ? url2.length : hashStart;
+  return url2.slice(0, queryStart + 1) + redactQuery(url2.slice(queryStart + 1, queryEnd), redactedNames2) + url2.slice(queryEnd);
 };
 var authorityStart = /^(?:(https?|ftp|wss?):[/\\]*|[a-z][a-z\d+.-]*:\/\/|[/\\]{2,})/i;
 var specialAuthorityEnd = /[/\\?#]/;
 var authorityEnd = /[/?#]/;
-var redactUserinfo = (url) => {
+var redactUserinfo = (url2) => {
   let normalized = "";
   const offsets = [];
-  for (let i = 0; i < url.length; i++) {
-    const code = url.charCodeAt(i);
+  for (let i = 0; i < url2.length; i++) {
+    const code = url2.charCodeAt(i);
     if (code === 9 || code === 10 || code === 13 || normalized === "" && code <= 32) continue;
-    normalized += url[i];
+    normalized += url2[i];
     offsets.push(i);
   }
   const authority = authorityStart.exec(normalized);
-  if (authority === null) return url;
+  if (authority === null) return url2;
   const start = authority[0].length;
   const special = authority[1] !== void 0 || !authority[0].includes(":");
   const rest = normalized.slice(start);
   const end = rest.search(special ? specialAuthorityEnd : authorityEnd);
   const userinfoEnd = (end === -1 ? rest : rest.slice(0, end)).lastIndexOf("@");
-  return userinfoEnd === -1 ? url : url.slice(0, offsets[start]) + "REDACTED:REDACTED" + url.slice(offsets[start + userinfoEnd]);
+  return userinfoEnd === -1 ? url2 : url2.slice(0, offsets[start]) + "REDACTED:REDACTED" + url2.slice(offsets[start + userinfoEnd]);
 };
 var redactQuery = (query4, redactedNames2) => query4.split("&").map((part) => {
   const index2 = part.indexOf("=");
@@ -14107,14 +14120,14 @@ function toDefaultIssues(issue, path2, leafHook, checkHook, messageOverride) {
       }];
   }
 }
-function formatCheck(check3) {
-  const expected = check3.annotations?.expected;
+function formatCheck(check5) {
+  const expected = check5.annotations?.expected;
   if (typeof expected === "string") return expected;
-  switch (check3._tag) {
+  switch (check5._tag) {
     case "Filter":
       return "<filter>";
     case "FilterGroup":
-      return check3.checks.map((check4) => formatCheck(check4)).join(" & ");
+      return check5.checks.map((check6) => formatCheck(check6)).join(" & ");
   }
 }
 function makeFormatterDefault() {
@@ -14494,12 +14507,12 @@ function makeTreeRecord(bracketPathEntries) {
     let cur = out;
     for (let i = 0; i < tokens.length; i++) {
       const state = indexed.get(cur);
-      const token = tokens[i] === "" && state !== void 0 ? state.length : tokens[i];
-      if (state !== void 0 && typeof token === "number") {
-        state.length = Math.max(state.length, token + 1);
+      const token2 = tokens[i] === "" && state !== void 0 ? state.length : tokens[i];
+      if (state !== void 0 && typeof token2 === "number") {
+        state.length = Math.max(state.length, token2 + 1);
       }
-      const hasOwn = Object.hasOwn(cur, token);
-      const current = hasOwn ? cur[token] : void 0;
+      const hasOwn = Object.hasOwn(cur, token2);
+      const current = hasOwn ? cur[token2] : void 0;
       if (i === tokens.length - 1) {
         const currentState = indexed.get(current);
         if (currentState !== void 0) {
@@ -14509,9 +14522,9 @@ function makeTreeRecord(bracketPathEntries) {
         } else if (hasOwn) {
           const values2 = [current, value3];
           duplicates.add(values2);
-          assignProperty(cur, token, values2);
+          assignProperty(cur, token2, values2);
         } else {
-          assignProperty(cur, token, value3);
+          assignProperty(cur, token2, value3);
         }
       } else {
         const next2 = tokens[i + 1];
@@ -14524,11 +14537,11 @@ function makeTreeRecord(bracketPathEntries) {
           if (shouldBeArray) {
             indexed.set(container, {
               parent: cur,
-              key: token,
+              key: token2,
               length: 0
             });
           }
-          assignProperty(cur, token, container);
+          assignProperty(cur, token2, container);
           cur = container;
         }
       }
@@ -14536,11 +14549,11 @@ function makeTreeRecord(bracketPathEntries) {
   });
   for (const [builder, {
     key: key5,
-    length: length2,
+    length: length3,
     parent
   }] of Array.from(indexed).reverse()) {
-    if (parent[key5] === builder && length2 - Object.keys(builder).length <= MAX_ARRAY_HOLES) {
-      assignProperty(parent, key5, Object.assign(new Array(length2), builder));
+    if (parent[key5] === builder && length3 - Object.keys(builder).length <= MAX_ARRAY_HOLES) {
+      assignProperty(parent, key5, Object.assign(new Array(length3), builder));
     }
   }
   return out;
@@ -14869,7 +14882,7 @@ var urlFromString = /* @__PURE__ */ transformEffect2({
   decode: (s, options4) => URL.canParse(s) ? succeed6(new URL(s)) : fail6(new InvalidValue({
     expected: "a valid URL string"
   }, s, options4)),
-  encode: (url) => succeed6(url.href)
+  encode: (url2) => succeed6(url2.href)
 });
 var bigDecimalFromString = /* @__PURE__ */ transformEffect2({
   decode: (s, options4) => {
@@ -15394,7 +15407,7 @@ var Number5 = class extends ASTNodeImpl {
   }
 };
 function hasCheck(checks, id2) {
-  return checks.some((check3) => check3.annotations?.representation?.id === id2 || check3._tag === "FilterGroup" && hasCheck(check3.checks, id2));
+  return checks.some((check5) => check5.annotations?.representation?.id === id2 || check5._tag === "FilterGroup" && hasCheck(check5.checks, id2));
 }
 var number2 = /* @__PURE__ */ new Number5();
 var Boolean2 = class extends ASTNodeImpl {
@@ -16539,9 +16552,9 @@ function isPattern(regExp, annotations2) {
   });
 }
 var bodyOwners = /* @__PURE__ */ new WeakMap();
-function copy2(ast, changes) {
-  const out = Object.assign(Object.create(Object.getPrototypeOf(ast)), ast, changes);
-  if (Reflect.ownKeys(changes).every((key5) => key5 === "context" || key5 === "encoding")) {
+function copy2(ast, changes2) {
+  const out = Object.assign(Object.create(Object.getPrototypeOf(ast)), ast, changes2);
+  if (Reflect.ownKeys(changes2).every((key5) => key5 === "context" || key5 === "encoding")) {
     bodyOwners.set(out, getContextOwner(ast));
   }
   return out;
@@ -16739,13 +16752,13 @@ function isOptional(ast) {
 function isMutable(ast) {
   return ast.context?.isMutable ?? false;
 }
-function isStructuralCheck(check3) {
-  return check3.annotations?.[STRUCTURAL_ANNOTATION_KEY] === true || check3._tag === "FilterGroup" && check3.checks.every(isStructuralCheck);
+function isStructuralCheck(check5) {
+  return check5.annotations?.[STRUCTURAL_ANNOTATION_KEY] === true || check5._tag === "FilterGroup" && check5.checks.every(isStructuralCheck);
 }
 function extractStructuralChecks(checks) {
-  function extract(check3) {
-    if (isStructuralCheck(check3)) return [check3];
-    return check3._tag === "FilterGroup" ? check3.checks.flatMap(extract) : [];
+  function extract(check5) {
+    if (isStructuralCheck(check5)) return [check5];
+    return check5._tag === "FilterGroup" ? check5.checks.flatMap(extract) : [];
   }
   const out = checks.flatMap(extract);
   return isArrayNonEmpty2(out) ? out : void 0;
@@ -16965,19 +16978,19 @@ function isStringSymbol(annotations2) {
 }
 function collectIssues(checks, value3, issues, ast, options4) {
   for (let i = 0; i < checks.length; i++) {
-    const check3 = checks[i];
-    if (check3._tag === "FilterGroup") {
-      issues = collectIssues(check3.checks, value3, issues, ast, options4);
+    const check5 = checks[i];
+    if (check5._tag === "FilterGroup") {
+      issues = collectIssues(check5.checks, value3, issues, ast, options4);
       if (issues && (options4.errors !== "all" || issues[issues.length - 1].filter.aborted)) {
         return issues;
       }
     } else {
-      const issue = check3.run(value3, ast, options4);
+      const issue = check5.run(value3, ast, options4);
       if (issue) {
-        const filter9 = new Filter(check3, issue, value3, options4);
+        const filter9 = new Filter(check5, issue, value3, options4);
         if (issues) issues.push(filter9);
         else issues = [filter9];
-        if (options4.errors !== "all" || check3.aborted) {
+        if (options4.errors !== "all" || check5.aborted) {
           return issues;
         }
       }
@@ -17608,11 +17621,11 @@ function constructSync(entry, input, options4) {
   } : {
     disableChecks: true
   } : options4?.parseOptions ?? defaultParseOptions;
-  const make39 = entry.make;
-  if (make39 !== void 0 && input !== missing) {
+  const make41 = entry.make;
+  if (make41 !== void 0 && input !== missing) {
     let output;
     try {
-      output = make39(input, parseOptions);
+      output = make41(input, parseOptions);
     } catch (error2) {
       throwConstructorDefect(error2);
     }
@@ -17727,14 +17740,14 @@ function getSubschemaKind(keyword) {
 }
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/JsonPointer.js
-function escapeToken(token) {
-  return token.replace(/~/g, "~0").replace(/\//g, "~1");
+function escapeToken(token2) {
+  return token2.replace(/~/g, "~0").replace(/\//g, "~1");
 }
-function unescapeToken(token) {
-  return token.replace(/~1/g, "/").replace(/~0/g, "~");
+function unescapeToken(token2) {
+  return token2.replace(/~1/g, "/").replace(/~0/g, "~");
 }
-function formatUriFragmentToken(token) {
-  return encodeURI(escapeToken(token)).replace(/#/g, "%23");
+function formatUriFragmentToken(token2) {
+  return encodeURI(escapeToken(token2)).replace(/#/g, "%23");
 }
 function decodeUriFragment(fragment) {
   if (fragment.length === 0 || fragment === "#") return "";
@@ -17753,7 +17766,7 @@ function parseUriFragment(fragment) {
   return pointer === void 0 ? void 0 : pointer.length === 0 ? [] : pointer.slice(1).split("/").map(unescapeToken);
 }
 function formatUriFragment(path2) {
-  return path2.reduce((fragment, token) => `${fragment}/${formatUriFragmentToken(token)}`, "#");
+  return path2.reduce((fragment, token2) => `${fragment}/${formatUriFragmentToken(token2)}`, "#");
 }
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/JsonSchema.js
@@ -17962,10 +17975,10 @@ function resolveUrl(value3, base) {
 }
 function resolveResourceUri(value3, base) {
   if (typeof value3 !== "string") return void 0;
-  const url = resolveUrl(value3, base);
-  if (url === void 0) return void 0;
-  url.hash = "";
-  return url.href;
+  const url2 = resolveUrl(value3, base);
+  if (url2 === void 0) return void 0;
+  url2.hash = "";
+  return url2.href;
 }
 function relocateReference(reference, targetPath) {
   const index2 = reference.indexOf("#");
@@ -18168,9 +18181,9 @@ function toCodecJson(schema) {
 var toCodecJsonAST = /* @__PURE__ */ makeCodecDerivation(toCodecJsonASTStep);
 function makeCodecDerivation(step, options4) {
   const deriveBody = memoize((owner) => {
-    const body = replaceContext(owner, void 0);
-    const out = step(body, recur2);
-    return out === body ? null : out;
+    const body2 = replaceContext(owner, void 0);
+    const out = step(body2, recur2);
+    return out === body2 ? null : out;
   });
   const recur2 = applyToSelfOrLastLinkEncodingIdempotent((ast) => {
     const derived = deriveBody(getContextOwner(ast));
@@ -18707,11 +18720,11 @@ function compileJsonSchema(representations, rootPaths, references, options4) {
     const annotations2 = representation.checks.length === 0 ? representation.annotations : representation.checks[representation.checks.length - 1].annotations;
     return typeof annotations2?.identifier !== "string" && typeof annotations2?.[IDENTIFIER_FALLBACK_KEY] === "string" ? annotations2[IDENTIFIER_FALLBACK_KEY] : void 0;
   }
-  function compileCheck(check3, type, path2, dependencies) {
-    const annotations2 = check3.annotations;
+  function compileCheck(check5, type, path2, dependencies) {
+    const annotations2 = check5.annotations;
     const callback3 = annotations2?.toJsonSchema;
     if (callback3 !== void 0) {
-      const schemas3 = check3.representation?.schemas?.map((schema3, index2) => recur2(schema3, [...path2, "representation", "schemas", index2], dependencies)) ?? [];
+      const schemas3 = check5.representation?.schemas?.map((schema3, index2) => recur2(schema3, [...path2, "representation", "schemas", index2], dependencies)) ?? [];
       const result3 = callback3({
         type,
         schemas: schemas3
@@ -18727,13 +18740,13 @@ function compileJsonSchema(representations, rootPaths, references, options4) {
         ...ordinary2
       };
       const allowed = ordinary2 === void 0 ? inlineableCheckKeywords : inlineableAnnotatedCheckKeywords;
-      return [schema2, check3._tag === "Filter" && hasOnlyKeywords(schema2, allowed) && (ordinary2 === void 0 || hasOnlyKeywords(ordinary2, promotableAnnotationKeywords)) ? true : void 0];
+      return [schema2, check5._tag === "Filter" && hasOnlyKeywords(schema2, allowed) && (ordinary2 === void 0 || hasOnlyKeywords(ordinary2, promotableAnnotationKeywords)) ? true : void 0];
     }
-    if (check3._tag === "Filter") {
+    if (check5._tag === "Filter") {
       dependencies.push(false);
       return void 0;
     }
-    const schemas2 = check3.checks.flatMap((child, index2) => {
+    const schemas2 = check5.checks.flatMap((child, index2) => {
       const result3 = compileCheck(child, type, [...path2, "checks", index2], dependencies);
       return result3 === void 0 ? [] : [result3[0]];
     });
@@ -18775,8 +18788,8 @@ function compileJsonSchema(representations, rootPaths, references, options4) {
     }
     for (let index2 = 0; index2 < representation.checks.length; index2++) {
       const type = typeof output.type === "string" && isJsonSchemaType(output.type) ? output.type : void 0;
-      const check3 = compileCheck(representation.checks[index2], type, [...path2, "checks", index2], local);
-      if (check3 !== void 0) output = appendJsonSchema(output, ...check3);
+      const check5 = compileCheck(representation.checks[index2], type, [...path2, "checks", index2], local);
+      if (check5 !== void 0) output = appendJsonSchema(output, ...check5);
     }
     compiledRepresentations.set(representation, {
       schema: output,
@@ -19313,9 +19326,9 @@ function toRepresentations(asts, options4) {
     candidate.visiting = false;
   }
   function visitChecks(checks) {
-    checks?.forEach((check3) => {
-      check3.annotations?.representation?.schemas?.forEach((schema) => visit(toType(schema)));
-      if (check3._tag === "FilterGroup") visitChecks(check3.checks);
+    checks?.forEach((check5) => {
+      check5.annotations?.representation?.schemas?.forEach((schema) => visit(toType(schema)));
+      if (check5._tag === "FilterGroup") visitChecks(check5.checks);
     });
   }
   function recur2(input) {
@@ -19440,16 +19453,16 @@ function toRepresentations(asts, options4) {
         };
     }
   }
-  function fromCheck(check3) {
+  function fromCheck(check5) {
     return {
-      ...check3._tag === "Filter" ? {
-        _tag: check3._tag,
-        aborted: check3.aborted
+      ...check5._tag === "Filter" ? {
+        _tag: check5._tag,
+        aborted: check5.aborted
       } : {
-        _tag: check3._tag,
-        checks: map4(check3.checks, fromCheck)
+        _tag: check5._tag,
+        checks: map4(check5.checks, fromCheck)
       },
-      ...fromAnnotations(check3.annotations, true)
+      ...fromAnnotations(check5.annotations, true)
     };
   }
   function fromAnnotations(annotations2, projectSchemas = false) {
@@ -19514,7 +19527,7 @@ function toStandardSchemaV1(self, options4) {
   });
 }
 function attach(self, members) {
-  const standard = {
+  const standard2 = {
     version: 1,
     vendor: "effect",
     // Only an own adapter describes `self`; an inherited one describes a parent class.
@@ -19531,7 +19544,7 @@ function attach(self, members) {
       configurable: true
     },
     "~standard": {
-      value: standard,
+      value: standard2,
       writable: true,
       enumerable: true,
       configurable: true
@@ -19660,11 +19673,11 @@ function tokenize(pointer) {
   }
   return pointer.split("/").slice(1).map(unescapeToken);
 }
-function toJsonPointerArrayIndex(token) {
-  if (!/^(0|[1-9]\d*)$/.test(token)) {
-    throw new Error(`Invalid array index: "${token}"`);
+function toJsonPointerArrayIndex(token2) {
+  if (!/^(0|[1-9]\d*)$/.test(token2)) {
+    throw new Error(`Invalid array index: "${token2}"`);
   }
-  return Number(token);
+  return Number(token2);
 }
 function applyOperation(doc, op) {
   if (op.path === "") {
@@ -19713,9 +19726,9 @@ function resolveParent(doc, pointer) {
   const stack = [];
   let cur = doc;
   for (let i = 0; i < tokens.length - 1; i++) {
-    const token = tokens[i];
+    const token2 = tokens[i];
     if (Array.isArray(cur)) {
-      const idx = toJsonPointerArrayIndex(token);
+      const idx = toJsonPointerArrayIndex(token2);
       if (idx >= cur.length) return null;
       stack.push({
         container: cur,
@@ -19725,12 +19738,12 @@ function resolveParent(doc, pointer) {
       continue;
     }
     if (isJsonObject(cur)) {
-      if (!Object.hasOwn(cur, token)) return null;
+      if (!Object.hasOwn(cur, token2)) return null;
       stack.push({
         container: cur,
-        token
+        token: token2
       });
-      cur = cur[token];
+      cur = cur[token2];
       continue;
     }
     return null;
@@ -19746,17 +19759,17 @@ function rebuildFromStack(stack, newParent) {
   for (let i = stack.length - 1; i >= 0; i--) {
     const {
       container,
-      token
+      token: token2
     } = stack[i];
     if (Array.isArray(container)) {
       const copy3 = container.slice();
-      copy3[token] = acc;
+      copy3[token2] = acc;
       acc = copy3;
     } else {
       const copy3 = {
         ...container
       };
-      assignProperty(copy3, token, acc);
+      assignProperty(copy3, token2, acc);
       acc = copy3;
     }
   }
@@ -19799,8 +19812,8 @@ function stringTreeToXml(value3, options4) {
   const lines = [];
   recur2(rootName, value3, 0);
   return lines.join(pretty2 ? "\n" : "");
-  function push(depth, text2) {
-    lines.push(pretty2 ? indent.repeat(depth) + text2 : text2);
+  function push(depth, text3) {
+    lines.push(pretty2 ? indent.repeat(depth) + text3 : text3);
   }
   function recur2(tagName, node, depth, originalNameForMeta) {
     const {
@@ -20318,10 +20331,10 @@ function makeIso(get10, set7) {
 function makeLens(get10, replace) {
   return make24(primitiveNode("Lens", get10, replace));
 }
-function primitiveNode(kind, get10, set7) {
+function primitiveNode(kind6, get10, set7) {
   return [{
     _tag: "PrimitiveNode",
-    kind,
+    kind: kind6,
     get: get10,
     set: set7
   }];
@@ -20551,11 +20564,11 @@ var PrismImpl = class extends OptionalImpl {
 function make24(node) {
   let op = node[0] ?? identityOperation;
   if (node.length > 1) {
-    const kind = node.reduce((kind2, step) => composeKind(kind2, step.kind), "Iso");
+    const kind6 = node.reduce((kind7, step) => composeKind(kind7, step.kind), "Iso");
     op = {
-      kind,
-      get: compileGet(node, kind),
-      set: compileSet(node, kind)
+      kind: kind6,
+      get: compileGet(node, kind6),
+      set: compileSet(node, kind6)
     };
   }
   switch (op.kind) {
@@ -20582,7 +20595,7 @@ function cloneShallow(pojo) {
   }
   return pojo;
 }
-function compileGet(nodes, kind) {
+function compileGet(nodes, kind6) {
   return (s) => {
     for (let i = 0; i < nodes.length; i++) {
       const op = nodes[i];
@@ -20596,11 +20609,11 @@ function compileGet(nodes, kind) {
         s = result3;
       }
     }
-    return hasFailingGet(kind) ? succeed2(s) : s;
+    return hasFailingGet(kind6) ? succeed2(s) : s;
   };
 }
-function compileSet(nodes, kind) {
-  if (hasSourceFreeSet(kind)) {
+function compileSet(nodes, kind6) {
+  if (hasSourceFreeSet(kind6)) {
     return (a) => {
       for (let i = nodes.length - 1; i >= 0; i--) {
         a = nodes[i].set(a);
@@ -20638,14 +20651,14 @@ function compileSet(nodes, kind) {
         a = result3.success;
       }
     }
-    return kind === "Optional" ? succeed2(a) : a;
+    return kind6 === "Optional" ? succeed2(a) : a;
   };
 }
-function hasFailingGet(kind) {
-  return kind === "Prism" || kind === "Optional";
+function hasFailingGet(kind6) {
+  return kind6 === "Prism" || kind6 === "Optional";
 }
-function hasSourceFreeSet(kind) {
-  return kind === "Iso" || kind === "Prism";
+function hasSourceFreeSet(kind6) {
+  return kind6 === "Iso" || kind6 === "Prism";
 }
 function composeKind(a, b) {
   if (a === "Iso") return b;
@@ -21334,9 +21347,9 @@ var makeRecord = (type, fields2) => {
   const input = typeof fields2 === "object" && fields2 !== null ? fields2 : {};
   const self = Object.create(RecordPrototype);
   self._tag = type;
-  for (const [key5, check3] of Object.entries(recordFields[type])) {
+  for (const [key5, check5] of Object.entries(recordFields[type])) {
     const value3 = input[key5];
-    if (!check3(value3)) {
+    if (!check5(value3)) {
       return fail2(new NetAddressError({
         input: fields2,
         message: `invalid ${type} record ${key5}`
@@ -21356,8 +21369,8 @@ var quote = (value3) => {
   return out + '"';
 };
 var nameSpecials = [34, 36, 40, 41, 59, 64];
-var formatName = (text2) => {
-  const bytes2 = encoder3.encode(text2);
+var formatName = (text3) => {
+  const bytes2 = encoder3.encode(text3);
   let out = "";
   for (let i = 0; i < bytes2.length; i++) {
     const byte = bytes2[i];
@@ -21713,7 +21726,7 @@ var parsePartial = (input) => {
   };
 };
 var parseComparatorSet = (input) => {
-  const tokens = input.split(/\s+/).filter((token) => token.length > 0);
+  const tokens = input.split(/\s+/).filter((token2) => token2.length > 0);
   if (tokens.length === 0) return invalid4("expected a comparator");
   if (tokens.length === 3 && tokens[1] === "-") {
     return [{
@@ -25348,8 +25361,8 @@ var Headers = /* @__PURE__ */ declare(isHeaders, {
   toEquivalence: () => Equivalence6,
   toCodec: () => link()(Record(String6, String6), transform3({
     decode: fromInput3,
-    encode: (headers) => ({
-      ...headers
+    encode: (headers2) => ({
+      ...headers2
     })
   }))
 });
@@ -26334,11 +26347,13 @@ var CanaryRollApi_exports = {};
 __export(CanaryRollApi_exports, {
   ApiRefused: () => ApiRefused,
   ServerUnreachable: () => ServerUnreachable,
+  baseUrlOf: () => baseUrlOf,
   defaultRetry: () => defaultRetry,
   isRetryable: () => isRetryable,
   isTransient: () => isTransient,
-  make: () => make38,
-  releaseUrl: () => releaseUrl
+  make: () => make40,
+  releaseUrl: () => releaseUrl,
+  userAgent: () => userAgent
 });
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/HttpApi.js
@@ -26443,9 +26458,9 @@ var Raw = class extends Proto8 {
   body;
   contentType;
   contentLength;
-  constructor(body, contentType2, contentLength) {
+  constructor(body2, contentType2, contentLength) {
     super();
-    this.body = body;
+    this.body = body2;
     this.contentType = contentType2;
     this.contentLength = contentLength;
   }
@@ -26459,7 +26474,7 @@ var Raw = class extends Proto8 {
     };
   }
 };
-var raw = (body, options4) => new Raw(body, options4?.contentType, options4?.contentLength);
+var raw = (body2, options4) => new Raw(body2, options4?.contentType, options4?.contentLength);
 var Uint8Array3 = class extends Proto8 {
   _tag = "Uint8Array";
   contentType;
@@ -26467,10 +26482,10 @@ var Uint8Array3 = class extends Proto8 {
   /** Original text retained for adapters that can skip encoding. */
   text;
   _body;
-  constructor(body, contentType2, contentLength, text2) {
+  constructor(body2, contentType2, contentLength, text3) {
     super();
-    this._body = body;
-    this.text = text2;
+    this._body = body2;
+    this.text = text3;
     this.contentType = contentType2;
     this.contentLength = contentLength;
   }
@@ -26488,23 +26503,23 @@ var Uint8Array3 = class extends Proto8 {
     };
   }
 };
-var uint8Array = (body, contentType2) => new Uint8Array3(body, contentType2 ?? "application/octet-stream", body.length);
+var uint8Array = (body2, contentType2) => new Uint8Array3(body2, contentType2 ?? "application/octet-stream", body2.length);
 var encoder4 = /* @__PURE__ */ new TextEncoder();
 var buffer2 = globalThis.Buffer;
-var encodeText = buffer2 !== void 0 ? (body) => buffer2.from(body, "utf8") : (body) => encoder4.encode(body);
-var text = (body, contentType2) => {
-  if (typeof body !== "string") {
-    body = body === void 0 ? "" : String(body);
+var encodeText = buffer2 !== void 0 ? (body2) => buffer2.from(body2, "utf8") : (body2) => encoder4.encode(body2);
+var text = (body2, contentType2) => {
+  if (typeof body2 !== "string") {
+    body2 = body2 === void 0 ? "" : String(body2);
   }
   if (buffer2 !== void 0) {
-    return new Uint8Array3(void 0, contentType2 ?? "text/plain", buffer2.byteLength(body, "utf8"), body);
+    return new Uint8Array3(void 0, contentType2 ?? "text/plain", buffer2.byteLength(body2, "utf8"), body2);
   }
-  const bytes2 = encoder4.encode(body);
-  return new Uint8Array3(bytes2, contentType2 ?? "text/plain", bytes2.length, body);
+  const bytes2 = encoder4.encode(body2);
+  return new Uint8Array3(bytes2, contentType2 ?? "text/plain", bytes2.length, body2);
 };
-var jsonUnsafe = (body, contentType2) => text(JSON.stringify(body), contentType2 ?? "application/json");
-var json = (body, contentType2) => try_3({
-  try: () => text(JSON.stringify(body), contentType2 ?? "application/json"),
+var jsonUnsafe = (body2, contentType2) => text(JSON.stringify(body2), contentType2 ?? "application/json");
+var json = (body2, contentType2) => try_3({
+  try: () => text(JSON.stringify(body2), contentType2 ?? "application/json"),
   catch: (cause) => new HttpBodyError({
     reason: {
       _tag: "JsonError"
@@ -26514,13 +26529,13 @@ var json = (body, contentType2) => try_3({
 });
 var jsonSchema = (schema, options4) => {
   const encode9 = encodeUnknownEffect(toCodecJson2(schema));
-  return (body, contentType2) => encode9(body, options4).pipe(mapError3((issue) => new HttpBodyError({
+  return (body2, contentType2) => encode9(body2, options4).pipe(mapError3((issue) => new HttpBodyError({
     reason: {
       _tag: "SchemaError",
       issue
     },
     cause: issue
-  })), flatMap4((body2) => json(body2, contentType2)));
+  })), flatMap4((body3) => json(body3, contentType2)));
 };
 var urlParams = (urlParams2, contentType2) => text(toString(fromInput4(urlParams2)), contentType2 ?? "application/x-www-form-urlencoded");
 var FormData3 = class extends Proto8 {
@@ -26540,7 +26555,7 @@ var FormData3 = class extends Proto8 {
     };
   }
 };
-var formData = (body) => new FormData3(body);
+var formData = (body2) => new FormData3(body2);
 var appendFormDataValue = (formData2, key5, value3) => {
   if (value3 == null) {
     return;
@@ -26584,7 +26599,7 @@ var Stream2 = class extends Proto8 {
     };
   }
 };
-var stream = (body, contentType2, contentLength) => new Stream2(body, contentType2 ?? "application/octet-stream", contentLength);
+var stream = (body2, contentType2, contentLength) => new Stream2(body2, contentType2 ?? "application/octet-stream", contentLength);
 var fileRangeSize = (input, field, method) => {
   const size6 = fromInput2(input);
   return isSome2(size6) ? succeed6(size6.value) : fail6(badArgument({
@@ -26597,15 +26612,15 @@ var fileContentLength = /* @__PURE__ */ fnUntraced2(function* (size6, method, op
   const offset = options4?.offset === void 0 ? zero3 : yield* fileRangeSize(options4.offset, "offset", method);
   const bytesToRead = options4?.bytesToRead === void 0 ? void 0 : yield* fileRangeSize(options4.bytesToRead, "bytesToRead", method);
   const available = offset >= size6 ? BigInt("0") : size6 - offset;
-  const length2 = bytesToRead === void 0 || bytesToRead > available ? available : bytesToRead;
-  if (length2 > BigInt(Number.MAX_SAFE_INTEGER)) {
+  const length3 = bytesToRead === void 0 || bytesToRead > available ? available : bytesToRead;
+  if (length3 > BigInt(Number.MAX_SAFE_INTEGER)) {
     return yield* fail6(badArgument({
       module: "HttpBody",
       method,
-      description: `Content length exceeds Number.MAX_SAFE_INTEGER: ${length2}`
+      description: `Content length exceeds Number.MAX_SAFE_INTEGER: ${length3}`
     }));
   }
-  return Number(length2);
+  return Number(length3);
 });
 var file = (path2, options4) => flatMap4(FileSystem, (fs3) => flatMap4(fs3.stat(path2), (info) => map8(fileContentLength(info.size, "file", options4), (contentLength) => stream(fs3.stream(path2, options4), options4?.contentType, contentLength))));
 
@@ -26654,7 +26669,7 @@ var HttpClientError = class extends (/* @__PURE__ */ TaggedError2("HttpClientErr
 };
 var formatReason = (tag2) => tag2.endsWith("Error") ? tag2.slice(0, -5) : tag2;
 var formatMessage = (reason, description, info) => description ? `${reason}: ${description} (${info})` : `${reason} error (${info})`;
-var formatMethodAndUrl = (request3) => `${request3.method} ${redactUrl(request3.url)}`;
+var formatMethodAndUrl = (request4) => `${request4.method} ${redactUrl(request4.url)}`;
 var reasonToJSON = (reason, json2) => ({
   ...json2,
   request: {
@@ -26874,33 +26889,33 @@ var singleChunkStream = (data) => new ReadableStream({
     controller.close();
   }
 });
-var compressBody = (body, algorithm, options4) => {
-  if (body._tag !== "Uint8Array" && body._tag !== "Stream") {
-    return succeed6(body);
+var compressBody = (body2, algorithm, options4) => {
+  if (body2._tag !== "Uint8Array" && body2._tag !== "Stream") {
+    return succeed6(body2);
   }
-  if (body.contentLength !== void 0 && body.contentLength < (options4?.minSize ?? 1024)) {
-    return succeed6(body);
+  if (body2.contentLength !== void 0 && body2.contentLength < (options4?.minSize ?? 1024)) {
+    return succeed6(body2);
   }
-  if (body._tag === "Uint8Array") {
-    return map8(promise2(() => new globalThis.Response(compressionTransformWeb(algorithm)(singleChunkStream(body.body))).arrayBuffer()), (buffer3) => uint8Array(new Uint8Array(buffer3), body.contentType));
+  if (body2._tag === "Uint8Array") {
+    return map8(promise2(() => new globalThis.Response(compressionTransformWeb(algorithm)(singleChunkStream(body2.body))).arrayBuffer()), (buffer3) => uint8Array(new Uint8Array(buffer3), body2.contentType));
   }
   return succeed6(stream(fromReadableStream2({
-    evaluate: () => compressionTransformWeb(algorithm)(toReadableStream(body.stream)),
+    evaluate: () => compressionTransformWeb(algorithm)(toReadableStream(body2.stream)),
     onError: identity
-  }), body.contentType));
+  }), body2.contentType));
 };
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/internal/httpBody.js
-var updateHeaders = (headers, body) => {
-  if (body._tag === "Empty" || body._tag === "FormData") {
-    return remove6(remove6(headers, "content-type"), "content-length");
+var updateHeaders = (headers2, body2) => {
+  if (body2._tag === "Empty" || body2._tag === "FormData") {
+    return remove6(remove6(headers2, "content-type"), "content-length");
   }
-  headers = body.contentType === void 0 ? remove6(headers, "content-type") : set4(headers, "content-type", body.contentType);
-  return updateContentLength(headers, body);
+  headers2 = body2.contentType === void 0 ? remove6(headers2, "content-type") : set4(headers2, "content-type", body2.contentType);
+  return updateContentLength(headers2, body2);
 };
-var updateContentLength = (headers, body) => {
-  const contentLength = body._tag === "Empty" || body._tag === "FormData" ? void 0 : body.contentLength;
-  return contentLength === void 0 ? remove6(headers, "content-length") : set4(headers, "content-length", contentLength.toString());
+var updateContentLength = (headers2, body2) => {
+  const contentLength = body2._tag === "Empty" || body2._tag === "FormData" ? void 0 : body2.contentLength;
+  return contentLength === void 0 ? remove6(headers2, "content-length") : set4(headers2, "content-length", contentLength.toString());
 };
 var parseContentLength = (contentLength) => {
   if (contentLength === null || contentLength === void 0 || !/^\d+$/.test(contentLength)) {
@@ -26913,9 +26928,9 @@ var parseContentLength = (contentLength) => {
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/Url.js
 var UrlError = class extends (/* @__PURE__ */ TaggedError2("UrlError")) {
 };
-var make30 = (url, params2, hash2) => try_({
+var make30 = (url2, params2, hash2) => try_({
   try: () => {
-    const urlInstance = new URL(url, baseUrl());
+    const urlInstance = new URL(url2, baseUrl());
     for (let i = 0; i < params2.params.length; i++) {
       const [key5, value3] = params2.params[i];
       if (value3 !== void 0) {
@@ -26942,9 +26957,9 @@ var baseUrl = () => {
   }
   return void 0;
 };
-var fromString5 = (url, base) => try_({
-  try: () => new URL(url, base),
-  catch: () => new IllegalArgumentError2(`Invalid URL: "${url}"${base !== void 0 ? ` with base "${base}"` : ""}`)
+var fromString5 = (url2, base) => try_({
+  try: () => new URL(url2, base),
+  catch: () => new IllegalArgumentError2(`Invalid URL: "${url2}"${base !== void 0 ? ` with base "${base}"` : ""}`)
 });
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpClientRequest.js
@@ -26968,20 +26983,20 @@ var Proto9 = {
     return pipeArguments(this, arguments);
   }
 };
-function makeWith(method, url, urlParams2, hash2, headers, body) {
+function makeWith(method, url2, urlParams2, hash2, headers2, body2) {
   const self = Object.create(Proto9);
   self.method = method;
-  self.url = url;
+  self.url = url2;
   self.urlParams = urlParams2;
   self.hash = hash2;
-  self.headers = headers;
-  self.body = body;
+  self.headers = headers2;
+  self.body = body2;
   return self;
 }
 var empty13 = /* @__PURE__ */ makeWith("GET", "", empty9, /* @__PURE__ */ none2(), empty8, empty12);
-var make31 = (method) => (url, options4) => modify3(empty13, {
+var make31 = (method) => (url2, options4) => modify3(empty13, {
   method,
-  url,
+  url: url2,
   ...options4 ?? void 0
 });
 var get6 = /* @__PURE__ */ make31("GET");
@@ -27027,15 +27042,15 @@ var setHeaders = /* @__PURE__ */ dual(2, (self, input) => makeWith(self.method, 
 var updateHeaders2 = /* @__PURE__ */ dual(2, (self, f) => makeWith(self.method, self.url, self.urlParams, self.hash, f(self.headers), self.body));
 var removeHeader = /* @__PURE__ */ dual(2, (self, key5) => updateHeaders2(self, remove6(key5)));
 var basicAuth = /* @__PURE__ */ dual(3, (self, username, password) => setHeader(self, "Authorization", `Basic ${encode2(`${stringOrRedacted(username)}:${stringOrRedacted(password)}`)}`));
-var bearerToken = /* @__PURE__ */ dual(2, (self, token) => setHeader(self, "Authorization", `Bearer ${stringOrRedacted(token)}`));
+var bearerToken = /* @__PURE__ */ dual(2, (self, token2) => setHeader(self, "Authorization", `Bearer ${stringOrRedacted(token2)}`));
 var accept = /* @__PURE__ */ dual(2, (self, mediaType) => setHeader(self, "Accept", mediaType));
 var acceptJson = /* @__PURE__ */ accept("application/json");
 var upgrade = /* @__PURE__ */ dual(2, (self, protocol) => makeWith(self.method, self.url, self.urlParams, self.hash, set4(set4(self.headers, "connection", "Upgrade"), "upgrade", protocol), self.body));
-var setUrl = /* @__PURE__ */ dual(2, (self, url) => {
-  if (typeof url === "string") {
-    return makeWith(self.method, url, self.urlParams, self.hash, self.headers, self.body);
+var setUrl = /* @__PURE__ */ dual(2, (self, url2) => {
+  if (typeof url2 === "string") {
+    return makeWith(self.method, url2, self.urlParams, self.hash, self.headers, self.body);
   }
-  const clone = new URL(url.toString());
+  const clone = new URL(url2.toString());
   const urlParams2 = fromInput4(clone.searchParams);
   const hash2 = fromNullishOr(clone.hash === "" ? void 0 : clone.hash.slice(1));
   clone.search = "";
@@ -27064,28 +27079,28 @@ var appendUrlParam = /* @__PURE__ */ dual(3, (self, key5, value3) => makeWith(se
 var appendUrlParams = /* @__PURE__ */ dual(2, (self, input) => makeWith(self.method, self.url, appendAll3(self.urlParams, input), self.hash, self.headers, self.body));
 var setHash2 = /* @__PURE__ */ dual(2, (self, hash2) => makeWith(self.method, self.url, self.urlParams, some2(hash2), self.headers, self.body));
 var removeHash = (self) => makeWith(self.method, self.url, self.urlParams, none2(), self.headers, self.body);
-var setBody = /* @__PURE__ */ dual(2, (self, body) => {
-  return makeWith(self.method, self.url, self.urlParams, self.hash, updateHeaders(self.headers, body), body);
+var setBody = /* @__PURE__ */ dual(2, (self, body2) => {
+  return makeWith(self.method, self.url, self.urlParams, self.hash, updateHeaders(self.headers, body2), body2);
 });
 var compressBody2 = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, algorithm, options4) => {
   if (self.headers["content-encoding"] !== void 0) {
     return succeed6(self);
   }
-  return map8(compressBody(self.body, algorithm, options4), (body) => body === self.body ? self : makeWith(self.method, self.url, self.urlParams, self.hash, set4(updateContentLength(self.headers, body), "content-encoding", algorithm), body));
+  return map8(compressBody(self.body, algorithm, options4), (body2) => body2 === self.body ? self : makeWith(self.method, self.url, self.urlParams, self.hash, set4(updateContentLength(self.headers, body2), "content-encoding", algorithm), body2));
 });
-var bodyUint8Array = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, body, contentType2) => setBody(self, uint8Array(body, contentType2)));
-var bodyText = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, body, contentType2) => setBody(self, text(body, contentType2)));
-var bodyJson = /* @__PURE__ */ dual(2, (self, body) => map8(json(body), (body2) => setBody(self, body2)));
-var bodyJsonUnsafe = /* @__PURE__ */ dual(2, (self, body) => setBody(self, jsonUnsafe(body)));
+var bodyUint8Array = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, body2, contentType2) => setBody(self, uint8Array(body2, contentType2)));
+var bodyText = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, body2, contentType2) => setBody(self, text(body2, contentType2)));
+var bodyJson = /* @__PURE__ */ dual(2, (self, body2) => map8(json(body2), (body3) => setBody(self, body3)));
+var bodyJsonUnsafe = /* @__PURE__ */ dual(2, (self, body2) => setBody(self, jsonUnsafe(body2)));
 var schemaBodyJson = (schema, options4) => {
   const encode9 = jsonSchema(schema, options4);
-  return dual(2, (self, body) => map8(encode9(body), (body2) => setBody(self, body2)));
+  return dual(2, (self, body2) => map8(encode9(body2), (body3) => setBody(self, body3)));
 };
 var bodyUrlParams = /* @__PURE__ */ dual(2, (self, input) => setBody(self, urlParams(fromInput4(input))));
-var bodyFormData = /* @__PURE__ */ dual(2, (self, body) => setBody(self, formData(body)));
+var bodyFormData = /* @__PURE__ */ dual(2, (self, body2) => setBody(self, formData(body2)));
 var bodyFormDataRecord = /* @__PURE__ */ dual(2, (self, entries3) => setBody(self, formDataRecord(entries3)));
-var bodyStream = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, body, options4) => setBody(self, stream(body, options4?.contentType, options4?.contentLength)));
-var bodyFile = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, path2, options4) => map8(file(path2, options4), (body) => setBody(self, body)));
+var bodyStream = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, body2, options4) => setBody(self, stream(body2, options4?.contentType, options4?.contentLength)));
+var bodyFile = /* @__PURE__ */ dual((args2) => isHttpClientRequest(args2[0]), (self, path2, options4) => map8(file(path2, options4), (body2) => setBody(self, body2)));
 function toUrl(self) {
   const r = make30(self.url, self.urlParams, getOrUndefined(self.hash));
   if (isSuccess2(r)) {
@@ -27093,27 +27108,27 @@ function toUrl(self) {
   }
   return none2();
 }
-var fromWeb = (request3) => {
-  const method = request3.method.toUpperCase();
+var fromWeb = (request4) => {
+  const method = request4.method.toUpperCase();
   return modify3(makeWith(method, "", empty9, none2(), empty8, empty12), {
-    url: new URL(request3.url),
-    headers: request3.headers,
-    body: fromWebBody(request3, method)
+    url: new URL(request4.url),
+    headers: request4.headers,
+    body: fromWebBody(request4, method)
   });
 };
-var fromWebBody = (request3, method) => {
-  if (!hasBody(method) || request3.body === null) {
+var fromWebBody = (request4, method) => {
+  if (!hasBody(method) || request4.body === null) {
     return empty12;
   }
-  return raw(request3.body, {
-    contentType: request3.headers.get("content-type") ?? void 0,
-    contentLength: parseContentLength(request3.headers.get("content-length"))
+  return raw(request4.body, {
+    contentType: request4.headers.get("content-type") ?? void 0,
+    contentLength: parseContentLength(request4.headers.get("content-length"))
   });
 };
 var toWebResult = (self, options4) => {
-  const url = make30(self.url, self.urlParams, getOrUndefined(self.hash));
-  if (isFailure2(url)) {
-    return fail2(url.failure);
+  const url2 = make30(self.url, self.urlParams, getOrUndefined(self.hash));
+  if (isFailure2(url2)) {
+    return fail2(url2.failure);
   }
   const requestInit = {
     method: self.method,
@@ -27151,7 +27166,7 @@ var toWebResult = (self, options4) => {
     }
   }
   return try_({
-    try: () => new Request(url.success, requestInit),
+    try: () => new Request(url2.success, requestInit),
     catch: (cause) => new UrlError({
       cause
     })
@@ -27179,7 +27194,7 @@ var getWebSource = (self) => self[WebSourceSymbol]?.();
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/HttpClientResponse.js
 var TypeId48 = "~effect/http/HttpClientResponse";
-var fromWeb2 = (request3, source) => new WebHttpClientResponse(request3, source);
+var fromWeb2 = (request4, source) => new WebHttpClientResponse(request4, source);
 var filterStatus = /* @__PURE__ */ dual(2, (self, f) => suspend2(() => f(self.status) ? succeed6(self) : fail6(new HttpClientError({
   reason: new StatusCodeError({
     response: self,
@@ -27199,9 +27214,9 @@ var WebHttpClientResponse = class extends Class2 {
   [TypeId48];
   request;
   source;
-  constructor(request3, source) {
+  constructor(request4, source) {
     super();
-    this.request = request3;
+    this.request = request4;
     this.source = source;
     this[TypeId47] = TypeId47;
     this[TypeId48] = TypeId48;
@@ -27218,10 +27233,10 @@ var WebHttpClientResponse = class extends Class2 {
   }
   get url() {
     if (this.source.url) return this.source.url.split("#")[0];
-    const url = toUrl(this.request);
-    if (isNone2(url)) return "";
-    url.value.hash = "";
-    return url.value.href;
+    const url2 = toUrl(this.request);
+    if (isNone2(url2)) return "";
+    url2.value.hash = "";
+    return url2.value.href;
   }
   get headers() {
     return fromInput3(this.source.headers);
@@ -27258,8 +27273,8 @@ var WebHttpClientResponse = class extends Class2 {
     }));
   }
   get json() {
-    return flatMap4(this.text, (text2) => try_3({
-      try: () => text2 === "" ? null : JSON.parse(text2),
+    return flatMap4(this.text, (text3) => try_3({
+      try: () => text3 === "" ? null : JSON.parse(text3),
       catch: (cause) => new HttpClientError({
         reason: new DecodeError({
           request: this.request,
@@ -27342,21 +27357,21 @@ var empty14 = (options4) => makeResponse({
   headers: options4?.headers ? fromInput3(options4.headers) : void 0,
   cookies: options4?.cookies
 });
-var getContentType = (options4, headers) => {
+var getContentType = (options4, headers2) => {
   if (options4?.contentType) {
     return options4.contentType;
   } else if (options4?.headers) {
-    return headers["content-type"];
+    return headers2["content-type"];
   }
 };
-var jsonUnsafe2 = (body, options4) => {
-  const headers = options4?.headers ? fromInput3(options4.headers) : empty8;
+var jsonUnsafe2 = (body2, options4) => {
+  const headers2 = options4?.headers ? fromInput3(options4.headers) : empty8;
   return makeResponse({
     status: options4?.status ?? 200,
     statusText: options4?.statusText,
-    headers,
+    headers: headers2,
     cookies: options4?.cookies,
-    body: jsonUnsafe(body, getContentType(options4, headers))
+    body: jsonUnsafe(body2, getContentType(options4, headers2))
   });
 };
 var ServerHttpClientResponse = class extends Class2 {
@@ -27364,9 +27379,9 @@ var ServerHttpClientResponse = class extends Class2 {
   [TypeId48];
   request;
   response;
-  constructor(request3, response) {
+  constructor(request4, response) {
     super();
-    this.request = request3;
+    this.request = request4;
     this.response = response;
     this[TypeId47] = TypeId47;
     this[TypeId48] = TypeId48;
@@ -27383,10 +27398,10 @@ var ServerHttpClientResponse = class extends Class2 {
   }
   get url() {
     if (this.request === empty13) return "";
-    const url = toUrl(this.request);
-    if (isNone2(url)) return "";
-    url.value.hash = "";
-    return url.value.href;
+    const url2 = toUrl(this.request);
+    if (isNone2(url2)) return "";
+    url2.value.hash = "";
+    return url2.value.href;
   }
   cachedHeaders;
   get headers() {
@@ -27399,19 +27414,19 @@ var ServerHttpClientResponse = class extends Class2 {
     return none2();
   }
   get stream() {
-    const body = this.response.body;
-    switch (body._tag) {
+    const body2 = this.response.body;
+    switch (body2._tag) {
       case "Empty": {
         return empty11;
       }
       case "Stream": {
-        return mapError5(body.stream, (cause) => this.decodeError(cause));
+        return mapError5(body2.stream, (cause) => this.decodeError(cause));
       }
       case "Uint8Array": {
-        return succeed9(body.body);
+        return succeed9(body2.body);
       }
       case "Raw": {
-        const rawBody = body.body;
+        const rawBody = body2.body;
         if (rawBody instanceof Response) {
           return rawBody.body ? fromReadableStream2({
             evaluate: () => rawBody.body,
@@ -27442,8 +27457,8 @@ var ServerHttpClientResponse = class extends Class2 {
     }
   }
   get json() {
-    return flatMap4(this.text, (text2) => try_3({
-      try: () => text2 === "" ? null : JSON.parse(text2),
+    return flatMap4(this.text, (text3) => try_3({
+      try: () => text3 === "" ? null : JSON.parse(text3),
       catch: (cause) => new HttpClientError({
         reason: new DecodeError({
           request: this.request,
@@ -27454,19 +27469,19 @@ var ServerHttpClientResponse = class extends Class2 {
     }));
   }
   get bytes() {
-    const body = this.response.body;
-    switch (body._tag) {
+    const body2 = this.response.body;
+    switch (body2._tag) {
       case "Empty": {
         return succeed6(new Uint8Array(0));
       }
       case "Uint8Array": {
-        return succeed6(body.body);
+        return succeed6(body2.body);
       }
       case "Stream": {
         return mkUint8Array2(this.stream);
       }
       case "Raw": {
-        const rawBody = body.body;
+        const rawBody = body2.body;
         if (rawBody instanceof Response) {
           return tryPromise2({
             try: () => rawBody.clone().arrayBuffer().then((buffer3) => new Uint8Array(buffer3)),
@@ -27480,7 +27495,7 @@ var ServerHttpClientResponse = class extends Class2 {
       }
       case "FormData": {
         return tryPromise2({
-          try: () => new Response(body.formData).arrayBuffer().then((buffer3) => new Uint8Array(buffer3)),
+          try: () => new Response(body2.formData).arrayBuffer().then((buffer3) => new Uint8Array(buffer3)),
           catch: (cause) => this.decodeError(cause)
         });
       }
@@ -27502,9 +27517,9 @@ var ServerHttpClientResponse = class extends Class2 {
     }));
   }
   get formData() {
-    const body = this.response.body;
-    if (body._tag === "FormData") {
-      return succeed6(body.formData);
+    const body2 = this.response.body;
+    if (body2._tag === "FormData") {
+      return succeed6(body2.formData);
     }
     return contextWith2((context3) => {
       const readableStream = toReadableStreamWith(this.stream, context3);
@@ -27754,17 +27769,17 @@ var defaultPorts = {
   "ws:": 80,
   "wss:": 443
 };
-var addUrlAttributes = (span, url, redactedNames2) => {
-  const query4 = redactUrl(url.search, redactedNames2).slice(1);
-  span.attribute("url.full", redactUrl(url.href, redactedNames2));
-  span.attribute("url.path", url.pathname);
+var addUrlAttributes = (span, url2, redactedNames2) => {
+  const query4 = redactUrl(url2.search, redactedNames2).slice(1);
+  span.attribute("url.full", redactUrl(url2.href, redactedNames2));
+  span.attribute("url.path", url2.pathname);
   if (query4 !== "") {
     span.attribute("url.query", query4);
   }
-  span.attribute("url.scheme", url.protocol.slice(0, -1));
-  if (url.hostname !== "") {
-    span.attribute("server.address", url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname);
-    const port = url.port === "" ? defaultPorts[url.protocol] : Number(url.port);
+  span.attribute("url.scheme", url2.protocol.slice(0, -1));
+  if (url2.hostname !== "") {
+    span.attribute("server.address", url2.hostname.startsWith("[") ? url2.hostname.slice(1, -1) : url2.hostname);
+    const port = url2.port === "" ? defaultPorts[url2.protocol] : Number(url2.port);
     if (port !== void 0) {
       span.attribute("server.port", port);
     }
@@ -27774,10 +27789,10 @@ var redactedNames = (urlParams2, redactedNames2) => {
   const keys3 = urlParams2.params.filter(([, value3]) => typeof value3 !== "string").map(([key5]) => key5);
   return keys3.length === 0 ? redactedNames2 : [...redactedNames2, ...new URLSearchParams(keys3.map((key5) => [key5, ""])).keys()];
 };
-var addHeaderAttributes = (span, phase, headers, filter9, redactedNames2) => {
-  for (const name in headers) {
+var addHeaderAttributes = (span, phase, headers2, filter9, redactedNames2) => {
+  for (const name in headers2) {
     if (!filter9(name, phase)) continue;
-    span.attribute(`http.${phase}.header.${name}`, isRedactedName(name, redactedNames2) ? "<redacted>" : headers[name]);
+    span.attribute(`http.${phase}.header.${name}`, isRedactedName(name, redactedNames2) ? "<redacted>" : headers2[name]);
   }
 };
 
@@ -27849,8 +27864,8 @@ var patch2 = /* @__PURE__ */ accessor("patch");
 var put2 = /* @__PURE__ */ accessor("put");
 var del2 = /* @__PURE__ */ accessor("del");
 var options2 = /* @__PURE__ */ accessor("options");
-var transform4 = /* @__PURE__ */ dual(2, (self, f) => makeWith2(flatMap4((request3) => f(self.postprocess(succeed6(request3)), request3)), self.preprocess));
-var transformResponse = /* @__PURE__ */ dual(2, (self, f) => makeWith2((request3) => f(self.postprocess(request3)), self.preprocess));
+var transform4 = /* @__PURE__ */ dual(2, (self, f) => makeWith2(flatMap4((request4) => f(self.postprocess(succeed6(request4)), request4)), self.preprocess));
+var transformResponse = /* @__PURE__ */ dual(2, (self, f) => makeWith2((request4) => f(self.postprocess(request4)), self.preprocess));
 var catch_4 = /* @__PURE__ */ dual(2, (self, f) => transformResponse(self, catch_2(f)));
 var catchTag3 = /* @__PURE__ */ dual(3, (self, tag2, f) => transformResponse(self, (effect2) => catchTag2(effect2, tag2, f)));
 var catchTags3 = /* @__PURE__ */ dual(2, (self, cases) => transformResponse(self, catchTags2(cases)));
@@ -27862,8 +27877,8 @@ var makeWith2 = (postprocess, preprocess) => {
   const self = Object.create(Proto12);
   self.preprocess = preprocess;
   self.postprocess = postprocess;
-  self.execute = function(request3) {
-    return postprocess(preprocess(request3));
+  self.execute = function(request4) {
+    return postprocess(preprocess(request4));
   };
   return self;
 };
@@ -27878,26 +27893,26 @@ var Proto12 = {
       _id: "effect/HttpClient"
     };
   },
-  .../* @__PURE__ */ Object.fromEntries(/* @__PURE__ */ allShort.map(([fullMethod, method]) => [method, function(url, options4) {
-    return this.execute(make31(fullMethod)(url, options4));
+  .../* @__PURE__ */ Object.fromEntries(/* @__PURE__ */ allShort.map(([fullMethod, method]) => [method, function(url2, options4) {
+    return this.execute(make31(fullMethod)(url2, options4));
   }]))
 };
-var make32 = (f) => makeWith2((effect2) => flatMap4(effect2, (request3) => withFiber2((fiber3) => {
-  const scopedController = scopedRequests.get(request3);
+var make32 = (f) => makeWith2((effect2) => flatMap4(effect2, (request4) => withFiber2((fiber3) => {
+  const scopedController = scopedRequests.get(request4);
   const controller = scopedController ?? new AbortController();
-  const urlResult = make30(request3.url, request3.urlParams, getOrUndefined(request3.hash));
+  const urlResult = make30(request4.url, request4.urlParams, getOrUndefined(request4.hash));
   if (isFailure2(urlResult)) {
     return fail6(new HttpClientError({
       reason: new InvalidUrlError({
-        request: request3,
+        request: request4,
         cause: urlResult.failure
       })
     }));
   }
-  const url = urlResult.success;
-  const tracerDisabled = fiber3.getRef(DisablePropagation) || fiber3.getRef(TracerDisabledWhen)(request3);
+  const url2 = urlResult.success;
+  const tracerDisabled = fiber3.getRef(DisablePropagation) || fiber3.getRef(TracerDisabledWhen)(request4);
   if (tracerDisabled) {
-    const effect3 = f(request3, url, controller.signal, fiber3);
+    const effect3 = f(request4, url2, controller.signal, fiber3);
     if (scopedController) return map8(effect3, (response) => trackResponse(response, controller, true));
     return uninterruptibleMask2((restore) => matchCauseEffect2(restore(effect3), {
       onSuccess(response) {
@@ -27911,16 +27926,16 @@ var make32 = (f) => makeWith2((effect2) => flatMap4(effect2, (request3) => withF
       }
     }));
   }
-  return useSpan2(fiber3.getRef(SpanNameGenerator)(request3), {
+  return useSpan2(fiber3.getRef(SpanNameGenerator)(request4), {
     kind: "client"
   }, (span) => {
-    span.attribute("http.request.method", request3.method);
+    span.attribute("http.request.method", request4.method);
     const redactedHeaderNames = fiber3.getRef(CurrentRedactedNames);
-    addUrlAttributes(span, url, redactedNames(request3.urlParams, fiber3.getRef(CurrentRedactedNames2)));
+    addUrlAttributes(span, url2, redactedNames(request4.urlParams, fiber3.getRef(CurrentRedactedNames2)));
     const headerFilter = fiber3.getRef(TracerHeaderFilter);
-    addHeaderAttributes(span, "request", request3.headers, headerFilter, redactedHeaderNames);
-    request3 = fiber3.getRef(TracerPropagationEnabled) ? setHeaders(request3, toHeaders(span)) : request3;
-    return uninterruptibleMask2((restore) => restore(f(request3, url, controller.signal, fiber3)).pipe(withParentSpan2(span, {
+    addHeaderAttributes(span, "request", request4.headers, headerFilter, redactedHeaderNames);
+    request4 = fiber3.getRef(TracerPropagationEnabled) ? setHeaders(request4, toHeaders(span)) : request4;
+    return uninterruptibleMask2((restore) => restore(f(request4, url2, controller.signal, fiber3)).pipe(withParentSpan2(span, {
       captureStackTrace: false
     }), matchCauseEffect2({
       onSuccess: (response) => {
@@ -27928,7 +27943,7 @@ var make32 = (f) => makeWith2((effect2) => flatMap4(effect2, (request3) => withF
         addHeaderAttributes(span, "response", response.headers, headerFilter, redactedHeaderNames);
         if (response.status >= 400 && response.status < 600) {
           span.attribute("error.type", String(response.status));
-          endSpanWithStatusError(fiber3, span, request3, response);
+          endSpanWithStatusError(fiber3, span, request4, response);
         }
         return succeed6(trackResponse(response, controller, scopedController !== void 0));
       },
@@ -27941,14 +27956,14 @@ var make32 = (f) => makeWith2((effect2) => flatMap4(effect2, (request3) => withF
     })));
   });
 })), succeed6);
-var endSpanWithStatusError = (fiber3, span, request3, response) => {
+var endSpanWithStatusError = (fiber3, span, request4, response) => {
   const stackTraceLimit = getStackTraceLimit();
   setStackTraceLimit(0);
   let exit3;
   try {
     exit3 = fail5(new HttpClientError({
       reason: new StatusCodeError({
-        request: request3,
+        request: request4,
         response
       })
     }));
@@ -27957,10 +27972,10 @@ var endSpanWithStatusError = (fiber3, span, request3, response) => {
   }
   span.end(fiber3.getRef(TracerTimingEnabled2) ? fiber3.getRef(Clock).currentTimeNanosUnsafe() : BigInt(0), exit3);
 };
-var mapRequest = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request3) => map8(self.preprocess(request3), f)));
-var mapRequestEffect = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request3) => flatMap4(self.preprocess(request3), f)));
-var mapRequestInput = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request3) => self.preprocess(f(request3))));
-var mapRequestInputEffect = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request3) => flatMap4(f(request3), self.preprocess)));
+var mapRequest = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request4) => map8(self.preprocess(request4), f)));
+var mapRequestEffect = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request4) => flatMap4(self.preprocess(request4), f)));
+var mapRequestInput = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request4) => self.preprocess(f(request4))));
+var mapRequestInputEffect = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request4) => flatMap4(f(request4), self.preprocess)));
 var retry4 = /* @__PURE__ */ dual(2, (self, policy) => transformResponse(self, retry2(policy)));
 var retryTransient = /* @__PURE__ */ dual(2, (self, options4) => {
   const isOnlySchedule = isSchedule(options4);
@@ -28012,50 +28027,50 @@ var withRateLimiter = /* @__PURE__ */ dual(2, (self, options4) => {
     }
     return budget;
   };
-  const onResponse = options4.disableResponseInspection ? void 0 : (clock, key5, headers, tokens, sent) => {
+  const onResponse = options4.disableResponseInspection ? void 0 : (clock, key5, headers2, tokens, sent) => {
     const current = getState(key5);
-    const next2 = parseRateLimiterState(current, clock, headers, tokens, headerNames);
+    const next2 = parseRateLimiterState(current, clock, headers2, tokens, headerNames);
     if (next2.limit !== current.limit || !equals2(next2.window, current.window)) {
       states.set(key5, next2);
     }
-    const remaining = parseRateLimitRemaining(headers, headerNames);
+    const remaining = parseRateLimitRemaining(headers2, headerNames);
     const budget = getBudget(key5);
     if (remaining === void 0 || sent <= budget.observed) {
       return;
     }
-    const resetAfter = parseRateLimitWindow(clock, headers, headerNames);
+    const resetAfter = parseRateLimitWindow(clock, headers2, headerNames);
     budget.observed = sent;
     budget.remaining = remaining;
     if (resetAfter !== void 0) {
       budget.resetAt = clock.currentTimeMillisUnsafe() + toMillis(resetAfter);
     }
   };
-  return transform4(self, function loop(effect2, request3, retries = 0) {
+  return transform4(self, function loop(effect2, request4, retries = 0) {
     const fiber3 = getCurrent();
     const clock = fiber3.getRef(Clock);
-    const key5 = resolveKey(request3);
-    const tokens = Math.max(resolveTokens(request3), 1);
+    const key5 = resolveKey(request4);
+    const tokens = Math.max(resolveTokens(request4), 1);
     const budget = getBudget(key5);
     const now2 = clock.currentTimeMillisUnsafe();
     if (budget.resetAt > now2 && budget.remaining - (budget.sent - budget.observed) < tokens) {
-      return flatMap4(sleep2(budget.resetAt - now2), () => loop(effect2, request3, retries));
+      return flatMap4(sleep2(budget.resetAt - now2), () => loop(effect2, request4, retries));
     }
     const sent = budget.sent += tokens;
     const current = getState(key5);
     const canRetry = options4.times === void 0 || retries < options4.times;
-    function retry5(retryAfter) {
-      return retryAfter ? flatMap4(sleep2(retryAfter), () => loop(effect2, request3, retries + 1)) : loop(effect2, request3, retries + 1);
+    function retry5(retryAfter2) {
+      return retryAfter2 ? flatMap4(sleep2(retryAfter2), () => loop(effect2, request4, retries + 1)) : loop(effect2, request4, retries + 1);
     }
     const inspectResponse = (response, adaptive) => {
       onResponse?.(clock, key5, response.headers, tokens, sent);
       if (options4.disableResponseInspection || response.status !== 429) {
         return succeed6(void 0);
       }
-      const retryAfter = parseRetryAfter2(clock.currentTimeMillisUnsafe(), getHeader(response.headers, ...headerNames.retryAfter));
-      if (retryAfter === void 0) {
+      const retryAfter2 = parseRetryAfter2(clock.currentTimeMillisUnsafe(), getHeader(response.headers, ...headerNames.retryAfter));
+      if (retryAfter2 === void 0) {
         return succeed6(void 0);
       }
-      const delay3 = parseRateLimitWindow(clock, response.headers, headerNames) ?? retryAfter;
+      const delay3 = parseRateLimitWindow(clock, response.headers, headerNames) ?? retryAfter2;
       if (adaptive === void 0) {
         return succeed6(delay3);
       }
@@ -28079,21 +28094,21 @@ var withRateLimiter = /* @__PURE__ */ dual(2, (self, options4) => {
     }) => {
       const runAdaptive = () => {
         const runRequest = (adaptive) => {
-          const request4 = matchEffect3(effect2, {
+          const request5 = matchEffect3(effect2, {
             onSuccess(response) {
-              return flatMap4(inspectResponse(response, adaptive), (retryAfter) => {
+              return flatMap4(inspectResponse(response, adaptive), (retryAfter2) => {
                 if (response.status !== 429 || !canRetry) return succeed6(response);
-                return retry5(retryAfter);
+                return retry5(retryAfter2);
               });
             },
             onFailure(error2) {
               if (isTooManyRequestsHttpClientError(error2)) {
-                return flatMap4(inspectResponse(error2.reason.response, adaptive), (retryAfter) => canRetry ? retry5(retryAfter) : fail6(error2));
+                return flatMap4(inspectResponse(error2.reason.response, adaptive), (retryAfter2) => canRetry ? retry5(retryAfter2) : fail6(error2));
               }
               return fail6(error2);
             }
           });
-          return adaptive === void 0 || isZero(adaptive.delay) ? request4 : delay2(request4, adaptive.delay);
+          return adaptive === void 0 || isZero(adaptive.delay) ? request5 : delay2(request5, adaptive.delay);
         };
         if (!adaptiveLearningEnabled) {
           return runRequest(void 0);
@@ -28118,14 +28133,14 @@ var withCircuitBreaker = /* @__PURE__ */ dual(2, (self, options4) => {
   const keyOption = options4.key;
   const resolveKey = typeof keyOption === "function" ? keyOption : keyOption === void 0 ? requestOrigin : constant(keyOption);
   const classify = options4.classify ?? circuitBreakerClassifier;
-  return transform4(self, (effect2, request3) => options4.breaker.execute(effect2, {
-    key: resolveKey(request3),
+  return transform4(self, (effect2, request4) => options4.breaker.execute(effect2, {
+    key: resolveKey(request4),
     classify
   }));
 });
-var requestOrigin = (request3) => match(toUrl(request3), {
-  onNone: () => request3.url,
-  onSome: (url) => url.origin
+var requestOrigin = (request4) => match(toUrl(request4), {
+  onNone: () => request4.url,
+  onSome: (url2) => url2.origin
 });
 var circuitBreakerClassifier = (exit3) => clockWith3((clock) => succeed6(classifyCircuitBreakerExit(exit3, clock.currentTimeMillisUnsafe())));
 var classifyCircuitBreakerExit = (exit3, nowMillis) => {
@@ -28137,7 +28152,7 @@ var classifyCircuitBreakerExit = (exit3, nowMillis) => {
   }
   let failed = false;
   let succeeded = false;
-  let retryAfter;
+  let retryAfter2;
   for (const reason of exit3.cause.reasons) {
     if (!isFailReason2(reason)) {
       continue;
@@ -28147,19 +28162,19 @@ var classifyCircuitBreakerExit = (exit3, nowMillis) => {
       failed = true;
       const hint = retryAfterOf(reason.error, nowMillis);
       if (hint !== void 0) {
-        retryAfter = retryAfter === void 0 ? hint : max3(retryAfter, hint);
+        retryAfter2 = retryAfter2 === void 0 ? hint : max3(retryAfter2, hint);
       }
     } else if (outcome === "Success") {
       succeeded = true;
     }
   }
-  return failed ? circuitBreakerFailure(retryAfter) : {
+  return failed ? circuitBreakerFailure(retryAfter2) : {
     _tag: succeeded ? "Success" : "Ignored"
   };
 };
-var circuitBreakerFailure = (retryAfter) => ({
+var circuitBreakerFailure = (retryAfter2) => ({
   _tag: "Failure",
-  retryAfter
+  retryAfter: retryAfter2
 });
 var circuitBreakerErrorOutcome = (error2) => {
   if (isTimeoutError2(error2)) {
@@ -28185,9 +28200,9 @@ var resolveRateLimiterHeaderNames = (responseHeaders) => ({
   resetAfter: responseHeaders?.resetAfter === void 0 ? ["ratelimit-reset-after", "x-ratelimit-reset-after"] : [responseHeaders.resetAfter.toLowerCase()],
   retryAfter: responseHeaders?.retryAfter === void 0 ? ["retry-after"] : [responseHeaders.retryAfter.toLowerCase()]
 });
-var parseRateLimiterState = (state, clock, headers, tokens, headerNames) => {
-  const limit = parseRateLimitLimit(state, headers, tokens, headerNames) ?? state.limit;
-  const window = parseRateLimitWindow(clock, headers, headerNames) ?? state.window;
+var parseRateLimiterState = (state, clock, headers2, tokens, headerNames) => {
+  const limit = parseRateLimitLimit(state, headers2, tokens, headerNames) ?? state.limit;
+  const window = parseRateLimitWindow(clock, headers2, headerNames) ?? state.window;
   if (limit === state.limit && equals2(window, state.window)) {
     return state;
   }
@@ -28197,36 +28212,36 @@ var parseRateLimiterState = (state, clock, headers, tokens, headerNames) => {
     initial: false
   };
 };
-var parseRateLimitLimit = (state, headers, tokens, headerNames) => {
-  const raw2 = getHeader(headers, ...headerNames.limit);
+var parseRateLimitLimit = (state, headers2, tokens, headerNames) => {
+  const raw2 = getHeader(headers2, ...headerNames.limit);
   const value3 = parseNumberHeader(raw2);
   if (value3 !== void 0 && value3 > 0) {
     return value3;
   }
-  const remaining = parseRateLimitRemaining(headers, headerNames);
+  const remaining = parseRateLimitRemaining(headers2, headerNames);
   if (remaining === void 0) {
     return void 0;
   }
   return state.initial ? remaining + tokens : Math.max(remaining + tokens, state.limit);
 };
-var parseRateLimitRemaining = (headers, headerNames) => {
-  const raw2 = getHeader(headers, ...headerNames.remaining);
+var parseRateLimitRemaining = (headers2, headerNames) => {
+  const raw2 = getHeader(headers2, ...headerNames.remaining);
   const value3 = parseNumberHeader(raw2);
   return value3 !== void 0 && value3 >= 0 ? value3 : void 0;
 };
-var parseRateLimitWindow = (clock, headers, headerNames) => {
-  const resetAfter = parseResetAfter(getHeader(headers, ...headerNames.resetAfter));
+var parseRateLimitWindow = (clock, headers2, headerNames) => {
+  const resetAfter = parseResetAfter(getHeader(headers2, ...headerNames.resetAfter));
   if (resetAfter !== void 0) {
     return resetAfter;
   }
-  return parseResetHeader(clock, getHeader(headers, ...headerNames.reset));
+  return parseResetHeader(clock, getHeader(headers2, ...headerNames.reset));
 };
 var parseRetryAfter2 = (nowMillis, value3) => {
   if (value3 === void 0) {
     return void 0;
   }
-  const retryAfter = parseRetryAfter(value3);
-  return isSuccess2(retryAfter) ? max3(retryAfterDelay(retryAfter.success, nowMillis), millis(1)) : void 0;
+  const retryAfter2 = parseRetryAfter(value3);
+  return isSuccess2(retryAfter2) ? max3(retryAfterDelay(retryAfter2.success, nowMillis), millis(1)) : void 0;
 };
 var parseResetAfter = (value3) => {
   const numeric = parseNumberHeader(value3);
@@ -28260,9 +28275,9 @@ var parseNumberHeader = (value3) => {
   const parsed = Number(match8[0]);
   return Number.isFinite(parsed) ? parsed : void 0;
 };
-var getHeader = (headers, ...keys3) => {
+var getHeader = (headers2, ...keys3) => {
   for (let i = 0; i < keys3.length; i++) {
-    const value3 = headers[keys3[i]];
+    const value3 = headers2[keys3[i]];
     if (value3 !== void 0) {
       return value3;
     }
@@ -28271,26 +28286,26 @@ var getHeader = (headers, ...keys3) => {
 };
 var tap5 = /* @__PURE__ */ dual(2, (self, f) => transformResponse(self, tap4(f)));
 var tapError4 = /* @__PURE__ */ dual(2, (self, f) => transformResponse(self, tapError2(f)));
-var tapRequest = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request3) => tap4(self.preprocess(request3), f)));
-var withCookiesRef = /* @__PURE__ */ dual(2, (self, ref) => makeWith2((request3) => tap4(self.postprocess(request3), (response) => {
+var tapRequest = /* @__PURE__ */ dual(2, (self, f) => makeWith2(self.postprocess, (request4) => tap4(self.preprocess(request4), f)));
+var withCookiesRef = /* @__PURE__ */ dual(2, (self, ref) => makeWith2((request4) => tap4(self.postprocess(request4), (response) => {
   const now2 = getCurrent().getRef(Clock).currentTimeMillisUnsafe();
   return update2(ref, mergeIntoArray(response.url, response.cookies, now2));
-}), (request3) => flatMap4(self.preprocess(request3), (request4) => map8(get5(ref), (cookies) => {
+}), (request4) => flatMap4(self.preprocess(request4), (request5) => map8(get5(ref), (cookies) => {
   const now2 = getCurrent().getRef(Clock).currentTimeMillisUnsafe();
-  const header = toRequestCookieHeader(cookies, request4.url, now2);
-  return header === void 0 ? request4 : setHeader(request4, "cookie", header);
+  const header = toRequestCookieHeader(cookies, request5.url, now2);
+  return header === void 0 ? request5 : setHeader(request5, "cookie", header);
 }))));
-var withScope = (self) => transform4(self, (effect2, request3) => {
+var withScope = (self) => transform4(self, (effect2, request4) => {
   const controller = new AbortController();
-  scopedRequests.set(request3, controller);
+  scopedRequests.set(request4, controller);
   return andThen3(addFinalizer3(() => sync2(() => controller.abort())), effect2);
 });
-var followRedirects = /* @__PURE__ */ dual((args2) => isHttpClient(args2[0]), (self, maxRedirects) => makeWith2((request3) => {
-  const loop = (request4, redirects) => suspend2(() => {
+var followRedirects = /* @__PURE__ */ dual((args2) => isHttpClient(args2[0]), (self, maxRedirects) => makeWith2((request4) => {
+  const loop = (request5, redirects) => suspend2(() => {
     let currentRequest;
-    return flatMap4(self.postprocess(map8(request4, (request5) => {
-      currentRequest = request5;
-      return request5;
+    return flatMap4(self.postprocess(map8(request5, (request6) => {
+      currentRequest = request6;
+      return request6;
     })), (response) => {
       if (response.status < 300 || response.status >= 400 || !response.headers.location || redirects >= (maxRedirects ?? 10)) {
         return succeed6(response);
@@ -28299,28 +28314,28 @@ var followRedirects = /* @__PURE__ */ dual((args2) => isHttpClient(args2[0]), (s
       if (isFailure2(urlResult)) {
         return succeed6(response);
       }
-      const url = urlResult.success;
-      const request5 = currentRequest ?? response.request;
-      let nextRequest = request5;
-      if ((response.status === 301 || response.status === 302) && request5.method === "POST" || response.status === 303 && request5.method !== "GET" && request5.method !== "HEAD") {
+      const url2 = urlResult.success;
+      const request6 = currentRequest ?? response.request;
+      let nextRequest = request6;
+      if ((response.status === 301 || response.status === 302) && request6.method === "POST" || response.status === 303 && request6.method !== "GET" && request6.method !== "HEAD") {
         nextRequest = setMethod(nextRequest, "GET");
         nextRequest = setBody(nextRequest, empty12);
         nextRequest = removeHeader(nextRequest, "content-encoding");
         nextRequest = removeHeader(nextRequest, "content-language");
         nextRequest = removeHeader(nextRequest, "content-location");
       }
-      if (url.origin !== new URL(response.request.url).origin) {
+      if (url2.origin !== new URL(response.request.url).origin) {
         nextRequest = removeHeader(nextRequest, "authorization");
         nextRequest = removeHeader(nextRequest, "proxy-authorization");
         nextRequest = removeHeader(nextRequest, "cookie");
       }
-      const hash2 = url.hash === "" ? none2() : some2(url.hash.slice(1));
-      url.hash = "";
-      nextRequest = makeWith(nextRequest.method, url.href, empty9, hash2, nextRequest.headers, nextRequest.body);
+      const hash2 = url2.hash === "" ? none2() : some2(url2.hash.slice(1));
+      url2.hash = "";
+      nextRequest = makeWith(nextRequest.method, url2.href, empty9, hash2, nextRequest.headers, nextRequest.body);
       return andThen3(sync2(() => responseControllers.get(response)?.abort()), loop(succeed6(nextRequest), redirects + 1));
     });
   });
-  return loop(request3, 0);
+  return loop(request4, 0);
 }, self.preprocess));
 var TracerDisabledWhen = /* @__PURE__ */ Reference("effect/http/HttpClient/TracerDisabledWhen", {
   defaultValue: () => constFalse
@@ -28332,7 +28347,7 @@ var TracerPropagationEnabled = /* @__PURE__ */ Reference("effect/http/HttpClient
   defaultValue: constTrue
 });
 var SpanNameGenerator = /* @__PURE__ */ Reference("effect/http/HttpClient/SpanNameGenerator", {
-  defaultValue: () => (request3) => request3.method
+  defaultValue: () => (request4) => request4.method
 });
 var layerMergedContext = (effect2) => effect(HttpClient)(contextWith2((context3) => map8(effect2, (client) => transformResponse(client, updateContext2((input) => merge(context3, input))))));
 var responseRegistry = /* @__PURE__ */ (() => {
@@ -28458,11 +28473,11 @@ var retryAfterOf = (input, nowMillis) => {
   return parseRetryAfter2(nowMillis, response?.headers["retry-after"]);
 };
 var withRetryAfter = (schedule3) => fromStep(map8(toStep(schedule3), (step) => (now2, input) => {
-  const retryAfter = retryAfterOf(input, now2);
-  if (retryAfter === void 0) {
+  const retryAfter2 = retryAfterOf(input, now2);
+  if (retryAfter2 === void 0) {
     return step(now2, input);
   }
-  return map8(step(now2, input), ([output, delay3]) => [output, max3(delay3, retryAfter)]);
+  return map8(step(now2, input), ([output, delay3]) => [output, max3(delay3, retryAfter2)]);
 }));
 var isTooManyRequestsHttpClientError = (error2) => isHttpClientError(error2) && error2.reason._tag === "StatusCodeError" && error2.reason.response.status === 429;
 var isTransientResponse = (response) => response.status === 408 || response.status === 429 || response.status === 500 || response.status === 502 || response.status === 503 || response.status === 504;
@@ -28685,10 +28700,10 @@ function makeParser(onParse, options4) {
       chunk = chunk.slice(BOM.length);
     }
     isFirstChunk = false;
-    const length2 = chunk.length;
+    const length3 = chunk.length;
     const currentGeneration = generation;
     let position = 0;
-    while (position < length2) {
+    while (position < length3) {
       if (discardTrailingNewline) {
         discardTrailingNewline = false;
         if (chunk.charCodeAt(position) === LF) {
@@ -28697,14 +28712,14 @@ function makeParser(onParse, options4) {
         }
       }
       let lineEnd = position;
-      while (lineEnd < length2) {
+      while (lineEnd < length3) {
         const code = chunk.charCodeAt(lineEnd);
         if (code === CR || code === LF) break;
         ++lineEnd;
       }
-      if (lineEnd === length2) {
+      if (lineEnd === length3) {
         pending.push(chunk.slice(position));
-        pendingLength += length2 - position;
+        pendingLength += length3 - position;
         break;
       }
       discardTrailingNewline = chunk.charCodeAt(lineEnd) === CR;
@@ -28938,7 +28953,7 @@ function asProblem(options4) {
   return (self) => {
     const status3 = getStatusError(self.ast);
     const type = options4.type ?? blankType;
-    const body = {
+    const body2 = {
       type,
       status: status3,
       title: options4.title
@@ -28951,7 +28966,7 @@ function asProblem(options4) {
     });
     return problem.pipe(decodeTo2(toType2(self), transform3({
       decode: decode9,
-      encode: () => body
+      encode: () => body2
     })), asJson({
       contentType
     }));
@@ -29003,13 +29018,13 @@ function Upgrade(options4) {
   if (options4.protocol.toLowerCase() === "websocket") {
     throw new Error("Upgrade does not support WebSocket");
   }
-  const headers = options4.headers === void 0 || isSchema(options4.headers) ? options4.headers : Struct(options4.headers);
-  return rebuildUpgrade(options4.protocol, headers);
+  const headers2 = options4.headers === void 0 || isSchema(options4.headers) ? options4.headers : Struct(options4.headers);
+  return rebuildUpgrade(options4.protocol, headers2);
 }
-var rebuildUpgrade = (protocol, headers) => make28(upgradeSchema.ast, {
+var rebuildUpgrade = (protocol, headers2) => make28(upgradeSchema.ast, {
   [UpgradeTypeId]: UpgradeTypeId,
   protocol,
-  headers
+  headers: headers2
 });
 var isUpgrade = (u) => isSchema(u) && hasProperty(u, UpgradeTypeId);
 function streamContentTypes(contentType2, mode) {
@@ -29048,7 +29063,7 @@ var WithHeadersTypeId = "~effect/http-api/HttpApiSchema/WithHeaders";
 var WithHeadersValueTypeId = "~effect/http-api/HttpApiSchema/WithHeadersValue";
 var isWithHeadersValue = (u) => hasProperty(u, WithHeadersValueTypeId);
 var withHeadersValueSchema = /* @__PURE__ */ declare(isWithHeadersValue);
-function WithHeaders(schema, headers) {
+function WithHeaders(schema, headers2) {
   if (isWithHeaders(schema)) {
     throw new Error("WithHeaders schemas cannot be nested");
   }
@@ -29058,7 +29073,7 @@ function WithHeaders(schema, headers) {
   return make28(withHeadersValueSchema.ast, {
     [WithHeadersTypeId]: WithHeadersTypeId,
     schema,
-    headers: isSchema(headers) ? headers : Struct(headers)
+    headers: isSchema(headers2) ? headers2 : Struct(headers2)
   });
 }
 var withHeaders = (options4) => ({
@@ -29067,31 +29082,31 @@ var withHeaders = (options4) => ({
   headers: options4.headers
 });
 var isWithHeaders = (u) => isSchema(u) && hasProperty(u, WithHeadersTypeId);
-function rebuildWithHeaders(self, schema, headers) {
+function rebuildWithHeaders(self, schema, headers2) {
   return make28(self.ast, {
     [WithHeadersTypeId]: WithHeadersTypeId,
     schema,
-    headers
+    headers: headers2
   });
 }
 function encodeToWithHeaders(options4, transformation) {
   return (self) => {
-    const body = options4.body;
-    if (isUpgrade(body)) {
+    const body2 = options4.body;
+    if (isUpgrade(body2)) {
       throw new Error("encodeToWithHeaders cannot wrap an upgrade");
     }
-    const headers = Struct(options4.headers);
-    const status3 = resolveHttpApiStatus(body.ast);
-    const encoding = resolveHttpApiEncoding(body.ast);
+    const headers2 = Struct(options4.headers);
+    const status3 = resolveHttpApiStatus(body2.ast);
+    const encoding = resolveHttpApiEncoding(body2.ast);
     return Struct({
-      body,
-      headers
+      body: body2,
+      headers: headers2
     }).pipe(decodeTo2(toType2(self), transform3(transformation))).annotate({
       "~httpApiWithHeaders": {
-        body,
-        headers,
-        bodyCodec: body,
-        headersCodec: headers,
+        body: body2,
+        headers: headers2,
+        bodyCodec: body2,
+        headersCodec: headers2,
         transformation
       },
       httpApiStatus: status3,
@@ -29180,10 +29195,10 @@ var getWithHeadersAnnotation = /* @__PURE__ */ resolveAt2("~httpApiWithHeaders")
 function findHttpApiStatusAnnotation(ast) {
   if (ast.checks) {
     for (let i = ast.checks.length - 1; i >= 0; i--) {
-      const check3 = ast.checks[i];
-      if (check3.annotations && "httpApiStatus" in check3.annotations) return check3.annotations;
-      if (check3._tag === "FilterGroup") {
-        const annotations3 = findHttpApiStatusAnnotation(check3);
+      const check5 = ast.checks[i];
+      if (check5.annotations && "httpApiStatus" in check5.annotations) return check5.annotations;
+      if (check5._tag === "FilterGroup") {
+        const annotations3 = findHttpApiStatusAnnotation(check5);
         if (annotations3 !== void 0) return annotations3;
       }
     }
@@ -29453,11 +29468,11 @@ function getErrorResponse(error2, disableCodecs) {
   if (error2 === void 0) return /* @__PURE__ */ new Set();
   const schemas = ensure(error2);
   for (const schema of schemas) {
-    const body = isWithHeaders(schema) ? schema.schema : schema;
-    if (isStreamSchema(body)) {
+    const body2 = isWithHeaders(schema) ? schema.schema : schema;
+    if (isStreamSchema(body2)) {
       throw new Error("Streaming schemas are not supported in error responses");
     }
-    if (isUpgrade(body)) {
+    if (isUpgrade(body2)) {
       throw new Error("Upgrade schemas are not supported in error responses");
     }
   }
@@ -29550,8 +29565,8 @@ function validateResponseExclusivity(schemas, getStatus) {
   for (const schema of schemas) {
     const status3 = getStatus(schema);
     const withHeadersAnnotation = getWithHeadersAnnotation(schema.ast);
-    const body = isWithHeaders(schema) ? schema.schema : withHeadersAnnotation?.body ?? schema;
-    const contentType2 = isNoContent(body.ast) ? "" : normalize2(isStreamSchema(body) ? body.contentType : getResponseEncodingSchema(schema).contentType);
+    const body2 = isWithHeaders(schema) ? schema.schema : withHeadersAnnotation?.body ?? schema;
+    const contentType2 = isNoContent(body2.ast) ? "" : normalize2(isStreamSchema(body2) ? body2.contentType : getResponseEncodingSchema(schema).contentType);
     let entry = statuses.get(status3);
     if (entry === void 0) {
       entry = {
@@ -29767,8 +29782,8 @@ var extractResponseContent = (schemas, getStatus) => {
   schemas.forEach(add4);
   return map14;
   function add4(schema) {
-    const body = isWithHeaders(schema) ? schema.schema : schema;
-    if (isStreamSchema(body) || isUpgrade(body)) return;
+    const body2 = isWithHeaders(schema) ? schema.schema : schema;
+    if (isStreamSchema(body2) || isUpgrade(body2)) return;
     const status3 = getStatus(schema);
     const schemas2 = map14.get(status3);
     if (schemas2 === void 0) {
@@ -30176,7 +30191,7 @@ var Problem = () => (tag2, declaration, fields2, annotations2) => {
     _tag: tag2,
     [ignore4]: declaration.status < 500,
     [symbol4]() {
-      return map8(encode9(this), (body) => jsonUnsafe2(body, {
+      return map8(encode9(this), (body2) => jsonUnsafe2(body2, {
         status: declaration.status,
         contentType
       }));
@@ -30217,9 +30232,9 @@ var HttpApiSchemaError = class _HttpApiSchemaError extends (/* @__PURE__ */ Tagg
   static is(u) {
     return hasProperty(u, HttpApiSchemaErrorTypeId);
   }
-  static wrap(kind, effect2) {
+  static wrap(kind6, effect2) {
     return mapErrorEager2(effect2, (error2) => new _HttpApiSchemaError({
-      kind,
+      kind: kind6,
       cause: error2
     }));
   }
@@ -30500,14 +30515,14 @@ function makeOpenApi(api, options4) {
   processAnnotation(api.annotations, Description, (description) => {
     spec.info.description = description;
   });
-  processAnnotation(api.annotations, License, (license) => {
-    spec.info.license = license;
+  processAnnotation(api.annotations, License, (license2) => {
+    spec.info.license = license2;
   });
   processAnnotation(api.annotations, Summary, (summary) => {
     spec.info.summary = summary;
   });
-  processAnnotation(api.annotations, Servers, (servers) => {
-    spec.servers = [...servers];
+  processAnnotation(api.annotations, Servers, (servers2) => {
+    spec.servers = [...servers2];
   });
   reflect(api, {
     onGroup({
@@ -30560,14 +30575,14 @@ function makeOpenApi(api, options4) {
         for (const [status3, {
           content,
           descriptions,
-          headers,
+          headers: headers2,
           streamContent
         }] of bodies) {
           const description = descriptions.size > 0 ? Array.from(descriptions).join(" | ") : defaultDescription();
           assignProperty(op.responses, status3, {
             description
           });
-          for (const schema of headers) {
+          for (const schema of headers2) {
             schemaOps.push({
               _tag: "properties",
               ast: schema.ast,
@@ -30664,23 +30679,23 @@ function makeOpenApi(api, options4) {
         if (!isSecurity(middleware3)) {
           return;
         }
-        const names2 = Object.keys(middleware3.security);
-        for (const name of names2) {
+        const names3 = Object.keys(middleware3.security);
+        for (const name of names3) {
           processHttpApiSecurity(name, middleware3.security[name]);
         }
         const requirements = op.security.length === 0 ? [{}] : op.security;
-        op.security = requirements.flatMap((requirement) => names2.map((name) => ({
+        op.security = requirements.flatMap((requirement) => names3.map((name) => ({
           ...requirement,
           [name]: []
         })));
       });
       function processHttpApiSecurity(name, security) {
-        const scheme = makeSecurityScheme(security);
+        const scheme2 = makeSecurityScheme(security);
         if (!Object.hasOwn(spec.components.securitySchemes, name)) {
-          assignProperty(spec.components.securitySchemes, name, scheme);
+          assignProperty(spec.components.securitySchemes, name, scheme2);
           return;
         }
-        if (!equals(securitySchemeForComparison(spec.components.securitySchemes[name]), securitySchemeForComparison(scheme))) {
+        if (!equals(securitySchemeForComparison(spec.components.securitySchemes[name]), securitySchemeForComparison(scheme2))) {
           throw new globalThis.Error(`Conflicting OpenAPI security scheme: ${name}`);
         }
       }
@@ -30859,9 +30874,9 @@ function selectReferences(representations, references) {
   const visited = /* @__PURE__ */ new WeakSet();
   const stack = [...representations];
   function pushChecks(checks) {
-    for (const check3 of checks) {
-      if (check3.representation?.schemas !== void 0) stack.push(...check3.representation.schemas);
-      if (check3._tag === "FilterGroup") pushChecks(check3.checks);
+    for (const check5 of checks) {
+      if (check5.representation?.schemas !== void 0) stack.push(...check5.representation.schemas);
+      if (check5._tag === "FilterGroup") pushChecks(check5.checks);
     }
   }
   while (stack.length > 0) {
@@ -30917,26 +30932,26 @@ function extractResponseBodies(schemas, getStatus, getDescription) {
   return map14;
   function process2(schema) {
     const annotation = getWithHeadersAnnotation(schema.ast);
-    const body = isWithHeaders(schema) ? schema.schema : annotation?.body ?? schema;
-    const headers = isWithHeaders(schema) ? schema.headers : annotation?.headersCodec;
+    const body2 = isWithHeaders(schema) ? schema.schema : annotation?.body ?? schema;
+    const headers2 = isWithHeaders(schema) ? schema.headers : annotation?.headersCodec;
     const status3 = getStatus(schema);
-    const ast = body.ast;
-    if (isUpgrade(body)) {
+    const ast = body2.ast;
+    if (isUpgrade(body2)) {
       addNoContent(status3, getDescription(ast) ?? "Switching Protocols");
       map14.get(status3).headers.push(Struct({
         connection: Literal2("Upgrade"),
-        upgrade: Literal2(body.protocol)
+        upgrade: Literal2(body2.protocol)
       }));
-      if (body.headers !== void 0) map14.get(status3).headers.push(body.headers);
-    } else if (isStreamSchema(body)) {
-      addStreamContent(body, status3);
+      if (body2.headers !== void 0) map14.get(status3).headers.push(body2.headers);
+    } else if (isStreamSchema(body2)) {
+      addStreamContent(body2, status3);
     } else if (isNoContent(ast)) {
       addNoContent(status3, getDescription(schema.ast) ?? getDescription(ast) ?? "<No Content>");
     } else {
-      addContent(body, status3, getResponseEncodingSchema(schema), getDescription(schema.ast) ?? getDescription(ast));
+      addContent(body2, status3, getResponseEncodingSchema(schema), getDescription(schema.ast) ?? getDescription(ast));
     }
-    if (headers !== void 0) {
-      map14.get(status3).headers.push(headers);
+    if (headers2 !== void 0) {
+      map14.get(status3).headers.push(headers2);
     }
   }
   function addNoContent(status3, description) {
@@ -31065,20 +31080,20 @@ var makeSecurityScheme = (security) => {
     }
   }
 };
-var securitySchemeForComparison = (scheme) => {
-  if (scheme.type === "http") {
+var securitySchemeForComparison = (scheme2) => {
+  if (scheme2.type === "http") {
     return {
-      ...scheme,
-      scheme: scheme.scheme.toLowerCase()
+      ...scheme2,
+      scheme: scheme2.scheme.toLowerCase()
     };
   }
-  if (scheme.in === "header") {
+  if (scheme2.in === "header") {
     return {
-      ...scheme,
-      name: scheme.name.toLowerCase()
+      ...scheme2,
+      name: scheme2.name.toLowerCase()
     };
   }
-  return scheme;
+  return scheme2;
 };
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http-api/HttpApiClient.js
@@ -31099,20 +31114,20 @@ var isUpgraded = (u) => hasProperty(u, UpgradedTypeId);
 var makeClient = (api, options4) => gen3(function* () {
   const services = yield* context2();
   const httpClient = options4.httpClient.pipe(options4?.baseUrl === void 0 ? identity : mapRequest(prependUrl(options4.baseUrl.toString())));
-  function executeMiddleware(group2, endpoint2, request3, middlewareKeys, index2) {
+  function executeMiddleware(group2, endpoint2, request4, middlewareKeys, index2) {
     if (index2 === -1) {
-      return httpClient.execute(request3);
+      return httpClient.execute(request4);
     }
     const middleware2 = services.mapUnsafe.get(middlewareKeys[index2]);
     if (middleware2 === void 0) {
-      return executeMiddleware(group2, endpoint2, request3, middlewareKeys, index2 - 1);
+      return executeMiddleware(group2, endpoint2, request4, middlewareKeys, index2 - 1);
     }
     return middleware2({
       endpoint: endpoint2,
       group: group2,
-      request: request3,
-      next(request4) {
-        return executeMiddleware(group2, endpoint2, request4, middlewareKeys, index2 - 1);
+      request: request4,
+      next(request5) {
+        return executeMiddleware(group2, endpoint2, request5, middlewareKeys, index2 - 1);
       }
     });
   }
@@ -31149,39 +31164,39 @@ var makeClient = (api, options4) => gen3(function* () {
       const encodeHeaders = map13(endpoint2.headers, (schema) => encodeUnknownEffect2(schema, parseOptions.headers));
       const encodeQuery = map13(endpoint2.query, (schema) => encodeUnknownEffect2(schema, parseOptions.query));
       const middlewareKeys = Array.from(onEndpointOptions.middleware, (tag2) => `${tag2.key}/Client`);
-      const endpointFn = fnUntraced2(function* (request3) {
+      const endpointFn = fnUntraced2(function* (request4) {
         let httpRequest = make31(endpoint2.method)(endpoint2.path);
-        if (request3 !== void 0) {
+        if (request4 !== void 0) {
           if (encodeParams !== void 0) {
-            const params2 = yield* encodeParams(request3.params);
+            const params2 = yield* encodeParams(request4.params);
             httpRequest = setUrl(httpRequest, makeUrl(params2));
           }
-          if (streamPayloadEncoder !== void 0 && isStream(request3.payload)) {
+          if (streamPayloadEncoder !== void 0 && isStream(request4.payload)) {
             const context3 = yield* context2();
-            httpRequest = setBody(httpRequest, stream(provideContext4(streamPayloadEncoder.encode(request3.payload), context3), streamPayloadEncoder.contentType));
+            httpRequest = setBody(httpRequest, stream(provideContext4(streamPayloadEncoder.encode(request4.payload), context3), streamPayloadEncoder.contentType));
           } else if (encodePayload !== void 0) {
             if (hasBody(endpoint2.method)) {
-              if (request3.payload instanceof FormData) {
-                httpRequest = bodyFormData(httpRequest, request3.payload);
+              if (request4.payload instanceof FormData) {
+                httpRequest = bodyFormData(httpRequest, request4.payload);
               } else {
-                const body = yield* encodePayload(request3.payload);
-                httpRequest = setBody(httpRequest, body);
+                const body2 = yield* encodePayload(request4.payload);
+                httpRequest = setBody(httpRequest, body2);
               }
             } else {
-              const urlParams2 = yield* encodePayload(request3.payload);
+              const urlParams2 = yield* encodePayload(request4.payload);
               httpRequest = appendUrlParams(httpRequest, urlParams2);
             }
           } else if (streamPayloadEncoder !== void 0) {
             return yield* new SchemaError(new InvalidValue({
               message: "Expected a Stream payload"
-            }, request3.payload));
+            }, request4.payload));
           }
           if (encodeHeaders !== void 0) {
-            const headers = yield* encodeHeaders(request3.headers);
-            httpRequest = setHeaders(httpRequest, headers);
+            const headers2 = yield* encodeHeaders(request4.headers);
+            httpRequest = setHeaders(httpRequest, headers2);
           }
           if (encodeQuery !== void 0) {
-            const query4 = yield* encodeQuery(request3.query);
+            const query4 = yield* encodeQuery(request4.query);
             httpRequest = appendUrlParams(httpRequest, query4);
           }
         }
@@ -31189,12 +31204,12 @@ var makeClient = (api, options4) => gen3(function* () {
           httpRequest = upgrade(httpRequest, upgrade2.protocol);
         }
         const response = yield* executeMiddleware(group2, endpoint2, httpRequest, middlewareKeys, middlewareKeys.length - 1);
-        if (request3?.responseMode === "response-only") {
+        if (request4?.responseMode === "response-only") {
           return response;
         }
-        const decoded = decodeEndpointResponse(response, request3?.sseOptions);
+        const decoded = decodeEndpointResponse(response, request4?.sseOptions);
         const value3 = yield* options4.transformResponse === void 0 ? decoded : options4.transformResponse(decoded);
-        return request3?.responseMode === "decoded-and-response" ? [value3, response] : value3;
+        return request4?.responseMode === "decoded-and-response" ? [value3, response] : value3;
       });
       options4.onEndpoint({
         ...onEndpointOptions,
@@ -31290,22 +31305,22 @@ var urlBuilder = (api, options4) => {
       const makeUrl = compilePath(endpoint2.path, endpoint2.params);
       const encodeParams = endpoint2.params === void 0 ? void 0 : encodeSync2(endpoint2.params, parseOptions.params);
       const encodeQuery = endpoint2.query === void 0 ? void 0 : encodeSync2(endpoint2.query, parseOptions.query);
-      const endpointBuilder = (request3) => {
-        const params2 = request3?.params;
+      const endpointBuilder = (request4) => {
+        const params2 = request4?.params;
         const path2 = params2 === void 0 ? endpoint2.path : makeUrl(encodeParams === void 0 ? params2 : encodeParams(params2));
-        const queryInput = request3?.query === void 0 ? void 0 : encodeQuery === void 0 ? request3.query : encodeQuery(request3.query);
+        const queryInput = request4?.query === void 0 ? void 0 : encodeQuery === void 0 ? request4.query : encodeQuery(request4.query);
         const urlParams2 = queryInput === void 0 ? empty9 : fromInput4(queryInput);
         if (options4?.baseUrl === void 0) {
           const query4 = toString(urlParams2);
           return query4 === "" ? path2 : `${path2}?${query4}`;
         }
-        const url = new URL(prependUrl(get6(path2), options4.baseUrl.toString()).url);
+        const url2 = new URL(prependUrl(get6(path2), options4.baseUrl.toString()).url);
         for (const [key5, value3] of urlParams2.params) {
           if (value3 !== void 0) {
-            url.searchParams.append(key5, unwrap(value3));
+            url2.searchParams.append(key5, unwrap(value3));
           }
         }
-        return url.toString();
+        return url2.toString();
       };
       assignProperty(group2.topLevel ? builder : builder[group2.identifier], endpoint2.identifier, endpointBuilder);
     }
@@ -31331,8 +31346,8 @@ function schemasToResponse(schemas, options4, headersOptions) {
   const hasWithHeaders = schemas.some((schema) => isWithHeaders(schema) || getWithHeadersAnnotation(schema.ast) !== void 0);
   const codec = hasWithHeaders ? Union2(schemas.map((schema) => toCodecArrayBufferWithHeaders(schema, options4, headersOptions))) : toCodecArrayBuffer(schemas);
   const decode9 = decodeUnknownEffect2(codec, options4);
-  return (response) => flatMap4(response.arrayBuffer, hasWithHeaders ? (body) => decode9({
-    body,
+  return (response) => flatMap4(response.arrayBuffer, hasWithHeaders ? (body2) => decode9({
+    body: body2,
     headers: response.headers
   }) : decode9);
 }
@@ -31418,9 +31433,9 @@ var makeEndpointDecoder = (options4) => {
     decodeMap[101] = (response) => (
       // the cleanup must be in place before an interruption can be observed
       uninterruptibleMask2((restore) => flatMap4(response.upgrade, (socket) => restore(decodeHeaders(response.headers)).pipe(
-        map8((headers) => ({
+        map8((headers2) => ({
           [UpgradedTypeId]: UpgradedTypeId,
-          headers,
+          headers: headers2,
           socket
         })),
         // nothing takes the connection on failure, so close it: releasing
@@ -31460,8 +31475,8 @@ function makeResponseDecoder(alternatives) {
 function groupSchemasByContentType(schemas) {
   const grouped = /* @__PURE__ */ new Map();
   for (const schema of schemas) {
-    const body = isWithHeaders(schema) ? schema.schema : schema;
-    const contentType2 = isNoContent(body.ast) ? "" : normalize2(getResponseEncodingSchema(schema).contentType);
+    const body2 = isWithHeaders(schema) ? schema.schema : schema;
+    const contentType2 = isNoContent(body2.ast) ? "" : normalize2(getResponseEncodingSchema(schema).contentType);
     const existing = grouped.get(contentType2);
     if (existing === void 0) {
       grouped.set(contentType2, [schema]);
@@ -31491,8 +31506,8 @@ function getUpgradeSuccessSchema(endpoint2) {
 function getStreamSuccessSchemas(endpoint2) {
   const schemas = [];
   for (const schema of endpoint2.success) {
-    const body = isWithHeaders(schema) ? schema.schema : schema;
-    if (isStreamSchema(body)) {
+    const body2 = isWithHeaders(schema) ? schema.schema : schema;
+    if (isStreamSchema(body2)) {
       schemas.push(schema);
     }
   }
@@ -31505,9 +31520,9 @@ function streamToResponse(successSchema, options4, headersOptions) {
   const toStream = (response, sseOptions) => map8(context2(), (context3) => provideContext4(decodeBody(response, sseOptions), context3));
   if (!isWithHeaders2) return toStream;
   const decodeHeaders = decodeUnknownEffect2(successSchema.headers, headersOptions);
-  return (response, sseOptions) => flatMap4(decodeHeaders(response.headers), (headers) => map8(toStream(response, sseOptions), (body) => withHeaders({
-    body,
-    headers
+  return (response, sseOptions) => flatMap4(decodeHeaders(response.headers), (headers2) => map8(toStream(response, sseOptions), (body2) => withHeaders({
+    body: body2,
+    headers: headers2
   })));
 }
 function makeStreamBodyDecoder(streamSchema2, options4) {
@@ -31622,7 +31637,7 @@ function fromArrayBuffer(schema) {
     }
     case "FormUrlEncoded":
       return StringFromArrayBuffer.pipe(decodeTo2(RecordFromUrlParams, transform3({
-        decode: (text2) => fromInput4(new URLSearchParams(text2)),
+        decode: (text3) => fromInput4(new URLSearchParams(text3)),
         encode: toString
       })));
     case "Uint8Array":
@@ -31671,8 +31686,8 @@ function getEncodePayloadSchemaFromBody(schema, method) {
           }, t, options4));
         case "Json": {
           try {
-            const body = JSON.stringify(t);
-            return succeed6(text(body, encoding.contentType));
+            const body2 = JSON.stringify(t);
+            return succeed6(text(body2, encoding.contentType));
           } catch {
             return fail6(new InvalidValue({
               expected: "a JSON-serializable request body"
@@ -31925,7 +31940,7 @@ var ServiceUnavailable2 = Schema_exports.Union([StorageUnavailable, Unavailable]
     body: ServiceUnavailableBody,
     headers: { "retry-after": Schema_exports.optional(Schema_exports.String) }
   }, {
-    decode: ({ body }) => body.error === "unavailable" ? new StorageUnavailable({ message: body.message }) : new Unavailable(body),
+    decode: ({ body: body2 }) => body2.error === "unavailable" ? new StorageUnavailable({ message: body2.message }) : new Unavailable(body2),
     encode: (error2) => error2._tag === "StorageUnavailable" ? { body: { error: error2.error, message: error2.message }, headers: { "retry-after": String(storageRetryAfterSeconds) } } : { body: { error: error2.error, message: error2.message }, headers: {} }
   })
 );
@@ -31977,16 +31992,172 @@ __export(Api_exports, {
   Api: () => Api,
   AuditGroup: () => AuditGroup,
   AuthGroup: () => AuthGroup,
+  ChannelRequest: () => ChannelRequest,
   ClientApi: () => ClientApi,
+  CloudflareAccessReport: () => CloudflareAccessReport,
   DeploymentsGroup: () => DeploymentsGroup,
   HealthGroup: () => HealthGroup,
   MeGroup: () => MeGroup,
   NotificationsGroup: () => NotificationsGroup,
+  PersonCommand: () => PersonCommand_exports,
+  PlanRequest: () => PlanRequest,
   PlansGroup: () => PlansGroup,
   TeamsGroup: () => TeamsGroup,
   WorkersGroup: () => WorkersGroup,
   fromStepRequired: () => fromStepRequired
 });
+
+// ../../packages/core/src/Actor.ts
+var Actor_exports = {};
+__export(Actor_exports, {
+  Actor: () => Actor,
+  System: () => System,
+  Token: () => Token,
+  User: () => User,
+  describe: () => describe,
+  isSystem: () => isSystem,
+  system: () => system,
+  token: () => token,
+  user: () => user
+});
+var User = Schema_exports.TaggedStruct("User", {
+  id: Schema_exports.String,
+  name: Schema_exports.String
+});
+var Token = Schema_exports.TaggedStruct("Token", {
+  id: Schema_exports.String,
+  name: Schema_exports.String
+});
+var System = Schema_exports.TaggedStruct("System", {});
+var Actor = Schema_exports.Union([User, Token, System]).pipe(Schema_exports.toTaggedUnion("_tag"));
+var system = { _tag: "System" };
+var user = (id2, name) => ({ _tag: "User", id: id2, name });
+var token = (id2, name) => ({ _tag: "Token", id: id2, name });
+var isSystem = (actor) => actor._tag === "System";
+var describe = (actor) => Actor.match(actor, {
+  User: (u) => u.name,
+  Token: (t) => `token "${t.name}"`,
+  System: () => "CanaryRoll"
+});
+
+// ../../packages/core/src/Attention.ts
+var Attention_exports = {};
+__export(Attention_exports, {
+  kinds: () => kinds,
+  of: () => of3
+});
+
+// ../../packages/core/src/Release.ts
+var exists = (state) => state.status !== "none";
+var stepOf = (release, run4) => release.plan.steps[run4.stepIndex];
+var soakEndsAt = (release, run4, soaking) => soaking.checks.coveredFrom + stepOf(release, run4).waitSeconds * 1e3;
+var soakCovered = (release, soaking) => soaking.checks.unjudgedSince === null && soaking.checks.lastVerdict === "healthy" && soaking.checks.consecutiveFailures === 0 && soaking.checks.coveredUntil >= soakEndsAt(release, soaking.run, soaking);
+
+// ../../packages/core/src/Attention.ts
+var kinds = ["drift", "paused", "awaiting_advance", "failing_checks", "stalled"];
+var pct = (n) => `${n}%`;
+var of3 = (state) => {
+  if (!exists(state)) return [];
+  const phase = state.phase;
+  switch (phase._tag) {
+    case "Pending":
+    case "Ended":
+    case "Shifting":
+      return [];
+    case "Paused":
+      return [{ kind: phase.cause === "drift" ? "drift" : "paused", message: phase.reason }];
+    case "RollingBack":
+      return phase.stalled ? [{ kind: "stalled", message: `the rollback cannot reach Cloudflare: ${phase.rollback.reason}` }] : [];
+    case "Soaking": {
+      const items = [];
+      const step = state.plan.steps[phase.run.stepIndex];
+      const where = `step ${phase.run.stepIndex + 1} (${pct(step?.percentage ?? 0)})`;
+      const checks = phase.checks;
+      if (checks.consecutiveFailures > 0) {
+        items.push({
+          kind: "failing_checks",
+          message: `${checks.consecutiveFailures} consecutive failed health check${checks.consecutiveFailures === 1 ? "" : "s"} at ${where}; the release acts at ${state.plan.health.failuresBeforeAction}`
+        });
+      }
+      if (checks.stalled && checks.unjudgedSince !== null) {
+        items.push({
+          kind: "stalled",
+          message: `analytics have not judged ${where} since ${new Date(checks.unjudgedSince).toISOString()}: too little traffic or no data`
+        });
+      }
+      if (!state.autoAdvance && soakCovered(state, phase)) {
+        items.push({
+          kind: "awaiting_advance",
+          message: `${where} has soaked with healthy checks; waiting for a person to advance`
+        });
+      }
+      return items;
+    }
+  }
+};
+
+// ../../packages/core/src/PersonCommand.ts
+var PersonCommand_exports = {};
+__export(PersonCommand_exports, {
+  appliesTo: () => appliesTo,
+  commands: () => commands,
+  names: () => names,
+  request: () => request3,
+  simple: () => simple
+});
+var commands = {
+  start: {
+    request: "Start",
+    takes: "nothing",
+    from: ["pending"],
+    summary: "Start a release",
+    description: "Starts a pending release: its first step's traffic split goes live on Cloudflare."
+  },
+  advance: {
+    request: "Advance",
+    takes: "fromStep",
+    from: ["in_progress"],
+    summary: "Advance a release",
+    description: "Moves a release on to its next step now, without waiting for the soak time."
+  },
+  pause: {
+    request: "Pause",
+    takes: "reason",
+    from: ["in_progress"],
+    summary: "Pause a release",
+    description: "Holds a release at its current step: traffic stays as it is and no step is taken until it is resumed."
+  },
+  resume: {
+    request: "Resume",
+    takes: "nothing",
+    from: ["paused"],
+    summary: "Resume a release",
+    description: "Resumes a paused release from its current step."
+  },
+  rollback: {
+    request: "Rollback",
+    takes: "reason",
+    from: ["in_progress", "paused"],
+    summary: "Roll a release back",
+    description: "Sends all traffic back to the stable version and ends the release as rolled back. Possible from any state that has not ended."
+  },
+  cancel: {
+    request: "Cancel",
+    takes: "reason",
+    from: ["pending"],
+    summary: "Cancel a release",
+    description: "Cancels a release that has not started (pending); nothing changes on Cloudflare. A started release is rolled back instead."
+  }
+};
+var names = Object.keys(commands);
+var simple = names.filter(
+  (name) => commands[name].takes !== "fromStep"
+);
+var request3 = (name, input) => {
+  const { request: _tag, takes } = commands[name];
+  return takes === "reason" ? { _tag, actor: input.actor, reason: input.reason } : takes === "fromStep" ? { _tag, actor: input.actor, fromStep: input.fromStep } : { _tag, actor: input.actor };
+};
+var appliesTo = (name, status3) => commands[name].from.includes(status3);
 
 // ../../packages/core/src/Plan.ts
 var Plan_exports = {};
@@ -32026,7 +32197,7 @@ var fieldIssues = (error2) => formatter(error2.issue).issues.map((issue) => ({
   field: fieldPath(issue.path ?? []) || "(root)",
   message: issue.message
 }));
-var describe = (subject, issues) => `Invalid ${subject}: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join("; ")}`;
+var describe2 = (subject, issues) => `Invalid ${subject}: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join("; ")}`;
 
 // ../../packages/core/src/Plan.ts
 var maxWaitSeconds = 7 * 24 * 60 * 60;
@@ -32053,7 +32224,12 @@ var WaitSeconds = Schema_exports.Int.check(
 var Step = Schema_exports.Struct({ percentage: Percentage, waitSeconds: WaitSeconds });
 var StoredStep = Schema_exports.Struct({ percentage: StoredPercentage, waitSeconds: WaitSeconds });
 var stepsOf = (step) => Schema_exports.Array(step).check(
-  Schema_exports.makeFilter((steps) => steps.length >= 1 && steps.length <= maxSteps ? void 0 : `must have between 1 and ${maxSteps} steps, got ${steps.length}`, void 0, true),
+  Schema_exports.makeFilter(
+    (steps) => steps.length >= 1 && steps.length <= maxSteps ? void 0 : `must have between 1 and ${maxSteps} steps, got ${steps.length}`,
+    // The API's OpenAPI document declares the same bounds (approximate: JSON Schema says less).
+    { toJsonSchema: () => [{ minItems: 1, maxItems: maxSteps }, true] },
+    true
+  ),
   Schema_exports.makeFilter((steps) => {
     const issues = [];
     steps.forEach((step2, i) => {
@@ -32118,7 +32294,7 @@ var PlanInvalid = class extends Schema_exports.TaggedError()("PlanInvalid", {
 var decode8 = (input) => Schema_exports.decodeUnknownResult(Plan)(input, { errors: "all" }).pipe(
   Result_exports.mapError((error2) => {
     const issues = fieldIssues(error2);
-    return new PlanInvalid({ message: describe("plan", issues), issues });
+    return new PlanInvalid({ message: describe2("plan", issues), issues });
   })
 );
 var make37 = (input) => {
@@ -32128,8 +32304,617 @@ var make37 = (input) => {
 };
 var totalWaitSeconds = (plan) => plan.steps.reduce((sum3, step) => sum3 + step.waitSeconds, 0);
 
+// ../../packages/notifier/src/ChannelKind.ts
+var ChannelKind_exports = {};
+__export(ChannelKind_exports, {
+  Url: () => Url,
+  check: () => check2,
+  incomingWebhook: () => incomingWebhook,
+  make: () => make38,
+  openSecret: () => openSecret,
+  sealSecret: () => sealSecret,
+  urlSecrets: () => urlSecrets
+});
+
+// ../../packages/notifier/src/Redaction.ts
+var mark = "\u2026";
+var url = (text3) => {
+  let parsed;
+  try {
+    parsed = new URL(text3);
+  } catch {
+    return mark;
+  }
+  const bare = parsed.username === "" && parsed.password === "" && (parsed.pathname === "/" || parsed.pathname === "") && parsed.search === "" && parsed.hash === "" && !text3.includes("?") && !text3.includes("#");
+  if (bare && parsed.host !== "") return text3;
+  return parsed.host === "" ? mark : `${parsed.protocol}//${parsed.host}/${mark}`;
+};
+var minimumPartLength = 12;
+var secretsOfUrl = (input) => {
+  let parsed;
+  try {
+    parsed = new URL(input);
+  } catch {
+    return [input];
+  }
+  const parts2 = [input, parsed.href, `${parsed.pathname}${parsed.search}`, parsed.search.slice(1), parsed.hash.slice(1)];
+  if (parsed.pathname.length > 1) parts2.push(parsed.pathname);
+  if (parsed.username !== "" || parsed.password !== "") {
+    parts2.push(parsed.username, parsed.password, `${parsed.username}:${parsed.password}`);
+  }
+  for (const segment of parsed.pathname.split("/")) if (segment.length >= minimumPartLength) parts2.push(segment);
+  for (const [name, value3] of parsed.searchParams) {
+    if (value3.length >= minimumPartLength / 2) parts2.push(value3);
+    if (name.length >= minimumPartLength) parts2.push(name);
+  }
+  return parts2.filter((part) => part.length > 0);
+};
+
+// ../../packages/notifier/src/SecretSealer.ts
+var SecretSealer = class extends Context_exports.Service()("@canaryroll/notifier/SecretSealer") {
+};
+var associatedData = (channelId, name) => `channel:${channelId}:${name}`;
+
+// ../../node_modules/.pnpm/@noble+hashes@2.4.0/node_modules/@noble/hashes/utils.js
+function isBytes2(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
+}
+var atitle2 = (title) => title ? `"${title}" ` : "";
+function anumber2(n, title = "") {
+  if (typeof n !== "number")
+    throw new TypeError(atitle2(title) + "expected number, got " + typeof n);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(atitle2(title) + "expected integer >= 0, got " + n);
+  return n;
+}
+function abytes2(value3, length3, title = "") {
+  if (isBytes2(value3) && (length3 === void 0 || value3.length === length3))
+    return value3;
+  if (length3 !== void 0)
+    anumber2(length3, "length");
+  const bytes2 = isBytes2(value3);
+  const ofLen = length3 !== void 0 ? ` of length ${length3}` : "";
+  const got = bytes2 ? `length=${value3.length}` : `type=${typeof value3}`;
+  const message = atitle2(title) + "expected Uint8Array" + ofLen + ", got " + got;
+  if (!bytes2)
+    throw new TypeError(message);
+  throw new RangeError(message);
+}
+function ahash(h) {
+  if (typeof h !== "function" || typeof h.create !== "function")
+    throw new TypeError("expected hash wrapped by utils.createHasher");
+  anumber2(h.outputLen);
+  anumber2(h.blockLen);
+  if (h.outputLen < 1 || h.blockLen < 1)
+    throw new Error("hash blockLen / outputLen must be >= 1");
+}
+var aobject2 = (value3, label) => {
+  if (value3 === null || typeof value3 !== "object" || Array.isArray(value3))
+    throw new TypeError((label === "object" ? "" : `"${label}" `) + "expected object, got type=" + typeof value3);
+};
+var aopts = (value3, label) => {
+  aobject2(value3, label);
+  const proto = Object.getPrototypeOf(value3);
+  if (proto !== Object.prototype && proto !== null)
+    throw new TypeError(`"${label}" expected plain object`);
+  if (Object.hasOwn(value3, "__proto__"))
+    throw new TypeError(`"${label}.__proto__" is not allowed`);
+};
+function aexists2(instance, checkFinished = true) {
+  if (instance.destroyed)
+    throw new Error("hash was destroyed");
+  if (checkFinished && instance.finished)
+    throw new Error("digest() was already called");
+}
+function aoutput2(out, instance) {
+  abytes2(out, void 0, "output");
+  const min7 = instance.outputLen;
+  if (!(out.length >= min7)) {
+    throw new RangeError('"output" expected length >= ' + min7);
+  }
+}
+function clean2(...arrays) {
+  for (let i = 0; i < arrays.length; i++) {
+    arrays[i].fill(0);
+  }
+}
+function createView2(arr) {
+  return new DataView(arr.buffer, arr.byteOffset, arr.byteLength);
+}
+function rotr(word, shift) {
+  return word << 32 - shift | word >>> shift;
+}
+var hasHexBuiltin = /* @__PURE__ */ (() => (
+  // @ts-ignore
+  typeof Uint8Array.from([]).toHex === "function" && typeof Uint8Array.fromHex === "function"
+))();
+var hexes = /* @__PURE__ */ Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+function bytesToHex(bytes2) {
+  abytes2(bytes2);
+  if (hasHexBuiltin)
+    return bytes2.toHex();
+  let hex = "";
+  for (let i = 0; i < bytes2.length; i++) {
+    hex += hexes[bytes2[i]];
+  }
+  return hex;
+}
+function utf8ToBytes(str) {
+  if (typeof str !== "string")
+    throw new TypeError("string expected");
+  const encoded = new TextEncoder().encode(str);
+  try {
+    return new Uint8Array(encoded);
+  } finally {
+    clean2(encoded);
+  }
+}
+function checkOpts2(defaults, opts, title = "opts") {
+  aopts(defaults, "defaults");
+  if (opts !== void 0)
+    aopts(opts, title);
+  const merged = Object.assign(/* @__PURE__ */ Object.create(null), defaults, opts);
+  return merged;
+}
+function createHasher(hashCons, info = {}) {
+  if (typeof hashCons !== "function")
+    throw new TypeError('"hashCons" expected function, got type=' + typeof hashCons);
+  info = checkOpts2({}, info, "info");
+  const hashC = (msg, opts) => hashCons(opts).update(msg).digest();
+  const tmp = hashCons(void 0);
+  hashC.outputLen = tmp.outputLen;
+  hashC.blockLen = tmp.blockLen;
+  hashC.canXOF = tmp.canXOF;
+  hashC.create = (opts) => hashCons(opts);
+  Object.assign(hashC, info);
+  return Object.freeze(hashC);
+}
+var oidNist = (suffix) => ({
+  // Current NIST hashAlgs suffixes used here fit in one DER subidentifier octet.
+  // Larger suffix values would need base-128 OID encoding and a different length byte.
+  oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
+});
+
+// ../../node_modules/.pnpm/@noble+hashes@2.4.0/node_modules/@noble/hashes/hmac.js
+var _HMAC = class {
+  oHash;
+  iHash;
+  blockLen;
+  outputLen;
+  canXOF = false;
+  finished = false;
+  destroyed = false;
+  constructor(hash2, key5) {
+    ahash(hash2);
+    abytes2(key5, void 0, "key");
+    this.iHash = hash2.create();
+    if (typeof this.iHash.update !== "function")
+      throw new Error("expected Hash instance");
+    this.blockLen = this.iHash.blockLen;
+    this.outputLen = this.iHash.outputLen;
+    const blockLen = this.blockLen;
+    const pad = new Uint8Array(blockLen);
+    pad.set(key5.length > blockLen ? hash2.create().update(key5).digest() : key5);
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54;
+    this.iHash.update(pad);
+    this.oHash = hash2.create();
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54 ^ 92;
+    this.oHash.update(pad);
+    clean2(pad);
+  }
+  update(buf) {
+    aexists2(this);
+    this.iHash.update(buf);
+    return this;
+  }
+  digestInto(out) {
+    aexists2(this);
+    aoutput2(out, this);
+    this.finished = true;
+    const buf = out.subarray(0, this.outputLen);
+    this.iHash.digestInto(buf);
+    this.oHash.update(buf);
+    this.oHash.digestInto(buf);
+    this.destroy();
+  }
+  digest() {
+    const out = new Uint8Array(this.oHash.outputLen);
+    this.digestInto(out);
+    return out;
+  }
+  _cloneInto(to) {
+    to ||= Object.create(Object.getPrototypeOf(this), {});
+    const { oHash, iHash, finished, destroyed, blockLen, outputLen, canXOF } = this;
+    to = to;
+    to.finished = finished;
+    to.destroyed = destroyed;
+    to.blockLen = blockLen;
+    to.outputLen = outputLen;
+    to.canXOF = canXOF;
+    to.oHash = oHash._cloneInto(to.oHash);
+    to.iHash = iHash._cloneInto(to.iHash);
+    return to;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+  destroy() {
+    this.destroyed = true;
+    this.oHash.destroy();
+    this.iHash.destroy();
+  }
+};
+var hmac = /* @__PURE__ */ (() => {
+  const hmac_ = ((hash2, key5, message) => new _HMAC(hash2, key5).update(message).digest());
+  hmac_.create = (hash2, key5) => new _HMAC(hash2, key5);
+  return hmac_;
+})();
+
+// ../../node_modules/.pnpm/@noble+hashes@2.4.0/node_modules/@noble/hashes/_u64.js
+var fromNumH = (n) => n / 2 ** 32 | 0;
+var fromNumL = (n) => n >>> 0;
+function setU64FromNum(view, byteOffset, n, isLE2) {
+  const h = fromNumH(n);
+  const l = fromNumL(n);
+  view.setUint32(byteOffset, isLE2 ? l : h, isLE2);
+  view.setUint32(byteOffset + 4, isLE2 ? h : l, isLE2);
+}
+
+// ../../node_modules/.pnpm/@noble+hashes@2.4.0/node_modules/@noble/hashes/_md.js
+function Chi(a, b, c) {
+  return a & b ^ ~a & c;
+}
+function Maj(a, b, c) {
+  return a & b ^ a & c ^ b & c;
+}
+var HashMD = class {
+  blockLen;
+  outputLen;
+  canXOF = false;
+  padOffset;
+  isLE;
+  // For partial updates less than block size
+  buffer;
+  view;
+  finished = false;
+  length = 0;
+  pos = 0;
+  destroyed = false;
+  constructor(blockLen, outputLen, padOffset, isLE2) {
+    this.blockLen = blockLen;
+    this.outputLen = outputLen;
+    this.padOffset = padOffset;
+    this.isLE = isLE2;
+    this.buffer = new Uint8Array(blockLen);
+    this.view = createView2(this.buffer);
+  }
+  update(data) {
+    aexists2(this);
+    abytes2(data);
+    const { view, buffer: buffer3, blockLen } = this;
+    const len = data.length;
+    let processed = false;
+    for (let pos = 0; pos < len; ) {
+      const take3 = Math.min(blockLen - this.pos, len - pos);
+      if (take3 === blockLen) {
+        const dataView = createView2(data);
+        for (; blockLen <= len - pos; pos += blockLen)
+          this.process(dataView, pos);
+        processed = true;
+        continue;
+      }
+      buffer3.set(pos === 0 && take3 === len ? data : data.subarray(pos, pos + take3), this.pos);
+      this.pos += take3;
+      pos += take3;
+      if (this.pos === blockLen) {
+        this.process(view, 0);
+        this.pos = 0;
+        processed = true;
+      }
+    }
+    this.length += data.length;
+    if (processed)
+      this.roundClean();
+    return this;
+  }
+  digestInto(out) {
+    aexists2(this);
+    aoutput2(out, this);
+    this.finished = true;
+    const { buffer: buffer3, view, blockLen, isLE: isLE2 } = this;
+    let { pos } = this;
+    buffer3[pos++] = 128;
+    buffer3.fill(0, pos);
+    if (this.padOffset > blockLen - pos) {
+      this.process(view, 0);
+      buffer3.fill(0);
+    }
+    setU64FromNum(view, blockLen - 8, this.length * 8, isLE2);
+    this.process(view, 0);
+    this.roundClean();
+    const oview = out === buffer3 ? view : createView2(out);
+    const len = this.outputLen;
+    const outLen = len / 4;
+    const state = this.get();
+    if (len % 4 || outLen > state.length)
+      throw new Error("invalid outputLen");
+    for (let i = 0; i < outLen; i++)
+      oview.setUint32(4 * i, state[i], isLE2);
+  }
+  digest() {
+    const { buffer: buffer3, outputLen } = this;
+    this.digestInto(buffer3);
+    const res = buffer3.slice(0, outputLen);
+    this.destroy();
+    return res;
+  }
+  _cloneIntoMeta(to) {
+    const { buffer: buffer3, length: length3, finished, destroyed, pos } = this;
+    to.destroyed = destroyed;
+    to.finished = finished;
+    to.length = length3;
+    to.pos = pos;
+    if (pos)
+      to.buffer.set(buffer3);
+    return to;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+};
+var SHA256_IV = /* @__PURE__ */ Uint32Array.from([
+  1779033703,
+  3144134277,
+  1013904242,
+  2773480762,
+  1359893119,
+  2600822924,
+  528734635,
+  1541459225
+]);
+
+// ../../node_modules/.pnpm/@noble+hashes@2.4.0/node_modules/@noble/hashes/sha2.js
+var SHA256_K = /* @__PURE__ */ Uint32Array.from([
+  1116352408,
+  1899447441,
+  3049323471,
+  3921009573,
+  961987163,
+  1508970993,
+  2453635748,
+  2870763221,
+  3624381080,
+  310598401,
+  607225278,
+  1426881987,
+  1925078388,
+  2162078206,
+  2614888103,
+  3248222580,
+  3835390401,
+  4022224774,
+  264347078,
+  604807628,
+  770255983,
+  1249150122,
+  1555081692,
+  1996064986,
+  2554220882,
+  2821834349,
+  2952996808,
+  3210313671,
+  3336571891,
+  3584528711,
+  113926993,
+  338241895,
+  666307205,
+  773529912,
+  1294757372,
+  1396182291,
+  1695183700,
+  1986661051,
+  2177026350,
+  2456956037,
+  2730485921,
+  2820302411,
+  3259730800,
+  3345764771,
+  3516065817,
+  3600352804,
+  4094571909,
+  275423344,
+  430227734,
+  506948616,
+  659060556,
+  883997877,
+  958139571,
+  1322822218,
+  1537002063,
+  1747873779,
+  1955562222,
+  2024104815,
+  2227730452,
+  2361852424,
+  2428436474,
+  2756734187,
+  3204031479,
+  3329325298
+]);
+var SHA256_W = /* @__PURE__ */ new Uint32Array(64);
+var SHA2_32B = class extends HashMD {
+  // We cannot use array here since array allows indexing by variable
+  // which means optimizer/compiler cannot use registers.
+  // Numeric initializers matter: starting the fields as `undefined` changes
+  // V8's field representation and makes sha256 3x slower (measured).
+  A = 0;
+  B = 0;
+  C = 0;
+  D = 0;
+  E = 0;
+  F = 0;
+  G = 0;
+  H = 0;
+  constructor(outputLen, IV) {
+    super(64, outputLen, 8, false);
+    this.A = IV[0] | 0;
+    this.B = IV[1] | 0;
+    this.C = IV[2] | 0;
+    this.D = IV[3] | 0;
+    this.E = IV[4] | 0;
+    this.F = IV[5] | 0;
+    this.G = IV[6] | 0;
+    this.H = IV[7] | 0;
+  }
+  get() {
+    const { A, B, C, D, E, F, G, H } = this;
+    return [A, B, C, D, E, F, G, H];
+  }
+  // prettier-ignore
+  set(A, B, C, D, E, F, G, H) {
+    this.A = A | 0;
+    this.B = B | 0;
+    this.C = C | 0;
+    this.D = D | 0;
+    this.E = E | 0;
+    this.F = F | 0;
+    this.G = G | 0;
+    this.H = H | 0;
+  }
+  _cloneInto(to) {
+    (to ||= new this.constructor()).set(...this.get());
+    return this._cloneIntoMeta(to);
+  }
+  process(view, offset) {
+    for (let i = 0; i < 16; i++, offset += 4)
+      SHA256_W[i] = view.getUint32(offset, false);
+    for (let i = 16; i < 64; i++) {
+      const W15 = SHA256_W[i - 15];
+      const W2 = SHA256_W[i - 2];
+      const s0 = rotr(W15, 7) ^ rotr(W15, 18) ^ W15 >>> 3;
+      const s1 = rotr(W2, 17) ^ rotr(W2, 19) ^ W2 >>> 10;
+      SHA256_W[i] = s1 + SHA256_W[i - 7] + s0 + SHA256_W[i - 16] | 0;
+    }
+    let { A, B, C, D, E, F, G, H } = this;
+    for (let i = 0; i < 64; i++) {
+      const sigma1 = rotr(E, 6) ^ rotr(E, 11) ^ rotr(E, 25);
+      const T1 = H + sigma1 + Chi(E, F, G) + SHA256_K[i] + SHA256_W[i] | 0;
+      const sigma0 = rotr(A, 2) ^ rotr(A, 13) ^ rotr(A, 22);
+      const T2 = sigma0 + Maj(A, B, C) | 0;
+      H = G;
+      G = F;
+      F = E;
+      E = D + T1 | 0;
+      D = C;
+      C = B;
+      B = A;
+      A = T1 + T2 | 0;
+    }
+    A = A + this.A | 0;
+    B = B + this.B | 0;
+    C = C + this.C | 0;
+    D = D + this.D | 0;
+    E = E + this.E | 0;
+    F = F + this.F | 0;
+    G = G + this.G | 0;
+    H = H + this.H | 0;
+    this.set(A, B, C, D, E, F, G, H);
+  }
+  roundClean() {
+    clean2(SHA256_W);
+  }
+  destroy() {
+    this.destroyed = true;
+    this.set(0, 0, 0, 0, 0, 0, 0, 0);
+    clean2(this.buffer);
+  }
+};
+var _SHA256 = class extends SHA2_32B {
+  constructor() {
+    super(32, SHA256_IV);
+  }
+};
+var sha2562 = /* @__PURE__ */ createHasher(
+  () => new _SHA256(),
+  /* @__PURE__ */ oidNist(1)
+);
+
+// ../../packages/notifier/src/WebhookSignature.ts
+var signatureHeader = "X-CanaryRoll-Signature";
+var timestampHeader = "X-CanaryRoll-Timestamp";
+var deliveryHeader = "X-CanaryRoll-Delivery";
+var scheme = "v1";
+var generateSecret = () => `whsec_${Base64Url_exports.encode(crypto.getRandomValues(new Uint8Array(32)))}`;
+var digest = (secret, timestamp, body2) => bytesToHex(hmac(sha2562, utf8ToBytes(secret), utf8ToBytes(`${timestamp}.${body2}`)));
+var sign2 = (secret, timestamp, body2) => `${scheme}=${digest(secret, timestamp, body2)}`;
+var headers = (options4) => ({
+  [signatureHeader]: (typeof options4.secret === "string" ? [options4.secret] : options4.secret).map((secret) => sign2(secret, options4.timestamp, options4.body)).join(","),
+  [timestampHeader]: String(options4.timestamp),
+  [deliveryHeader]: options4.deliveryId
+});
+
+// ../../packages/notifier/src/ChannelKind.ts
+var check2 = (test, message, bounds) => Schema_exports.makeFilter(
+  (value3) => test(value3) ? void 0 : message(value3),
+  bounds === void 0 ? void 0 : { toJsonSchema: () => [bounds, true] }
+);
+var isHttpUrl = (text3) => {
+  if (text3.length > 2048) return false;
+  try {
+    const url2 = new URL(text3);
+    return (url2.protocol === "https:" || url2.protocol === "http:") && url2.hostname !== "";
+  } catch {
+    return false;
+  }
+};
+var Url = Schema_exports.String.check(check2(isHttpUrl, () => "must be an http(s) URL of at most 2048 characters", { maxLength: 2048 }));
+var make38 = (definition) => ({
+  ...definition,
+  config: Schema_exports.Struct({ kind: Schema_exports.Literal(definition.kind), ...definition.config }),
+  view: Schema_exports.Struct({ kind: Schema_exports.Literal(definition.kind), ...definition.view })
+});
+var sealSecret = (channelId, name, plaintext) => Effect_exports.flatMap(
+  SecretSealer,
+  (sealer) => sealer.encrypt(Redacted_exports.make(plaintext), associatedData(channelId, name))
+);
+var openSecret = (channel, name) => {
+  const sealed = channel.secrets[name];
+  return sealed === void 0 ? Effect_exports.fail({ message: `the channel has no ${name}` }) : Effect_exports.flatMap(SecretSealer, (sealer) => sealer.decrypt(sealed, associatedData(channel.id, name)));
+};
+var urlSecrets = (url2) => {
+  const basic2 = [];
+  try {
+    const { username, password } = new URL(url2);
+    if (username !== "" || password !== "") basic2.push(Base64_exports.encode(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`));
+  } catch {
+  }
+  return [...secretsOfUrl(url2), ...basic2];
+};
+var UrlSettings = Schema_exports.Struct({ url: Schema_exports.String });
+var decodeUrlSettings = Schema_exports.decodeUnknownSync(UrlSettings);
+var incomingWebhook = (options4) => make38({
+  kind: options4.kind,
+  label: options4.label,
+  config: { url: Url },
+  view: { url: Schema_exports.String },
+  seal: (config, { channelId }) => Effect_exports.map(sealSecret(channelId, "url", config.url), (url2) => ({
+    settings: { url: url(config.url) },
+    secrets: { url: url2 },
+    generatedSecret: null
+  })),
+  show: (channel) => ({ url: decodeUrlSettings(channel.settings).url }),
+  open: (channel) => Effect_exports.map(openSecret(channel, "url"), (url2) => ({ url: url2 })),
+  secretsOf: (opened) => urlSecrets(Redacted_exports.value(opened.url)),
+  send: (opened, notification, attempt2, transport) => transport.post({
+    url: opened.url,
+    body: JSON.stringify(options4.render(notification)),
+    headers: { [deliveryHeader]: attempt2.deliveryId }
+  })
+});
+
 // ../../packages/notifier/src/NotificationEvent.ts
-var names = [
+var names2 = [
   "release.created",
   "release.started",
   "release.step_advanced",
@@ -32143,81 +32928,483 @@ var names = [
   "release.drift_detected",
   "release.stalled"
 ];
-var EventName = Schema_exports.Literals(names);
+var EventName = Schema_exports.Literals(names2);
 
-// ../../packages/notifier/src/ChannelConfig.ts
-var Kind = Schema_exports.Literals(["slack", "discord", "google_chat", "email", "webhook"]);
-var EmailSecurity = Schema_exports.Literals(["tls", "starttls", "none"]);
-var maxRecipients = 50;
-var check2 = (test, message) => Schema_exports.makeFilter((value3) => test(value3) ? void 0 : message(value3));
-var Name = Schema_exports.String.check(
-  check2((s) => s.trim().length >= 1 && s.length <= 100, (s) => `must be 1 to 100 characters, got ${s.length}`)
-);
-var isHttpUrl = (text2) => {
-  if (text2.length > 2048) return false;
-  try {
-    const url = new URL(text2);
-    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "";
-  } catch {
-    return false;
-  }
+// ../../packages/notifier/src/Notification.ts
+var pct2 = (n) => `${n}%`;
+var present2 = (text3) => text3 === null || text3.trim() === "" ? null : text3;
+var facts = (notification) => allFacts(notification).filter(({ value: value3 }) => present2(value3) !== null);
+var allFacts = (notification) => {
+  const lines = [
+    { label: "Worker", value: notification.scriptName },
+    {
+      label: "Versions",
+      value: notification.stableVersionId === null ? `${notification.canaryVersionId} (canary)` : `${notification.canaryVersionId} (canary) over ${notification.stableVersionId} (stable)`
+    },
+    {
+      label: "Step",
+      value: notification.step === 0 ? `not started (${notification.stepCount} steps)` : `${notification.step} of ${notification.stepCount} at ${pct2(notification.percentage)}`
+    }
+  ];
+  if (notification.measurement !== null) lines.push({ label: "Measured", value: describeMeasurement(notification.measurement) });
+  if (notification.reason !== null) lines.push({ label: "Reason", value: notification.reason });
+  lines.push({ label: "By", value: Actor_exports.describe(notification.actor) });
+  return lines;
 };
-var Url = Schema_exports.String.check(check2(isHttpUrl, () => "must be an http(s) URL of at most 2048 characters"));
-var Events = Schema_exports.Array(EventName).check(
-  check2((events) => events.length >= 1, () => "must name at least one event"),
-  check2((events) => new Set(events).size === events.length, () => "must not repeat an event")
-);
+var rate = (n) => `${(n * 100).toFixed(2)}%`;
+var describeMeasurement = (measurement) => `error rate ${rate(measurement.errorRate)} over ${measurement.requests} requests (limit ${rate(measurement.maxErrorRate)})`;
+
+// ../../packages/notifier/src/TextLimit.ts
+var ellipsis = "\u2026";
+var truncate = (text3, max7) => {
+  if (max7 <= 0) return "";
+  if (text3.length <= max7) return text3;
+  const points = Array.from(text3);
+  if (points.length <= max7) return text3;
+  return points.slice(0, max7 - 1).join("") + ellipsis;
+};
+var length2 = (text3) => Array.from(text3).length;
+var byteLength = (text3) => new TextEncoder().encode(text3).length;
+var truncateEscaped = (raw2, max7, escape6) => {
+  const whole = escape6(raw2);
+  if (length2(whole) <= max7) return whole;
+  let low = 0;
+  let high = Math.min(length2(raw2), max7);
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (length2(escape6(truncate(raw2, middle))) <= max7) low = middle;
+    else high = middle - 1;
+  }
+  return escape6(truncate(raw2, low));
+};
+
+// ../../packages/notifier/src/kinds/Discord.ts
+var limits = {
+  title: 256,
+  description: 4096,
+  fields: 25,
+  fieldName: 256,
+  fieldValue: 1024,
+  footer: 2048,
+  /** Title, description, field names and values, footer text and author name, together. */
+  total: 6e3
+};
+var colours = {
+  info: 3900150,
+  success: 2278750,
+  warning: 16096779,
+  danger: 15680580
+};
+var escape2 = (text3) => text3.replace(/[\\*_~`|>#[\]()-]/g, (c) => `\\${c}`);
+var footerLength = 200;
+var within = (raw2, max7) => truncateEscaped(raw2, max7, escape2);
+var totalLength = (embed) => length2(embed.title) + length2(embed.description) + length2(embed.footer.text) + embed.fields.reduce((sum3, field) => sum3 + length2(field.name) + length2(field.value), 0);
+var render = (notification) => {
+  const facts2 = facts(notification).slice(0, limits.fields);
+  const fieldsWithin = (max7) => facts2.map(({ label, value: value3 }) => ({
+    name: truncate(label, limits.fieldName),
+    value: within(value3, max7),
+    // Short facts sit side by side; a reason reads better across the embed.
+    inline: label !== "Reason" && label !== "Measured"
+  }));
+  const budget = limits.total - limits.title - footerLength - 500;
+  const full = fieldsWithin(limits.fieldValue);
+  const used = full.reduce((sum3, field) => sum3 + length2(field.name) + length2(field.value), 0);
+  const fields2 = used <= budget ? full : fieldsWithin(Math.floor(budget / Math.max(1, facts2.length)) - 20);
+  const base = {
+    title: truncate(notification.title, limits.title),
+    url: notification.releaseUrl,
+    description: "",
+    color: colours[notification.outcome],
+    fields: fields2,
+    footer: { text: truncate(`${notification.test ? "Test message \xB7 " : ""}CanaryRoll \xB7 event ${notification.eventId}`, footerLength) },
+    timestamp: new Date(notification.at).toISOString()
+  };
+  const room = Math.min(limits.description, limits.total - totalLength(base));
+  const embed = { ...base, description: within(notification.sentence, Math.max(0, room)) };
+  return { username: "CanaryRoll", embeds: [embed], allowed_mentions: { parse: [] } };
+};
+var kind = incomingWebhook({ kind: "discord", label: "Discord", render });
+
+// ../../packages/notifier/src/kinds/Email.ts
+var limits2 = { subject: 200 };
+var accent = {
+  info: "#3b82f6",
+  success: "#16a34a",
+  warning: "#d97706",
+  danger: "#dc2626"
+};
+var escapeHtml = (text3) => text3.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+var render2 = (notification) => {
+  const facts2 = facts(notification);
+  const subject = truncate(`${notification.test ? "[CanaryRoll test] " : "[CanaryRoll] "}${notification.title}`, limits2.subject).replace(/[\r\n]+/g, " ");
+  const text3 = [
+    notification.title,
+    "",
+    notification.sentence,
+    "",
+    ...facts2.map(({ label, value: value3 }) => `${label}: ${value3}`),
+    "",
+    `Open the release: ${notification.releaseUrl}`,
+    "",
+    `${notification.test ? "This is a test message. " : ""}Event ${notification.eventId} at ${new Date(notification.at).toISOString()}.`
+  ].join("\n");
+  const rows = facts2.map(
+    ({ label, value: value3 }) => `<tr><th align="left" style="padding:4px 12px 4px 0;color:#555;font-weight:600;vertical-align:top">${escapeHtml(label)}</th><td style="padding:4px 0">${escapeHtml(value3)}</td></tr>`
+  ).join("");
+  const html = `<!doctype html>
+<html><body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#111;margin:0;padding:24px">
+<div style="border-left:4px solid ${accent[notification.outcome]};padding-left:16px;max-width:640px">
+<h2 style="margin:0 0 12px 0;font-size:18px">${escapeHtml(notification.title)}</h2>
+<p style="margin:0 0 16px 0">${escapeHtml(notification.sentence)}</p>
+<table cellspacing="0" cellpadding="0" style="border-collapse:collapse;font-size:14px">${rows}</table>
+<p style="margin:20px 0"><a href="${escapeHtml(notification.releaseUrl)}" style="color:${accent.info}">Open the release</a></p>
+<p style="margin:0;color:#777;font-size:12px">${notification.test ? "This is a test message. " : ""}Event ${escapeHtml(notification.eventId)} at ${new Date(notification.at).toISOString()}.</p>
+</div>
+</body></html>`;
+  return { subject, text: text3, html };
+};
+var Security = Schema_exports.Literals(["tls", "starttls", "none"]);
+var maxRecipients = 50;
+var check3 = check2;
 var EmailAddress = Schema_exports.String.check(
-  check2((s) => s.length <= 254 && /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/.test(s), () => "must be an email address")
+  check3((s) => s.length <= 254 && /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/.test(s), () => "must be an email address", {
+    maxLength: 254
+  })
 );
 var Host2 = Schema_exports.String.check(
-  check2((s) => s.length >= 1 && s.length <= 253 && /^[A-Za-z0-9.:[\]-]+$/.test(s), () => "must be a host name or address")
+  check3((s) => s.length >= 1 && s.length <= 253 && /^[A-Za-z0-9.:[\]-]+$/.test(s), () => "must be a host name or address", {
+    minLength: 1,
+    maxLength: 253
+  })
 );
-var Port2 = Schema_exports.Int.check(check2((n) => n >= 1 && n <= 65535, (n) => `must be between 1 and 65535, got ${n}`));
-var SigningSecret = Schema_exports.String.check(
-  check2((s) => s.length >= 16 && s.length <= 256, () => "must be 16 to 256 characters")
-);
-var SlackConfig = Schema_exports.Struct({ kind: Schema_exports.Literal("slack"), url: Url });
-var DiscordConfig = Schema_exports.Struct({ kind: Schema_exports.Literal("discord"), url: Url });
-var GoogleChatConfig = Schema_exports.Struct({ kind: Schema_exports.Literal("google_chat"), url: Url });
-var WebhookConfig = Schema_exports.Struct({
-  kind: Schema_exports.Literal("webhook"),
-  url: Url,
-  /** Absent: a new channel gets a generated one; an update keeps the current one. */
-  secret: Schema_exports.optionalKey(SigningSecret)
+var Port2 = Schema_exports.Int.check(check3((n) => n >= 1 && n <= 65535, (n) => `must be between 1 and 65535, got ${n}`));
+var Settings = Schema_exports.Struct({
+  host: Schema_exports.String,
+  port: Schema_exports.Int,
+  security: Security,
+  from: Schema_exports.String,
+  to: Schema_exports.Array(Schema_exports.String),
+  username: Schema_exports.NullOr(Schema_exports.String)
 });
-var EmailConfig = Schema_exports.Struct({
-  kind: Schema_exports.Literal("email"),
-  host: Host2,
-  port: Port2,
-  security: EmailSecurity,
-  from: EmailAddress,
-  to: Schema_exports.Array(EmailAddress).check(
-    check2((to) => to.length >= 1 && to.length <= maxRecipients, () => `must list 1 to ${maxRecipients} recipients`)
+var decodeSettings = Schema_exports.decodeUnknownSync(Settings);
+var kind2 = make38({
+  kind: "email",
+  label: "email",
+  config: {
+    host: Host2,
+    port: Port2,
+    security: Security,
+    from: EmailAddress,
+    to: Schema_exports.Array(EmailAddress).check(
+      check3((to) => to.length >= 1 && to.length <= maxRecipients, () => `must list 1 to ${maxRecipients} recipients`, {
+        minItems: 1,
+        maxItems: maxRecipients
+      })
+    ),
+    username: Schema_exports.optionalKey(Schema_exports.NullOr(Schema_exports.String.check(check3((s) => s.length <= 256, () => "too long", { maxLength: 256 })))),
+    /** Absent on an update: the current password is kept; `null`: none. */
+    password: Schema_exports.optionalKey(Schema_exports.NullOr(Schema_exports.String.check(check3((s) => s.length <= 1024, () => "too long", { maxLength: 1024 }))))
+  },
+  view: {
+    host: Schema_exports.String,
+    port: Schema_exports.Number,
+    security: Security,
+    from: Schema_exports.String,
+    to: Schema_exports.Array(Schema_exports.String),
+    username: Schema_exports.NullOr(Schema_exports.String),
+    passwordSet: Schema_exports.Boolean
+  },
+  seal: Effect_exports.fnUntraced(function* (config, { channelId, current }) {
+    const settings = {
+      host: config.host,
+      port: config.port,
+      security: config.security,
+      from: config.from,
+      to: config.to,
+      username: config.username ?? null
+    };
+    const password = config.password === void 0 ? current?.secrets["password"] : config.password === null ? void 0 : yield* sealSecret(channelId, "password", config.password);
+    return { settings, secrets: password === void 0 ? {} : { password }, generatedSecret: null };
+  }),
+  show: (channel) => ({ ...decodeSettings(channel.settings), passwordSet: channel.secrets["password"] !== void 0 }),
+  open: (channel) => Effect_exports.map(
+    channel.secrets["password"] === void 0 ? Effect_exports.succeed(null) : openSecret(channel, "password"),
+    (password) => ({ settings: decodeSettings(channel.settings), password })
   ),
-  username: Schema_exports.optionalKey(Schema_exports.NullOr(Schema_exports.String.check(check2((s) => s.length <= 256, () => "too long")))),
-  /** Absent on an update: the current password is kept; `null`: none. */
-  password: Schema_exports.optionalKey(Schema_exports.NullOr(Schema_exports.String.check(check2((s) => s.length <= 1024, () => "too long"))))
+  secretsOf: ({ settings, password }) => {
+    if (password === null) return [];
+    const plain = Redacted_exports.value(password);
+    return [plain, Base64_exports.encode(plain), Base64_exports.encode(`\0${settings.username ?? ""}\0${plain}`)];
+  },
+  send: (opened, notification, attempt2, transport) => {
+    const message = render2(notification);
+    return transport.mail({
+      server: opened.settings,
+      password: opened.password,
+      message: {
+        from: opened.settings.from,
+        to: opened.settings.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+        headers: { [deliveryHeader]: attempt2.deliveryId }
+      }
+    });
+  }
 });
-var ChannelConfig = Schema_exports.Union([SlackConfig, DiscordConfig, GoogleChatConfig, WebhookConfig, EmailConfig]).pipe(
-  Schema_exports.toTaggedUnion("kind")
+
+// ../../packages/notifier/src/kinds/GoogleChat.ts
+var limits3 = {
+  /** The whole message, text and cards, as sent. */
+  messageBytes: 32e3
+};
+var escape3 = (text3) => text3.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+var outcomeLabel = {
+  info: "Update",
+  success: "Completed",
+  warning: "Needs attention",
+  danger: "Rolled back or failed"
+};
+var renderWithin = (notification, max7) => {
+  const within2 = (raw2) => truncateEscaped(raw2, max7, escape3);
+  const widgets = [
+    { textParagraph: { text: within2(notification.sentence) } },
+    ...facts(notification).map(({ label, value: value3 }) => ({
+      decoratedText: { topLabel: label, text: within2(value3), wrapText: true }
+    })),
+    { buttonList: { buttons: [{ text: "Open the release", onClick: { openLink: { url: notification.releaseUrl } } }] } }
+  ];
+  return {
+    fallbackText: truncate(`${notification.title}: ${notification.sentence}`, max7),
+    cardsV2: [{
+      cardId: `canaryroll-${notification.eventId}`.slice(0, 64),
+      card: {
+        header: {
+          title: truncate(notification.title, Math.min(max7, 200)),
+          subtitle: `${notification.test ? "Test message \xB7 " : ""}${outcomeLabel[notification.outcome]}`
+        },
+        sections: [{ widgets }]
+      }
+    }]
+  };
+};
+var render3 = (notification) => {
+  let max7 = 8e3;
+  let message = renderWithin(notification, max7);
+  while (byteLength(JSON.stringify(message)) > limits3.messageBytes && max7 > 16) {
+    max7 = Math.floor(max7 / 2);
+    message = renderWithin(notification, max7);
+  }
+  return message;
+};
+var kind3 = incomingWebhook({ kind: "google_chat", label: "Google Chat", render: render3 });
+
+// ../../packages/notifier/src/kinds/Slack.ts
+var limits4 = {
+  headerText: 150,
+  sectionText: 3e3,
+  fieldText: 2e3,
+  fields: 10,
+  contextText: 3e3,
+  blocks: 50,
+  /** Slack cuts a message's top-level `text` beyond this. */
+  text: 4e4
+};
+var escape4 = (text3) => text3.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+var escapedWithin = (raw2, max7) => truncateEscaped(raw2, max7, escape4);
+var mrkdwn = (text3) => ({ type: "mrkdwn", text: text3 });
+var emoji = {
+  info: ":information_source:",
+  success: ":white_check_mark:",
+  warning: ":warning:",
+  danger: ":rotating_light:"
+};
+var render4 = (notification) => {
+  const fields2 = facts(notification).slice(0, limits4.fields).map(
+    ({ label, value: value3 }) => mrkdwn(`*${label}*
+${escapedWithin(value3, limits4.fieldText - label.length - 3)}`)
+  );
+  const icon = emoji[notification.outcome];
+  const context3 = `${notification.test ? "Test message \xB7 " : ""}${Actor_exports.describe(notification.actor)} \xB7 ${new Date(notification.at).toISOString()} \xB7 event ${notification.eventId}`;
+  const blocks = [
+    { type: "header", text: { type: "plain_text", text: truncate(notification.title, limits4.headerText), emoji: true } },
+    { type: "section", text: mrkdwn(`${icon} ${escapedWithin(notification.sentence, limits4.sectionText - icon.length - 1)}`) },
+    { type: "section", fields: fields2 },
+    // The URL is ours (base URL and ids), so it only needs the link syntax's own escaping.
+    { type: "section", text: mrkdwn(`<${escape4(notification.releaseUrl)}|Open the release>`) },
+    { type: "context", elements: [mrkdwn(escapedWithin(context3, limits4.contextText))] }
+  ];
+  const text3 = escapedWithin(`${notification.title}: ${notification.sentence} (${notification.releaseUrl})`, limits4.sectionText);
+  return { text: text3, blocks: blocks.slice(0, limits4.blocks) };
+};
+var kind4 = incomingWebhook({ kind: "slack", label: "Slack", render: render4 });
+
+// ../../packages/notifier/src/kinds/Webhook.ts
+var body = (notification) => ({
+  event: {
+    id: notification.eventId,
+    name: notification.name,
+    type: notification.type,
+    at: new Date(notification.at).toISOString(),
+    actor: notification.actor,
+    title: notification.title,
+    sentence: notification.sentence,
+    reason: notification.reason,
+    measurement: notification.measurement,
+    details: notification.details
+  },
+  release: { ...notification.release, scriptName: notification.scriptName, url: notification.releaseUrl },
+  ...notification.test ? { test: true } : {}
+});
+var render5 = (notification) => JSON.stringify(body(notification));
+var SigningSecret = Schema_exports.String.check(
+  check2((s) => s.length >= 16 && s.length <= 256, () => "must be 16 to 256 characters", { minLength: 16, maxLength: 256 })
 );
-var ChannelInput = Schema_exports.Struct({
+var previousSecretName = "previousSecret";
+var previousSecretTtlMs = 24 * 60 * 6e4;
+var PreviousSecret = Schema_exports.fromJsonString(Schema_exports.Struct({ secret: Schema_exports.String, expiresAt: Schema_exports.Number }));
+var openCurrent = (channel) => channel.secrets["secret"] === void 0 ? Effect_exports.succeed(void 0) : openSecret(channel, "secret").pipe(Effect_exports.map(Redacted_exports.value), Effect_exports.orElseSucceed(() => void 0));
+var sealWith = Effect_exports.fnUntraced(function* (channelId, url2, given, current, rotate) {
+  const stored = current?.secrets["secret"];
+  const keepStored = stored !== void 0 && given === void 0 && !rotate;
+  const replaced = current === void 0 || stored === void 0 || keepStored ? void 0 : yield* openCurrent(current);
+  const kept = keepStored || given !== void 0 && given === replaced ? stored : void 0;
+  const fresh = given ?? generateSecret();
+  const previous = kept !== void 0 ? current?.secrets[previousSecretName] : replaced === void 0 ? void 0 : yield* sealSecret(
+    channelId,
+    previousSecretName,
+    JSON.stringify({ secret: replaced, expiresAt: (yield* Clock_exports.currentTimeMillis) + previousSecretTtlMs })
+  );
+  return {
+    settings: { url: url(url2) },
+    secrets: {
+      url: yield* sealSecret(channelId, "url", url2),
+      secret: kept ?? (yield* sealSecret(channelId, "secret", fresh)),
+      ...previous === void 0 ? {} : { [previousSecretName]: previous }
+    },
+    generatedSecret: kept === void 0 && given === void 0 ? Redacted_exports.make(fresh) : null
+  };
+});
+var openPrevious = Effect_exports.fnUntraced(function* (channel) {
+  const sealed = channel.secrets[previousSecretName];
+  if (sealed === void 0) return void 0;
+  const sealer = yield* SecretSealer;
+  const now2 = yield* Clock_exports.currentTimeMillis;
+  return yield* sealer.decrypt(sealed, associatedData(channel.id, previousSecretName)).pipe(
+    Effect_exports.flatMap((opened) => Schema_exports.decodeUnknownEffect(PreviousSecret)(Redacted_exports.value(opened))),
+    Effect_exports.map((previous) => previous.expiresAt > now2 ? Redacted_exports.make(previous.secret) : void 0),
+    Effect_exports.orElseSucceed(() => void 0)
+  );
+});
+var decodeUrlSettings2 = Schema_exports.decodeUnknownSync(Schema_exports.Struct({ url: Schema_exports.String }));
+var kind5 = make38({
+  kind: "webhook",
+  label: "webhook",
+  config: {
+    url: Url,
+    /** Absent: a new channel gets a generated one; an update keeps the current one. */
+    secret: Schema_exports.optionalKey(SigningSecret)
+  },
+  view: { url: Schema_exports.String, signingSecretSet: Schema_exports.Literal(true) },
+  seal: (config, { channelId, current, rotateSecret }) => sealWith(channelId, config.url, config.secret, current, rotateSecret),
+  // Rotating alone: the stored URL stays, only the secret changes.
+  rotate: (channel) => Effect_exports.flatMap(
+    openSecret(channel, "url"),
+    (url2) => sealWith(channel.id, Redacted_exports.value(url2), void 0, channel, true)
+  ),
+  show: (channel) => ({ url: decodeUrlSettings2(channel.settings).url, signingSecretSet: true }),
+  open: Effect_exports.fnUntraced(function* (channel) {
+    const url2 = yield* openSecret(channel, "url");
+    const secret = yield* openSecret(channel, "secret");
+    const previous = yield* openPrevious(channel);
+    return { url: url2, secrets: previous === void 0 ? [secret] : [secret, previous] };
+  }),
+  secretsOf: (opened) => [...urlSecrets(Redacted_exports.value(opened.url)), ...opened.secrets.map(Redacted_exports.value)],
+  send: (opened, notification, attempt2, transport) => {
+    const body2 = render5(notification);
+    return transport.post({
+      url: opened.url,
+      body: body2,
+      headers: headers({
+        secret: opened.secrets.map(Redacted_exports.value),
+        timestamp: Math.floor(attempt2.at / 1e3),
+        body: body2,
+        deliveryId: attempt2.deliveryId
+      })
+    });
+  }
+});
+
+// ../../packages/notifier/src/ChannelKinds.ts
+var { check: check4 } = ChannelKind_exports;
+var Name = Schema_exports.String.check(
+  check4((s) => s.trim().length >= 1 && s.length <= 100, (s) => `must be 1 to 100 characters, got ${s.length}`, {
+    minLength: 1,
+    maxLength: 100
+  })
+);
+var Events = Schema_exports.Array(EventName).check(
+  check4((events) => events.length >= 1, () => "must name at least one event"),
+  // Every event at most once: a list can be no longer than the events there are.
+  check4((events) => new Set(events).size === events.length, () => "must not repeat an event", {
+    minItems: 1,
+    maxItems: names2.length
+  })
+);
+var inputOf = (config) => Schema_exports.Struct({
   name: Name,
   events: Events,
   enabled: Schema_exports.optionalKey(Schema_exports.Boolean),
-  config: ChannelConfig
+  config
 });
-var ChannelPatch = Schema_exports.Struct({
+var patchOf = (config) => Schema_exports.Struct({
   name: Schema_exports.optionalKey(Name),
   events: Schema_exports.optionalKey(Events),
   enabled: Schema_exports.optionalKey(Schema_exports.Boolean),
-  config: Schema_exports.optionalKey(ChannelConfig),
-  /** A new generated signing secret for a `webhook` channel, returned once. */
+  /** Must keep the channel's kind. */
+  config: Schema_exports.optionalKey(config),
+  /** A new generated secret for a kind that has one (`webhook`), returned once. */
   rotateSigningSecret: Schema_exports.optionalKey(Schema_exports.Boolean)
 });
+var make39 = (kinds2) => {
+  const byName = /* @__PURE__ */ new Map();
+  for (const kind6 of kinds2) {
+    if (byName.has(kind6.kind)) throw new Error(`the channel kind ${kind6.kind} is registered twice`);
+    byName.set(kind6.kind, kind6);
+  }
+  const configs = kinds2.map((kind6) => kind6.config);
+  const ChannelConfig2 = Schema_exports.Union(configs);
+  return {
+    kinds: kinds2,
+    Kind: Schema_exports.Literals(kinds2.map((kind6) => kind6.kind)),
+    ChannelConfig: ChannelConfig2,
+    ChannelInput: inputOf(ChannelConfig2),
+    ChannelPatch: patchOf(ChannelConfig2),
+    ConfigView: Schema_exports.Union(kinds2.map((kind6) => kind6.view)),
+    get: (kind6) => byName.get(kind6)
+  };
+};
+var standardKinds = [kind4, kind, kind3, kind2, kind5];
+var standard = make39(standardKinds);
+var Kind = standard.Kind;
+var ChannelConfig = standard.ChannelConfig;
+var ChannelInput = standard.ChannelInput;
+var ChannelPatch = standard.ChannelPatch;
+var ConfigView = standard.ConfigView;
 
 // ../../packages/api/src/Idempotency.ts
+var maxKeyLength = 255;
+var declareKeyHeader = (operation) => operation.requestBody === void 0 ? operation : {
+  ...operation,
+  parameters: [...operation.parameters ?? [], {
+    name: "Idempotency-Key",
+    in: "header",
+    required: false,
+    description: "Makes a retry safe: the same request with the same key within a day gets the first answer again (`Idempotent-Replayed: true`); the key with another request is 422, a retry while the first runs is 409.",
+    schema: { type: "string", minLength: 1, maxLength: maxKeyLength, pattern: `^[\\x21-\\x7e]{1,${maxKeyLength}}$` }
+  }]
+};
 var Idempotency = class extends HttpApiMiddleware_exports.Service()(
   "@canaryroll/api/Idempotency",
   { error: [BadRequest2, Conflict2, UnprocessableContent, ServiceUnavailable2] }
@@ -32228,7 +33415,7 @@ var Idempotency = class extends HttpApiMiddleware_exports.Service()(
 var Schemas_exports = {};
 __export(Schemas_exports, {
   AccountId: () => AccountId,
-  Actor: () => Actor,
+  Actor: () => Actor2,
   AuditActor: () => AuditActor,
   AuditEntry: () => AuditEntry,
   CloudflareAccount: () => CloudflareAccount,
@@ -32249,11 +33436,13 @@ __export(Schemas_exports, {
   NotificationChannel: () => NotificationChannel,
   NotificationChannelConfig: () => NotificationChannelConfig,
   NotificationDelivery: () => NotificationDelivery,
+  Password: () => Password,
   PlanStep: () => PlanStep,
   PlanView: () => PlanView,
   Preflight: () => Preflight,
   PreflightCheck: () => PreflightCheck,
   PublicDeployment: () => PublicDeployment,
+  Reference: () => Reference2,
   SavedNotificationChannel: () => SavedNotificationChannel,
   ScriptName: () => ScriptName,
   Session: () => Session,
@@ -32264,56 +33453,57 @@ __export(Schemas_exports, {
   TeamToken: () => TeamToken,
   Text: () => Text,
   Time: () => Time,
-  User: () => User,
+  User: () => User2,
   UserToken: () => UserToken,
   Worker: () => Worker,
   WorkerVersion: () => WorkerVersion,
   isHttpUrl: () => isHttpUrl2,
   isTerminal: () => isTerminal,
   maxLimit: () => maxLimit,
+  maxPasswordLength: () => maxPasswordLength,
   nulMessage: () => nulMessage,
   terminalStatuses: () => terminalStatuses
 });
 var nulMessage = "must not contain the NUL character (\\u0000)";
 var hasNul = (value3) => value3.includes("\0");
+var declares = (fragment) => ({
+  toJsonSchema: () => [fragment, true]
+});
 var Text = (max7) => Schema_exports.String.check(
   Schema_exports.makeFilter(
-    (value3) => hasNul(value3) ? nulMessage : value3.length > max7 ? `must be at most ${max7} characters` : void 0
+    (value3) => hasNul(value3) ? nulMessage : value3.length > max7 ? `must be at most ${max7} characters` : void 0,
+    declares({ maxLength: max7 })
   )
 );
+var Reference2 = Text(200);
+var maxPasswordLength = 1024;
+var Password = Text(maxPasswordLength);
 var trimmed = (field, max7) => Schema_exports.String.check(
-  Schema_exports.makeFilter(
-    (value3) => value3.trim() === "" ? `${field} must not be empty` : value3.length > max7 ? `${field} must be at most ${max7} characters` : hasNul(value3) ? nulMessage : void 0
-  )
+  Schema_exports.makeFilter((value3) => value3.trim() === "" ? `${field} must not be empty` : value3.length > max7 ? `${field} must be at most ${max7} characters` : hasNul(value3) ? nulMessage : void 0, declares({ minLength: 1, maxLength: max7 }))
 );
 var Name2 = trimmed("name", 100);
+var slugPattern = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
 var Slug = Schema_exports.String.check(
-  Schema_exports.makeFilter(
-    (value3) => /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/.test(value3) ? void 0 : `must be 1 to 50 lowercase letters, digits or dashes, starting and ending with a letter or digit; got ${JSON.stringify(value3.slice(0, 60))}`
-  )
+  Schema_exports.makeFilter((value3) => slugPattern.test(value3) ? void 0 : `must be 1 to 50 lowercase letters, digits or dashes, starting and ending with a letter or digit; got ${JSON.stringify(value3.slice(0, 60))}`, declares({ minLength: 1, maxLength: 50, pattern: slugPattern.source }))
 );
 var Email = Schema_exports.String.check(
-  Schema_exports.makeFilter(
-    (value3) => value3.length <= 254 && /^[^\s@\u0000]+@[^\s@\u0000]+\.[^\s@\u0000]+$/.test(value3) ? void 0 : `must be an email address, got ${JSON.stringify(value3.slice(0, 60))}`
-  )
+  Schema_exports.makeFilter((value3) => value3.length <= 254 && /^[^\s@\u0000]+@[^\s@\u0000]+\.[^\s@\u0000]+$/.test(value3) ? void 0 : `must be an email address, got ${JSON.stringify(value3.slice(0, 60))}`, declares({ maxLength: 254 }))
 );
 var isHttpUrl2 = (value3) => {
   if (hasNul(value3)) return false;
   try {
-    const url = new URL(value3);
-    return url.protocol === "https:" || url.protocol === "http:";
+    const url2 = new URL(value3);
+    return url2.protocol === "https:" || url2.protocol === "http:";
   } catch {
     return false;
   }
 };
 var HttpUrl = (max7) => Schema_exports.String.check(
-  Schema_exports.makeFilter(
-    (value3) => value3.length > max7 ? `must be at most ${max7} characters` : isHttpUrl2(value3) ? void 0 : `must be an absolute https: or http: URL, got ${JSON.stringify(value3.slice(0, 60))}`
-  )
+  Schema_exports.makeFilter((value3) => value3.length > max7 ? `must be at most ${max7} characters` : isHttpUrl2(value3) ? void 0 : `must be an absolute https: or http: URL, got ${JSON.stringify(value3.slice(0, 60))}`, declares({ maxLength: max7 }))
 );
 var IsoTime = Schema_exports.String;
 var NullableIsoTime = Schema_exports.NullOr(Schema_exports.String);
-var User = Schema_exports.Struct({
+var User2 = Schema_exports.Struct({
   id: Schema_exports.String,
   email: Schema_exports.String,
   name: Schema_exports.String,
@@ -32356,7 +33546,17 @@ var Invitation = Schema_exports.Struct({
 var IssuedInvitation = Schema_exports.Struct({
   ...Invitation.fields,
   token: Schema_exports.String,
-  acceptUrl: Schema_exports.String
+  acceptUrl: Schema_exports.String,
+  /**
+   * Whether the invitation email went out (the server's outgoing mail, `CANARYROLL_SMTP_URL`).
+   * Always sent by this server; a server older than invitation emails omits it: read as `false`.
+   */
+  emailed: Schema_exports.Boolean.pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed(false))),
+  /**
+   * Why it did not (no mail setting, the mail server unreachable or refusing), `null` when it
+   * did. The invitation is saved either way: the admin passes `acceptUrl` on.
+   */
+  notEmailedReason: Schema_exports.NullOr(Schema_exports.String).pipe(Schema_exports.withDecodingDefaultKey(Effect_exports.succeed(null)))
 });
 var TeamToken = Schema_exports.Struct({
   id: Schema_exports.String,
@@ -32387,14 +33587,11 @@ var CloudflareAccount = Schema_exports.Struct({
   updatedAt: IsoTime
 });
 var AccountId = Schema_exports.String.check(
-  Schema_exports.makeFilter(
-    (value3) => /^[0-9a-f]{32}$/.test(value3) ? void 0 : `must be a Cloudflare account id (32 hexadecimal characters), got ${JSON.stringify(value3.slice(0, 60))}`
-  )
+  Schema_exports.makeFilter((value3) => /^[0-9a-f]{32}$/.test(value3) ? void 0 : `must be a Cloudflare account id (32 hexadecimal characters), got ${JSON.stringify(value3.slice(0, 60))}`, declares({ minLength: 32, maxLength: 32, pattern: "^[0-9a-f]{32}$" }))
 );
+var scriptNamePattern = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 var ScriptName = Schema_exports.String.check(
-  Schema_exports.makeFilter(
-    (value3) => /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/.test(value3) ? void 0 : `must be a Worker script name (1 to 63 lowercase letters, digits, dashes or underscores), got ${JSON.stringify(value3.slice(0, 70))}`
-  )
+  Schema_exports.makeFilter((value3) => scriptNamePattern.test(value3) ? void 0 : `must be a Worker script name (1 to 63 lowercase letters, digits, dashes or underscores), got ${JSON.stringify(value3.slice(0, 70))}`, declares({ minLength: 1, maxLength: 63, pattern: scriptNamePattern.source }))
 );
 var PlanStep = Schema_exports.Struct({ percentage: Schema_exports.Number, waitSeconds: Schema_exports.Number });
 var PlanView = Schema_exports.Struct({
@@ -32493,20 +33690,7 @@ var AuditEntry = Schema_exports.Struct({
   message: Schema_exports.String,
   details: Schema_exports.Record(Schema_exports.String, Schema_exports.Unknown)
 });
-var NotificationChannelConfig = Schema_exports.Union([
-  Schema_exports.Struct({ kind: Schema_exports.Literals(["slack", "discord", "google_chat"]), url: Schema_exports.String }),
-  Schema_exports.Struct({ kind: Schema_exports.Literal("webhook"), url: Schema_exports.String, signingSecretSet: Schema_exports.Literal(true) }),
-  Schema_exports.Struct({
-    kind: Schema_exports.Literal("email"),
-    host: Schema_exports.String,
-    port: Schema_exports.Number,
-    security: EmailSecurity,
-    from: Schema_exports.String,
-    to: Schema_exports.Array(Schema_exports.String),
-    username: Schema_exports.NullOr(Schema_exports.String),
-    passwordSet: Schema_exports.Boolean
-  })
-]);
+var NotificationChannelConfig = ConfigView;
 var NotificationChannel = Schema_exports.Struct({
   id: Schema_exports.String,
   teamId: Schema_exports.String,
@@ -32530,7 +33714,7 @@ var NotificationDelivery = Schema_exports.Struct({
   /** The release event's id (`releaseId:version`), or `test:…` for a test message. */
   eventId: Schema_exports.String,
   /** The event name the channel subscribed to, or `test`. */
-  event: Schema_exports.Literals([...names, "test"]),
+  event: Schema_exports.Literals([...names2, "test"]),
   releaseId: Schema_exports.String,
   title: Schema_exports.String,
   status: DeliveryStatus,
@@ -32543,16 +33727,16 @@ var NotificationDelivery = Schema_exports.Struct({
   completedAt: NullableIsoTime
 });
 var maxLimit = 200;
-var Limit = Schema_exports.NumberFromString.check(
+var Limit = Text(10).pipe(Schema_exports.decodeTo(Schema_exports.Number, SchemaTransformation_exports.numberFromString)).check(
   Schema_exports.makeFilter(
     (value3) => Number.isInteger(value3) && value3 >= 1 && value3 <= maxLimit ? void 0 : `must be an integer from 1 to ${maxLimit}, got ${value3}`
   )
 );
-var CommaSeparated = Schema_exports.String.pipe(
+var CommaSeparated = Text(1e3).pipe(
   Schema_exports.decodeTo(
     Schema_exports.Array(Schema_exports.String),
     SchemaTransformation_exports.transform({
-      decode: (text2) => text2.split(",").map((item) => item.trim()).filter((item) => item !== ""),
+      decode: (text3) => text3.split(",").map((item) => item.trim()).filter((item) => item !== ""),
       encode: (items) => items.join(",")
     })
   )
@@ -32577,29 +33761,29 @@ var ActorFilterType = Schema_exports.Union([
   Schema_exports.TaggedStruct("Token", { id: Schema_exports.String }),
   Schema_exports.TaggedStruct("System", {})
 ]);
-var Actor = Schema_exports.String.pipe(
+var Actor2 = Text(200).pipe(
   Schema_exports.decodeTo(
     ActorFilterType,
     SchemaTransformation_exports.transformEffect({
-      decode: (text2) => {
-        if (text2 === "system") return Effect_exports.succeed({ _tag: "System" });
-        const match8 = /^(user|token):(.+)$/.exec(text2);
+      decode: (text3) => {
+        if (text3 === "system") return Effect_exports.succeed({ _tag: "System" });
+        const match8 = /^(user|token):(.+)$/.exec(text3);
         return match8 === null ? Effect_exports.fail(
-          new SchemaIssue_exports.InvalidValue({ message: `must be user:<id>, token:<id> or system, got ${JSON.stringify(text2)}` }, text2)
+          new SchemaIssue_exports.InvalidValue({ message: `must be user:<id>, token:<id> or system, got ${JSON.stringify(text3)}` }, text3)
         ) : Effect_exports.succeed({ _tag: match8[1] === "user" ? "User" : "Token", id: match8[2] });
       },
       encode: (actor) => Effect_exports.succeed(actor._tag === "System" ? "system" : `${actor._tag === "User" ? "user" : "token"}:${actor.id}`)
     })
   )
 );
-var Time = Schema_exports.String.pipe(
+var Time = Text(100).pipe(
   Schema_exports.decodeTo(
     Schema_exports.Number,
     SchemaTransformation_exports.transformEffect({
-      decode: (text2) => {
-        const ms = Date.parse(text2);
+      decode: (text3) => {
+        const ms = Date.parse(text3);
         return Number.isFinite(ms) ? Effect_exports.succeed(ms) : Effect_exports.fail(
-          new SchemaIssue_exports.InvalidValue({ message: `must be an ISO 8601 time, got ${JSON.stringify(text2)}` }, text2)
+          new SchemaIssue_exports.InvalidValue({ message: `must be an ISO 8601 time, got ${JSON.stringify(text3)}` }, text3)
         );
       },
       encode: (ms) => Effect_exports.succeed(new Date(ms).toISOString())
@@ -32607,15 +33791,264 @@ var Time = Schema_exports.String.pipe(
   )
 );
 
+// ../../packages/api/src/Dashboard.ts
+var IsoTime2 = Schema_exports.String;
+var AttentionItem = Schema_exports.Struct({
+  kind: Schema_exports.Literals(Attention_exports.kinds),
+  /** Why, in words: the pause's reason, the failed checks and the limit, the step waiting. */
+  message: Schema_exports.String
+});
+var VersionShare = Schema_exports.Struct({ versionId: Schema_exports.String, percentage: Schema_exports.Number });
+var WorkerOverview = Schema_exports.Struct({
+  worker: Worker,
+  /** The split the release's events say is live; `null` before any release of it shifted traffic. */
+  split: Schema_exports.NullOr(Schema_exports.Array(VersionShare)),
+  /** Its release in progress or paused, else its latest; `null` when it has none. */
+  release: Schema_exports.NullOr(Deployment),
+  /** Empty when nothing needs a person. */
+  attention: Schema_exports.Array(AttentionItem)
+});
+var Overview = Schema_exports.Struct({ workers: Schema_exports.Array(WorkerOverview) });
+var Script = Schema_exports.Struct({
+  scriptName: Schema_exports.String,
+  /** The CanaryRoll Worker registered for this script in this account, if any. */
+  workerId: Schema_exports.NullOr(Schema_exports.String)
+});
+var CheckSample = Schema_exports.Struct({
+  requests: Schema_exports.Number,
+  errors: Schema_exports.Number,
+  /** errors / requests; 0 without requests. */
+  errorRate: Schema_exports.Number
+});
+var HealthCheckView = Schema_exports.Struct({
+  /** The event's version in the release's stream (the live stream's id). */
+  version: Schema_exports.Int,
+  at: IsoTime2,
+  stepIndex: Schema_exports.Int,
+  percentage: Schema_exports.Number,
+  window: Schema_exports.Struct({ start: IsoTime2, end: IsoTime2 }),
+  /** `null` when analytics had no row for the version in the window. */
+  canary: Schema_exports.NullOr(CheckSample),
+  stable: Schema_exports.NullOr(CheckSample),
+  verdict: Schema_exports.Literals(["healthy", "unhealthy", "inconclusive"]),
+  reasons: Schema_exports.Array(Schema_exports.String),
+  consecutiveFailures: Schema_exports.Int
+});
+var HealthChecks = Schema_exports.Struct({
+  /** The release's health policy (its plan snapshot, or the Worker's policy): the chart's limits. */
+  policy: Schema_exports.Struct({
+    intervalSeconds: Schema_exports.Number,
+    failuresBeforeAction: Schema_exports.Number,
+    maxErrorRate: Schema_exports.Number,
+    maxErrorRateIncrease: Schema_exports.NullOr(Schema_exports.Number),
+    minRequests: Schema_exports.Number
+  }),
+  /** Oldest first. */
+  checks: Schema_exports.Array(HealthCheckView)
+});
+var Progress = Schema_exports.Struct({
+  phase: Schema_exports.Literals(["pending", "shifting", "soaking", "paused", "rolling_back", "ended"]),
+  /** The current step (0-based); `null` before the release started or when it ended before starting. */
+  stepIndex: Schema_exports.NullOr(Schema_exports.Int),
+  /** The canary's share of the traffic the events say is live. */
+  canaryPercentage: Schema_exports.Number,
+  autoAdvance: Schema_exports.Boolean,
+  /** While soaking: from when the soak counts, when it ends if checks stay healthy, how far they cover it. */
+  soak: Schema_exports.NullOr(Schema_exports.Struct({
+    from: IsoTime2,
+    endsAt: IsoTime2,
+    coveredUntil: IsoTime2,
+    /** Seconds until `endsAt` on the server's clock (0 once passed). */
+    leftSeconds: Schema_exports.Number,
+    /** Healthy checks cover the whole soak: an automatic release moves on, a manual one may be advanced. */
+    covered: Schema_exports.Boolean
+  })),
+  /** While soaking: the step's checks so far. */
+  checks: Schema_exports.NullOr(Schema_exports.Struct({
+    lastVerdict: Schema_exports.NullOr(Schema_exports.Literals(["healthy", "unhealthy", "inconclusive"])),
+    lastCheckAt: Schema_exports.NullOr(IsoTime2),
+    consecutiveFailures: Schema_exports.Int,
+    failuresBeforeAction: Schema_exports.Int
+  })),
+  /** What the release does next by itself and when; `wait` when it waits for a person or has ended. */
+  next: Schema_exports.Struct({
+    action: Schema_exports.Literals(["shift_traffic", "check_health", "advance", "apply_rollback", "wait"]),
+    at: Schema_exports.NullOr(IsoTime2),
+    /** Who or what it waits for: `start`, `resume`, `advance` (a manual step that soaked), or `nothing` (ended). */
+    waitingFor: Schema_exports.NullOr(Schema_exports.Literals(["start", "resume", "advance", "nothing"]))
+  }),
+  attention: Schema_exports.Array(AttentionItem),
+  /** The server's clock when this was computed. */
+  now: IsoTime2
+});
+var about = (summary, description) => OpenApi_exports.annotations({ summary, description });
+var DashboardGroup = class extends HttpApiGroup_exports.make("dashboard").add(
+  HttpApiEndpoint_exports.get("overview", "/overview", {
+    params: { team: Reference2 },
+    query: {
+      /** `true`: only the Workers that need a person (drift, paused, waiting to advance, failing checks, stalled). */
+      attention: Schema_exports.optional(Schema_exports.Literals(["true", "false"]))
+    },
+    success: Overview,
+    error: BadRequest2
+  }).annotate(RequiredRole, "read_only").annotateMerge(about(
+    "Overview of the team's Workers",
+    "Every Worker with the split its releases last put live, its current or latest release and what needs attention (?attention=true: only those). Reads no Cloudflare API. Needs read_only."
+  )),
+  HttpApiEndpoint_exports.get("listScripts", "/cloudflare/accounts/:accountId/scripts", {
+    params: { team: Reference2, accountId: AccountId },
+    success: Schema_exports.Array(Script),
+    error: [BadRequest2, BadGateway]
+  }).annotate(RequiredRole, "admin").annotateMerge(about(
+    "List a Cloudflare account's Worker scripts",
+    "The scripts of a connected account, read with the team's token, each with the Worker registered for it. Needs admin."
+  )),
+  HttpApiEndpoint_exports.get("progress", "/deployments/:id/progress", {
+    params: { team: Reference2, id: Reference2 },
+    success: Progress
+  }).annotate(RequiredRole, "read_only").annotateMerge(about(
+    "Where a deployment stands",
+    "Phase, current step, the soak's window and time left, the checks, what happens next and when, what needs attention: computed from its events at the server's clock. Needs read_only."
+  )),
+  HttpApiEndpoint_exports.get("healthChecks", "/deployments/:id/checks", {
+    params: { team: Reference2, id: Reference2 },
+    success: HealthChecks
+  }).annotate(RequiredRole, "read_only").annotateMerge(about(
+    "A deployment's health checks",
+    "Per check window: canary and stable requests, errors and error rates, verdict, reasons; and the policy's limits. Needs read_only."
+  ))
+).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team").annotateMerge(OpenApi_exports.annotations({
+  title: "Dashboard",
+  description: "What the dashboard's screens read: the overview, an account's scripts, a deployment's health checks."
+})) {
+};
+
+// ../../packages/api/src/Live.ts
+var LiveDeploymentEvent = Schema_exports.Struct({
+  ...DeploymentEvent.fields,
+  /** The event's version in the release's stream: the SSE `id`, what `Last-Event-ID` names. */
+  version: Schema_exports.Int
+});
+var EventMessage = Schema_exports.Struct({
+  id: Schema_exports.String,
+  event: Schema_exports.Literal("message"),
+  data: Schema_exports.fromJsonString(LiveDeploymentEvent)
+});
+var Heartbeat = Schema_exports.Struct({
+  at: Schema_exports.String,
+  /**
+   * The server's heartbeat interval (`CANARYROLL_LIVE_HEARTBEAT_MS`): how long a reader may hear
+   * nothing before it knows the stream is held back. Optional: a server before it sent only `at`
+   * (a reader then assumes 15 s).
+   */
+  intervalMs: Schema_exports.optional(Schema_exports.Int)
+});
+var HeartbeatMessage = Schema_exports.Struct({
+  id: Schema_exports.optional(Schema_exports.String),
+  event: Schema_exports.Literal("heartbeat"),
+  data: Schema_exports.fromJsonString(Heartbeat)
+});
+var LiveMessage = Schema_exports.Union([EventMessage, HeartbeatMessage]);
+var Version2 = Schema_exports.String.check(
+  Schema_exports.isMaxLength(9),
+  Schema_exports.isPattern(/^\d{1,9}$/, {
+    message: "must be the version of an event of this deployment (a non-negative integer), as the stream's ids are"
+  })
+);
+var LiveGroup = class extends HttpApiGroup_exports.make("live").add(
+  HttpApiEndpoint_exports.get("deploymentEventStream", "/:id/events/stream", {
+    params: { team: Reference2, id: Reference2 },
+    query: {
+      /** Start after this version (the last event the page shows); `Last-Event-ID` wins when both are sent. */
+      after: Schema_exports.optional(Version2)
+    },
+    headers: {
+      /** Sent by `EventSource` on a reconnect: the `id` of the last message it received. */
+      "last-event-id": Schema_exports.optional(Version2)
+    },
+    success: HttpApiSchema_exports.StreamSse({ events: LiveMessage }),
+    error: [BadRequest2, Forbidden3, TooManyRequests]
+  }).annotate(RequiredRole, "read_only").annotateMerge(OpenApi_exports.annotations({
+    summary: "Follow a deployment's events live",
+    description: "Server-sent events: each of the deployment's events as it is appended (the SSE id is its version), a heartbeat (with the interval, intervalMs) when the stream opens and every 15 s by default; resumes after Last-Event-ID (or ?after=). Needs read_only."
+  }))
+).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team/deployments").annotateMerge(OpenApi_exports.annotations({
+  title: "Live",
+  description: "A deployment's events as they happen, as server-sent events, with heartbeats; resumable from Last-Event-ID."
+})) {
+};
+
+// ../../packages/api/src/OpenApiDocument.ts
+var servers = [
+  { url: "/", description: "The CanaryRoll server this document was fetched from" }
+];
+var license = { name: "Apache-2.0", url: "https://www.apache.org/licenses/LICENSE-2.0" };
+var errorBody = (description) => ({
+  description,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorBody" } } }
+});
+var ErrorBody = {
+  type: "object",
+  description: "An error: `error` a stable code a program can switch on, `message` a sentence naming the field or the reason.",
+  required: ["error", "message"],
+  properties: { error: { type: "string" }, message: { type: "string" } },
+  additionalProperties: false
+};
+var retryAfter = {
+  description: "Seconds to wait before trying again.",
+  required: true,
+  schema: { type: "string", pattern: "^[0-9]+$", maxLength: 10 }
+};
+var changes = /* @__PURE__ */ new Set(["post", "put", "patch", "delete"]);
+var withoutRepeatedBranches = (node) => {
+  if (Array.isArray(node)) {
+    node.forEach(withoutRepeatedBranches);
+    return;
+  }
+  if (node === null || typeof node !== "object") return;
+  const object = node;
+  const anyOf = object.anyOf;
+  if (Array.isArray(anyOf)) {
+    const seen = /* @__PURE__ */ new Set();
+    object.anyOf = anyOf.filter((branch) => {
+      const key5 = JSON.stringify(branch);
+      return seen.has(key5) ? false : (seen.add(key5), true);
+    });
+  }
+  Object.values(object).forEach(withoutRepeatedBranches);
+};
+var declareServerAnswers = (spec) => {
+  withoutRepeatedBranches(spec);
+  spec.components.schemas.ErrorBody ??= ErrorBody;
+  for (const pathItem of Object.values(spec.paths)) {
+    for (const [method, operation] of Object.entries(pathItem)) {
+      const responses = operation.responses;
+      if (changes.has(method)) {
+        responses["403"] ??= errorBody(
+          "Forbidden: `cross_origin` when a request made without a bearer token comes from a web page of another origin"
+        );
+        responses["409"] ??= errorBody("Conflict: another request changed the same thing at the same time; reload and try again");
+      }
+      if (operation.requestBody !== void 0) {
+        responses["413"] ??= errorBody("Payload Too Large: the body is over the server's limit");
+        responses["415"] ??= errorBody("Unsupported Media Type: send the body as JSON (`Content-Type: application/json`)");
+      }
+      const tooMany = responses["429"];
+      if (tooMany !== void 0) tooMany.headers = { ...tooMany.headers, "retry-after": retryAfter };
+    }
+  }
+  return spec;
+};
+
 // ../../packages/api/src/RequestErrors.ts
 var RequestErrors = class extends HttpApiMiddleware_exports.Service()("@canaryroll/api/RequestErrors", {
   error: BadRequest2
 }) {
 };
 var formatIssues2 = SchemaIssue_exports.makeFormatterStandardSchemaV1();
-var pathText = (path2) => path2.reduce((text2, segment) => {
+var pathText = (path2) => path2.reduce((text3, segment) => {
   const key5 = typeof segment === "object" ? segment.key : segment;
-  return typeof key5 === "number" ? `${text2}[${key5}]` : text2 === "" ? String(key5) : `${text2}.${String(key5)}`;
+  return typeof key5 === "number" ? `${text3}[${key5}]` : text3 === "" ? String(key5) : `${text3}.${String(key5)}`;
 }, "");
 var slotName = { Params: "path", Query: "query", Payload: "body", Headers: "headers" };
 var layer = HttpApiMiddleware_exports.layerSchemaErrorTransform(RequestErrors, (error2) => {
@@ -32633,8 +34066,9 @@ var layer = HttpApiMiddleware_exports.layerSchemaErrorTransform(RequestErrors, (
 // ../../packages/api/src/Api.ts
 var created = (schema) => schema.pipe(HttpApiSchema_exports.status(201));
 var NoContent2 = HttpApiSchema_exports.NoContent;
-var teamParam = { team: Schema_exports.String };
-var Password = Schema_exports.String;
+var about2 = (summary, description) => OpenApi_exports.annotations({ summary, description });
+var teamParam = { team: Reference2 };
+var Password2 = Password;
 var Reason = Schema_exports.Struct({ reason: Schema_exports.optional(Text(1e3)) });
 var OptionalReason = [Reason, Schema_exports.Null];
 var AuthGroup = class extends HttpApiGroup_exports.make("auth").add(
@@ -32642,217 +34076,238 @@ var AuthGroup = class extends HttpApiGroup_exports.make("auth").add(
     payload: Schema_exports.Struct({
       email: Email,
       name: Name2,
-      password: Password,
+      password: Password2,
       /**
        * An invitation's token: the new account joins its team. Required when the server's
        * sign-up is invite-only (`CANARYROLL_SIGNUP=invite-only`).
        */
       invitationToken: Schema_exports.optional(Schema_exports.String.check(Schema_exports.isMaxLength(200)))
     }),
-    success: created(Schema_exports.Struct({ user: User })),
+    success: created(Schema_exports.Struct({ user: User2 })),
     error: [BadRequest2, Conflict2, Forbidden3, TooManyRequests]
-  }),
+  }).annotateMerge(about2("Create an account", "Creates a person's account and signs them in (sets the session cookie). With `invitationToken` the account joins that invitation's team; when sign-up is invite-only (`CANARYROLL_SIGNUP=invite-only`) the token is required. Failed attempts are throttled per client address (429 with `Retry-After`).")),
   HttpApiEndpoint_exports.post("login", "/login", {
-    payload: Schema_exports.Struct({ email: Schema_exports.String.check(Schema_exports.isMaxLength(254)), password: Password }),
-    success: Schema_exports.Struct({ user: User }),
+    payload: Schema_exports.Struct({ email: Schema_exports.String.check(Schema_exports.isMaxLength(254)), password: Password2 }),
+    success: Schema_exports.Struct({ user: User2 }),
     error: [BadRequest2, Unauthorized2, TooManyRequests]
-  }),
-  HttpApiEndpoint_exports.post("logout", "/logout", { success: NoContent2 })
+  }).annotateMerge(about2("Log in", "Checks an email and password and sets the session cookie. Failed attempts slow further ones per client address and per account (429 with `Retry-After`); the wait always ends, nothing is locked.")),
+  HttpApiEndpoint_exports.post("logout", "/logout", { success: NoContent2 }).annotateMerge(about2("Log out", "Ends the session the request came with and clears its cookie. Without a session it does nothing."))
 ).prefix("/api/auth").annotateMerge(OpenApi_exports.annotations({ title: "Accounts", description: "Sign up, log in and out (session cookie)." })) {
 };
 var HealthGroup = class extends HttpApiGroup_exports.make("health").add(
-  HttpApiEndpoint_exports.get("health", "/api/health", { success: Schema_exports.Struct({ ok: Schema_exports.Boolean }) }),
+  HttpApiEndpoint_exports.get("health", "/api/health", { success: Schema_exports.Struct({ ok: Schema_exports.Boolean }) }).annotateMerge(about2("Liveness", "Answers `{ ok: true }` while the process runs. No credentials; nothing is checked beyond the process itself: use it for a load balancer's liveness probe.")),
   HttpApiEndpoint_exports.get("ready", "/api/ready", {
     success: Schema_exports.Struct({ ok: Schema_exports.Boolean, checks: Schema_exports.Array(ReadinessCheck) }),
     error: NotReady
-  })
-) {
+  }).annotateMerge(about2("Readiness", "Whether this server can serve: the database answers, its migrations are current and the secret key opens the sealed secrets. 503 names the check that failed. No credentials."))
+).annotateMerge(OpenApi_exports.annotations({ description: "Liveness and readiness probes, without credentials." })) {
 };
 var MeGroup = class extends HttpApiGroup_exports.make("me").add(
   HttpApiEndpoint_exports.get("me", "/me", {
-    success: Schema_exports.Struct({ user: User, teams: Schema_exports.Array(Team) }),
+    success: Schema_exports.Struct({ user: User2, teams: Schema_exports.Array(Team) }),
     error: Forbidden3
-  }),
-  HttpApiEndpoint_exports.get("listUserTokens", "/me/tokens", { success: Schema_exports.Array(UserToken), error: Forbidden3 }),
+  }).annotateMerge(about2("Who am I", "The caller's account and the teams they belong to, with their role in each. For people (a session or a `cru_` user token); a team token is refused with 403.")),
+  HttpApiEndpoint_exports.get("listUserTokens", "/me/tokens", { success: Schema_exports.Array(UserToken), error: Forbidden3 }).annotateMerge(about2("List my user tokens", "The caller's user tokens (`cru_\u2026`): names, creation and last use; never the secrets, which are shown once.")),
   HttpApiEndpoint_exports.post("createUserToken", "/me/tokens", {
     payload: Schema_exports.Struct({ name: Name2 }),
     success: created(IssuedUserToken),
     error: [BadRequest2, Forbidden3]
-  }),
+  }).annotateMerge(about2("Create a user token", "Issues a user token (`cru_\u2026`) that acts as the caller in every team they belong to. The secret is in this answer only; the server keeps a hash.")),
   HttpApiEndpoint_exports.delete("revokeUserToken", "/me/tokens/:tokenId", {
-    params: { tokenId: Schema_exports.String },
+    params: { tokenId: Reference2 },
     success: NoContent2,
     error: [Forbidden3, NotFound2]
-  }),
+  }).annotateMerge(about2("Revoke a user token", "Revokes one of the caller's user tokens; requests with it are refused from then on.")),
   /** Ends every other session of the caller (user tokens are kept: revoke them in the list). */
   HttpApiEndpoint_exports.post("changePassword", "/me/password", {
-    payload: Schema_exports.Struct({ currentPassword: Password, newPassword: Password }),
+    payload: Schema_exports.Struct({ currentPassword: Password2, newPassword: Password2 }),
     success: Schema_exports.Struct({ endedSessions: Schema_exports.Number }),
     error: [BadRequest2, Forbidden3, TooManyRequests]
-  }),
-  HttpApiEndpoint_exports.get("listSessions", "/me/sessions", { success: Schema_exports.Array(Session), error: Forbidden3 }),
+  }).annotateMerge(about2("Change my password", "Checks the current password and sets a new one (12 to 1,024 characters). Every other session of the caller ends; user tokens are kept. Wrong current passwords count as failed log-ins (429 with `Retry-After`).")),
+  HttpApiEndpoint_exports.get("listSessions", "/me/sessions", { success: Schema_exports.Array(Session), error: Forbidden3 }).annotateMerge(about2("List my sessions", "The caller's signed-in sessions (browser, creation, last use, expiry), marking the one the request came with. Never their secrets.")),
   /** Log out everywhere: every session of the caller ends, the one the request came with too. */
-  HttpApiEndpoint_exports.delete("endSessions", "/me/sessions", { success: NoContent2, error: Forbidden3 }),
-  HttpApiEndpoint_exports.get("listTeams", "/teams", { success: Schema_exports.Array(Team) }),
+  HttpApiEndpoint_exports.delete("endSessions", "/me/sessions", { success: NoContent2, error: Forbidden3 }).annotateMerge(about2("Log out everywhere", "Ends every session of the caller, the current one too. User tokens are kept: revoke them separately.")),
+  HttpApiEndpoint_exports.get("listTeams", "/teams", { success: Schema_exports.Array(Team) }).annotateMerge(about2("List my teams", "The teams the caller belongs to, with their role in each. A team token sees its own team.")),
   HttpApiEndpoint_exports.post("createTeam", "/teams", {
     payload: Schema_exports.Struct({ name: Name2, slug: Slug }),
     success: created(Team),
     error: [BadRequest2, Conflict2, Forbidden3]
-  }),
+  }).annotateMerge(about2("Create a team", "Creates a team with the caller as its admin. The slug (lowercase letters, digits and dashes) is unique: a taken one is 409.")),
   HttpApiEndpoint_exports.post("acceptInvitation", "/invitations/accept", {
-    payload: Schema_exports.Struct({ token: Schema_exports.String }),
+    payload: Schema_exports.Struct({ token: Text(200) }),
     success: Team,
     error: [BadRequest2, Forbidden3, NotFound2, Conflict2]
-  })
-).middleware(Authentication).prefix("/api") {
+  }).annotateMerge(about2("Accept an invitation", "Joins the caller to the team of an invitation, with the invitation's role. An unknown token is 404; an invitation no longer pending (used, revoked, expired), or a caller already in the team, is 409."))
+).middleware(Authentication).prefix("/api").annotateMerge(OpenApi_exports.annotations({ description: "The caller's own account: profile, user tokens, password, sessions, teams and invitations." })) {
 };
 var requires = (role) => (endpoint2) => endpoint2.annotate(RequiredRole, role);
 var readOnly2 = requires("read_only");
 var deploy = requires("deploy");
 var admin = requires("admin");
+var CloudflareAccessReport = Schema_exports.Struct({
+  accountId: Schema_exports.String,
+  passed: Schema_exports.Boolean,
+  checks: Schema_exports.Array(Schema_exports.Struct({
+    name: Schema_exports.Literals(["workers_read", "analytics_read", "deployments_edit"]),
+    passed: Schema_exports.Boolean,
+    message: Schema_exports.String
+  })),
+  workers: Schema_exports.Array(Schema_exports.String)
+});
 var TeamsGroup = class extends HttpApiGroup_exports.make("teams").add(
-  readOnly2(HttpApiEndpoint_exports.get("getTeam", "/", { params: teamParam, success: Team })),
+  readOnly2(HttpApiEndpoint_exports.get("getTeam", "/", { params: teamParam, success: Team }).annotateMerge(about2("Get the team", "The team named in the path (by id or slug) and the caller's role in it."))),
   admin(HttpApiEndpoint_exports.patch("updateTeam", "/", {
     params: teamParam,
     payload: Schema_exports.Struct({ name: Name2 }),
     success: Team,
     error: BadRequest2
-  })),
-  readOnly2(HttpApiEndpoint_exports.get("listMembers", "/members", { params: teamParam, success: Schema_exports.Array(Member) })),
+  }).annotateMerge(about2("Rename the team", "Changes the team's display name (the slug stays). Admin."))),
+  readOnly2(HttpApiEndpoint_exports.get("listMembers", "/members", { params: teamParam, success: Schema_exports.Array(Member) }).annotateMerge(about2("List members", "The team's members with their roles."))),
   admin(HttpApiEndpoint_exports.patch("updateMember", "/members/:userId", {
-    params: { ...teamParam, userId: Schema_exports.String },
+    params: { ...teamParam, userId: Reference2 },
     payload: Schema_exports.Struct({ role: Role }),
     success: Member,
     error: [BadRequest2, Conflict2]
-  })),
+  }).annotateMerge(about2("Change a member's role", "Sets a member's role (`read_only`, `deploy` or `admin`). Admin. The team's last admin cannot be demoted (409)."))),
   // Any member may leave; removing someone else needs admin (checked in the handler).
   readOnly2(HttpApiEndpoint_exports.delete("removeMember", "/members/:userId", {
-    params: { ...teamParam, userId: Schema_exports.String },
+    params: { ...teamParam, userId: Reference2 },
     success: NoContent2,
     error: [Conflict2]
-  })),
+  }).annotateMerge(about2("Remove a member", "Removes a member from the team. Any member may leave; removing someone else needs admin. The team's last admin cannot leave (409)."))),
   /** Signs a member out everywhere (their sessions end; their user tokens are kept). */
   admin(HttpApiEndpoint_exports.delete("endMemberSessions", "/members/:userId/sessions", {
-    params: { ...teamParam, userId: Schema_exports.String },
+    params: { ...teamParam, userId: Reference2 },
     success: NoContent2
-  })),
-  admin(HttpApiEndpoint_exports.get("listInvitations", "/invitations", { params: teamParam, success: Schema_exports.Array(Invitation) })),
+  }).annotateMerge(about2("Sign a member out", "Ends every session of a member (their user tokens are kept). Admin."))),
+  admin(HttpApiEndpoint_exports.get("listInvitations", "/invitations", { params: teamParam, success: Schema_exports.Array(Invitation) }).annotateMerge(about2("List invitations", "The team's pending invitations. Admin."))),
   admin(HttpApiEndpoint_exports.post("createInvitation", "/invitations", {
     params: teamParam,
     payload: Schema_exports.Struct({ email: Email, role: Role }),
     success: created(IssuedInvitation),
     error: [BadRequest2, Conflict2]
-  })),
+  }).annotateMerge(about2("Invite someone", "Invites an email address to the team with a role, and emails them the accept link when the server has outgoing mail (`emailed`; `notEmailedReason` says why not: no mail setting, the mail server unreachable or refusing; the invitation is saved either way). The invitation's token and link are in this answer only. Admin. An address that already belongs to the team is 409."))),
   admin(HttpApiEndpoint_exports.delete("revokeInvitation", "/invitations/:invitationId", {
-    params: { ...teamParam, invitationId: Schema_exports.String },
+    params: { ...teamParam, invitationId: Reference2 },
     success: NoContent2
-  })),
-  admin(HttpApiEndpoint_exports.get("listTokens", "/tokens", { params: teamParam, success: Schema_exports.Array(TeamToken) })),
+  }).annotateMerge(about2("Revoke an invitation", "Revokes a pending invitation; its token stops working. Admin."))),
+  admin(HttpApiEndpoint_exports.get("listTokens", "/tokens", { params: teamParam, success: Schema_exports.Array(TeamToken) }).annotateMerge(about2("List team tokens", "The team's API tokens (`crt_\u2026`) with their roles and last use; never the secrets. Admin."))),
   admin(HttpApiEndpoint_exports.post("createToken", "/tokens", {
     params: teamParam,
     payload: Schema_exports.Struct({ name: Name2, role: Role }),
     success: created(IssuedTeamToken),
     error: BadRequest2
-  })),
+  }).annotateMerge(about2("Create a team token", "Issues a team API token (`crt_\u2026`) with a role, for CI and the GitHub Action. The secret is in this answer only; the server keeps a hash. Admin."))),
   admin(HttpApiEndpoint_exports.delete("revokeToken", "/tokens/:tokenId", {
-    params: { ...teamParam, tokenId: Schema_exports.String },
+    params: { ...teamParam, tokenId: Reference2 },
     success: NoContent2
-  })),
+  }).annotateMerge(about2("Revoke a team token", "Revokes a team token; requests with it are refused from then on. Admin."))),
   admin(HttpApiEndpoint_exports.get("listCloudflareAccounts", "/cloudflare/accounts", {
     params: teamParam,
     success: Schema_exports.Array(CloudflareAccount)
-  })),
+  }).annotateMerge(about2("List Cloudflare accounts", "The Cloudflare accounts the team connected, with when each token was last verified; never the tokens. Admin."))),
   admin(HttpApiEndpoint_exports.put("saveCloudflareAccount", "/cloudflare/accounts/:accountId", {
     params: { ...teamParam, accountId: AccountId },
     payload: Schema_exports.Struct({ apiToken: Schema_exports.String.check(Schema_exports.isMinLength(1), Schema_exports.isMaxLength(200)) }),
     success: CloudflareAccount,
     error: [BadRequest2, BadGateway, Conflict2]
-  })),
+  }).annotateMerge(about2("Connect a Cloudflare account", "Saves (or replaces) the API token CanaryRoll uses for a Cloudflare account, after verifying it with Cloudflare (account-owned and user tokens both work) and checking that it can read the account's Workers. The token is stored encrypted and never shown again. Admin. A token Cloudflare refuses is 400; an account connected to another team is 409; Cloudflare answering badly or not at all is 502 or 503."))),
   admin(HttpApiEndpoint_exports.delete("removeCloudflareAccount", "/cloudflare/accounts/:accountId", {
-    params: { ...teamParam, accountId: Schema_exports.String },
+    params: { ...teamParam, accountId: Reference2 },
     success: NoContent2,
     error: Conflict2
-  }))
-).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team") {
+  }).annotateMerge(about2("Disconnect a Cloudflare account", "Deletes the team's token for a Cloudflare account. Admin. Refused (409) while a registered Worker uses the account."))),
+  admin(HttpApiEndpoint_exports.get("checkCloudflareAccount", "/cloudflare/accounts/:accountId/check", {
+    params: { ...teamParam, accountId: Reference2 },
+    success: CloudflareAccessReport
+  }).annotateMerge(about2("Check a Cloudflare account's token", "Asks Cloudflare, with the team's saved token for the account, whether it can do what releases need: list the account's Workers (Workers Scripts Read), read their analytics (Account Analytics Read) and change their deployments (Workers Scripts Edit, asked with an empty deployment request that deploys nothing). Lists the account's Workers. Admin. An account the team has not connected is 404.")))
+).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team").annotateMerge(OpenApi_exports.annotations({ description: "A team's settings: members and roles, invitations, team API tokens, and the Cloudflare accounts it connected." })) {
 };
 var WorkersGroup = class extends HttpApiGroup_exports.make("workers").add(
-  readOnly2(HttpApiEndpoint_exports.get("listWorkers", "/", { params: teamParam, success: Schema_exports.Array(Worker) })),
+  readOnly2(HttpApiEndpoint_exports.get("listWorkers", "/", { params: teamParam, success: Schema_exports.Array(Worker) }).annotateMerge(about2("List Workers", "The Workers the team registered, with their default plan and health policy."))),
   admin(HttpApiEndpoint_exports.post("registerWorker", "/", {
     params: teamParam,
     payload: Schema_exports.Struct({
       accountId: AccountId,
       scriptName: ScriptName,
       /** A plan id or slug; the team's `standard` plan when absent. */
-      defaultPlanId: Schema_exports.optional(Schema_exports.String),
+      defaultPlanId: Schema_exports.optional(Reference2),
       healthPolicy: Schema_exports.optional(Schema_exports.NullOr(Plan_exports.HealthPolicy))
     }),
     success: created(Worker),
-    error: [BadRequest2, Conflict2]
-  })),
+    // 502: Cloudflare refused the team's token while the script was looked up.
+    error: [BadRequest2, Conflict2, BadGateway]
+  }).annotateMerge(about2("Register a Worker", "Registers a Worker script of a connected Cloudflare account so that it can be released gradually, with an optional default plan and health policy. Admin. A script registered already is 409."))),
   readOnly2(HttpApiEndpoint_exports.get("getWorker", "/:workerId", {
-    params: { ...teamParam, workerId: Schema_exports.String },
+    params: { ...teamParam, workerId: Reference2 },
     success: Worker
-  })),
+  }).annotateMerge(about2("Get a Worker", "One registered Worker."))),
   admin(HttpApiEndpoint_exports.patch("updateWorker", "/:workerId", {
-    params: { ...teamParam, workerId: Schema_exports.String },
+    params: { ...teamParam, workerId: Reference2 },
     payload: Schema_exports.Struct({
-      defaultPlanId: Schema_exports.optional(Schema_exports.String),
+      defaultPlanId: Schema_exports.optional(Reference2),
       healthPolicy: Schema_exports.optional(Schema_exports.NullOr(Plan_exports.HealthPolicy))
     }),
     success: Worker,
     error: BadRequest2
-  })),
+  }).annotateMerge(about2("Change a Worker's defaults", "Sets a Worker's default plan or health policy (`null` clears the policy: the plan's applies). Admin."))),
   admin(HttpApiEndpoint_exports.delete("removeWorker", "/:workerId", {
-    params: { ...teamParam, workerId: Schema_exports.String },
+    params: { ...teamParam, workerId: Reference2 },
     success: NoContent2,
     error: Conflict2
-  })),
+  }).annotateMerge(about2("Unregister a Worker", "Removes a Worker from CanaryRoll (nothing changes on Cloudflare). Admin. Refused (409) while a release of it is in progress or paused."))),
   readOnly2(HttpApiEndpoint_exports.get("listVersions", "/:workerId/versions", {
-    params: { ...teamParam, workerId: Schema_exports.String },
+    params: { ...teamParam, workerId: Reference2 },
     success: Schema_exports.Array(WorkerVersion),
     error: BadGateway
-  })),
+  }).annotateMerge(about2("List a Worker's versions", "The Worker's versions on Cloudflare, newest first, read live from Cloudflare's API (502 or 503 when Cloudflare cannot answer)."))),
   readOnly2(HttpApiEndpoint_exports.get("liveDeployment", "/:workerId/deployment", {
-    params: { ...teamParam, workerId: Schema_exports.String },
+    params: { ...teamParam, workerId: Reference2 },
     success: LiveDeployment,
     error: BadGateway
-  }))
-).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team/workers") {
+  }).annotateMerge(about2("Get the live deployment", "The Worker's active Cloudflare deployment: which versions serve what share of the traffic, read live from Cloudflare.")))
+).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team/workers").annotateMerge(OpenApi_exports.annotations({ description: "The Cloudflare Workers a team releases with CanaryRoll, and what Cloudflare says about their versions and live deployment." })) {
 };
 var PlanFields = {
   name: Name2,
   steps: Plan_exports.Steps,
   health: Schema_exports.optional(Plan_exports.HealthPolicy)
 };
+var PlanRequest = Schema_exports.Struct(PlanFields);
+var ChannelRequest = ChannelInput;
 var PlansGroup = class extends HttpApiGroup_exports.make("plans").add(
-  readOnly2(HttpApiEndpoint_exports.get("listPlans", "/", { params: teamParam, success: Schema_exports.Array(PlanView) })),
+  readOnly2(HttpApiEndpoint_exports.get("listPlans", "/", { params: teamParam, success: Schema_exports.Array(PlanView) }).annotateMerge(about2("List plans", "The team's release plans: steps (percentage and soak time) and health policy."))),
   admin(HttpApiEndpoint_exports.post("createPlan", "/", {
     params: teamParam,
     payload: Schema_exports.Struct({ slug: Slug, ...PlanFields }),
     success: created(PlanView),
     error: [BadRequest2, Conflict2]
-  })),
-  readOnly2(HttpApiEndpoint_exports.get("getPlan", "/:plan", { params: { ...teamParam, plan: Schema_exports.String }, success: PlanView })),
+  }).annotateMerge(about2("Create a plan", "Creates a release plan: 1 to 20 steps whose percentages strictly increase to 100, and an optional health policy. Admin. A slug in use is 409."))),
+  readOnly2(HttpApiEndpoint_exports.get("getPlan", "/:plan", { params: { ...teamParam, plan: Reference2 }, success: PlanView }).annotateMerge(about2("Get a plan", "One plan, by id or slug."))),
   admin(HttpApiEndpoint_exports.put("updatePlan", "/:plan", {
-    params: { ...teamParam, plan: Schema_exports.String },
+    params: { ...teamParam, plan: Reference2 },
     payload: Schema_exports.Struct(PlanFields),
     success: PlanView,
     error: BadRequest2
-  })),
+  }).annotateMerge(about2("Change a plan", "Replaces a plan's name, steps and health policy. Releases already created keep the steps they were created with. Admin."))),
   admin(HttpApiEndpoint_exports.delete("deletePlan", "/:plan", {
-    params: { ...teamParam, plan: Schema_exports.String },
+    params: { ...teamParam, plan: Reference2 },
     success: NoContent2,
     error: Conflict2
-  }))
-).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team/plans") {
+  }).annotateMerge(about2("Delete a plan", "Deletes a plan. Admin. Refused (409) while a Worker uses it as its default.")))
+).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team/plans").annotateMerge(OpenApi_exports.annotations({ description: "Release plans: the steps (traffic percentage and soak time) and the health policy a release follows." })) {
 };
-var deploymentParams = { ...teamParam, id: Schema_exports.String };
+var deploymentParams = { ...teamParam, id: Reference2 };
 var act = (name, path2, deployment) => deploy(HttpApiEndpoint_exports.post(name, path2, {
   params: deploymentParams,
   payload: OptionalReason,
   success: deployment,
   error: [Conflict2, BadGateway]
 }));
+var personCommand = (name, deployment) => act(name, `/:id/${name}`, deployment).annotateMerge(about2(
+  PersonCommand_exports.commands[name].summary,
+  `${PersonCommand_exports.commands[name].description} Refused (409) in a state it does not apply to. Needs deploy. Send \`Idempotency-Key\` to make a retry safe.`
+));
 var fromStepRequired = "is required: the step the deployment is at as you saw it (its currentStep)";
 var AdvanceRequest = Schema_exports.Struct({
   fromStep: Schema_exports.Int.check(Schema_exports.isGreaterThanOrEqualTo(0)).annotateKey({ messageMissingKey: fromStepRequired }),
@@ -32860,11 +34315,11 @@ var AdvanceRequest = Schema_exports.Struct({
 });
 var deploymentsGroup = (deployment) => HttpApiGroup_exports.make("deployments").add(
   deploy(HttpApiEndpoint_exports.post("createDeployment", "/workers/:workerId/deployments", {
-    params: { ...teamParam, workerId: Schema_exports.String },
+    params: { ...teamParam, workerId: Reference2 },
     payload: Schema_exports.Struct({
       versionId: Schema_exports.String.check(Schema_exports.isMinLength(1), Schema_exports.isMaxLength(100)),
       /** A plan id or slug; the Worker's default plan when absent. */
-      planId: Schema_exports.optional(Schema_exports.NullOr(Schema_exports.String)),
+      planId: Schema_exports.optional(Schema_exports.NullOr(Reference2)),
       autoAdvance: Schema_exports.optional(Schema_exports.NullOr(Schema_exports.Boolean)),
       name: Schema_exports.optional(Schema_exports.NullOr(Text(200))),
       /** An absolute `https:` or `http:` URL: the release page links to it. */
@@ -32872,31 +34327,30 @@ var deploymentsGroup = (deployment) => HttpApiGroup_exports.make("deployments").
     }),
     success: created(deployment),
     error: [BadRequest2, BadGateway]
-  })),
+  }).annotateMerge(about2("Create a release", "Creates a release (a deployment) of a Worker version with a plan (the Worker's default when `planId` is absent); it waits in `pending` until started. Called by the GitHub Action. Needs deploy. Another release of the Worker in progress or paused is 409."))),
   readOnly2(HttpApiEndpoint_exports.get("listDeployments", "/", {
     params: teamParam,
     query: {
-      workerId: Schema_exports.optional(Schema_exports.String),
+      workerId: Schema_exports.optional(Reference2),
       /** One status or several, comma-separated. */
       status: Schema_exports.optional(StatusList),
       /** 1 to 200; 50 by default. */
       limit: Schema_exports.optional(Limit),
-      cursor: Schema_exports.optional(Schema_exports.String)
+      cursor: Schema_exports.optional(Reference2)
     },
     success: Schema_exports.Struct({ deployments: Schema_exports.Array(deployment), nextCursor: Schema_exports.NullOr(Schema_exports.String) }),
     error: BadRequest2
-  })),
-  readOnly2(HttpApiEndpoint_exports.get("getDeployment", "/:id", { params: deploymentParams, success: deployment })),
+  }).annotateMerge(about2("List releases", "The team's releases, newest first, filtered by Worker and status; keyset pagination with `cursor` (`nextCursor` is `null` on the last page)."))),
+  readOnly2(HttpApiEndpoint_exports.get("getDeployment", "/:id", { params: deploymentParams, success: deployment }).annotateMerge(about2("Get a release", "One release: status, current step, the plan's steps and the versions involved. Called by the GitHub Action."))),
   readOnly2(HttpApiEndpoint_exports.get("preflight", "/:id/preflight", {
     params: deploymentParams,
     success: Preflight,
     error: BadGateway
-  })),
+  }).annotateMerge(about2("Check a release before starting it", "Checks that a release can start: the Worker's live deployment, the versions on Cloudflare, the credentials. Read live from Cloudflare. Called by the GitHub Action."))),
   readOnly2(HttpApiEndpoint_exports.get("deploymentEvents", "/:id/events", {
     params: deploymentParams,
     success: Schema_exports.Array(DeploymentEvent)
-  })),
-  act("start", "/:id/start", deployment),
+  }).annotateMerge(about2("List a release's events", "What happened to a release, in order: steps, traffic shifts, health checks, pauses, rollbacks. Called by the GitHub Action."))),
   deploy(HttpApiEndpoint_exports.post("advance", "/:id/advance", {
     params: deploymentParams,
     // An empty body is read as null: the handler refuses it naming fromStep (a schema's own
@@ -32904,12 +34358,12 @@ var deploymentsGroup = (deployment) => HttpApiGroup_exports.make("deployments").
     payload: [AdvanceRequest, Schema_exports.Null],
     success: deployment,
     error: [BadRequest2, Conflict2, BadGateway]
-  })),
-  act("pause", "/:id/pause", deployment),
-  act("resume", "/:id/resume", deployment),
-  act("rollback", "/:id/rollback", deployment),
-  act("cancel", "/:id/cancel", deployment)
-).middleware(Idempotency).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team/deployments");
+  }).annotateMerge(about2(
+    PersonCommand_exports.commands.advance.summary,
+    `${PersonCommand_exports.commands.advance.description} \`fromStep\` (the step as the caller saw it) makes a retried or outdated request harmless: a step that is no longer current is 409. Needs deploy.`
+  ))),
+  ...PersonCommand_exports.simple.map((name) => personCommand(name, deployment))
+).annotateEndpointsMerge(OpenApi_exports.annotations({ transform: declareKeyHeader })).middleware(Idempotency).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team/deployments").annotateMerge(OpenApi_exports.annotations({ description: "Releases (called deployments for the GitHub Action's compatibility): create, check, start, advance, pause, resume, roll back, cancel, and their events." }));
 var DeploymentsGroup = class extends deploymentsGroup(Deployment) {
 };
 var AuditGroup = class extends HttpApiGroup_exports.make("audit").add(
@@ -32917,8 +34371,8 @@ var AuditGroup = class extends HttpApiGroup_exports.make("audit").add(
     params: teamParam,
     query: {
       /** `user:{id}`, `token:{id}` or `system`. */
-      actor: Schema_exports.optional(Actor),
-      deploymentId: Schema_exports.optional(Schema_exports.String),
+      actor: Schema_exports.optional(Actor2),
+      deploymentId: Schema_exports.optional(Reference2),
       /** One type or several, comma-separated (release event types and settings change types). */
       type: Schema_exports.optional(CommaSeparated),
       /** ISO 8601 times: entries at or after `from`, before `to`. */
@@ -32926,62 +34380,65 @@ var AuditGroup = class extends HttpApiGroup_exports.make("audit").add(
       to: Schema_exports.optional(Time),
       /** 1 to 200; 50 by default. */
       limit: Schema_exports.optional(Limit),
-      cursor: Schema_exports.optional(Schema_exports.String)
+      cursor: Schema_exports.optional(Reference2)
     },
     success: Schema_exports.Struct({ entries: Schema_exports.Array(AuditEntry), nextCursor: Schema_exports.NullOr(Schema_exports.String) }),
     error: BadRequest2
-  }))
-).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team") {
+  }).annotateMerge(about2("Read the audit log", "Everything anyone or anything did in the team, newest first: release events and settings changes, with the actor and the time. Filter by actor, release, type and time; keyset pagination with `cursor`.")))
+).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team").annotateMerge(OpenApi_exports.annotations({ description: "The team's audit log: every release event and settings change, with who did it and when." })) {
 };
 var NotificationsGroup = class extends HttpApiGroup_exports.make("notifications").add(
   readOnly2(HttpApiEndpoint_exports.get("listChannels", "/channels", {
     params: teamParam,
     success: Schema_exports.Array(NotificationChannel)
-  })),
+  }).annotateMerge(about2("List notification channels", "The team's channels (Slack, Discord, Google Chat, email, signed webhooks) and the events each subscribes to; URLs and secrets are masked."))),
   admin(HttpApiEndpoint_exports.post("createChannel", "/channels", {
     params: teamParam,
     payload: ChannelInput,
     success: created(SavedNotificationChannel),
     error: BadRequest2
-  })),
+  }).annotateMerge(about2("Create a notification channel", "Adds a channel and the release events it receives. A webhook channel's signing secret is generated when absent and shown once. URLs must be public `https:` or `http:` addresses. Admin."))),
   readOnly2(HttpApiEndpoint_exports.get("getChannel", "/channels/:channelId", {
-    params: { ...teamParam, channelId: Schema_exports.String },
+    params: { ...teamParam, channelId: Reference2 },
     success: NotificationChannel
-  })),
+  }).annotateMerge(about2("Get a notification channel", "One channel, its URLs and secrets masked."))),
   admin(HttpApiEndpoint_exports.patch("updateChannel", "/channels/:channelId", {
-    params: { ...teamParam, channelId: Schema_exports.String },
+    params: { ...teamParam, channelId: Reference2 },
     payload: ChannelPatch,
     success: SavedNotificationChannel,
     error: BadRequest2
-  })),
+  }).annotateMerge(about2("Change a notification channel", "Changes a channel's name, events, enabled flag or settings (the kind stays); `rotateSigningSecret` issues a new webhook secret, shown once. Admin."))),
   admin(HttpApiEndpoint_exports.delete("deleteChannel", "/channels/:channelId", {
-    params: { ...teamParam, channelId: Schema_exports.String },
+    params: { ...teamParam, channelId: Reference2 },
     success: NoContent2
-  })),
+  }).annotateMerge(about2("Delete a notification channel", "Deletes a channel; messages not yet sent to it are dropped. Admin."))),
   deploy(HttpApiEndpoint_exports.post("sendTestMessage", "/channels/:channelId/test", {
-    params: { ...teamParam, channelId: Schema_exports.String },
+    params: { ...teamParam, channelId: Reference2 },
     /** One attempt now; the answer says how it went (`delivered` or `failed`, with the error). */
     success: NotificationDelivery
-  })),
+  }).annotateMerge(about2("Send a test message", "Sends one test message to a channel now and answers how it went (`delivered`, or `failed` with the error). Needs deploy."))),
   readOnly2(HttpApiEndpoint_exports.get("listDeliveries", "/deliveries", {
     params: teamParam,
     query: {
-      channelId: Schema_exports.optional(Schema_exports.String),
+      channelId: Schema_exports.optional(Reference2),
       status: Schema_exports.optional(DeliveryStatus),
       /** 1 to 200; 50 by default. */
-      limit: Schema_exports.optional(Schema_exports.NumberFromString.check(Schema_exports.isInt(), Schema_exports.isBetween({ minimum: 1, maximum: 200 })))
+      limit: Schema_exports.optional(Limit)
     },
     success: Schema_exports.Array(NotificationDelivery)
-  }))
-).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team/notifications").annotate(HttpApi_exports.PayloadParseOptions, { errors: "all" }).annotate(HttpApi_exports.QueryParseOptions, { errors: "all" }) {
+  }).annotateMerge(about2("List deliveries", "The messages sent to the team's channels, newest first, with their status, attempts and last error.")))
+).middleware(TeamAccess).middleware(Authentication).prefix("/api/teams/:team/notifications").annotate(HttpApi_exports.PayloadParseOptions, { errors: "all" }).annotate(HttpApi_exports.QueryParseOptions, { errors: "all" }).annotateMerge(OpenApi_exports.annotations({ description: "Where a team's release news goes (Slack, Discord, Google Chat, email, signed webhooks) and what was sent." })) {
 };
-var Api = class extends HttpApi_exports.make("canaryroll").add(HealthGroup).add(AuthGroup).add(MeGroup).add(TeamsGroup).add(WorkersGroup).add(PlansGroup).add(DeploymentsGroup).add(AuditGroup).add(NotificationsGroup).middleware(RequestErrors).middleware(Availability).annotateMerge(OpenApi_exports.annotations({
+var Api = class extends HttpApi_exports.make("canaryroll").add(HealthGroup).add(AuthGroup).add(MeGroup).add(TeamsGroup).add(WorkersGroup).add(PlansGroup).add(DeploymentsGroup).add(AuditGroup).add(NotificationsGroup).add(LiveGroup).add(DashboardGroup).middleware(RequestErrors).middleware(Availability).annotateMerge(OpenApi_exports.annotations({
   title: "CanaryRoll API",
   version: "0.1.0",
-  description: "Safe, automatic gradual deployments for Cloudflare Workers. Errors are `{ error, message }`."
+  description: "Safe, automatic gradual deployments for Cloudflare Workers. Errors are `{ error, message }`.",
+  servers,
+  license,
+  transform: declareServerAnswers
 })) {
 };
-var ClientApi = class extends HttpApi_exports.make("canaryroll").add(TeamsGroup).add(WorkersGroup).add(PlansGroup).add(deploymentsGroup(PublicDeployment)).add(AuditGroup).middleware(RequestErrors).middleware(Availability) {
+var ClientApi = class extends HttpApi_exports.make("canaryroll").add(AuthGroup).add(MeGroup).add(TeamsGroup).add(WorkersGroup).add(PlansGroup).add(deploymentsGroup(PublicDeployment)).add(AuditGroup).add(NotificationsGroup).add(DashboardGroup).middleware(RequestErrors).middleware(Availability) {
 };
 
 // ../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/http/FetchHttpClient.js
@@ -33004,54 +34461,54 @@ var supportsStreamBody;
 var detectStreamBodySupport = () => {
   try {
     let duplexAccessed = false;
-    const body = new ReadableStream();
-    const request3 = new Request("https://example.com", {
+    const body2 = new ReadableStream();
+    const request4 = new Request("https://example.com", {
       method: "POST",
-      body,
+      body: body2,
       get duplex() {
         duplexAccessed = true;
         return "half";
       }
     });
-    return (duplexAccessed || request3.body === body) && !request3.headers.has("Content-Type");
+    return (duplexAccessed || request4.body === body2) && !request4.headers.has("Content-Type");
   } catch {
     return false;
   }
 };
-var fetch = /* @__PURE__ */ make32((request3, url, signal, fiber3) => {
-  if (request3.headers.upgrade !== void 0) {
+var fetch = /* @__PURE__ */ make32((request4, url2, signal, fiber3) => {
+  if (request4.headers.upgrade !== void 0) {
     return fail6(new HttpClientError({
       reason: new TransportError({
-        request: request3,
+        request: request4,
         description: "fetch cannot send an HTTP upgrade request"
       })
     }));
   }
   const fetch2 = fiber3.getRef(Fetch);
   const options4 = getOrUndefined2(fiber3.context, RequestInit) ?? {};
-  let headers = options4.headers ? merge3(fromInput3(options4.headers), request3.headers) : request3.headers;
-  if (headers["content-length"]) {
-    headers = remove6(headers, "content-length");
+  let headers2 = options4.headers ? merge3(fromInput3(options4.headers), request4.headers) : request4.headers;
+  if (headers2["content-length"]) {
+    headers2 = remove6(headers2, "content-length");
   }
   let uploadController;
   const stopUpload = sync2(() => uploadController?.abort());
-  const send = (body) => map8(tryPromise2({
-    try: () => fetch2(url, {
+  const send = (body2) => map8(tryPromise2({
+    try: () => fetch2(url2, {
       ...options4,
-      method: request3.method,
-      headers,
-      body,
-      duplex: typeof ReadableStream !== "undefined" && body instanceof ReadableStream ? "half" : void 0,
+      method: request4.method,
+      headers: headers2,
+      body: body2,
+      duplex: typeof ReadableStream !== "undefined" && body2 instanceof ReadableStream ? "half" : void 0,
       signal: uploadController ? AbortSignal.any([signal, uploadController.signal]) : signal
     }),
     catch: (cause) => new HttpClientError({
       reason: new TransportError({
-        request: request3,
+        request: request4,
         cause
       })
     })
   }), (response) => {
-    const original = fromWeb2(request3, response);
+    const original = fromWeb2(request4, response);
     if (!uploadController) return original;
     if (response.body === null) uploadController.abort();
     return Object.create(original, {
@@ -33063,12 +34520,12 @@ var fetch = /* @__PURE__ */ make32((request3, url, signal, fiber3) => {
       }
     });
   }).pipe(onError2(() => stopUpload));
-  switch (request3.body._tag) {
+  switch (request4.body._tag) {
     case "Raw":
     case "Uint8Array":
-      return send(request3.body.body);
+      return send(request4.body.body);
     case "FormData":
-      return send(request3.body.formData);
+      return send(request4.body.formData);
     case "Stream": {
       supportsStreamBody ??= detectStreamBodySupport();
       if (supportsStreamBody) {
@@ -33085,19 +34542,19 @@ var fetch = /* @__PURE__ */ make32((request3, url, signal, fiber3) => {
           });
           return sync2(() => uploadSignal.removeEventListener("abort", onAbort));
         });
-        return flatMap4(toReadableStreamEffect(interruptWhen2(request3.body.stream, stopped)), send);
+        return flatMap4(toReadableStreamEffect(interruptWhen2(request4.body.stream, stopped)), send);
       }
       if (fiber3.getRef(StreamBodyFallback) === "error") {
         return fail6(new HttpClientError({
           reason: new EncodeError({
-            request: request3,
+            request: request4,
             description: "Streaming request bodies are not supported in this runtime"
           })
         }));
       }
-      return mkArrayBuffer(request3.body.stream).pipe(mapError3((cause) => new HttpClientError({
+      return mkArrayBuffer(request4.body.stream).pipe(mapError3((cause) => new HttpClientError({
         reason: new EncodeError({
-          request: request3,
+          request: request4,
           cause
         })
       })), flatMap4(send));
@@ -33128,23 +34585,35 @@ var ServerUnreachable = class extends Schema_exports.TaggedError()("ServerUnreac
 var transientStatuses = /* @__PURE__ */ new Set([502, 503, 504]);
 var isTransient = (error2) => error2._tag === "ServerUnreachable" ? error2.status === void 0 || transientStatuses.has(error2.status) : transientStatuses.has(error2.status);
 var isRetryable = (error2) => isTransient(error2) || error2._tag === "ApiRefused" && error2.status === 409 && error2.code === "idempotency_key_in_flight";
-var errorBody = Schema_exports.Struct({ error: Schema_exports.optional(Schema_exports.String), message: Schema_exports.optional(Schema_exports.String) });
+var baseUrlOf = (apiUrl) => apiUrl.trim().replace(/\/+$/, "").replace(/\/api$/, "");
+var userAgent = "canaryroll-cli/0.1.0";
+var sessionOf = (response) => {
+  const header = response?.headers["set-cookie"];
+  const cookies = Array.isArray(header) ? header : typeof header === "string" ? header.split(/,(?=\s*[\w-]+=)/) : [];
+  for (const cookie of cookies) {
+    const match8 = new RegExp(`^\\s*${sessionCookie}=([^;]*)`).exec(cookie);
+    if (match8 !== null && match8[1] !== void 0 && match8[1] !== "") return Redacted_exports.make(decodeURIComponent(match8[1]));
+  }
+  return void 0;
+};
+var errorBody2 = Schema_exports.Struct({ error: Schema_exports.optional(Schema_exports.String), message: Schema_exports.optional(Schema_exports.String) });
 var CurrentCall = Context_exports.Reference("@canaryroll/cli/CanaryRollApi/CurrentCall", {
   defaultValue: () => void 0
 });
 var isApiError = (error2) => typeof error2 === "object" && error2 !== null && "_tag" in error2 && typeof error2._tag === "string" && Object.hasOwn(ApiError_exports.status, error2._tag);
 var defined = (fields2) => Object.fromEntries(Object.entries(fields2).filter(([, value3]) => value3 !== void 0));
-var make38 = Effect_exports.fnUntraced(function* (connection) {
-  const apiUrl = connection.apiUrl.replace(/\/+$/, "");
+var make40 = Effect_exports.fnUntraced(function* (connection) {
+  const apiUrl = baseUrlOf(connection.apiUrl);
   const team = connection.team;
   const client = yield* HttpApiClient_exports.make(Api_exports.ClientApi, {
     baseUrl: apiUrl,
     transformClient: (http2) => http2.pipe(
       HttpClient_exports.mapRequestEffect(
-        (request3) => Effect_exports.map(CurrentCall, (call2) => {
-          const sent = request3.pipe(
-            HttpClientRequest_exports.bearerToken(Redacted_exports.value(connection.token)),
+        (request4) => Effect_exports.map(CurrentCall, (call2) => {
+          const authenticated = connection.token !== void 0 ? HttpClientRequest_exports.bearerToken(request4, Redacted_exports.value(connection.token)) : connection.session !== void 0 ? HttpClientRequest_exports.setHeader(request4, "Cookie", `${sessionCookie}=${encodeURIComponent(Redacted_exports.value(connection.session))}`) : request4;
+          const sent = authenticated.pipe(
             HttpClientRequest_exports.acceptJson,
+            HttpClientRequest_exports.setHeader("User-Agent", userAgent),
             HttpClientRequest_exports.setHeaders(connection.headers ?? {})
           );
           return call2?.idempotencyKey === void 0 ? sent : HttpClientRequest_exports.setHeader(sent, "Idempotency-Key", call2.idempotencyKey);
@@ -33158,10 +34627,10 @@ var make38 = Effect_exports.fnUntraced(function* (connection) {
       )
     )
   });
-  const call = (method, path2, request3) => Effect_exports.flatMap(CurrentCall, (outer) => {
+  const call = (method, path2, request4) => Effect_exports.flatMap(CurrentCall, (outer) => {
     const state = { idempotencyKey: outer?.idempotencyKey, response: void 0 };
-    const url = `${apiUrl}/api${path2}`;
-    const unreachable = (message, status3) => new ServerUnreachable(status3 === void 0 ? { url, message } : { url, message, status: status3 });
+    const url2 = `${apiUrl}/api${path2}`;
+    const unreachable = (message, status3) => new ServerUnreachable(status3 === void 0 ? { url: url2, message } : { url: url2, message, status: status3 });
     const failed = (error2) => Effect_exports.gen(function* () {
       const response = state.response;
       if (isApiError(error2)) {
@@ -33175,18 +34644,18 @@ var make38 = Effect_exports.fnUntraced(function* (connection) {
       }
       const reason = error2 instanceof Error ? error2.message : String(error2);
       if (response === void 0) return yield* unreachable(reason);
-      const text2 = yield* Effect_exports.orElseSucceed(response.text, () => "");
+      const text3 = yield* Effect_exports.orElseSucceed(response.text, () => "");
       let json2;
       try {
-        json2 = text2 === "" ? null : JSON.parse(text2);
+        json2 = text3 === "" ? null : JSON.parse(text3);
       } catch {
         return yield* unreachable(
-          `${method} ${url} answered ${response.status} with something that is not JSON: ${text2.slice(0, 120)}`,
+          `${method} ${url2} answered ${response.status} with something that is not JSON: ${text3.slice(0, 120)}`,
           response.status
         );
       }
       if (response.status >= 400) {
-        const parsed = Schema_exports.decodeUnknownOption(errorBody)(json2);
+        const parsed = Schema_exports.decodeUnknownOption(errorBody2)(json2);
         const fields2 = parsed._tag === "Some" ? parsed.value : {};
         return yield* new ApiRefused({
           method,
@@ -33196,13 +34665,16 @@ var make38 = Effect_exports.fnUntraced(function* (connection) {
           message: fields2.message ?? fields2.error ?? `${method} ${path2} answered ${response.status}`
         });
       }
-      return yield* unreachable(`${method} ${url} answered something unexpected: ${reason}`, response.status);
+      return yield* unreachable(`${method} ${url2} answered something unexpected: ${reason}`, response.status);
     });
-    return request3.pipe(
+    return request4.pipe(
       Effect_exports.flatMap(
         (value3) => Effect_exports.map(
           state.response === void 0 ? Effect_exports.succeed(null) : Effect_exports.orElseSucceed(state.response.json, () => null),
-          (json2) => ({ value: value3, json: json2 })
+          (json2) => {
+            const session = sessionOf(state.response);
+            return session === void 0 ? { value: value3, json: json2 } : { value: value3, json: json2, session };
+          }
         )
       ),
       Effect_exports.catch(failed),
@@ -33221,27 +34693,55 @@ var make38 = Effect_exports.fnUntraced(function* (connection) {
     const params2 = { team, id: id2 };
     const path2 = `${deployments}/${encodeURIComponent(id2)}/${action}`;
     const reason = defined({ reason: options4.reason });
-    switch (action) {
-      case "advance":
-        return change(call("POST", path2, client.deployments.advance({
-          params: params2,
-          // Without fromStep the server answers 400 naming it: sent as the caller gave it.
-          payload: { ...reason, ...options4.fromStep === void 0 ? {} : { fromStep: options4.fromStep } }
-        })));
-      case "start":
-        return change(call("POST", path2, client.deployments.start({ params: params2, payload: reason })));
-      case "pause":
-        return change(call("POST", path2, client.deployments.pause({ params: params2, payload: reason })));
-      case "resume":
-        return change(call("POST", path2, client.deployments.resume({ params: params2, payload: reason })));
-      case "rollback":
-        return change(call("POST", path2, client.deployments.rollback({ params: params2, payload: reason })));
-      case "cancel":
-        return change(call("POST", path2, client.deployments.cancel({ params: params2, payload: reason })));
-    }
+    return action === "advance" ? change(call("POST", path2, client.deployments.advance({
+      params: params2,
+      // Without fromStep the server answers 400 naming it: sent as the caller gave it.
+      payload: { ...reason, ...options4.fromStep === void 0 ? {} : { fromStep: options4.fromStep } }
+    }))) : change(call("POST", path2, client.deployments[action]({ params: params2, payload: reason })));
   };
+  const me = (path2) => `/${path2}`;
   return {
     connection,
+    // The caller's account: no team needed.
+    signup: (input) => call("POST", "/auth/signup", client.auth.signup({
+      payload: defined({ email: input.email, name: input.name, password: Redacted_exports.value(input.password), invitationToken: input.invitationToken })
+    })),
+    login: (email, password) => call("POST", "/auth/login", client.auth.login({ payload: { email, password: Redacted_exports.value(password) } })),
+    logout: () => call("POST", "/auth/logout", client.auth.logout()),
+    me: () => call("GET", me("me"), client.me.me()),
+    teams: () => call("GET", me("teams"), client.me.listTeams()),
+    createTeam: (name, slug) => call("POST", me("teams"), client.me.createTeam({ payload: { name, slug } })),
+    acceptInvitation: (token2) => call("POST", me("invitations/accept"), client.me.acceptInvitation({ payload: { token: token2 } })),
+    // The team's settings.
+    members: () => call("GET", `${teamPath}/members`, client.teams.listMembers({ params: { team } })),
+    invite: (email, role) => call("POST", `${teamPath}/invitations`, client.teams.createInvitation({ params: { team }, payload: { email, role } })),
+    cloudflareAccounts: () => call("GET", `${teamPath}/cloudflare/accounts`, client.teams.listCloudflareAccounts({ params: { team } })),
+    checkCloudflareAccount: (accountId) => call(
+      "GET",
+      `${teamPath}/cloudflare/accounts/${encodeURIComponent(accountId)}/check`,
+      client.teams.checkCloudflareAccount({ params: { team, accountId } })
+    ),
+    saveCloudflareAccount: (accountId, apiToken) => call(
+      "PUT",
+      `${teamPath}/cloudflare/accounts/${encodeURIComponent(accountId)}`,
+      client.teams.saveCloudflareAccount({ params: { team, accountId }, payload: { apiToken: Redacted_exports.value(apiToken) } })
+    ),
+    registerWorker: (input) => call("POST", `${teamPath}/workers`, client.workers.registerWorker({ params: { team }, payload: defined({ ...input }) })),
+    versions: (workerId) => call(
+      "GET",
+      `${teamPath}/workers/${encodeURIComponent(workerId)}/versions`,
+      client.workers.listVersions({ params: { team, workerId } })
+    ),
+    plan: (plan) => call("GET", `${teamPath}/plans/${encodeURIComponent(plan)}`, client.plans.getPlan({ params: { team, plan } })),
+    createPlan: (payload) => call("POST", `${teamPath}/plans`, client.plans.createPlan({ params: { team }, payload })),
+    updatePlan: (plan, payload) => call("PUT", `${teamPath}/plans/${encodeURIComponent(plan)}`, client.plans.updatePlan({ params: { team, plan }, payload })),
+    channels: () => call("GET", `${teamPath}/notifications/channels`, client.notifications.listChannels({ params: { team } })),
+    createChannel: (payload) => call("POST", `${teamPath}/notifications/channels`, client.notifications.createChannel({ params: { team }, payload })),
+    testChannel: (channelId) => call(
+      "POST",
+      `${teamPath}/notifications/channels/${encodeURIComponent(channelId)}/test`,
+      client.notifications.sendTestMessage({ params: { team, channelId } })
+    ),
     createRelease: (input) => change(call(
       "POST",
       `${deployments}/workers/${encodeURIComponent(input.workerId)}/deployments`,
@@ -33258,6 +34758,8 @@ var make38 = Effect_exports.fnUntraced(function* (connection) {
     )),
     release: (id2) => call("GET", `${deployments}/${encodeURIComponent(id2)}`, client.deployments.getDeployment({ params: { team, id: id2 } })),
     events: (id2) => call("GET", `${deployments}/${encodeURIComponent(id2)}/events`, client.deployments.deploymentEvents({ params: { team, id: id2 } })),
+    /** Where the release stands, computed by the server's core at its clock (a 404 from a server that predates it). */
+    progress: (id2) => call("GET", `${deployments}/${encodeURIComponent(id2)}/progress`, client.dashboard.progress({ params: { team, id: id2 } })),
     preflight: (id2) => call("GET", `${deployments}/${encodeURIComponent(id2)}/preflight`, client.deployments.preflight({ params: { team, id: id2 } })),
     act: act2,
     releases: (filter9) => call("GET", deployments, client.deployments.listDeployments({ params: { team }, query: defined({ ...filter9 }) })),
@@ -33275,43 +34777,138 @@ var releaseUrl = (apiUrl, team, releaseId) => `${apiUrl.replace(/\/+$/, "")}/tea
 // ../cli/src/ReleaseProgress.ts
 var ReleaseProgress_exports = {};
 __export(ReleaseProgress_exports, {
-  describe: () => describe2,
-  of: () => of3
+  describe: () => describe3,
+  of: () => of4
 });
 var stringList = (value3) => Array.isArray(value3) ? value3.filter((item) => typeof item === "string") : [];
-var of3 = (release, events, now2) => {
+var text2 = (value3) => typeof value3 === "string" ? value3 : void 0;
+var numberOr = (value3, fallback) => typeof value3 === "number" && Number.isFinite(value3) ? value3 : fallback;
+var policyOf = (events) => {
+  const created2 = events.find((event) => event.eventType === "ReleaseCreated");
+  const plan = created2?.details.plan;
+  return {
+    intervalSeconds: numberOr(plan?.health?.intervalSeconds, 60),
+    failuresBeforeAction: numberOr(plan?.health?.failuresBeforeAction, 3)
+  };
+};
+var iso = (ms) => new Date(ms).toISOString();
+var of4 = (release, events, now2, server) => {
+  const fromEvents = ofEvents(release, events, now2);
+  if (server === void 0) return fromEvents;
+  const soak = server.soak === null ? void 0 : {
+    startedAt: server.soak.from,
+    endsAt: server.soak.endsAt,
+    leftSeconds: Math.max(0, Math.ceil((Date.parse(server.soak.endsAt) - now2) / 1e3))
+  };
+  const attention = (kind6) => server.attention.find((item) => item.kind === kind6);
+  const drift = attention("drift");
+  const paused = attention("paused");
+  const stalled = attention("stalled");
+  return {
+    ...fromEvents,
+    soakLeftSeconds: soak?.leftSeconds,
+    soak,
+    failures: server.checks === null ? void 0 : { count: server.checks.consecutiveFailures, limit: server.checks.failuresBeforeAction },
+    nextCheckAt: server.next.action === "check_health" && server.next.at !== null ? server.next.at : void 0,
+    next: server.next,
+    hold: drift !== void 0 ? { kind: "drift", cause: null, reason: drift.message, since: fromEvents.hold?.since ?? server.now } : paused !== void 0 ? { kind: "paused", cause: fromEvents.hold?.cause ?? null, reason: paused.message, since: fromEvents.hold?.since ?? server.now } : stalled !== void 0 ? {
+      kind: "stalled",
+      cause: fromEvents.hold?.kind === "stalled" ? fromEvents.hold.cause : /analytics/.test(stalled.message) ? "no_data" : "cloudflare_unreachable",
+      reason: stalled.message,
+      since: fromEvents.hold?.since ?? server.now
+    } : void 0
+  };
+};
+var ofEvents = (release, events, now2) => {
   const stepIndex = Math.min(release.currentStep, Math.max(0, release.stepsSnapshot.length - 1));
   const step = release.stepsSnapshot[stepIndex];
+  const policy = policyOf(events);
   const live = events.findLast((event) => event.eventType === "TrafficShifted" && event.stepIndex === stepIndex);
-  const soakLeftSeconds = release.status === "in_progress" && live !== void 0 && step !== void 0 ? Math.max(0, Math.ceil((Date.parse(live.createdAt) + step.waitSeconds * 1e3 - now2) / 1e3)) : void 0;
-  const check3 = events.findLast((event) => event.eventType === "HealthChecked");
-  const verdict = check3?.details.verdict;
-  const newest = events.at(-1)?.details.message;
+  const liveAt = live === void 0 ? void 0 : Date.parse(live.createdAt);
+  const soak = release.status === "in_progress" && liveAt !== void 0 && step !== void 0 ? {
+    startedAt: iso(liveAt),
+    endsAt: iso(liveAt + step.waitSeconds * 1e3),
+    leftSeconds: Math.max(0, Math.ceil((liveAt + step.waitSeconds * 1e3 - now2) / 1e3))
+  } : void 0;
+  const check5 = events.findLast((event) => event.eventType === "HealthChecked");
+  const verdict = check5?.details.verdict;
+  const stepCheck = check5 !== void 0 && check5.stepIndex === stepIndex && liveAt !== void 0 && Date.parse(check5.createdAt) >= liveAt ? check5 : void 0;
+  const newest = events.at(-1);
   const started = release.status !== "pending" && live !== void 0;
+  const lastCheckAt = stepCheck === void 0 ? liveAt : Date.parse(stepCheck.createdAt);
   return {
     status: release.status,
     step: stepIndex + 1,
     steps: release.stepsSnapshot.length,
     // After a rollback or cancel the canary serves nothing, whatever step it reached.
     percentage: release.status === "completed" ? 100 : release.status === "rolled_back" || release.status === "cancelled" || !started ? 0 : step?.percentage ?? 0,
-    soakLeftSeconds,
-    lastVerdict: check3 === void 0 || typeof verdict !== "string" ? void 0 : { verdict, reasons: stringList(check3.details.reasons), at: check3.createdAt },
-    lastEvent: typeof newest === "string" ? newest : void 0
+    soakLeftSeconds: soak?.leftSeconds,
+    soak,
+    lastVerdict: check5 === void 0 || typeof verdict !== "string" ? void 0 : { verdict, reasons: stringList(check5.details.reasons), at: check5.createdAt },
+    failures: release.status === "in_progress" || release.status === "paused" ? { count: numberOr(stepCheck?.details.consecutiveFailures, 0), limit: policy.failuresBeforeAction } : void 0,
+    nextCheckAt: release.status === "in_progress" && lastCheckAt !== void 0 ? iso(lastCheckAt + policy.intervalSeconds * 1e3) : void 0,
+    next: void 0,
+    hold: holdOf(release, events, liveAt),
+    lastEvent: text2(newest?.details.message)
   };
 };
+var holdOf = (release, events, liveAt) => {
+  if (release.status === "paused") {
+    const pause = events.findLast((event) => event.eventType === "Paused" || event.eventType === "DriftDetected");
+    const drift = pause?.eventType === "DriftDetected";
+    return {
+      kind: drift ? "drift" : "paused",
+      cause: text2(pause?.details.cause) ?? null,
+      reason: (drift ? text2(pause?.details.message) : text2(pause?.details.reason)) ?? release.statusReason ?? "paused",
+      since: pause?.createdAt ?? release.createdAt
+    };
+  }
+  if (release.status !== "in_progress") return void 0;
+  const stall = events.findLast((event) => event.eventType === "Stalled");
+  if (stall === void 0) return void 0;
+  const stalledAt = Date.parse(stall.createdAt);
+  const cleared = liveAt !== void 0 && liveAt > stalledAt || events.some((event) => event.eventType === "HealthChecked" && event.details.verdict !== "inconclusive" && Date.parse(event.createdAt) > stalledAt);
+  if (cleared) return void 0;
+  return { kind: "stalled", cause: text2(stall.details.cause) ?? null, reason: text2(stall.details.reason) ?? "held", since: stall.createdAt };
+};
 var duration2 = (seconds2) => seconds2 >= 3600 ? `${Math.floor(seconds2 / 3600)}h${String(Math.floor(seconds2 % 3600 / 60)).padStart(2, "0")}m` : seconds2 >= 60 ? `${Math.floor(seconds2 / 60)}m${String(seconds2 % 60).padStart(2, "0")}s` : `${seconds2}s`;
-var describe2 = (progress) => [
+var holdText = (hold) => hold.kind === "drift" ? `paused by drift: ${hold.reason}` : hold.kind === "stalled" ? `held${hold.cause === "no_data" ? " for lack of data" : ""}: ${hold.reason}` : `paused: ${hold.reason}`;
+var describe3 = (progress, now2) => [
   progress.status.replace("_", " "),
   `step ${progress.step}/${progress.steps} at ${progress.percentage}%`,
   ...progress.soakLeftSeconds === void 0 ? [] : [`soak ${duration2(progress.soakLeftSeconds)} left`],
-  ...progress.lastVerdict === void 0 ? [] : [`last check ${progress.lastVerdict.verdict}${progress.lastVerdict.verdict === "healthy" || progress.lastVerdict.reasons.length === 0 ? "" : ` (${progress.lastVerdict.reasons.join("; ")})`}`]
+  ...now2 === void 0 || progress.hold !== void 0 ? [] : nextText(progress, now2),
+  ...progress.lastVerdict === void 0 ? [] : [`last check ${progress.lastVerdict.verdict}${progress.lastVerdict.verdict === "healthy" || progress.lastVerdict.reasons.length === 0 ? "" : ` (${progress.lastVerdict.reasons.join("; ")})`}`],
+  ...progress.failures === void 0 || progress.failures.count === 0 ? [] : [`failures ${progress.failures.count}/${progress.failures.limit}`],
+  ...progress.hold === void 0 ? [] : [holdText(progress.hold)]
 ].join(" \xB7 ");
+var nextText = (progress, now2) => {
+  const within2 = (what, at) => {
+    const seconds2 = Math.ceil((Date.parse(at) - now2) / 1e3);
+    return seconds2 > 0 ? `${what} in ${duration2(seconds2)}` : `${what} due now`;
+  };
+  const next2 = progress.next;
+  if (next2 === void 0) return progress.nextCheckAt === void 0 ? [] : [within2("next check", progress.nextCheckAt)];
+  if (next2.action === "wait") return next2.waitingFor === "advance" ? ["soaked: waiting for an advance"] : [];
+  if (next2.at === null) return [];
+  switch (next2.action) {
+    case "check_health":
+      return [within2("next check", next2.at)];
+    case "advance":
+      return [within2("next step", next2.at)];
+    case "shift_traffic":
+      return [within2("traffic shift", next2.at)];
+    case "apply_rollback":
+      return [within2("rollback", next2.at)];
+  }
+};
 
 // ../cli/src/ReleaseWatch.ts
 var ReleaseWatch_exports = {};
 __export(ReleaseWatch_exports, {
   WaitTimedOut: () => WaitTimedOut,
   isTransient: () => isTransient2,
+  read: () => read2,
   untilFinished: () => untilFinished
 });
 var WaitTimedOut = class extends Schema_exports.TaggedError()("WaitTimedOut", {
@@ -33324,15 +34921,23 @@ var WaitTimedOut = class extends Schema_exports.TaggedError()("WaitTimedOut", {
 }) {
 };
 var isTransient2 = isTransient;
-var describe3 = (error2) => error2._tag === "ApiRefused" ? `${error2.message} (${error2.status} ${error2.code})` : error2.message;
+var describe4 = (error2) => error2._tag === "ApiRefused" ? `${error2.message} (${error2.status} ${error2.code})` : error2.message;
+var read2 = (api, releaseId) => Effect_exports.gen(function* () {
+  const release = yield* api.release(releaseId);
+  const events = (yield* api.events(releaseId)).value;
+  const server = yield* api.progress(releaseId).pipe(
+    Effect_exports.map((answer) => answer.value),
+    Effect_exports.orElseSucceed(() => void 0)
+  );
+  return { release, events, server };
+});
 var untilFinished = Effect_exports.fnUntraced(function* (api, releaseId, options4) {
   const startedAt = yield* Clock_exports.currentTimeMillis;
   const deadline = startedAt + Duration_exports.toMillis(Duration_exports.fromInputUnsafe(options4.timeout));
   const interval = Duration_exports.fromInputUnsafe(options4.pollInterval);
   const poll = Effect_exports.gen(function* () {
-    const release = yield* api.release(releaseId);
-    const events = options4.onProgress === void 0 ? [] : (yield* api.events(releaseId)).value;
-    return { release, events };
+    if (options4.onProgress === void 0) return { release: yield* api.release(releaseId), events: [], server: void 0 };
+    return yield* read2(api, releaseId);
   });
   let status3 = null;
   let unavailable;
@@ -33348,16 +34953,17 @@ var untilFinished = Effect_exports.fnUntraced(function* (api, releaseId, options
       const { events, release } = polled.success;
       status3 = release.value.status;
       if (options4.onProgress !== void 0) {
-        yield* options4.onProgress(of3(release.value, events, now2), release.value);
+        yield* options4.onProgress(of4(release.value, events, now2, polled.success.server), release.value);
       }
       if (Schemas_exports.isTerminal(release.value.status)) return release;
+      if (options4.stopWhenPaused === true && release.value.status === "paused") return release;
     }
     if (now2 >= deadline) {
       return yield* new WaitTimedOut({
         releaseId,
         status: status3,
         waitedSeconds: Math.round((now2 - startedAt) / 1e3),
-        unavailable: unavailable === void 0 ? null : describe3(unavailable)
+        unavailable: unavailable === void 0 ? null : describe4(unavailable)
       });
     }
     yield* Effect_exports.sleep(Duration_exports.min(interval, Duration_exports.millis(Math.max(0, deadline - now2))));
@@ -33373,7 +34979,7 @@ var secrets = (env) => ["api-token", "cf-access-client-secret"].flatMap((name) =
   const value3 = env[variable(name)]?.trim();
   return value3 === void 0 || value3 === "" ? [] : [value3];
 });
-var read2 = (env) => Effect_exports.gen(function* () {
+var read3 = (env) => Effect_exports.gen(function* () {
   const optional3 = (name) => {
     const value3 = env[variable(name)]?.trim();
     return value3 === void 0 || value3 === "" ? void 0 : value3;
@@ -33460,8 +35066,8 @@ var statusBadge = {
   failed: "\u274C failed",
   cancelled: "\u{1F6AB} cancelled"
 };
-var cell = (text2) => text2.replace(/\|/g, "\\|").replace(/\n/g, " ");
-var render = (input) => {
+var cell = (text3) => text3.replace(/\|/g, "\\|").replace(/\n/g, " ");
+var render6 = (input) => {
   const { release } = input;
   const current = Math.min(release.currentStep, release.stepsSnapshot.length - 1);
   const started = release.status !== "pending";
@@ -33513,12 +35119,12 @@ var appendSummary = (env, markdown) => Effect_exports.sync(() => {
   if (file2 !== void 0 && file2 !== "") fs.appendFileSync(file2, `${markdown}
 `);
 });
-var escape2 = (text2) => text2.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-var mask2 = (value3) => Effect_exports.sync(() => process.stdout.write(`::add-mask::${escape2(value3)}
+var escape5 = (text3) => text3.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+var mask2 = (value3) => Effect_exports.sync(() => process.stdout.write(`::add-mask::${escape5(value3)}
 `));
-var warning = (message) => Effect_exports.sync(() => process.stdout.write(`::warning::${escape2(message)}
+var warning = (message) => Effect_exports.sync(() => process.stdout.write(`::warning::${escape5(message)}
 `));
-var error = (message) => Effect_exports.sync(() => process.stdout.write(`::error::${escape2(message)}
+var error = (message) => Effect_exports.sync(() => process.stdout.write(`::error::${escape5(message)}
 `));
 var log2 = (message) => Effect_exports.sync(() => process.stdout.write(`${message}
 `));
@@ -33651,7 +35257,7 @@ var run3 = (env) => {
   const setOutput2 = (name, value3) => setOutput(env, name, value3);
   const steps = Effect_exports.gen(function* () {
     for (const secret of secrets(env)) yield* mask2(secret);
-    const inputs = yield* read2(env);
+    const inputs = yield* read3(env);
     for (const warning2 of inputs.warnings) yield* warning(warning2);
     const api = yield* CanaryRollApi_exports.make({
       apiUrl: inputs.apiUrl,
@@ -33686,11 +35292,11 @@ var run3 = (env) => {
       return;
     }
     const preflight = (yield* api.preflight(created2.id)).value;
-    for (const check3 of preflight.checks) {
-      yield* log2(`preflight ${check3.passed ? "\u2713" : "\u2717"} ${check3.name}${check3.message === void 0 ? "" : `: ${check3.message}`}`);
+    for (const check5 of preflight.checks) {
+      yield* log2(`preflight ${check5.passed ? "\u2713" : "\u2717"} ${check5.name}${check5.message === void 0 ? "" : `: ${check5.message}`}`);
     }
     if (!preflight.passed) {
-      const failed = preflight.checks.filter((check3) => !check3.passed).map((check3) => `${check3.name}${check3.message === void 0 ? "" : ` (${check3.message})`}`);
+      const failed = preflight.checks.filter((check5) => !check5.passed).map((check5) => `${check5.name}${check5.message === void 0 ? "" : ` (${check5.message})`}`);
       return yield* Effect_exports.fail({ _tag: "PreflightFailed", message: `Preflight checks failed, the release was not started: ${failed.join("; ")}` });
     }
     const started = (yield* api.act("start", created2.id)).value;
@@ -33747,7 +35353,7 @@ var run3 = (env) => {
     Effect_exports.tap(
       () => outcome.release === void 0 ? Effect_exports.void : appendSummary(
         env,
-        render({
+        render6({
           release: outcome.release,
           releaseUrl: outcome.releaseUrl,
           progress: outcome.progress,

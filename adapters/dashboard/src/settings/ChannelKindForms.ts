@@ -65,7 +65,7 @@ export const kindForms: ReadonlyArray<KindForm> = (document.properties?.["config
 /** The events a channel may subscribe to. */
 export const eventNames: ReadonlyArray<string> = document.properties?.["events"]?.items?.enum ?? []
 
-/** `release.step_advanced` → `Step advanced`; `google_chat` → `Google chat`; `smtpHost` → `Smtp host`. */
+/** `release.step_advanced` → `Step advanced`; `rollback_started` → `Rollback started`; `smtpHost` → `Smtp host`. */
 export const humanize = (name: string): string => {
   const words = name.replace(/^release\./, "").replace(/([a-z])([A-Z])/g, "$1 $2").replace(/[._]/g, " ").toLowerCase()
   return words.charAt(0).toUpperCase() + words.slice(1)
