@@ -190,13 +190,17 @@ export const invite = Command.make(
     const api = yield* connect
     const answer = yield* api.invite(input.email, input.role)
     if (yield* wantsJson) return yield* Output.json(answer.json)
+    const invited = answer.value
     yield* Output.lines(
-      `Invited ${answer.value.email} as ${answer.value.role} (until ${Output.time(answer.value.expiresAt)}). Send them this link:`,
+      `Invited ${invited.email} as ${invited.role} (until ${Output.time(invited.expiresAt)}).`,
+      invited.emailed
+        ? `The invitation was emailed to ${invited.email}. The link, should it not arrive:`
+        : `It was not emailed: ${invited.notEmailedReason ?? "the server did not say why"}. Send them this link:`,
       ``,
-      `  ${answer.value.acceptUrl}`,
+      `  ${invited.acceptUrl}`,
       ``,
       `It is shown only this once. From a terminal they can instead run, with the token from the link:`,
-      `  CANARYROLL_INVITATION_TOKEN=… canaryroll signup --api-url ${api.connection.apiUrl} --email ${answer.value.email}`
+      `  CANARYROLL_INVITATION_TOKEN=… canaryroll signup --api-url ${api.connection.apiUrl} --email ${invited.email}`
     )
   })
 ).pipe(Command.withDescription("Invite someone to the team (admin); the invitation link is shown once"))

@@ -95,6 +95,8 @@ describe("accounts and the team", () => {
     for (const role of ["read_only", "deploy", "admin"]) assert.include(bad.stdout + bad.stderr, role)
     const invited = await ok(["invite", "--email", "bo@example.com", "--role", "deploy"])
     assert.match(invited.stdout, /Invited bo@example.com as deploy/)
+    // This server has no outgoing mail: the CLI says so and why, so the admin knows to pass the link on.
+    assert.include(invited.stdout, "It was not emailed: this server sends no email (no CANARYROLL_SMTP_URL is set)")
     const link = /https?:\/\/\S+/.exec(invited.stdout)?.[0]
     assert.isDefined(link)
     // Bo signs up from a terminal of their own with the invitation (a secret: from the environment).
