@@ -191,7 +191,18 @@ export const untilAllTerminal = (releases: number, deadlineMs: number) =>
       if ((row?.n ?? 0) >= releases) return Date.now() - started
       if (Date.now() - started > deadlineMs) {
         const { statuses } = yield* tally
-        return yield* Effect.die(new Error(`not every release ended within ${deadlineMs} ms: ${JSON.stringify(statuses)}`))
+        // What the unfinished ones look like: their summary, schedule row and last events, to tell
+        // a stale read model from a release nobody steps.
+        const unfinished = yield* sql<Record<string, unknown>>`
+          SELECT s.release_id, s.status, s.version, r.due_at, r.lease_owner, r.lease_until,
+            (SELECT json_agg(json_build_object('v', e.version, 'type', e.type) ORDER BY e.version DESC)
+             FROM (SELECT version, type FROM events WHERE stream_id = s.release_id ORDER BY version DESC LIMIT 6) e) AS last_events,
+            (SELECT max(version) FROM events WHERE stream_id = s.release_id) AS stream_version
+          FROM release_summaries s LEFT JOIN release_schedule r ON r.release_id = s.release_id
+          WHERE s.status NOT IN ('completed', 'rolled_back', 'failed', 'cancelled')`.pipe(Effect.orElseSucceed(() => []))
+        return yield* Effect.die(
+          new Error(`not every release ended within ${deadlineMs} ms: ${JSON.stringify(statuses)}; unfinished: ${JSON.stringify(unfinished)}`)
+        )
       }
       yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 250)))
     }
