@@ -199,7 +199,9 @@ export const untilAllTerminal = (releases: number, deadlineMs: number) =>
              FROM (SELECT version, type FROM events WHERE stream_id = s.release_id ORDER BY version DESC LIMIT 6) e) AS last_events,
             (SELECT max(version) FROM events WHERE stream_id = s.release_id) AS stream_version
           FROM release_summaries s LEFT JOIN release_schedule r ON r.release_id = s.release_id
-          WHERE s.status NOT IN ('completed', 'rolled_back', 'failed', 'cancelled')`.pipe(Effect.orElseSucceed(() => []))
+          WHERE s.status NOT IN ('completed', 'rolled_back', 'failed', 'cancelled')`.pipe(
+          Effect.catch((error) => Effect.succeed([{ diagnosticFailed: String(error) }]))
+        )
         return yield* Effect.die(
           new Error(`not every release ended within ${deadlineMs} ms: ${JSON.stringify(statuses)}; unfinished: ${JSON.stringify(unfinished)}`)
         )
