@@ -195,9 +195,9 @@ export const untilAllTerminal = (releases: number, deadlineMs: number) =>
         // a stale read model from a release nobody steps.
         const unfinished = yield* sql<Record<string, unknown>>`
           SELECT s.release_id, s.status, s.version, r.due_at, r.lease_owner, r.lease_until,
-            (SELECT json_agg(json_build_object('v', e.version, 'type', e.type) ORDER BY e.version DESC)
-             FROM (SELECT version, type FROM events WHERE stream_id = s.release_id ORDER BY version DESC LIMIT 6) e) AS last_events,
-            (SELECT max(version) FROM events WHERE stream_id = s.release_id) AS stream_version
+            (SELECT json_agg(json_build_object('v', e.stream_version, 'type', e.type) ORDER BY e.stream_version DESC)
+             FROM (SELECT stream_version, type FROM events WHERE stream_id = s.release_id ORDER BY stream_version DESC LIMIT 6) e) AS last_events,
+            (SELECT max(stream_version) FROM events WHERE stream_id = s.release_id) AS stream_version
           FROM release_summaries s LEFT JOIN release_schedule r ON r.release_id = s.release_id
           WHERE s.status NOT IN ('completed', 'rolled_back', 'failed', 'cancelled')`.pipe(
           Effect.catch((error) => Effect.succeed([{ diagnosticFailed: String(error) }]))
