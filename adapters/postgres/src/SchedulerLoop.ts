@@ -51,12 +51,6 @@ export interface Options {
    * releases are retried, here or elsewhere, once the leases end.
    */
   readonly runTimeoutMs?: number | undefined
-  /**
-   * The longest one release's step may take (default `Orchestrator.runDue`'s, 120,000 ms): a step
-   * cut short keeps no lease renewal and is retried once its lease ends, while the other steps
-   * of the run go on.
-   */
-  readonly stepTimeoutMs?: number | undefined
   /** How long a graceful shutdown waits for running steps before interrupting them (default 10,000 ms). */
   readonly shutdownTimeoutMs?: number | undefined
   /** The longest pause between attempts while the database fails (default 5,000 ms; the first is 100 ms). */
@@ -157,7 +151,7 @@ export const start = (
     const look = Effect.gen(function*() {
       yield* Queue.clear(wakeUps) // whatever woke us is covered by this look
       yield* phase("stepping")
-      const run = yield* Orchestrator.runDue({ owner, limit, leaseMs, concurrency, stepTimeoutMs: options.stepTimeoutMs }).pipe(
+      const run = yield* Orchestrator.runDue({ owner, limit, leaseMs, concurrency }).pipe(
         Effect.timeoutOption(Duration.millis(runTimeoutMs))
       )
       if (Option.isNone(run)) {

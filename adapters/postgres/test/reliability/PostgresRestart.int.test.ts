@@ -33,14 +33,7 @@ describe("Postgres restarted mid-run", () => {
       )
       const plan = Processes.quickPlan([10, 50, 100])
       const orchestrator = Processes.orchestratorLayer(databaseUrl, account)
-      const withLoop = SchedulerLoop.layer({
-        owner: "survivor-of-restart",
-        safetyPollMs: 500,
-        maxBackoffMs: 1_000,
-        // A step caught by the outage on a connection that never answers is cut and retried
-        // after its lease, well inside the deadline below (the default, 120 s, equals it).
-        stepTimeoutMs: 20_000
-      }).pipe(
+      const withLoop = SchedulerLoop.layer({ owner: "survivor-of-restart", safetyPollMs: 500, maxBackoffMs: 1_000 }).pipe(
         Layer.provideMerge(orchestrator)
       )
 
