@@ -183,11 +183,12 @@ export const tally = Effect.gen(function*() {
 export const untilAllTerminal = (releases: number, deadlineMs: number) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const terminal = sql.literal("('completed', 'rolled_back', 'failed', 'cancelled')")
     const started = Date.now()
     while (true) {
       const [row] = yield* sql<{ n: number }>`
         SELECT count(*)::int AS n FROM release_summaries
-        WHERE status IN ('completed', 'rolled_back', 'failed', 'cancelled')`
+        WHERE status IN ${terminal}`
       if ((row?.n ?? 0) >= releases) return Date.now() - started
       if (Date.now() - started > deadlineMs) {
         const { statuses } = yield* tally
@@ -199,7 +200,7 @@ export const untilAllTerminal = (releases: number, deadlineMs: number) =>
              FROM (SELECT stream_version, type FROM events WHERE stream_id = s.release_id ORDER BY stream_version DESC LIMIT 6) e) AS last_events,
             (SELECT max(stream_version) FROM events WHERE stream_id = s.release_id) AS stream_version
           FROM release_summaries s LEFT JOIN release_schedule r ON r.release_id = s.release_id
-          WHERE s.status NOT IN ('completed', 'rolled_back', 'failed', 'cancelled')`.pipe(
+          WHERE s.status NOT IN ${terminal}`.pipe(
           Effect.catch((error) => Effect.succeed([{ diagnosticFailed: String(error) }]))
         )
         return yield* Effect.die(
