@@ -4,10 +4,11 @@
  * whole orchestrator: of 32 pending releases of one Worker started at once, exactly one starts.
  */
 import { Actor, HealthSource, Orchestrator, Plan, Scheduler, TrafficRouter } from "@canaryroll/core"
-import { ActiveReleasesContract, EventStoreContract, OutboxContract } from "@canaryroll/core/testing"
+import { ActiveReleasesContract, EventStoreContract, OutboxContract, ScheduleRaceContract } from "@canaryroll/core/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { layerPorts } from "../src/index.ts"
+import * as PgScheduler from "../src/PgScheduler.ts"
 import * as TestDatabase from "./database/TestDatabase.ts"
 
 const database = TestDatabase.forFile()
@@ -18,6 +19,11 @@ EventStoreContract.suite("postgres", storage)
 OutboxContract.suite("postgres", storage)
 
 ActiveReleasesContract.suite("postgres", storage)
+
+ScheduleRaceContract.suite("postgres", () => {
+  const schema = database.freshSchema()
+  return Layer.mergeAll(layerPorts(), PgScheduler.layer({ clock: "effect" })).pipe(Layer.provide(schema))
+})
 
 describe("One release per Worker on Postgres", () => {
   it.effect("32 pending releases of one Worker started at once: exactly one starts, the others are WorkerBusy", () =>

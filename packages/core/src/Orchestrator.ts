@@ -75,10 +75,18 @@ const reschedule = Effect.fnUntraced(function*(
 ) {
   const scheduler = yield* Scheduler
   const dueAt = NextAction.dueAt(NextAction.nextAction(state, now))
-  if (dueAt === undefined && owner !== undefined) yield* scheduler.unschedule(releaseId)
-  // A person's request never removes the row another process may be stepping: a due time of
-  // now makes the holder (or, after its lease, anyone) look again and find nothing to do.
-  else yield* scheduler.schedule(releaseId, dueAt ?? now, owner)
+  if (dueAt !== undefined || owner === undefined) {
+    // A person's request never removes the row another process may be stepping: a due time of
+    // now makes the holder (or, after its lease, anyone) look again and find nothing to do.
+    return yield* scheduler.schedule(releaseId, dueAt ?? now, owner)
+  }
+  yield* scheduler.unschedule(releaseId)
+  // `state` may be stale: a person's start or resume can append, and schedule the release,
+  // between our read and the delete, which would leave a running release with no due time at
+  // all. Read again after the delete: whoever appended later also scheduled after it.
+  const latest = yield* load(releaseId)
+  const latestDueAt = NextAction.dueAt(NextAction.nextAction(latest.state, now))
+  if (latestDueAt !== undefined) yield* scheduler.schedule(releaseId, latestDueAt, owner)
 })
 
 const freeWorker = Effect.fnUntraced(function*(release: Release.Release) {

@@ -9,6 +9,7 @@ import {
   EventStoreContract,
   HealthSourceContract,
   OutboxContract,
+  ScheduleRaceContract,
   SchedulerContract,
   TrafficRouterContract
 } from "./contracts/index.ts"
@@ -18,6 +19,11 @@ EventStoreContract.suite("memory", () => EventStore.layerMemory)
 SchedulerContract.suite("memory", () => Scheduler.layerMemory)
 
 ActiveReleasesContract.suite("memory", () => ActiveReleases.layerMemory)
+
+ScheduleRaceContract.suite(
+  "memory",
+  () => Layer.mergeAll(EventStore.layerMemory, Scheduler.layerMemory, ActiveReleases.layerMemory)
+)
 
 const target = { accountId: "account-1", scriptName: "checkout" }
 
