@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config"
 
-// One project per package: `pnpm test` runs every test of every package. The Postgres
-// reliability tests and the server process tests (real processes, real clock) are projects of
-// their own that run last.
+// One project per package: `pnpm test` runs every test of every package. The tests of whole
+// processes on the real clock are projects of their own, grouped by how they share the machine
+// (vitest.groups.ts).
 export default defineConfig({
   test: {
     projects: [

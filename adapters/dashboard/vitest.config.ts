@@ -1,10 +1,11 @@
 import { fileURLToPath } from "node:url"
 import { defineProject } from "vitest/config"
+import { realClockProcesses } from "../../vitest.groups.ts"
 
 /**
  * The dashboard in a real headless Chromium against a real server process (embedded Postgres,
- * the Cloudflare simulator), on the real clock: it runs with the other process tests, last
- * (`groupOrder`), one file at a time. The global setup builds the dashboard when its build is
+ * the Cloudflare simulator), on the real clock: it runs with the other process tests in the
+ * real-clock group (`vitest.groups.ts`). The global setup builds the dashboard when its build is
  * missing or stale, so the time it takes shows once, not in a test.
  */
 export default defineProject({
@@ -15,8 +16,7 @@ export default defineProject({
       fileURLToPath(import.meta.resolve("@canaryroll/postgres/test-database/global-setup")),
       fileURLToPath(new URL("test/support/buildSetup.ts", import.meta.url))
     ],
-    fileParallelism: false,
-    sequence: { groupOrder: 1 },
+    ...realClockProcesses,
     testTimeout: 180_000,
     hookTimeout: 120_000
   }

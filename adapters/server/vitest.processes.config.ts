@@ -1,18 +1,17 @@
 import { fileURLToPath } from "node:url"
 import { defineProject } from "vitest/config"
+import { realClockProcesses } from "../../vitest.groups.ts"
 
 /**
- * Whole server processes (`pnpm start`'s entry point) on the real clock: they run in a project
- * of their own, after all the other tests (`groupOrder`), one file at a time, so that their
- * timings neither suffer from nor slow down the rest.
+ * Whole server processes (`pnpm start`'s entry point) on the real clock: a project of its own in
+ * the real-clock group (`vitest.groups.ts`), apart from the CPU-bound unit tests.
  */
 export default defineProject({
   test: {
     name: "@canaryroll/server processes",
     include: ["test/processes/**/*.test.ts"],
     globalSetup: [fileURLToPath(import.meta.resolve("@canaryroll/postgres/test-database/global-setup"))],
-    fileParallelism: false,
-    sequence: { groupOrder: 1 },
+    ...realClockProcesses,
     testTimeout: 300_000,
     hookTimeout: 60_000
   }

@@ -1,0 +1,30 @@
+/**
+ * How the test projects share the machine. Vitest runs projects in groups (`sequence.groupOrder`),
+ * one group after another, and every project of a group must ask for the same number of workers;
+ * these settings are the one place that number is written.
+ *
+ * The unit tests (group 0, the default) are CPU-bound: Vitest runs them one file at a time on a
+ * 2-core machine, after the groups below.
+ */
+/**
+ * Whole processes (the server, the CLI, the Action, the dashboard in Chromium) against sandbox
+ * servers on the real clock. Their files mostly wait for plans of a few seconds per step, so
+ * several run at once: four files share the two cores with the CPU still mostly idle, and the
+ * suite's wall time is no longer the sum of their soak times.
+ */
+export declare const realClockProcesses: {
+    readonly sequence: {
+        readonly groupOrder: 1;
+    };
+    readonly maxWorkers: 4;
+};
+/**
+ * Scheduler processes racing, killed, and Postgres restarted: each file keeps both cores busy on
+ * purpose (many processes stepping hundreds of releases), so they run one file at a time, alone.
+ */
+export declare const contendedProcesses: {
+    readonly sequence: {
+        readonly groupOrder: 2;
+    };
+    readonly fileParallelism: false;
+};
