@@ -15,7 +15,7 @@
  */
 export const realClockProcesses = {
   sequence: { groupOrder: 1 },
-  maxWorkers: 4
+  maxWorkers: 6
 } as const
 
 /**
