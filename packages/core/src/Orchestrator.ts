@@ -74,7 +74,8 @@ const reschedule = Effect.fnUntraced(function*(
   owner: string | undefined
 ) {
   const scheduler = yield* Scheduler
-  const dueAt = NextAction.dueAt(NextAction.nextAction(state, now))
+  const next = NextAction.nextAction(state, now)
+  const dueAt = NextAction.dueAt(next)
   if (dueAt !== undefined || owner === undefined) {
     // A person's request never removes the row another process may be stepping: a due time of
     // now makes the holder (or, after its lease, anyone) look again and find nothing to do.
@@ -83,7 +84,10 @@ const reschedule = Effect.fnUntraced(function*(
   yield* scheduler.unschedule(releaseId)
   // `state` may be stale: a person's start or resume can append, and schedule the release,
   // between our read and the delete, which would leave a running release with no due time at
-  // all. Read again after the delete: whoever appended later also scheduled after it.
+  // all. So a release read as pending or paused is read again after the delete: whoever appended
+  // later also scheduled after it. One that ended stays ended, and one not created yet waits for
+  // its start, which schedules it.
+  if (next._tag !== "Wait" || (next.reason !== "pending" && next.reason !== "paused")) return
   const latest = yield* load(releaseId)
   const latestDueAt = NextAction.dueAt(NextAction.nextAction(latest.state, now))
   if (latestDueAt !== undefined) yield* scheduler.schedule(releaseId, latestDueAt, owner)
