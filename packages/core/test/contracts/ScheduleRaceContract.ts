@@ -7,7 +7,7 @@
  *
  * `makeLayer` is called once per test and must give empty storage.
  *
- * @since 0.4.0
+ * @since 0.2.0
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
