@@ -30,6 +30,7 @@ import {
   ReleaseSummaries,
   Sessions,
   Storage as AppStorage,
+  TeamTokenAccess,
   Teams as TeamsPort,
   Workers as WorkersPort
 } from "@canaryroll/app"
@@ -132,6 +133,7 @@ type StoragePorts =
   | CloudflareAccountsPort.CloudflareAccounts
   | WorkersPort.Workers
   | PlansPort.Plans
+  | TeamTokenAccess.TeamTokenAccess
 
 /** What the Postgres storage adds: its clients (for read models built on top) and its scheduler. */
 export type PostgresServices = PgClient.PgClient | SqlClient.SqlClient | Postgres.PgScheduler.PgScheduler
@@ -189,6 +191,8 @@ const layerMemoryStorage: Layer.Layer<StoragePorts, never, ServerConfig.CurrentS
   Readiness.layerMemory,
   Layer.unwrap(Effect.map(ServerConfig.CurrentServerConfig, (config) => LoginThrottle.layerMemory(config.loginThrottle)))
 ).pipe(
+  // The Authentication middleware's team-token lookup, over the ports above, as on Postgres.
+  (ports) => TeamTokenAccess.layerMemory.pipe(Layer.provideMerge(ports)),
   Layer.provideMerge(Layer.mergeAll(EventStore.layerMemory, People.layerMemory)),
   Layer.provide(MemoryDirectory.layer)
 )

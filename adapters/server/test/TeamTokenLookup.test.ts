@@ -8,7 +8,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ReleaseSummaries, TeamTokenAccess, Teams } from "@canaryroll/app"
 import * as Application from "@canaryroll/app/Application"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import * as PasswordHash from "../src/security/PasswordHash.ts"
 import * as SecretBox from "../src/security/SecretBox.ts"
@@ -97,4 +97,13 @@ describe("a team token on a team's path", () => {
       ({ dispose }) => Effect.promise(dispose)
     )
   }, 60_000)
+
+  it.effect("the memory storage offers the same one-lookup port as Postgres", () =>
+    Effect.gen(function*() {
+      const access = yield* TeamTokenAccess.TeamTokenAccess
+      const found = yield* access.find({ hash: "0".repeat(64), now: 0, teamRef: "acme", releaseId: "dep_missing" })
+      assert.isTrue(Option.isNone(found.token))
+      assert.isTrue(Option.isNone(found.team))
+      assert.isTrue(Option.isNone(found.release))
+    }).pipe(Effect.provide(services)))
 })
