@@ -130,6 +130,14 @@ const emmettRound = async (store: EmmettStore, label: string, perWriter: number)
   return { timings: timings.flat(), elapsed: performance.now() - start }
 }
 
+/** The middle of sorted values (the mean of the two middle ones for an even count). */
+const median = (sorted: ReadonlyArray<number>) =>
+  sorted.length % 2 === 1
+    ? sorted[(sorted.length - 1) / 2]!
+    : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2
+
+const perSecondOf = (round: Round) => round.timings.length / (round.elapsed / 1000)
+
 const totals = (rounds: ReadonlyArray<Round>) => ({
   timings: rounds.flatMap((round) => round.timings),
   perSecond: rounds.reduce((sum, round) => sum + round.timings.length, 0) /
@@ -216,7 +224,7 @@ const pageWalk = (log: AuditLogService, query: AuditLogQuery, pages: number) =>
 
 export const run = async (samples: (full: number) => number) => {
   const quick = samples(100) < 100
-  const rounds = quick ? 3 : 5
+  const rounds = quick ? 3 : 10
   const perWriter = quick ? 40 : 100
   const auditRows = quick ? 100_000 : 1_000_000
 
@@ -264,9 +272,16 @@ export const run = async (samples: (full: number) => number) => {
     ] as const
     for (const [name, rounds] of ourRuns) {
       const ours = totals(rounds)
+      // Each round against emmett's round right after it: the spread shows how much of the
+      // overall ratio is the machine's noise (a round is about half a second).
+      const byRound = rounds.map((round, i) => perSecondOf(round) / perSecondOf(results.emmett[i]!)).sort((a, b) => a - b)
       report(
         { name, ...ours, peer: emmettName, target: ">= 2000 appends/s" },
-        { per_s_vs_peer: round3(ours.perSecond / peer.perSecond) }
+        {
+          per_s_vs_peer: round3(ours.perSecond / peer.perSecond),
+          per_s_vs_peer_median_round: round3(median(byRound)),
+          per_s_vs_peer_rounds: byRound.map(round3)
+        }
       )
     }
 
