@@ -19,7 +19,7 @@ import { randomBytes } from "node:crypto"
 import { performance } from "node:perf_hooks"
 import { setTimeout as delay } from "node:timers/promises"
 import { clientOn, database, postgresServer } from "./BenchDatabase.ts"
-import { report } from "./Measure.ts"
+import { median, report } from "./Measure.ts"
 
 const json = async (url: string, method: string, body?: unknown, headers: Record<string, string> = {}) => {
   const response = await fetch(url, {
@@ -167,7 +167,6 @@ export const run = async (samples: (full: number) => number) => {
         polling = false
         await poller
       }
-      const median = (timings: ReadonlyArray<number>) => [...timings].sort((a, b) => a - b)[Math.floor(timings.length / 2)]!
       report({ name: "live.polling_1s_event_shown", timings: polled, perSecond: 1000 / median(polled), peer: null })
       report({
         name: "live.sse_event_shown",

@@ -19,6 +19,9 @@ export interface Result {
 export const quantile = (sorted: ReadonlyArray<number>, q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 
+/** The median of unsorted values, as `quantile` takes it: the upper middle one for an even count. */
+export const median = (values: ReadonlyArray<number>) => quantile([...values].sort((a, b) => a - b), 0.5)
+
 export const round = (n: number) => Math.round(n * 1000) / 1000
 
 export interface Options {

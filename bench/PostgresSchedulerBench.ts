@@ -24,10 +24,8 @@ import { randomBytes } from "node:crypto"
 import { performance } from "node:perf_hooks"
 import { isMainThread, type MessagePort, parentPort, Worker, workerData } from "node:worker_threads"
 import { clientOn, database, postgresServer } from "./BenchDatabase.ts"
-import { quantile, report, round as round3 } from "./Measure.ts"
+import { median, report, round as round3 } from "./Measure.ts"
 
-
-const median = (values: ReadonlyArray<number>) => quantile([...values].sort((a, b) => a - b), 0.5)
 
 /**
  * The wall clock (what due times and the database's `now()` are in) paired with

@@ -27,7 +27,7 @@ import { randomBytes } from "node:crypto"
 import { performance } from "node:perf_hooks"
 import pg from "pg"
 import { clientOn, database, postgresServer } from "./BenchDatabase.ts"
-import { quantile, report, round as round3 } from "./Measure.ts"
+import { median, quantile, report, round as round3 } from "./Measure.ts"
 
 const writers = 16
 const emmettName = "emmett_postgresql.append_16_writers"
@@ -129,12 +129,6 @@ const emmettRound = async (store: EmmettStore, label: string, perWriter: number)
   }))
   return { timings: timings.flat(), elapsed: performance.now() - start }
 }
-
-/** The middle of sorted values (the mean of the two middle ones for an even count). */
-const median = (sorted: ReadonlyArray<number>) =>
-  sorted.length % 2 === 1
-    ? sorted[(sorted.length - 1) / 2]!
-    : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2
 
 const perSecondOf = (round: Round) => round.timings.length / (round.elapsed / 1000)
 
