@@ -10,8 +10,8 @@
 /**
  * Whole processes (the server, the CLI, the Action, the dashboard in Chromium) against sandbox
  * servers on the real clock. Their files mostly wait for plans of a few seconds per step, so
- * several run at once: four files share the two cores with the CPU still mostly idle, and the
- * suite's wall time is no longer the sum of their soak times.
+ * several run at once: six files share the two cores with the CPU still idle about 30% of the
+ * time, and the suite's wall time is no longer the sum of their soak times.
  */
 export const realClockProcesses = {
   sequence: { groupOrder: 1 },
