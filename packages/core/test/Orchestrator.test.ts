@@ -5,36 +5,13 @@ import {
   ActiveReleases,
   Actor,
   EventStore,
-  HealthSource,
   Orchestrator,
   Plan,
   type ReleaseEvent,
   Scheduler,
   TrafficRouter
 } from "../src/index.ts"
-
-const target = { accountId: "acc", scriptName: "api" }
-const person = Actor.user("usr_1", "Ada")
-const plan = Plan.make({
-  steps: [{ percentage: 10, waitSeconds: 60 }, { percentage: 100, waitSeconds: 60 }],
-  health: { intervalSeconds: 60, analyticsDelaySeconds: 0, minRequests: 1 }
-})
-
-const create = (releaseId: string) =>
-  Orchestrator.create({
-    releaseId,
-    teamId: "team",
-    workerId: "wkr",
-    accountId: target.accountId,
-    scriptName: target.scriptName,
-    canaryVersionId: "v2",
-    planId: null,
-    plan,
-    autoAdvance: true,
-    name: null,
-    ticketUrl: null,
-    actor: person
-  })
+import { create, healthyAnalytics, person, target } from "./support/OrchestratorFixture.ts"
 
 const ports = (router: TrafficRouter.TrafficRouter["Service"], store = EventStore.layerMemory) =>
   Layer.mergeAll(
@@ -42,7 +19,7 @@ const ports = (router: TrafficRouter.TrafficRouter["Service"], store = EventStor
     Scheduler.layerMemory,
     ActiveReleases.layerMemory,
     Layer.succeed(TrafficRouter.TrafficRouter, router),
-    HealthSource.layerMemory(new Map([["v2", { requests: 100, errors: 0 }], ["v1", { requests: 900, errors: 0 }]]))
+    healthyAnalytics
   )
 
 describe("Orchestrator", () => {
@@ -118,25 +95,6 @@ describe("Orchestrator", () => {
 })
 
 describe("Orchestrator: drift is checked before every traffic change and before completing", () => {
-  const twoSteps = Plan.make({
-    steps: [{ percentage: 10, waitSeconds: 60 }, { percentage: 100, waitSeconds: 60 }],
-    health: { intervalSeconds: 60, analyticsDelaySeconds: 0, minRequests: 1 }
-  })
-  const createWith = (releaseId: string, releasePlan: Plan.Plan) =>
-    Orchestrator.create({
-      releaseId,
-      teamId: "team",
-      workerId: "wkr",
-      accountId: target.accountId,
-      scriptName: target.scriptName,
-      canaryVersionId: "v2",
-      planId: null,
-      plan: releasePlan,
-      autoAdvance: true,
-      name: null,
-      ticketUrl: null,
-      actor: person
-    })
   const tags = (loaded: Orchestrator.Loaded) => loaded.events.map((e) => e.event._tag)
   const handMade = [{ versionId: "v3", percentage: 100 }]
 
@@ -144,7 +102,7 @@ describe("Orchestrator: drift is checked before every traffic change and before 
     Effect.gen(function*() {
       const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
       yield* Effect.gen(function*() {
-        yield* createWith("rel_1", twoSteps)
+        yield* create("rel_1")
         yield* Orchestrator.execute("rel_1", { _tag: "Start", actor: person })
         memory.deployOutOfBand(target, handMade)
         yield* Orchestrator.runDue()
@@ -159,7 +117,7 @@ describe("Orchestrator: drift is checked before every traffic change and before 
     Effect.gen(function*() {
       const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
       yield* Effect.gen(function*() {
-        yield* createWith("rel_1", twoSteps)
+        yield* create("rel_1")
         yield* Orchestrator.execute("rel_1", { _tag: "Start", actor: person })
         yield* Orchestrator.runDue() // step 0 live at 10%
         yield* TestClock.adjust("60 seconds")
@@ -183,7 +141,7 @@ describe("Orchestrator: drift is checked before every traffic change and before 
         health: { intervalSeconds: 60, analyticsDelaySeconds: 0, minRequests: 1 }
       })
       yield* Effect.gen(function*() {
-        yield* createWith("rel_1", single)
+        yield* create("rel_1", single)
         yield* Orchestrator.execute("rel_1", { _tag: "Start", actor: person })
         yield* Orchestrator.runDue() // v2 at 100%
         yield* TestClock.adjust("60 seconds")
@@ -201,7 +159,7 @@ describe("Orchestrator: drift is checked before every traffic change and before 
     Effect.gen(function*() {
       const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
       yield* Effect.gen(function*() {
-        yield* createWith("rel_1", twoSteps)
+        yield* create("rel_1")
         yield* Orchestrator.execute("rel_1", { _tag: "Start", actor: person })
         yield* Orchestrator.runDue()
         yield* TestClock.adjust("60 seconds")
@@ -265,7 +223,7 @@ describe("Orchestrator: one release per Worker (ActiveReleases)", () => {
       const memory = TrafficRouter.makeMemory([{ ...target, liveVersionId: "v1" }])
       const ids = Array.from({ length: 32 }, (_, i) => `rel_${i}`)
       const outcomes = yield* Effect.gen(function*() {
-        yield* Effect.forEach(ids, create)
+        yield* Effect.forEach(ids, (releaseId) => create(releaseId))
         return yield* Effect.forEach(
           ids,
           (releaseId) => Effect.result(Orchestrator.execute(releaseId, { _tag: "Start", actor: person })),

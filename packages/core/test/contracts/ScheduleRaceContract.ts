@@ -11,25 +11,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
-import {
-  ActiveReleases,
-  Actor,
-  EventStore,
-  HealthSource,
-  Orchestrator,
-  Plan,
-  Scheduler,
-  TrafficRouter
-} from "../../src/index.ts"
+import { type ActiveReleases, type EventStore, Orchestrator, Scheduler, TrafficRouter } from "../../src/index.ts"
+import { create, healthyAnalytics, person, target } from "../support/OrchestratorFixture.ts"
 
 type Storage = EventStore.EventStore | Scheduler.Scheduler | ActiveReleases.ActiveReleases
-
-const target = { accountId: "acc", scriptName: "api" }
-const person = Actor.user("usr_1", "Ada")
-const plan = Plan.make({
-  steps: [{ percentage: 10, waitSeconds: 60 }, { percentage: 100, waitSeconds: 60 }],
-  health: { intervalSeconds: 60, analyticsDelaySeconds: 0, minRequests: 1 }
-})
 
 /**
  * The adapter's Scheduler, with one person's command run just before the next `unschedule`
@@ -64,22 +49,6 @@ interface Race {
   readonly deployments: () => ReadonlyArray<unknown>
 }
 
-const create = (releaseId: string) =>
-  Orchestrator.create({
-    releaseId,
-    teamId: "team",
-    workerId: "wkr",
-    accountId: target.accountId,
-    scriptName: target.scriptName,
-    canaryVersionId: "v2",
-    planId: null,
-    plan,
-    autoAdvance: true,
-    name: null,
-    ticketUrl: null,
-    actor: person
-  })
-
 /** The release is due, and its next step shifts traffic. */
 const assertRuns = (race: Race) =>
   Effect.gen(function*() {
@@ -99,7 +68,7 @@ export const suite = (name: string, makeLayer: () => Layer.Layer<Storage, unknow
         const services = Layer.mergeAll(
           Layer.succeed(Scheduler.Scheduler, race.racing),
           Layer.succeed(TrafficRouter.TrafficRouter, memory.router),
-          HealthSource.layerMemory(new Map([["v2", { requests: 100, errors: 0 }], ["v1", { requests: 900, errors: 0 }]]))
+          healthyAnalytics
         )
         yield* body({
           beforeNextUnschedule: (releaseId, request) =>
