@@ -690,6 +690,177 @@ export const migrations = Migrator.fromRecord({
     // A channel's kind is the notifier's registry's business (ChannelKinds): the store keeps any
     // kind name, so that adding a kind needs no migration. The CHECK of 0007 listed the five kinds.
     yield* sql`ALTER TABLE notification_channels DROP CONSTRAINT IF EXISTS notification_channels_kind_check`
+  }),
+  "0015_append_batch": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // Several appends (to different streams) in one server call: what PgEventStore sends when
+    // appends made alone queue behind the calls already in flight (see its module doc). The
+    // protocol is the one of `canaryroll_append` for every append of the batch: the transaction
+    // id first, then the positions (in the batch's order), then the inserts in a subtransaction,
+    // so every row's xmin is newer than its position and `readAll` stays gap-safe. Each append
+    // is checked against its stream's version on its own: one that lost a race gets its
+    // `conflict_version` and the others go on. The common case costs one statement per table
+    // for the whole batch (the events, the summaries over the rows they were folded on, the
+    // audit rows), which is where a batch saves the server most of its work: each statement's
+    // executor start and end, not the rows, is what an append of one event pays for. If that
+    // statement cannot stand (another writer took a version between the check and the insert,
+    // or a summary is no longer the row its fold started from), its subtransaction is rolled back
+    // and each append is made on its own by `canaryroll_append` (read models required): an
+    // append whose summary moved comes back with `read_models_moved` and nothing written, and the
+    // caller redoes it in a transaction that reads the row.
+    // Arguments: one element per append (stream id, expected version, number of events; the
+    // read models' folded-on position, summary and audit context, NULL without read models);
+    // the events flattened in the batch's order (types, storage-form data); the audit rows as one
+    // jsonb array of objects named like the table's columns, `event` being the event's 1-based
+    // index in the flattened events, whose data is the row's `details`. A batch names each stream
+    // once. Returns a row per event appended (`append_index` is 1-based), or one row per append
+    // with its `conflict_version`, or with `read_models_moved`.
+    yield* sql`
+      CREATE FUNCTION canaryroll_append_batch(
+        batch_stream_ids text[],
+        batch_expected_versions integer[],
+        batch_event_counts integer[],
+        batch_types text[],
+        batch_data jsonb[],
+        batch_summary_folded_on bigint[] DEFAULT NULL,
+        batch_summaries jsonb[] DEFAULT NULL,
+        batch_audit_contexts jsonb[] DEFAULT NULL,
+        batch_audit_rows jsonb DEFAULT '[]'
+      ) RETURNS TABLE (
+        append_index integer,
+        "position" bigint,
+        stream_version integer,
+        recorded_at timestamptz,
+        conflict_version integer,
+        read_models_moved boolean
+      ) LANGUAGE plpgsql VOLATILE AS $function$
+            #variable_conflict use_column
+      DECLARE
+        append_count integer := coalesce(cardinality(batch_stream_ids), 0);
+        event_count integer := coalesce(cardinality(batch_types), 0);
+        actual_versions integer[];
+        first_event integer[] := '{}';
+        event_append integer[] := '{}';
+        appending boolean[] := '{}';
+        positions bigint[] := '{}';
+        read_model_appends integer := 0;
+        written integer;
+        set_failed boolean := false;
+        next_event integer := 1;
+        moved boolean;
+      BEGIN
+        -- 1. The transaction id first (PgEventStore's gap-safety argument), then every stream's version.
+        PERFORM pg_current_xact_id();
+        SELECT array_agg(coalesce(v.version, 0) ORDER BY s.i) INTO actual_versions
+        FROM unnest(batch_stream_ids) WITH ORDINALITY AS s(stream_id, i)
+        LEFT JOIN LATERAL (SELECT max(e.stream_version) AS version FROM events e WHERE e.stream_id = s.stream_id) v ON true;
+        FOR a IN 1 .. append_count LOOP
+          first_event[a] := next_event;
+          appending[a] := actual_versions[a] = batch_expected_versions[a];
+          IF NOT appending[a] THEN
+            append_index := a; conflict_version := actual_versions[a];
+            "position" := NULL; stream_version := NULL; recorded_at := NULL; read_models_moved := NULL;
+            RETURN NEXT;
+          ELSIF batch_summaries IS NOT NULL AND batch_summaries[a] IS NOT NULL THEN
+            read_model_appends := read_model_appends + 1;
+          END IF;
+          FOR k IN next_event .. next_event + batch_event_counts[a] - 1 LOOP
+            event_append[k] := a;
+          END LOOP;
+          next_event := next_event + batch_event_counts[a];
+        END LOOP;
+        -- 2. The positions, in order.
+        FOR k IN 1 .. event_count LOOP
+          IF appending[event_append[k]] THEN
+            positions[k] := nextval('event_positions');
+          END IF;
+        END LOOP;
+        -- 3. All appends in one statement per table, in a subtransaction.
+        BEGIN
+          WITH appended AS (
+            INSERT INTO events (position, stream_id, stream_version, type, data) OVERRIDING SYSTEM VALUE
+            SELECT positions[k], batch_stream_ids[event_append[k]],
+              batch_expected_versions[event_append[k]] + k - first_event[event_append[k]] + 1, batch_types[k], batch_data[k]
+            FROM generate_series(1, event_count) AS k
+            WHERE appending[event_append[k]]
+          ), folds AS (
+            SELECT a, batch_stream_ids[a] AS release_id, batch_summary_folded_on[a] AS folded_on, batch_summaries[a] AS summary,
+              batch_audit_contexts[a] AS audit_context, batch_expected_versions[a] + batch_event_counts[a] AS version,
+              positions[first_event[a] + batch_event_counts[a] - 1] AS last_position
+            FROM generate_series(1, append_count) AS a
+            WHERE appending[a] AND batch_summaries[a] IS NOT NULL
+          ), summary_inserted AS (
+            INSERT INTO release_summaries (release_id, team_id, worker_id, status, created_at, updated_at, version,
+              position, summary, audit_context)
+            SELECT f.release_id, f.summary->>'teamId', f.summary->>'workerId', f.summary->>'status',
+              (f.summary->>'createdAt')::timestamptz, (f.summary->>'updatedAt')::timestamptz, f.version, f.last_position,
+              f.summary, f.audit_context
+            FROM folds f WHERE f.folded_on = 0
+            ON CONFLICT (release_id) DO NOTHING
+            RETURNING 1
+          ), summary_updated AS (
+            UPDATE release_summaries s SET team_id = f.summary->>'teamId', worker_id = f.summary->>'workerId',
+              status = f.summary->>'status', created_at = (f.summary->>'createdAt')::timestamptz,
+              updated_at = (f.summary->>'updatedAt')::timestamptz, version = f.version, position = f.last_position,
+              summary = f.summary, audit_context = f.audit_context
+            FROM folds f
+            WHERE f.folded_on <> 0 AND s.release_id = f.release_id AND s.position = f.folded_on
+            RETURNING 1
+          ), audit AS (
+            INSERT INTO audit_log (id, position, team_id, release_id, worker_id, actor_kind, actor_id, type, at,
+              step_index, percentage, sentence, details)
+            SELECT r.id, positions[r.event], r.team_id, r.release_id, r.worker_id, r.actor_kind, r.actor_id, r.type,
+              r.at, r.step_index, r.percentage, r.sentence, batch_data[r.event]
+            FROM jsonb_to_recordset(batch_audit_rows) AS r(event integer, id text, team_id text, release_id text,
+              worker_id text, actor_kind text, actor_id text, type text, at timestamptz, step_index integer,
+              percentage double precision, sentence text)
+            WHERE appending[event_append[r.event]]
+            ON CONFLICT (id) DO NOTHING
+          )
+          SELECT (SELECT count(*) FROM summary_inserted) + (SELECT count(*) FROM summary_updated) INTO written;
+          IF written <> read_model_appends THEN
+            RAISE EXCEPTION 'a summary moved' USING ERRCODE = 'CR409';
+          END IF;
+        EXCEPTION WHEN unique_violation OR SQLSTATE 'CR409' THEN
+          set_failed := true;
+        END;
+        IF NOT set_failed THEN
+          recorded_at := now(); conflict_version := NULL; read_models_moved := false;
+          FOR k IN 1 .. event_count LOOP
+            IF appending[event_append[k]] THEN
+              append_index := event_append[k]; "position" := positions[k];
+              stream_version := batch_expected_versions[event_append[k]] + k - first_event[event_append[k]] + 1;
+              RETURN NEXT;
+            END IF;
+          END LOOP;
+          RETURN;
+        END IF;
+        -- A race (another writer took a version) or a moved summary: each append on its own.
+        FOR a IN 1 .. append_count LOOP
+          CONTINUE WHEN NOT appending[a];
+          BEGIN
+            moved := false;
+            RETURN QUERY SELECT a, c."position", c.stream_version, c.recorded_at, c.conflict_version, false
+            FROM canaryroll_append(batch_stream_ids[a], batch_expected_versions[a],
+              batch_types[first_event[a] : first_event[a] + batch_event_counts[a] - 1],
+              batch_data[first_event[a] : first_event[a] + batch_event_counts[a] - 1],
+              summary_folded_on => batch_summary_folded_on[a], summary_summary => batch_summaries[a],
+              summary_audit_context => batch_audit_contexts[a],
+              read_models_required => batch_summaries[a] IS NOT NULL,
+              audit_rows => CASE WHEN batch_summaries[a] IS NULL THEN NULL ELSE (
+                SELECT coalesce(jsonb_agg(r || jsonb_build_object('event', (r->>'event')::integer - first_event[a] + 1)), '[]')
+                FROM jsonb_array_elements(batch_audit_rows) AS r
+                WHERE (r->>'event')::integer BETWEEN first_event[a] AND first_event[a] + batch_event_counts[a] - 1) END) AS c;
+          EXCEPTION WHEN SQLSTATE 'CR409' THEN
+            append_index := a; "position" := NULL; stream_version := NULL; recorded_at := NULL; conflict_version := NULL;
+            read_models_moved := true;
+            RETURN NEXT;
+          END;
+        END LOOP;
+      END
+      $function$`
+    yield* sql`COMMENT ON FUNCTION canaryroll_append_batch IS
+      'PgEventStore.append for several streams in one call: the protocol of canaryroll_append for each, one statement per table in the common case, each append on its own after a race.'`
   })
 })
 

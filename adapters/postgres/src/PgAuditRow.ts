@@ -15,8 +15,9 @@
 import { AuditLog } from "@canaryroll/app"
 import { Actor, ReleaseEvent } from "@canaryroll/core"
 import { PgTypes } from "@effect/sql-pg"
-import { Effect, Result, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import type { SqlClient, Statement } from "effect/sql"
+import { typedArray } from "./PgEventStore.ts"
 
 /** A row as written: one value per column of `audit_log`. */
 export interface AuditRow {
@@ -142,13 +143,6 @@ export const select = (sql: SqlClient.SqlClient): Statement.Fragment =>
   sql`id, position, team_id, release_id, worker_id, actor_kind, actor_id, type, at, step_index, percentage, sentence,
     details::text AS details`
 
-/**
- * One array parameter of a known element type. The driver infers an array's type from its
- * elements, which fails for an all-null column (a batch of creations has no step index) and for
- * numbers that mix integers and fractions (percentages).
- */
-export const array = (oid: number, values: ReadonlyArray<unknown>) => Result.getOrThrow(PgTypes.array(values, oid))
-
 const columnList = columns.map(([name]) => name).join(", ")
 
 /**
@@ -162,7 +156,7 @@ export const insert = (
   rows: ReadonlyArray<AuditRow>,
   options: { readonly when?: Statement.Fragment | undefined; readonly settingsPositions?: boolean | undefined } = {}
 ): Statement.Fragment => {
-  const values = columns.map(([name, oid]) => array(oid, rows.map((row) => row[name])))
+  const values = columns.map(([name, oid]) => typedArray(oid, rows.map((row) => row[name])))
   const selected = options.settingsPositions === true
     ? sql.literal(columnList.replace("position", "nextval('settings_audit_positions')"))
     : sql.literal(columnList)
@@ -174,18 +168,15 @@ export const insert = (
 }
 
 /**
- * Release events' rows as the argument `audit_rows` of `canaryroll_append` (migration
- * `0012_append_alone`), which writes them with the events: one jsonb array of objects named like
- * the columns (one parameter to encode and decode, not thirteen arrays). Positions are allocated
- * by the call, so each row names its event by index in the append (1-based, `events`, as `event`)
+ * Release events' rows as `canaryroll_append` takes them (`audit_rows`, migration
+ * `0012_append_alone`; see `PgEventStore.ReadModelRows`): objects named like the columns, one
+ * jsonb parameter for all (not thirteen arrays to encode and decode). Positions are allocated by
+ * the call, so each row names its event by index in the append (1-based, `events`, as `event`)
  * in place of its position. `details` is not sent: a release entry's details are its event in
- * storage form, which the call already has (`append_data`).
+ * storage form, which the call already has.
  */
-export const callArguments = (
-  sql: SqlClient.SqlClient,
+export const callRows = (
   rows: ReadonlyArray<Omit<AuditRow, "details">>,
   events: ReadonlyArray<number>
-): Statement.Fragment =>
-  sql`audit_rows => ${
-    PgTypes.jsonb(rows.map(({ position: _position, ...row }, i) => ({ ...row, event: events[i], at: row.at.toISOString() })))
-  }`
+): Array<{ readonly event: number }> =>
+  rows.map(({ position: _position, ...row }, i) => ({ ...row, event: events[i]!, at: row.at.toISOString() }))

@@ -51,8 +51,9 @@
  */
 import { EventStore, ReleaseEvent } from "@canaryroll/core"
 import { PgTypes } from "@effect/sql-pg"
-import { Effect, Layer, Result, Schema } from "effect"
-import { SqlClient, type SqlError, type Statement } from "effect/sql"
+import { Effect, Exit, Layer, Result, Schema } from "effect"
+import { SqlClient, type SqlError } from "effect/sql"
+import * as NaturalBatching from "./NaturalBatching.ts"
 
 /**
  * Runs inside the append's transaction with the events just recorded, before commit: whatever it
@@ -83,10 +84,27 @@ export interface PendingAppend {
   readonly events: ReadonlyArray<ReleaseEvent.ReleaseEvent>
 }
 
+/**
+ * The read models' rows for the append's call, folded before it (see `AppendHook.prepare`):
+ * written after the events only if the release's summary row is still the one they were folded
+ * on. Sent as arguments of `canaryroll_append` (or, batched, of `canaryroll_append_batch`).
+ */
+export interface ReadModelRows {
+  /** The `position` of the summary row the fold started from; 0: no row yet. */
+  readonly foldedOn: bigint
+  /** The new summary and audit context, as jsonb. */
+  readonly summary: unknown
+  readonly auditContext: unknown
+  /**
+   * The audit rows, objects named like `audit_log`'s columns without `position` and `details`:
+   * `event` is the row's event by its 1-based index in the append (see `PgAuditRow.callRows`).
+   */
+  readonly auditRows: ReadonlyArray<{ readonly event: number }>
+}
+
 /** What a hook hands to the append's call of `canaryroll_append` (see `AppendHook.prepare`). */
 export interface InCall {
-  /** Named arguments of `canaryroll_append` after its first four (`name => value`, comma-separated). */
-  readonly arguments: Statement.Fragment
+  readonly rows: ReadModelRows
   /**
    * Runs after a successful call in the append's transaction, in place of the hook; `written` is
    * the call's `read_models_written`.
@@ -104,7 +122,17 @@ export interface InCall {
 
 export interface Options {
   readonly onAppend?: AppendHook | undefined
+  /**
+   * Calls of appends made alone running at once; the appends that arrive while all are busy
+   * share the next call (see `make`). Default 2.
+   */
+  readonly appendCallsInFlight?: number | undefined
+  /** Appends in one shared call at most. Default 32. */
+  readonly maxAppendsPerCall?: number | undefined
 }
+
+const defaultAppendCallsInFlight = 2
+const defaultMaxAppendsPerCall = 32
 
 /** An `events` row as readers select it (`data::text`). */
 export interface EventRow {
@@ -147,8 +175,15 @@ export const describeSqlError = (error: SqlError.SqlError): string => {
 
 const unavailable = (error: SqlError.SqlError) => new EventStore.EventStoreUnavailable({ message: describeSqlError(error) })
 
-/** A `text[]` parameter (the driver would bind an empty array untyped). */
-const textArray = (values: ReadonlyArray<string>) => Result.getOrThrow(PgTypes.array(values, PgTypes.OID.text))
+/**
+ * One array parameter of a known element type. The driver infers an array's type from its
+ * elements, which fails for an empty or all-null array and for numbers that mix integers and
+ * fractions.
+ */
+export const typedArray = (oid: number, values: ReadonlyArray<unknown>) => Result.getOrThrow(PgTypes.array(values, oid))
+
+/** A `text[]` parameter. */
+const textArray = (values: ReadonlyArray<string>) => typedArray(PgTypes.OID.text, values)
 
 /** The stream's events in version order. */
 export const readStream = Effect.fnUntraced(function*(streamId: string) {
@@ -193,7 +228,12 @@ interface AppendedRow {
   readonly stream_version: number | null
   readonly recorded_at: Date | null
   readonly conflict_version: number | null
-  readonly read_models_written: boolean | null
+}
+
+/** A row of `canaryroll_append_batch` (migration 0015): `AppendedRow`s of several appends. */
+interface BatchRow extends AppendedRow {
+  readonly append_index: number
+  readonly read_models_moved: boolean | null
 }
 
 /** The SQLSTATE `canaryroll_append` raises when read models it must write could not be (migration 0012). */
@@ -204,39 +244,40 @@ const isReadModelsMoved = (error: SqlError.SqlError) => {
   return typeof cause === "object" && cause !== null && "code" in cause && cause.code === readModelsMoved
 }
 
-/**
- * The append protocol (see the module doc): one call of `canaryroll_append`, with the extra
- * arguments of a hook that writes in the call (`inCall`, unless `withoutArguments`); then the
- * hook. `alone`: the call is its own transaction and must write the hook's rows or fail
- * (`read_models_required`); otherwise it runs in the caller's.
- */
-const appendCall = Effect.fnUntraced(function*(
-  streamId: string,
-  expectedVersion: number,
-  events: ReadonlyArray<ReleaseEvent.ReleaseEvent>,
-  encoded: ReadonlyArray<string>,
-  onAppend: AppendHook | undefined,
-  inCall: InCall | undefined,
-  mode: "alone" | "in transaction" | "in transaction, without arguments"
-) {
-  const sql = yield* SqlClient.SqlClient
-  const rows = yield* sql<AppendedRow>`
-    SELECT * FROM canaryroll_append(${streamId}, ${expectedVersion},
-      ${textArray(events.map((event) => event._tag))}, ${textArray(encoded)}::jsonb[]${
-    inCall === undefined || mode === "in transaction, without arguments"
-      ? sql``
-      : sql`, ${inCall.arguments}${mode === "alone" ? sql`, read_models_required => true` : sql``}`
-  })`
+/** An append ready for its call: encoded, and its read models folded when they could be. */
+interface Append {
+  readonly streamId: string
+  readonly expectedVersion: number
+  readonly events: ReadonlyArray<ReleaseEvent.ReleaseEvent>
+  readonly encoded: ReadonlyArray<string>
+  readonly inCall: InCall | undefined
+}
+
+/** How a call made alone (or batched) ended for one append. */
+type Outcome =
+  | { readonly _tag: "Appended"; readonly rows: ReadonlyArray<AppendedRow> }
+  | { readonly _tag: "Conflict"; readonly actualVersion: number }
+  /** Nothing written: the summary row is no longer the one the read models were folded on. */
+  | { readonly _tag: "ReadModelsMoved" }
+
+const conflictOf = (rows: ReadonlyArray<AppendedRow>): Outcome | undefined => {
   const conflict = rows[0]?.conflict_version
-  if (conflict !== undefined && conflict !== null) {
-    return yield* new EventStore.StreamVersionConflict({ streamId, expectedVersion, actualVersion: conflict })
-  }
+  return conflict === undefined || conflict === null ? undefined : { _tag: "Conflict", actualVersion: conflict }
+}
+
+/** The named arguments of `canaryroll_append` that carry read-model rows. */
+const readModelArguments = (sql: SqlClient.SqlClient, rows: ReadModelRows) =>
+  sql`summary_folded_on => ${rows.foldedOn}, summary_summary => ${PgTypes.jsonb(rows.summary)},
+    summary_audit_context => ${PgTypes.jsonb(rows.auditContext)}, audit_rows => ${PgTypes.jsonb(rows.auditRows)}`
+
+/** The append's events as the call recorded them (`rows`: one per event). */
+const recordedOf = (append: Append, rows: ReadonlyArray<AppendedRow>) => {
+  const { events, expectedVersion, streamId } = append
   if (rows.length !== events.length) {
-    return yield* Effect.die(new Error(`canaryroll_append returned ${rows.length} rows for ${events.length} events`))
+    return Effect.die(new Error(`the append call returned ${rows.length} rows for ${events.length} events`))
   }
-  if (events.length === 0) return []
   const byVersion = new Map(rows.map((row) => [row.stream_version, row]))
-  const recorded = events.map((event, i): EventStore.RecordedEvent => {
+  return Effect.succeed(events.map((event, i): EventStore.RecordedEvent => {
     const version = expectedVersion + i + 1
     const row = byVersion.get(version)!
     return {
@@ -247,10 +288,91 @@ const appendCall = Effect.fnUntraced(function*(
       event,
       recordedAt: row.recorded_at!.getTime()
     }
-  })
-  if (inCall !== undefined) yield* inCall.finish(recorded, rows[0]!.read_models_written === true)
+  }))
+}
+
+/**
+ * The append protocol (see the module doc) in the caller's transaction: one call of
+ * `canaryroll_append`, with the read-model rows of a hook that writes in the call (`inCall`,
+ * unless `withoutRows`), then the hook.
+ */
+const appendInTransaction = Effect.fnUntraced(function*(
+  append: Append,
+  onAppend: AppendHook | undefined,
+  withoutRows: boolean
+) {
+  const sql = yield* SqlClient.SqlClient
+  const { encoded, events, expectedVersion, inCall, streamId } = append
+  const rows = yield* sql<AppendedRow & { readonly read_models_written: boolean | null }>`
+    SELECT * FROM canaryroll_append(${streamId}, ${expectedVersion},
+      ${textArray(events.map((event) => event._tag))}, ${textArray(encoded)}::jsonb[]${
+    inCall === undefined || withoutRows ? sql`` : sql`, ${readModelArguments(sql, inCall.rows)}`
+  })`
+  const conflict = conflictOf(rows)
+  if (conflict?._tag === "Conflict") {
+    return yield* new EventStore.StreamVersionConflict({ streamId, expectedVersion, actualVersion: conflict.actualVersion })
+  }
+  const recorded = yield* recordedOf(append, rows)
+  if (events.length === 0) return recorded
+  if (inCall !== undefined) yield* inCall.finish(recorded, !withoutRows && rows[0]!.read_models_written === true)
   else if (onAppend !== undefined) yield* onAppend(recorded)
   return recorded
+})
+
+/**
+ * One append's call made alone, as one statement in its own implicit transaction: the events
+ * and the read-model rows handed to it commit together, or nothing does (`read_models_required`).
+ */
+const callAlone = Effect.fnUntraced(function*(append: Append) {
+  const sql = yield* SqlClient.SqlClient
+  const { encoded, events, expectedVersion, inCall, streamId } = append
+  return yield* sql<AppendedRow>`
+    SELECT "position", stream_version, recorded_at, conflict_version FROM canaryroll_append(${streamId},
+      ${expectedVersion}, ${textArray(events.map((event) => event._tag))}, ${textArray(encoded)}::jsonb[]${
+    inCall === undefined ? sql`` : sql`, ${readModelArguments(sql, inCall.rows)}, read_models_required => true`
+  })`.pipe(
+    Effect.map((rows): Outcome => conflictOf(rows) ?? { _tag: "Appended", rows }),
+    Effect.catchIf(isReadModelsMoved, (): Effect.Effect<Outcome> => Effect.succeed({ _tag: "ReadModelsMoved" }))
+  )
+})
+
+/**
+ * Appends made alone, in one call: `callAlone` for one, `canaryroll_append_batch` (migration
+ * 0015) for several (each of a different stream). The outcome of each, in order.
+ */
+const callBatch = Effect.fnUntraced(function*(appends: ReadonlyArray<Append>) {
+  if (appends.length === 1) return [Exit.succeed(yield* callAlone(appends[0]!))]
+  const sql = yield* SqlClient.SqlClient
+  const withRows = appends.some((append) => append.inCall !== undefined)
+  // The audit rows name their event by its index in the batch's flattened events.
+  const auditRows: Array<{ readonly event: number }> = []
+  let before = 0
+  for (const { events, inCall } of appends) {
+    for (const row of inCall?.rows.auditRows ?? []) auditRows.push({ ...row, event: before + row.event })
+    before += events.length
+  }
+  const rows = yield* sql<BatchRow>`
+    SELECT * FROM canaryroll_append_batch(
+      ${textArray(appends.map((append) => append.streamId))},
+      ${typedArray(PgTypes.OID.int4, appends.map((append) => append.expectedVersion))},
+      ${typedArray(PgTypes.OID.int4, appends.map((append) => append.events.length))},
+      ${textArray(appends.flatMap((append) => append.events.map((event) => event._tag)))},
+      ${textArray(appends.flatMap((append) => append.encoded))}::jsonb[]${
+    withRows
+      ? sql`,
+      ${typedArray(PgTypes.OID.int8, appends.map((append) => append.inCall?.rows.foldedOn ?? null))},
+      ${typedArray(PgTypes.OID.jsonb, appends.map((append) => append.inCall?.rows.summary ?? null))},
+      ${typedArray(PgTypes.OID.jsonb, appends.map((append) => append.inCall?.rows.auditContext ?? null))},
+      ${PgTypes.jsonb(auditRows)}`
+      : sql``
+  })`
+  const byAppend = appends.map((): Array<BatchRow> => [])
+  for (const row of rows) byAppend[row.append_index - 1]?.push(row)
+  return byAppend.map((rows): Exit.Exit<Outcome, never> =>
+    Exit.succeed(
+      rows[0]?.read_models_moved === true ? { _tag: "ReadModelsMoved" } : conflictOf(rows) ?? { _tag: "Appended", rows }
+    )
+  )
 })
 
 /**
@@ -260,16 +382,27 @@ const appendCall = Effect.fnUntraced(function*(
  * nothing has to run after it in the same transaction: no hook, or only the read models' rows
  * handed to the call (`InCall.alone`), and no transaction of the caller's open. The call then
  * writes the events and the rows together or nothing: if the rows could not be written (the
- * summary row was not the one folded on), it fails with `CR409` and the append is redone in a
- * transaction whose hook reads the row (`BEGIN`, the call, the hook's statements, `COMMIT`).
- * Otherwise (another hook, or inside a caller's transaction, where the call is a savepoint's
- * worth of work in it) the call runs in a transaction with the hook after it.
+ * summary row was not the one folded on), nothing is, and the append is redone in a transaction
+ * whose hook reads the row (`BEGIN`, the call, the hook's statements, `COMMIT`). Otherwise
+ * (another hook, or inside a caller's transaction, where the call is a savepoint's worth of work
+ * in it) the call runs in a transaction with the hook after it.
+ *
+ * Appends made alone share calls under load (`NaturalBatching`): at most `appendCallsInFlight`
+ * of them run at once, and the appends that arrive meanwhile (to different streams) go together
+ * in the next one, `canaryroll_append_batch`. Each is still checked against its own stream's
+ * version and fails or succeeds on its own; a quiet store makes every append alone, at once.
  */
 export const make = (options: Options = {}): Effect.Effect<typeof EventStore.EventStore.Service, never, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const provideSql = Effect.provideService(SqlClient.SqlClient, sql)
     const onAppend = options.onAppend
+    const batching = NaturalBatching.make<Append, Outcome, SqlError.SqlError>({
+      callsInFlight: options.appendCallsInFlight ?? defaultAppendCallsInFlight,
+      maxBatch: options.maxAppendsPerCall ?? defaultMaxAppendsPerCall,
+      canJoin: (batch, append) => batch.every((other) => other.streamId !== append.streamId),
+      call: (appends) => callBatch(appends).pipe(provideSql)
+    })
     return EventStore.EventStore.of({
       append: (streamId, expectedVersion, events) =>
         Effect.gen(function*() {
@@ -281,22 +414,28 @@ export const make = (options: Options = {}): Effect.Effect<typeof EventStore.Eve
           const inCall = events.length === 0 || onAppend?.prepare === undefined
             ? undefined
             : yield* onAppend.prepare({ streamId, expectedVersion, events })
+          const append: Append = { streamId, expectedVersion, events, encoded, inCall }
           const callerTransaction = yield* Effect.serviceOption(sql.transactionService)
           const alone = callerTransaction._tag === "None" &&
             (events.length === 0 || onAppend === undefined || inCall?.alone === true)
-          if (!alone) {
-            return yield* appendCall(streamId, expectedVersion, events, encoded, onAppend, inCall, "in transaction").pipe(
-              sql.withTransaction
-            )
+          if (!alone) return yield* appendInTransaction(append, onAppend, false).pipe(sql.withTransaction)
+          // An empty append only checks the version: nothing to share a call for.
+          const outcome = events.length === 0 ? yield* callAlone(append) : yield* batching.submit(append)
+          switch (outcome._tag) {
+            case "Conflict":
+              return yield* new EventStore.StreamVersionConflict({
+                streamId,
+                expectedVersion,
+                actualVersion: outcome.actualVersion
+              })
+            case "ReadModelsMoved":
+              return yield* appendInTransaction(append, onAppend, true).pipe(sql.withTransaction)
+            case "Appended": {
+              const recorded = yield* recordedOf(append, outcome.rows)
+              if (inCall !== undefined) yield* inCall.finish(recorded, true)
+              return recorded
+            }
           }
-          return yield* appendCall(streamId, expectedVersion, events, encoded, onAppend, inCall, "alone").pipe(
-            Effect.catchIf(
-              (error) => error._tag === "SqlError" && isReadModelsMoved(error),
-              () =>
-                appendCall(streamId, expectedVersion, events, encoded, onAppend, inCall, "in transaction, without arguments")
-                  .pipe(sql.withTransaction)
-            )
-          )
         }).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(unavailable(error))), provideSql),
       readStream: (streamId) => readStream(streamId).pipe(Effect.mapError(unavailable), provideSql),
       readAll: (after, limit) => readAll(after, limit).pipe(Effect.mapError(unavailable), provideSql)

@@ -62,7 +62,7 @@ interface AuditRow {
   readonly position: number
 }
 
-const column = PgAuditRow.array
+const column = PgEventStore.typedArray
 
 /** Folds `events` (one stream, in version order) from `folded`, collecting the audit rows. */
 const fold = (folded: Folded, events: ReadonlyArray<EventStore.RecordedEvent>, audit: Array<AuditRow>): Folded => {
@@ -217,22 +217,22 @@ const remember = (folds: Map<string, Folded>, releaseId: string, folded: Folded)
 
 /**
  * The read models' rows for an append whose fold is known before the call: the release's row as
- * this process last wrote it (or no row, for a stream's first append). They go to
- * `canaryroll_append`, which writes them after the events only if the row is still `before`
- * (identified by the position of its last event, as in `writeOver`). Positions are allocated by
- * the call, so the events are folded with their indexes (1-based) standing in for them: an audit
- * row's `position` here is its event's index, which the call maps to the event's position.
+ * this process last wrote it (or no row, for a stream's first append). `canaryroll_append` writes
+ * them after the events only if the row is still `before` (identified by the position of its last
+ * event, as in `writeOver`). Positions are allocated by the call, so the events are folded with
+ * their indexes (1-based) standing in for them: an audit row's `position` here is its event's
+ * index, which the call maps to the event's position. The call reads the summary row's columns
+ * (team, Worker, status, times) from the summary itself.
  */
-const inCallArguments = (sql: SqlClient.SqlClient, before: Folded, after: Folded, audit: ReadonlyArray<AuditRow>) =>
-  // The call reads the summary row's columns (team, Worker, status, times) from the summary itself.
-  sql`summary_folded_on => ${BigInt(before.position)}, summary_summary => ${PgTypes.jsonb(after.summary)},
-    summary_audit_context => ${PgTypes.jsonb(after.context)}, ${
-    PgAuditRow.callArguments(
-      sql,
-      audit.map((row) => PgAuditRow.encodeWithoutDetails(row.entry, BigInt(row.position))),
-      audit.map((row) => row.position)
-    )
-  }`
+const inCallRows = (before: Folded, after: Folded, audit: ReadonlyArray<AuditRow>): PgEventStore.ReadModelRows => ({
+  foldedOn: BigInt(before.position),
+  summary: after.summary,
+  auditContext: after.context,
+  auditRows: PgAuditRow.callRows(
+    audit.map((row) => PgAuditRow.encodeWithoutDetails(row.entry, BigInt(row.position))),
+    audit.map((row) => row.position)
+  )
+})
 
 /**
  * The hook's part in the append's server call (`PgEventStore.AppendHook.prepare`): when this
@@ -266,7 +266,7 @@ const prepare = (append: PgEventStore.PendingAppend) =>
     const folded = fold(before, pending, audit)
     if (folded.summary === undefined || folded.context === undefined) return undefined
     return {
-      arguments: inCallArguments(sql, before, folded, audit),
+      rows: inCallRows(before, folded, audit),
       // Written by the call, the fold is only remembered: the call can go alone (see PgEventStore.make).
       alone: true,
       finish: (recorded, written) =>
@@ -321,7 +321,7 @@ export const appendHook = (also?: PgEventStore.AppendHook | undefined): PgEventS
       prepare: (append: PgEventStore.PendingAppend) =>
         prepare(append).pipe(Effect.map((inCall) =>
           inCall === undefined ? undefined : {
-            arguments: inCall.arguments,
+            rows: inCall.rows,
             // `also` writes after the call, in its transaction.
             alone: false,
             finish: (recorded: ReadonlyArray<EventStore.RecordedEvent>, written: boolean) =>
