@@ -693,6 +693,163 @@ export const migrations = Migrator.fromRecord({
   }),
   "0015_append_batch": Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // Lock order. Two transactions that write the same release conflict on its events first
+    // (the unique (stream_id, stream_version)), which makes the later one wait for the earlier
+    // to end, and only then on its summary row. That holds only if every path inserts the events
+    // before it locks a summary row: a path that locked the row first could hold it while waiting
+    // for the other's events, which wait for the row: a deadlock. PgEventStore's transaction path
+    // does (the call, then the hook); 0012's call did not (a data-modifying CTE that the query does
+    // not read runs last, after the summary CTEs the query reads). Replaced (same signature) so
+    // that the summaries read `appended`, which runs it first; nothing else changes.
+    yield* sql`
+      CREATE OR REPLACE FUNCTION canaryroll_append(
+        append_stream_id text,
+        append_expected_version integer,
+        append_types text[],
+        append_data jsonb[],
+        summary_folded_on bigint DEFAULT NULL,
+        summary_team_id text DEFAULT NULL,
+        summary_worker_id text DEFAULT NULL,
+        summary_status text DEFAULT NULL,
+        summary_created_at timestamptz DEFAULT NULL,
+        summary_updated_at timestamptz DEFAULT NULL,
+        summary_summary jsonb DEFAULT NULL,
+        summary_audit_context jsonb DEFAULT NULL,
+        audit_event integer[] DEFAULT '{}',
+        audit_id text[] DEFAULT '{}',
+        audit_team_id text[] DEFAULT '{}',
+        audit_release_id text[] DEFAULT '{}',
+        audit_worker_id text[] DEFAULT '{}',
+        audit_actor_kind text[] DEFAULT '{}',
+        audit_actor_id text[] DEFAULT '{}',
+        audit_type text[] DEFAULT '{}',
+        audit_at timestamptz[] DEFAULT '{}',
+        audit_step_index integer[] DEFAULT '{}',
+        audit_percentage double precision[] DEFAULT '{}',
+        audit_sentence text[] DEFAULT '{}',
+        audit_details jsonb[] DEFAULT '{}',
+        read_models_required boolean DEFAULT false,
+        audit_rows jsonb DEFAULT NULL
+      ) RETURNS TABLE (
+        "position" bigint,
+        stream_version integer,
+        recorded_at timestamptz,
+        conflict_version integer,
+        read_models_written boolean
+      ) LANGUAGE plpgsql VOLATILE AS $function$
+      #variable_conflict use_column
+      DECLARE
+        event_count integer := coalesce(cardinality(append_types), 0);
+        actual_version integer;
+        positions bigint[] := '{}';
+        written boolean := false;
+        violated text;
+      BEGIN
+        -- 1. The transaction id: from here on, readers see this transaction running.
+        PERFORM pg_current_xact_id();
+        SELECT coalesce(max(e.stream_version), 0) INTO actual_version FROM events e WHERE e.stream_id = append_stream_id;
+        IF actual_version <> append_expected_version THEN
+          conflict_version := actual_version;
+          RETURN NEXT;
+          RETURN;
+        END IF;
+        IF event_count = 0 THEN
+          RETURN;
+        END IF;
+        -- 2. The positions, in version order.
+        FOR i IN 1 .. event_count LOOP
+          positions[i] := nextval('event_positions');
+        END LOOP;
+        -- 3. The insert, in a subtransaction; with the read models, one statement writes all three
+        -- tables (each statement inside PL/pgSQL costs an executor start and end): the summary over
+        -- the row they were folded on (inserted when summary_folded_on is 0 and there is no row),
+        -- then the audit rows, only if the summary was written.
+        BEGIN
+          IF summary_summary IS NULL THEN
+            INSERT INTO events (position, stream_id, stream_version, type, data) OVERRIDING SYSTEM VALUE
+            SELECT positions[n], append_stream_id, append_expected_version + n, append_types[n], append_data[n]
+            FROM generate_series(1, event_count) AS n;
+          ELSE
+            -- Callers of 0005's signature send the summary's columns and the audit rows as arrays.
+            summary_team_id := coalesce(summary_team_id, summary_summary->>'teamId');
+            summary_worker_id := coalesce(summary_worker_id, summary_summary->>'workerId');
+            summary_status := coalesce(summary_status, summary_summary->>'status');
+            summary_created_at := coalesce(summary_created_at, (summary_summary->>'createdAt')::timestamptz);
+            summary_updated_at := coalesce(summary_updated_at, (summary_summary->>'updatedAt')::timestamptz);
+            IF audit_rows IS NULL THEN
+              SELECT coalesce(jsonb_agg(jsonb_build_object('event', a.event, 'id', a.id, 'team_id', a.team_id,
+                'release_id', a.release_id, 'worker_id', a.worker_id, 'actor_kind', a.actor_kind, 'actor_id', a.actor_id,
+                'type', a.type, 'at', a.at, 'step_index', a.step_index, 'percentage', a.percentage, 'sentence', a.sentence,
+                'details', a.details)), '[]') INTO audit_rows
+              FROM unnest(audit_event, audit_id, audit_team_id, audit_release_id, audit_worker_id, audit_actor_kind,
+                audit_actor_id, audit_type, audit_at, audit_step_index, audit_percentage, audit_sentence, audit_details)
+                AS a(event, id, team_id, release_id, worker_id, actor_kind, actor_id, type, at, step_index, percentage,
+                  sentence, details);
+            END IF;
+            WITH appended AS (
+              INSERT INTO events (position, stream_id, stream_version, type, data) OVERRIDING SYSTEM VALUE
+              SELECT positions[n], append_stream_id, append_expected_version + n, append_types[n], append_data[n]
+              FROM generate_series(1, event_count) AS n
+              RETURNING 1
+            ), summary_inserted AS (
+              INSERT INTO release_summaries (release_id, team_id, worker_id, status, created_at, updated_at, version,
+                position, summary, audit_context)
+              SELECT append_stream_id, summary_team_id, summary_worker_id, summary_status, summary_created_at,
+                summary_updated_at, append_expected_version + event_count, positions[event_count], summary_summary,
+                summary_audit_context
+              WHERE summary_folded_on = 0 AND (SELECT count(*) FROM appended) >= 0
+              ON CONFLICT (release_id) DO NOTHING
+              RETURNING 1
+            ), summary_updated AS (
+              UPDATE release_summaries s SET team_id = summary_team_id, worker_id = summary_worker_id,
+                status = summary_status, created_at = summary_created_at, updated_at = summary_updated_at,
+                version = append_expected_version + event_count, position = positions[event_count],
+                summary = summary_summary, audit_context = summary_audit_context
+              WHERE summary_folded_on <> 0 AND s.release_id = append_stream_id AND s.position = summary_folded_on
+                AND (SELECT count(*) FROM appended) >= 0
+              RETURNING 1
+            ), summary_written AS (
+              SELECT 1 FROM summary_inserted UNION ALL SELECT 1 FROM summary_updated
+            ), audit AS (
+              INSERT INTO audit_log (id, position, team_id, release_id, worker_id, actor_kind, actor_id, type, at,
+                step_index, percentage, sentence, details)
+              SELECT a.id, positions[a.event], a.team_id, a.release_id, a.worker_id, a.actor_kind, a.actor_id, a.type,
+                a.at, a.step_index, a.percentage, a.sentence, coalesce(a.details, append_data[a.event])
+              FROM jsonb_to_recordset(audit_rows) AS a(event integer, id text, team_id text, release_id text,
+                worker_id text, actor_kind text, actor_id text, type text, at timestamptz, step_index integer,
+                percentage double precision, sentence text, details jsonb)
+              WHERE EXISTS (SELECT FROM summary_written)
+              ON CONFLICT (id) DO NOTHING
+            )
+            SELECT EXISTS (SELECT FROM summary_written) INTO written;
+          END IF;
+        EXCEPTION WHEN unique_violation THEN
+          GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+          IF violated IS DISTINCT FROM 'events_stream_id_stream_version_key' THEN
+            RAISE;
+          END IF;
+          -- A statement of its own, so (in READ COMMITTED) it sees the writer that won.
+          SELECT coalesce(max(e.stream_version), 0) INTO actual_version FROM events e WHERE e.stream_id = append_stream_id;
+          conflict_version := actual_version;
+          RETURN NEXT;
+          RETURN;
+        END;
+        IF summary_summary IS NOT NULL AND NOT written AND read_models_required THEN
+          -- Undoes the whole call (and, called alone, its implicit transaction): the caller redoes the append.
+          RAISE EXCEPTION 'canaryroll_append: the release summary of % is not the one the read models were folded on',
+            append_stream_id USING ERRCODE = 'CR409';
+        END IF;
+        -- One row per event; every event of an append is recorded at the transaction's time (the
+        -- column's default, now()).
+        recorded_at := now();
+        read_models_written := written;
+        FOR n IN 1 .. event_count LOOP
+          "position" := positions[n];
+          stream_version := append_expected_version + n;
+          RETURN NEXT;
+        END LOOP;
+      END
+      $function$`
     // Several appends (to different streams) in one server call: what PgEventStore sends when
     // appends made alone queue behind the calls already in flight (see its module doc). The
     // protocol is the one of `canaryroll_append` for every append of the batch: the transaction
@@ -702,12 +859,14 @@ export const migrations = Migrator.fromRecord({
     // `conflict_version` and the others go on. The common case costs one statement per table
     // for the whole batch (the events, the summaries over the rows they were folded on, the
     // audit rows), which is where a batch saves the server most of its work: each statement's
-    // executor start and end, not the rows, is what an append of one event pays for. If that
-    // statement cannot stand (another writer took a version between the check and the insert,
-    // or a summary is no longer the row its fold started from), its subtransaction is rolled back
-    // and each append is made on its own by `canaryroll_append` (read models required): an
-    // append whose summary moved comes back with `read_models_moved` and nothing written, and the
-    // caller redoes it in a transaction that reads the row.
+    // executor start and end, not the rows, is what an append of one event pays for. The events
+    // go in first and in stream order, so two batches over the same streams wait for each other
+    // instead of deadlocking. If the shared statement cannot stand (another writer took a version
+    // between the check and the insert, or a summary is no longer the row its fold started from),
+    // its subtransaction is rolled back and each append is made on its own by
+    // `canaryroll_append` (read models required), in stream order: an append whose summary moved
+    // comes back with `read_models_moved` and nothing written, and the caller redoes it in a
+    // transaction that reads the row.
     // Arguments: one element per append (stream id, expected version, number of events; the
     // read models' folded-on position, summary and audit context, NULL without read models);
     // the events flattened in the batch's order (types, storage-form data); the audit rows as one
@@ -734,7 +893,7 @@ export const migrations = Migrator.fromRecord({
         conflict_version integer,
         read_models_moved boolean
       ) LANGUAGE plpgsql VOLATILE AS $function$
-            #variable_conflict use_column
+      #variable_conflict use_column
       DECLARE
         append_count integer := coalesce(cardinality(batch_stream_ids), 0);
         event_count integer := coalesce(cardinality(batch_types), 0);
@@ -745,11 +904,11 @@ export const migrations = Migrator.fromRecord({
         positions bigint[] := '{}';
         read_model_appends integer := 0;
         written integer;
-        set_failed boolean := false;
+        shared_statement_failed boolean := false;
         next_event integer := 1;
-        moved boolean;
+        a integer;
       BEGIN
-        -- 1. The transaction id first (PgEventStore's gap-safety argument), then every stream's version.
+        -- 1. The transaction id first, then every stream's version, each append checked on its own.
         PERFORM pg_current_xact_id();
         SELECT array_agg(coalesce(v.version, 0) ORDER BY s.i) INTO actual_versions
         FROM unnest(batch_stream_ids) WITH ORDINALITY AS s(stream_id, i)
@@ -758,10 +917,10 @@ export const migrations = Migrator.fromRecord({
           first_event[a] := next_event;
           appending[a] := actual_versions[a] = batch_expected_versions[a];
           IF NOT appending[a] THEN
-            append_index := a; conflict_version := actual_versions[a];
-            "position" := NULL; stream_version := NULL; recorded_at := NULL; read_models_moved := NULL;
+            append_index := a;
+            conflict_version := actual_versions[a];
             RETURN NEXT;
-          ELSIF batch_summaries IS NOT NULL AND batch_summaries[a] IS NOT NULL THEN
+          ELSIF batch_summaries[a] IS NOT NULL THEN
             read_model_appends := read_model_appends + 1;
           END IF;
           FOR k IN next_event .. next_event + batch_event_counts[a] - 1 LOOP
@@ -769,13 +928,15 @@ export const migrations = Migrator.fromRecord({
           END LOOP;
           next_event := next_event + batch_event_counts[a];
         END LOOP;
-        -- 2. The positions, in order.
+        conflict_version := NULL;
+        -- 2. The positions, in the batch's order.
         FOR k IN 1 .. event_count LOOP
           IF appending[event_append[k]] THEN
             positions[k] := nextval('event_positions');
           END IF;
         END LOOP;
-        -- 3. All appends in one statement per table, in a subtransaction.
+        -- 3. Every append in one statement per table, in a subtransaction. The events go in first
+        -- (the summaries read appended), in stream order.
         BEGIN
           WITH appended AS (
             INSERT INTO events (position, stream_id, stream_version, type, data) OVERRIDING SYSTEM VALUE
@@ -783,12 +944,14 @@ export const migrations = Migrator.fromRecord({
               batch_expected_versions[event_append[k]] + k - first_event[event_append[k]] + 1, batch_types[k], batch_data[k]
             FROM generate_series(1, event_count) AS k
             WHERE appending[event_append[k]]
+            ORDER BY batch_stream_ids[event_append[k]], k
+            RETURNING 1
           ), folds AS (
-            SELECT a, batch_stream_ids[a] AS release_id, batch_summary_folded_on[a] AS folded_on, batch_summaries[a] AS summary,
+            SELECT batch_stream_ids[a] AS release_id, batch_summary_folded_on[a] AS folded_on, batch_summaries[a] AS summary,
               batch_audit_contexts[a] AS audit_context, batch_expected_versions[a] + batch_event_counts[a] AS version,
               positions[first_event[a] + batch_event_counts[a] - 1] AS last_position
             FROM generate_series(1, append_count) AS a
-            WHERE appending[a] AND batch_summaries[a] IS NOT NULL
+            WHERE appending[a] AND batch_summaries[a] IS NOT NULL AND (SELECT count(*) FROM appended) >= 0
           ), summary_inserted AS (
             INSERT INTO release_summaries (release_id, team_id, worker_id, status, created_at, updated_at, version,
               position, summary, audit_context)
@@ -819,27 +982,29 @@ export const migrations = Migrator.fromRecord({
           )
           SELECT (SELECT count(*) FROM summary_inserted) + (SELECT count(*) FROM summary_updated) INTO written;
           IF written <> read_model_appends THEN
-            RAISE EXCEPTION 'a summary moved' USING ERRCODE = 'CR409';
+            RAISE EXCEPTION 'canaryroll_append_batch: a release summary is not the one its read models were folded on'
+              USING ERRCODE = 'CR409';
           END IF;
         EXCEPTION WHEN unique_violation OR SQLSTATE 'CR409' THEN
-          set_failed := true;
+          shared_statement_failed := true;
         END;
-        IF NOT set_failed THEN
-          recorded_at := now(); conflict_version := NULL; read_models_moved := false;
+        IF NOT shared_statement_failed THEN
+          recorded_at := now();
+          read_models_moved := false;
           FOR k IN 1 .. event_count LOOP
-            IF appending[event_append[k]] THEN
-              append_index := event_append[k]; "position" := positions[k];
-              stream_version := batch_expected_versions[event_append[k]] + k - first_event[event_append[k]] + 1;
-              RETURN NEXT;
-            END IF;
+            CONTINUE WHEN NOT appending[event_append[k]];
+            append_index := event_append[k];
+            "position" := positions[k];
+            stream_version := batch_expected_versions[event_append[k]] + k - first_event[event_append[k]] + 1;
+            RETURN NEXT;
           END LOOP;
           RETURN;
         END IF;
-        -- A race (another writer took a version) or a moved summary: each append on its own.
-        FOR a IN 1 .. append_count LOOP
+        -- A writer took a version since the check, or a summary moved: each append on its own, in
+        -- stream order, as canaryroll_append makes it (read models required).
+        FOR a IN SELECT s.i FROM unnest(batch_stream_ids) WITH ORDINALITY AS s(stream_id, i) ORDER BY s.stream_id LOOP
           CONTINUE WHEN NOT appending[a];
           BEGIN
-            moved := false;
             RETURN QUERY SELECT a, c."position", c.stream_version, c.recorded_at, c.conflict_version, false
             FROM canaryroll_append(batch_stream_ids[a], batch_expected_versions[a],
               batch_types[first_event[a] : first_event[a] + batch_event_counts[a] - 1],
@@ -847,12 +1012,15 @@ export const migrations = Migrator.fromRecord({
               summary_folded_on => batch_summary_folded_on[a], summary_summary => batch_summaries[a],
               summary_audit_context => batch_audit_contexts[a],
               read_models_required => batch_summaries[a] IS NOT NULL,
-              audit_rows => CASE WHEN batch_summaries[a] IS NULL THEN NULL ELSE (
+              audit_rows => CASE WHEN batch_summaries[a] IS NOT NULL THEN (
                 SELECT coalesce(jsonb_agg(r || jsonb_build_object('event', (r->>'event')::integer - first_event[a] + 1)), '[]')
                 FROM jsonb_array_elements(batch_audit_rows) AS r
                 WHERE (r->>'event')::integer BETWEEN first_event[a] AND first_event[a] + batch_event_counts[a] - 1) END) AS c;
           EXCEPTION WHEN SQLSTATE 'CR409' THEN
-            append_index := a; "position" := NULL; stream_version := NULL; recorded_at := NULL; conflict_version := NULL;
+            append_index := a;
+            "position" := NULL;
+            stream_version := NULL;
+            recorded_at := NULL;
             read_models_moved := true;
             RETURN NEXT;
           END;
