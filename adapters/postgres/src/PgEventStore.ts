@@ -68,12 +68,12 @@ export interface AppendHook {
   (recorded: ReadonlyArray<EventStore.RecordedEvent>): Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>
   /**
    * Called before the append's transaction with what is about to be appended (the client is the
-   * store's, for keying what the hook remembers; it must not query). Returns the extra arguments
-   * for the call and what runs after it in place of the hook; `undefined`: the hook runs after
-   * the call as usual. Not called for an empty append.
+   * store's; what it reads there is outside the append's own transaction, so the call must check it
+   * still holds). Returns the rows for the call and what runs after it in place of the hook;
+   * `undefined`: the hook runs after the call as usual. Not called for an empty append.
    */
   readonly prepare?:
-    | ((append: PendingAppend) => Effect.Effect<InCall | undefined, never, SqlClient.SqlClient>)
+    | ((append: PendingAppend) => Effect.Effect<InCall | undefined, SqlError.SqlError, SqlClient.SqlClient>)
     | undefined
 }
 

@@ -172,10 +172,7 @@ const foldIntoReadModels = Effect.fnUntraced(function*(
   const rows = yield* sql<SummaryRow>`
     SELECT release_id, version, position, summary, audit_context FROM release_summaries
     WHERE release_id = ANY(${column(PgTypes.OID.text, [...streams.keys()])})`
-  const stored = new Map(rows.map((row): [string, Folded] => [
-    row.release_id,
-    { summary: row.summary, context: row.audit_context, version: row.version, position: Number(row.position) }
-  ]))
+  const stored = new Map(rows.map((row): [string, Folded] => [row.release_id, foldOfRow(row)]))
   const audit: Array<AuditRow> = []
   const folds: Array<readonly [string, Folded]> = []
   for (const [streamId, events] of streams) {
@@ -234,13 +231,30 @@ const inCallRows = (before: Folded, after: Folded, audit: ReadonlyArray<AuditRow
   )
 })
 
+/** The release's row as stored, or `undefined` without one. */
+const storedFold = Effect.fnUntraced(function*(releaseId: string) {
+  const sql = yield* SqlClient.SqlClient
+  const [row] = yield* sql<SummaryRow>`
+    SELECT release_id, version, position, summary, audit_context FROM release_summaries WHERE release_id = ${releaseId}`
+  return row === undefined ? undefined : foldOfRow(row)
+})
+
+const foldOfRow = (row: SummaryRow): Folded => ({
+  summary: row.summary,
+  context: row.audit_context,
+  version: row.version,
+  position: Number(row.position)
+})
+
 /**
- * The hook's part in the append's server call (`PgEventStore.AppendHook.prepare`): when this
- * process wrote the release's previous fold (or the append starts the stream), fold the new
- * events before the call and let it write them. After the call: remember the fold, or, when the
- * row was not the one folded on (another process wrote since, or the remembered fold's append
- * rolled back), fold from the row as the hook does. `undefined` (the hook runs after the call):
- * no fold to start from, or nothing to store (a stream that is not a release).
+ * The hook's part in the append's server call (`PgEventStore.AppendHook.prepare`): fold the new
+ * events before the call and let it write them. The fold starts from the release's row as this
+ * process last wrote it, from no row for a stream's first append, or else from the row read now
+ * (one statement, before the call and outside its transaction; the call checks that the row is
+ * still that one). After the call: remember the fold, or, when the row was not the one folded on
+ * after all (another process wrote since, or the remembered fold's append rolled back), fold from
+ * the row as the hook does. `undefined` (the hook runs after the call): a row behind the stream
+ * (events appended without this hook), or nothing to store (a stream that is not a release).
  */
 const prepare = (append: PgEventStore.PendingAppend) =>
   Effect.gen(function*() {
@@ -252,8 +266,8 @@ const prepare = (append: PgEventStore.PendingAppend) =>
       ? remembered
       : expectedVersion === 0
       ? nothingFolded
-      : undefined
-    if (before === undefined) return undefined
+      : yield* storedFold(streamId)
+    if (before === undefined || before.version !== expectedVersion) return undefined
     const pending = events.map((event, i): EventStore.RecordedEvent => ({
       id: EventStore.eventId(streamId, expectedVersion + i + 1),
       streamId,
