@@ -37,7 +37,7 @@ import {
 import { Channels, NotificationStore, Notifier, SecretSealer } from "@canaryroll/notifier"
 import * as Postgres from "@canaryroll/postgres"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, References } from "effect"
 import { FetchHttpClient, HttpRouter, HttpServer } from "effect/http"
 import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
@@ -255,6 +255,7 @@ export const layerHttp = (
     { disableListenLog: true, disableLogger: true, middleware: HttpObservation.middleware(options) }
   ).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, host === undefined ? { port } : { port, host })),
+    Layer.provide(Layer.succeed(References.TracerEnabled, false)),
     // Built after the listener, so released before it: open live streams end first, or the
     // listener's close would wait for them (they never end by themselves).
     (http) => Layer.provideMerge(endLiveStreamsFirst, http)

@@ -283,7 +283,8 @@ export const layer = HttpApiBuilder.group(Api, "deployments", (handlers) =>
                 ? Effect.succeed(HttpServerResponse.jsonUnsafe(toDeployment(prefetched.value.value)))
                 : Effect.fail(notFound("deployment", params.id))
               : Effect.map(findRelease(team.id, params.id), (summary) => HttpServerResponse.jsonUnsafe(toDeployment(summary))))
-        ).pipe(provide))
+          // A read: none of the services `provide` adds (each one a context entry per request).
+        ).pipe(Storage.unavailable))
       .handle("deploymentEvents", ({ params }) =>
         Effect.gen(function*() {
           const { team } = yield* CurrentTeam
