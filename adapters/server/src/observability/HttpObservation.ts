@@ -14,7 +14,7 @@
  * @since 0.1.0
  */
 import * as Application from "@canaryroll/app/Application"
-import { Clock, Effect, Exit } from "effect"
+import { Clock, Context, Effect, Exit } from "effect"
 import { HttpEffect, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { randomUUID } from "node:crypto"
 import * as MetricRegistry from "./MetricRegistry.ts"
@@ -54,15 +54,18 @@ export const middleware = (options: Options = {}) =>
   E,
   R | HttpServerRequest.HttpServerRequest | ServerMetrics.ServerMetrics
 > =>
-  Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const metrics = yield* ServerMetrics.ServerMetrics
+  // Read synchronously off the fiber (one effect around the application, not one per step):
+  // this runs on every request, the polled GET of a release included.
+  Effect.withFiber((fiber) => {
+    const request = Context.getUnsafe(fiber.context, HttpServerRequest.HttpServerRequest)
+    const metrics = Context.getUnsafe(fiber.context, ServerMetrics.ServerMetrics)
     const requestId = requestIdOf(request.headers["x-request-id"])
     const method = knownMethods.has(request.method) ? request.method : "OTHER"
-    const path = request.url.split("?")[0]
+    const query = request.url.indexOf("?")
+    const path = query < 0 ? request.url : request.url.slice(0, query)
     if ((options.serveMetrics ?? true) && path === metricsPath && (method === "GET" || method === "HEAD")) {
       metrics.httpRequests.inc({ method, route: metricsPath, status: "200" })
-      return yield* metricsResponse(metrics)
+      return metricsResponse(metrics)
     }
     const matched = Application.routeTable.match(request.method, request.url)
     const route = matched?.route.path ?? "unmatched"
@@ -73,26 +76,24 @@ export const middleware = (options: Options = {}) =>
     if (releaseId !== undefined) annotations["releaseId"] = releaseId
     // Set as the response leaves: the router sends what the application answered itself, so a
     // header added to the value it returns would be too late.
-    yield* HttpEffect.appendPreResponseHandler((_, response) =>
-      Effect.succeed(HttpServerResponse.setHeader(response, "x-request-id", requestId))
-    )
-    const startedAt = yield* Clock.currentTimeMillis
-    const observe = (status: number) =>
-      Effect.map(Clock.currentTimeMillis, (endedAt) => {
-        metrics.httpRequests.inc({ method, route, status: String(status) })
-        metrics.httpDuration.observe({ method, route }, Math.max(0, endedAt - startedAt) / 1000)
-      })
-    return yield* httpApp.pipe(
+    HttpEffect.appendPreResponseHandlerUnsafe(fiber.context, (_, response) =>
+      Effect.succeed(HttpServerResponse.setHeader(response, "x-request-id", requestId)))
+    const clock = fiber.getRef(Clock.Clock)
+    const startedAt = clock.currentTimeMillisUnsafe()
+    return httpApp.pipe(
       // A failure that escapes the application is answered 500 by the listener; an interruption
       // (the client went away) answers nothing, and is counted as nginx does, 499.
       Effect.onExit((exit) =>
-        observe(Exit.isSuccess(exit) ? exit.value.status : Exit.hasInterrupts(exit) ? 499 : 500)
+        Effect.sync(() => {
+          const status = Exit.isSuccess(exit) ? exit.value.status : Exit.hasInterrupts(exit) ? 499 : 500
+          metrics.httpRequests.inc({ method, route, status: String(status) })
+          metrics.httpDuration.observe({ method, route }, Math.max(0, clock.currentTimeMillisUnsafe() - startedAt) / 1000)
+        })
       ),
       Effect.annotateLogs(annotations)
     )
   })
 
-/** The metrics' own listener (`CANARYROLL_METRICS_PORT`): `GET /metrics`, and 404 for anything else. */
 export const metricsOnly = (metrics: ServerMetrics.Instruments) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
     request.url.split("?")[0] === metricsPath && (request.method === "GET" || request.method === "HEAD")
