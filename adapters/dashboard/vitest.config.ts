@@ -14,7 +14,7 @@ export default defineProject({
     include: ["test/**/*.test.ts"],
     globalSetup: [
       fileURLToPath(import.meta.resolve("@canaryroll/postgres/test-database/global-setup")),
-      fileURLToPath(new URL("test/support/buildSetup.ts", import.meta.url))
+      fileURLToPath(new URL("test/support/globalSetup.ts", import.meta.url))
     ],
     ...realClockProcesses,
     testTimeout: 180_000,

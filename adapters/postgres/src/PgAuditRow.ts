@@ -70,7 +70,7 @@ export const encode = (entry: AuditLog.Entry, position: bigint): AuditRow => ({
     : encodeEvent(entry.details)
 })
 
-/** The row of a release entry without its details, for `callArguments` (the call has the event). */
+/** The row of a release entry without its details, for `callRows` (the call has the event). */
 export const encodeWithoutDetails = (entry: AuditLog.Entry, position: bigint): Omit<AuditRow, "details"> => ({
   id: entry.id,
   position,

@@ -47,11 +47,16 @@
  * implicit transaction takes its id in step 1 exactly as `BEGIN`'s would, so the global position
  * order stays gap-safe for readers of `readAll`, in this process or any other.
  *
+ * Appends made alone at the same moment share a call (`make`, `NaturalBatching`):
+ * `canaryroll_append_batch` (migration `0015_append_batch`) runs the same three steps for all of
+ * them in one transaction: its id first, then every append's positions, then the inserts in a
+ * subtransaction, so the argument holds for each of its rows as for a call of one append.
+ *
  * @since 0.1.0
  */
 import { EventStore, ReleaseEvent } from "@canaryroll/core"
 import { PgTypes } from "@effect/sql-pg"
-import { Effect, Exit, Layer, Result, Schema } from "effect"
+import { Context, Effect, Exit, Layer, Result, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import * as NaturalBatching from "./NaturalBatching.ts"
 
@@ -69,12 +74,33 @@ export interface AppendHook {
   /**
    * Called before the append's transaction with what is about to be appended (the client is the
    * store's; what it reads there is outside the append's own transaction, so the call must check it
-   * still holds). Returns the rows for the call and what runs after it in place of the hook;
+   * still holds; `HookMemory` is the store's). Returns the rows for the call and what runs after it in place of the hook;
    * `undefined`: the hook runs after the call as usual. Not called for an empty append.
    */
   readonly prepare?:
     | ((append: PendingAppend) => Effect.Effect<InCall | undefined, SqlError.SqlError, SqlClient.SqlClient>)
     | undefined
+}
+
+/**
+ * What a store keeps for its hooks from one append to the next (the read models remember the
+ * folds they wrote): one per store, so per process and database, gone with the store. A hook
+ * asks for its own part by a key of its own, made on first use. The store provides it to every
+ * hook it runs, `prepare` included; a hook run without a store has none.
+ */
+export class HookMemory extends Context.Service<HookMemory, {
+  readonly of: <A>(key: object, make: () => A) => A
+}>()("@canaryroll/postgres/PgEventStore/HookMemory") {}
+
+/** A store's `HookMemory`. */
+const makeHookMemory = (): HookMemory["Service"] => {
+  const parts = new Map<object, unknown>()
+  return HookMemory.of({
+    of: <A>(key: object, make: () => A): A => {
+      if (!parts.has(key)) parts.set(key, make())
+      return parts.get(key) as A
+    }
+  })
 }
 
 /** An append about to be made, for `AppendHook.prepare`. */
@@ -396,6 +422,7 @@ export const make = (options: Options = {}): Effect.Effect<typeof EventStore.Eve
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const provideSql = Effect.provideService(SqlClient.SqlClient, sql)
+    const hookMemory = makeHookMemory()
     const onAppend = options.onAppend
     const batching = NaturalBatching.make<Append, Outcome, SqlError.SqlError>({
       callsInFlight: options.appendCallsInFlight ?? defaultAppendCallsInFlight,
@@ -436,7 +463,11 @@ export const make = (options: Options = {}): Effect.Effect<typeof EventStore.Eve
               return recorded
             }
           }
-        }).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(unavailable(error))), provideSql),
+        }).pipe(
+          Effect.catchTag("SqlError", (error) => Effect.fail(unavailable(error))),
+          Effect.provideService(HookMemory, hookMemory),
+          provideSql
+        ),
       readStream: (streamId) => readStream(streamId).pipe(Effect.mapError(unavailable), provideSql),
       readAll: (after, limit) => readAll(after, limit).pipe(Effect.mapError(unavailable), provideSql)
     })

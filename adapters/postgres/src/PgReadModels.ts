@@ -8,14 +8,16 @@
  * needs (the summary, the audit context, the version and position of the last event folded), so
  * an append costs at most one read of that row and one statement writing the audit rows and the
  * new summary, whatever the length of the stream. Statements, not rows, are what an append pays
- * for (every one is a round trip inside a transaction that holds the stream), so a process also
- * remembers the folds it wrote last: when the release's row is the one it wrote (or the append
- * starts the stream), it folds the new events before the append and hands the rows to the
- * append's own call (`canaryroll_append`, see `PgEventStore`), which writes them after the events
- * if the row is still that one. The append is then `BEGIN`, the call, `COMMIT`, nothing more. The
- * orchestrator's next step of a release usually runs in the process that wrote the last one;
- * otherwise the call leaves the rows alone and the hook reads the row and writes after it.
- * A release's stream id is its release id.
+ * for (every one is a round trip inside a transaction that holds the stream), so the rows are
+ * folded before the append and handed to the append's own call (`canaryroll_append`, see
+ * `PgEventStore`), which writes them after the events if the release's row is still the one they
+ * were folded on; the call is then made alone, one round trip, and may share a server call with
+ * other appends. The fold starts from the row as this store last wrote it (each store remembers
+ * the folds it wrote, in its `PgEventStore.HookMemory`: the orchestrator's next step of a release
+ * usually runs in the process that wrote the last one), from no row when the append starts the
+ * stream, or else from the row read just before the call. If the row moved in between, the call
+ * writes nothing and the append is redone in a transaction whose hook reads the row and writes
+ * after the events. A release's stream id is its release id.
  *
  * Folding is idempotent: events at or below a row's version are skipped and audit rows are
  * inserted once by event id. A row that is *behind* the events (they were appended by a store
@@ -28,7 +30,7 @@
 import { Storage } from "@canaryroll/app"
 import { AuditEntry, EventStore, ReleaseSummary } from "@canaryroll/core"
 import { PgTypes } from "@effect/sql-pg"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { SqlClient, type SqlError, type Statement } from "effect/sql"
 import * as PgAuditRow from "./PgAuditRow.ts"
 import * as PgEventStore from "./PgEventStore.ts"
@@ -190,20 +192,19 @@ const foldIntoReadModels = Effect.fnUntraced(function*(
 })
 
 /**
- * The folds this process wrote last, per client (so per database and schema) and release, at
- * most `rememberedReleases` of them, least recently written dropped first. The orchestrator
- * appends a release's events from the process that holds its lease, so the next append usually
- * folds from here and skips reading the row; the append's call (or `writeOver`) checks that the
- * row is still the one remembered, and a miss falls back to reading it.
+ * The folds this store wrote last (its `PgEventStore.HookMemory`, so per process and database),
+ * per release, at most `rememberedReleases` of them, least recently written dropped first. The
+ * orchestrator appends a release's events from the process that holds its lease, so the next
+ * append usually folds from here and skips reading the row; the append's call (or `writeOver`)
+ * checks that the row is still the one remembered, and a miss falls back to reading it. Run
+ * without a store, the hook remembers nothing.
  */
-const recentFolds = new WeakMap<SqlClient.SqlClient, Map<string, Folded>>()
+const foldsKey = {}
+const recentFolds = Effect.map(
+  Effect.serviceOption(PgEventStore.HookMemory),
+  (memory) => Option.isSome(memory) ? memory.value.of(foldsKey, () => new Map<string, Folded>()) : new Map<string, Folded>()
+)
 const rememberedReleases = 10_000
-
-const foldsOf = (sql: SqlClient.SqlClient) => {
-  let folds = recentFolds.get(sql)
-  if (folds === undefined) recentFolds.set(sql, folds = new Map())
-  return folds
-}
 
 const remember = (folds: Map<string, Folded>, releaseId: string, folded: Folded) => {
   if (folded.summary === undefined) return
@@ -258,8 +259,7 @@ const foldOfRow = (row: SummaryRow): Folded => ({
  */
 const prepare = (append: PgEventStore.PendingAppend) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const folds = foldsOf(sql)
+    const folds = yield* recentFolds
     const { events, expectedVersion, streamId } = append
     const remembered = folds.get(streamId)
     const before = remembered !== undefined && remembered.version === expectedVersion
@@ -302,8 +302,7 @@ const prepare = (append: PgEventStore.PendingAppend) =>
 const projectAfterCall = (recorded: ReadonlyArray<EventStore.RecordedEvent>) =>
   Effect.gen(function*() {
     if (recorded.length === 0) return
-    const sql = yield* SqlClient.SqlClient
-    const folds = foldsOf(sql)
+    const folds = yield* recentFolds
     const first = recorded[0]!
     const remembered = folds.get(first.streamId)
     if (

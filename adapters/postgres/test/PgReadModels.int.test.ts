@@ -122,24 +122,29 @@ describe("PgReadModels", () => {
 
   it.live("a process does not fold on top of what it wrote in an append that rolled back", () =>
     Effect.gen(function*() {
-      // Two processes on one schema: each pool remembers the folds it wrote.
+      // Two processes on one schema: each store remembers the folds it wrote.
       const [one, two] = yield* Effect.forEach(["one", "two"], () => Layer.build(database.schema("rolled_back")))
       yield* Migrations.run.pipe(Effect.provideContext(one!))
       const inOne = Effect.provideContext(one!)
       const store = yield* PgEventStore.make({ onAppend: PgReadModels.project }).pipe(inOne)
-      const failing = yield* PgEventStore.make({ onAppend: PgReadModels.appendHook(failingHook) }).pipe(inOne)
+      const sql = Context.get(one!, SqlClient.SqlClient)
       const other = yield* PgEventStore.make({ onAppend: PgReadModels.project }).pipe(Effect.provideContext(two!))
       const history = ReleaseHistories.make({ teams: 1, releasesPerTeam: 1 })
       const releaseId = history[0]!.streamId
       yield* ReleaseHistories.appendAll(store, history.slice(0, 3))
       const version = (yield* store.readStream(releaseId)).length
 
-      // Process one folds a pause and remembers it, but the append rolls back; process two
-      // appends a health check at that version instead; process one appends the next check. That
-      // last call, made alone with the fold of the pause, finds another row and fails as a whole
-      // (CR409); the append is redone in a transaction that folds from the row.
+      // Process one folds a pause and remembers it, but the caller's transaction around the
+      // append rolls back; process two appends a health check at that version instead; process
+      // one appends the next check. That last call, made alone with the fold of the pause, finds
+      // another row and fails as a whole (CR409); the append is redone in a transaction that
+      // folds from the row.
       const [first, second] = history.flatMap((append) => append.events).filter((event) => event._tag === "HealthChecked")
-      yield* failing.append(releaseId, version, [paused("rolled back", first!.at)]).pipe(Effect.flip)
+      yield* store.append(releaseId, version, [paused("rolled back", first!.at)]).pipe(
+        Effect.andThen(Effect.fail("the caller's transaction rolls back")),
+        sql.withTransaction,
+        Effect.flip
+      )
       yield* other.append(releaseId, version, [first!])
       yield* store.append(releaseId, version + 1, [second!])
 
