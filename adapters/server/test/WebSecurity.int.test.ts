@@ -20,6 +20,7 @@ import { Context, Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { createHash } from "node:crypto"
 import * as http from "node:http"
+import * as net from "node:net"
 import * as Server from "../src/Server.ts"
 import * as PageHarness from "./support/PageHarness.ts"
 import * as Tables from "./support/Tables.ts"
@@ -314,6 +315,20 @@ describe("bad input is a 4xx, never an outage", () => {
         expectError(response, 400, "invalid_request", `${field}: `)
         assert.include(response.body.message, "NUL", `${method} ${path}`)
       }
+      // A raw NUL in the request line never reaches the application (so only a `%00` in the URL
+      // can put NUL in a path or query parameter, which the check relies on): Node answers 400.
+      const rawLine = yield* Effect.promise(() =>
+        new Promise<string>((resolve, reject) => {
+          const socket = net.connect(Number(new URL(server.url).port), "127.0.0.1", () =>
+            socket.write(`GET /api/teams/a\u0000b/plans HTTP/1.1\r\nHost: localhost\r\n\r\n`))
+          socket.once("data", (data) => {
+            resolve(data.toString("latin1").split("\r\n")[0]!)
+            socket.destroy()
+          })
+          socket.once("error", reject)
+        })
+      )
+      assert.strictEqual(rawLine, "HTTP/1.1 400 Bad Request")
       // Before signing in, too: the log-in's email reaches the database.
       const login = yield* unchanged(
         server,

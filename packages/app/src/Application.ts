@@ -83,10 +83,15 @@ const isJsonContentType = (contentType: string | undefined) =>
  */
 const nulCheck = (request: HttpServerRequest.HttpServerRequest) =>
   Effect.gen(function*() {
+    // A path or query parameter holds NUL only percent-encoded: Node's parser answers a request
+    // line with a raw NUL 400 itself. So a request with neither `%00` nor a JSON body (every GET,
+    // the polled one included) has nothing to check, and is not routed or parsed a second time.
+    const jsonBody = HttpMethod.hasBody(request.method) && isJsonContentType(request.headers["content-type"])
+    if (!jsonBody && !request.url.includes("%00")) return undefined
     const matched = routeTable.match(request.method, request.url)
     if (matched === undefined) return undefined
     let body: unknown = undefined
-    if (HttpMethod.hasBody(request.method) && isJsonContentType(request.headers["content-type"])) {
+    if (jsonBody) {
       const text = yield* request.text
       try {
         body = JSON.parse(text)
