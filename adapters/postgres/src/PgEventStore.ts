@@ -72,10 +72,11 @@ import * as NaturalBatching from "./NaturalBatching.ts"
 export interface AppendHook {
   (recorded: ReadonlyArray<EventStore.RecordedEvent>): Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>
   /**
-   * Called before the append's transaction with what is about to be appended (the client is the
-   * store's; what it reads there is outside the append's own transaction, so the call must check it
-   * still holds; `HookMemory` is the store's). Returns the rows for the call and what runs after it in place of the hook;
-   * `undefined`: the hook runs after the call as usual. Not called for an empty append.
+   * Called before the append's transaction with what is about to be appended (the client and the
+   * `HookMemory` are the store's; what it reads is outside the append's own transaction, so the
+   * call must check that it still holds). Returns the rows for the call and what runs after it in
+   * place of the hook; `undefined`: the hook runs after the call as usual. Not called for an empty
+   * append.
    */
   readonly prepare?:
     | ((append: PendingAppend) => Effect.Effect<InCall | undefined, SqlError.SqlError, SqlClient.SqlClient>)
@@ -286,7 +287,7 @@ type Outcome =
   /** Nothing written: the summary row is no longer the one the read models were folded on. */
   | { readonly _tag: "ReadModelsMoved" }
 
-const conflictOf = (rows: ReadonlyArray<AppendedRow>): Outcome | undefined => {
+const conflictOf = (rows: ReadonlyArray<AppendedRow>): Extract<Outcome, { readonly _tag: "Conflict" }> | undefined => {
   const conflict = rows[0]?.conflict_version
   return conflict === undefined || conflict === null ? undefined : { _tag: "Conflict", actualVersion: conflict }
 }
@@ -335,7 +336,7 @@ const appendInTransaction = Effect.fnUntraced(function*(
     inCall === undefined || withoutRows ? sql`` : sql`, ${readModelArguments(sql, inCall.rows)}`
   })`
   const conflict = conflictOf(rows)
-  if (conflict?._tag === "Conflict") {
+  if (conflict !== undefined) {
     return yield* new EventStore.StreamVersionConflict({ streamId, expectedVersion, actualVersion: conflict.actualVersion })
   }
   const recorded = yield* recordedOf(append, rows)

@@ -4,14 +4,14 @@
  * (a failing or conflicting append leaves no rows), a stream written without the hook catches
  * up, and `rebuild` gives exactly the same rows, also while appends run.
  */
-import { Actor, AuditEntry, EventStore, type ReleaseEvent, ReleaseSummary } from "@canaryroll/core"
+import { Actor, EventStore, type ReleaseEvent } from "@canaryroll/core"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Fiber, Layer, Option } from "effect"
+import { Context, Effect, Fiber, Layer } from "effect"
 import { SqlClient, Statement } from "effect/sql"
-import { AuditLog, Keyset, ReleaseSummaries } from "@canaryroll/app"
 import { ReleaseHistories } from "@canaryroll/app/testing"
 import { layerPorts, Migrations, PgAuditLog, PgEventStore, PgReadModels, PgReleaseSummaries } from "../src/index.ts"
 import * as TestDatabase from "./database/TestDatabase.ts"
+import { assertFoldsOfStreams, auditOf, snapshot } from "./support/ReadModelRows.ts"
 
 const database = TestDatabase.forFile()
 
@@ -24,14 +24,6 @@ const storage = () =>
 
 /** A new migrated schema, for building stores with other hooks. */
 const migratedSchema = () => Layer.effectDiscard(Migrations.run).pipe(Layer.provideMerge(database.freshSchema()))
-
-/** Every row of both read models, as the database renders them. */
-const snapshot = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const summaries = yield* sql<{ row: unknown }>`SELECT to_jsonb(s) AS row FROM release_summaries s ORDER BY release_id`
-  const audit = yield* sql<{ row: unknown }>`SELECT to_jsonb(a) AS row FROM audit_log a ORDER BY id`
-  return { summaries: summaries.map((r) => r.row), audit: audit.map((r) => r.row) }
-})
 
 const countRows = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -46,28 +38,6 @@ const byStream = (recorded: ReadonlyArray<EventStore.RecordedEvent>) => {
   for (const event of recorded) streams.set(event.streamId, [...(streams.get(event.streamId) ?? []), event])
   return streams
 }
-
-/** The release's audit entries, oldest first, through the query service. */
-const auditOf = (teamId: string, releaseId: string) =>
-  Effect.gen(function*() {
-    const log = yield* AuditLog.AuditLog
-    const page = yield* log.page({ teamId, releaseId, limit: Keyset.maxLimit })
-    assert.isNull(page.nextCursor, "a test release fits one page")
-    return [...page.entries].reverse()
-  })
-
-/** Asserts that each stream's rows are the core's folds over the stream as stored. */
-const assertFoldsOfStreams = (streamIds: Iterable<string>) =>
-  Effect.gen(function*() {
-    const store = yield* EventStore.EventStore
-    const summaries = yield* ReleaseSummaries.ReleaseSummaries
-    for (const streamId of streamIds) {
-      const stream = yield* store.readStream(streamId)
-      const expected = ReleaseSummary.project(stream.map((recorded) => recorded.event))!
-      assert.deepStrictEqual(yield* summaries.get(expected.teamId, streamId), Option.some(expected), streamId)
-      assert.deepStrictEqual(yield* auditOf(expected.teamId, streamId), [...AuditEntry.project(stream)], streamId)
-    }
-  })
 
 const t0 = ReleaseHistories.t0
 const paused = (reason: string, at = t0): ReleaseEvent.ReleaseEvent => ({
