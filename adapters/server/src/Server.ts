@@ -154,7 +154,7 @@ const layerPostgresStorage = (options: Options) => {
     Postgres.PgTeams.layer,
     Postgres.PgApiTokens.layer,
     // A team token with its team and release in one query (the Authentication middleware's).
-    Postgres.PgTeamTokenAccess.layer,
+    Postgres.PgTeamTokenAccess.layer(),
     Postgres.PgTransactions.layer,
     Postgres.PgIdempotencyKeys.layer(),
     Postgres.PgCloudflareAccounts.layer,
