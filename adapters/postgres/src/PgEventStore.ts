@@ -81,6 +81,15 @@ export interface AppendHook {
   readonly prepare?:
     | ((append: PendingAppend) => Effect.Effect<InCall | undefined, SqlError.SqlError, SqlClient.SqlClient>)
     | undefined
+  /**
+   * Told of a stream the store read in full (`readStream`, never empty), with the store's
+   * `HookMemory`: what an append at the stream's version will follow. The read models fold it, so
+   * that the append a command makes after reading its release needs no read of the release's row.
+   * What it keeps is checked by the append's call as anything `prepare` remembers.
+   */
+  readonly streamRead?:
+    | ((streamId: string, events: ReadonlyArray<EventStore.RecordedEvent>) => Effect.Effect<void, never, HookMemory>)
+    | undefined
 }
 
 /**
@@ -469,7 +478,12 @@ export const make = (options: Options = {}): Effect.Effect<typeof EventStore.Eve
           Effect.provideService(HookMemory, hookMemory),
           provideSql
         ),
-      readStream: (streamId) => readStream(streamId).pipe(Effect.mapError(unavailable), provideSql),
+      readStream: (streamId) => {
+        const read = readStream(streamId).pipe(Effect.mapError(unavailable), provideSql)
+        const streamRead = onAppend?.streamRead
+        return streamRead === undefined ? read : Effect.tap(read, (events) =>
+          events.length === 0 ? Effect.void : streamRead(streamId, events).pipe(Effect.provideService(HookMemory, hookMemory)))
+      },
       readAll: (after, limit) => readAll(after, limit).pipe(Effect.mapError(unavailable), provideSql)
     })
   })

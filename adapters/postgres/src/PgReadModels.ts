@@ -66,8 +66,8 @@ interface AuditRow {
 
 const column = PgEventStore.typedArray
 
-/** Folds `events` (one stream, in version order) from `folded`, collecting the audit rows. */
-const fold = (folded: Folded, events: ReadonlyArray<EventStore.RecordedEvent>, audit: Array<AuditRow>): Folded => {
+/** Folds `events` (one stream, in version order) from `folded`, collecting the audit rows (unless `audit` is `undefined`). */
+const fold = (folded: Folded, events: ReadonlyArray<EventStore.RecordedEvent>, audit: Array<AuditRow> | undefined): Folded => {
   let { context, position, summary, version } = folded
   for (const recorded of events) {
     if (recorded.version <= version) continue
@@ -75,7 +75,7 @@ const fold = (folded: Folded, events: ReadonlyArray<EventStore.RecordedEvent>, a
     summary = ReleaseSummary.evolve(summary, recorded.event)
     version = recorded.version
     position = recorded.position
-    if (context !== undefined) {
+    if (context !== undefined && audit !== undefined) {
       audit.push({ entry: AuditEntry.fromEvent(context, recorded.id, recorded.event), position: recorded.position })
     }
   }
@@ -295,6 +295,23 @@ const prepare = (append: PgEventStore.PendingAppend) =>
   })
 
 /**
+ * A release read in full (`PgEventStore.AppendHook.streamRead`): its fold, remembered as the
+ * row would hold it, unless this process remembers exactly that fold already. The orchestrator
+ * reads a release before each command; the append that follows then folds from here instead of
+ * reading the row first (one statement less). The row is the fold of the same events, so the two
+ * agree; when they do not (a row behind its stream, a read inside a transaction that rolled
+ * back), the append's call sees that the row is not the one folded on and the hook falls back to
+ * the row, as for any fold it remembers.
+ */
+const streamRead = (streamId: string, events: ReadonlyArray<EventStore.RecordedEvent>) =>
+  Effect.map(recentFolds, (folds) => {
+    const last = events.at(-1)!
+    const remembered = folds.get(streamId)
+    if (remembered !== undefined && remembered.version === last.version && remembered.position === last.position) return
+    remember(folds, streamId, fold(nothingFolded, events, undefined))
+  })
+
+/**
  * The hook run after the append's call, when `prepare` handed nothing to it, or when a caller
  * composes it without its `prepare`: one statement when this process wrote the release's
  * previous fold, two otherwise (read the row, then write).
@@ -324,13 +341,14 @@ const projectAfterCall = (recorded: ReadonlyArray<EventStore.RecordedEvent>) =>
  * wrote the release's previous fold, the rows are written by the append's own server call (no
  * statement of their own); otherwise it reads the release's row and writes after the call.
  */
-export const project: PgEventStore.AppendHook = Object.assign(projectAfterCall, { prepare })
+export const project: PgEventStore.AppendHook = Object.assign(projectAfterCall, { prepare, streamRead })
 
 /** The read models' hook followed by `also` (a user's hook), in the same transaction. */
 export const appendHook = (also?: PgEventStore.AppendHook | undefined): PgEventStore.AppendHook =>
   also === undefined ? project : Object.assign(
     (recorded: ReadonlyArray<EventStore.RecordedEvent>) => project(recorded).pipe(Effect.andThen(also(recorded))),
     {
+      streamRead,
       prepare: (append: PgEventStore.PendingAppend) =>
         prepare(append).pipe(Effect.map((inCall) =>
           inCall === undefined ? undefined : {

@@ -167,6 +167,10 @@ describe("PgReadModels", () => {
       // Nor is the row the one this process remembers any more: it reads the row the same way.
       assert.strictEqual(yield* statementsOf(store.append(releaseId, version + 1, last!.events)), 2)
       assert.strictEqual(yield* statementsOf(store.append(releaseId, version + 1 + last!.events.length, [paused("again", last!.at + 60_000)])), 1)
+      // A process that read the release in full (as the orchestrator does before each command)
+      // folds from what it read: its append is the call alone, with no read of the row.
+      const read = yield* other.readStream(releaseId)
+      assert.strictEqual(yield* statementsOf(other.append(releaseId, read.length, [paused("after a read", last!.at + 120_000)])), 1)
       assert.strictEqual(inTransaction, 0)
 
       yield* assertFoldsOfStreams([releaseId]).pipe(
@@ -231,6 +235,23 @@ describe("PgReadModels", () => {
       yield* ReleaseHistories.appendAll(store, history.slice(6))
       yield* assertFoldsOfStreams([history[0]!.streamId]).pipe(
         Effect.provide(Layer.mergeAll(PgAuditLog.layer, PgReleaseSummaries.layer, Layer.succeed(EventStore.EventStore, store)))
+      )
+    }).pipe(Effect.provide(migratedSchema())))
+
+  it.live("a fold from a read that the row does not match (events appended without the hook) is redone from the row", () =>
+    Effect.gen(function*() {
+      const bare = yield* PgEventStore.make()
+      const store = yield* PgEventStore.make({ onAppend: PgReadModels.project })
+      const reader = yield* PgEventStore.make({ onAppend: PgReadModels.project })
+      const history = ReleaseHistories.make({ teams: 1, releasesPerTeam: 1 })
+      const releaseId = history[0]!.streamId
+      yield* ReleaseHistories.appendAll(store, history.slice(0, 3))
+      // The row stops where the hook last ran; the stream goes on.
+      yield* ReleaseHistories.appendAll(bare, history.slice(3, 5))
+      const read = yield* reader.readStream(releaseId)
+      yield* reader.append(releaseId, read.length, [paused("after a read of a stream ahead of its row", t0 + 3_600_000)])
+      yield* assertFoldsOfStreams([releaseId]).pipe(
+        Effect.provide(Layer.mergeAll(PgAuditLog.layer, PgReleaseSummaries.layer, Layer.succeed(EventStore.EventStore, reader)))
       )
     }).pipe(Effect.provide(migratedSchema())))
 
