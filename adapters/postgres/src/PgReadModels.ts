@@ -307,7 +307,11 @@ const streamRead = (streamId: string, events: ReadonlyArray<EventStore.RecordedE
   Effect.map(recentFolds, (folds) => {
     const last = events.at(-1)!
     const remembered = folds.get(streamId)
-    if (remembered !== undefined && remembered.version === last.version && remembered.position === last.position) return
+    // Kept: the same fold, or a later one (this process appended while the read was on its way).
+    if (
+      remembered !== undefined &&
+      (remembered.version > last.version || (remembered.version === last.version && remembered.position === last.position))
+    ) return
     remember(folds, streamId, fold(nothingFolded, events, undefined))
   })
 
@@ -343,12 +347,15 @@ const projectAfterCall = (recorded: ReadonlyArray<EventStore.RecordedEvent>) =>
  */
 export const project: PgEventStore.AppendHook = Object.assign(projectAfterCall, { prepare, streamRead })
 
-/** The read models' hook followed by `also` (a user's hook), in the same transaction. */
+/** The read models' hook followed by `also` (a user's hook), in the same transaction; told of reads after them. */
 export const appendHook = (also?: PgEventStore.AppendHook | undefined): PgEventStore.AppendHook =>
   also === undefined ? project : Object.assign(
     (recorded: ReadonlyArray<EventStore.RecordedEvent>) => project(recorded).pipe(Effect.andThen(also(recorded))),
     {
-      streamRead,
+      streamRead: (streamId: string, events: ReadonlyArray<EventStore.RecordedEvent>) =>
+        also.streamRead === undefined
+          ? streamRead(streamId, events)
+          : Effect.andThen(streamRead(streamId, events), also.streamRead(streamId, events)),
       prepare: (append: PgEventStore.PendingAppend) =>
         prepare(append).pipe(Effect.map((inCall) =>
           inCall === undefined ? undefined : {

@@ -255,6 +255,20 @@ describe("PgReadModels", () => {
       )
     }).pipe(Effect.provide(migratedSchema())))
 
+  it.live("a hook composed after the read models is told of the releases read too", () =>
+    Effect.gen(function*() {
+      const told: Array<readonly [string, number]> = []
+      const also: PgEventStore.AppendHook = Object.assign(() => Effect.void, {
+        streamRead: (streamId: string, events: ReadonlyArray<EventStore.RecordedEvent>) =>
+          Effect.sync(() => void told.push([streamId, events.length]))
+      })
+      const store = yield* PgEventStore.make({ onAppend: PgReadModels.appendHook(also) })
+      const history = ReleaseHistories.make({ teams: 1, releasesPerTeam: 1 })
+      const recorded = yield* ReleaseHistories.appendAll(store, history.slice(0, 2))
+      yield* store.readStream(history[0]!.streamId)
+      assert.deepStrictEqual(told, [[history[0]!.streamId, recorded.length]])
+    }).pipe(Effect.provide(migratedSchema())))
+
   it.live("rebuild while writers append: nothing is folded twice or missed", () =>
     Effect.gen(function*() {
       const store = yield* EventStore.EventStore

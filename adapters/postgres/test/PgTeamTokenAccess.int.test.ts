@@ -4,15 +4,16 @@
  * keeps (`layerPorts`), in a new migrated schema per test.
  *
  * Then what the layer remembers of the tokens it found: a remembered token is looked up by its id
- * (its hash is not read again), yet a revocation or a rename made by another process on the same
- * schema counts at the next request, and a token on another team's path is answered as by hash.
+ * (one statement by primary keys, the statements seen through `Statement.CurrentTransformer`), yet
+ * a revocation, a rename or a changed hash counts at the next request, whichever process made it,
+ * and a token on another team's path is answered as by hash.
  */
 import { ApiTokens, People, ReleaseSummaries, TeamTokenAccess, Teams } from "@canaryroll/app"
 import { ReleaseHistories, TeamTokenAccessContract } from "@canaryroll/app/testing"
 import { EventStore, type ReleaseEvent } from "@canaryroll/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Option } from "effect"
-import { SqlClient } from "effect/sql"
+import { SqlClient, Statement } from "effect/sql"
 import { layerPorts, Migrations, PgApiTokens, PgPeople, PgReleaseSummaries, PgTeams, PgTeamTokenAccess, PgTransactions } from "../src/index.ts"
 import * as TestDatabase from "./database/TestDatabase.ts"
 
@@ -80,7 +81,26 @@ const teamWithToken = (process: Context.Context<Ports>, slug: string) =>
 const find = (process: Context.Context<Ports>, lookup: Omit<TeamTokenAccess.Lookup, "now">) =>
   TeamTokenAccess.TeamTokenAccess.use((access) => access.find({ ...lookup, now: t0 })).pipe(Effect.provide(process))
 
-/** Gives the token another hash behind every layer's back: a lookup by hash no longer finds it, one by id does. */
+/**
+ * `find`, and how it looked the token up: `"by id"` (the token by its id, then at most the
+ * last-use stamp) or `"by hash"` (the lookup by hash with the team by reference ran).
+ */
+const findHow = (process: Context.Context<Ports>, lookup: Omit<TeamTokenAccess.Lookup, "now">) =>
+  Effect.gen(function*() {
+    const statements: Array<string> = []
+    const found = yield* find(process, lookup).pipe(Effect.provideService(
+      Statement.CurrentTransformer,
+      (statement) => Effect.sync(() => (statements.push(statement.compile()[0]), statement))
+    ))
+    const how = statements.some((text) => /WITH team AS/.test(text))
+      ? "by hash" as const
+      : /WHERE found\.id = /.test(statements[0] ?? "")
+      ? "by id" as const
+      : statements.join("\n")
+    return { found, how }
+  })
+
+/** Gives the token another hash behind every layer's back, as a rotation would. */
 const rehash = (process: Context.Context<Ports>, tokenId: string) =>
   SqlClient.SqlClient.use((sql) => sql`UPDATE team_tokens SET token_hash = ${`moved-${tokenId}`} WHERE id = ${tokenId}`).pipe(
     Effect.provide(process)
@@ -96,19 +116,36 @@ describe("PgTeamTokenAccess: the tokens it remembers", () => {
         team: Option.some(ops.team),
         release: Option.some(ops.summary)
       }
-      assert.deepStrictEqual(yield* find(first, { hash: "hash-ops", teamRef: "ops", releaseId: ops.releaseId }), expected)
+      assert.deepStrictEqual(
+        yield* findHow(first, { hash: "hash-ops", teamRef: "ops", releaseId: ops.releaseId }),
+        { found: expected, how: "by hash" }
+      )
+      assert.deepStrictEqual(
+        yield* findHow(first, { hash: "hash-ops", teamRef: "ops", releaseId: ops.releaseId }),
+        { found: expected, how: "by id" }
+      )
+      assert.deepStrictEqual(
+        yield* findHow(first, { hash: "hash-ops", teamRef: ops.team.id, releaseId: ops.releaseId }),
+        { found: expected, how: "by id" }
+      )
+      assert.deepStrictEqual(
+        yield* findHow(first, { hash: "hash-ops", teamRef: ops.team.id, releaseId: null }),
+        { found: { ...expected, release: Option.none() }, how: "by id" }
+      )
+      const missing = yield* findHow(first, { hash: "hash-ops", teamRef: "ops", releaseId: "dep_missing" })
+      assert.deepStrictEqual([missing.found.release, missing.how], [Option.none(), "by id"])
+    })))
+
+  it.live("a remembered token counts only while its row holds the hash it was found by", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { first } = yield* twoProcesses()
+      const ops = yield* teamWithToken(first, "ops")
+      assert.isTrue(Option.isSome((yield* find(first, { hash: "hash-ops", teamRef: "ops", releaseId: null })).token))
       yield* rehash(first, ops.token.id)
-      // Remembered: the old hash still names the token, so the lookup went by id.
-      assert.deepStrictEqual(yield* find(first, { hash: "hash-ops", teamRef: "ops", releaseId: ops.releaseId }), expected)
-      assert.deepStrictEqual(yield* find(first, { hash: "hash-ops", teamRef: ops.team.id, releaseId: ops.releaseId }), expected)
-      assert.deepStrictEqual(
-        yield* find(first, { hash: "hash-ops", teamRef: ops.team.id, releaseId: null }),
-        { ...expected, release: Option.none() }
-      )
-      assert.deepStrictEqual(
-        (yield* find(first, { hash: "hash-ops", teamRef: "ops", releaseId: "dep_missing" })).release,
-        Option.none()
-      )
+      const after = yield* findHow(first, { hash: "hash-ops", teamRef: "ops", releaseId: ops.releaseId })
+      assert.isTrue(Option.isNone(after.found.token), "the old secret no longer counts")
+      assert.strictEqual(after.how, "by hash", "looked up by hash after the lookup by id found nothing")
+      assert.deepStrictEqual(after.found.team, Option.some(ops.team))
     })))
 
   it.live("a revocation or a rename by another process counts at the next lookup", () =>
@@ -155,16 +192,18 @@ describe("PgTeamTokenAccess: the tokens it remembers", () => {
   it.live("it remembers at most `knownTokens`, forgetting the least recently used", () =>
     Effect.scoped(Effect.gen(function*() {
       const { first } = yield* twoProcesses({ knownTokens: 2 })
-      const [ops, web, api] = [yield* teamWithToken(first, "ops"), yield* teamWithToken(first, "web"), yield* teamWithToken(first, "api")]
-      const found = (slug: string) =>
-        Effect.map(find(first, { hash: `hash-${slug}`, teamRef: slug, releaseId: null }), (found) => Option.isSome(found.token))
-      assert.isTrue(yield* found("ops"))
-      assert.isTrue(yield* found("web"))
-      assert.isTrue(yield* found("ops"), "ops used last: web is the least recently used")
-      assert.isTrue(yield* found("api"), "remembering api forgets web")
-      for (const { token } of [ops, web, api]) yield* rehash(first, token.id)
-      assert.isTrue(yield* found("ops"), "remembered: looked up by id")
-      assert.isTrue(yield* found("api"), "remembered: looked up by id")
-      assert.isFalse(yield* found("web"), "forgotten: looked up by its old hash, which no longer matches")
+      for (const slug of ["ops", "web", "api"]) yield* teamWithToken(first, slug)
+      const how = (slug: string) =>
+        Effect.map(findHow(first, { hash: `hash-${slug}`, teamRef: slug, releaseId: null }), (found) => {
+          assert.isTrue(Option.isSome(found.found.token))
+          return found.how
+        })
+      assert.strictEqual(yield* how("ops"), "by hash")
+      assert.strictEqual(yield* how("web"), "by hash")
+      assert.strictEqual(yield* how("ops"), "by id", "ops used last: web is the least recently used")
+      assert.strictEqual(yield* how("api"), "by hash", "remembering api forgets web")
+      assert.strictEqual(yield* how("ops"), "by id")
+      assert.strictEqual(yield* how("api"), "by id")
+      assert.strictEqual(yield* how("web"), "by hash", "forgotten")
     })))
 })

@@ -63,7 +63,7 @@ export const make = (options: Options = {}): Effect.Effect<
 > =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const capacity = options.knownTokens ?? 10_000
+    const capacity = Number.isFinite(options.knownTokens) ? Math.max(0, Math.floor(options.knownTokens!)) : 10_000
     // Map keeps insertion order: a hit is moved to the end, the first entry is the least recently used.
     const known = new Map<string, KnownToken>()
     const remember = (hash: string, entry: KnownToken) => {
@@ -121,9 +121,10 @@ export const make = (options: Options = {}): Effect.Effect<
 
     /**
      * A remembered token on its own team's path, by primary keys: `undefined` when the token was
-     * revoked since, or the team no longer answers to `teamRef` (the caller looks up by hash).
+     * revoked since, or the team no longer answers to `teamRef` (the caller looks up by hash). The
+     * hash is checked again: a secret counts only while the row holds its hash.
      */
-    const lookUpKnown = (entry: KnownToken, { now, releaseId, teamRef }: TeamTokenAccess.Lookup) =>
+    const lookUpKnown = (entry: KnownToken, { hash, now, releaseId, teamRef }: TeamTokenAccess.Lookup) =>
       Effect.gen(function*() {
         const [row] = yield* sql<KnownTokenRow>`
           SELECT found.last_used_at, team.name AS team_name, summaries.summary
@@ -131,7 +132,7 @@ export const make = (options: Options = {}): Effect.Effect<
           JOIN teams AS team ON team.id = found.team_id AND (team.id = ${teamRef} OR team.slug = ${teamRef})
           LEFT JOIN release_summaries AS summaries
             ON summaries.team_id = found.team_id AND summaries.release_id = ${releaseId}
-          WHERE found.id = ${entry.token.id} AND found.revoked_at IS NULL`
+          WHERE found.id = ${entry.token.id} AND found.token_hash = ${hash} AND found.revoked_at IS NULL`
         if (row === undefined) return undefined
         const lastUsedAt = yield* stampLastUse(entry.token.id, row.last_used_at?.getTime() ?? null, now)
         return {
