@@ -8,9 +8,8 @@
  * a revocation, a rename or a changed hash counts at the next request, whichever process made it,
  * and a token on another team's path is answered as by hash.
  */
-import { ApiTokens, People, ReleaseSummaries, TeamTokenAccess, Teams } from "@canaryroll/app"
-import { ReleaseHistories, TeamTokenAccessContract } from "@canaryroll/app/testing"
-import { EventStore, type ReleaseEvent } from "@canaryroll/core"
+import { ApiTokens, TeamTokenAccess, Teams } from "@canaryroll/app"
+import { TeamTokenAccessContract } from "@canaryroll/app/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Option } from "effect"
 import { SqlClient, Statement } from "effect/sql"
@@ -32,7 +31,7 @@ const ports = (access: PgTeamTokenAccess.Options = {}) =>
 
 TeamTokenAccessContract.suite("postgres", () => ports().pipe(Layer.provideMerge(database.freshSchema())))
 
-const t0 = ReleaseHistories.t0
+const t0 = TeamTokenAccessContract.t0
 
 type Ports = Layer.Success<ReturnType<typeof ports>> | SqlClient.SqlClient
 
@@ -45,38 +44,9 @@ const twoProcesses = (access: PgTeamTokenAccess.Options = {}) =>
     return { first, second }
   })
 
-/** A team `slug` with a deploy token (hash `hash-<slug>`) and one release; in `process`. */
+/** The contract's fixture (a team `slug`, a deploy token of it with hash `hash-<slug>`, one release), in `process`. */
 const teamWithToken = (process: Context.Context<Ports>, slug: string) =>
-  Effect.gen(function*() {
-    const person = yield* People.People.use((people) =>
-      people.create({ email: `${slug}@example.com`, name: slug, passwordHash: "hash", now: t0 })
-    )
-    const team = yield* Teams.Teams.use((teams) => teams.create({ name: slug, slug, adminUserId: person.person.id, now: t0 }))
-    const token = yield* ApiTokens.ApiTokens.use((tokens) =>
-      tokens.createTeamToken({
-        teamId: team.id,
-        name: `${slug} bot`,
-        role: "deploy",
-        createdBy: `${slug}@example.com`,
-        hash: `hash-${slug}`,
-        display: "crt_abcd…wxyz",
-        now: t0
-      })
-    )
-    const [history] = ReleaseHistories.make({ teams: 1, releasesPerTeam: 1 })
-    const releaseId = `${history!.streamId}_${slug}`
-    yield* EventStore.EventStore.use((store) =>
-      store.append(
-        releaseId,
-        0,
-        history!.events.map((event): ReleaseEvent.ReleaseEvent =>
-          event._tag === "ReleaseCreated" ? { ...event, releaseId, teamId: team.id } : event
-        )
-      )
-    )
-    const summary = yield* ReleaseSummaries.ReleaseSummaries.use((summaries) => summaries.get(team.id, releaseId))
-    return { team, token, releaseId, summary: Option.getOrThrow(summary) }
-  }).pipe(Effect.provide(process))
+  TeamTokenAccessContract.teamWithToken(slug).pipe(Effect.provide(process))
 
 const find = (process: Context.Context<Ports>, lookup: Omit<TeamTokenAccess.Lookup, "now">) =>
   TeamTokenAccess.TeamTokenAccess.use((access) => access.find({ ...lookup, now: t0 })).pipe(Effect.provide(process))

@@ -10,7 +10,8 @@
  *
  * @since 0.3.0
  */
-import { EventStore, type ReleaseEvent } from "@canaryroll/core"
+// ReleaseSummary: named by the declaration of `teamWithToken`'s type.
+import { EventStore, type ReleaseEvent, type ReleaseSummary } from "@canaryroll/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, type Layer, Option } from "effect"
 import { TestClock } from "effect/testing"
@@ -18,7 +19,7 @@ import { ApiTokens, People, ReleaseSummaries, TeamTokenAccess, Teams } from "../
 import * as ReleaseHistories from "./ReleaseHistories.ts"
 
 /** 2026-01-01T00:00:00Z, in epoch milliseconds. */
-const t0 = 1_767_225_600_000
+export const t0 = 1_767_225_600_000
 
 type Services =
   | People.People
@@ -28,43 +29,46 @@ type Services =
   | ReleaseSummaries.ReleaseSummaries
   | TeamTokenAccess.TeamTokenAccess
 
+/**
+ * A team (its admin made first), a deploy token of it (hash `hash-<slug>`, made at `t0`) and one
+ * release of it: the suite's fixture, for an adapter's own tests of its lookup.
+ */
+export const teamWithToken = (slug: string) =>
+  Effect.gen(function*() {
+    const person = yield* People.People.use((people) =>
+      people.create({ email: `${slug}@example.com`, name: slug, passwordHash: "hash", now: t0 })
+    )
+    const created = yield* Teams.Teams.use((teams) =>
+      teams.create({ name: slug, slug, adminUserId: person.person.id, now: t0 })
+    )
+    const token = yield* ApiTokens.ApiTokens.use((tokens) =>
+      tokens.createTeamToken({
+        teamId: created.id,
+        name: `${slug} bot`,
+        role: "deploy",
+        createdBy: `${slug}@example.com`,
+        hash: `hash-${slug}`,
+        display: "crt_abcd…wxyz",
+        now: t0
+      })
+    )
+    // A release history of the shared fixtures, moved into this team.
+    const [history] = ReleaseHistories.make({ teams: 1, releasesPerTeam: 1 }).slice(0, 1)
+    const releaseId = `${history!.streamId}_${slug}`
+    const events = history!.events.map((event): ReleaseEvent.ReleaseEvent =>
+      event._tag === "ReleaseCreated" ? { ...event, releaseId, teamId: created.id } : event
+    )
+    yield* EventStore.EventStore.use((store) => store.append(releaseId, 0, events))
+    const summary = yield* ReleaseSummaries.ReleaseSummaries.use((summaries) => summaries.get(created.id, releaseId))
+    assert.isTrue(Option.isSome(summary), "the fixture's release is the team's")
+    return { team: created, token, releaseId, summary: Option.getOrThrow(summary) }
+  })
+
 export const suite = (name: string, makeLayer: () => Layer.Layer<Services, unknown>) => {
   const test = <A, E>(title: string, body: () => Effect.Effect<A, E, Services>) =>
     it.effect(title, () => Effect.andThen(TestClock.setTime(t0), body().pipe(Effect.provide(makeLayer(), { local: true }))))
 
   const now = Clock.currentTimeMillis
-
-  /** A team (its admin made first), a deploy token of it (hash `hash-<slug>`) and one release of it. */
-  const team = (slug: string) =>
-    Effect.gen(function*() {
-      const person = yield* People.People.use((people) =>
-        people.create({ email: `${slug}@example.com`, name: slug, passwordHash: "hash", now: t0 })
-      )
-      const created = yield* Teams.Teams.use((teams) =>
-        teams.create({ name: slug, slug, adminUserId: person.person.id, now: t0 })
-      )
-      const token = yield* ApiTokens.ApiTokens.use((tokens) =>
-        tokens.createTeamToken({
-          teamId: created.id,
-          name: `${slug} bot`,
-          role: "deploy",
-          createdBy: `${slug}@example.com`,
-          hash: `hash-${slug}`,
-          display: "crt_abcd…wxyz",
-          now: t0
-        })
-      )
-      // A release history of the shared fixtures, moved into this team.
-      const [history] = ReleaseHistories.make({ teams: 1, releasesPerTeam: 1 }).slice(0, 1)
-      const releaseId = `${history!.streamId}_${slug}`
-      const events = history!.events.map((event): ReleaseEvent.ReleaseEvent =>
-        event._tag === "ReleaseCreated" ? { ...event, releaseId, teamId: created.id } : event
-      )
-      yield* EventStore.EventStore.use((store) => store.append(releaseId, 0, events))
-      const summary = yield* ReleaseSummaries.ReleaseSummaries.use((summaries) => summaries.get(created.id, releaseId))
-      assert.isTrue(Option.isSome(summary), "the fixture's release is the team's")
-      return { team: created, token, releaseId, summary: Option.getOrThrow(summary) }
-    })
 
   const find = (lookup: Omit<TeamTokenAccess.Lookup, "now">) =>
     Effect.flatMap(now, (at) => TeamTokenAccess.TeamTokenAccess.use((access) => access.find({ ...lookup, now: at })))
@@ -72,7 +76,7 @@ export const suite = (name: string, makeLayer: () => Layer.Layer<Services, unkno
   describe(`TeamTokenAccess contract (${name})`, () => {
     test("a token, its team by slug or id and the team's release, in one lookup", () =>
       Effect.gen(function*() {
-        const ops = yield* team("ops")
+        const ops = yield* teamWithToken("ops")
         const bySlug = yield* find({ hash: "hash-ops", teamRef: "ops", releaseId: ops.releaseId })
         assert.deepStrictEqual(bySlug, {
           token: Option.some({ ...ops.token, lastUsedAt: t0 }),
@@ -89,8 +93,8 @@ export const suite = (name: string, makeLayer: () => Layer.Layer<Services, unkno
 
     test("each part is found whatever the others found", () =>
       Effect.gen(function*() {
-        const ops = yield* team("ops")
-        const web = yield* team("web")
+        const ops = yield* teamWithToken("ops")
+        const web = yield* teamWithToken("web")
         const unknown = yield* find({ hash: "hash-unknown", teamRef: "ops", releaseId: ops.releaseId })
         assert.deepStrictEqual(unknown, { token: Option.none(), team: Option.some(ops.team), release: Option.some(ops.summary) })
         const foreign = yield* find({ hash: "hash-web", teamRef: "ops", releaseId: web.releaseId })
@@ -107,7 +111,7 @@ export const suite = (name: string, makeLayer: () => Layer.Layer<Services, unkno
 
     test("a revoked token is not found; the last use is stamped once per resolution, as by ApiTokens", () =>
       Effect.gen(function*() {
-        const ops = yield* team("ops")
+        const ops = yield* teamWithToken("ops")
         const tokens = yield* ApiTokens.ApiTokens
         const lastUse = Effect.map(tokens.teamTokens(ops.team.id), (list) => list.map((token) => token.lastUsedAt))
         yield* find({ hash: "hash-ops", teamRef: "ops", releaseId: null })
