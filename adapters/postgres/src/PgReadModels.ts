@@ -12,9 +12,10 @@
  * folded before the append and handed to the append's own call (`canaryroll_append`, see
  * `PgEventStore`), which writes them after the events if the release's row is still the one they
  * were folded on; the call is then made alone, one round trip, and may share a server call with
- * other appends. The fold starts from the row as this store last wrote it (each store remembers
- * the folds it wrote, in its `PgEventStore.HookMemory`: the orchestrator's next step of a release
- * usually runs in the process that wrote the last one), from no row when the append starts the
+ * other appends. The fold starts from the row as this store last wrote or read it (each store
+ * remembers the folds it wrote and those of the releases it read in full, in its
+ * `PgEventStore.HookMemory`: the orchestrator reads a release before each command, and its next
+ * step usually runs in the process that wrote the last one), from no row when the append starts the
  * stream, or else from the row read just before the call. If the row moved in between, the call
  * writes nothing and the append is redone in a transaction whose hook reads the row and writes
  * after the events. A release's stream id is its release id.
@@ -192,8 +193,8 @@ const foldIntoReadModels = Effect.fnUntraced(function*(
 })
 
 /**
- * The folds this store wrote last (its `PgEventStore.HookMemory`, so per process and database),
- * per release, at most `rememberedReleases` of them, least recently written dropped first. The
+ * The folds this store wrote or read last (its `PgEventStore.HookMemory`, so per process and
+ * database), per release, at most `rememberedReleases` of them, least recently remembered dropped first. The
  * orchestrator appends a release's events from the process that holds its lease, so the next
  * append usually folds from here and skips reading the row; the append's call (or `writeOver`)
  * checks that the row is still the one remembered, and a miss falls back to reading it. Run
@@ -250,7 +251,7 @@ const foldOfRow = (row: SummaryRow): Folded => ({
 /**
  * The hook's part in the append's server call (`PgEventStore.AppendHook.prepare`): fold the new
  * events before the call and let it write them. The fold starts from the release's row as this
- * process last wrote it, from no row for a stream's first append, or else from the row read now
+ * process last wrote or read it, from no row for a stream's first append, or else from the row read now
  * (one statement, before the call and outside its transaction; the call checks that the row is
  * still that one). After the call: remember the fold, or, when the row was not the one folded on
  * after all (another process wrote since, or the remembered fold's append rolled back), fold from
